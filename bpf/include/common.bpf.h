@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What every wirelens BPF object shares: the event ring buffer, the per-CPU
+ * counters, process filters set in .rodata before load, and helpers that
+ * fill the common parts of a record.
+ */
+#ifndef WL_COMMON_BPF_H
+#define WL_COMMON_BPF_H
+
+#include "events.h"
+#include "core_fixes.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+
+/* Sized by user space (set_max_entries) before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} wl_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WL_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} wl_stats SEC(".maps");
+
+/* Filters, off by default; set from TypeScript between open and load. */
+const volatile __u32 wl_filter_pid_n = 0;
+const volatile __u32 wl_filter_pids[WL_MAX_FILTER] = {};
+const volatile __u32 wl_filter_comm_set = 0;
+const volatile char wl_filter_comm[WL_COMM_LEN] = {};
+const volatile __u32 wl_filter_port_n = 0;
+const volatile __u16 wl_filter_ports[WL_MAX_FILTER] = {};
+
+static __always_inline void wl_stat_inc(__u32 slot)
+{
+	__u64 *v = bpf_map_lookup_elem(&wl_stats, &slot);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void wl_fill_proc(struct wl_proc *p)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	p->pid = pid_tgid >> 32;
+	p->tid = (__u32)pid_tgid;
+	p->uid = (__u32)uid_gid;
+	p->gid = uid_gid >> 32;
+	p->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(p->comm, sizeof(p->comm));
+}
+
+static __always_inline bool wl_proc_filter_active(void)
+{
+	return wl_filter_pid_n > 0 || wl_filter_comm_set;
+}
+
+/* True when the process passes --pid / --comm (or none is set). */
+static __always_inline bool wl_proc_allowed(const struct wl_proc *p)
+{
+	if (wl_filter_pid_n > 0) {
+		bool hit = false;
+#pragma unroll
+		for (int i = 0; i < WL_MAX_FILTER; i++) {
+			if (i < wl_filter_pid_n && wl_filter_pids[i] == p->pid)
+				hit = true;
+		}
+		if (!hit)
+			return false;
+	}
+	if (wl_filter_comm_set) {
+#pragma unroll
+		for (int i = 0; i < WL_COMM_LEN; i++) {
+			if (p->comm[i] != wl_filter_comm[i])
+				return false;
+			if (p->comm[i] == 0)
+				break;
+		}
+	}
+	return true;
+}
+
+/* True when either port matches --port (or none is set). */
+static __always_inline bool wl_port_allowed(__u16 sport, __u16 dport)
+{
+	if (wl_filter_port_n == 0)
+		return true;
+#pragma unroll
+	for (int i = 0; i < WL_MAX_FILTER; i++) {
+		if (i < wl_filter_port_n &&
+		    (wl_filter_ports[i] == sport || wl_filter_ports[i] == dport))
+			return true;
+	}
+	return false;
+}
+
+/* Local end in saddr/sport, remote end in daddr/dport. */
+static __always_inline void wl_fill_sock_id(struct wl_sock_id *id, const struct sock *sk)
+{
+	id->netns = wl_sk_netns(sk);
+	id->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	id->protocol = wl_sk_protocol(sk);
+	id->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	id->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (id->family == AF_INET6) {
+		BPF_CORE_READ_INTO(id->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(id->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)id->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)id->daddr, sk, __sk_common.skc_daddr);
+	}
+}
+
+#endif /* WL_COMMON_BPF_H */

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Every record wirelens's BPF programs put on a ring buffer, defined once.
+ * src/events/ decodes each struct field by field; test/unit/event-layout
+ * checks those decoders against the compiled objects' BTF so the two cannot
+ * drift. Fixed-width types only; keep 8-byte alignment explicit.
+ */
+#ifndef WL_EVENTS_H
+#define WL_EVENTS_H
+
+#define WL_COMM_LEN 16
+#define WL_MAX_FILTER 8
+
+/* wl_hdr.type */
+enum wl_event_type {
+	WL_EV_TCP_OPEN = 1,
+	WL_EV_TCP_CLOSE = 2,
+};
+
+/* wl_hdr.flags */
+#define WL_F_PROC_UNKNOWN (1 << 0) /* no process could be attributed */
+#define WL_F_START_UNKNOWN (1 << 1) /* connection predates wirelens */
+#define WL_F_NOT_ESTABLISHED (1 << 2) /* closed before it was established */
+
+/* Counters in the per-CPU array wl_stats, one slot each. */
+enum wl_stat {
+	WL_STAT_RB_LOST = 0, /* ring buffer full: record dropped */
+	WL_STAT_FILTERED = 1, /* dropped in the kernel by a filter */
+	WL_STAT_TABLE_FULL = 2, /* a tracking table refused an insert */
+	WL_STAT_EMITTED = 3, /* records submitted to the ring buffer */
+	WL_STAT_MAX = 8,
+};
+
+struct wl_hdr {
+	__u64 ts_ns; /* CLOCK_MONOTONIC, bpf_ktime_get_ns() */
+	__u16 type; /* enum wl_event_type */
+	__u16 flags; /* WL_F_* */
+	__u32 cpu;
+};
+
+struct wl_proc {
+	__u32 pid; /* tgid */
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u64 cgroup_id;
+	char comm[WL_COMM_LEN];
+};
+
+struct wl_sock_id {
+	__u32 netns; /* network namespace inode number */
+	__u16 family; /* AF_INET / AF_INET6 */
+	__u16 protocol; /* IPPROTO_* */
+	__u16 sport; /* local port, host order */
+	__u16 dport; /* remote port, host order */
+	__u32 _pad;
+	__u8 saddr[16]; /* local address; IPv4 in the first 4 bytes */
+	__u8 daddr[16]; /* remote address */
+};
+
+enum wl_tcp_direction {
+	WL_DIR_UNKNOWN = 0,
+	WL_DIR_ACTIVE = 1, /* connect() */
+	WL_DIR_PASSIVE = 2, /* accept() */
+};
+
+struct wl_tcp_event {
+	struct wl_hdr hdr;
+	struct wl_proc proc;
+	struct wl_sock_id sock;
+	__u64 duration_ns; /* close: since first state seen; open: handshake */
+	__u64 tx_bytes; /* close: tcp_sock.bytes_acked */
+	__u64 rx_bytes; /* close: tcp_sock.bytes_received */
+	__u8 direction; /* enum wl_tcp_direction */
+	__u8 oldstate; /* TCP_* of the transition that made the record */
+	__u8 newstate;
+	__u8 _pad[5];
+};
+
+#endif /* WL_EVENTS_H */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fd -> struct sock for the current task, for hooks that only see a file
+ * descriptor (syscall tracepoints). Walks task->files->fdt->fd[fd] and accepts
+ * the file only if its inode is a socket.
+ */
+#ifndef WL_FD_SOCK_BPF_H
+#define WL_FD_SOCK_BPF_H
+
+#define WL_S_IFMT 00170000
+#define WL_S_IFSOCK 0140000
+
+static __always_inline struct sock *wl_fd_to_sock(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+	unsigned int max;
+	umode_t mode;
+
+	if (!fdt || fd < 0)
+		return NULL;
+	max = BPF_CORE_READ(fdt, max_fds);
+	if ((unsigned long)fd >= max)
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & WL_S_IFMT) != WL_S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return NULL;
+	return BPF_CORE_READ(sock, sk);
+}
+
+#endif /* WL_FD_SOCK_BPF_H */

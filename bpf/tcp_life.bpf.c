@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * TCP connection lifecycle: one record when a connection opens (active
+ * connect or passive accept, with the owning process) and one when it closes
+ * (duration, bytes each way).
+ *
+ * State changes come from sock:inet_sock_set_state, as tp_btf where the
+ * kernel offers it (no trace-event record is built) or as the classic
+ * tracepoint. The accepting process is found at accept() return: fexit, else
+ * kretprobe, else the accept/accept4 syscall-exit tracepoints with the fd
+ * resolved to its socket. User space loads every candidate this kernel
+ * supports and attaches the first that attaches.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "common.bpf.h"
+#include "fd_sock.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define WL_IPPROTO_TCP 6
+
+struct sock_info {
+	struct wl_proc proc;
+	__u64 start_ns; /* 0: connection predates wirelens */
+	__u8 direction;
+	__u8 has_proc;
+	__u8 opened; /* open record emitted */
+	__u8 rejected; /* failed --pid/--comm: stay silent until close */
+	__u32 _pad;
+};
+
+/* Connections in flight, keyed by struct sock address. LRU: bounded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct sock_info);
+} wl_tcp_socks SEC(".maps");
+
+static __always_inline void emit(const struct sock *sk, const struct sock_info *info,
+				 __u16 type, __u16 flags, int oldstate, int newstate, __u64 now)
+{
+	struct wl_tcp_event *e;
+
+	e = bpf_ringbuf_reserve(&wl_events, sizeof(*e), 0);
+	if (!e) {
+		wl_stat_inc(WL_STAT_RB_LOST);
+		return;
+	}
+	e->hdr.ts_ns = now;
+	e->hdr.type = type;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	wl_fill_sock_id(&e->sock, sk);
+	if (info && info->has_proc) {
+		e->proc = info->proc;
+	} else {
+		__builtin_memset(&e->proc, 0, sizeof(e->proc));
+		flags |= WL_F_PROC_UNKNOWN;
+	}
+	if (info && info->start_ns)
+		e->duration_ns = now - info->start_ns;
+	else {
+		e->duration_ns = 0;
+		flags |= WL_F_START_UNKNOWN;
+	}
+	e->hdr.flags = flags;
+	e->direction = info ? info->direction : WL_DIR_UNKNOWN;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	e->sock._pad = 0;
+	if (type == WL_EV_TCP_CLOSE) {
+		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+		e->tx_bytes = BPF_CORE_READ(tp, bytes_acked);
+		e->rx_bytes = BPF_CORE_READ(tp, bytes_received);
+	} else {
+		e->tx_bytes = 0;
+		e->rx_bytes = 0;
+	}
+	bpf_ringbuf_submit(e, 0);
+	wl_stat_inc(WL_STAT_EMITTED);
+}
+
+static __always_inline bool ports_pass(const struct sock *sk)
+{
+	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+
+	return wl_port_allowed(sport, dport);
+}
+
+static __always_inline void track(__u64 key, const struct sock_info *info)
+{
+	if (bpf_map_update_elem(&wl_tcp_socks, &key, info, BPF_ANY))
+		wl_stat_inc(WL_STAT_TABLE_FULL);
+}
+
+static __always_inline int on_state(const struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = (__u64)sk;
+	__u64 now = bpf_ktime_get_ns();
+	struct sock_info *info, fresh = {};
+
+	if (wl_sk_protocol(sk) != WL_IPPROTO_TCP)
+		return 0;
+
+	switch (newstate) {
+	case TCP_SYN_SENT:
+		/* connect(): process context, the caller owns the socket. */
+		wl_fill_proc(&fresh.proc);
+		fresh.has_proc = 1;
+		fresh.rejected = !wl_proc_allowed(&fresh.proc);
+		fresh.start_ns = now;
+		fresh.direction = WL_DIR_ACTIVE;
+		track(key, &fresh);
+		return 0;
+	case TCP_SYN_RECV:
+		/* Child of a listener, softirq: owner known at accept(). */
+		fresh.start_ns = now;
+		fresh.direction = WL_DIR_PASSIVE;
+		track(key, &fresh);
+		return 0;
+	case TCP_ESTABLISHED:
+		info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
+		if (!info) {
+			/* Handshake began before we attached. */
+			fresh.start_ns = now;
+			fresh.direction = oldstate == TCP_SYN_RECV ? WL_DIR_PASSIVE : WL_DIR_ACTIVE;
+			track(key, &fresh);
+			return 0;
+		}
+		if (info->direction != WL_DIR_ACTIVE || info->opened)
+			return 0;
+		info->opened = 1;
+		if (info->rejected || !ports_pass(sk)) {
+			wl_stat_inc(WL_STAT_FILTERED);
+			return 0;
+		}
+		emit(sk, info, WL_EV_TCP_OPEN, 0, oldstate, newstate, now);
+		return 0;
+	case TCP_FIN_WAIT1:
+	case TCP_LAST_ACK:
+		/* close()/shutdown() run in the owner's process context. */
+		info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
+		if (info)
+			return 0;
+		wl_fill_proc(&fresh.proc);
+		fresh.has_proc = 1;
+		fresh.rejected = !wl_proc_allowed(&fresh.proc);
+		track(key, &fresh);
+		return 0;
+	case TCP_CLOSE: {
+		__u16 flags = 0;
+
+		if (oldstate == TCP_LISTEN || oldstate == TCP_CLOSE)
+			return 0;
+		info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
+		if (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV)
+			flags |= WL_F_NOT_ESTABLISHED;
+		if ((info && info->rejected) || !ports_pass(sk) ||
+		    ((!info || !info->has_proc) && wl_proc_filter_active())) {
+			wl_stat_inc(WL_STAT_FILTERED);
+		} else {
+			emit(sk, info, WL_EV_TCP_CLOSE, flags, oldstate, newstate, now);
+		}
+		if (info)
+			bpf_map_delete_elem(&wl_tcp_socks, &key);
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* The accepting process takes ownership of a passive connection. */
+static __always_inline int on_accept(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct sock_info *info;
+
+	if (!sk)
+		return 0;
+	info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
+	if (!info || info->direction != WL_DIR_PASSIVE || info->opened)
+		return 0;
+	wl_fill_proc(&info->proc);
+	info->has_proc = 1;
+	info->opened = 1;
+	if (!wl_proc_allowed(&info->proc) || !ports_pass(sk)) {
+		info->rejected = 1;
+		wl_stat_inc(WL_STAT_FILTERED);
+		return 0;
+	}
+	emit(sk, info, WL_EV_TCP_OPEN, 0, TCP_SYN_RECV, TCP_ESTABLISHED, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(wl_tcp_state_btf, const struct sock *sk, int oldstate, int newstate)
+{
+	return on_state(sk, oldstate, newstate);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int wl_tcp_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol != WL_IPPROTO_TCP)
+		return 0;
+	return on_state((const struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate);
+}
+
+SEC("fexit/inet_csk_accept")
+int wl_tcp_accept_fexit(__u64 *ctx)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	return on_accept((const struct sock *)ret);
+}
+
+SEC("kretprobe/inet_csk_accept")
+int BPF_KRETPROBE(wl_tcp_accept_kret, struct sock *sk)
+{
+	return on_accept(sk);
+}
+
+static __always_inline int on_accept_syscall(long ret)
+{
+	if (ret < 0)
+		return 0;
+	return on_accept(wl_fd_to_sock(ret));
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int wl_tcp_accept4_tp(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_syscall(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int wl_tcp_accept_tp(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_syscall(ctx->ret);
+}

@@ -1,0 +1,109 @@
+#include "probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "errors.h"
+
+namespace wl {
+namespace {
+
+// probeMapType('ringbuf') -> 1 supported, 0 not, negative errno when unsure.
+Napi::Value ProbeMapType(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowUsage(env, "probeMapType(name: string)");
+    return env.Undefined();
+  }
+  std::string name = info[0].As<Napi::String>();
+  for (int t = 1; t < 64; t++) {
+    const char *s = libbpf_bpf_map_type_str(static_cast<bpf_map_type>(t));
+    if (s && name == s)
+      return Napi::Number::New(env, libbpf_probe_bpf_map_type(static_cast<bpf_map_type>(t), nullptr));
+  }
+  ThrowUsage(env, "probeMapType: unknown map type " + name);
+  return env.Undefined();
+}
+
+// listPrograms() -> [{id, name, type}] of every BPF program loaded.
+Napi::Value ListPrograms(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t id = 0, i = 0;
+  while (bpf_prog_get_next_id(id, &id) == 0) {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) continue;  // gone meanwhile
+    bpf_prog_info pi;
+    memset(&pi, 0, sizeof(pi));
+    uint32_t len = sizeof(pi);
+    if (bpf_obj_get_info_by_fd(fd, &pi, &len) == 0) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("id", Napi::Number::New(env, id));
+      o.Set("name", Napi::String::New(env, pi.name));
+      const char *t = libbpf_bpf_prog_type_str(static_cast<bpf_prog_type>(pi.type));
+      o.Set("type", t ? t : "unknown");
+      out.Set(i++, o);
+    }
+    close(fd);
+  }
+  if (errno != ENOENT && errno != 0 && i == 0 && id == 0) {
+    ThrowErrno(env, "bpf_prog_get_next_id", errno);
+    return env.Undefined();
+  }
+  return out;
+}
+
+// listLinks() -> [{id, progId, type}]
+Napi::Value ListLinks(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t id = 0, i = 0;
+  while (bpf_link_get_next_id(id, &id) == 0) {
+    int fd = bpf_link_get_fd_by_id(id);
+    if (fd < 0) continue;
+    bpf_link_info li;
+    memset(&li, 0, sizeof(li));
+    uint32_t len = sizeof(li);
+    if (bpf_obj_get_info_by_fd(fd, &li, &len) == 0) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("id", Napi::Number::New(env, id));
+      o.Set("progId", Napi::Number::New(env, li.prog_id));
+      const char *t = libbpf_bpf_link_type_str(static_cast<bpf_link_type>(li.type));
+      o.Set("type", t ? t : "unknown");
+      out.Set(i++, o);
+    }
+    close(fd);
+  }
+  return out;
+}
+
+Napi::Value TakeLog(const Napi::CallbackInfo &info) {
+  return Napi::String::New(info.Env(), TakeLibbpfLog());
+}
+
+Napi::Value SetDebug(const Napi::CallbackInfo &info) {
+  SetLibbpfDebug(info.Length() > 0 && info[0].ToBoolean());
+  return info.Env().Undefined();
+}
+
+Napi::Value Version(const Napi::CallbackInfo &info) {
+  return Napi::String::New(info.Env(), libbpf_version_string());
+}
+
+}  // namespace
+
+void InitProbe(Napi::Env env, Napi::Object exports) {
+  exports.Set("probeMapType", Napi::Function::New(env, ProbeMapType));
+  exports.Set("listPrograms", Napi::Function::New(env, ListPrograms));
+  exports.Set("listLinks", Napi::Function::New(env, ListLinks));
+  exports.Set("takeLibbpfLog", Napi::Function::New(env, TakeLog));
+  exports.Set("setLibbpfDebug", Napi::Function::New(env, SetDebug));
+  exports.Set("libbpfVersion", Napi::Function::New(env, Version));
+}
+
+}  // namespace wl

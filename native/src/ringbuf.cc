@@ -1,0 +1,135 @@
+#include "ringbuf.h"
+
+#include <cstring>
+
+#include "errors.h"
+
+namespace wl {
+namespace {
+// Returned by OnSample once a batch is full: libbpf has already consumed the
+// record, so nothing is lost; the rest waits for the next loop turn.
+constexpr int kBatchFull = -1000;
+}  // namespace
+
+Napi::Function RingBuffer::Init(Napi::Env env) {
+  return DefineClass(env, "RingBuffer",
+                     {InstanceMethod("consume", &RingBuffer::Consume),
+                      InstanceMethod("close", &RingBuffer::Close)});
+}
+
+// new RingBuffer(mapFd, onBatch(buf, records), maxBatchBytes?)
+// Batch layout: per record u32 length, u32 zero, bytes, padding to 8.
+RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBuffer>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
+    ThrowUsage(env, "new RingBuffer(mapFd: number, onBatch: (buf, records) => void, maxBatchBytes?)");
+    return;
+  }
+  max_batch_ = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value()
+                                                        : (4u << 20);
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  rb_ = ring_buffer__new(fd, OnSample, this, nullptr);
+  int err = libbpf_get_error(rb_);
+  if (err || !rb_) {
+    rb_ = nullptr;
+    ThrowErrno(env, "ring_buffer__new", err ? err : errno);
+    return;
+  }
+  callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+  uv_loop_t *loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  poll_ = new uv_poll_t;
+  poll_->data = this;
+  err = uv_poll_init(loop, poll_, ring_buffer__epoll_fd(rb_));
+  if (err == 0) err = uv_poll_start(poll_, UV_READABLE, OnPoll);
+  if (err) {
+    delete poll_;
+    poll_ = nullptr;
+    Napi::Error::New(env, std::string("uv_poll on ring buffer: ") + uv_strerror(err))
+        .ThrowAsJavaScriptException();
+    return;
+  }
+  Ref();  // stay alive while polling, whatever JS holds
+}
+
+RingBuffer::~RingBuffer() { Stop(); }
+
+int RingBuffer::OnSample(void *ctx, void *data, size_t size) {
+  auto *self = static_cast<RingBuffer *>(ctx);
+  size_t off = self->batch_.size();
+  size_t padded = (size + 7) & ~size_t(7);
+  self->batch_.resize(off + 8 + padded);
+  uint32_t hdr[2] = {static_cast<uint32_t>(size), 0};
+  memcpy(self->batch_.data() + off, hdr, 8);
+  memcpy(self->batch_.data() + off + 8, data, size);
+  if (padded > size) memset(self->batch_.data() + off + 8 + size, 0, padded - size);
+  self->records_++;
+  return self->batch_.size() >= self->max_batch_ ? kBatchFull : 0;
+}
+
+int RingBuffer::Drain() {
+  if (!rb_) return 0;
+  int n = ring_buffer__consume(rb_);
+  if (n == kBatchFull) return records_;
+  return n;
+}
+
+Napi::Value RingBuffer::TakeBatch(Napi::Env env) {
+  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::Copy(env, batch_.data(), batch_.size());
+  batch_.clear();
+  if (batch_.capacity() > 2 * max_batch_) batch_.shrink_to_fit();
+  records_ = 0;
+  return buf;
+}
+
+void RingBuffer::Deliver() {
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  uint32_t n = records_;
+  Napi::Value buf = TakeBatch(env);
+  callback_.MakeCallback(env.Global(), {buf, Napi::Number::New(env, n)});
+}
+
+void RingBuffer::OnPoll(uv_poll_t *handle, int status, int events) {
+  auto *self = static_cast<RingBuffer *>(handle->data);
+  if (!self || !self->rb_) return;
+  int n = self->Drain();
+  if (n < 0) return;  // consume error: keep polling, the next wake-up retries
+  if (self->records_ > 0) self->Deliver();
+}
+
+// consume() -> Buffer | null: drain synchronously (final flush at shutdown).
+Napi::Value RingBuffer::Consume(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!rb_) return env.Null();
+  int n = Drain();
+  if (n < 0 && records_ == 0) {
+    ThrowErrno(env, "ring_buffer__consume", n);
+    return env.Undefined();
+  }
+  if (records_ == 0) return env.Null();
+  return TakeBatch(env);
+}
+
+void RingBuffer::Stop() {
+  if (poll_) {
+    uv_poll_stop(poll_);
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t *>(poll_),
+             [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
+    poll_ = nullptr;
+  }
+  if (rb_) {
+    ring_buffer__free(rb_);
+    rb_ = nullptr;
+  }
+}
+
+Napi::Value RingBuffer::Close(const Napi::CallbackInfo &info) {
+  bool was_open = rb_ != nullptr;
+  Stop();
+  if (was_open) Unref();
+  return info.Env().Undefined();
+}
+
+}  // namespace wl

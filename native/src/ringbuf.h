@@ -1,0 +1,38 @@
+// A BPF ring buffer consumer on the libuv loop: the ring's epoll fd is polled
+// by uv_poll; each wake-up drains the ring into one Buffer of many records
+// and makes one JS call. Never blocks the loop; no threads.
+#pragma once
+#include <bpf/libbpf.h>
+#include <napi.h>
+#include <uv.h>
+
+#include <vector>
+
+namespace wl {
+
+class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit RingBuffer(const Napi::CallbackInfo &info);
+  ~RingBuffer() override;
+
+ private:
+  static int OnSample(void *ctx, void *data, size_t size);
+  static void OnPoll(uv_poll_t *handle, int status, int events);
+  Napi::Value Consume(const Napi::CallbackInfo &info);
+  Napi::Value Close(const Napi::CallbackInfo &info);
+  // Drains into batch_; returns records taken or a negative errno.
+  int Drain();
+  void Deliver();
+  Napi::Value TakeBatch(Napi::Env env);
+  void Stop();
+
+  ring_buffer *rb_ = nullptr;
+  uv_poll_t *poll_ = nullptr;
+  Napi::FunctionReference callback_;
+  std::vector<uint8_t> batch_;
+  uint32_t records_ = 0;
+  size_t max_batch_;
+};
+
+}  // namespace wl

@@ -1,0 +1,40 @@
+/** The flags every live command takes, and their parsed form. */
+import { HookMode } from '../kernel/hooks';
+import { KernelFilters } from '../probes/filters';
+import { FlagSpec, Flags } from './args';
+
+export const LIVE_FLAGS: FlagSpec[] = [
+  { name: 'json', type: 'bool', help: 'one JSON object per line (stable snake_case fields)' },
+  { name: 'count', short: 'c', type: 'int', min: 1, valueName: 'N', help: 'stop after N records' },
+  { name: 'duration', type: 'number', min: 0.001, valueName: 'SECONDS', help: 'stop after this many seconds' },
+  { name: 'pid', short: 'p', type: 'int', multiple: true, min: 1, max: 4194304, valueName: 'PID', help: 'only these processes (repeatable, in the kernel)' },
+  { name: 'comm', type: 'string', valueName: 'NAME', help: 'only processes with this task name (in the kernel)' },
+  { name: 'port', type: 'int', multiple: true, min: 1, max: 65535, valueName: 'PORT', help: 'only connections with this local or remote port (repeatable, in the kernel)' },
+  { name: 'hooks', type: 'string', choices: ['auto', 'fallback'], valueName: 'MODE', help: 'auto: cheapest hooks this kernel offers; fallback: force the portable path' },
+  { name: 'verbose', short: 'v', type: 'bool', help: 'explain hook choices, timings and kernel counters on stderr' },
+  { name: 'help', short: 'h', type: 'bool', help: 'show this help' },
+];
+
+export interface LiveOptions {
+  json: boolean;
+  count: number | undefined;
+  durationS: number | undefined;
+  filters: KernelFilters;
+  hookMode: HookMode;
+  verbose: boolean;
+}
+
+export function liveOptions(f: Flags): LiveOptions {
+  return {
+    json: f.json === true,
+    count: f.count as number | undefined,
+    durationS: f.duration as number | undefined,
+    filters: {
+      pids: (f.pid as number[] | undefined) ?? [],
+      comm: f.comm as string | undefined,
+      ports: (f.port as number[] | undefined) ?? [],
+    },
+    hookMode: (f.hooks as HookMode | undefined) ?? 'auto',
+    verbose: f.verbose === true,
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The contract every live command shares: preflight, start, print records
+ * (human lines or --json), stop on -c / --duration / Ctrl-C / SIGTERM /
+ * closed stdout, drain what the kernel already wrote, detach, and print a
+ * summary (records, lost, filtered in the kernel) to stderr.
+ */
+import { Features } from '../kernel/features';
+import { describeChoice } from '../kernel/hooks';
+import { native } from '../kernel/native';
+import { KernelStats, RunningFamily } from '../probes/family';
+import { Clock } from '../output/clock';
+import { LiveOptions } from './common-flags';
+import { preflight } from './preflight';
+
+export interface LiveTool<R> {
+  name: string;
+  start(opts: LiveOptions, features: Features, emit: (r: R) => void, onBad: () => void): RunningFamily;
+  header(): string;
+  human(r: R, clock: Clock): string;
+  json(r: R, clock: Clock): object;
+  /** Extra summary lines (e.g. per-endpoint stats) for stderr. */
+  summary?(): string[];
+}
+
+/** Output waiting to be written above this: records are dropped and counted. */
+const MAX_PENDING_OUTPUT = 64 << 20;
+
+export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<number> {
+  const err = (m: string): void => void process.stderr.write(`wirelens: ${m}\n`);
+  const verbose = (m: string): void => {
+    if (opts.verbose) err(m);
+  };
+  const t0 = performance.now();
+  native().setLibbpfDebug(false);
+  preflight(err, verbose);
+
+  const clock = new Clock();
+  let printed = 0;
+  let outputDropped = 0;
+  let bad = 0;
+  let stopping = false;
+  let pending: string[] = [];
+  let flushQueued = false;
+  let stop: (why: string) => void = () => undefined;
+
+  const flush = (): void => {
+    flushQueued = false;
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    process.stdout.write(text);
+  };
+  const emit = (r: R): void => {
+    if (stopping && opts.count !== undefined && printed >= opts.count) return;
+    if (opts.count !== undefined && printed >= opts.count) return;
+    if (process.stdout.writableLength > MAX_PENDING_OUTPUT) {
+      outputDropped++;
+      return;
+    }
+    pending.push(opts.json ? JSON.stringify(tool.json(r, clock)) + '\n' : tool.human(r, clock) + '\n');
+    printed++;
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flush);
+    }
+    if (opts.count !== undefined && printed >= opts.count) stop(`${opts.count} records`);
+  };
+
+  const features = new Features();
+  const running = tool.start(opts, features, emit, () => bad++);
+  const attachedMs = performance.now() - t0;
+  for (const c of running.choices) {
+    verbose(`hook ${describeChoice(c)}`);
+    const slot = c.kind === 'none' ? running.choices.indexOf(c) : -1;
+    if (slot >= 0) err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
+  }
+  verbose(`attached in ${attachedMs.toFixed(1)} ms (features from ${features.fromCache.size > 0 ? 'cache' : 'probes'})`);
+  if (!opts.json) process.stdout.write(tool.header() + '\n');
+
+  let lastLost = 0n;
+  const watch = setInterval(() => {
+    const s = running.kernelStats();
+    if (s.lost > lastLost) {
+      err(`warning: ${s.lost - lastLost} records lost in the kernel (ring buffer full); total ${s.lost}`);
+      lastLost = s.lost;
+    }
+  }, 1000);
+  watch.unref();
+
+  return new Promise<number>((resolve) => {
+    let durationTimer: NodeJS.Timeout | undefined;
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    const onSignal = (sig: NodeJS.Signals): void => stop(sig);
+    const onStdoutError = (): void => stop('stdout closed');
+    stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      setImmediate(() => {
+        if (durationTimer) clearTimeout(durationTimer);
+        clearInterval(watch);
+        for (const s of signals) process.off(s, onSignal);
+        let stats: KernelStats | undefined;
+        try {
+          running.drain();
+          stats = running.kernelStats();
+        } finally {
+          running.close();
+        }
+        flush();
+        const lost = stats ? stats.lost : 0n;
+        const parts = [
+          `${printed} records`,
+          `${lost} lost`,
+          `${stats?.filtered ?? 0n} filtered in kernel`,
+        ];
+        if (outputDropped) parts.push(`${outputDropped} dropped (output too slow)`);
+        if (bad) parts.push(`${bad} undecodable`);
+        err(`stopped (${why}): ${parts.join(', ')}`);
+        if (opts.verbose && stats) {
+          err(`kernel: ${stats.emitted} emitted, ${stats.received} received, ${stats.tableFull} table inserts refused`);
+        }
+        for (const line of tool.summary?.() ?? []) err(line);
+        process.stdout.off('error', onStdoutError);
+        resolve(0);
+      });
+    };
+    for (const s of signals) process.on(s, onSignal);
+    process.stdout.on('error', onStdoutError);
+    if (opts.durationS !== undefined) durationTimer = setTimeout(() => stop(`${opts.durationS}s elapsed`), opts.durationS * 1000);
+  });
+}

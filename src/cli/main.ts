@@ -1,0 +1,74 @@
+/**
+ * Entry point: dispatch to a command, map every error to one line with its
+ * remedy and an exit status. Usage errors exit 2 with the usage line.
+ */
+import { EXIT_STATUS, UsageError, WlError } from '../errors';
+import { shortUsage } from './args';
+import { doctorCommand } from './doctor';
+import { TCP_FLAGS, tcpCommand } from './tcp';
+
+const VERSION = '0.1.0';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<number>; usage: string; about: string }> = {
+  tcp: { run: tcpCommand, usage: shortUsage('tcp', TCP_FLAGS), about: 'TCP connections opening and closing, with process, duration and bytes' },
+  doctor: { run: doctorCommand, usage: 'usage: wirelens doctor [--json]', about: 'check this machine and show which hooks wirelens uses' },
+};
+
+export const MAIN_HELP = `wirelens ${VERSION}: eBPF network monitor and protocol analyzer
+
+usage: wirelens <command> [options]     (wirelens <command> --help for its options)
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([n, c]) => `  ${n.padEnd(10)} ${c.about}`)
+  .join('\n')}
+
+wirelens needs root. Start with \`wirelens doctor\`.`;
+
+function usageFor(command: string | undefined): string {
+  return (command && COMMANDS[command]?.usage) || 'usage: wirelens <command> [options]; commands: ' + Object.keys(COMMANDS).join(', ');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      process.stdout.write(MAIN_HELP + '\n');
+      return 0;
+    }
+    if (command === '--version' || command === 'version') {
+      process.stdout.write(`wirelens ${VERSION}\n`);
+      return 0;
+    }
+    const cmd = COMMANDS[command];
+    if (!cmd) throw new UsageError(`unknown command "${command}"`);
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`wirelens: error: ${e.message}\n${usageFor(command)}\n`);
+      return EXIT_STATUS.WL_ERR_USAGE;
+    }
+    if (e instanceof WlError) {
+      process.stderr.write(`wirelens: error: ${e.message}\n`);
+      if (e.remedy) process.stderr.write(`wirelens: remedy: ${e.remedy}\n`);
+      if (process.env.WIRELENS_DEBUG && e.cause) process.stderr.write(`${String((e.cause as Error).stack ?? e.cause)}\n`);
+      return EXIT_STATUS[e.code];
+    }
+    process.stderr.write(`wirelens: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write('wirelens: remedy: this is a bug; rerun with WIRELENS_DEBUG=1 and report the output\n');
+    if (process.env.WIRELENS_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return EXIT_STATUS.WL_ERR_INTERNAL;
+  }
+}
+
+export function main(argv: string[]): void {
+  run(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`wirelens: internal error: ${String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,83 @@
+/** `wirelens tcp`: one line per TCP connection open and close on this host. */
+import { UsageError } from '../errors';
+import { TcpRecord } from '../events/tcp';
+import { startTcpLife } from '../probes/tcp-life';
+import { commonJson } from '../output/common-fields';
+import { formatEndpoint } from '../output/address';
+import { escapeTerminal } from '../output/sanitize';
+import { Clock } from '../output/clock';
+import { FlagSpec, parseArgs, flagHelp } from './args';
+import { LIVE_FLAGS, liveOptions } from './common-flags';
+import { LiveTool, runLive } from './live';
+
+export const TCP_FLAGS: FlagSpec[] = [...LIVE_FLAGS];
+
+export const TCP_HELP = `wirelens tcp: TCP connections opening and closing, with their process
+
+One line when a connection opens (active connect, or passive accept with the
+accepting process) and one when it closes (duration, bytes each way), for IPv4
+and IPv6 in every network namespace. Filters run in the kernel.
+
+options:
+${flagHelp(TCP_FLAGS)}
+
+JSON fields: ts pid tid uid comm netns saddr sport daddr dport event direction
+duration_ms tx_bytes rx_bytes established (saddr/sport is the local end;
+duration_ms, tx_bytes and rx_bytes are null on open lines)`;
+
+function duration(ns: bigint | null): string {
+  if (ns === null) return '-';
+  const ms = Number(ns) / 1e6;
+  return ms < 1000 ? `${ms.toFixed(3)}ms` : `${(ms / 1000).toFixed(3)}s`;
+}
+
+export const tcpTool: LiveTool<TcpRecord> = {
+  name: 'tcp',
+  start: (opts, features, emit, onBad) =>
+    startTcpLife({ filters: opts.filters, hookMode: opts.hookMode, features }, emit, onBad),
+  header: () =>
+    `${'TIME'.padEnd(15)} ${'EVENT'.padEnd(5)} ${'DIR'.padEnd(7)} ${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'NETNS'.padStart(10)} ${'LOCAL'.padEnd(22)}    ${'REMOTE'.padEnd(22)} ${'DURATION'.padStart(11)} ${'TX'.padStart(10)} ${'RX'.padStart(10)}`,
+  human: (r: TcpRecord, clock: Clock) => {
+    const comm = r.proc ? escapeTerminal(r.proc.comm) : '-';
+    const pid = r.proc ? String(r.proc.pid) : '-';
+    const dir = r.event === 'close' && !r.established ? 'failed' : r.direction;
+    const arrow = r.direction === 'passive' ? '<-' : '->';
+    const close = r.event === 'close';
+    return [
+      clock.timeOfDay(r.tsNs).padEnd(15),
+      r.event.padEnd(5),
+      dir.padEnd(7),
+      pid.padStart(7),
+      comm.padEnd(16),
+      String(r.sock.netns).padStart(10),
+      formatEndpoint(r.sock.saddr, r.sock.sport).padEnd(22),
+      arrow,
+      formatEndpoint(r.sock.daddr, r.sock.dport).padEnd(22),
+      (close ? duration(r.durationNs) : '').padStart(11),
+      (close ? String(r.txBytes) : '').padStart(10),
+      (close ? String(r.rxBytes) : '').padStart(10),
+    ].join(' ');
+  },
+  json: (r: TcpRecord, clock: Clock) => {
+    const close = r.event === 'close';
+    return {
+      ...commonJson(clock, r.tsNs, r.proc, r.sock),
+      event: r.event,
+      direction: r.direction,
+      duration_ms: close && r.durationNs !== null ? Number(r.durationNs) / 1e6 : null,
+      tx_bytes: close ? Number(r.txBytes) : null,
+      rx_bytes: close ? Number(r.rxBytes) : null,
+      established: r.established,
+    };
+  },
+};
+
+export async function tcpCommand(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, TCP_FLAGS);
+  if (flags.help) {
+    process.stdout.write(TCP_HELP + '\n');
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  return runLive(tcpTool, liveOptions(flags));
+}

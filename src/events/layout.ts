@@ -1,0 +1,63 @@
+/**
+ * Byte layouts of the records in bpf/include/events.h. Decoders read through
+ * these tables only; test/unit/event-layout.test.ts checks each one against
+ * the compiled objects' BTF (size and every field offset).
+ */
+export interface StructLayout {
+  /** BTF struct name in bpf/include/events.h */
+  readonly struct: string;
+  readonly size: number;
+  readonly fields: Readonly<Record<string, number>>;
+}
+
+export const WL_HDR = {
+  struct: 'wl_hdr',
+  size: 16,
+  fields: { ts_ns: 0, type: 8, flags: 10, cpu: 12 },
+} as const satisfies StructLayout;
+
+export const WL_PROC = {
+  struct: 'wl_proc',
+  size: 40,
+  fields: { pid: 0, tid: 4, uid: 8, gid: 12, cgroup_id: 16, comm: 24 },
+} as const satisfies StructLayout;
+
+export const WL_SOCK_ID = {
+  struct: 'wl_sock_id',
+  size: 48,
+  fields: { netns: 0, family: 4, protocol: 6, sport: 8, dport: 10, _pad: 12, saddr: 16, daddr: 32 },
+} as const satisfies StructLayout;
+
+export const WL_TCP_EVENT = {
+  struct: 'wl_tcp_event',
+  size: 136,
+  fields: {
+    hdr: 0,
+    proc: 16,
+    sock: 56,
+    duration_ns: 104,
+    tx_bytes: 112,
+    rx_bytes: 120,
+    direction: 128,
+    oldstate: 129,
+    newstate: 130,
+    _pad: 131,
+  },
+} as const satisfies StructLayout;
+
+/** Every layout and the object file whose BTF must agree with it. */
+export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>> = {
+  tcp_life: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_TCP_EVENT],
+};
+
+/** wl_hdr.type values (enum wl_event_type). */
+export const EV = { TCP_OPEN: 1, TCP_CLOSE: 2 } as const;
+
+/** wl_hdr.flags bits. */
+export const FLAG = { PROC_UNKNOWN: 1, START_UNKNOWN: 2, NOT_ESTABLISHED: 4 } as const;
+
+/** Slots of the per-CPU wl_stats array (enum wl_stat). */
+export const STAT = { RB_LOST: 0, FILTERED: 1, TABLE_FULL: 2, EMITTED: 3 } as const;
+
+export const WL_MAX_FILTER = 8;
+export const WL_COMM_LEN = 16;

@@ -1,0 +1,195 @@
+/**
+ * Which hook kinds work on this kernel, learned by loading and attaching a
+ * trivial program of each kind (bpf/features.bpf.c), never from the version.
+ * Three outcomes: supported, unsupported (conclusive, with the minimum
+ * kernel), probeFailed (could not tell: not cached, callers may still try).
+ * Conclusive answers are cached for this boot in /run/wirelens.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { AttachTarget, native } from './native';
+import { BpfObject } from './object';
+
+export type HookKind =
+  | 'kprobe'
+  | 'fentry'
+  | 'tp_btf'
+  | 'raw_tp'
+  | 'tracepoint'
+  | 'syscall_tracepoint'
+  | 'uprobe'
+  | 'tc'
+  | 'tcx'
+  | 'xdp'
+  | 'ringbuf';
+
+export type Support =
+  | { state: 'supported'; ms: number }
+  | { state: 'unsupported'; reason: string; minKernel: string; ms: number }
+  | { state: 'probeFailed'; reason: string; ms: number };
+
+interface ProbeSpec {
+  program?: string;
+  /** Attach target; undefined: load only (attaching has side effects). */
+  target?: () => AttachTarget;
+  minKernel: string;
+  what: string;
+}
+
+function libcPath(): string {
+  const maps = fs.readFileSync('/proc/self/maps', 'utf8');
+  const m = /\s(\/\S*libc[.-][^\s]*\.so[^\s]*)$/m.exec(maps) ?? /\s(\/\S*libc\.so\.6)$/m.exec(maps);
+  if (!m) throw new Error('libc not found in /proc/self/maps');
+  return m[1]!;
+}
+
+export const HOOK_PROBES: Record<HookKind, ProbeSpec> = {
+  kprobe: { program: 'wl_probe_kprobe', minKernel: '4.1', what: 'kprobes (CONFIG_KPROBES, CONFIG_KPROBE_EVENTS)' },
+  fentry: { program: 'wl_probe_fentry', minKernel: '5.5', what: 'fentry/fexit BPF trampolines' },
+  tp_btf: { program: 'wl_probe_tp_btf', minKernel: '5.5', what: 'BTF-typed raw tracepoints (tp_btf)' },
+  raw_tp: { program: 'wl_probe_raw_tp', minKernel: '4.17', what: 'raw tracepoints' },
+  tracepoint: { program: 'wl_probe_tracepoint', minKernel: '4.7', what: 'tracepoints (sock, tcp, skb)' },
+  syscall_tracepoint: {
+    program: 'wl_probe_syscall_tp',
+    minKernel: '4.7',
+    what: 'syscall tracepoints (CONFIG_FTRACE_SYSCALLS)',
+  },
+  uprobe: {
+    program: 'wl_probe_uprobe',
+    target: () => ({ kind: 'uprobe', path: libcPath(), func: 'getpid' }),
+    minKernel: '4.3',
+    what: 'uprobes (CONFIG_UPROBE_EVENTS)',
+  },
+  tc: { program: 'wl_probe_tc', minKernel: '4.1', what: 'TC classifier programs (attach checked when used)' },
+  tcx: {
+    program: 'wl_probe_tc',
+    target: () => ({ kind: 'tcx', ifindex: 1, ingress: true }),
+    minKernel: '6.6',
+    what: 'TC attached through bpf_link (tcx)',
+  },
+  xdp: {
+    program: 'wl_probe_xdp',
+    target: () => ({ kind: 'xdp', ifindex: 1 }),
+    minKernel: '5.9',
+    what: 'XDP through bpf_link',
+  },
+  ringbuf: { minKernel: '5.8', what: 'BPF ring buffer maps' },
+};
+
+export const ALL_HOOK_KINDS = Object.keys(HOOK_PROBES) as HookKind[];
+
+// errno values that conclusively mean "this kernel does not do that".
+const CONCLUSIVE = new Set([1 /*EPERM*/, 2 /*ENOENT*/, 3 /*ESRCH*/, 22 /*EINVAL*/, 95 /*EOPNOTSUPP*/, 524 /*ENOTSUPP*/]);
+
+function classify(e: unknown, spec: ProbeSpec, step: string, ms: number): Support {
+  const errno = (e as { errno?: number }).errno;
+  const msg = e instanceof Error ? e.message : String(e);
+  const reason = `${step} failed: ${msg.replace(/^.*?: (?=[^:]+$)/, '')}`;
+  if (errno !== undefined && CONCLUSIVE.has(errno)) return { state: 'unsupported', reason, minKernel: spec.minKernel, ms };
+  return { state: 'probeFailed', reason: `${step} failed: ${msg}`, ms };
+}
+
+/** Probes one kind now (no cache). Needs root; without it the answer is probeFailed. */
+export function probeHook(kind: HookKind): Support {
+  const spec = HOOK_PROBES[kind];
+  const t0 = performance.now();
+  const ms = (): number => Math.round((performance.now() - t0) * 10) / 10;
+  if (kind === 'ringbuf') {
+    const r = native().probeMapType('ringbuf');
+    if (r === 1) return { state: 'supported', ms: ms() };
+    if (r === 0) return { state: 'unsupported', reason: 'map type rejected', minKernel: spec.minKernel, ms: ms() };
+    return { state: 'probeFailed', reason: `probe returned ${r}`, ms: ms() };
+  }
+  let obj: BpfObject | undefined;
+  try {
+    obj = BpfObject.open('features');
+    obj.setAutoload(spec.program!, true);
+    try {
+      obj.load();
+    } catch (e) {
+      return classify((e as { cause?: unknown }).cause ?? e, spec, 'load', ms());
+    }
+    if (spec.target || kind !== 'tc') {
+      try {
+        const link = obj.attach(spec.program!, spec.target ? spec.target() : { kind: 'auto' });
+        link.close();
+      } catch (e) {
+        return classify(e, spec, 'attach', ms());
+      }
+    }
+    return { state: 'supported', ms: ms() };
+  } catch (e) {
+    return { state: 'probeFailed', reason: e instanceof Error ? e.message : String(e), ms: ms() };
+  } finally {
+    obj?.close();
+  }
+}
+
+const CACHE_DIR = '/run/wirelens';
+const CACHE_FILE = `${CACHE_DIR}/features.json`;
+
+function cacheKey(): string {
+  let boot = '';
+  try {
+    boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    /* no boot id: key on release only */
+  }
+  return `${os.release()}|${boot}|${native().libbpfVersion()}`;
+}
+
+function readCache(): Partial<Record<HookKind, Support>> {
+  try {
+    const data = JSON.parse(fs.readFileSync(CACHE_FILE, 'utf8')) as { key?: string; results?: Record<string, Support> };
+    if (data.key === cacheKey() && data.results) return data.results as Partial<Record<HookKind, Support>>;
+  } catch {
+    /* absent or unreadable: probe again */
+  }
+  return {};
+}
+
+function writeCache(results: Partial<Record<HookKind, Support>>): void {
+  const conclusive: Record<string, Support> = {};
+  for (const [k, v] of Object.entries(results)) if (v && v.state !== 'probeFailed') conclusive[k] = v;
+  try {
+    fs.mkdirSync(CACHE_DIR, { recursive: true, mode: 0o700 });
+    const tmp = `${CACHE_FILE}.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify({ key: cacheKey(), results: conclusive }));
+    fs.renameSync(tmp, CACHE_FILE);
+  } catch {
+    /* read-only /run: fine, we probe next time */
+  }
+}
+
+export class Features {
+  private readonly results: Partial<Record<HookKind, Support>>;
+  private readonly useCache: boolean;
+  readonly fromCache = new Set<HookKind>();
+
+  constructor(opts: { useCache?: boolean } = {}) {
+    this.useCache = opts.useCache ?? true;
+    this.results = this.useCache ? readCache() : {};
+    for (const k of Object.keys(this.results)) this.fromCache.add(k as HookKind);
+  }
+
+  get(kind: HookKind): Support {
+    let r = this.results[kind];
+    if (!r) {
+      r = probeHook(kind);
+      this.results[kind] = r;
+      if (this.useCache && r.state !== 'probeFailed') writeCache(this.results);
+    }
+    return r;
+  }
+
+  /** Supported or could-not-tell: worth loading. */
+  usable(kind: HookKind): boolean {
+    return this.get(kind).state !== 'unsupported';
+  }
+
+  all(kinds: HookKind[] = ALL_HOOK_KINDS): Record<HookKind, Support> {
+    const out = {} as Record<HookKind, Support>;
+    for (const k of kinds) out[k] = this.get(k);
+    return out;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Picking hooks for this kernel. A probe family declares slots (what it
+ * needs hooked) with candidates in order of preference; every candidate whose
+ * kind is usable here is loaded, then each slot attaches the first candidate
+ * that attaches. Fallback happens only when a kind is unsupported or refuses
+ * to attach, and every choice is reported for --verbose.
+ */
+import { WlError, wrapNative } from '../errors';
+import { Features, HookKind } from './features';
+import { AttachTarget } from './native';
+import { BpfObject } from './object';
+
+export interface HookCandidate {
+  kind: HookKind;
+  /** Programs attached together (e.g. accept and accept4 tracepoints). */
+  programs: string[];
+  target?: AttachTarget;
+}
+
+export interface HookSlot {
+  slot: string;
+  candidates: HookCandidate[];
+  /** Without it the family cannot work; otherwise it degrades with a warning. */
+  required: boolean;
+  /** What is lost when an optional slot cannot attach. */
+  degraded?: string;
+}
+
+export interface HookChoice {
+  slot: string;
+  kind: HookKind | 'none';
+  programs: string[];
+  skipped: { kind: HookKind; reason: string }[];
+}
+
+/** 'auto': preferred first. 'fallback': only each slot's last (most portable) candidate, for testing the fallback path. */
+export type HookMode = 'auto' | 'fallback';
+
+export function candidatesFor(slot: HookSlot, mode: HookMode): HookCandidate[] {
+  return mode === 'fallback' ? slot.candidates.slice(-1) : slot.candidates;
+}
+
+/**
+ * Loads `obj` with the candidates usable here and attaches one per slot.
+ * Throws WL_ERR_NO_HOOK when a required slot has nothing that attaches.
+ */
+export function loadAndAttach(obj: BpfObject, slots: HookSlot[], features: Features, mode: HookMode): HookChoice[] {
+  const skipped = new Map<HookSlot, { kind: HookKind; reason: string }[]>(slots.map((s) => [s, []]));
+  const wanted = new Set<string>();
+  for (const s of slots) {
+    for (const c of candidatesFor(s, mode)) {
+      const sup = features.get(c.kind);
+      if (sup.state === 'unsupported') skipped.get(s)!.push({ kind: c.kind, reason: sup.reason });
+      else c.programs.forEach((p) => wanted.add(p));
+    }
+  }
+  for (const p of obj.programs()) obj.setAutoload(p, wanted.has(p));
+  obj.load();
+
+  const choices: HookChoice[] = [];
+  for (const s of slots) {
+    const choice: HookChoice = { slot: s.slot, kind: 'none', programs: [], skipped: skipped.get(s)! };
+    for (const c of candidatesFor(s, mode)) {
+      if (!c.programs.every((p) => wanted.has(p))) continue;
+      const attached: { close(): void }[] = [];
+      try {
+        for (const p of c.programs) attached.push(obj.attach(p, c.target));
+        choice.kind = c.kind;
+        choice.programs = c.programs;
+        break;
+      } catch (e) {
+        for (const l of attached) l.close();
+        choice.skipped.push({ kind: c.kind, reason: wrapNative('attach', e).message });
+      }
+    }
+    if (choice.kind === 'none' && s.required) {
+      const tried = choice.skipped.map((k) => `${k.kind}: ${k.reason}`).join('; ');
+      throw new WlError('WL_ERR_NO_HOOK', `no way to hook ${s.slot} on this kernel (${tried})`, {
+        remedy: 'run `wirelens doctor` to see which hook kinds this kernel offers; a kernel with BTF and tracepoints (5.8+) is needed',
+      });
+    }
+    choices.push(choice);
+  }
+  return choices;
+}
+
+export function describeChoice(c: HookChoice): string {
+  const skipped = c.skipped.map((s) => `${s.kind} (${s.reason})`).join(', ');
+  const chosen = c.kind === 'none' ? 'NOT HOOKED' : `${c.kind} [${c.programs.join(', ')}]`;
+  return `${c.slot}: ${chosen}${skipped ? `; skipped ${skipped}` : ''}`;
+}

@@ -1,0 +1,83 @@
+/**
+ * Finding what a dead wirelens left in the kernel. Programs attached through
+ * bpf_link or perf events die with the process; a wl_ program that no process
+ * holds an fd to is held by something that outlives processes (a pin, a
+ * classic TC filter) and is a leftover. Pins live under /sys/fs/bpf/wirelens.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { native } from './native';
+
+export const PIN_DIR = '/sys/fs/bpf/wirelens';
+export const PROG_PREFIX = 'wl_';
+
+/** Program ids some process holds an fd of (prog or link fds). */
+export function heldProgramIds(): Set<number> {
+  const held = new Set<number>();
+  let pids: string[] = [];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return held;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fdinfo`);
+    } catch {
+      continue; // exited, or not ours to read
+    }
+    for (const fd of fds) {
+      let text: string;
+      try {
+        text = fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+      } catch {
+        continue;
+      }
+      const m = /^prog_id:\s*(\d+)/m.exec(text);
+      if (m) held.add(Number(m[1]));
+    }
+  }
+  return held;
+}
+
+export interface LoadedProgram {
+  id: number;
+  name: string;
+  type: string;
+}
+
+export function wirelensPrograms(): LoadedProgram[] {
+  return native()
+    .listPrograms()
+    .filter((p) => p.name.startsWith(PROG_PREFIX));
+}
+
+/** wl_ programs no process holds: leftovers of a killed wirelens (or pinned ones). */
+export function orphanPrograms(): LoadedProgram[] {
+  const progs = wirelensPrograms();
+  if (progs.length === 0) return [];
+  const held = heldProgramIds();
+  return progs.filter((p) => !held.has(p.id));
+}
+
+/** Removes wirelens pins; returns what was removed, for the caller to say so. */
+export function removePins(): string[] {
+  const removed: string[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(PIN_DIR);
+  } catch {
+    return removed;
+  }
+  for (const e of entries) {
+    const p = path.join(PIN_DIR, e);
+    try {
+      fs.rmSync(p, { recursive: true, force: true });
+      removed.push(p);
+    } catch {
+      /* reported by orphanPrograms() if it stays */
+    }
+  }
+  return removed;
+}

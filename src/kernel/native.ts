@@ -1,0 +1,124 @@
+/**
+ * The one place that loads the native addon (native/). Everything else in
+ * src/ goes through src/kernel's typed wrappers.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WlError } from '../errors';
+
+export interface NativeProgramInfo {
+  name: string;
+  section: string;
+  type: string;
+  autoload: boolean;
+}
+
+export interface NativeMapInfo {
+  name: string;
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  internal: boolean;
+}
+
+export type AttachTarget =
+  | { kind: 'auto' }
+  | { kind: 'kprobe'; func: string; retprobe?: boolean }
+  | { kind: 'tracepoint'; category: string; name: string }
+  | { kind: 'uprobe'; path: string; func?: string; offset?: number; retprobe?: boolean; pid?: number }
+  | { kind: 'xdp'; ifindex: number }
+  | { kind: 'tcx'; ifindex: number; ingress: boolean }
+  | { kind: 'tc'; ifindex: number; ingress: boolean; handle?: number; priority?: number };
+
+export interface NativeLink {
+  readonly kind: string;
+  readonly createdHook?: boolean;
+  close(): void;
+  fd(): number;
+}
+
+export interface NativeBpfObject {
+  programs(): NativeProgramInfo[];
+  maps(): NativeMapInfo[];
+  setAutoload(program: string, on: boolean): void;
+  setMaxEntries(map: string, n: number): void;
+  setGlobal(variable: string, value: Buffer): void;
+  load(): void;
+  attach(program: string, target?: AttachTarget): NativeLink;
+  mapFd(map: string): number;
+  progFd(program: string): number;
+  close(): void;
+}
+
+export interface NativeRingBuffer {
+  consume(): Buffer | null;
+  close(): void;
+}
+
+export interface BtfMember {
+  name: string;
+  offset: number;
+  size: number;
+}
+
+export interface NativeBinding {
+  BpfObject: new (path: string) => NativeBpfObject;
+  RingBuffer: new (mapFd: number, onBatch: (batch: Buffer, records: number) => void, maxBatchBytes?: number) => NativeRingBuffer;
+  mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
+  mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
+  mapDelete(fd: number, key: Buffer): boolean;
+  mapDump(fd: number, keySize: number, valueSize: number, max: number): { count: number; keys: Buffer; values: Buffer };
+  numPossibleCpus(): number;
+  btfStruct(name: string, objectPath?: string): { size: number; members: BtfMember[] } | null;
+  btfEnum(name: string, objectPath?: string): { name: string; value: number }[] | null;
+  probeMapType(name: string): number;
+  listPrograms(): { id: number; name: string; type: string }[];
+  listLinks(): { id: number; progId: number; type: string }[];
+  takeLibbpfLog(): string;
+  setLibbpfDebug(on: boolean): void;
+  libbpfVersion(): string;
+}
+
+/** Repository root (holds build/ and native/), found from this file's place in dist/. */
+export function repoRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'bpf'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return path.resolve(__dirname, '..', '..', '..');
+}
+
+let binding: NativeBinding | undefined;
+
+export function native(): NativeBinding {
+  if (binding) return binding;
+  const file = path.join(repoRoot(), 'native', 'build', 'Release', 'wirelens_native.node');
+  if (!fs.existsSync(file)) {
+    throw new WlError('WL_ERR_NOT_BUILT', `native addon not built (${file} is missing)`, {
+      remedy: 'run `bash scripts/setup.sh`, or `npm run build:native` after installing libbpf-dev, g++ and make',
+    });
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    binding = require(file) as NativeBinding;
+  } catch (e) {
+    throw new WlError('WL_ERR_NOT_BUILT', `cannot load native addon ${file}: ${(e as Error).message}`, {
+      remedy: 'rebuild it with `npm run build:native` (is libbpf1 installed?)',
+      cause: e,
+    });
+  }
+  return binding;
+}
+
+/** Path of a compiled BPF object, e.g. bpfObjectPath('tcp_life'). */
+export function bpfObjectPath(name: string): string {
+  const file = path.join(repoRoot(), 'build', 'bpf', `${name}.bpf.o`);
+  if (!fs.existsSync(file)) {
+    throw new WlError('WL_ERR_NOT_BUILT', `BPF object ${file} is missing`, {
+      remedy: 'run `npm run build:bpf` (needs clang, bpftool and the kernel BTF at /sys/kernel/btf/vmlinux)',
+    });
+  }
+  return file;
+}

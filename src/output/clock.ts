@@ -1,0 +1,38 @@
+/**
+ * Kernel timestamps are CLOCK_MONOTONIC (bpf_ktime_get_ns); so is
+ * process.hrtime. One offset, taken at start, turns them into wall time.
+ */
+export class Clock {
+  private readonly offsetNs: bigint;
+
+  constructor() {
+    const mono = process.hrtime.bigint();
+    const wallNs = BigInt(Date.now()) * 1_000_000n;
+    this.offsetNs = wallNs - mono;
+  }
+
+  /** Wall-clock ns since the epoch for a monotonic kernel timestamp. */
+  wallNs(monoNs: bigint): bigint {
+    return monoNs + this.offsetNs;
+  }
+
+  /** ISO-8601 UTC with microseconds: 2026-11-24T21:34:00.123456Z */
+  iso(monoNs: bigint): string {
+    return isoMicros(this.wallNs(monoNs));
+  }
+
+  /** Local time of day with microseconds, as tcpdump prints it. */
+  timeOfDay(monoNs: bigint): string {
+    const ns = this.wallNs(monoNs);
+    const d = new Date(Number(ns / 1_000_000n));
+    const us = String((ns / 1000n) % 1_000_000n).padStart(6, '0');
+    const p = (n: number): string => String(n).padStart(2, '0');
+    return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${us}`;
+  }
+}
+
+export function isoMicros(wallNs: bigint): string {
+  const d = new Date(Number(wallNs / 1_000_000n));
+  const us = String((wallNs / 1000n) % 1_000_000n).padStart(6, '0');
+  return d.toISOString().replace(/\.\d{3}Z$/, `.${us}Z`);
+}

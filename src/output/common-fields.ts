@@ -1,0 +1,35 @@
+/**
+ * The fields every live command's --json line starts with, in this order:
+ * ts, pid, tid, uid, comm, netns, saddr, sport, daddr, dport. Unknown process
+ * fields are null (0 would name the idle task).
+ */
+import { ProcInfo, SockInfo } from '../events/record';
+import { Clock } from './clock';
+
+export interface CommonJson {
+  ts: string;
+  pid: number | null;
+  tid: number | null;
+  uid: number | null;
+  comm: string | null;
+  netns: number;
+  saddr: string;
+  sport: number;
+  daddr: string;
+  dport: number;
+}
+
+export function commonJson(clock: Clock, tsNs: bigint, proc: ProcInfo | null, sock: SockInfo): CommonJson {
+  return {
+    ts: clock.iso(tsNs),
+    pid: proc ? proc.pid : null,
+    tid: proc ? proc.tid : null,
+    uid: proc ? proc.uid : null,
+    comm: proc ? proc.comm : null,
+    netns: sock.netns,
+    saddr: sock.saddr,
+    sport: sock.sport,
+    daddr: sock.daddr,
+    dport: sock.dport,
+  };
+}

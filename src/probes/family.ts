@@ -1,0 +1,86 @@
+/**
+ * What every probe family does the same way: open its object, write the
+ * common filters, size the ring buffer, load and attach through the hook
+ * plan, consume records, and count what the kernel lost or filtered.
+ */
+import { STAT } from '../events/layout';
+import { Features } from '../kernel/features';
+import { HookChoice, HookMode, HookSlot, loadAndAttach } from '../kernel/hooks';
+import { BpfMap } from '../kernel/maps';
+import { BpfObject } from '../kernel/object';
+import { RecordHandler, RingBuffer } from '../kernel/ringbuf';
+import { KernelFilters, applyKernelFilters } from './filters';
+
+export interface FamilySpec {
+  object: string;
+  slots: HookSlot[];
+  filters: KernelFilters;
+  hookMode: HookMode;
+  features: Features;
+  /** Ring buffer bytes: a power of two, multiple of the page size. */
+  ringBytes?: number;
+  /** Extra configuration between open and load. */
+  configure?: (obj: BpfObject) => void;
+  onRecord: RecordHandler;
+}
+
+export interface KernelStats {
+  /** Records the ring buffer had no room for. */
+  lost: bigint;
+  /** Records dropped in the kernel by filters. */
+  filtered: bigint;
+  /** Tracking-table inserts refused. */
+  tableFull: bigint;
+  /** Records the kernel submitted. */
+  emitted: bigint;
+  /** Records user space received. */
+  received: number;
+}
+
+export class RunningFamily {
+  readonly choices: HookChoice[];
+  readonly obj: BpfObject;
+  private readonly ring: RingBuffer;
+  private readonly stats: BpfMap;
+
+  private constructor(obj: BpfObject, choices: HookChoice[], ring: RingBuffer) {
+    this.obj = obj;
+    this.choices = choices;
+    this.ring = ring;
+    this.stats = obj.map('wl_stats');
+  }
+
+  static start(spec: FamilySpec): RunningFamily {
+    const obj = BpfObject.open(spec.object);
+    try {
+      applyKernelFilters(obj, spec.filters);
+      obj.setMaxEntries('wl_events', spec.ringBytes ?? 4 << 20);
+      spec.configure?.(obj);
+      const choices = loadAndAttach(obj, spec.slots, spec.features, spec.hookMode);
+      const ring = obj.ringBuffer('wl_events', spec.onRecord);
+      return new RunningFamily(obj, choices, ring);
+    } catch (e) {
+      obj.close();
+      throw e;
+    }
+  }
+
+  kernelStats(): KernelStats {
+    return {
+      lost: this.stats.sumPerCpuU64(STAT.RB_LOST),
+      filtered: this.stats.sumPerCpuU64(STAT.FILTERED),
+      tableFull: this.stats.sumPerCpuU64(STAT.TABLE_FULL),
+      emitted: this.stats.sumPerCpuU64(STAT.EMITTED),
+      received: this.ring.records,
+    };
+  }
+
+  /** Delivers what the kernel already wrote. */
+  drain(): void {
+    this.ring.drain();
+  }
+
+  close(): void {
+    this.obj.close();
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * TCP connection lifecycle (bpf/tcp_life.bpf.c): open and close records with
+ * the owning process, duration and bytes.
+ */
+import { TcpRecord, decodeTcpEvent } from '../events/tcp';
+import { Features } from '../kernel/features';
+import { HookMode, HookSlot } from '../kernel/hooks';
+import { KernelFilters } from './filters';
+import { RunningFamily } from './family';
+
+export const TCP_LIFE_SLOTS: HookSlot[] = [
+  {
+    slot: 'TCP state changes',
+    required: true,
+    candidates: [
+      { kind: 'tp_btf', programs: ['wl_tcp_state_btf'] },
+      { kind: 'tracepoint', programs: ['wl_tcp_state_tp'] },
+    ],
+  },
+  {
+    slot: 'accepting process',
+    required: false,
+    degraded: 'passive (accepted) connections are reported without their process',
+    candidates: [
+      { kind: 'fentry', programs: ['wl_tcp_accept_fexit'] },
+      { kind: 'kprobe', programs: ['wl_tcp_accept_kret'] },
+      { kind: 'syscall_tracepoint', programs: ['wl_tcp_accept4_tp', 'wl_tcp_accept_tp'] },
+    ],
+  },
+];
+
+export interface TcpLifeOptions {
+  filters: KernelFilters;
+  hookMode: HookMode;
+  features: Features;
+  /** Connections tracked at once in the kernel (LRU beyond that). */
+  tableSize?: number;
+  ringBytes?: number;
+}
+
+export function startTcpLife(opts: TcpLifeOptions, onRecord: (r: TcpRecord) => void, onBad: () => void): RunningFamily {
+  const spec = {
+    object: 'tcp_life',
+    slots: TCP_LIFE_SLOTS,
+    filters: opts.filters,
+    hookMode: opts.hookMode,
+    features: opts.features,
+    configure: (obj: { setMaxEntries(m: string, n: number): void }) => {
+      if (opts.tableSize) obj.setMaxEntries('wl_tcp_socks', opts.tableSize);
+    },
+    onRecord: (v: DataView, off: number, len: number) => {
+      const r = decodeTcpEvent(v, off, len);
+      if (r) onRecord(r);
+      else onBad();
+    },
+  };
+  return RunningFamily.start(opts.ringBytes ? { ...spec, ringBytes: opts.ringBytes } : spec);
+}
