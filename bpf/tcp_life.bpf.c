@@ -21,6 +21,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Keeps the record type in the object's BTF, where the layout test reads it. */
+const struct wl_tcp_event *const wl_btf_tcp_event = 0;
+
 #define WL_IPPROTO_TCP 6
 
 struct sock_info {
@@ -75,8 +78,8 @@ static __always_inline void emit(const struct sock *sk, const struct sock_info *
 	e->sock._pad = 0;
 	if (type == WL_EV_TCP_CLOSE) {
 		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-		e->tx_bytes = BPF_CORE_READ(tp, bytes_acked);
-		e->rx_bytes = BPF_CORE_READ(tp, bytes_received);
+		e->tx_bytes = wl_tcp_tx_payload(tp);
+		e->rx_bytes = wl_tcp_rx_payload(tp);
 	} else {
 		e->tx_bytes = 0;
 		e->rx_bytes = 0;
@@ -87,7 +90,7 @@ static __always_inline void emit(const struct sock *sk, const struct sock_info *
 
 static __always_inline bool ports_pass(const struct sock *sk)
 {
-	__u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 sport = wl_sk_sport(sk);
 	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 
 	return wl_port_allowed(sport, dport);

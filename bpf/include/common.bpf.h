@@ -108,14 +108,14 @@ static __always_inline void wl_fill_sock_id(struct wl_sock_id *id, const struct 
 	id->netns = wl_sk_netns(sk);
 	id->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	id->protocol = wl_sk_protocol(sk);
-	id->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	id->sport = wl_sk_sport(sk);
 	id->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (id->family == AF_INET6) {
-		BPF_CORE_READ_INTO(id->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(id->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		bpf_core_read(id->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(id->daddr, 16, &sk->__sk_common.skc_v6_daddr);
 	} else {
-		BPF_CORE_READ_INTO((__u32 *)id->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)id->daddr, sk, __sk_common.skc_daddr);
+		bpf_core_read(id->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(id->daddr, 4, &sk->__sk_common.skc_daddr);
 	}
 }
 

@@ -25,4 +25,44 @@ static __always_inline __u32 wl_sk_netns(const struct sock *sk)
 	return 0;
 }
 
+/*
+ * Local port. skc_num (inet_num) is zeroed when the socket leaves the bind
+ * hash, which happens before inet_sock_set_state(TCP_CLOSE) fires; inet_sport
+ * (network order) survives. Both are 0 before the port is chosen.
+ */
+static __always_inline __u16 wl_sk_sport(const struct sock *sk)
+{
+	__u16 sport = BPF_CORE_READ((const struct inet_sock *)sk, inet_sport);
+
+	if (sport)
+		return bpf_ntohs(sport);
+	return BPF_CORE_READ(sk, __sk_common.skc_num);
+}
+
+#define WL_RCV_SHUTDOWN 1
+
+/*
+ * Payload bytes each way, without the sequence numbers SYN and FIN use.
+ * tx: bytes_sent - bytes_retrans (both data-only, v4.19 commit ba113c3aa79a;
+ * older kernels fall back to bytes_acked, which counts SYN and FIN).
+ * rx: bytes_received counts the FIN's sequence number once it arrives;
+ * RCV_SHUTDOWN marks that (tcp_fin) until tcp_done sets it on every close.
+ */
+static __always_inline __u64 wl_tcp_tx_payload(const struct tcp_sock *tp)
+{
+	if (bpf_core_field_exists(tp->bytes_sent))
+		return BPF_CORE_READ(tp, bytes_sent) - BPF_CORE_READ(tp, bytes_retrans);
+	return BPF_CORE_READ(tp, bytes_acked);
+}
+
+static __always_inline __u64 wl_tcp_rx_payload(const struct tcp_sock *tp)
+{
+	__u64 rx = BPF_CORE_READ(tp, bytes_received);
+	__u8 shut = (__u8)BPF_CORE_READ_BITFIELD_PROBED(&tp->inet_conn.icsk_inet.sk, sk_shutdown);
+
+	if ((shut & WL_RCV_SHUTDOWN) && rx > 0)
+		rx -= 1;
+	return rx;
+}
+
 #endif /* WL_CORE_FIXES_H */

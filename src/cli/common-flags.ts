@@ -1,6 +1,6 @@
 /** The flags every live command takes, and their parsed form. */
 import { HookMode } from '../kernel/hooks';
-import { KernelFilters } from '../probes/filters';
+import { KernelFilters, validateFilters } from '../probes/filters';
 import { FlagSpec, Flags } from './args';
 
 export const LIVE_FLAGS: FlagSpec[] = [
@@ -25,7 +25,7 @@ export interface LiveOptions {
 }
 
 export function liveOptions(f: Flags): LiveOptions {
-  return {
+  const opts: LiveOptions = {
     json: f.json === true,
     count: f.count as number | undefined,
     durationS: f.duration as number | undefined,
@@ -37,4 +37,6 @@ export function liveOptions(f: Flags): LiveOptions {
     hookMode: (f.hooks as HookMode | undefined) ?? 'auto',
     verbose: f.verbose === true,
   };
+  validateFilters(opts.filters);
+  return opts;
 }

@@ -56,7 +56,9 @@ export const tcpTool: LiveTool<TcpRecord> = {
       (close ? duration(r.durationNs) : '').padStart(11),
       (close ? String(r.txBytes) : '').padStart(10),
       (close ? String(r.rxBytes) : '').padStart(10),
-    ].join(' ');
+    ]
+      .join(' ')
+      .trimEnd();
   },
   json: (r: TcpRecord, clock: Clock) => {
     const close = r.event === 'close';

@@ -1,0 +1,120 @@
+/**
+ * The configurations measured against each other. A mode attaches a tool
+ * before wrk runs and stops it afterwards, reporting what it saw. Adding a
+ * tool (e.g. a future `wirelens http`) is one more entry in MODES.
+ */
+import { performance } from 'node:perf_hooks';
+import { cpuSeconds, describeExit, Proc } from './proc';
+import { parseStopLine, startWirelens } from './wirelens';
+
+/** What a mode measured during one wrk run; absent fields do not apply. */
+export interface ModeMetrics {
+  /** CPU the tool's own process used while wrk ran, in % of one core. */
+  cpuPercent?: number;
+  records?: number;
+  lost?: number;
+  /** Packets the kernel dropped before the capture tool read them. */
+  drops?: number;
+  /** Free text for the per-run log. */
+  note?: string;
+}
+
+export interface Attached {
+  /** Called once wrk has finished: stop the tool and collect its figures. */
+  stop(): Promise<ModeMetrics>;
+}
+
+/** What wrk did in one run, for a mode's expected record count. */
+export interface Traffic {
+  connections: number;
+  requests: number;
+}
+
+export interface Mode {
+  name: string;
+  /** Start the tool; resolve once it is ready to see traffic. */
+  attach(): Promise<Attached>;
+  /** Records the tool should print for this traffic, if that is predictable. */
+  expectedRecords?(t: Traffic): number;
+  /** The wirelens targets (cost, lost events) apply to this mode. */
+  targeted: boolean;
+}
+
+const STOP_TIMEOUT_MS = 15_000;
+
+const none: Mode = {
+  name: 'none',
+  targeted: false,
+  attach: async () => ({ stop: async () => ({}) }),
+};
+
+/** CPU % of one core a process uses from now until the returned function is called. */
+function cpuMeter(pid: number): () => number {
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  return () => {
+    const cpu = cpuSeconds(pid) - cpu0;
+    const wall = (performance.now() - t0) / 1000;
+    return wall > 0 ? (100 * cpu) / wall : NaN;
+  };
+}
+
+async function stopOrThrow(proc: Proc): Promise<void> {
+  const exit = await proc.stop('SIGINT', STOP_TIMEOUT_MS);
+  if (exit.killed || exit.code !== 0) throw new Error(`${proc.name} did not stop cleanly on SIGINT (${describeExit(exit)})${proc.tail()}`);
+}
+
+/** `node bin/wirelens.js SUBCOMMAND... --json -v`, stdout to /dev/null, stopped with SIGINT. */
+export function wirelensMode(name: string, args: string[], expectedRecords?: (t: Traffic) => number): Mode {
+  return {
+    name,
+    targeted: true,
+    expectedRecords,
+    attach: async () => {
+      const { proc } = await startWirelens([...args, '--json']);
+      const cpu = cpuMeter(proc.pid);
+      return {
+        stop: async () => {
+          const cpuPercent = cpu();
+          await stopOrThrow(proc);
+          const s = parseStopLine(proc.stderr);
+          if (!s) throw new Error(`${proc.name}: no "stopped (...): N records, N lost" line on stderr${proc.tail()}`);
+          const note = [`${s.filtered} filtered in kernel`];
+          if (s.outputDropped) note.push(`${s.outputDropped} dropped (output too slow)`);
+          return { cpuPercent, records: s.records, lost: s.lost, note: note.join(', ') };
+        },
+      };
+    },
+  };
+}
+
+/** `tcpdump -i lo -w /dev/null`: the classic way to watch the same traffic. */
+const tcpdump: Mode = {
+  name: 'tcpdump',
+  targeted: false,
+  attach: async () => {
+    const proc = new Proc('tcpdump', 'tcpdump', ['-i', 'lo', '-w', '/dev/null'], { stdout: 'null' });
+    await proc.waitForStderr(/listening on/, 10_000);
+    const cpu = cpuMeter(proc.pid);
+    return {
+      stop: async () => {
+        const cpuPercent = cpu();
+        await stopOrThrow(proc);
+        const drops = /(\d+) packets? dropped by kernel/.exec(proc.stderr);
+        const captured = /(\d+) packets? captured/.exec(proc.stderr);
+        if (!drops) throw new Error(`tcpdump: no "N packets dropped by kernel" line on stderr${proc.tail()}`);
+        return {
+          drops: Number(drops[1]),
+          note: `${captured ? captured[1] : '?'} packets captured, tcpdump CPU ${cpuPercent.toFixed(1)}%`,
+        };
+      },
+    };
+  },
+};
+
+export const MODES: Mode[] = [
+  none,
+  // One open and one close record for each end of a connection; on loopback both ends are on this host.
+  wirelensMode('wirelens tcp', ['tcp'], (t) => 4 * t.connections),
+  tcpdump,
+];

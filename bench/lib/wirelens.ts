@@ -1,0 +1,54 @@
+/** Start the built wirelens CLI and read its -v stderr: the attach time and the stop summary. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Proc } from './proc';
+
+/** Compiled to dist/bench/lib/, so the repository root is three levels up. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const WIRELENS_BIN = path.join(REPO_ROOT, 'bin', 'wirelens.js');
+
+const ATTACH_TIMEOUT_MS = 30_000;
+
+export function checkWirelensBuilt(): void {
+  const main = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+  if (!fs.existsSync(main)) throw new Error(`wirelens is not built (${main} missing): run \`npm run build\` first`);
+}
+
+export interface Started {
+  proc: Proc;
+  /** The "attached in X ms" figure: measured inside wirelens. */
+  attachedMs: number;
+  /** From spawn to that stderr line, as seen by the bench. */
+  wallMs: number;
+}
+
+/** Spawn `node bin/wirelens.js ARGS -v` (stdout to /dev/null) and wait until it has attached. */
+export async function startWirelens(args: string[]): Promise<Started> {
+  const proc = new Proc(`wirelens ${args.join(' ')}`, process.execPath, [WIRELENS_BIN, ...args, '-v'], {
+    stdout: 'null',
+    cwd: REPO_ROOT,
+  });
+  const { match, msSinceSpawn } = await proc.waitForStderr(/attached in ([\d.]+) ms/, ATTACH_TIMEOUT_MS);
+  return { proc, attachedMs: Number(match[1]), wallMs: msSinceSpawn };
+}
+
+export interface StopSummary {
+  records: number;
+  lost: number;
+  filtered: number;
+  /** Records dropped because stdout was too slow (not in the summary when 0). */
+  outputDropped: number;
+}
+
+/** Parse "wirelens: stopped (SIGINT): 9 records, 0 lost, 0 filtered in kernel[, N dropped ...]". */
+export function parseStopLine(stderr: string): StopSummary | undefined {
+  const m = /stopped \([^)]*\): (\d+) records, (\d+) lost, (\d+) filtered in kernel(.*)/.exec(stderr);
+  if (!m) return undefined;
+  const dropped = /(\d+) dropped/.exec(m[4]!);
+  return {
+    records: Number(m[1]),
+    lost: Number(m[2]),
+    filtered: Number(m[3]),
+    outputDropped: dropped ? Number(dropped[1]) : 0,
+  };
+}

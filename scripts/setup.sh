@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything wirelens needs on Debian 12 / Ubuntu (as root) and
+# builds it: apt packages, npm dependencies, BPF objects, native addon, TS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup: needs root (apt-get; wirelens itself loads BPF programs). remedy: sudo bash scripts/setup.sh" >&2
+  exit 1
+fi
+command -v node >/dev/null || { echo "setup: Node.js 20+ is required. remedy: install nodejs (>= 20) first" >&2; exit 1; }
+
+export DEBIAN_FRONTEND=noninteractive
+APT_PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev make g++ python3 pkg-config
+          iproute2 util-linux procps curl ca-certificates
+          nginx wrk tcpdump socat netcat-openbsd)
+missing=()
+for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+command -v bpftool >/dev/null || missing+=(bpftool)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    # Ubuntu ships bpftool in linux-tools.
+    rest=("${missing[@]/bpftool/}")
+    apt-get install -y -qq --no-install-recommends ${rest[@]} linux-tools-common "linux-tools-$(uname -r)" >/dev/null
+  fi
+fi
+# nginx from the package starts a default site on :80; tests and benches run their own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then systemctl stop nginx || true; fi
+
+npm ci --ignore-scripts --no-audit --no-fund
+npm run build
+echo "setup: done. try: npx wirelens doctor"

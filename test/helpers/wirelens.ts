@@ -1,0 +1,33 @@
+/** Runs the real CLI as a user would, and reads its --json lines. */
+import { CLI } from './paths';
+import { Spawned, start, stop, waitFor } from './proc';
+
+export interface WirelensRun {
+  proc: Spawned;
+  /** Stops it (SIGINT) and returns the parsed JSON records and the stderr summary. */
+  finish(): Promise<{ records: Record<string, unknown>[]; stderr: string; code: number | null }>;
+}
+
+export async function startWirelens(args: string[]): Promise<WirelensRun> {
+  const proc = start(process.execPath, [CLI, ...args, '--json', '-v']);
+  try {
+    await waitFor(proc.stderr, /attached in/, 15000, 'wirelens to attach');
+  } catch (e) {
+    await stop(proc, 'SIGKILL');
+    throw e;
+  }
+  return {
+    proc,
+    async finish() {
+      // Let the last events through the ring before stopping.
+      await new Promise((r) => setTimeout(r, 300));
+      const code = await stop(proc, 'SIGINT');
+      const records = proc
+        .stdout()
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      return { records, stderr: proc.stderr(), code };
+    },
+  };
+}

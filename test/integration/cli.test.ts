@@ -1,0 +1,159 @@
+/**
+ * The CLI contract: bad input is one line + usage with exit 2; doctor as
+ * root and as an unprivileged user; -c and --duration stop; SIGKILL leaves no
+ * wirelens program in the kernel.
+ */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { CLI, TCP_PEER } from '../helpers/paths';
+import { run, start, stop, waitFor } from '../helpers/proc';
+import { kernelSkipReason } from '../helpers/skip';
+
+const skip = kernelSkipReason();
+const wl = (...args: string[]) => run(process.execPath, [CLI, ...args], 30000);
+const STACK = /\n\s+at /;
+
+describe('bad input', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown command', ['frobnicate'], /unknown command "frobnicate"/],
+    ['unknown flag', ['tcp', '--frob'], /unknown flag --frob/],
+    ['port out of range', ['tcp', '--port', '70000'], /--port 70000 is out of range/],
+    ['port zero', ['tcp', '--port', '0'], /--port 0 is out of range/],
+    ['non-numeric pid', ['tcp', '--pid', 'abc'], /--pid needs a whole number/],
+    ['missing value', ['tcp', '--comm'], /--comm needs a value/],
+    ['count zero', ['tcp', '-c', '0'], /--count 0 is out of range/],
+    ['bad hooks mode', ['tcp', '--hooks', 'magic'], /--hooks must be one of auto, fallback/],
+    ['too long comm', ['tcp', '--comm', 'a-very-long-process-name'], /15-byte task name/],
+    ['stray argument', ['tcp', 'extra'], /unexpected argument "extra"/],
+  ];
+  for (const [name, args, re] of cases) {
+    it(`${name}: one-line error, usage, exit 2`, async () => {
+      const r = await wl(...args);
+      assert.equal(r.code, 2, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 2, r.stderr);
+      assert.match(lines[0]!, /^wirelens: error: /);
+      assert.match(lines[0]!, re);
+      assert.match(lines[1]!, /^usage: wirelens/);
+      assert.doesNotMatch(r.stderr, STACK);
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  it('--help prints help and exits 0', async () => {
+    const r = await wl('tcp', '--help');
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /--port PORT/);
+  });
+});
+
+describe('doctor', () => {
+  it('as root: every check passes, hooks are probed, --json parses', { skip }, async () => {
+    const r = await wl('doctor', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string }[]; hooks: Record<string, { state: string }> };
+    assert.equal(rep.ok, true);
+    assert.equal(rep.hooks.tracepoint?.state, 'supported');
+    assert.equal(rep.hooks.ringbuf?.state, 'supported');
+    for (const k of ['kprobe', 'fentry', 'tp_btf', 'raw_tp', 'syscall_tracepoint', 'uprobe', 'tc', 'tcx', 'xdp']) {
+      assert.ok(rep.hooks[k], `hook ${k} probed`);
+    }
+    const human = await wl('doctor');
+    assert.equal(human.code, 0);
+    assert.match(human.stdout, /wirelens can run here/);
+    // Kinds this kernel lacks come with what wirelens does instead.
+    for (const [k, v] of Object.entries(rep.hooks)) {
+      if (v.state !== 'supported') assert.match(human.stdout, new RegExp(`hook ${k}[^\\n]*\\n\\s+-> \\S`), `remedy for ${k}`);
+    }
+  });
+
+  const setpriv = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+  it('as an unprivileged user: says to run as root, exits non-zero, no stack trace', { skip: process.getuid?.() !== 0 ? 'needs root to drop privileges' : undefined }, async () => {
+    const r = await run(setpriv[0]!, [...setpriv.slice(1), process.execPath, CLI, 'doctor'], 30000);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /MISSING privileges/);
+    assert.match(r.stdout, /run as root/);
+    assert.match(r.stdout, /wirelens cannot run here: privileges/);
+    assert.doesNotMatch(r.stdout + r.stderr, STACK);
+    const t = await run(setpriv[0]!, [...setpriv.slice(1), process.execPath, CLI, 'tcp'], 30000);
+    assert.equal(t.code, 77);
+    assert.match(t.stderr, /^wirelens: error: wirelens needs root/m);
+    assert.match(t.stderr, /^wirelens: remedy: run as root/m);
+    assert.doesNotMatch(t.stderr, STACK);
+  });
+});
+
+function heldProgIds(pid: number): number[] {
+  const ids: number[] = [];
+  for (const fd of fs.readdirSync(`/proc/${pid}/fdinfo`)) {
+    try {
+      const m = /^prog_id:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.push(Number(m[1]));
+    } catch {
+      /* fd closed meanwhile */
+    }
+  }
+  return ids;
+}
+
+function loadedProgIds(): Set<number> {
+  const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
+  return new Set((JSON.parse(out) as { id: number; name?: string }[]).map((p) => p.id));
+}
+
+describe('lifecycle', { skip }, () => {
+  it('SIGKILL leaves none of its programs or links in the kernel', async () => {
+    const p = start(process.execPath, [CLI, 'tcp', '-v']);
+    await waitFor(p.stderr, /attached in/, 15000, 'attach');
+    const ids = heldProgIds(p.child.pid!);
+    assert.ok(ids.length >= 2, `it holds its programs (${ids})`);
+    const before = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
+    const names = (JSON.parse(before) as { id: number; name?: string }[]).filter((x) => ids.includes(x.id)).map((x) => x.name);
+    for (const n of names) assert.match(String(n), /^wl_/, 'program names start with wl_');
+    await stop(p, 'SIGKILL');
+    const deadline = Date.now() + 5000;
+    let left: number[] = ids;
+    while (Date.now() < deadline) {
+      const loaded = loadedProgIds();
+      left = ids.filter((id) => loaded.has(id));
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(left, [], 'programs gone after SIGKILL');
+    const links = JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { prog_id: number }[];
+    assert.equal(links.filter((l) => ids.includes(l.prog_id)).length, 0, 'no links left');
+  });
+
+  it('-c N stops after N records; --duration stops on time; summary on stderr', async () => {
+    const srv = start(process.execPath, [TCP_PEER, 'server', '127.0.0.1', '0', '1']);
+    const port = Number((await waitFor(srv.stdout, /listening (\d+)/, 10000, 'server'))[1]);
+    try {
+      const p = start(process.execPath, [CLI, 'tcp', '--json', '-v', '-c', '3', '--port', String(port)]);
+      await waitFor(p.stderr, /attached in/, 15000, 'attach');
+      for (let i = 0; i < 3; i++) await run(process.execPath, [TCP_PEER, 'client', '127.0.0.1', String(port), '1']);
+      const code = await Promise.race([p.exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 10000))]);
+      assert.equal(code, 0, `exits by itself after -c 3: ${p.stderr()}`);
+      assert.equal(p.stdout().trim().split('\n').length, 3);
+      assert.match(p.stderr(), /stopped \(3 records\): 3 records, 0 lost/);
+
+      const t0 = Date.now();
+      const d = await run(process.execPath, [CLI, 'tcp', '--duration', '1'], 20000);
+      assert.equal(d.code, 0, d.stderr);
+      assert.ok(Date.now() - t0 < 10000);
+      assert.match(d.stderr, /stopped \(1s elapsed\): \d+ records, 0 lost, \d+ filtered in kernel/);
+      assert.match(d.stdout, /^TIME\s+EVENT\s+DIR\s+PID\s+COMM/);
+    } finally {
+      await stop(srv);
+    }
+  });
+
+  it('SIGTERM stops cleanly with a summary', async () => {
+    const p = start(process.execPath, [CLI, 'tcp', '-v']);
+    await waitFor(p.stderr, /attached in/, 15000, 'attach');
+    const code = await stop(p, 'SIGTERM');
+    assert.equal(code, 0);
+    assert.match(p.stderr(), /stopped \(SIGTERM\): \d+ records, 0 lost/);
+  });
+});

@@ -1,0 +1,53 @@
+/** The strict flag parser behind every command. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { parseArgs } from '../../src/cli/args';
+import { LIVE_FLAGS, liveOptions } from '../../src/cli/common-flags';
+import { UsageError } from '../../src/errors';
+import { readPrivileges } from '../../src/kernel/privileges';
+
+describe('parseArgs', () => {
+  it('parses the common live flags', () => {
+    const { flags } = parseArgs(['--json', '-c', '5', '--duration=2.5', '--pid', '1,2', '-p', '3', '--port', '80', '--comm', 'curl'], LIVE_FLAGS);
+    const o = liveOptions(flags);
+    assert.equal(o.json, true);
+    assert.equal(o.count, 5);
+    assert.equal(o.durationS, 2.5);
+    assert.deepEqual(o.filters, { pids: [1, 2, 3], comm: 'curl', ports: [80] });
+    assert.equal(o.hookMode, 'auto');
+  });
+  it('short flag with attached value', () => {
+    assert.equal(parseArgs(['-c10'], LIVE_FLAGS).flags.count, 10);
+  });
+  const bad: [string[], RegExp][] = [
+    [['--nope'], /unknown flag --nope/],
+    [['-z'], /unknown flag -z/],
+    [['--port', '65536'], /out of range/],
+    [['--port', '-1'], /--port needs a value/],
+    [['--pid', '12x'], /whole number/],
+    [['--pid', '1,,2'], /empty value/],
+    [['--duration', 'soon'], /needs a number/],
+    [['--json=yes'], /takes no value/],
+    [['-c'], /needs a value/],
+    [['--pid', '1,2,3,4,5,6,7,8,9'], /at most 8 --pid/],
+  ];
+  for (const [argv, re] of bad) {
+    it(`rejects ${argv.join(' ')}`, () => {
+      assert.throws(() => liveOptions(parseArgs(argv, LIVE_FLAGS).flags), (e: unknown) => e instanceof UsageError && re.test(e.message));
+    });
+  }
+});
+
+describe('readPrivileges', () => {
+  const status = (uid: number, cap: string) => `Name:\tx\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nCapEff:\t${cap}\n`;
+  it('root with full caps is enough', () => assert.equal(readPrivileges(status(0, '000001ffffffffff')).sufficient, true));
+  it('nobody without caps is not, and says what is missing', () => {
+    const p = readPrivileges(status(65534, '0000000000000000'));
+    assert.equal(p.sufficient, false);
+    assert.deepEqual(p.missing, ['CAP_BPF', 'CAP_PERFMON', 'CAP_NET_ADMIN']);
+  });
+  it('CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN is enough', () => {
+    const caps = (1n << 39n) | (1n << 38n) | (1n << 12n);
+    assert.equal(readPrivileges(status(1000, caps.toString(16))).sufficient, true);
+  });
+});

@@ -1,0 +1,40 @@
+/** Every event struct's TS decoder layout matches the compiled object's BTF. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { LAYOUTS_BY_OBJECT, WL_TCP_EVENT } from '../../src/events/layout';
+import { layoutMismatches } from '../../src/events/layout-check';
+import { bpfObjectPath, native } from '../../src/kernel/native';
+
+describe('event layouts agree with BTF', () => {
+  for (const [object, layouts] of Object.entries(LAYOUTS_BY_OBJECT)) {
+    for (const layout of layouts) {
+      it(`${object}: struct ${layout.struct}`, () => {
+        assert.deepEqual(layoutMismatches(layout, bpfObjectPath(object)), []);
+      });
+    }
+  }
+
+  it('every wl_*_event struct in events.h has a TS layout', () => {
+    const header = fs.readFileSync(bpfObjectPath('tcp_life').replace(/build\/bpf\/.*$/, 'bpf/include/events.h'), 'utf8');
+    const structs = [...header.matchAll(/^struct (wl_\w+) \{/gm)].map((m) => m[1]);
+    const known = new Set(Object.values(LAYOUTS_BY_OBJECT).flat().map((l) => l.struct));
+    for (const s of structs) assert.ok(known.has(s!), `struct ${s} has no TS layout`);
+  });
+
+  it('the check catches drift (a wrong offset, a missing field, a wrong size)', () => {
+    const path = bpfObjectPath('tcp_life');
+    const moved = { ...WL_TCP_EVENT, fields: { ...WL_TCP_EVENT.fields, tx_bytes: 113 } };
+    assert.match(layoutMismatches(moved, path).join('\n'), /tx_bytes: offset 113 in TS, 112 in BTF/);
+    const { rx_bytes: _dropped, ...fewer } = WL_TCP_EVENT.fields;
+    void _dropped;
+    assert.match(layoutMismatches({ ...WL_TCP_EVENT, fields: fewer }, path).join('\n'), /rx_bytes: in BTF, not decoded/);
+    assert.match(layoutMismatches({ ...WL_TCP_EVENT, size: 128 }, path).join('\n'), /size 128 in TS, 136 in BTF/);
+  });
+
+  it('reads kernel enums from vmlinux BTF', () => {
+    const reasons = native().btfEnum('skb_drop_reason');
+    assert.ok(reasons && reasons.some((s) => s.name === 'SKB_DROP_REASON_NOT_SPECIFIED'));
+    assert.equal(native().btfEnum('wl_no_such_enum'), null);
+  });
+});
