@@ -1,0 +1,126 @@
+/** Turn run results into the per-workload tables and the target check. */
+import { RunResult } from './measure';
+import { Mode } from './modes';
+import { StartupResult } from './startup';
+import { median, sum } from './stats';
+import { fixed, formatTable, int } from './table';
+import { Workload, WRK_CONNECTIONS, WRK_THREADS } from './workloads';
+
+export const TARGETS = {
+  /** wirelens tcp may cost at most this % of req/s. */
+  maxCostPercent: 2,
+  maxLost: 0,
+  maxStartToAttachedMs: 300,
+};
+
+export interface ModeSummary {
+  mode: Mode;
+  rps: number | undefined;
+  /** Median req/s relative to `none`, in %. */
+  ratioPercent: number | undefined;
+  costPercent: number | undefined;
+  lost: number | undefined;
+}
+
+export interface WorkloadReport {
+  text: string;
+  summaries: ModeSummary[];
+}
+
+const pct = (n: number | undefined): string => fixed(n, 1, '%');
+
+export function workloadReport(workload: Workload, modes: Mode[], runs: RunResult[], seconds: number, rounds: number): WorkloadReport {
+  const of = (m: Mode): RunResult[] => runs.filter((r) => r.mode === m && r.workload === workload);
+  const baseline = median(of(modes[0]!).map((r) => r.wrk.requestsPerSec));
+  const summaries: ModeSummary[] = [];
+  const rows: string[][] = [];
+  const checks: string[] = [];
+  const hasExpected = modes.some((m) => m.expectedRecords);
+  for (const mode of modes) {
+    const rs = of(mode);
+    const rps = median(rs.map((r) => r.wrk.requestsPerSec));
+    const isBase = mode === modes[0];
+    const ratio = rps !== undefined && baseline ? (100 * rps) / baseline : undefined;
+    const cost = isBase || ratio === undefined ? undefined : 100 - ratio;
+    const lost = sum(rs.map((r) => r.metrics.lost));
+    summaries.push({ mode, rps, ratioPercent: ratio, costPercent: cost, lost });
+    const records = median(rs.map((r) => r.metrics.records));
+    const expected = median(rs.map((r) => r.expectedRecords));
+    const row = [
+      mode.name,
+      int(rps),
+      pct(ratio),
+      isBase ? '-' : fixed(cost, 1),
+      pct(median(rs.map((r) => r.metrics.cpuPercent))),
+      int(records),
+    ];
+    if (hasExpected) row.push(expected === undefined ? '-' : `~${int(expected)}`);
+    row.push(int(lost), int(sum(rs.map((r) => r.metrics.drops))), int(sum(rs.map((r) => r.wrk.errors))));
+    rows.push(row);
+    if (mode.expectedRecords && rs.length > 0) {
+      const perRun = rs.map((r) => `${int(r.metrics.records)}/${int(r.expectedRecords)}`);
+      const ratios = rs.map((r) => (r.metrics.records !== undefined && r.expectedRecords ? (100 * r.metrics.records) / r.expectedRecords : undefined));
+      checks.push(`${mode.name} records / expected per run: ${perRun.join(', ')} (median ${pct(median(ratios))})`);
+    }
+  }
+  const header = ['mode', 'req/s (median)', 'vs none', 'cost %', 'wirelens CPU %', 'records'];
+  if (hasExpected) header.push('expected');
+  header.push('lost', 'tcpdump drops', 'wrk errors');
+  const conns =
+    workload.name === 'keep-alive'
+      ? `${WRK_CONNECTIONS} connections for the whole run`
+      : 'a new connection per request (Connection: close)';
+  const text = [
+    `== ${workload.name}: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${seconds}s --latency${workload.headers.map((h) => ` -H "${h}"`).join('')}; ${conns}`,
+    `   ${rounds} round(s), modes alternated; req/s, CPU, records and expected are medians per run; lost, drops and errors are totals`,
+    '',
+    formatTable(header, rows),
+    '',
+    ...checks,
+    ...(hasExpected ? ['expected = 4 records per connection wrk made (open + close at the client and at the server end, both on this host)'] : []),
+  ].join('\n');
+  return { text, summaries };
+}
+
+const mark = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
+
+export function targetReport(byWorkload: { workload: Workload; summaries: ModeSummary[] }[], startup: StartupResult | undefined): string {
+  const rows: string[][] = [];
+  const lostByMode = new Map<string, number>();
+  for (const { workload, summaries } of byWorkload) {
+    for (const s of summaries.filter((x) => x.mode.targeted)) {
+      const cost = s.costPercent;
+      rows.push([`${s.mode.name} cost (req/s), ${workload.name}`, `< ${TARGETS.maxCostPercent}%`, pct(cost), cost === undefined ? 'n/a' : mark(cost < TARGETS.maxCostPercent)]);
+      lostByMode.set(s.mode.name, (lostByMode.get(s.mode.name) ?? 0) + (s.lost ?? 0));
+    }
+  }
+  for (const [name, lost] of lostByMode) {
+    rows.push([`${name} lost events, all runs`, `${TARGETS.maxLost}`, int(lost), mark(lost <= TARGETS.maxLost)]);
+  }
+  if (startup) {
+    rows.push([
+      'start to attached (spawn to "attached in", median)',
+      `< ${TARGETS.maxStartToAttachedMs} ms`,
+      `${fixed(startup.medianWallMs)} ms`,
+      mark(startup.medianWallMs < TARGETS.maxStartToAttachedMs),
+    ]);
+  }
+  return ['== targets', '', formatTable(['target', 'goal', 'result', ''], rows, ['left', 'right', 'right', 'left'])].join('\n');
+}
+
+export function startupReport(s: StartupResult): string {
+  const runs = s.wallMs.map((w, i) => `${fixed(w)}/${fixed(s.attachedMs[i])}`).join(', ');
+  return [
+    `== start to attached: node bin/wirelens.js tcp -v --duration 0.3, ${s.wallMs.length} runs`,
+    '',
+    formatTable(
+      ['measure', 'median'],
+      [
+        ['spawn to "attached in" line on stderr (wall)', `${fixed(s.medianWallMs)} ms`],
+        ['"attached in X ms" (inside wirelens)', `${fixed(s.medianAttachedMs)} ms`],
+      ],
+    ),
+    '',
+    `per run, wall/in-process ms: ${runs}`,
+  ].join('\n');
+}
