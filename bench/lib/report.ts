@@ -77,7 +77,12 @@ export function workloadReport(workload: Workload, modes: Mode[], runs: RunResul
     formatTable(header, rows),
     '',
     ...checks,
-    ...(hasExpected ? ['expected = 4 records per connection wrk made (open + close at the client and at the server end, both on this host)'] : []),
+    ...(hasExpected
+      ? [
+          'expected = 4 records per connection wrk made (open + close at the client end and at the server end, both on this host);',
+          `  connections still open when wrk stops add up to 4 x ${WRK_CONNECTIONS} more`,
+        ]
+      : []),
   ].join('\n');
   return { text, summaries };
 }
@@ -105,7 +110,7 @@ export function targetReport(byWorkload: { workload: Workload; summaries: ModeSu
       mark(startup.medianWallMs < TARGETS.maxStartToAttachedMs),
     ]);
   }
-  return ['== targets', '', formatTable(['target', 'goal', 'result', ''], rows, ['left', 'right', 'right', 'left'])].join('\n');
+  return ['== targets', '', formatTable(['target', 'goal', 'result', 'status'], rows, ['left', 'right', 'right', 'left'])].join('\n');
 }
 
 export function startupReport(s: StartupResult): string {

@@ -39,11 +39,13 @@ btf *OpenBtf(const Napi::CallbackInfo &info, bool *owned) {
   return g_vmlinux;
 }
 
-// btfStruct(name, path?) -> {size, members: [{name, offset, size}]} | null
-Napi::Value Struct(const Napi::CallbackInfo &info) {
+// Shared by the queries: checks (name, path?), finds the named type of `kind`
+// and hands it to `describe`; null when there is no such type.
+template <typename Describe>
+Napi::Value Query(const Napi::CallbackInfo &info, const char *usage, int kind, Describe describe) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) {
-    ThrowUsage(env, "btfStruct(name: string, objectPath?: string)");
+    ThrowUsage(env, usage);
     return env.Undefined();
   }
   bool owned;
@@ -51,54 +53,46 @@ Napi::Value Struct(const Napi::CallbackInfo &info) {
   if (!b) return env.Undefined();
   std::string name = info[0].As<Napi::String>();
   Napi::Value result = env.Null();
-  int id = btf__find_by_name_kind(b, name.c_str(), BTF_KIND_STRUCT);
-  if (id >= 0) {
-    const btf_type *t = btf__type_by_id(b, id);
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("size", Napi::Number::New(env, t->size));
-    Napi::Array members = Napi::Array::New(env);
-    const btf_member *m = btf_members(t);
-    for (int i = 0; i < btf_vlen(t); i++, m++) {
-      Napi::Object mo = Napi::Object::New(env);
-      mo.Set("name", btf__name_by_offset(b, m->name_off));
-      mo.Set("offset", Napi::Number::New(env, btf_member_bit_offset(t, i) / 8));
-      mo.Set("size", Napi::Number::New(env, (double)btf__resolve_size(b, m->type)));
-      members.Set(i, mo);
-    }
-    o.Set("members", members);
-    result = o;
-  }
+  int id = btf__find_by_name_kind(b, name.c_str(), kind);
+  if (id >= 0) result = describe(env, b, btf__type_by_id(b, id));
   if (owned) btf__free(b);
   return result;
 }
 
+// btfStruct(name, path?) -> {size, members: [{name, offset, size}]} | null
+Napi::Value Struct(const Napi::CallbackInfo &info) {
+  return Query(info, "btfStruct(name: string, objectPath?: string)", BTF_KIND_STRUCT,
+               [](Napi::Env env, btf *b, const btf_type *t) -> Napi::Value {
+                 Napi::Object o = Napi::Object::New(env);
+                 o.Set("size", Napi::Number::New(env, t->size));
+                 Napi::Array members = Napi::Array::New(env);
+                 const btf_member *m = btf_members(t);
+                 for (int i = 0; i < btf_vlen(t); i++, m++) {
+                   Napi::Object mo = Napi::Object::New(env);
+                   mo.Set("name", btf__name_by_offset(b, m->name_off));
+                   mo.Set("offset", Napi::Number::New(env, btf_member_bit_offset(t, i) / 8));
+                   mo.Set("size", Napi::Number::New(env, (double)btf__resolve_size(b, m->type)));
+                   members.Set(i, mo);
+                 }
+                 o.Set("members", members);
+                 return o;
+               });
+}
+
 // btfEnum(name, path?) -> [{name, value}] | null
 Napi::Value Enum(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    ThrowUsage(env, "btfEnum(name: string, objectPath?: string)");
-    return env.Undefined();
-  }
-  bool owned;
-  btf *b = OpenBtf(info, &owned);
-  if (!b) return env.Undefined();
-  std::string name = info[0].As<Napi::String>();
-  Napi::Value result = env.Null();
-  int id = btf__find_by_name_kind(b, name.c_str(), BTF_KIND_ENUM);
-  if (id >= 0) {
-    const btf_type *t = btf__type_by_id(b, id);
-    Napi::Array out = Napi::Array::New(env);
-    const struct btf_enum *e = btf_enum(t);
-    for (int i = 0; i < btf_vlen(t); i++, e++) {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("name", btf__name_by_offset(b, e->name_off));
-      o.Set("value", Napi::Number::New(env, e->val));
-      out.Set(i, o);
-    }
-    result = out;
-  }
-  if (owned) btf__free(b);
-  return result;
+  return Query(info, "btfEnum(name: string, objectPath?: string)", BTF_KIND_ENUM,
+               [](Napi::Env env, btf *b, const btf_type *t) -> Napi::Value {
+                 Napi::Array out = Napi::Array::New(env);
+                 const struct btf_enum *e = btf_enum(t);
+                 for (int i = 0; i < btf_vlen(t); i++, e++) {
+                   Napi::Object o = Napi::Object::New(env);
+                   o.Set("name", btf__name_by_offset(b, e->name_off));
+                   o.Set("value", Napi::Number::New(env, e->val));
+                   out.Set(i, o);
+                 }
+                 return out;
+               });
 }
 
 }  // namespace

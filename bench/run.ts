@@ -1,0 +1,114 @@
+/**
+ * `npm run bench`: what attaching wirelens costs an nginx serving
+ * 127.0.0.1, next to nothing attached and tcpdump, and how fast it starts.
+ *
+ *   node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
+ *
+ * Prints results and exits 0 even when a target is missed; exits 1 when the
+ * harness itself fails (a tool does not start, wrk fails, ...).
+ */
+import { parseArgs } from 'node:util';
+import { cleanupAll } from './lib/cleanup';
+import { measureWorkload, RunResult } from './lib/measure';
+import { MODES } from './lib/modes';
+import { Nginx, startNginx } from './lib/nginx';
+import { clockTicks } from './lib/proc';
+import { ModeSummary, startupReport, targetReport, workloadReport } from './lib/report';
+import { measureStartup, StartupResult } from './lib/startup';
+import { checkWirelensBuilt } from './lib/wirelens';
+import { Workload, WORKLOADS } from './lib/workloads';
+
+const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
+  --seconds N   length of each wrk run (default 8)
+  --rounds N    rounds; each round runs every mode once (default 3)
+  --quick       1 round of 3 s runs (explicit --seconds/--rounds still win)`;
+
+const STARTUP_RUNS = 5;
+
+interface Options {
+  seconds: number;
+  rounds: number;
+}
+
+function positiveInt(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a whole number >= 1, not "${v}"\n${USAGE}`);
+  return n;
+}
+
+function options(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seconds: { type: 'string' },
+      rounds: { type: 'string' },
+      quick: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return undefined;
+  const quick = values.quick === true;
+  return {
+    seconds: positiveInt('seconds', values.seconds, quick ? 3 : 8),
+    rounds: positiveInt('rounds', values.rounds, quick ? 1 : 3),
+  };
+}
+
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+const out = (text: string): void => void process.stdout.write(`${text}\n\n`);
+
+async function bench(o: Options): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('run as root: wirelens and tcpdump need it');
+  checkWirelensBuilt();
+  clockTicks();
+  const perRun = MODES.length * WORKLOADS.length * o.rounds;
+  log(`${perRun} runs of ${o.seconds} s (${o.rounds} round(s) x ${MODES.map((m) => m.name).join(', ')} x ${WORKLOADS.map((w) => w.name).join(', ')}), then ${STARTUP_RUNS} start-up runs`);
+
+  const reports: { workload: Workload; summaries: ModeSummary[] }[] = [];
+  let nginx: Nginx | undefined;
+  try {
+    nginx = await startNginx();
+    log(`nginx serving ${nginx.url}`);
+    for (const workload of WORKLOADS) {
+      const runs: RunResult[] = await measureWorkload({ url: nginx.url, seconds: o.seconds, rounds: o.rounds, log }, workload, MODES);
+      const r = workloadReport(workload, MODES, runs, o.seconds, o.rounds);
+      reports.push({ workload, summaries: r.summaries });
+      out(r.text);
+    }
+  } finally {
+    await nginx?.stop();
+  }
+
+  const startup: StartupResult = await measureStartup(STARTUP_RUNS, log);
+  out(startupReport(startup));
+  out(targetReport(reports, startup));
+}
+
+async function main(): Promise<number> {
+  let o: Options | undefined;
+  try {
+    o = options(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  if (!o) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    await bench(o);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`bench: error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  } finally {
+    cleanupAll();
+  }
+}
+
+main().then((code) => {
+  process.exitCode = code;
+});
