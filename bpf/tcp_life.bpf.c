@@ -9,7 +9,9 @@
  * tracepoint. The accepting process is found at accept() return: fexit, else
  * kretprobe, else the accept/accept4 syscall-exit tracepoints with the fd
  * resolved to its socket. User space loads every candidate this kernel
- * supports and attaches the first that attaches.
+ * supports and attaches the first that attaches, then tells the programs
+ * (wl_tcp_cfg) whether an accept hook is in place: without one, a passive
+ * open is reported at ESTABLISHED without its process.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -43,6 +45,26 @@ struct {
 	__type(key, __u64);
 	__type(value, struct sock_info);
 } wl_tcp_socks SEC(".maps");
+
+/* Set by user space after attach. */
+struct tcp_cfg {
+	__u32 accept_hooked;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcp_cfg);
+} wl_tcp_cfg SEC(".maps");
+
+static __always_inline bool accept_hooked(void)
+{
+	__u32 zero = 0;
+	struct tcp_cfg *cfg = bpf_map_lookup_elem(&wl_tcp_cfg, &zero);
+
+	return cfg && cfg->accept_hooked;
+}
 
 static __always_inline void emit(const struct sock *sk, const struct sock_info *info,
 				 __u16 type, __u16 flags, int oldstate, int newstate, __u64 now)
@@ -122,7 +144,10 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 		track(key, &fresh);
 		return 0;
 	case TCP_SYN_RECV:
-		/* Child of a listener, softirq: owner known at accept(). */
+		/* Child of a listener, softirq: owner known at accept(). From
+		 * SYN_SENT it is a simultaneous open: the entry stays active. */
+		if (oldstate != TCP_LISTEN)
+			return 0;
 		fresh.start_ns = now;
 		fresh.direction = WL_DIR_PASSIVE;
 		track(key, &fresh);
@@ -130,14 +155,24 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 	case TCP_ESTABLISHED:
 		info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
 		if (!info) {
-			/* Handshake began before we attached. */
-			fresh.start_ns = now;
+			/* Handshake began before we attached: start unknown. */
 			fresh.direction = oldstate == TCP_SYN_RECV ? WL_DIR_PASSIVE : WL_DIR_ACTIVE;
 			track(key, &fresh);
 			return 0;
 		}
-		if (info->direction != WL_DIR_ACTIVE || info->opened)
+		if (info->opened)
 			return 0;
+		if (info->direction == WL_DIR_PASSIVE) {
+			if (accept_hooked())
+				return 0; /* on_accept() reports it with its owner */
+			info->opened = 1;
+			if (wl_proc_filter_active() || !ports_pass(sk)) {
+				wl_stat_inc(WL_STAT_FILTERED);
+				return 0;
+			}
+			emit(sk, info, WL_EV_TCP_OPEN, 0, oldstate, newstate, now);
+			return 0;
+		}
 		info->opened = 1;
 		if (info->rejected || !ports_pass(sk)) {
 			wl_stat_inc(WL_STAT_FILTERED);
@@ -149,12 +184,26 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 	case TCP_LAST_ACK:
 		/* close()/shutdown() run in the owner's process context. */
 		info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
-		if (info)
+		if (!info) {
+			wl_fill_proc(&fresh.proc);
+			fresh.has_proc = 1;
+			fresh.rejected = !wl_proc_allowed(&fresh.proc);
+			track(key, &fresh);
 			return 0;
-		wl_fill_proc(&fresh.proc);
-		fresh.has_proc = 1;
-		fresh.rejected = !wl_proc_allowed(&fresh.proc);
-		track(key, &fresh);
+		}
+		if (info->has_proc)
+			return 0;
+		/* Owner not seen at accept (io_uring, no accept hook): it is now. */
+		wl_fill_proc(&info->proc);
+		info->has_proc = 1;
+		info->rejected = !wl_proc_allowed(&info->proc);
+		if (info->direction == WL_DIR_PASSIVE && !info->opened) {
+			info->opened = 1;
+			if (info->rejected || !ports_pass(sk))
+				wl_stat_inc(WL_STAT_FILTERED);
+			else
+				emit(sk, info, WL_EV_TCP_OPEN, 0, TCP_SYN_RECV, TCP_ESTABLISHED, now);
+		}
 		return 0;
 	case TCP_CLOSE: {
 		__u16 flags = 0;
@@ -186,6 +235,9 @@ static __always_inline int on_accept(const struct sock *sk)
 	struct sock_info *info;
 
 	if (!sk)
+		return 0;
+	/* A reset handled on another CPU may have closed it already. */
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)
 		return 0;
 	info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
 	if (!info || info->direction != WL_DIR_PASSIVE || info->opened)

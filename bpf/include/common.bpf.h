@@ -110,7 +110,7 @@ static __always_inline void wl_fill_sock_id(struct wl_sock_id *id, const struct 
 	id->protocol = wl_sk_protocol(sk);
 	id->sport = wl_sk_sport(sk);
 	id->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (id->family == AF_INET6) {
+	if (id->family == AF_INET6 && wl_has_ipv6_fields(sk)) {
 		bpf_core_read(id->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 		bpf_core_read(id->daddr, 16, &sk->__sk_common.skc_v6_daddr);
 	} else {

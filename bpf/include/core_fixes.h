@@ -39,14 +39,13 @@ static __always_inline __u16 wl_sk_sport(const struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_num);
 }
 
-#define WL_RCV_SHUTDOWN 1
-
 /*
  * Payload bytes each way, without the sequence numbers SYN and FIN use.
  * tx: bytes_sent - bytes_retrans (both data-only, v4.19 commit ba113c3aa79a;
  * older kernels fall back to bytes_acked, which counts SYN and FIN).
- * rx: bytes_received counts the FIN's sequence number once it arrives;
- * RCV_SHUTDOWN marks that (tcp_fin) until tcp_done sets it on every close.
+ * rx: bytes_received also counts the peer's FIN once it arrives; tcp_fin()
+ * marks that with SOCK_DONE (sk_flags), which nothing else sets on a TCP
+ * socket (RCV_SHUTDOWN would not do: close() and shutdown() set it too).
  */
 static __always_inline __u64 wl_tcp_tx_payload(const struct tcp_sock *tp)
 {
@@ -55,14 +54,34 @@ static __always_inline __u64 wl_tcp_tx_payload(const struct tcp_sock *tp)
 	return BPF_CORE_READ(tp, bytes_acked);
 }
 
+/* Older kernels keep the flags in struct sock itself (sk_flags). */
+struct sock___old_flags {
+	unsigned long sk_flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned long wl_sk_flags(const struct sock *sk)
+{
+	if (bpf_core_field_exists(sk->__sk_common.skc_flags))
+		return BPF_CORE_READ(sk, __sk_common.skc_flags);
+	return BPF_CORE_READ((const struct sock___old_flags *)sk, sk_flags);
+}
+
 static __always_inline __u64 wl_tcp_rx_payload(const struct tcp_sock *tp)
 {
+	const struct sock *sk = (const struct sock *)tp;
 	__u64 rx = BPF_CORE_READ(tp, bytes_received);
-	__u8 shut = (__u8)BPF_CORE_READ_BITFIELD_PROBED(&tp->inet_conn.icsk_inet.sk, sk_shutdown);
+	unsigned long flags = wl_sk_flags(sk);
+	int done = bpf_core_enum_value(enum sock_flags, SOCK_DONE);
 
-	if ((shut & WL_RCV_SHUTDOWN) && rx > 0)
+	if (((flags >> done) & 1) && rx > 0)
 		rx -= 1;
 	return rx;
+}
+
+/* Kernels built without IPv6 have no skc_v6_* fields. */
+static __always_inline bool wl_has_ipv6_fields(const struct sock *sk)
+{
+	return bpf_core_field_exists(sk->__sk_common.skc_v6_daddr);
 }
 
 #endif /* WL_CORE_FIXES_H */

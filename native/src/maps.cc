@@ -3,6 +3,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
+#include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "errors.h"
@@ -79,24 +81,28 @@ Napi::Value Dump(const Napi::CallbackInfo &info) {
   size_t vs = info[2].As<Napi::Number>().Uint32Value();
   size_t max = info[3].As<Napi::Number>().Uint32Value();
   std::vector<uint8_t> keys, vals, cur(ks), next(ks);
-  size_t n = 0;
+  // A key deleted during the walk makes hash maps restart from the first
+  // key: remember what was taken so nothing is returned twice.
+  std::unordered_set<std::string> seen;
+  size_t n = 0, steps = 0;
   const void *prev = nullptr;
-  while (n < max) {
+  while (n < max && steps++ < 4 * (size_t)max + 1024) {
     if (bpf_map_get_next_key(fd, prev, next.data())) {
       if (errno == ENOENT) break;
       ThrowErrno(env, "bpf_map_get_next_key", errno);
       return env.Undefined();
     }
-    size_t vo = vals.size();
-    vals.resize(vo + vs);
-    if (bpf_map_lookup_elem(fd, next.data(), vals.data() + vo)) {
-      vals.resize(vo);  // deleted under us: skip it
-    } else {
-      keys.insert(keys.end(), next.begin(), next.end());
-      n++;
-    }
     cur.swap(next);
     prev = cur.data();
+    if (!seen.emplace(reinterpret_cast<const char *>(cur.data()), ks).second) continue;
+    size_t vo = vals.size();
+    vals.resize(vo + vs);
+    if (bpf_map_lookup_elem(fd, cur.data(), vals.data() + vo)) {
+      vals.resize(vo);  // deleted under us: skip it
+    } else {
+      keys.insert(keys.end(), cur.begin(), cur.end());
+      n++;
+    }
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("count", Napi::Number::New(env, n));

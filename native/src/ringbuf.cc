@@ -41,10 +41,14 @@ RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBu
   poll_ = new uv_poll_t;
   poll_->data = this;
   err = uv_poll_init(loop, poll_, ring_buffer__epoll_fd(rb_));
-  if (err == 0) err = uv_poll_start(poll_, UV_READABLE, OnPoll);
   if (err) {
-    delete poll_;
+    delete poll_;  // never initialised: libuv does not know it
     poll_ = nullptr;
+  } else {
+    err = uv_poll_start(poll_, UV_READABLE, OnPoll);
+    if (err) Stop();  // closes the initialised handle properly
+  }
+  if (err) {
     Napi::Error::New(env, std::string("uv_poll on ring buffer: ") + uv_strerror(err))
         .ThrowAsJavaScriptException();
     return;
@@ -88,6 +92,11 @@ void RingBuffer::Deliver() {
   uint32_t n = records_;
   Napi::Value buf = TakeBatch(env);
   callback_.MakeCallback(env.Global(), {buf, Napi::Number::New(env, n)});
+  if (env.IsExceptionPending()) {
+    // No JS frame above a libuv callback: report it as uncaught, as Node would.
+    Napi::Error e = env.GetAndClearPendingException();
+    napi_fatal_exception(env, e.Value());
+  }
 }
 
 void RingBuffer::OnPoll(uv_poll_t *handle, int status, int events) {

@@ -6,7 +6,7 @@ import { FlagSpec, Flags } from './args';
 export const LIVE_FLAGS: FlagSpec[] = [
   { name: 'json', type: 'bool', help: 'one JSON object per line (stable snake_case fields)' },
   { name: 'count', short: 'c', type: 'int', min: 1, valueName: 'N', help: 'stop after N records' },
-  { name: 'duration', type: 'number', min: 0.001, valueName: 'SECONDS', help: 'stop after this many seconds' },
+  { name: 'duration', type: 'number', min: 0.001, max: 2_000_000, valueName: 'SECONDS', help: 'stop after this many seconds' },
   { name: 'pid', short: 'p', type: 'int', multiple: true, min: 1, max: 4194304, valueName: 'PID', help: 'only these processes (repeatable, in the kernel)' },
   { name: 'comm', type: 'string', valueName: 'NAME', help: 'only processes with this task name (in the kernel)' },
   { name: 'port', type: 'int', multiple: true, min: 1, max: 65535, valueName: 'PORT', help: 'only connections with this local or remote port (repeatable, in the kernel)' },

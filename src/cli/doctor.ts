@@ -52,6 +52,14 @@ function supportCheck(kind: HookKind, s: Support): Check {
   const spec = HOOK_PROBES[kind];
   if (s.state === 'supported') return { name: `hook ${kind}`, status: 'ok', detail: `${spec.what} (${s.ms} ms)` };
   const conseq = CONSEQUENCE[kind] ?? '';
+  if (s.state === 'unsupported' && s.errno === 1) {
+    return {
+      name: `hook ${kind}`,
+      status: 'warn',
+      detail: `${spec.what}: refused by this kernel's policy (${s.reason}: lockdown, an LSM or a sysctl)`,
+      remedy: conseq,
+    };
+  }
   if (s.state === 'unsupported') {
     return {
       name: `hook ${kind}`,

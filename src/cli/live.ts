@@ -99,29 +99,29 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
         if (durationTimer) clearTimeout(durationTimer);
         clearInterval(watch);
         for (const s of signals) process.off(s, onSignal);
+        process.stdout.off('error', onStdoutError);
         let stats: KernelStats | undefined;
         try {
+          // Detach first: whatever the kernel wrote until then is drained and counted.
+          running.detach();
           running.drain();
           stats = running.kernelStats();
+        } catch (e) {
+          err(`error while stopping: ${e instanceof Error ? e.message : String(e)}`);
         } finally {
           running.close();
         }
         flush();
-        const lost = stats ? stats.lost : 0n;
-        const parts = [
-          `${printed} records`,
-          `${lost} lost`,
-          `${stats?.filtered ?? 0n} filtered in kernel`,
-        ];
+        const parts = [`${printed} records`, `${stats ? stats.lost : '?'} lost`, `${stats ? stats.filtered : '?'} filtered in kernel`];
         if (outputDropped) parts.push(`${outputDropped} dropped (output too slow)`);
         if (bad) parts.push(`${bad} undecodable`);
+        if (running.handlerErrors) parts.push(`${running.handlerErrors} failed to format`);
         err(`stopped (${why}): ${parts.join(', ')}`);
         if (opts.verbose && stats) {
           err(`kernel: ${stats.emitted} emitted, ${stats.received} received, ${stats.tableFull} table inserts refused`);
         }
         for (const line of tool.summary?.() ?? []) err(line);
-        process.stdout.off('error', onStdoutError);
-        resolve(0);
+        resolve(stats ? 0 : 70);
       });
     };
     for (const s of signals) process.on(s, onSignal);

@@ -62,6 +62,14 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 export function main(argv: string[]): void {
+  // Last resort: a bug must still end in one line and a status, not a stack
+  // dump; attached programs are released by the kernel when we exit.
+  process.on('uncaughtException', (e) => {
+    process.stderr.write(`wirelens: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write('wirelens: remedy: this is a bug; rerun with WIRELENS_DEBUG=1 and report the output\n');
+    if (process.env.WIRELENS_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    process.exit(70);
+  });
   run(argv).then(
     (code) => {
       process.exitCode = code;

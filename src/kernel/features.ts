@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { AttachTarget, native } from './native';
+import { AttachTarget, bpfObjectPath, native } from './native';
 import { BpfObject } from './object';
 
 export type HookKind =
@@ -25,7 +25,7 @@ export type HookKind =
 
 export type Support =
   | { state: 'supported'; ms: number }
-  | { state: 'unsupported'; reason: string; minKernel: string; ms: number }
+  | { state: 'unsupported'; reason: string; minKernel: string; ms: number; errno?: number }
   | { state: 'probeFailed'; reason: string; ms: number };
 
 interface ProbeSpec {
@@ -78,14 +78,16 @@ export const HOOK_PROBES: Record<HookKind, ProbeSpec> = {
 
 export const ALL_HOOK_KINDS = Object.keys(HOOK_PROBES) as HookKind[];
 
-// errno values that conclusively mean "this kernel does not do that".
+// errno values that conclusively mean "this kernel does not do that" (now).
+// EPERM is policy (lockdown, LSM, sysctl) rather than capability: it is
+// reported like the others but never cached, since policy can change.
 const CONCLUSIVE = new Set([1 /*EPERM*/, 2 /*ENOENT*/, 3 /*ESRCH*/, 22 /*EINVAL*/, 95 /*EOPNOTSUPP*/, 524 /*ENOTSUPP*/]);
 
 function classify(e: unknown, spec: ProbeSpec, step: string, ms: number): Support {
   const errno = (e as { errno?: number }).errno;
   const msg = e instanceof Error ? e.message : String(e);
   const reason = `${step} failed: ${msg.replace(/^.*?: (?=[^:]+$)/, '')}`;
-  if (errno !== undefined && CONCLUSIVE.has(errno)) return { state: 'unsupported', reason, minKernel: spec.minKernel, ms };
+  if (errno !== undefined && CONCLUSIVE.has(errno)) return { state: 'unsupported', reason, minKernel: spec.minKernel, ms, errno };
   return { state: 'probeFailed', reason: `${step} failed: ${msg}`, ms };
 }
 
@@ -135,7 +137,14 @@ function cacheKey(): string {
   } catch {
     /* no boot id: key on release only */
   }
-  return `${os.release()}|${boot}|${native().libbpfVersion()}`;
+  let probes = '';
+  try {
+    const st = fs.statSync(bpfObjectPath('features'));
+    probes = `${st.size}:${st.mtimeMs}`;
+  } catch {
+    /* not built: nothing will be probed anyway */
+  }
+  return `${os.release()}|${boot}|${native().libbpfVersion()}|${probes}`;
 }
 
 function readCache(): Partial<Record<HookKind, Support>> {
@@ -150,7 +159,10 @@ function readCache(): Partial<Record<HookKind, Support>> {
 
 function writeCache(results: Partial<Record<HookKind, Support>>): void {
   const conclusive: Record<string, Support> = {};
-  for (const [k, v] of Object.entries(results)) if (v && v.state !== 'probeFailed') conclusive[k] = v;
+  for (const [k, v] of Object.entries(results)) {
+    if (v && v.state === 'supported') conclusive[k] = v;
+    else if (v && v.state === 'unsupported' && v.errno !== 1 && v.errno !== 13) conclusive[k] = v;
+  }
   try {
     fs.mkdirSync(CACHE_DIR, { recursive: true, mode: 0o700 });
     const tmp = `${CACHE_FILE}.${process.pid}`;
@@ -163,21 +175,23 @@ function writeCache(results: Partial<Record<HookKind, Support>>): void {
 
 export class Features {
   private readonly results: Partial<Record<HookKind, Support>>;
-  private readonly useCache: boolean;
   readonly fromCache = new Set<HookKind>();
 
-  constructor(opts: { useCache?: boolean } = {}) {
-    this.useCache = opts.useCache ?? true;
-    this.results = this.useCache ? readCache() : {};
+  /** useCache false: probe everything afresh (doctor), still writing the cache. */
+  constructor(opts: { useCache?: boolean; preset?: Partial<Record<HookKind, Support>> } = {}) {
+    this.results = opts.preset ? { ...opts.preset } : (opts.useCache ?? true) ? readCache() : {};
     for (const k of Object.keys(this.results)) this.fromCache.add(k as HookKind);
+    this.writes = !opts.preset;
   }
+
+  private readonly writes: boolean;
 
   get(kind: HookKind): Support {
     let r = this.results[kind];
     if (!r) {
       r = probeHook(kind);
       this.results[kind] = r;
-      if (this.useCache && r.state !== 'probeFailed') writeCache(this.results);
+      if (this.writes && r.state !== 'probeFailed') writeCache(this.results);
     }
     return r;
   }

@@ -2,8 +2,10 @@
  * Picking hooks for this kernel. A probe family declares slots (what it
  * needs hooked) with candidates in order of preference; every candidate whose
  * kind is usable here is loaded, then each slot attaches the first candidate
- * that attaches. Fallback happens only when a kind is unsupported or refuses
- * to attach, and every choice is reported for --verbose.
+ * that attaches. A candidate that fails to load (a helper or a BTF target
+ * this kernel lacks) is dropped and the object is opened and loaded again.
+ * Fallback happens only when a kind is unsupported or a candidate fails, and
+ * every choice is reported for --verbose.
  */
 import { WlError, wrapNative } from '../errors';
 import { Features, HookKind } from './features';
@@ -40,23 +42,65 @@ export function candidatesFor(slot: HookSlot, mode: HookMode): HookCandidate[] {
   return mode === 'fallback' ? slot.candidates.slice(-1) : slot.candidates;
 }
 
+/** The program libbpf names in its log when a load fails, if any. */
+export function failedProgram(e: unknown): string | undefined {
+  const log = (e as { cause?: { libbpfLog?: string }; libbpfLog?: string }).cause?.libbpfLog ?? (e as { libbpfLog?: string }).libbpfLog ?? '';
+  return /prog '([^']+)': failed to load/.exec(log)?.[1];
+}
+
+const MAX_LOAD_ATTEMPTS = 4;
+
 /**
- * Loads `obj` with the candidates usable here and attaches one per slot.
- * Throws WL_ERR_NO_HOOK when a required slot has nothing that attaches.
+ * Opens (with `open`, which also configures), loads and attaches one
+ * candidate per slot. Throws WL_ERR_NO_HOOK when a required slot has nothing
+ * that loads and attaches. The caller owns the returned object.
  */
-export function loadAndAttach(obj: BpfObject, slots: HookSlot[], features: Features, mode: HookMode): HookChoice[] {
-  const skipped = new Map<HookSlot, { kind: HookKind; reason: string }[]>(slots.map((s) => [s, []]));
-  const wanted = new Set<string>();
-  for (const s of slots) {
-    for (const c of candidatesFor(s, mode)) {
-      const sup = features.get(c.kind);
-      if (sup.state === 'unsupported') skipped.get(s)!.push({ kind: c.kind, reason: sup.reason });
-      else c.programs.forEach((p) => wanted.add(p));
+export function loadAndAttach(
+  open: () => BpfObject,
+  slots: HookSlot[],
+  features: Features,
+  mode: HookMode,
+): { obj: BpfObject; choices: HookChoice[] } {
+  const dropped = new Map<HookCandidate, string>();
+  for (let attempt = 1; ; attempt++) {
+    const skipped = new Map<HookSlot, { kind: HookKind; reason: string }[]>(slots.map((s) => [s, []]));
+    const wanted = new Set<string>();
+    for (const s of slots) {
+      for (const c of candidatesFor(s, mode)) {
+        const sup = features.get(c.kind);
+        const why = sup.state === 'unsupported' ? sup.reason : dropped.get(c);
+        if (why !== undefined) skipped.get(s)!.push({ kind: c.kind, reason: why });
+        else c.programs.forEach((p) => wanted.add(p));
+      }
+    }
+    const obj = open();
+    try {
+      for (const p of obj.programs()) obj.setAutoload(p, wanted.has(p));
+      obj.load();
+    } catch (e) {
+      obj.close();
+      const prog = failedProgram(e);
+      const cand = prog ? slots.flatMap((s) => candidatesFor(s, mode)).find((c) => c.programs.includes(prog)) : undefined;
+      if (!cand || dropped.has(cand) || attempt >= MAX_LOAD_ATTEMPTS) throw e;
+      dropped.set(cand, `load failed: ${(e as Error).message.replace(/^.*?: /, '')}`);
+      continue;
+    }
+    try {
+      return { obj, choices: attachSlots(obj, slots, mode, wanted, skipped) };
+    } catch (e) {
+      obj.close();
+      throw e;
     }
   }
-  for (const p of obj.programs()) obj.setAutoload(p, wanted.has(p));
-  obj.load();
+}
 
+function attachSlots(
+  obj: BpfObject,
+  slots: HookSlot[],
+  mode: HookMode,
+  wanted: Set<string>,
+  skipped: Map<HookSlot, { kind: HookKind; reason: string }[]>,
+): HookChoice[] {
   const choices: HookChoice[] = [];
   for (const s of slots) {
     const choice: HookChoice = { slot: s.slot, kind: 'none', programs: [], skipped: skipped.get(s)! };

@@ -89,8 +89,8 @@ export class BpfObject {
     return rb;
   }
 
-  close(): void {
-    for (const rb of this.rings.splice(0)) rb.close();
+  /** Closes every link this object attached (idempotent). */
+  detach(): void {
     for (const l of this.links.splice(0)) {
       try {
         l.close();
@@ -98,6 +98,11 @@ export class BpfObject {
         /* detaching is best effort at shutdown */
       }
     }
+  }
+
+  close(): void {
+    this.detach();
+    for (const rb of this.rings.splice(0)) rb.close();
     this.obj?.close();
     this.obj = undefined;
   }

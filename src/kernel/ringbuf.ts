@@ -28,6 +28,9 @@ export class RingBuffer {
   private readonly onRecord: RecordHandler;
   records = 0;
   batches = 0;
+  /** Records whose handler threw: counted, and the rest of the batch still delivered. */
+  handlerErrors = 0;
+  firstHandlerError: unknown;
 
   constructor(mapFd: number, onRecord: RecordHandler) {
     this.onRecord = onRecord;
@@ -36,7 +39,14 @@ export class RingBuffer {
 
   private deliver(batch: Buffer): void {
     this.batches++;
-    this.records += forEachRecord(batch, this.onRecord);
+    this.records += forEachRecord(batch, (v, off, len) => {
+      try {
+        this.onRecord(v, off, len);
+      } catch (e) {
+        this.handlerErrors++;
+        this.firstHandlerError ??= e;
+      }
+    });
   }
 
   /** Drains what is in the ring now (at shutdown, before close). */

@@ -19,8 +19,10 @@ export interface FamilySpec {
   features: Features;
   /** Ring buffer bytes: a power of two, multiple of the page size. */
   ringBytes?: number;
-  /** Extra configuration between open and load. */
+  /** Extra configuration between open and load (runs again if a load is retried). */
   configure?: (obj: BpfObject) => void;
+  /** Tell the programs what got attached (maps are live now). */
+  afterAttach?: (obj: BpfObject, choices: HookChoice[]) => void;
   onRecord: RecordHandler;
 }
 
@@ -51,12 +53,21 @@ export class RunningFamily {
   }
 
   static start(spec: FamilySpec): RunningFamily {
-    const obj = BpfObject.open(spec.object);
+    const open = (): BpfObject => {
+      const obj = BpfObject.open(spec.object);
+      try {
+        applyKernelFilters(obj, spec.filters);
+        obj.setMaxEntries('wl_events', spec.ringBytes ?? 4 << 20);
+        spec.configure?.(obj);
+      } catch (e) {
+        obj.close();
+        throw e;
+      }
+      return obj;
+    };
+    const { obj, choices } = loadAndAttach(open, spec.slots, spec.features, spec.hookMode);
     try {
-      applyKernelFilters(obj, spec.filters);
-      obj.setMaxEntries('wl_events', spec.ringBytes ?? 4 << 20);
-      spec.configure?.(obj);
-      const choices = loadAndAttach(obj, spec.slots, spec.features, spec.hookMode);
+      spec.afterAttach?.(obj, choices);
       const ring = obj.ringBuffer('wl_events', spec.onRecord);
       return new RunningFamily(obj, choices, ring);
     } catch (e) {
@@ -75,9 +86,19 @@ export class RunningFamily {
     };
   }
 
+  /** Detaches every program: nothing new reaches the ring after this. */
+  detach(): void {
+    this.obj.detach();
+  }
+
   /** Delivers what the kernel already wrote. */
   drain(): void {
     this.ring.drain();
+  }
+
+  /** Records whose handler threw (counted, never fatal). */
+  get handlerErrors(): number {
+    return this.ring.handlerErrors;
   }
 
   close(): void {

@@ -4,9 +4,12 @@
  */
 import { TcpRecord, decodeTcpEvent } from '../events/tcp';
 import { Features } from '../kernel/features';
-import { HookMode, HookSlot } from '../kernel/hooks';
+import { HookChoice, HookMode, HookSlot } from '../kernel/hooks';
+import { BpfObject } from '../kernel/object';
 import { KernelFilters } from './filters';
 import { RunningFamily } from './family';
+
+const ACCEPT_SLOT = 'accepting process';
 
 export const TCP_LIFE_SLOTS: HookSlot[] = [
   {
@@ -18,9 +21,9 @@ export const TCP_LIFE_SLOTS: HookSlot[] = [
     ],
   },
   {
-    slot: 'accepting process',
+    slot: ACCEPT_SLOT,
     required: false,
-    degraded: 'passive (accepted) connections are reported without their process',
+    degraded: 'accepted connections are reported at the handshake, their process named at close',
     candidates: [
       { kind: 'fentry', programs: ['wl_tcp_accept_fexit'] },
       { kind: 'kprobe', programs: ['wl_tcp_accept_kret'] },
@@ -45,8 +48,14 @@ export function startTcpLife(opts: TcpLifeOptions, onRecord: (r: TcpRecord) => v
     filters: opts.filters,
     hookMode: opts.hookMode,
     features: opts.features,
-    configure: (obj: { setMaxEntries(m: string, n: number): void }) => {
+    configure: (obj: BpfObject) => {
       if (opts.tableSize) obj.setMaxEntries('wl_tcp_socks', opts.tableSize);
+    },
+    afterAttach: (obj: BpfObject, choices: HookChoice[]) => {
+      const accept = choices.find((c) => c.slot === ACCEPT_SLOT);
+      const cfg = Buffer.alloc(4);
+      cfg.writeUInt32LE(accept && accept.kind !== 'none' ? 1 : 0);
+      obj.map('wl_tcp_cfg').update(Buffer.alloc(4), cfg);
     },
     onRecord: (v: DataView, off: number, len: number) => {
       const r = decodeTcpEvent(v, off, len);
