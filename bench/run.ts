@@ -19,8 +19,8 @@ import { checkWirelensBuilt } from './lib/wirelens';
 import { Workload, WORKLOADS } from './lib/workloads';
 
 const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
-  --seconds N   length of each wrk run (default 8)
-  --rounds N    rounds; each round runs every mode once (default 3)
+  --seconds N   length of each wrk run (default 6)
+  --rounds N    rounds; each round runs every mode once (default 5)
   --quick       1 round of 3 s runs (explicit --seconds/--rounds still win)`;
 
 const STARTUP_RUNS = 5;
@@ -51,8 +51,8 @@ function options(argv: string[]): Options | undefined {
   if (values.help) return undefined;
   const quick = values.quick === true;
   return {
-    seconds: positiveInt('seconds', values.seconds, quick ? 3 : 8),
-    rounds: positiveInt('rounds', values.rounds, quick ? 1 : 3),
+    seconds: positiveInt('seconds', values.seconds, quick ? 3 : 6),
+    rounds: positiveInt('rounds', values.rounds, quick ? 1 : 5),
   };
 }
 

@@ -17,7 +17,8 @@ export interface LiveTool<R> {
   start(opts: LiveOptions, features: Features, emit: (r: R) => void, onBad: () => void): RunningFamily;
   header(): string;
   human(r: R, clock: Clock): string;
-  json(r: R, clock: Clock): object;
+  /** One JSON object, as text without the newline. */
+  json(r: R, clock: Clock): string;
   /** Extra summary lines (e.g. per-endpoint stats) for stderr. */
   summary?(): string[];
 }
@@ -57,7 +58,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
       outputDropped++;
       return;
     }
-    pending.push(opts.json ? JSON.stringify(tool.json(r, clock)) + '\n' : tool.human(r, clock) + '\n');
+    pending.push(opts.json ? tool.json(r, clock) + '\n' : tool.human(r, clock) + '\n');
     printed++;
     if (!flushQueued) {
       flushQueued = true;

@@ -2,7 +2,7 @@
 import { UsageError } from '../errors';
 import { TcpRecord } from '../events/tcp';
 import { startTcpLife } from '../probes/tcp-life';
-import { commonJson } from '../output/common-fields';
+import { commonJsonPrefix } from '../output/common-fields';
 import { formatEndpoint } from '../output/address';
 import { escapeTerminal } from '../output/sanitize';
 import { Clock } from '../output/clock';
@@ -62,15 +62,12 @@ export const tcpTool: LiveTool<TcpRecord> = {
   },
   json: (r: TcpRecord, clock: Clock) => {
     const close = r.event === 'close';
-    return {
-      ...commonJson(clock, r.tsNs, r.proc, r.sock),
-      event: r.event,
-      direction: r.direction,
-      duration_ms: close && r.durationNs !== null ? Number(r.durationNs) / 1e6 : null,
-      tx_bytes: close ? Number(r.txBytes) : null,
-      rx_bytes: close ? Number(r.rxBytes) : null,
-      established: r.established,
-    };
+    const dur = close && r.durationNs !== null ? String(Number(r.durationNs) / 1e6) : 'null';
+    return (
+      `${commonJsonPrefix(clock, r.tsNs, r.proc, r.sock)},"event":"${r.event}","direction":"${r.direction}",` +
+      `"duration_ms":${dur},"tx_bytes":${close ? String(r.txBytes) : 'null'},` +
+      `"rx_bytes":${close ? String(r.rxBytes) : 'null'},"established":${r.established}}`
+    );
   },
 };
 

@@ -48,7 +48,11 @@ export function failedProgram(e: unknown): string | undefined {
   return /prog '([^']+)': failed to load/.exec(log)?.[1];
 }
 
-const MAX_LOAD_ATTEMPTS = 4;
+const MAX_LOAD_ATTEMPTS = 6;
+
+function errnoOf(e: unknown): number | undefined {
+  return (e as { cause?: { errno?: number } }).cause?.errno ?? (e as { errno?: number }).errno;
+}
 
 /**
  * Opens (with `open`, which also configures), loads and attaches one
@@ -79,6 +83,9 @@ export function loadAndAttach(
       obj.load();
     } catch (e) {
       obj.close();
+      // EAGAIN: the verifier gave up because a signal was pending (a
+      // profiler's SIGPROF, a Ctrl-C being delivered): the same load again.
+      if (errnoOf(e) === 11 && attempt < MAX_LOAD_ATTEMPTS) continue;
       const prog = failedProgram(e);
       const cand = prog ? slots.flatMap((s) => candidatesFor(s, mode)).find((c) => c.programs.includes(prog)) : undefined;
       if (!cand || dropped.has(cand) || attempt >= MAX_LOAD_ATTEMPTS) throw e;

@@ -4,6 +4,9 @@
  */
 export class Clock {
   private readonly offsetNs: bigint;
+  // ISO text up to the second changes once a second: cache it.
+  private cachedSec = -1n;
+  private cachedPrefix = '';
 
   constructor() {
     const mono = process.hrtime.bigint();
@@ -18,7 +21,14 @@ export class Clock {
 
   /** ISO-8601 UTC with microseconds: 2026-11-24T21:34:00.123456Z */
   iso(monoNs: bigint): string {
-    return isoMicros(this.wallNs(monoNs));
+    const wall = monoNs + this.offsetNs;
+    const sec = wall / 1_000_000_000n;
+    if (sec !== this.cachedSec) {
+      this.cachedSec = sec;
+      this.cachedPrefix = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+    }
+    const us = Number((wall % 1_000_000_000n) / 1000n);
+    return `${this.cachedPrefix}.${String(us).padStart(6, '0')}Z`;
   }
 
   /** Local time of day with microseconds, as tcpdump prints it. */

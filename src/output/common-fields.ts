@@ -19,6 +19,20 @@ export interface CommonJson {
   dport: number;
 }
 
+/**
+ * The same fields as commonJson, as the start of a JSON line (no closing
+ * brace): the per-record hot path, without an intermediate object.
+ */
+export function commonJsonPrefix(clock: Clock, tsNs: bigint, proc: ProcInfo | null, sock: SockInfo): string {
+  const p = proc
+    ? `"pid":${proc.pid},"tid":${proc.tid},"uid":${proc.uid},"comm":${JSON.stringify(proc.comm)}`
+    : '"pid":null,"tid":null,"uid":null,"comm":null';
+  return (
+    `{"ts":"${clock.iso(tsNs)}",${p},"netns":${sock.netns},` +
+    `"saddr":"${sock.saddr}","sport":${sock.sport},"daddr":"${sock.daddr}","dport":${sock.dport}`
+  );
+}
+
 export function commonJson(clock: Clock, tsNs: bigint, proc: ProcInfo | null, sock: SockInfo): CommonJson {
   return {
     ts: clock.iso(tsNs),
