@@ -15,6 +15,7 @@ import { Nginx, startNginx } from './lib/nginx';
 import { clockTicks } from './lib/proc';
 import { ModeSummary, startupReport, targetReport, workloadReport } from './lib/report';
 import { measureStartup, StartupResult } from './lib/startup';
+import { syscallCostReport } from './lib/syscall-cost';
 import { checkWirelensBuilt } from './lib/wirelens';
 import { Workload, WORKLOADS } from './lib/workloads';
 
@@ -83,6 +84,7 @@ async function bench(o: Options): Promise<void> {
 
   const startup: StartupResult = await measureStartup(STARTUP_RUNS, log);
   out(startupReport(startup));
+  out(syscallCostReport());
   out(targetReport(reports, startup));
 }
 

@@ -31,7 +31,6 @@ const pct = (n: number | undefined): string => fixed(n, 1, '%');
 
 export function workloadReport(workload: Workload, modes: Mode[], runs: RunResult[], seconds: number, rounds: number): WorkloadReport {
   const of = (m: Mode): RunResult[] => runs.filter((r) => r.mode === m && r.workload === workload);
-  const baseline = median(of(modes[0]!).map((r) => r.wrk.requestsPerSec));
   const summaries: ModeSummary[] = [];
   const rows: string[][] = [];
   const checks: string[] = [];
@@ -40,7 +39,14 @@ export function workloadReport(workload: Workload, modes: Mode[], runs: RunResul
     const rs = of(mode);
     const rps = median(rs.map((r) => r.wrk.requestsPerSec));
     const isBase = mode === modes[0];
-    const ratio = rps !== undefined && baseline ? (100 * rps) / baseline : undefined;
+    // Each run is compared with the baseline run of the same round, then the
+    // median is taken: slow drift of the machine cancels out.
+    const base = new Map(of(modes[0]!).map((r) => [r.round, r.wrk.requestsPerSec]));
+    const paired = rs.map((r) => {
+      const b = base.get(r.round);
+      return b ? (100 * r.wrk.requestsPerSec) / b : undefined;
+    });
+    const ratio = isBase ? 100 : median(paired);
     const cost = isBase || ratio === undefined ? undefined : 100 - ratio;
     const lost = sum(rs.map((r) => r.metrics.lost));
     summaries.push({ mode, rps, ratioPercent: ratio, costPercent: cost, lost });
@@ -63,7 +69,7 @@ export function workloadReport(workload: Workload, modes: Mode[], runs: RunResul
       checks.push(`${mode.name} records / expected per run: ${perRun.join(', ')} (median ${pct(median(ratios))})`);
     }
   }
-  const header = ['mode', 'req/s (median)', 'vs none', 'cost %', 'wirelens CPU %', 'records'];
+  const header = ['mode', 'req/s (median)', 'vs none (paired)', 'cost %', 'wirelens CPU %', 'records'];
   if (hasExpected) header.push('expected');
   header.push('lost', 'tcpdump drops', 'wrk errors');
   const conns =
@@ -73,6 +79,7 @@ export function workloadReport(workload: Workload, modes: Mode[], runs: RunResul
   const text = [
     `== ${workload.name}: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${seconds}s --latency${workload.headers.map((h) => ` -H "${h}"`).join('')}; ${conns}`,
     `   ${rounds} round(s), modes alternated; req/s, CPU, records and expected are medians per run; lost, drops and errors are totals`,
+    `   vs none = median over rounds of (req/s of the mode / req/s of none in the same round)`,
     '',
     formatTable(header, rows),
     '',
