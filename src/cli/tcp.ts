@@ -36,7 +36,7 @@ export const tcpTool: LiveTool<TcpRecord> = {
   start: (opts, features, emit, onBad) =>
     startTcpLife({ filters: opts.filters, hookMode: opts.hookMode, features }, emit, onBad),
   header: () =>
-    `${'TIME'.padEnd(15)} ${'EVENT'.padEnd(5)} ${'DIR'.padEnd(7)} ${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'NETNS'.padStart(10)} ${'LOCAL'.padEnd(22)}    ${'REMOTE'.padEnd(22)} ${'DURATION'.padStart(11)} ${'TX'.padStart(10)} ${'RX'.padStart(10)}`,
+    `${'TIME'.padEnd(15)} ${'EVENT'.padEnd(5)} ${'DIR'.padEnd(7)} ${'PID'.padStart(7)} ${'UID'.padStart(6)} ${'COMM'.padEnd(16)} ${'NETNS'.padStart(10)} ${'LOCAL'.padEnd(22)}    ${'REMOTE'.padEnd(22)} ${'DURATION'.padStart(11)} ${'TX'.padStart(10)} ${'RX'.padStart(10)}`,
   human: (r: TcpRecord, clock: Clock) => {
     const comm = r.proc ? escapeTerminal(r.proc.comm) : '-';
     const pid = r.proc ? String(r.proc.pid) : '-';
@@ -48,6 +48,7 @@ export const tcpTool: LiveTool<TcpRecord> = {
       r.event.padEnd(5),
       dir.padEnd(7),
       pid.padStart(7),
+      (r.proc ? String(r.proc.uid) : '-').padStart(6),
       comm.padEnd(16),
       String(r.sock.netns).padStart(10),
       formatEndpoint(r.sock.saddr, r.sock.sport).padEnd(22),
