@@ -102,6 +102,18 @@ static __always_inline bool wl_port_allowed(__u16 sport, __u16 dport)
 	return false;
 }
 
+/*
+ * A pointer's value as a plain number. BTF-typed (trusted) pointers may be
+ * compared and used as map keys but not combined arithmetically.
+ */
+static __always_inline __u64 wl_ptr_id(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
 /* Local end in saddr/sport, remote end in daddr/dport. */
 static __always_inline void wl_fill_sock_id(struct wl_sock_id *id, const struct sock *sk)
 {

@@ -15,6 +15,8 @@
 enum wl_event_type {
 	WL_EV_TCP_OPEN = 1,
 	WL_EV_TCP_CLOSE = 2,
+	WL_EV_HTTP_DATA = 3, /* a chunk of an HTTP connection's byte stream */
+	WL_EV_HTTP_CLOSE = 4, /* an HTTP connection closed */
 };
 
 /* wl_hdr.flags */
@@ -28,6 +30,8 @@ enum wl_stat {
 	WL_STAT_FILTERED = 1, /* dropped in the kernel by a filter */
 	WL_STAT_TABLE_FULL = 2, /* a tracking table refused an insert */
 	WL_STAT_EMITTED = 3, /* records submitted to the ring buffer */
+	WL_STAT_NOT_HTTP = 4, /* connections classified as not HTTP (never copied again) */
+	WL_STAT_HTTP_CONNS = 5, /* connections classified as HTTP */
 	WL_STAT_MAX = 8,
 };
 
@@ -75,6 +79,43 @@ struct wl_tcp_event {
 	__u8 oldstate; /* TCP_* of the transition that made the record */
 	__u8 newstate;
 	__u8 _pad[5];
+};
+
+/* wl_http_event.dir: data this host's socket sent or received. */
+enum wl_http_dir {
+	WL_HTTP_SEND = 1,
+	WL_HTTP_RECV = 2,
+};
+
+/* wl_http_event.side: which end of the exchange this socket is. */
+enum wl_http_side {
+	WL_HTTP_CLIENT = 1, /* sends requests */
+	WL_HTTP_SERVER = 2, /* receives requests */
+};
+
+/* Payload copied for a chunk that starts a request or response head. */
+#define WL_HTTP_HEAD_MAX 2048
+/* Payload copied from the end of other chunks (enough for "0\r\n\r\n"). */
+#define WL_HTTP_TAIL_MAX 8
+
+/*
+ * One syscall's worth of an HTTP connection. Chunks that begin a message
+ * carry its first bytes (the head); other chunks carry only their length and
+ * last bytes: bodies are counted, not copied.
+ */
+struct wl_http_event {
+	struct wl_hdr hdr;
+	struct wl_proc proc;
+	struct wl_sock_id sock;
+	__u64 conn; /* connection id: the socket's address, salted */
+	__u32 len; /* bytes this syscall moved */
+	__u16 cap; /* payload bytes that follow the struct */
+	__u8 dir; /* enum wl_http_dir */
+	__u8 side; /* enum wl_http_side */
+	__u8 start; /* 1: the chunk begins a request or response head */
+	__u8 tail; /* 1: payload is the chunk's last bytes, not its first */
+	__u8 _pad[6];
+	/* followed by cap bytes of payload */
 };
 
 #endif /* WL_EVENTS_H */

@@ -17,10 +17,18 @@ constexpr size_t kMaxBytes = 64 * 1024;
 
 int Print(enum libbpf_print_level level, const char *fmt, va_list args) {
   if (level == LIBBPF_DEBUG && !g_debug) return 0;
-  char buf[2048];
-  int n = vsnprintf(buf, sizeof(buf), fmt, args);
+  // The verifier log arrives as one large message whose end says what failed:
+  // format it whole, keep at most the last kMaxBytes.
+  va_list copy;
+  va_copy(copy, args);
+  int n = vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
   if (n <= 0) return 0;
-  g_lines.emplace_back(buf);
+  std::string line(static_cast<size_t>(n) + 1, '\0');
+  vsnprintf(&line[0], line.size(), fmt, args);
+  line.resize(static_cast<size_t>(n));
+  if (line.size() > kMaxBytes) line.erase(0, line.size() - kMaxBytes);
+  g_lines.emplace_back(std::move(line));
   g_bytes += g_lines.back().size();
   while (g_bytes > kMaxBytes && !g_lines.empty()) {
     g_bytes -= g_lines.front().size();

@@ -45,19 +45,38 @@ export const WL_TCP_EVENT = {
   },
 } as const satisfies StructLayout;
 
+export const WL_HTTP_EVENT = {
+  struct: 'wl_http_event',
+  size: 128,
+  fields: {
+    hdr: 0,
+    proc: 16,
+    sock: 56,
+    conn: 104,
+    len: 112,
+    cap: 116,
+    dir: 118,
+    side: 119,
+    start: 120,
+    tail: 121,
+    _pad: 122,
+  },
+} as const satisfies StructLayout;
+
 /** Every layout and the object file whose BTF must agree with it. */
 export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>> = {
   tcp_life: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_TCP_EVENT],
+  http: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_HTTP_EVENT],
 };
 
 /** wl_hdr.type values (enum wl_event_type). */
-export const EV = { TCP_OPEN: 1, TCP_CLOSE: 2 } as const;
+export const EV = { TCP_OPEN: 1, TCP_CLOSE: 2, HTTP_DATA: 3, HTTP_CLOSE: 4 } as const;
 
 /** wl_hdr.flags bits. */
 export const FLAG = { PROC_UNKNOWN: 1, START_UNKNOWN: 2, NOT_ESTABLISHED: 4 } as const;
 
 /** Slots of the per-CPU wl_stats array (enum wl_stat). */
-export const STAT = { RB_LOST: 0, FILTERED: 1, TABLE_FULL: 2, EMITTED: 3 } as const;
+export const STAT = { RB_LOST: 0, FILTERED: 1, TABLE_FULL: 2, EMITTED: 3, NOT_HTTP: 4, HTTP_CONNS: 5 } as const;
 
 export const WL_MAX_FILTER = 8;
 export const WL_COMM_LEN = 16;

@@ -1,0 +1,42 @@
+/** Decoder of struct wl_http_event (bpf/include/events.h) and its payload. */
+import { EV, WL_HTTP_EVENT } from './layout';
+import { ProcInfo, SockInfo, decodeHeader, decodeProc, decodeSock } from './record';
+
+export interface HttpChunk {
+  type: 'data' | 'close';
+  tsNs: bigint;
+  proc: ProcInfo | null;
+  sock: SockInfo;
+  /** Connection id (salted socket address), as a string key. */
+  conn: string;
+  /** Bytes the syscall moved. */
+  len: number;
+  dir: 'send' | 'recv';
+  side: 'client' | 'server';
+  /** The chunk begins a request or response head; payload is its first bytes. */
+  start: boolean;
+  /** Payload is the chunk's last bytes (other chunks). */
+  tail: boolean;
+  payload: Uint8Array;
+}
+
+export function decodeHttpEvent(v: DataView, off: number, len: number): HttpChunk | null {
+  if (len < WL_HTTP_EVENT.size) return null;
+  const f = WL_HTTP_EVENT.fields;
+  const hdr = decodeHeader(v, off + f.hdr);
+  if (hdr.type !== EV.HTTP_DATA && hdr.type !== EV.HTTP_CLOSE) return null;
+  const cap = Math.min(v.getUint16(off + f.cap, true), len - WL_HTTP_EVENT.size);
+  return {
+    type: hdr.type === EV.HTTP_DATA ? 'data' : 'close',
+    tsNs: hdr.tsNs,
+    proc: decodeProc(v, off + f.proc, hdr.flags),
+    sock: decodeSock(v, off + f.sock),
+    conn: v.getBigUint64(off + f.conn, true).toString(36),
+    len: v.getUint32(off + f.len, true),
+    dir: v.getUint8(off + f.dir) === 1 ? 'send' : 'recv',
+    side: v.getUint8(off + f.side) === 2 ? 'server' : 'client',
+    start: v.getUint8(off + f.start) === 1,
+    tail: v.getUint8(off + f.tail) === 1,
+    payload: new Uint8Array(v.buffer, v.byteOffset + off + WL_HTTP_EVENT.size, cap),
+  };
+}
