@@ -31,7 +31,6 @@ const struct wl_http_event *const wl_btf_http_event = 0;
 #define WL_IPPROTO_TCP 6
 #define URL_PREFIX_MAX 64
 #define METHOD_MAX 8
-#define SCRATCH_DATA 4096 /* power of two above WL_HTTP_HEAD_MAX, for the verifier */
 
 const volatile __u64 wl_http_salt = 0;
 const volatile __u32 wl_http_prefix_len = 0;
@@ -77,17 +76,31 @@ struct {
 	__type(value, struct http_conn);
 } wl_http_conns SEC(".maps");
 
-struct scratch {
-	struct wl_http_event e;
-	__u8 data[SCRATCH_DATA];
-};
+/*
+ * Records are reserved in the ring buffer directly, never built in a per-CPU
+ * scratch: syscall tracepoints may be preempted (faultable tracepoints), and
+ * the close hook runs in softirq, so a shared scratch could be overwritten
+ * mid-record. Reserve sizes must be constants: heads use size classes.
+ */
+#define HEAD_SMALL 256
+#define HEAD_MEDIUM 1024
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} wl_http_scratch SEC(".maps");
+struct http_rec_tail {
+	struct wl_http_event e;
+	__u8 data[WL_HTTP_TAIL_MAX];
+};
+struct http_rec_small {
+	struct wl_http_event e;
+	__u8 data[HEAD_SMALL];
+};
+struct http_rec_medium {
+	struct wl_http_event e;
+	__u8 data[HEAD_MEDIUM];
+};
+struct http_rec_large {
+	struct wl_http_event e;
+	__u8 data[WL_HTTP_HEAD_MAX];
+};
 
 /* --- entry: keep the arguments of socket calls worth looking at --- */
 
@@ -164,36 +177,76 @@ static __always_inline bool is_status_line(const __u8 *b)
 	return b[0] == 'H' && b[1] == 'T' && b[2] == 'T' && b[3] == 'P' && b[4] == '/' && b[5] == '1' && b[6] == '.';
 }
 
-/* --method and --url-prefix on the head's first bytes (in scratch). */
-static __always_inline bool request_passes(const __u8 *d, __u32 cap)
+/* --method and --url-prefix on the request line, read from the caller's buffer. */
+static __always_inline bool request_passes(__u64 src, __u64 len)
 {
+	__u8 line[128] = {}; /* method, space, prefix: at most 73 bytes; a power of two for masking */
 	__u32 sp = 0;
 
+	if (wl_http_method_len == 0 && wl_http_prefix_len == 0)
+		return true;
+	if (bpf_probe_read_user(line, sizeof(line), (void *)src))
+		return false;
 	if (wl_http_method_len > 0) {
 #pragma unroll
 		for (int i = 0; i < METHOD_MAX; i++) {
-			if (i < wl_http_method_len && d[i] != wl_http_method[i])
+			if (i < wl_http_method_len && line[i] != wl_http_method[i])
 				return false;
 		}
-		if (d[wl_http_method_len & (METHOD_MAX - 1)] != ' ')
+		if (line[wl_http_method_len & (METHOD_MAX - 1)] != ' ')
 			return false;
 	}
 	if (wl_http_prefix_len == 0)
 		return true;
 #pragma unroll
 	for (int i = 3; i < 9; i++) {
-		if (!sp && d[i] == ' ')
+		if (!sp && line[i] == ' ')
 			sp = i + 1;
 	}
-	if (!sp || sp + wl_http_prefix_len > cap)
+	if (!sp || sp + wl_http_prefix_len > len)
 		return false;
 #pragma unroll
 	for (int i = 0; i < URL_PREFIX_MAX; i++) {
-		if (i < wl_http_prefix_len && d[(sp + i) & (SCRATCH_DATA - 1)] != wl_http_prefix[i])
+		if (i < wl_http_prefix_len && line[(sp + i) & (sizeof(line) - 1)] != wl_http_prefix[i])
 			return false;
 	}
 	return true;
 }
+
+static __always_inline void fill(struct wl_http_event *e, const struct sock *sk, __u64 conn, long ret,
+				 __u8 dir, __u8 side, __u8 start)
+{
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.type = WL_EV_HTTP_DATA;
+	e->hdr.flags = 0;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	wl_fill_proc(&e->proc);
+	wl_fill_sock_id(&e->sock, sk);
+	e->sock._pad = 0;
+	e->conn = conn ^ wl_http_salt;
+	e->len = ret;
+	e->dir = dir;
+	e->side = side;
+	e->start = start;
+	e->tail = 0;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+}
+
+/* Copies the head into a record of the smallest class that holds it. */
+#define EMIT_HEAD(type, size)                                                        \
+	do {                                                                         \
+		struct type *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);    \
+		if (!r) {                                                            \
+			wl_stat_inc(WL_STAT_RB_LOST);                                \
+			return 0;                                                    \
+		}                                                                    \
+		fill(&r->e, sk, a.sk, ret, a.dir, c->side, 1);                       \
+		n = head_len > (size) ? (size) : head_len;                           \
+		if (bpf_probe_read_user(r->data, n, (void *)src))                   \
+			n = 0;                                                       \
+		r->e.cap = n;                                                        \
+		bpf_ringbuf_submit(r, 0);                                            \
+	} while (0)
 
 static __always_inline int on_exit(long ret)
 {
@@ -202,10 +255,10 @@ static __always_inline int on_exit(long ret)
 	struct io_args a;
 	const struct sock *sk;
 	struct http_conn *c, fresh = {};
-	struct scratch *s;
-	__u32 zero = 0, n;
-	__u64 src, buf_len;
-	bool start = false, is_req_dir, is_req = false, is_resp = false;
+	__u8 peek[16] = {};
+	__u32 n;
+	__u64 src, buf_len, head_len;
+	bool start, is_req_dir, is_req = false, is_resp = false;
 
 	if (!ap)
 		return 0;
@@ -214,16 +267,13 @@ static __always_inline int on_exit(long ret)
 	bpf_map_delete_elem(&wl_http_args, &id);
 	if (ret <= 0)
 		return 0;
-	s = bpf_map_lookup_elem(&wl_http_scratch, &zero);
-	if (!s)
-		return 0;
 	buf_len = ret;
 	src = a.kind == IO_NODATA ? 0 : first_buffer(&a, &buf_len);
 	if (buf_len > (__u64)ret)
 		buf_len = ret;
-	if (src && buf_len >= 8 && bpf_probe_read_user(s->data, 16, (void *)src) == 0) {
-		is_req = is_method(s->data);
-		is_resp = !is_req && is_status_line(s->data);
+	if (src && buf_len >= 8 && bpf_probe_read_user(peek, sizeof(peek), (void *)src) == 0) {
+		is_req = is_method(peek);
+		is_resp = !is_req && is_status_line(peek);
 	}
 
 	c = bpf_map_lookup_elem(&wl_http_conns, &a.sk);
@@ -252,17 +302,10 @@ static __always_inline int on_exit(long ret)
 	is_req_dir = (c->side == WL_HTTP_CLIENT) == (a.dir == WL_HTTP_SEND);
 	start = is_req_dir ? is_req : is_resp;
 
-	n = 0;
-	if (start) {
-		n = buf_len > WL_HTTP_HEAD_MAX ? WL_HTTP_HEAD_MAX : buf_len;
-		n &= SCRATCH_DATA - 1;
-		if (bpf_probe_read_user(s->data, n, (void *)src))
-			n = 0;
-	}
-
 	if (is_req_dir) {
 		if (start) {
-			bool pass = request_passes(s->data, n);
+			bool pass = request_passes(src, buf_len);
+
 			c->skip_req = !pass;
 			if (c->q_len < 64) {
 				if (!pass)
@@ -279,7 +322,7 @@ static __always_inline int on_exit(long ret)
 		}
 	} else {
 		/* 1xx interim responses do not answer the request. */
-		if (start && s->data[9] != '1') {
+		if (start && peek[9] != '1') {
 			c->skip_resp = c->q_len > 0 ? (c->q_bits & 1) : 0;
 			if (c->q_len > 0) {
 				c->q_bits >>= 1;
@@ -296,29 +339,30 @@ static __always_inline int on_exit(long ret)
 		return 0;
 	}
 
-	s->e.tail = 0;
-	if (!start && src && a.kind == IO_BUF && ret >= WL_HTTP_TAIL_MAX) {
-		/* The last bytes show where chunked bodies end. */
-		if (bpf_probe_read_user(s->data, WL_HTTP_TAIL_MAX, (void *)(src + ret - WL_HTTP_TAIL_MAX)) == 0) {
-			n = WL_HTTP_TAIL_MAX;
-			s->e.tail = 1;
+	if (start) {
+		head_len = buf_len;
+		if (head_len <= HEAD_SMALL)
+			EMIT_HEAD(http_rec_small, HEAD_SMALL);
+		else if (head_len <= HEAD_MEDIUM)
+			EMIT_HEAD(http_rec_medium, HEAD_MEDIUM);
+		else
+			EMIT_HEAD(http_rec_large, WL_HTTP_HEAD_MAX);
+	} else {
+		struct http_rec_tail *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);
+
+		if (!r) {
+			wl_stat_inc(WL_STAT_RB_LOST);
+			return 0;
 		}
-	}
-	s->e.hdr.ts_ns = bpf_ktime_get_ns();
-	s->e.hdr.type = WL_EV_HTTP_DATA;
-	s->e.hdr.flags = 0;
-	s->e.hdr.cpu = bpf_get_smp_processor_id();
-	wl_fill_proc(&s->e.proc);
-	wl_fill_sock_id(&s->e.sock, sk);
-	s->e.conn = a.sk ^ wl_http_salt;
-	s->e.len = ret;
-	s->e.cap = n;
-	s->e.dir = a.dir;
-	s->e.side = c->side;
-	s->e.start = start;
-	if (bpf_ringbuf_output(&wl_events, s, sizeof(s->e) + (n & (SCRATCH_DATA - 1)), 0)) {
-		wl_stat_inc(WL_STAT_RB_LOST);
-		return 0;
+		fill(&r->e, sk, a.sk, ret, a.dir, c->side, 0);
+		r->e.cap = 0;
+		/* The last bytes show where chunked bodies end. */
+		if (src && a.kind == IO_BUF && ret >= WL_HTTP_TAIL_MAX &&
+		    bpf_probe_read_user(r->data, WL_HTTP_TAIL_MAX, (void *)(src + ret - WL_HTTP_TAIL_MAX)) == 0) {
+			r->e.cap = WL_HTTP_TAIL_MAX;
+			r->e.tail = 1;
+		}
+		bpf_ringbuf_submit(r, 0);
 	}
 	wl_stat_inc(WL_STAT_EMITTED);
 	return 0;
@@ -354,24 +398,27 @@ static __always_inline int on_state(const struct sock *sk, int newstate)
 {
 	__u64 key = (__u64)sk;
 	struct http_conn *c;
-	struct scratch *s;
-	__u32 zero = 0;
+	struct wl_http_event *e;
 
 	if (newstate != TCP_CLOSE)
 		return 0;
 	c = bpf_map_lookup_elem(&wl_http_conns, &key);
 	if (!c)
 		return 0;
-	if (c->cls == CLS_HTTP && (s = bpf_map_lookup_elem(&wl_http_scratch, &zero))) {
-		__builtin_memset(&s->e, 0, sizeof(s->e));
-		s->e.hdr.ts_ns = bpf_ktime_get_ns();
-		s->e.hdr.type = WL_EV_HTTP_CLOSE;
-		s->e.hdr.flags = WL_F_PROC_UNKNOWN;
-		wl_fill_sock_id(&s->e.sock, sk);
-		s->e.conn = wl_ptr_id(sk) ^ wl_http_salt;
-		s->e.side = c->side;
-		if (bpf_ringbuf_output(&wl_events, &s->e, sizeof(s->e), 0))
+	if (c->cls == CLS_HTTP) {
+		e = bpf_ringbuf_reserve(&wl_events, sizeof(*e), 0);
+		if (e) {
+			__builtin_memset(e, 0, sizeof(*e));
+			e->hdr.ts_ns = bpf_ktime_get_ns();
+			e->hdr.type = WL_EV_HTTP_CLOSE;
+			e->hdr.flags = WL_F_PROC_UNKNOWN;
+			wl_fill_sock_id(&e->sock, sk);
+			e->conn = wl_ptr_id(sk) ^ wl_http_salt;
+			e->side = c->side;
+			bpf_ringbuf_submit(e, 0);
+		} else {
 			wl_stat_inc(WL_STAT_RB_LOST);
+		}
 	}
 	bpf_map_delete_elem(&wl_http_conns, &key);
 	return 0;

@@ -22,6 +22,8 @@ export interface LiveOptions {
   filters: KernelFilters;
   hookMode: HookMode;
   verbose: boolean;
+  /** --stats SECONDS, for tools that print periodic summaries. */
+  statsS: number | undefined;
 }
 
 export function liveOptions(f: Flags): LiveOptions {
@@ -36,6 +38,7 @@ export function liveOptions(f: Flags): LiveOptions {
     },
     hookMode: (f.hooks as HookMode | undefined) ?? 'auto',
     verbose: f.verbose === true,
+    statsS: f.stats as number | undefined,
   };
   validateFilters(opts.filters);
   return opts;

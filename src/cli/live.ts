@@ -21,7 +21,15 @@ export interface LiveTool<R> {
   json(r: R, clock: Clock): string;
   /** Extra summary lines (e.g. per-endpoint stats) for stderr. */
   summary?(): string[];
+  /** Called every TICK_MS while running (flush what went idle). */
+  tick?(nowNs: bigint, emit: (r: R) => void): void;
+  /** Called once at stop, after the kernel's records are drained. */
+  finish?(emit: (r: R) => void): void;
+  /** Lines printed to stderr every --stats interval, when asked. */
+  periodic?(): string[];
 }
+
+const TICK_MS = 250;
 
 /** Output waiting to be written above this: records are dropped and counted. */
 const MAX_PENDING_OUTPUT = 64 << 20;
@@ -52,7 +60,6 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
     process.stdout.write(text);
   };
   const emit = (r: R): void => {
-    if (stopping && opts.count !== undefined && printed >= opts.count) return;
     if (opts.count !== undefined && printed >= opts.count) return;
     if (process.stdout.writableLength > MAX_PENDING_OUTPUT) {
       outputDropped++;
@@ -78,6 +85,18 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   verbose(`attached in ${attachedMs.toFixed(1)} ms (features from ${features.fromCache.size > 0 ? 'cache' : 'probes'})`);
   if (!opts.json) process.stdout.write(tool.header() + '\n');
 
+  const ticker = tool.tick
+    ? setInterval(() => tool.tick!(process.hrtime.bigint(), emit), TICK_MS)
+    : undefined;
+  ticker?.unref();
+  const periodic =
+    opts.statsS !== undefined && tool.periodic
+      ? setInterval(() => {
+          for (const line of tool.periodic!()) err(line);
+        }, opts.statsS * 1000)
+      : undefined;
+  periodic?.unref();
+
   let lastLost = 0n;
   const watch = setInterval(() => {
     const s = running.kernelStats();
@@ -99,6 +118,8 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
       setImmediate(() => {
         if (durationTimer) clearTimeout(durationTimer);
         clearInterval(watch);
+        if (ticker) clearInterval(ticker);
+        if (periodic) clearInterval(periodic);
         for (const s of signals) process.off(s, onSignal);
         process.stdout.off('error', onStdoutError);
         let stats: KernelStats | undefined;
@@ -107,6 +128,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
           running.detach();
           running.drain();
           stats = running.kernelStats();
+          tool.finish?.(emit);
         } catch (e) {
           err(`error while stopping: ${e instanceof Error ? e.message : String(e)}`);
         } finally {

@@ -6,11 +6,13 @@ import { EXIT_STATUS, UsageError, WlError } from '../errors';
 import { shortUsage } from './args';
 import { doctorCommand } from './doctor';
 import { TCP_FLAGS, tcpCommand } from './tcp';
+import { HTTP_FLAGS, httpCommand } from './http';
 
 const VERSION = '0.1.0';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<number>; usage: string; about: string }> = {
   tcp: { run: tcpCommand, usage: shortUsage('tcp', TCP_FLAGS), about: 'TCP connections opening and closing, with process, duration and bytes' },
+  http: { run: httpCommand, usage: shortUsage('http', HTTP_FLAGS), about: 'HTTP/1.x exchanges with both processes, URL, status, latency, bytes' },
   doctor: { run: doctorCommand, usage: 'usage: wirelens doctor [--json]', about: 'check this machine and show which hooks wirelens uses' },
 };
 

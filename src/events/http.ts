@@ -5,8 +5,10 @@ import { ProcInfo, SockInfo, decodeHeader, decodeProc, decodeSock } from './reco
 export interface HttpChunk {
   type: 'data' | 'close';
   tsNs: bigint;
+  /** Decoded only for chunks that start a message (null otherwise). */
   proc: ProcInfo | null;
-  sock: SockInfo;
+  /** Decoded only for chunks that start a message (undefined otherwise). */
+  sock: SockInfo | undefined;
   /** Connection id (salted socket address), as a string key. */
   conn: string;
   /** Bytes the syscall moved. */
@@ -26,16 +28,17 @@ export function decodeHttpEvent(v: DataView, off: number, len: number): HttpChun
   const hdr = decodeHeader(v, off + f.hdr);
   if (hdr.type !== EV.HTTP_DATA && hdr.type !== EV.HTTP_CLOSE) return null;
   const cap = Math.min(v.getUint16(off + f.cap, true), len - WL_HTTP_EVENT.size);
+  const start = v.getUint8(off + f.start) === 1;
   return {
     type: hdr.type === EV.HTTP_DATA ? 'data' : 'close',
     tsNs: hdr.tsNs,
-    proc: decodeProc(v, off + f.proc, hdr.flags),
-    sock: decodeSock(v, off + f.sock),
+    proc: start ? decodeProc(v, off + f.proc, hdr.flags) : null,
+    sock: start ? decodeSock(v, off + f.sock) : undefined,
     conn: v.getBigUint64(off + f.conn, true).toString(36),
     len: v.getUint32(off + f.len, true),
     dir: v.getUint8(off + f.dir) === 1 ? 'send' : 'recv',
     side: v.getUint8(off + f.side) === 2 ? 'server' : 'client',
-    start: v.getUint8(off + f.start) === 1,
+    start,
     tail: v.getUint8(off + f.tail) === 1,
     payload: new Uint8Array(v.buffer, v.byteOffset + off + WL_HTTP_EVENT.size, cap),
   };

@@ -85,7 +85,13 @@ export function loadAndAttach(
       obj.close();
       // EAGAIN: the verifier gave up because a signal was pending (a
       // profiler's SIGPROF, a Ctrl-C being delivered): the same load again.
-      if (errnoOf(e) === 11 && attempt < MAX_LOAD_ATTEMPTS) continue;
+      if (errnoOf(e) === 11) {
+        if (attempt < MAX_LOAD_ATTEMPTS) continue;
+        throw new WlError('WL_ERR_LIBBPF', `the kernel's verifier was interrupted by signals ${MAX_LOAD_ATTEMPTS} times while loading ${obj.name}`, {
+          remedy: 'run it again; if a profiler or a tight timer sends signals to wirelens, lower its sampling rate',
+          cause: e,
+        });
+      }
       const prog = failedProgram(e);
       const cand = prog ? slots.flatMap((s) => candidatesFor(s, mode)).find((c) => c.programs.includes(prog)) : undefined;
       if (!cand || dropped.has(cand) || attempt >= MAX_LOAD_ATTEMPTS) throw e;

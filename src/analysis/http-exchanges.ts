@@ -1,0 +1,253 @@
+/**
+ * Pairs requests with responses per connection, from the chunks the kernel
+ * sends (heads copied, other chunks as lengths and tails), and measures each
+ * exchange: latency from the request's first byte to the final response's
+ * first byte, bytes each way, status, content type. Works the same for the
+ * client's socket and the server's. Pure (no I/O); bounded: connections and
+ * pending requests have caps, and what is evicted is counted.
+ */
+import { HttpChunk } from '../events/http';
+import { ProcInfo, SockInfo } from '../events/record';
+import { header, parseRequestHead, parseResponseHead } from '../protocols/http1/head';
+
+export interface HttpExchange {
+  /** The request's first byte, monotonic ns. */
+  tsNs: bigint;
+  side: 'client' | 'server';
+  proc: ProcInfo | null;
+  sock: SockInfo;
+  method: string;
+  url: string;
+  urlTruncated: boolean;
+  host: string | undefined;
+  version: string;
+  /** null: no response before the connection closed. */
+  status: number | null;
+  reason: string;
+  latencyNs: bigint | null;
+  reqBytes: number;
+  respBytes: number;
+  contentType: string | undefined;
+  reqHeaders: [string, string][];
+  respHeaders: [string, string][];
+  /** The request or response head was longer than what the kernel copied. */
+  headTruncated: boolean;
+}
+
+interface Pending {
+  ex: HttpExchange;
+}
+
+interface Response {
+  pending: Pending;
+  /** Bytes of the whole response when they are known (head + Content-Length). */
+  expected: number | undefined;
+  chunked: boolean;
+  lastTs: bigint;
+}
+
+interface Conn {
+  side: 'client' | 'server';
+  reqDir: 'send' | 'recv';
+  pending: Pending[];
+  /** The request whose body is still arriving. */
+  sending: Pending | undefined;
+  response: Response | undefined;
+  lastTs: bigint;
+}
+
+export interface AssemblerLimits {
+  maxConns: number;
+  maxPendingPerConn: number;
+  maxUrlBytes: number;
+  /** A response without a known end is reported after this much quiet. */
+  idleNs: bigint;
+}
+
+export const DEFAULT_LIMITS: AssemblerLimits = { maxConns: 16384, maxPendingPerConn: 64, maxUrlBytes: 4096, idleNs: 1_000_000_000n };
+
+export interface AssemblerStats {
+  exchanges: number;
+  evictedConns: number;
+  droppedRequests: number;
+  malformed: number;
+  unanswered: number;
+}
+
+const CHUNKED_END = '0\r\n\r\n';
+
+export class HttpAssembler {
+  private readonly conns = new Map<string, Conn>();
+  private readonly limits: AssemblerLimits;
+  readonly stats: AssemblerStats = { exchanges: 0, evictedConns: 0, droppedRequests: 0, malformed: 0, unanswered: 0 };
+
+  constructor(limits: Partial<AssemblerLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** Feeds one chunk; returns the exchanges it completed. */
+  push(c: HttpChunk): HttpExchange[] {
+    const out: HttpExchange[] = [];
+    if (c.type === 'close') {
+      this.close(c.conn, out);
+      return out;
+    }
+    const conn = this.conn(c, out);
+    conn.lastTs = c.tsNs;
+    if (c.dir === conn.reqDir) this.onRequestChunk(conn, c);
+    else this.onResponseChunk(conn, c, out);
+    return out;
+  }
+
+  /** Reports responses with no known end that went quiet. */
+  flushIdle(nowNs: bigint): HttpExchange[] {
+    const out: HttpExchange[] = [];
+    for (const conn of this.conns.values()) {
+      const r = conn.response;
+      if (r && nowNs - r.lastTs >= this.limits.idleNs) this.finishResponse(conn, out);
+    }
+    return out;
+  }
+
+  /** Everything still open (at exit): responses as they are, requests unanswered. */
+  flushAll(): HttpExchange[] {
+    const out: HttpExchange[] = [];
+    for (const id of [...this.conns.keys()]) this.close(id, out);
+    return out;
+  }
+
+  get connections(): number {
+    return this.conns.size;
+  }
+
+  private conn(c: HttpChunk, out: HttpExchange[]): Conn {
+    let conn = this.conns.get(c.conn);
+    if (conn && conn.side !== c.side) {
+      // The kernel says this socket plays the other part: the address was
+      // reused by a new connection whose predecessor's close we missed.
+      this.close(c.conn, out);
+      conn = undefined;
+    }
+    if (conn) {
+      // Most recently used last: eviction takes the oldest.
+      this.conns.delete(c.conn);
+      this.conns.set(c.conn, conn);
+      return conn;
+    }
+    if (this.conns.size >= this.limits.maxConns) {
+      const oldest = this.conns.keys().next().value as string;
+      this.close(oldest, out);
+      this.stats.evictedConns++;
+    }
+    conn = {
+      side: c.side,
+      reqDir: c.side === 'client' ? 'send' : 'recv',
+      pending: [],
+      sending: undefined,
+      response: undefined,
+      lastTs: c.tsNs,
+    };
+    this.conns.set(c.conn, conn);
+    return conn;
+  }
+
+  private onRequestChunk(conn: Conn, c: HttpChunk): void {
+    if (!c.start) {
+      if (conn.sending) conn.sending.ex.reqBytes += c.len;
+      return;
+    }
+    const head = parseRequestHead(c.payload);
+    if (!head || !c.sock) {
+      this.stats.malformed++;
+      conn.sending = undefined;
+      return;
+    }
+    const max = this.limits.maxUrlBytes;
+    const ex: HttpExchange = {
+      tsNs: c.tsNs,
+      side: conn.side,
+      proc: c.proc,
+      sock: c.sock,
+      method: head.method,
+      url: head.target.length > max ? head.target.slice(0, max) : head.target,
+      urlTruncated: head.target.length > max || (head.truncated && head.headers.length === 0 && head.version === ''),
+      host: header(head.headers, 'host'),
+      version: head.version,
+      status: null,
+      reason: '',
+      latencyNs: null,
+      reqBytes: c.len,
+      respBytes: 0,
+      contentType: undefined,
+      reqHeaders: head.headers,
+      respHeaders: [],
+      headTruncated: head.truncated,
+    };
+    const p: Pending = { ex };
+    if (conn.pending.length >= this.limits.maxPendingPerConn) {
+      conn.pending.shift();
+      this.stats.droppedRequests++;
+    }
+    conn.pending.push(p);
+    conn.sending = p;
+  }
+
+  private onResponseChunk(conn: Conn, c: HttpChunk, out: HttpExchange[]): void {
+    if (!c.start) {
+      const r = conn.response;
+      if (!r) return;
+      r.pending.ex.respBytes += c.len;
+      r.lastTs = c.tsNs;
+      if (r.expected !== undefined && r.pending.ex.respBytes >= r.expected) this.finishResponse(conn, out);
+      else if (r.chunked && c.tail && Buffer.from(c.payload).toString('latin1').endsWith(CHUNKED_END)) this.finishResponse(conn, out);
+      return;
+    }
+    const head = parseResponseHead(c.payload);
+    if (!head) {
+      this.stats.malformed++;
+      return;
+    }
+    if (head.status >= 100 && head.status < 200 && head.status !== 101) return; // interim
+    if (conn.response) this.finishResponse(conn, out);
+    const p = conn.pending.shift();
+    if (!p) return; // a response to a request we did not see (joined mid-stream)
+    const ex = p.ex;
+    ex.status = head.status;
+    ex.reason = head.reason;
+    ex.latencyNs = c.tsNs - ex.tsNs;
+    ex.respBytes = c.len;
+    ex.contentType = header(head.headers, 'content-type');
+    ex.respHeaders = head.headers;
+    ex.headTruncated ||= head.truncated;
+    const te = header(head.headers, 'transfer-encoding');
+    const chunked = te !== undefined && /chunked\s*$/i.test(te);
+    const cl = header(head.headers, 'content-length');
+    const bodiless = ex.method === 'HEAD' || head.status === 204 || head.status === 304 || head.status === 101;
+    let expected: number | undefined;
+    if (bodiless) expected = head.headBytes;
+    else if (!chunked && cl !== undefined && /^\d{1,15}$/.test(cl.trim()) && head.headBytes !== undefined) expected = head.headBytes + Number(cl.trim());
+    conn.response = { pending: p, expected, chunked, lastTs: c.tsNs };
+    if (expected !== undefined && ex.respBytes >= expected) this.finishResponse(conn, out);
+    else if (chunked && c.payload.length === c.len && head.bodyText.endsWith(CHUNKED_END)) this.finishResponse(conn, out);
+  }
+
+  private finishResponse(conn: Conn, out: HttpExchange[]): void {
+    const r = conn.response;
+    if (!r) return;
+    conn.response = undefined;
+    if (conn.sending === r.pending) conn.sending = undefined;
+    this.stats.exchanges++;
+    out.push(r.pending.ex);
+  }
+
+  private close(id: string, out: HttpExchange[]): void {
+    const conn = this.conns.get(id);
+    if (!conn) return;
+    this.conns.delete(id);
+    this.finishResponse(conn, out);
+    for (const p of conn.pending) {
+      this.stats.unanswered++;
+      out.push(p.ex);
+    }
+  }
+}

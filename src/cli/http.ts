@@ -1,0 +1,155 @@
+/** `wirelens http`: every HTTP/1.x exchange on this host, with its process, from both ends. */
+import { UsageError } from '../errors';
+import { HttpAssembler, HttpExchange } from '../analysis/http-exchanges';
+import { HttpStats, formatHttpStats } from '../analysis/http-stats';
+import { startHttpCapture, validateHttpFilters } from '../probes/http-capture';
+import { commonJsonPrefix } from '../output/common-fields';
+import { REDACTED, redactHeaders, redactUrl } from '../output/redact';
+import { escapeTerminal } from '../output/sanitize';
+import { Clock } from '../output/clock';
+import { FlagSpec, Flags, flagHelp, parseArgs } from './args';
+import { LIVE_FLAGS, liveOptions } from './common-flags';
+import { LiveTool, runLive } from './live';
+
+export const HTTP_FLAGS: FlagSpec[] = [
+  ...LIVE_FLAGS,
+  { name: 'url-prefix', type: 'string', valueName: 'PREFIX', help: 'only requests whose target starts with PREFIX (in the kernel)' },
+  { name: 'method', type: 'string', valueName: 'METHOD', help: 'only this request method (in the kernel)' },
+  { name: 'url-contains', type: 'string', valueName: 'TEXT', help: 'only requests whose target contains TEXT (in user space)' },
+  { name: 'host', type: 'string', valueName: 'HOST', help: 'only requests with this Host header (in user space)' },
+  { name: 'headers', type: 'bool', help: 'show request and response headers' },
+  { name: 'no-redact', type: 'bool', help: 'show credentials (Authorization, Cookie, token parameters, ...) as captured' },
+  { name: 'stats', type: 'number', min: 0.1, max: 86400, valueName: 'SECONDS', help: 'print per-endpoint statistics to stderr every SECONDS' },
+];
+
+export const HTTP_HELP = `wirelens http: HTTP/1.x requests and responses with their processes
+
+One line per exchange, from each end on this host (the client process and the
+server process), found by content on any port: method, URL, status, latency
+(request's first byte to the final response's first byte), bytes each way.
+Filters marked "in the kernel" drop requests before anything is copied.
+
+options:
+${flagHelp(HTTP_FLAGS)}
+
+JSON fields: the common ones, then side method url url_truncated host version
+status reason latency_ms req_bytes resp_bytes content_type (and req_headers,
+resp_headers with --headers). URLs are kept up to 4096 bytes (url_truncated).`;
+
+interface HttpCliOptions {
+  urlContains: string | undefined;
+  host: string | undefined;
+  headers: boolean;
+  redact: boolean;
+}
+
+function fmtMs(ns: bigint | null): string {
+  if (ns === null) return '-';
+  const ms = Number(ns) / 1e6;
+  return ms < 1000 ? `${ms.toFixed(3)}ms` : `${(ms / 1000).toFixed(3)}s`;
+}
+
+function headerPairs(h: [string, string][], o: HttpCliOptions): [string, string][] {
+  return o.redact ? redactHeaders(h) : h;
+}
+
+export function httpTool(o: HttpCliOptions, kernel: { urlPrefix?: string; method?: string }): LiveTool<HttpExchange> {
+  const assembler = new HttpAssembler();
+  const stats = new HttpStats();
+  let userFiltered = 0;
+  const pass = (ex: HttpExchange): boolean => {
+    if (o.urlContains !== undefined && !ex.url.includes(o.urlContains)) return false;
+    if (o.host !== undefined && (ex.host ?? '').toLowerCase() !== o.host.toLowerCase()) return false;
+    return true;
+  };
+  const deliver = (list: HttpExchange[], emit: (r: HttpExchange) => void): void => {
+    for (const ex of list) {
+      if (!pass(ex)) {
+        userFiltered++;
+        continue;
+      }
+      stats.add(ex);
+      emit(ex);
+    }
+  };
+  const url = (ex: HttpExchange): string => (o.redact ? redactUrl(ex.url) : ex.url);
+  return {
+    name: 'http',
+    start: (opts, features, emit, onBad) =>
+      startHttpCapture(
+        { filters: opts.filters, http: kernel, hookMode: opts.hookMode, features },
+        (chunk) => deliver(assembler.push(chunk), emit),
+        onBad,
+      ),
+    tick: (now, emit) => deliver(assembler.flushIdle(now), emit),
+    finish: (emit) => deliver(assembler.flushAll(), emit),
+    header: () =>
+      `${'TIME'.padEnd(15)} ${'SIDE'.padEnd(6)} ${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'METHOD'.padEnd(7)} ${'STATUS'.padStart(6)} ${'LATENCY'.padStart(10)} ${'REQ'.padStart(8)} ${'RESP'.padStart(9)}  URL`,
+    human: (ex: HttpExchange, clock: Clock) => {
+      const line = [
+        clock.timeOfDay(ex.tsNs).padEnd(15),
+        ex.side.padEnd(6),
+        (ex.proc ? String(ex.proc.pid) : '-').padStart(7),
+        escapeTerminal(ex.proc?.comm ?? '-').padEnd(16),
+        escapeTerminal(ex.method).padEnd(7),
+        (ex.status === null ? '-' : String(ex.status)).padStart(6),
+        fmtMs(ex.latencyNs).padStart(10),
+        String(ex.reqBytes).padStart(8),
+        String(ex.respBytes).padStart(9),
+        ` ${escapeTerminal(url(ex))}${ex.urlTruncated ? '...' : ''}`,
+      ].join(' ');
+      if (!o.headers) return line;
+      const h = [
+        ...headerPairs(ex.reqHeaders, o).map(([n, v]) => `    > ${escapeTerminal(n)}: ${escapeTerminal(v)}`),
+        ...headerPairs(ex.respHeaders, o).map(([n, v]) => `    < ${escapeTerminal(n)}: ${escapeTerminal(v)}`),
+      ];
+      return [line, ...h].join('\n');
+    },
+    json: (ex: HttpExchange, clock: Clock) => {
+      const s = (v: string | undefined): string => (v === undefined ? 'null' : JSON.stringify(v));
+      let line =
+        `${commonJsonPrefix(clock, ex.tsNs, ex.proc, ex.sock)},"side":"${ex.side}","method":${s(ex.method)},` +
+        `"url":${s(url(ex))},"url_truncated":${ex.urlTruncated},"host":${s(ex.host)},"version":${s(ex.version)},` +
+        `"status":${ex.status ?? 'null'},"reason":${s(ex.reason)},` +
+        `"latency_ms":${ex.latencyNs === null ? 'null' : Number(ex.latencyNs) / 1e6},` +
+        `"req_bytes":${ex.reqBytes},"resp_bytes":${ex.respBytes},"content_type":${s(ex.contentType)}`;
+      if (o.headers) {
+        line += `,"req_headers":${JSON.stringify(headerPairs(ex.reqHeaders, o))},"resp_headers":${JSON.stringify(headerPairs(ex.respHeaders, o))}`;
+      }
+      return line + '}';
+    },
+    periodic: () => formatHttpStats(stats, escapeTerminal),
+    summary: () => {
+      const a = assembler.stats;
+      return [
+        `http: ${stats.total} exchanges; ${userFiltered} filtered in user space; ${a.unanswered} unanswered; ${a.malformed} malformed heads; ${a.evictedConns} connections evicted`,
+        ...formatHttpStats(stats, escapeTerminal),
+      ];
+    },
+  };
+}
+
+export { REDACTED };
+
+function httpOptions(f: Flags): HttpCliOptions {
+  return {
+    urlContains: f['url-contains'] as string | undefined,
+    host: f.host as string | undefined,
+    headers: f.headers === true,
+    redact: f['no-redact'] !== true,
+  };
+}
+
+export async function httpCommand(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, HTTP_FLAGS);
+  if (flags.help) {
+    process.stdout.write(HTTP_HELP + '\n');
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const kernel: { urlPrefix?: string; method?: string } = {};
+  if (flags['url-prefix'] !== undefined) kernel.urlPrefix = flags['url-prefix'] as string;
+  if (flags.method !== undefined) kernel.method = flags.method as string;
+  validateHttpFilters(kernel);
+  return runLive(httpTool(httpOptions(flags), kernel), liveOptions(flags));
+}

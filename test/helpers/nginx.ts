@@ -1,0 +1,90 @@
+/** nginx on a loopback port with a config the test writes, removed afterwards. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as net from 'node:net';
+import { execFileSync } from 'node:child_process';
+
+export interface TestNginx {
+  port: number;
+  dir: string;
+  stop(): void;
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const running = new Set<string>();
+process.on('exit', () => {
+  for (const dir of running) {
+    try {
+      execFileSync('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-s', 'stop'], { stdio: 'ignore' });
+    } catch {
+      /* gone */
+    }
+  }
+});
+
+/** Serves `files` (name -> content) on 127.0.0.1 and [::1] at one port. */
+export async function startNginx(files: Record<string, string | Buffer>): Promise<TestNginx> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wl-test-nginx-'));
+  const port = await freePort('127.0.0.1');
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, 'www', name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'www', name), content);
+  }
+  fs.chmodSync(dir, 0o755);
+  const conf = `worker_processes 1;
+daemon on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  types { text/css css; text/html html; application/json json; }
+  client_max_body_size 8m;
+  server {
+    listen 127.0.0.1:${port};
+    listen [::1]:${port};
+    root ${dir}/www;
+    location /upload { client_body_buffer_size 2m; return 201 "stored\\n"; }
+  }
+}
+`;
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
+  execFileSync('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  running.add(dir);
+  return {
+    port,
+    dir,
+    stop() {
+      try {
+        execFileSync('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-s', 'stop'], { stdio: 'ignore' });
+      } catch {
+        /* already stopped */
+      }
+      running.delete(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Pids of the nginx worker processes (the ones that serve). */
+export function nginxWorkerPids(dir: string): number[] {
+  const master = Number(fs.readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim());
+  const out = execFileSync('pgrep', ['-P', String(master)], { encoding: 'utf8' });
+  return out.trim().split('\n').filter(Boolean).map(Number);
+}
