@@ -156,18 +156,38 @@ export class HttpAssembler {
       if (conn.sending) conn.sending.ex.reqBytes += c.len;
       return;
     }
-    const head = parseRequestHead(c.payload);
-    if (!head || !c.sock) {
-      this.stats.malformed++;
-      conn.sending = undefined;
-      return;
+    // A pipelining client may write several requests at once: when the whole
+    // chunk was captured, every head in it is a request.
+    let off = 0;
+    for (let i = 0; i < this.limits.maxPendingPerConn; i++) {
+      const head = parseRequestHead(off === 0 ? c.payload : c.payload.subarray(off));
+      if (!head || !c.sock) {
+        if (off === 0) {
+          this.stats.malformed++;
+          conn.sending = undefined;
+        }
+        return;
+      }
+      const p = this.newRequest(conn, c, head);
+      const cl = Number(header(head.headers, 'content-length') ?? '0');
+      const whole = c.payload.length === c.len && head.headBytes !== undefined && Number.isSafeInteger(cl);
+      const next = whole ? off + head.headBytes! + cl : Infinity;
+      if (!whole || next >= c.len || header(head.headers, 'transfer-encoding') !== undefined) {
+        p.ex.reqBytes = c.len - off;
+        return;
+      }
+      p.ex.reqBytes = next - off;
+      off = next;
     }
+  }
+
+  private newRequest(conn: Conn, c: HttpChunk, head: NonNullable<ReturnType<typeof parseRequestHead>>): Pending {
     const max = this.limits.maxUrlBytes;
     const ex: HttpExchange = {
       tsNs: c.tsNs,
       side: conn.side,
       proc: c.proc,
-      sock: c.sock,
+      sock: c.sock!,
       method: head.method,
       url: head.target.length > max ? head.target.slice(0, max) : head.target,
       urlTruncated: head.target.length > max || (head.truncated && head.headers.length === 0 && head.version === ''),
@@ -176,7 +196,7 @@ export class HttpAssembler {
       status: null,
       reason: '',
       latencyNs: null,
-      reqBytes: c.len,
+      reqBytes: 0,
       respBytes: 0,
       contentType: undefined,
       reqHeaders: head.headers,
@@ -190,6 +210,7 @@ export class HttpAssembler {
     }
     conn.pending.push(p);
     conn.sending = p;
+    return p;
   }
 
   private onResponseChunk(conn: Conn, c: HttpChunk, out: HttpExchange[]): void {

@@ -46,7 +46,9 @@ function pair(recs: Rec[], where: Rec, clientPid: number, serverPids: number[]):
   assert.equal(s.length, 1, `one server record for ${JSON.stringify(where)}`);
   assert.equal(c[0]!.comm, 'curl');
   for (const r of [c[0]!, s[0]!]) assert.ok((r.latency_ms as number) > 0, 'latency > 0');
-  assert.ok((c[0]!.latency_ms as number) >= (s[0]!.latency_ms as number), 'the client waits at least as long as the server works');
+  // Timestamps are taken at syscall exit on different CPUs: on loopback the
+  // client's write may return after the server's read did. Allow 2 ms.
+  assert.ok((c[0]!.latency_ms as number) + 2 >= (s[0]!.latency_ms as number), 'the client waits about as long as the server works, or longer');
   return { c: c[0]!, s: s[0]! };
 }
 
@@ -71,7 +73,7 @@ describe('wirelens http with nginx and curl', { skip }, () => {
       const p1 = await curl(['-o', '/dev/null', `${base}/api/users?id=7`]);
       const p2 = await curl(['-o', '/dev/null', `${base}/static/a.css`]);
       const p3 = await curl(['-o', '/dev/null', `${base}/nope`]);
-      // nginx answers /upload at once; curl (Expect: 100-continue) then sends no body.
+      // nginx answers /upload at once; whether curl still sends the body is a race (1 MB counts are checked against the Node server).
       const p4 = await curl(['-o', '/dev/null', '-X', 'POST', '--data-binary', `@${big}`, `${base}/upload`]);
       const p5 = await curl(['-o', '/dev/null', '-I', `${base}/index.html`]);
       const p6 = await curl(['-o', '/dev/null', '-g', `http://[::1]:${ng.port}/index.html`]);
@@ -92,7 +94,7 @@ describe('wirelens http with nginx and curl', { skip }, () => {
 
       const up = pair(records, { method: 'POST', url: '/upload' }, p4, workers);
       assert.equal(up.c.status, 201);
-      assert.ok((up.c.req_bytes as number) < 1024, `only the head was sent: ${up.c.req_bytes}`);
+      assert.equal(up.s.status, 201);
 
       const head = pair(records, { method: 'HEAD', url: '/index.html' }, p5, workers);
       assert.equal(head.c.status, 200);

@@ -1,0 +1,180 @@
+/** The exchange assembler, head parsing, redaction and latency percentiles, over synthetic chunks. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { HttpAssembler, HttpExchange } from '../../src/analysis/http-exchanges';
+import { LatencyHistogram } from '../../src/analysis/latency-histogram';
+import { HttpStats } from '../../src/analysis/http-stats';
+import { HttpChunk } from '../../src/events/http';
+import { parseRequestHead, parseResponseHead } from '../../src/protocols/http1/head';
+import { redactHeaders, redactUrl } from '../../src/output/redact';
+
+const sock = { netns: 1, family: 'ipv4' as const, protocol: 6, saddr: '127.0.0.1', sport: 40000, daddr: '127.0.0.1', dport: 80 };
+const proc = { pid: 10, tid: 10, uid: 0, gid: 0, cgroupId: 0n, comm: 'curl' };
+
+function chunk(o: Partial<HttpChunk> & { t: number; text?: string; len?: number }): HttpChunk {
+  const payload = Buffer.from(o.text ?? '', 'latin1');
+  return {
+    type: o.type ?? 'data',
+    tsNs: BigInt(o.t) * 1_000_000n,
+    proc: o.start ? proc : null,
+    sock: o.start ? sock : undefined,
+    conn: o.conn ?? 'c1',
+    len: o.len ?? payload.length,
+    dir: o.dir ?? 'send',
+    side: o.side ?? 'client',
+    start: o.start ?? false,
+    tail: o.tail ?? false,
+    payload,
+  };
+}
+
+function feed(a: HttpAssembler, chunks: HttpChunk[]): HttpExchange[] {
+  return chunks.flatMap((c) => a.push(c));
+}
+
+const RESP = (len: number, extra = '') => `HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${len}\r\n${extra}\r\n`;
+
+describe('HttpAssembler', () => {
+  it('pairs a client request with its response: latency to the first byte, bytes each way', () => {
+    const a = new HttpAssembler();
+    const head = RESP(10);
+    const out = feed(a, [
+      chunk({ t: 100, start: true, text: 'GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\n' }),
+      chunk({ t: 105, start: true, dir: 'recv', text: head, len: head.length + 4 }),
+      chunk({ t: 107, dir: 'recv', len: 6 }),
+    ]);
+    assert.equal(out.length, 1, 'complete once Content-Length bytes arrived');
+    const ex = out[0]!;
+    assert.equal(ex.method, 'GET');
+    assert.equal(ex.url, '/a?x=1');
+    assert.equal(ex.host, 'h');
+    assert.equal(ex.status, 200);
+    assert.equal(ex.latencyNs, 5_000_000n);
+    assert.equal(ex.respBytes, head.length + 10);
+    assert.equal(ex.contentType, 'text/html');
+    assert.equal(ex.proc?.comm, 'curl');
+  });
+
+  it('the server side: requests received, responses sent; pipelined requests answered in order', () => {
+    const a = new HttpAssembler();
+    const out = feed(a, [
+      chunk({ t: 1, start: true, side: 'server', dir: 'recv', text: 'GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n' }),
+      chunk({ t: 2, start: true, side: 'server', dir: 'recv', text: 'HEAD /3 HTTP/1.1\r\n\r\n' }),
+      chunk({ t: 3, start: true, side: 'server', dir: 'send', text: RESP(0) }),
+      chunk({ t: 4, start: true, side: 'server', dir: 'send', text: RESP(99) }), // /2: 99 body bytes to come
+    ]);
+    // Two requests in one chunk are two requests.
+    assert.deepEqual(out.map((e) => [e.url, e.status, e.side]), [['/1', 200, 'server']]);
+    // The next response ends /2 and answers HEAD /3, which has no body whatever its Content-Length.
+    out.push(...feed(a, [chunk({ t: 5, start: true, side: 'server', dir: 'send', text: RESP(5) })]));
+    assert.deepEqual(out.map((e) => e.url), ['/1', '/2', '/3']);
+    assert.equal(out[0]!.reqBytes, 'GET /1 HTTP/1.1\r\n\r\n'.length);
+  });
+
+  it('ignores 1xx, ends chunked bodies at 0 CRLF CRLF, reports the unanswered at close', () => {
+    const a = new HttpAssembler();
+    const out = feed(a, [
+      chunk({ t: 1, start: true, text: 'POST /p HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n' }),
+      chunk({ t: 2, start: true, dir: 'recv', text: 'HTTP/1.1 100 Continue\r\n\r\n' }),
+      chunk({ t: 3, text: 'hello' }),
+      chunk({ t: 9, start: true, dir: 'recv', text: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n' }),
+      chunk({ t: 10, dir: 'recv', tail: true, text: '\r\n0\r\n\r\n', len: 20 }),
+      chunk({ t: 11, start: true, text: 'GET /never HTTP/1.1\r\n\r\n' }),
+      chunk({ t: 12, type: 'close' }),
+    ]);
+    assert.equal(out.length, 2);
+    assert.equal(out[0]!.status, 200);
+    assert.equal(out[0]!.latencyNs, 8_000_000n, 'to the final response, not the 100');
+    assert.equal(out[0]!.reqBytes, 'POST /p HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n'.length + 5);
+    assert.equal(out[1]!.url, '/never');
+    assert.equal(out[1]!.status, null);
+    assert.equal(a.stats.unanswered, 1);
+  });
+
+  it('a response without a length ends when the connection goes quiet', () => {
+    const a = new HttpAssembler({ idleNs: 1_000_000_000n });
+    feed(a, [chunk({ t: 1, start: true, text: 'GET / HTTP/1.0\r\n\r\n' }), chunk({ t: 2, start: true, dir: 'recv', text: 'HTTP/1.0 200 OK\r\n\r\nbody' })]);
+    assert.equal(a.flushIdle(500_000_000n).length, 0);
+    assert.equal(a.flushIdle(1_100_000_000n).length, 1);
+  });
+
+  it('a reused socket address with the other role starts a new connection', () => {
+    const a = new HttpAssembler();
+    feed(a, [chunk({ t: 1, start: true, text: 'GET /old HTTP/1.1\r\n\r\n' })]);
+    const out = feed(a, [chunk({ t: 2, start: true, side: 'server', dir: 'recv', text: 'GET /new HTTP/1.1\r\n\r\n' })]);
+    assert.deepEqual(out.map((e) => [e.url, e.status]), [['/old', null]]);
+    assert.equal(a.stats.malformed, 0);
+  });
+
+  it('stays bounded: connections and pending requests have caps, and evictions are counted', () => {
+    const a = new HttpAssembler({ maxConns: 3, maxPendingPerConn: 2 });
+    for (let i = 0; i < 10; i++) feed(a, [chunk({ t: i, conn: `c${i}`, start: true, text: `GET /${i} HTTP/1.1\r\n\r\n` })]);
+    assert.equal(a.connections, 3);
+    assert.equal(a.stats.evictedConns, 7);
+    for (let i = 0; i < 5; i++) feed(a, [chunk({ t: 20 + i, conn: 'x', start: true, text: `GET /p${i} HTTP/1.1\r\n\r\n` })]);
+    assert.equal(a.stats.droppedRequests, 3);
+  });
+
+  it('binary garbage as a head is counted as malformed, never thrown', () => {
+    const a = new HttpAssembler();
+    const junk = String.fromCharCode(...Array.from({ length: 300 }, (_, i) => (i * 37) % 256));
+    assert.deepEqual(feed(a, [chunk({ t: 1, start: true, text: `GET ${junk}` }), chunk({ t: 2, start: true, dir: 'recv', text: `HTTP/1.1 ${junk}` })]), []);
+    assert.equal(a.stats.malformed, 2);
+  });
+});
+
+describe('heads cut short', () => {
+  it('keeps the request line and the complete header lines', () => {
+    const h = parseRequestHead(Buffer.from('GET /x HTTP/1.1\r\nHost: a\r\nUser-Ag', 'latin1'))!;
+    assert.equal(h.target, '/x');
+    assert.deepEqual(h.headers, [['Host', 'a']]);
+    assert.equal(h.truncated, true);
+    assert.equal(h.headBytes, undefined);
+  });
+  it('keeps a URL whose request line itself was cut', () => {
+    const h = parseRequestHead(Buffer.from(`GET /${'a'.repeat(100)}`, 'latin1'))!;
+    assert.equal(h.target.length, 101);
+    assert.equal(h.truncated, true);
+  });
+  it('parses a status line and returns the body bytes that came along', () => {
+    const r = parseResponseHead(Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nabc', 'latin1'))!;
+    assert.equal(r.status, 404);
+    assert.equal(r.headBytes, 'HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\n'.length);
+    assert.equal(r.bodyText, 'abc');
+  });
+});
+
+describe('redaction', () => {
+  it('hides credential headers whatever their case', () => {
+    assert.deepEqual(redactHeaders([['authorization', 'Bearer x'], ['COOKIE', 'a=b'], ['Set-Cookie', 'c'], ['Accept', '*/*']]), [
+      ['authorization', '[REDACTED]'],
+      ['COOKIE', '[REDACTED]'],
+      ['Set-Cookie', '[REDACTED]'],
+      ['Accept', '*/*'],
+    ]);
+  });
+  it('hides secret query parameters, keeps the rest', () => {
+    assert.equal(redactUrl('/login?user=bob&password=hunter2&api_key=k&x=1'), '/login?user=bob&password=[REDACTED]&api_key=[REDACTED]&x=1');
+    assert.equal(redactUrl('/plain'), '/plain');
+    assert.equal(redactUrl('/bad?%E0%A4%A=1&token=t'), '/bad?%E0%A4%A=1&token=[REDACTED]');
+  });
+});
+
+describe('latency percentiles', () => {
+  it('are within 2% of the exact values', () => {
+    const h = new LatencyHistogram();
+    for (let i = 1; i <= 10000; i++) h.add(i * 10); // 10 us .. 100 ms
+    for (const [q, exact] of [[0.5, 50000], [0.9, 90000], [0.99, 99000]] as const) {
+      const v = h.quantile(q);
+      assert.ok(Math.abs(v - exact) / exact < 0.02, `p${q * 100}: ${v} vs ${exact}`);
+    }
+    assert.equal(h.max, 100000);
+    assert.equal(h.quantile(1), 100000);
+  });
+  it('group endpoints without the query string, bounded', () => {
+    const s = new HttpStats(2);
+    const ex = (url: string) => ({ method: 'GET', url, side: 'server', status: 200, latencyNs: 1000n }) as HttpExchange;
+    for (const u of ['/a?x=1', '/a?x=2', '/b', '/c', '/d']) s.add(ex(u));
+    assert.deepEqual(s.endpoints().map((e) => [e.endpoint, e.requests]), [['GET /a', 2], ['(other)', 2], ['GET /b', 1]].sort((x, y) => (y[1] as number) - (x[1] as number)));
+  });
+});
