@@ -38,6 +38,8 @@ export interface Mode {
   expectedRecords?(t: Traffic): number;
   /** The wirelens targets (cost, lost events) apply to this mode. */
   targeted: boolean;
+  /** Its cost target in % of req/s (the tool's issue sets it). */
+  targetCostPercent?: number | undefined;
 }
 
 const STOP_TIMEOUT_MS = 15_000;
@@ -65,11 +67,12 @@ async function stopOrThrow(proc: Proc): Promise<void> {
 }
 
 /** `node bin/wirelens.js SUBCOMMAND... --json -v`, stdout to /dev/null, stopped with SIGINT. */
-export function wirelensMode(name: string, args: string[], expectedRecords?: (t: Traffic) => number): Mode {
+export function wirelensMode(name: string, args: string[], expectedRecords?: (t: Traffic) => number, targetCostPercent?: number): Mode {
   return {
     name,
     targeted: true,
     expectedRecords,
+    targetCostPercent,
     attach: async () => {
       const { proc } = await startWirelens([...args, '--json']);
       const cpu = cpuMeter(proc.pid);
@@ -115,6 +118,8 @@ const tcpdump: Mode = {
 export const MODES: Mode[] = [
   none,
   // One open and one close record for each end of a connection; on loopback both ends are on this host.
-  wirelensMode('wirelens tcp', ['tcp'], (t) => 4 * t.connections),
+  wirelensMode('wirelens tcp', ['tcp'], (t) => 4 * t.connections, 2),
+  // One record per request at each end: curl-like client (wrk) and nginx.
+  wirelensMode('wirelens http', ['http'], (t) => 2 * t.requests, 5),
   tcpdump,
 ];
