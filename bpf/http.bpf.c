@@ -37,6 +37,14 @@ const volatile __u32 wl_http_prefix_len = 0;
 const volatile char wl_http_prefix[URL_PREFIX_MAX] = {};
 const volatile __u32 wl_http_method_len = 0;
 const volatile char wl_http_method[METHOD_MAX] = {};
+#define CONTAINS_MAX 32
+#define HOST_MAX 64
+#define URL_SCAN 256 /* --url-contains looks at the first URL_SCAN bytes of the target */
+#define HOST_SCAN 1024 /* --host looks for the Host header in the first HOST_SCAN bytes */
+const volatile __u32 wl_http_contains_len = 0;
+const volatile char wl_http_contains[CONTAINS_MAX] = {};
+const volatile __u32 wl_http_host_len = 0;
+const volatile char wl_http_host[HOST_MAX] = {}; /* lower case */
 
 enum io_kind { IO_BUF = 1, IO_IOV = 2, IO_MSG = 3, IO_NODATA = 4 };
 
@@ -188,13 +196,15 @@ static __always_inline bool request_passes(__u64 src, __u64 len)
 	if (bpf_probe_read_user(line, sizeof(line), (void *)src))
 		return false;
 	if (wl_http_method_len > 0) {
+		/* Constant indexes only: a masked variable index into an aligned
+		 * stack buffer compiles to arithmetic the verifier refuses. */
 #pragma unroll
 		for (int i = 0; i < METHOD_MAX; i++) {
 			if (i < wl_http_method_len && line[i] != wl_http_method[i])
 				return false;
+			if (i == wl_http_method_len && line[i] != ' ')
+				return false;
 		}
-		if (line[wl_http_method_len & (METHOD_MAX - 1)] != ' ')
-			return false;
 	}
 	if (wl_http_prefix_len == 0)
 		return true;
@@ -211,6 +221,88 @@ static __always_inline bool request_passes(__u64 src, __u64 len)
 			return false;
 	}
 	return true;
+}
+
+#define AT(d, i) ((d)[(i) & (WL_HTTP_HEAD_MAX - 1)])
+
+/*
+ * --url-contains and --host scan the copied head with bpf_loop (v5.17):
+ * one verified callback instead of nested loops in every exit program. When
+ * neither filter is set, frozen .rodata makes these calls dead code, so
+ * kernels without bpf_loop only lose these two filters.
+ */
+struct scan_ctx {
+	const __u8 *d;
+	__u32 n;
+	__u32 pos;
+	bool found;
+};
+
+static long contains_step(__u32 i, void *vctx)
+{
+	struct scan_ctx *x = vctx;
+	__u32 p = x->pos + i;
+
+	if (p + wl_http_contains_len > x->n || AT(x->d, p) == ' ')
+		return 1; /* end of the target: not found */
+	for (__u32 j = 0; j < CONTAINS_MAX && j < wl_http_contains_len; j++) {
+		if (AT(x->d, p + j) != wl_http_contains[j])
+			return 0;
+	}
+	x->found = true;
+	return 1;
+}
+
+static __always_inline bool url_contains(const __u8 *d, __u32 n)
+{
+	struct scan_ctx x = { .d = d, .n = n };
+
+	for (int i = 3; i < 9; i++) {
+		if (!x.pos && AT(d, i) == ' ')
+			x.pos = i + 1;
+	}
+	if (!x.pos)
+		return false;
+	bpf_loop(URL_SCAN, contains_step, &x, 0);
+	return x.found;
+}
+
+static long host_step(__u32 i, void *vctx)
+{
+	struct scan_ctx *x = vctx;
+	const __u8 *d = x->d;
+	__u32 p;
+
+	if (i + 6 >= x->n)
+		return 1;
+	if (AT(d, i) != '\n' || (AT(d, i + 1) | 0x20) != 'h' || (AT(d, i + 2) | 0x20) != 'o' ||
+	    (AT(d, i + 3) | 0x20) != 's' || (AT(d, i + 4) | 0x20) != 't' || AT(d, i + 5) != ':')
+		return 0;
+	p = i + 6;
+	if (AT(d, p) == ' ')
+		p++;
+	if (p + wl_http_host_len >= x->n)
+		return 1;
+	for (__u32 j = 0; j < HOST_MAX && j < wl_http_host_len; j++) {
+		__u8 c = AT(d, p + j);
+
+		if (c >= 'A' && c <= 'Z')
+			c |= 0x20;
+		if (c != wl_http_host[j])
+			return 1; /* the Host header, but another host */
+	}
+	p += wl_http_host_len;
+	x->found = AT(d, p) == '\r' || AT(d, p) == ':' || AT(d, p) == ' ' || AT(d, p) == '\n';
+	return 1;
+}
+
+/* --host against the Host header (case-insensitive, port ignored). */
+static __always_inline bool host_matches(const __u8 *d, __u32 n)
+{
+	struct scan_ctx x = { .d = d, .n = n };
+
+	bpf_loop(HOST_SCAN, host_step, &x, 0);
+	return x.found;
 }
 
 static __always_inline void fill(struct wl_http_event *e, const struct sock *sk, __u64 conn, long ret,
@@ -247,6 +339,51 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 		r->e.cap = n;                                                        \
 		bpf_ringbuf_submit(r, 0);                                            \
 	} while (0)
+
+static __always_inline void push_verdict(struct http_conn *c, bool pass)
+{
+	c->skip_req = !pass;
+	if (c->q_len < 64) {
+		if (!pass)
+			c->q_bits |= 1ULL << c->q_len;
+		else
+			c->q_bits &= ~(1ULL << c->q_len);
+		c->q_len++;
+	}
+}
+
+/*
+ * --url-contains / --host need the whole head: copy it into a large record,
+ * decide on the copy, then submit or discard it.
+ */
+static __always_inline int emit_filtered_request(struct http_conn *c, const struct sock *sk,
+						 const struct io_args *a, long ret, __u64 src, __u64 len)
+{
+	struct http_rec_large *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);
+	__u32 n = len > WL_HTTP_HEAD_MAX ? WL_HTTP_HEAD_MAX : len;
+	bool pass;
+
+	if (!r) {
+		wl_stat_inc(WL_STAT_RB_LOST);
+		push_verdict(c, true); /* its response still pairs with it */
+		return 0;
+	}
+	if (bpf_probe_read_user(r->data, n, (void *)src))
+		n = 0;
+	pass = (wl_http_contains_len == 0 || url_contains(r->data, n)) &&
+	       (wl_http_host_len == 0 || host_matches(r->data, n));
+	push_verdict(c, pass);
+	if (!pass) {
+		bpf_ringbuf_discard(r, 0);
+		wl_stat_inc(WL_STAT_FILTERED);
+		return 0;
+	}
+	fill(&r->e, sk, a->sk, ret, a->dir, c->side, 1);
+	r->e.cap = n;
+	bpf_ringbuf_submit(r, 0);
+	wl_stat_inc(WL_STAT_EMITTED);
+	return 0;
+}
 
 static __always_inline int on_exit(long ret)
 {
@@ -302,18 +439,19 @@ static __always_inline int on_exit(long ret)
 	is_req_dir = (c->side == WL_HTTP_CLIENT) == (a.dir == WL_HTTP_SEND);
 	start = is_req_dir ? is_req : is_resp;
 
+	if (!wl_port_allowed(wl_sk_sport(sk), bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)))) {
+		if (start)
+			wl_stat_inc(WL_STAT_FILTERED);
+		return 0;
+	}
+
 	if (is_req_dir) {
 		if (start) {
 			bool pass = request_passes(src, buf_len);
 
-			c->skip_req = !pass;
-			if (c->q_len < 64) {
-				if (!pass)
-					c->q_bits |= 1ULL << c->q_len;
-				else
-					c->q_bits &= ~(1ULL << c->q_len);
-				c->q_len++;
-			}
+			if (pass && (wl_http_contains_len > 0 || wl_http_host_len > 0))
+				return emit_filtered_request(c, sk, &a, ret, src, buf_len);
+			push_verdict(c, pass);
 		}
 		if (c->skip_req) {
 			if (start)
@@ -331,12 +469,6 @@ static __always_inline int on_exit(long ret)
 		}
 		if (c->skip_resp)
 			return 0;
-	}
-
-	if (!wl_port_allowed(wl_sk_sport(sk), bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)))) {
-		if (start)
-			wl_stat_inc(WL_STAT_FILTERED);
-		return 0;
 	}
 
 	if (start) {

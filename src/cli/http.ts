@@ -2,7 +2,7 @@
 import { UsageError } from '../errors';
 import { HttpAssembler, HttpExchange } from '../analysis/http-exchanges';
 import { HttpStats, formatHttpStats } from '../analysis/http-stats';
-import { startHttpCapture, validateHttpFilters } from '../probes/http-capture';
+import { HttpKernelFilters, startHttpCapture, validateHttpFilters } from '../probes/http-capture';
 import { commonJsonPrefix } from '../output/common-fields';
 import { REDACTED, redactHeaders, redactUrl } from '../output/redact';
 import { escapeTerminal } from '../output/sanitize';
@@ -15,8 +15,8 @@ export const HTTP_FLAGS: FlagSpec[] = [
   ...LIVE_FLAGS,
   { name: 'url-prefix', type: 'string', valueName: 'PREFIX', help: 'only requests whose target starts with PREFIX (in the kernel)' },
   { name: 'method', type: 'string', valueName: 'METHOD', help: 'only this request method (in the kernel)' },
-  { name: 'url-contains', type: 'string', valueName: 'TEXT', help: 'only requests whose target contains TEXT (in user space)' },
-  { name: 'host', type: 'string', valueName: 'HOST', help: 'only requests with this Host header (in user space)' },
+  { name: 'url-contains', type: 'string', valueName: 'TEXT', help: 'only requests whose target contains TEXT in its first 256 bytes (in the kernel)' },
+  { name: 'host', type: 'string', valueName: 'HOST', help: 'only requests with this Host header, port ignored (in the kernel)' },
   { name: 'headers', type: 'bool', help: 'show request and response headers' },
   { name: 'no-redact', type: 'bool', help: 'show credentials (Authorization, Cookie, token parameters, ...) as captured' },
   { name: 'stats', type: 'number', min: 0.1, max: 86400, valueName: 'SECONDS', help: 'print per-endpoint statistics to stderr every SECONDS' },
@@ -27,7 +27,8 @@ export const HTTP_HELP = `wirelens http: HTTP/1.x requests and responses with th
 One line per exchange, from each end on this host (the client process and the
 server process), found by content on any port: method, URL, status, latency
 (request's first byte to the final response's first byte), bytes each way.
-Filters marked "in the kernel" drop requests before anything is copied.
+All filters run in the kernel: a filtered request, its body and its response
+are never copied to user space, and the exit summary counts them.
 
 options:
 ${flagHelp(HTTP_FLAGS)}
@@ -37,8 +38,6 @@ status reason latency_ms req_bytes resp_bytes content_type (and req_headers,
 resp_headers with --headers). URLs are kept up to 4096 bytes (url_truncated).`;
 
 interface HttpCliOptions {
-  urlContains: string | undefined;
-  host: string | undefined;
   headers: boolean;
   redact: boolean;
 }
@@ -53,21 +52,11 @@ function headerPairs(h: [string, string][], o: HttpCliOptions): [string, string]
   return o.redact ? redactHeaders(h) : h;
 }
 
-export function httpTool(o: HttpCliOptions, kernel: { urlPrefix?: string; method?: string }): LiveTool<HttpExchange> {
+export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool<HttpExchange> {
   const assembler = new HttpAssembler();
   const stats = new HttpStats();
-  let userFiltered = 0;
-  const pass = (ex: HttpExchange): boolean => {
-    if (o.urlContains !== undefined && !ex.url.includes(o.urlContains)) return false;
-    if (o.host !== undefined && (ex.host ?? '').toLowerCase() !== o.host.toLowerCase()) return false;
-    return true;
-  };
   const deliver = (list: HttpExchange[], emit: (r: HttpExchange) => void): void => {
     for (const ex of list) {
-      if (!pass(ex)) {
-        userFiltered++;
-        continue;
-      }
       stats.add(ex);
       emit(ex);
     }
@@ -122,7 +111,7 @@ export function httpTool(o: HttpCliOptions, kernel: { urlPrefix?: string; method
     summary: () => {
       const a = assembler.stats;
       return [
-        `http: ${stats.total} exchanges; ${userFiltered} filtered in user space; ${a.unanswered} unanswered; ${a.malformed} malformed heads; ${a.evictedConns} connections evicted`,
+        `http: ${stats.total} exchanges; ${a.unanswered} unanswered; ${a.malformed} malformed heads; ${a.evictedConns} connections evicted`,
         ...formatHttpStats(stats, escapeTerminal),
       ];
     },
@@ -133,8 +122,6 @@ export { REDACTED };
 
 function httpOptions(f: Flags): HttpCliOptions {
   return {
-    urlContains: f['url-contains'] as string | undefined,
-    host: f.host as string | undefined,
     headers: f.headers === true,
     redact: f['no-redact'] !== true,
   };
@@ -147,9 +134,12 @@ export async function httpCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const kernel: { urlPrefix?: string; method?: string } = {};
-  if (flags['url-prefix'] !== undefined) kernel.urlPrefix = flags['url-prefix'] as string;
-  if (flags.method !== undefined) kernel.method = flags.method as string;
+  const kernel: HttpKernelFilters = {
+    urlPrefix: flags['url-prefix'] as string | undefined,
+    method: flags.method as string | undefined,
+    urlContains: flags['url-contains'] as string | undefined,
+    host: flags.host as string | undefined,
+  };
   validateHttpFilters(kernel);
   return runLive(httpTool(httpOptions(flags), kernel), liveOptions(flags));
 }

@@ -53,7 +53,12 @@ export async function run(argv: string[]): Promise<number> {
     if (e instanceof WlError) {
       process.stderr.write(`wirelens: error: ${e.message}\n`);
       if (e.remedy) process.stderr.write(`wirelens: remedy: ${e.remedy}\n`);
-      if (process.env.WIRELENS_DEBUG && e.cause) process.stderr.write(`${String((e.cause as Error).stack ?? e.cause)}\n`);
+      if (process.env.WIRELENS_DEBUG && e.cause) {
+        const c = e.cause as { stack?: string; libbpfLog?: string; cause?: { libbpfLog?: string } };
+        process.stderr.write(`${String(c.stack ?? e.cause)}\n`);
+        const log = c.libbpfLog ?? c.cause?.libbpfLog;
+        if (log) process.stderr.write(`libbpf:\n${log}\n`);
+      }
       return EXIT_STATUS[e.code];
     }
     process.stderr.write(`wirelens: internal error: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -32,10 +32,16 @@ export const HTTP_SLOTS: HookSlot[] = [
 
 export const URL_PREFIX_MAX = 64;
 export const METHOD_MAX = 8;
+export const CONTAINS_MAX = 32;
+export const HOST_MAX = 64;
+/** --url-contains looks at this many bytes of the target (bpf/http.bpf.c URL_SCAN). */
+export const URL_SCAN = 256;
 
 export interface HttpKernelFilters {
   urlPrefix?: string | undefined;
   method?: string | undefined;
+  urlContains?: string | undefined;
+  host?: string | undefined;
 }
 
 export function validateHttpFilters(f: HttpKernelFilters): void {
@@ -44,6 +50,12 @@ export function validateHttpFilters(f: HttpKernelFilters): void {
   }
   if (f.method !== undefined && !/^[A-Z]{3,7}$/.test(f.method)) {
     throw new UsageError(`--method must be an upper-case HTTP method of 3 to 7 letters (got "${f.method}")`);
+  }
+  if (f.urlContains !== undefined && (f.urlContains === '' || Buffer.byteLength(f.urlContains) > CONTAINS_MAX)) {
+    throw new UsageError(`--url-contains must be 1 to ${CONTAINS_MAX} bytes`);
+  }
+  if (f.host !== undefined && !/^[A-Za-z0-9.\-\[\]:]{1,64}$/.test(f.host)) {
+    throw new UsageError(`--host must be a host name or address of at most ${HOST_MAX} characters, without a port`);
   }
 }
 
@@ -81,6 +93,11 @@ export function startHttpCapture(opts: HttpCaptureOptions, onChunk: (c: HttpChun
       obj.setGlobal('wl_http_prefix_len', u32(opts.http.urlPrefix ? Buffer.byteLength(opts.http.urlPrefix) : 0));
       obj.setGlobal('wl_http_method', fixed(opts.http.method, METHOD_MAX));
       obj.setGlobal('wl_http_method_len', u32(opts.http.method ? opts.http.method.length : 0));
+      obj.setGlobal('wl_http_contains', fixed(opts.http.urlContains, CONTAINS_MAX));
+      obj.setGlobal('wl_http_contains_len', u32(opts.http.urlContains ? Buffer.byteLength(opts.http.urlContains) : 0));
+      const host = opts.http.host?.toLowerCase();
+      obj.setGlobal('wl_http_host', fixed(host, HOST_MAX));
+      obj.setGlobal('wl_http_host_len', u32(host ? host.length : 0));
     },
     onRecord: (v, off, len) => {
       const c = decodeHttpEvent(v, off, len);
