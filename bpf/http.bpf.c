@@ -51,28 +51,37 @@ enum io_kind { IO_BUF = 1, IO_IOV = 2, IO_MSG = 3, IO_NODATA = 4 };
 struct io_args {
 	__u64 sk;
 	__u64 ptr;
+	__u64 ts; /* entry time: a send's first byte leaves when the call starts */
 	__u8 kind;
 	__u8 dir;
 	__u8 _pad[6];
 };
 
-/* Arguments of socket calls in flight, by thread. */
+#define WL_MSG_PEEK 2
+#define WL_MSG_TRUNC 0x20
+
+/* Arguments of socket calls in flight, by thread. A plain hash: every entry is
+ * deleted at syscall exit, and a refused insert is counted, never an eviction. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct io_args);
 } wl_http_args SEC(".maps");
 
-enum { CLS_HTTP = 1, CLS_OTHER = 2 };
+enum { CLS_UNKNOWN = 0, CLS_HTTP = 1, CLS_OTHER = 2 };
+/* Chunks a connection may show without a head before it is called not HTTP
+ * (a connection that was mid-body when wirelens started, a proxy preamble). */
+#define CLASSIFY_TRIES 4
 
 struct http_conn {
 	__u8 cls;
 	__u8 side;
+	__u8 tries; /* chunks seen while CLS_UNKNOWN */
 	__u8 skip_req; /* the request in progress failed a filter */
 	__u8 skip_resp; /* the response in progress answers a filtered request */
 	__u8 q_len; /* requests awaiting a response */
-	__u8 _pad[3];
+	__u8 _pad[2];
 	__u64 q_bits; /* their filter verdicts, oldest in bit 0 */
 };
 
@@ -112,13 +121,16 @@ struct http_rec_large {
 
 /* --- entry: keep the arguments of socket calls worth looking at --- */
 
-static __always_inline int on_enter(long fd, __u64 ptr, __u8 kind, __u8 dir)
+static __always_inline int on_enter(long fd, __u64 ptr, __u8 kind, __u8 dir, __u64 flags)
 {
 	struct sock *sk;
 	struct http_conn *c;
 	struct io_args a = {};
 	__u64 id, key;
 
+	/* A peek is read again by the next call: only that one counts. */
+	if (flags & (WL_MSG_PEEK | WL_MSG_TRUNC))
+		return 0;
 	if (wl_proc_filter_active()) {
 		struct wl_proc p = { .pid = bpf_get_current_pid_tgid() >> 32 };
 		bpf_get_current_comm(p.comm, sizeof(p.comm));
@@ -136,8 +148,10 @@ static __always_inline int on_enter(long fd, __u64 ptr, __u8 kind, __u8 dir)
 	a.ptr = ptr;
 	a.kind = kind;
 	a.dir = dir;
+	a.ts = bpf_ktime_get_ns();
 	id = bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&wl_http_args, &id, &a, BPF_ANY);
+	if (bpf_map_update_elem(&wl_http_args, &id, &a, BPF_ANY))
+		wl_stat_inc(WL_STAT_TABLE_FULL);
 	return 0;
 }
 
@@ -191,9 +205,12 @@ static __always_inline bool request_passes(__u64 src, __u64 len)
 	__u8 line[128] = {}; /* method, space, prefix: at most 73 bytes; a power of two for masking */
 	__u32 sp = 0;
 
+	__u32 want = len > sizeof(line) - 1 ? sizeof(line) - 1 : len;
+
 	if (wl_http_method_len == 0 && wl_http_prefix_len == 0)
 		return true;
-	if (bpf_probe_read_user(line, sizeof(line), (void *)src))
+	/* Never read past the caller's buffer: it may end at a page boundary. */
+	if (bpf_probe_read_user(line, want & (sizeof(line) - 1), (void *)src))
 		return false;
 	if (wl_http_method_len > 0) {
 		/* Constant indexes only: a masked variable index into an aligned
@@ -305,10 +322,14 @@ static __always_inline bool host_matches(const __u8 *d, __u32 n)
 	return x.found;
 }
 
-static __always_inline void fill(struct wl_http_event *e, const struct sock *sk, __u64 conn, long ret,
-				 __u8 dir, __u8 side, __u8 start)
+static __always_inline void fill(struct wl_http_event *e, const struct sock *sk, const struct io_args *a,
+				 long ret, __u8 side, __u8 start)
 {
-	e->hdr.ts_ns = bpf_ktime_get_ns();
+	__u64 conn = a->sk;
+	__u8 dir = a->dir;
+
+	/* Sends: when the first byte was handed over; receives: when it arrived. */
+	e->hdr.ts_ns = dir == WL_HTTP_SEND ? a->ts : bpf_ktime_get_ns();
 	e->hdr.type = WL_EV_HTTP_DATA;
 	e->hdr.flags = 0;
 	e->hdr.cpu = bpf_get_smp_processor_id();
@@ -332,7 +353,7 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 			wl_stat_inc(WL_STAT_RB_LOST);                                \
 			return 0;                                                    \
 		}                                                                    \
-		fill(&r->e, sk, a.sk, ret, a.dir, c->side, 1);                       \
+		fill(&r->e, sk, &a, ret, c->side, 1);                       \
 		n = head_len > (size) ? (size) : head_len;                           \
 		if (bpf_probe_read_user(r->data, n, (void *)src))                   \
 			n = 0;                                                       \
@@ -378,7 +399,7 @@ static __always_inline int emit_filtered_request(struct http_conn *c, const stru
 		wl_stat_inc(WL_STAT_FILTERED);
 		return 0;
 	}
-	fill(&r->e, sk, a->sk, ret, a->dir, c->side, 1);
+	fill(&r->e, sk, a, ret, c->side, 1);
 	r->e.cap = n;
 	bpf_ringbuf_submit(r, 0);
 	wl_stat_inc(WL_STAT_EMITTED);
@@ -408,29 +429,34 @@ static __always_inline int on_exit(long ret)
 	src = a.kind == IO_NODATA ? 0 : first_buffer(&a, &buf_len);
 	if (buf_len > (__u64)ret)
 		buf_len = ret;
-	if (src && buf_len >= 8 && bpf_probe_read_user(peek, sizeof(peek), (void *)src) == 0) {
+	if (src && buf_len >= 5 &&
+	    bpf_probe_read_user(peek, (buf_len > sizeof(peek) ? sizeof(peek) : buf_len) & (sizeof(peek) * 2 - 1),
+				(void *)src) == 0) {
 		is_req = is_method(peek);
 		is_resp = !is_req && is_status_line(peek);
 	}
 
 	c = bpf_map_lookup_elem(&wl_http_conns, &a.sk);
 	if (!c) {
-		if (!is_req && !is_resp) {
-			fresh.cls = CLS_OTHER;
-			bpf_map_update_elem(&wl_http_conns, &a.sk, &fresh, BPF_ANY);
-			wl_stat_inc(WL_STAT_NOT_HTTP);
-			return 0;
-		}
-		fresh.cls = CLS_HTTP;
-		/* Whoever sends requests is the client; a response first means we joined mid-stream. */
-		if (is_req)
-			fresh.side = a.dir == WL_HTTP_SEND ? WL_HTTP_CLIENT : WL_HTTP_SERVER;
-		else
-			fresh.side = a.dir == WL_HTTP_SEND ? WL_HTTP_SERVER : WL_HTTP_CLIENT;
-		bpf_map_update_elem(&wl_http_conns, &a.sk, &fresh, BPF_ANY);
+		bpf_map_update_elem(&wl_http_conns, &a.sk, &fresh, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&wl_http_conns, &a.sk);
 		if (!c)
 			return 0;
+	}
+	if (c->cls == CLS_UNKNOWN) {
+		if (!is_req && !is_resp) {
+			if (++c->tries >= CLASSIFY_TRIES) {
+				c->cls = CLS_OTHER;
+				wl_stat_inc(WL_STAT_NOT_HTTP);
+			}
+			return 0;
+		}
+		c->cls = CLS_HTTP;
+		/* Whoever sends requests is the client; a response first means we joined mid-stream. */
+		if (is_req)
+			c->side = a.dir == WL_HTTP_SEND ? WL_HTTP_CLIENT : WL_HTTP_SERVER;
+		else
+			c->side = a.dir == WL_HTTP_SEND ? WL_HTTP_SERVER : WL_HTTP_CLIENT;
 		wl_stat_inc(WL_STAT_HTTP_CONNS);
 	}
 	if (c->cls != CLS_HTTP)
@@ -459,8 +485,8 @@ static __always_inline int on_exit(long ret)
 			return 0;
 		}
 	} else {
-		/* 1xx interim responses do not answer the request. */
-		if (start && peek[9] != '1') {
+		/* 1xx interim responses do not answer the request; 101 does. */
+		if (start && (peek[9] != '1' || (peek[10] == '0' && peek[11] == '1'))) {
 			c->skip_resp = c->q_len > 0 ? (c->q_bits & 1) : 0;
 			if (c->q_len > 0) {
 				c->q_bits >>= 1;
@@ -486,7 +512,7 @@ static __always_inline int on_exit(long ret)
 			wl_stat_inc(WL_STAT_RB_LOST);
 			return 0;
 		}
-		fill(&r->e, sk, a.sk, ret, a.dir, c->side, 0);
+		fill(&r->e, sk, &a, ret, c->side, 0);
 		r->e.cap = 0;
 		/* The last bytes show where chunked bodies end. */
 		if (src && a.kind == IO_BUF && ret >= WL_HTTP_TAIL_MAX &&
@@ -502,11 +528,13 @@ static __always_inline int on_exit(long ret)
 
 /* --- the syscalls --- */
 
-#define ENTER(name, kind, dir, fdarg, ptrarg)                                         \
+/* flagarg: index of the flags argument (MSG_PEEK), or 6 for none. */
+#define ENTER(name, kind, dir, fdarg, ptrarg, flagarg)                                \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                      \
 	int wl_http_in_##name(struct trace_event_raw_sys_enter *ctx)                     \
 	{                                                                                \
-		return on_enter((long)ctx->args[fdarg], ctx->args[ptrarg], kind, dir);  \
+		__u64 flags = (flagarg) < 6 ? ctx->args[(flagarg) % 6] : 0;             \
+		return on_enter((long)ctx->args[fdarg], ctx->args[ptrarg], kind, dir, flags); \
 	}                                                                                \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                       \
 	int wl_http_out_##name(struct trace_event_raw_sys_exit *ctx)                     \
@@ -514,15 +542,15 @@ static __always_inline int on_exit(long ret)
 		return on_exit(ctx->ret);                                               \
 	}
 
-ENTER(read, IO_BUF, WL_HTTP_RECV, 0, 1)
-ENTER(recvfrom, IO_BUF, WL_HTTP_RECV, 0, 1)
-ENTER(readv, IO_IOV, WL_HTTP_RECV, 0, 1)
-ENTER(recvmsg, IO_MSG, WL_HTTP_RECV, 0, 1)
-ENTER(write, IO_BUF, WL_HTTP_SEND, 0, 1)
-ENTER(sendto, IO_BUF, WL_HTTP_SEND, 0, 1)
-ENTER(writev, IO_IOV, WL_HTTP_SEND, 0, 1)
-ENTER(sendmsg, IO_MSG, WL_HTTP_SEND, 0, 1)
-ENTER(sendfile64, IO_NODATA, WL_HTTP_SEND, 0, 2)
+ENTER(read, IO_BUF, WL_HTTP_RECV, 0, 1, 6)
+ENTER(recvfrom, IO_BUF, WL_HTTP_RECV, 0, 1, 3)
+ENTER(readv, IO_IOV, WL_HTTP_RECV, 0, 1, 6)
+ENTER(recvmsg, IO_MSG, WL_HTTP_RECV, 0, 1, 2)
+ENTER(write, IO_BUF, WL_HTTP_SEND, 0, 1, 6)
+ENTER(sendto, IO_BUF, WL_HTTP_SEND, 0, 1, 6)
+ENTER(writev, IO_IOV, WL_HTTP_SEND, 0, 1, 6)
+ENTER(sendmsg, IO_MSG, WL_HTTP_SEND, 0, 1, 6)
+ENTER(sendfile64, IO_NODATA, WL_HTTP_SEND, 0, 2, 6)
 
 /* --- connection end: tell user space, forget the socket --- */
 

@@ -60,11 +60,19 @@ export interface AssemblerLimits {
   maxConns: number;
   maxPendingPerConn: number;
   maxUrlBytes: number;
-  /** A response without a known end is reported after this much quiet. */
+  /** A response without a known end is reported after this much quiet (30 times more for one with a known end). */
   idleNs: bigint;
+  /** Requests awaiting a response over all connections. */
+  maxPendingTotal: number;
 }
 
-export const DEFAULT_LIMITS: AssemblerLimits = { maxConns: 16384, maxPendingPerConn: 64, maxUrlBytes: 4096, idleNs: 1_000_000_000n };
+export const DEFAULT_LIMITS: AssemblerLimits = {
+  maxConns: 16384,
+  maxPendingPerConn: 64,
+  maxUrlBytes: 4096,
+  idleNs: 1_000_000_000n,
+  maxPendingTotal: 65536,
+};
 
 export interface AssemblerStats {
   exchanges: number;
@@ -78,6 +86,7 @@ const CHUNKED_END = '0\r\n\r\n';
 
 export class HttpAssembler {
   private readonly conns = new Map<string, Conn>();
+  private pendingTotal = 0;
   private readonly limits: AssemblerLimits;
   readonly stats: AssemblerStats = { exchanges: 0, evictedConns: 0, droppedRequests: 0, malformed: 0, unanswered: 0 };
 
@@ -104,7 +113,11 @@ export class HttpAssembler {
     const out: HttpExchange[] = [];
     for (const conn of this.conns.values()) {
       const r = conn.response;
-      if (r && nowNs - r.lastTs >= this.limits.idleNs) this.finishResponse(conn, out);
+      if (!r) continue;
+      // A response whose end is known (length, chunked) waits for it, up to a
+      // much longer quiet time; one without a known end is done once quiet.
+      const quiet = r.expected === undefined && !r.chunked ? this.limits.idleNs : this.limits.idleNs * 30n;
+      if (nowNs - r.lastTs >= quiet) this.finishResponse(conn, out);
     }
     return out;
   }
@@ -169,9 +182,11 @@ export class HttpAssembler {
         return;
       }
       const p = this.newRequest(conn, c, head);
-      const cl = Number(header(head.headers, 'content-length') ?? '0');
+      const clText = header(head.headers, 'content-length') ?? '0';
+      const cl = /^\d{1,15}$/.test(clText.trim()) ? Number(clText.trim()) : NaN;
       const whole = c.payload.length === c.len && head.headBytes !== undefined && Number.isSafeInteger(cl);
       const next = whole ? off + head.headBytes! + cl : Infinity;
+      if (next <= off) return;
       if (!whole || next >= c.len || header(head.headers, 'transfer-encoding') !== undefined) {
         p.ex.reqBytes = c.len - off;
         return;
@@ -204,11 +219,12 @@ export class HttpAssembler {
       headTruncated: head.truncated,
     };
     const p: Pending = { ex };
-    if (conn.pending.length >= this.limits.maxPendingPerConn) {
-      conn.pending.shift();
+    if (conn.pending.length >= this.limits.maxPendingPerConn || this.pendingTotal >= this.limits.maxPendingTotal) {
+      if (conn.pending.shift()) this.pendingTotal--;
       this.stats.droppedRequests++;
     }
     conn.pending.push(p);
+    this.pendingTotal++;
     conn.sending = p;
     return p;
   }
@@ -223,15 +239,23 @@ export class HttpAssembler {
       else if (r.chunked && c.tail && Buffer.from(c.payload).toString('latin1').endsWith(CHUNKED_END)) this.finishResponse(conn, out);
       return;
     }
-    const head = parseResponseHead(c.payload);
+    let payload = c.payload;
+    let head = parseResponseHead(payload);
+    // Interim responses (100 Continue) do not answer the request; the final
+    // one may follow in the same chunk.
+    while (head && head.status >= 100 && head.status < 200 && head.status !== 101) {
+      if (head.headBytes === undefined || head.headBytes >= payload.length) return;
+      payload = payload.subarray(head.headBytes);
+      head = parseResponseHead(payload);
+    }
     if (!head) {
       this.stats.malformed++;
       return;
     }
-    if (head.status >= 100 && head.status < 200 && head.status !== 101) return; // interim
     if (conn.response) this.finishResponse(conn, out);
     const p = conn.pending.shift();
     if (!p) return; // a response to a request we did not see (joined mid-stream)
+    this.pendingTotal--;
     const ex = p.ex;
     ex.status = head.status;
     ex.reason = head.reason;
@@ -243,7 +267,12 @@ export class HttpAssembler {
     const te = header(head.headers, 'transfer-encoding');
     const chunked = te !== undefined && /chunked\s*$/i.test(te);
     const cl = header(head.headers, 'content-length');
-    const bodiless = ex.method === 'HEAD' || head.status === 204 || head.status === 304 || head.status === 101;
+    const bodiless =
+      ex.method === 'HEAD' ||
+      head.status === 204 ||
+      head.status === 304 ||
+      head.status === 101 ||
+      (ex.method === 'CONNECT' && head.status >= 200 && head.status < 300);
     let expected: number | undefined;
     if (bodiless) expected = head.headBytes;
     else if (!chunked && cl !== undefined && /^\d{1,15}$/.test(cl.trim()) && head.headBytes !== undefined) expected = head.headBytes + Number(cl.trim());
@@ -268,6 +297,7 @@ export class HttpAssembler {
     this.finishResponse(conn, out);
     for (const p of conn.pending) {
       this.stats.unanswered++;
+      this.pendingTotal--;
       out.push(p.ex);
     }
   }

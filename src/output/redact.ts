@@ -9,24 +9,45 @@ const SECRET_HEADERS = new Set([
   'proxy-authorization',
   'cookie',
   'set-cookie',
+  'api-key',
+  'private-token',
   'x-api-key',
+  'x-goog-api-key',
+  'x-vault-token',
+  'x-access-token',
   'x-auth-token',
   'x-csrf-token',
+  'x-xsrf-token',
   'x-amz-security-token',
 ]);
 
-const SECRET_PARAM = /^(pass(word|wd)?|pwd|secret|token|access_token|refresh_token|id_token|api[_-]?key|apikey|auth|key|session|sessionid|sig|signature)$/i;
+/** Headers whose value is a URL: their query and userinfo are redacted like the target's. */
+const URL_HEADERS = new Set(['referer', 'location', 'content-location', 'origin']);
+
+/** A parameter name that contains any of these is a secret (client_secret, X-Amz-Signature, user[password], ...). */
+const SECRET_PARAM = /pass(word|wd)?|pwd|secret|token|api[_-]?key|apikey|auth|session|signature|credential|(^|[_\-.[])(sig|key|code)($|[_\-.\]])/i;
 
 export function redactHeaders(headers: [string, string][]): [string, string][] {
-  return headers.map(([n, v]) => (SECRET_HEADERS.has(n.toLowerCase()) ? [n, REDACTED] : [n, v]));
+  return headers.map(([n, v]) => {
+    const lower = n.toLowerCase();
+    if (SECRET_HEADERS.has(lower)) return [n, REDACTED];
+    if (URL_HEADERS.has(lower)) return [n, redactUrl(v)];
+    return [n, v];
+  });
 }
 
-export function redactUrl(url: string): string {
+/** Removes user:password@ from an absolute URL. */
+function redactUserinfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, `$1${REDACTED}@`);
+}
+
+export function redactUrl(raw: string): string {
+  const url = redactUserinfo(raw);
   const q = url.indexOf('?');
   if (q < 0) return url;
   const parts = url
     .slice(q + 1)
-    .split('&')
+    .split(/[&;]/)
     .map((p) => {
       const eq = p.indexOf('=');
       if (eq < 0) return p;

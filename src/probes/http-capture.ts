@@ -45,6 +45,11 @@ export interface HttpKernelFilters {
 }
 
 export function validateHttpFilters(f: HttpKernelFilters): void {
+  for (const [flag, v] of [['--url-prefix', f.urlPrefix], ['--url-contains', f.urlContains]] as const) {
+    if (v !== undefined && !/^[\x21-\x7e]*$/.test(v)) {
+      throw new UsageError(`${flag} is compared with the raw request line: use printable ASCII (percent-encode the rest)`);
+    }
+  }
   if (f.urlPrefix !== undefined && (Buffer.byteLength(f.urlPrefix) > URL_PREFIX_MAX || f.urlPrefix === '')) {
     throw new UsageError(`--url-prefix must be 1 to ${URL_PREFIX_MAX} bytes`);
   }

@@ -91,6 +91,30 @@ describe('HttpAssembler', () => {
     assert.equal(a.stats.unanswered, 1);
   });
 
+  it('an interim and the final response in one chunk, and CONNECT tunnels', () => {
+    const a = new HttpAssembler();
+    const out = feed(a, [
+      chunk({ t: 1, start: true, text: 'POST /p HTTP/1.1\r\nContent-Length: 0\r\n\r\n' }),
+      chunk({ t: 3, start: true, dir: 'recv', text: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n' }),
+      chunk({ t: 4, start: true, text: 'CONNECT h:443 HTTP/1.1\r\n\r\n' }),
+      chunk({ t: 6, start: true, dir: 'recv', text: 'HTTP/1.1 200 Connection established\r\n\r\n' }),
+    ]);
+    assert.deepEqual(out.map((e) => [e.method, e.status]), [['POST', 201], ['CONNECT', 200]], 'the tunnel is done at its 200');
+  });
+
+  it('a bare-LF head ends at its own blank line', () => {
+    const r = parseResponseHead(Buffer.from('HTTP/1.1 200 OK\nContent-Length: 4\n\nbody\r\n\r\n', 'latin1'))!;
+    assert.equal(r.headBytes, 'HTTP/1.1 200 OK\nContent-Length: 4\n\n'.length);
+    assert.deepEqual(r.headers, [['Content-Length', '4']]);
+  });
+
+  it('a response with a known length is not cut short by a quiet second', () => {
+    const a = new HttpAssembler({ idleNs: 1_000_000_000n });
+    feed(a, [chunk({ t: 1, start: true, text: 'GET /big HTTP/1.1\r\n\r\n' }), chunk({ t: 2, start: true, dir: 'recv', text: RESP(1_000_000) })]);
+    assert.equal(a.flushIdle(5_000_000_000n).length, 0);
+    assert.equal(a.flushIdle(40_000_000_000n).length, 1);
+  });
+
   it('a response without a length ends when the connection goes quiet', () => {
     const a = new HttpAssembler({ idleNs: 1_000_000_000n });
     feed(a, [chunk({ t: 1, start: true, text: 'GET / HTTP/1.0\r\n\r\n' }), chunk({ t: 2, start: true, dir: 'recv', text: 'HTTP/1.0 200 OK\r\n\r\nbody' })]);
@@ -153,6 +177,13 @@ describe('redaction', () => {
       ['Accept', '*/*'],
     ]);
   });
+  it('hides userinfo, secrets in URL-valued headers, and secret-looking parameter names', () => {
+    assert.equal(redactUrl('http://bob:hunter2@example.test/x'), 'http://[REDACTED]@example.test/x');
+    assert.equal(redactUrl('/cb?client_secret=s&X-Amz-Signature=a&user[password]=p&code=c&page=2'), '/cb?client_secret=[REDACTED]&X-Amz-Signature=[REDACTED]&user[password]=[REDACTED]&code=[REDACTED]&page=2');
+    assert.equal(redactUrl('/x?a=1;token=t'), '/x?a=1&token=[REDACTED]');
+    assert.deepEqual(redactHeaders([['Referer', 'http://h/?token=abc'], ['Private-Token', 'p']]), [['Referer', 'http://h/?token=[REDACTED]'], ['Private-Token', '[REDACTED]']]);
+  });
+
   it('hides secret query parameters, keeps the rest', () => {
     assert.equal(redactUrl('/login?user=bob&password=hunter2&api_key=k&x=1'), '/login?user=bob&password=[REDACTED]&api_key=[REDACTED]&x=1');
     assert.equal(redactUrl('/plain'), '/plain');

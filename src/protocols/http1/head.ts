@@ -19,10 +19,12 @@ export interface ParsedResponseHead extends ParsedHead, StatusLine {}
 
 function split(payload: Uint8Array): { lines: string[]; headBytes: number | undefined; truncated: boolean; rest: string } {
   const text = latin1(payload);
+  // Whichever blank line comes first ends the head (CRLF or bare LF heads).
   let end = text.indexOf('\r\n\r\n');
   let sep = 4;
-  if (end < 0) {
-    end = text.indexOf('\n\n');
+  const lf = text.indexOf('\n\n');
+  if (lf >= 0 && (end < 0 || lf < end)) {
+    end = lf;
     sep = 2;
   }
   if (end >= 0) return { lines: text.slice(0, end).split(/\r?\n/), headBytes: end + sep, truncated: false, rest: text.slice(end + sep) };
