@@ -60,12 +60,12 @@ struct io_args {
 #define WL_MSG_PEEK 2
 #define WL_MSG_TRUNC 0x20
 
-/* Arguments of socket calls in flight, by thread. A plain hash: every entry is
- * deleted at syscall exit, and a refused insert is counted, never an eviction. */
+/* Arguments of the socket call in flight, in the calling thread's own
+ * storage: no insert or delete per call, freed with the thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct io_args);
 } wl_http_args SEC(".maps");
 
@@ -124,9 +124,7 @@ struct http_rec_large {
 static __always_inline int on_enter(long fd, __u64 ptr, __u8 kind, __u8 dir, __u64 flags)
 {
 	struct sock *sk;
-	struct http_conn *c;
-	struct io_args a = {};
-	__u64 id, key;
+	struct io_args a = {}, *slot;
 
 	/* A peek is read again by the next call: only that one counts. */
 	if (flags & (WL_MSG_PEEK | WL_MSG_TRUNC))
@@ -140,18 +138,17 @@ static __always_inline int on_enter(long fd, __u64 ptr, __u8 kind, __u8 dir, __u
 	sk = wl_fd_to_sock(fd);
 	if (!sk || wl_sk_protocol(sk) != WL_IPPROTO_TCP)
 		return 0;
-	key = (__u64)sk;
-	c = bpf_map_lookup_elem(&wl_http_conns, &key);
-	if (c && c->cls == CLS_OTHER)
-		return 0;
-	a.sk = key;
+	a.sk = (__u64)sk;
 	a.ptr = ptr;
 	a.kind = kind;
 	a.dir = dir;
 	a.ts = bpf_ktime_get_ns();
-	id = bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&wl_http_args, &id, &a, BPF_ANY))
+	slot = bpf_task_storage_get(&wl_http_args, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!slot) {
 		wl_stat_inc(WL_STAT_TABLE_FULL);
+		return 0;
+	}
+	*slot = a;
 	return 0;
 }
 
@@ -331,11 +328,19 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 	/* Sends: when the first byte was handed over; receives: when it arrived. */
 	e->hdr.ts_ns = dir == WL_HTTP_SEND ? a->ts : bpf_ktime_get_ns();
 	e->hdr.type = WL_EV_HTTP_DATA;
-	e->hdr.flags = 0;
 	e->hdr.cpu = bpf_get_smp_processor_id();
-	wl_fill_proc(&e->proc);
-	wl_fill_sock_id(&e->sock, sk);
-	e->sock._pad = 0;
+	/* Who and where matter for request heads only (they name the exchange):
+	 * the rest of the stream is not charged for reading them. */
+	if (start && ((side == WL_HTTP_CLIENT) == (dir == WL_HTTP_SEND))) {
+		e->hdr.flags = 0;
+		wl_fill_proc(&e->proc);
+		wl_fill_sock_id(&e->sock, sk);
+		e->sock._pad = 0;
+	} else {
+		e->hdr.flags = WL_F_PROC_UNKNOWN;
+		__builtin_memset(&e->proc, 0, sizeof(e->proc));
+		__builtin_memset(&e->sock, 0, sizeof(e->sock));
+	}
 	e->conn = conn ^ wl_http_salt;
 	e->len = ret;
 	e->dir = dir;
@@ -358,7 +363,7 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 		if (bpf_probe_read_user(r->data, n, (void *)src))                   \
 			n = 0;                                                       \
 		r->e.cap = n;                                                        \
-		bpf_ringbuf_submit(r, 0);                                            \
+		bpf_ringbuf_submit(r, wl_submit_flags());                                            \
 	} while (0)
 
 static __always_inline void push_verdict(struct http_conn *c, bool pass)
@@ -401,15 +406,14 @@ static __always_inline int emit_filtered_request(struct http_conn *c, const stru
 	}
 	fill(&r->e, sk, a, ret, c->side, 1);
 	r->e.cap = n;
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, wl_submit_flags());
 	wl_stat_inc(WL_STAT_EMITTED);
 	return 0;
 }
 
 static __always_inline int on_exit(long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct io_args *ap = bpf_map_lookup_elem(&wl_http_args, &id);
+	struct io_args *ap = bpf_task_storage_get(&wl_http_args, bpf_get_current_task_btf(), 0, 0);
 	struct io_args a;
 	const struct sock *sk;
 	struct http_conn *c, fresh = {};
@@ -418,11 +422,11 @@ static __always_inline int on_exit(long ret)
 	__u64 src, buf_len, head_len;
 	bool start, is_req_dir, is_req = false, is_resp = false;
 
-	if (!ap)
+	if (!ap || !ap->sk)
 		return 0;
 	a = *ap;
+	ap->sk = 0; /* consumed */
 	sk = (const struct sock *)a.sk;
-	bpf_map_delete_elem(&wl_http_args, &id);
 	if (ret <= 0)
 		return 0;
 	buf_len = ret;
@@ -465,7 +469,8 @@ static __always_inline int on_exit(long ret)
 	is_req_dir = (c->side == WL_HTTP_CLIENT) == (a.dir == WL_HTTP_SEND);
 	start = is_req_dir ? is_req : is_resp;
 
-	if (!wl_port_allowed(wl_sk_sport(sk), bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)))) {
+	if (wl_filter_port_n > 0 &&
+	    !wl_port_allowed(wl_sk_sport(sk), bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)))) {
 		if (start)
 			wl_stat_inc(WL_STAT_FILTERED);
 		return 0;
@@ -520,7 +525,7 @@ static __always_inline int on_exit(long ret)
 			r->e.cap = WL_HTTP_TAIL_MAX;
 			r->e.tail = 1;
 		}
-		bpf_ringbuf_submit(r, 0);
+		bpf_ringbuf_submit(r, wl_submit_flags());
 	}
 	wl_stat_inc(WL_STAT_EMITTED);
 	return 0;
@@ -575,7 +580,7 @@ static __always_inline int on_state(const struct sock *sk, int newstate)
 			wl_fill_sock_id(&e->sock, sk);
 			e->conn = wl_ptr_id(sk) ^ wl_http_salt;
 			e->side = c->side;
-			bpf_ringbuf_submit(e, 0);
+			bpf_ringbuf_submit(e, wl_submit_flags());
 		} else {
 			wl_stat_inc(WL_STAT_RB_LOST);
 		}

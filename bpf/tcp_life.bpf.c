@@ -106,7 +106,7 @@ static __always_inline void emit(const struct sock *sk, const struct sock_info *
 		e->tx_bytes = 0;
 		e->rx_bytes = 0;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wl_submit_flags());
 	wl_stat_inc(WL_STAT_EMITTED);
 }
 

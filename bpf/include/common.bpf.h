@@ -30,6 +30,22 @@ struct {
 	__type(value, __u64);
 } wl_stats SEC(".maps");
 
+/*
+ * Wake the consumer only once this much is waiting: waking it per record
+ * costs a context switch each at high rates. User space also drains on a
+ * short timer, so a quiet ring is delivered promptly anyway. 0: always wake.
+ */
+const volatile __u32 wl_wakeup_bytes = 0;
+
+static __always_inline __u64 wl_submit_flags(void)
+{
+	if (wl_wakeup_bytes == 0)
+		return 0;
+	if (bpf_ringbuf_query(&wl_events, BPF_RB_AVAIL_DATA) >= wl_wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* Filters, off by default; set from TypeScript between open and load. */
 const volatile __u32 wl_filter_pid_n = 0;
 const volatile __u32 wl_filter_pids[WL_MAX_FILTER] = {};

@@ -17,7 +17,8 @@ Napi::Function RingBuffer::Init(Napi::Env env) {
                       InstanceMethod("close", &RingBuffer::Close)});
 }
 
-// new RingBuffer(mapFd, onBatch(buf, records), maxBatchBytes?)
+// new RingBuffer(mapFd, onBatch(buf, records), maxBatchBytes?, pollMs?)
+// pollMs > 0 also drains every pollMs (for records submitted without wake-up).
 // Batch layout: per record u32 length, u32 zero, bytes, padding to 8.
 RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBuffer>(info) {
   Napi::Env env = info.Env();
@@ -52,6 +53,14 @@ RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBu
     Napi::Error::New(env, std::string("uv_poll on ring buffer: ") + uv_strerror(err))
         .ThrowAsJavaScriptException();
     return;
+  }
+  uint32_t poll_ms = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 0;
+  if (poll_ms > 0) {
+    timer_ = new uv_timer_t;
+    timer_->data = this;
+    uv_timer_init(loop, timer_);
+    uv_timer_start(timer_, OnTimer, poll_ms, poll_ms);
+    uv_unref(reinterpret_cast<uv_handle_t *>(timer_));  // the poll handle keeps the loop alive
   }
   Ref();  // stay alive while polling, whatever JS holds
 }
@@ -99,12 +108,21 @@ void RingBuffer::Deliver() {
   }
 }
 
+void RingBuffer::DrainAndDeliver() {
+  if (!rb_) return;
+  int n = Drain();
+  if (n < 0) return;  // consume error: the next wake-up retries
+  if (records_ > 0) Deliver();
+}
+
 void RingBuffer::OnPoll(uv_poll_t *handle, int status, int events) {
   auto *self = static_cast<RingBuffer *>(handle->data);
-  if (!self || !self->rb_) return;
-  int n = self->Drain();
-  if (n < 0) return;  // consume error: keep polling, the next wake-up retries
-  if (self->records_ > 0) self->Deliver();
+  if (self) self->DrainAndDeliver();
+}
+
+void RingBuffer::OnTimer(uv_timer_t *handle) {
+  auto *self = static_cast<RingBuffer *>(handle->data);
+  if (self) self->DrainAndDeliver();
 }
 
 // consume() -> Buffer | null: drain synchronously (final flush at shutdown).
@@ -121,6 +139,13 @@ Napi::Value RingBuffer::Consume(const Napi::CallbackInfo &info) {
 }
 
 void RingBuffer::Stop() {
+  if (timer_) {
+    uv_timer_stop(timer_);
+    timer_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t *>(timer_),
+             [](uv_handle_t *h) { delete reinterpret_cast<uv_timer_t *>(h); });
+    timer_ = nullptr;
+  }
   if (poll_) {
     uv_poll_stop(poll_);
     poll_->data = nullptr;

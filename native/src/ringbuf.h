@@ -19,6 +19,8 @@ class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
  private:
   static int OnSample(void *ctx, void *data, size_t size);
   static void OnPoll(uv_poll_t *handle, int status, int events);
+  static void OnTimer(uv_timer_t *handle);
+  void DrainAndDeliver();
   Napi::Value Consume(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
   // Drains into batch_; returns records taken or a negative errno.
@@ -29,6 +31,8 @@ class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
 
   ring_buffer *rb_ = nullptr;
   uv_poll_t *poll_ = nullptr;
+  // Drains on a timer too: programs may submit without waking us.
+  uv_timer_t *timer_ = nullptr;
   Napi::FunctionReference callback_;
   std::vector<uint8_t> batch_;
   uint32_t records_ = 0;

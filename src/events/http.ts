@@ -5,9 +5,9 @@ import { ProcInfo, SockInfo, decodeHeader, decodeProc, decodeSock } from './reco
 export interface HttpChunk {
   type: 'data' | 'close';
   tsNs: bigint;
-  /** Decoded only for chunks that start a message (null otherwise). */
+  /** Filled by the kernel for request heads only (null otherwise). */
   proc: ProcInfo | null;
-  /** Decoded only for chunks that start a message (undefined otherwise). */
+  /** Filled by the kernel for request heads only (undefined otherwise). */
   sock: SockInfo | undefined;
   /** Connection id (salted socket address), as a string key. */
   conn: string;
@@ -29,15 +29,19 @@ export function decodeHttpEvent(v: DataView, off: number, len: number): HttpChun
   if (hdr.type !== EV.HTTP_DATA && hdr.type !== EV.HTTP_CLOSE) return null;
   const cap = Math.min(v.getUint16(off + f.cap, true), len - WL_HTTP_EVENT.size);
   const start = v.getUint8(off + f.start) === 1;
+  const dir = v.getUint8(off + f.dir) === 1 ? 'send' : 'recv';
+  const side = v.getUint8(off + f.side) === 2 ? 'server' : 'client';
+  // The kernel fills who and where for request heads only.
+  const named = start && (side === 'client') === (dir === 'send');
   return {
     type: hdr.type === EV.HTTP_DATA ? 'data' : 'close',
     tsNs: hdr.tsNs,
-    proc: start ? decodeProc(v, off + f.proc, hdr.flags) : null,
-    sock: start ? decodeSock(v, off + f.sock) : undefined,
+    proc: named ? decodeProc(v, off + f.proc, hdr.flags) : null,
+    sock: named ? decodeSock(v, off + f.sock) : undefined,
     conn: v.getBigUint64(off + f.conn, true).toString(36),
     len: v.getUint32(off + f.len, true),
-    dir: v.getUint8(off + f.dir) === 1 ? 'send' : 'recv',
-    side: v.getUint8(off + f.side) === 2 ? 'server' : 'client',
+    dir,
+    side,
     start,
     tail: v.getUint8(off + f.tail) === 1,
     payload: new Uint8Array(v.buffer, v.byteOffset + off + WL_HTTP_EVENT.size, cap),

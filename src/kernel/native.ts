@@ -64,7 +64,12 @@ export interface BtfMember {
 
 export interface NativeBinding {
   BpfObject: new (path: string) => NativeBpfObject;
-  RingBuffer: new (mapFd: number, onBatch: (batch: Buffer, records: number) => void, maxBatchBytes?: number) => NativeRingBuffer;
+  RingBuffer: new (
+    mapFd: number,
+    onBatch: (batch: Buffer, records: number) => void,
+    maxBatchBytes?: number,
+    pollMs?: number,
+  ) => NativeRingBuffer;
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
   mapDelete(fd: number, key: Buffer): boolean;

@@ -83,8 +83,8 @@ export class BpfObject {
   }
 
   /** Starts consuming a ring buffer map; onRecord sees each record in place. */
-  ringBuffer(name: string, onRecord: RecordHandler): RingBuffer {
-    const rb = new RingBuffer(this.handle.mapFd(name), onRecord);
+  ringBuffer(name: string, onRecord: RecordHandler, pollMs = 0): RingBuffer {
+    const rb = new RingBuffer(this.handle.mapFd(name), onRecord, pollMs);
     this.rings.push(rb);
     return rb;
   }

@@ -32,9 +32,10 @@ export class RingBuffer {
   handlerErrors = 0;
   firstHandlerError: unknown;
 
-  constructor(mapFd: number, onRecord: RecordHandler) {
+  /** pollMs > 0: also drain every pollMs, for programs that submit without waking us. */
+  constructor(mapFd: number, onRecord: RecordHandler, pollMs = 0) {
     this.onRecord = onRecord;
-    this.rb = new (native().RingBuffer)(mapFd, (batch) => this.deliver(batch));
+    this.rb = new (native().RingBuffer)(mapFd, (batch) => this.deliver(batch), 4 << 20, pollMs);
   }
 
   private deliver(batch: Buffer): void {

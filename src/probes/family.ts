@@ -11,6 +11,9 @@ import { BpfObject } from '../kernel/object';
 import { RecordHandler, RingBuffer } from '../kernel/ringbuf';
 import { KernelFilters, applyKernelFilters } from './filters';
 
+/** Longest a record waits in the ring when the kernel did not wake us. */
+export const DRAIN_MS = 50;
+
 export interface FamilySpec {
   object: string;
   slots: HookSlot[];
@@ -57,7 +60,13 @@ export class RunningFamily {
       const obj = BpfObject.open(spec.object);
       try {
         applyKernelFilters(obj, spec.filters);
-        obj.setMaxEntries('wl_events', spec.ringBytes ?? 4 << 20);
+        const ringBytes = spec.ringBytes ?? 4 << 20;
+        obj.setMaxEntries('wl_events', ringBytes);
+        // Batch wake-ups: the consumer is woken once 1/16 of the ring waits,
+        // and drains every DRAIN_MS anyway.
+        const wake = Buffer.alloc(4);
+        wake.writeUInt32LE(Math.min(256 << 10, ringBytes / 16));
+        obj.setGlobal('wl_wakeup_bytes', wake);
         spec.configure?.(obj);
       } catch (e) {
         obj.close();
@@ -68,7 +77,7 @@ export class RunningFamily {
     const { obj, choices } = loadAndAttach(open, spec.slots, spec.features, spec.hookMode);
     try {
       spec.afterAttach?.(obj, choices);
-      const ring = obj.ringBuffer('wl_events', spec.onRecord);
+      const ring = obj.ringBuffer('wl_events', spec.onRecord, DRAIN_MS);
       return new RunningFamily(obj, choices, ring);
     } catch (e) {
       obj.close();
