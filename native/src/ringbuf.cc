@@ -6,9 +6,11 @@
 
 namespace wl {
 namespace {
-// Returned by OnSample once a batch is full: libbpf has already consumed the
-// record, so nothing is lost; the rest waits for the next loop turn.
+// Returned by OnSample once a batch is nearly full: libbpf has already
+// consumed the record (it was stored), the rest waits for the next turn.
 constexpr int kBatchFull = -1000;
+// Room kept free so that any record fits after the last check.
+constexpr size_t kMaxRecord = 64 * 1024;
 }  // namespace
 
 Napi::Function RingBuffer::Init(Napi::Env env) {
@@ -17,17 +19,22 @@ Napi::Function RingBuffer::Init(Napi::Env env) {
                       InstanceMethod("close", &RingBuffer::Close)});
 }
 
-// new RingBuffer(mapFd, onBatch(buf, records), maxBatchBytes?, pollMs?)
-// pollMs > 0 also drains every pollMs (for records submitted without wake-up).
+// new RingBuffer(mapFd, onBatch(bytes, records), batch: Buffer, pollMs?)
+// Records are written into `batch` (at least 128 KiB), which is reused: the
+// callback must read it before returning. pollMs > 0 also drains every
+// pollMs (for records submitted without wake-up).
 // Batch layout: per record u32 length, u32 zero, bytes, padding to 8.
 RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBuffer>(info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
-    ThrowUsage(env, "new RingBuffer(mapFd: number, onBatch: (buf, records) => void, maxBatchBytes?)");
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsFunction() || !info[2].IsBuffer() ||
+      info[2].As<Napi::Buffer<uint8_t>>().Length() < 2 * kMaxRecord) {
+    ThrowUsage(env, "new RingBuffer(mapFd: number, onBatch: (bytes, records) => void, batch: Buffer(>=128KiB), pollMs?)");
     return;
   }
-  max_batch_ = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value()
-                                                        : (4u << 20);
+  Napi::Buffer<uint8_t> batch = info[2].As<Napi::Buffer<uint8_t>>();
+  batch_ref_ = Napi::Persistent(batch);
+  batch_ = batch.Data();
+  batch_cap_ = batch.Length();
   int fd = info[0].As<Napi::Number>().Int32Value();
   rb_ = ring_buffer__new(fd, OnSample, this, nullptr);
   int err = libbpf_get_error(rb_);
@@ -69,15 +76,19 @@ RingBuffer::~RingBuffer() { Stop(); }
 
 int RingBuffer::OnSample(void *ctx, void *data, size_t size) {
   auto *self = static_cast<RingBuffer *>(ctx);
-  size_t off = self->batch_.size();
   size_t padded = (size + 7) & ~size_t(7);
-  self->batch_.resize(off + 8 + padded);
+  if (self->used_ + 8 + padded > self->batch_cap_) {
+    self->dropped_oversize_ = true;  // cannot happen with records < kMaxRecord
+    return kBatchFull;
+  }
+  uint8_t *p = self->batch_ + self->used_;
   uint32_t hdr[2] = {static_cast<uint32_t>(size), 0};
-  memcpy(self->batch_.data() + off, hdr, 8);
-  memcpy(self->batch_.data() + off + 8, data, size);
-  if (padded > size) memset(self->batch_.data() + off + 8 + size, 0, padded - size);
+  memcpy(p, hdr, 8);
+  memcpy(p + 8, data, size);
+  if (padded > size) memset(p + 8 + size, 0, padded - size);
+  self->used_ += 8 + padded;
   self->records_++;
-  return self->batch_.size() >= self->max_batch_ ? kBatchFull : 0;
+  return self->used_ + kMaxRecord > self->batch_cap_ ? kBatchFull : 0;
 }
 
 int RingBuffer::Drain() {
@@ -87,20 +98,20 @@ int RingBuffer::Drain() {
   return n;
 }
 
+// The byte count of the batch now in the shared Buffer; resets for the next.
 Napi::Value RingBuffer::TakeBatch(Napi::Env env) {
-  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::Copy(env, batch_.data(), batch_.size());
-  batch_.clear();
-  if (batch_.capacity() > 2 * max_batch_) batch_.shrink_to_fit();
+  Napi::Number used = Napi::Number::New(env, (double)used_);
+  used_ = 0;
   records_ = 0;
-  return buf;
+  return used;
 }
 
 void RingBuffer::Deliver() {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   uint32_t n = records_;
-  Napi::Value buf = TakeBatch(env);
-  callback_.MakeCallback(env.Global(), {buf, Napi::Number::New(env, n)});
+  Napi::Value used = TakeBatch(env);
+  callback_.MakeCallback(env.Global(), {used, Napi::Number::New(env, n)});
   if (env.IsExceptionPending()) {
     // No JS frame above a libuv callback: report it as uncaught, as Node would.
     Napi::Error e = env.GetAndClearPendingException();
@@ -125,16 +136,16 @@ void RingBuffer::OnTimer(uv_timer_t *handle) {
   if (self) self->DrainAndDeliver();
 }
 
-// consume() -> Buffer | null: drain synchronously (final flush at shutdown).
+// consume() -> bytes written into the shared batch Buffer (0: nothing):
+// drain synchronously (final flush at shutdown).
 Napi::Value RingBuffer::Consume(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (!rb_) return env.Null();
+  if (!rb_) return Napi::Number::New(env, 0);
   int n = Drain();
   if (n < 0 && records_ == 0) {
     ThrowErrno(env, "ring_buffer__consume", n);
     return env.Undefined();
   }
-  if (records_ == 0) return env.Null();
   return TakeBatch(env);
 }
 
@@ -157,6 +168,8 @@ void RingBuffer::Stop() {
     ring_buffer__free(rb_);
     rb_ = nullptr;
   }
+  if (!batch_ref_.IsEmpty()) batch_ref_.Reset();
+  batch_ = nullptr;
 }
 
 Napi::Value RingBuffer::Close(const Napi::CallbackInfo &info) {

@@ -1,6 +1,7 @@
 // A BPF ring buffer consumer on the libuv loop: the ring's epoll fd is polled
-// by uv_poll; each wake-up drains the ring into one Buffer of many records
-// and makes one JS call. Never blocks the loop; no threads.
+// by uv_poll (and a timer); each wake-up drains the ring into one JS-owned
+// batch Buffer, reused for every batch, and makes one JS call. Never blocks
+// the loop; no threads; no allocation per batch.
 #pragma once
 #include <bpf/libbpf.h>
 #include <napi.h>
@@ -27,6 +28,7 @@ class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
   int Drain();
   void Deliver();
   Napi::Value TakeBatch(Napi::Env env);
+  bool dropped_oversize_ = false;
   void Stop();
 
   ring_buffer *rb_ = nullptr;
@@ -34,9 +36,11 @@ class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
   // Drains on a timer too: programs may submit without waking us.
   uv_timer_t *timer_ = nullptr;
   Napi::FunctionReference callback_;
-  std::vector<uint8_t> batch_;
+  Napi::Reference<Napi::Buffer<uint8_t>> batch_ref_;
+  uint8_t *batch_ = nullptr;
+  size_t batch_cap_ = 0;
+  size_t used_ = 0;
   uint32_t records_ = 0;
-  size_t max_batch_;
 };
 
 }  // namespace wl

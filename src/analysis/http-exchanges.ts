@@ -8,7 +8,7 @@
  */
 import { HttpChunk } from '../events/http';
 import { ProcInfo, SockInfo } from '../events/record';
-import { header, parseRequestHead, parseResponseHead } from '../protocols/http1/head';
+import { parseRequestHead, parseResponseHead } from '../protocols/http1/head';
 
 export interface HttpExchange {
   /** The request's first byte, monotonic ns. */
@@ -64,6 +64,8 @@ export interface AssemblerLimits {
   idleNs: bigint;
   /** Requests awaiting a response over all connections. */
   maxPendingTotal: number;
+  /** Keep every header of each exchange (for --headers); otherwise only the fields used. */
+  keepHeaders: boolean;
 }
 
 export const DEFAULT_LIMITS: AssemblerLimits = {
@@ -72,6 +74,7 @@ export const DEFAULT_LIMITS: AssemblerLimits = {
   maxUrlBytes: 4096,
   idleNs: 1_000_000_000n,
   maxPendingTotal: 65536,
+  keepHeaders: true,
 };
 
 export interface AssemblerStats {
@@ -173,7 +176,7 @@ export class HttpAssembler {
     // chunk was captured, every head in it is a request.
     let off = 0;
     for (let i = 0; i < this.limits.maxPendingPerConn; i++) {
-      const head = parseRequestHead(off === 0 ? c.payload : c.payload.subarray(off));
+      const head = parseRequestHead(off === 0 ? c.payload : c.payload.subarray(off), this.limits.keepHeaders);
       if (!head || !c.sock) {
         if (off === 0) {
           this.stats.malformed++;
@@ -182,12 +185,12 @@ export class HttpAssembler {
         return;
       }
       const p = this.newRequest(conn, c, head);
-      const clText = header(head.headers, 'content-length') ?? '0';
+      const clText = head.contentLength ?? '0';
       const cl = /^\d{1,15}$/.test(clText.trim()) ? Number(clText.trim()) : NaN;
       const whole = c.payload.length === c.len && head.headBytes !== undefined && Number.isSafeInteger(cl);
       const next = whole ? off + head.headBytes! + cl : Infinity;
       if (next <= off) return;
-      if (!whole || next >= c.len || header(head.headers, 'transfer-encoding') !== undefined) {
+      if (!whole || next >= c.len || head.transferEncoding !== undefined) {
         p.ex.reqBytes = c.len - off;
         return;
       }
@@ -206,7 +209,7 @@ export class HttpAssembler {
       method: head.method,
       url: head.target.length > max ? head.target.slice(0, max) : head.target,
       urlTruncated: head.target.length > max || (head.truncated && head.headers.length === 0 && head.version === ''),
-      host: header(head.headers, 'host'),
+      host: head.host,
       version: head.version,
       status: null,
       reason: '',
@@ -240,13 +243,13 @@ export class HttpAssembler {
       return;
     }
     let payload = c.payload;
-    let head = parseResponseHead(payload);
+    let head = parseResponseHead(payload, this.limits.keepHeaders);
     // Interim responses (100 Continue) do not answer the request; the final
     // one may follow in the same chunk.
     while (head && head.status >= 100 && head.status < 200 && head.status !== 101) {
       if (head.headBytes === undefined || head.headBytes >= payload.length) return;
       payload = payload.subarray(head.headBytes);
-      head = parseResponseHead(payload);
+      head = parseResponseHead(payload, this.limits.keepHeaders);
     }
     if (!head) {
       this.stats.malformed++;
@@ -261,12 +264,12 @@ export class HttpAssembler {
     ex.reason = head.reason;
     ex.latencyNs = c.tsNs - ex.tsNs;
     ex.respBytes = c.len;
-    ex.contentType = header(head.headers, 'content-type');
+    ex.contentType = head.contentType;
     ex.respHeaders = head.headers;
     ex.headTruncated ||= head.truncated;
-    const te = header(head.headers, 'transfer-encoding');
+    const te = head.transferEncoding;
     const chunked = te !== undefined && /chunked\s*$/i.test(te);
-    const cl = header(head.headers, 'content-length');
+    const cl = head.contentLength;
     const bodiless =
       ex.method === 'HEAD' ||
       head.status === 204 ||
@@ -278,7 +281,7 @@ export class HttpAssembler {
     else if (!chunked && cl !== undefined && /^\d{1,15}$/.test(cl.trim()) && head.headBytes !== undefined) expected = head.headBytes + Number(cl.trim());
     conn.response = { pending: p, expected, chunked, lastTs: c.tsNs };
     if (expected !== undefined && ex.respBytes >= expected) this.finishResponse(conn, out);
-    else if (chunked && c.payload.length === c.len && head.bodyText.endsWith(CHUNKED_END)) this.finishResponse(conn, out);
+    else if (chunked && c.payload.length === c.len && head.bodyTail.endsWith(CHUNKED_END)) this.finishResponse(conn, out);
   }
 
   private finishResponse(conn: Conn, out: HttpExchange[]): void {

@@ -53,7 +53,7 @@ function headerPairs(h: [string, string][], o: HttpCliOptions): [string, string]
 }
 
 export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool<HttpExchange> {
-  const assembler = new HttpAssembler();
+  const assembler = new HttpAssembler({ keepHeaders: o.headers });
   const stats = new HttpStats();
   const deliver = (list: HttpExchange[], emit: (r: HttpExchange) => void): void => {
     for (const ex of list) {

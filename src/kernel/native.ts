@@ -52,7 +52,8 @@ export interface NativeBpfObject {
 }
 
 export interface NativeRingBuffer {
-  consume(): Buffer | null;
+  /** Drains into the shared batch Buffer; returns the bytes written (0: none). */
+  consume(): number;
   close(): void;
 }
 
@@ -64,12 +65,8 @@ export interface BtfMember {
 
 export interface NativeBinding {
   BpfObject: new (path: string) => NativeBpfObject;
-  RingBuffer: new (
-    mapFd: number,
-    onBatch: (batch: Buffer, records: number) => void,
-    maxBatchBytes?: number,
-    pollMs?: number,
-  ) => NativeRingBuffer;
+  /** `batch` is filled in place and reused: onBatch must read it before returning. */
+  RingBuffer: new (mapFd: number, onBatch: (bytes: number, records: number) => void, batch: Buffer, pollMs?: number) => NativeRingBuffer;
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
   mapDelete(fd: number, key: Buffer): boolean;

@@ -1,21 +1,24 @@
 /**
  * RingBuffer: records from a BPF ring buffer map. The addon wakes on the
- * ring's epoll fd inside libuv and hands over one Buffer of many records; this
- * splits it in place (no copy per record). Batch layout per record: u32
- * length, u32 zero, the record, padding to 8 bytes.
+ * ring's epoll fd (and a timer) inside libuv and writes many records into one
+ * batch Buffer owned here and reused for every batch (no allocation, so no
+ * GC pressure per batch); this splits it in place. Record handlers must not
+ * keep views into it past their return. Batch layout per record: u32 length,
+ * u32 zero, the record, padding to 8 bytes.
  */
 import { NativeRingBuffer, native } from './native';
 
 /** Called once per record: `view` covers the whole batch, the record starts at `offset`. */
 export type RecordHandler = (view: DataView, offset: number, length: number) => void;
 
-export function forEachRecord(batch: Buffer, fn: RecordHandler): number {
-  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+export const BATCH_BYTES = 4 << 20;
+
+export function forEachRecord(batch: Buffer, fn: RecordHandler, bytes = batch.byteLength, view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength)): number {
   let off = 0;
   let n = 0;
-  while (off + 8 <= batch.byteLength) {
+  while (off + 8 <= bytes) {
     const len = view.getUint32(off, true);
-    if (off + 8 + len > batch.byteLength) break;
+    if (off + 8 + len > bytes) break;
     fn(view, off + 8, len);
     n++;
     off += 8 + ((len + 7) & ~7);
@@ -33,29 +36,33 @@ export class RingBuffer {
   firstHandlerError: unknown;
 
   /** pollMs > 0: also drain every pollMs, for programs that submit without waking us. */
+  private readonly batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  private readonly view = new DataView(this.batch.buffer, this.batch.byteOffset, this.batch.byteLength);
+
   constructor(mapFd: number, onRecord: RecordHandler, pollMs = 0) {
     this.onRecord = onRecord;
-    this.rb = new (native().RingBuffer)(mapFd, (batch) => this.deliver(batch), 4 << 20, pollMs);
+    this.rb = new (native().RingBuffer)(mapFd, (bytes) => this.deliver(bytes), this.batch, pollMs);
   }
 
-  private deliver(batch: Buffer): void {
+  private deliver(bytes: number): void {
     this.batches++;
-    this.records += forEachRecord(batch, (v, off, len) => {
+    const handler = (v: DataView, off: number, len: number): void => {
       try {
         this.onRecord(v, off, len);
       } catch (e) {
         this.handlerErrors++;
         this.firstHandlerError ??= e;
       }
-    });
+    };
+    this.records += forEachRecord(this.batch, handler, bytes, this.view);
   }
 
   /** Drains what is in the ring now (at shutdown, before close). */
   drain(): void {
     for (let i = 0; i < 64 && this.rb; i++) {
-      const batch = this.rb.consume();
-      if (!batch) return;
-      this.deliver(batch);
+      const bytes = this.rb.consume();
+      if (!bytes) return;
+      this.deliver(bytes);
     }
   }
 

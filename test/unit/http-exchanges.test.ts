@@ -164,7 +164,8 @@ describe('heads cut short', () => {
     const r = parseResponseHead(Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nabc', 'latin1'))!;
     assert.equal(r.status, 404);
     assert.equal(r.headBytes, 'HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\n'.length);
-    assert.equal(r.bodyText, 'abc');
+    assert.equal(r.bodyTail, 'abc');
+    assert.equal(r.contentLength, '3');
   });
 });
 

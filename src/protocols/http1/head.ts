@@ -1,13 +1,18 @@
 /**
  * One request or response head from the first bytes of a chunk, which may be
- * cut short (the kernel copies at most WL_HTTP_HEAD_MAX bytes). Pure; never
- * throws.
+ * cut short (the kernel copies at most WL_HTTP_HEAD_MAX bytes). Works on the
+ * bytes: only the start line and the few fields wirelens needs become
+ * strings, unless every header is asked for. Pure; never throws.
  */
-import { RequestLine, StatusLine, header, latin1, parseHeaderLines, parseRequestLine, parseStatusLine } from './syntax';
+import { RequestLine, StatusLine, latin1, parseHeaderLines, parseRequestLine, parseStatusLine } from './syntax';
 
 export interface ParsedHead {
-  /** Header fields of complete lines only. */
+  /** All header fields of complete lines, when asked for (wantHeaders); else []. */
   headers: [string, string][];
+  host: string | undefined;
+  contentType: string | undefined;
+  contentLength: string | undefined;
+  transferEncoding: string | undefined;
   /** Bytes of the head (start line to blank line), when it ended within the payload. */
   headBytes: number | undefined;
   /** The payload ended before the head did. */
@@ -15,54 +20,102 @@ export interface ParsedHead {
 }
 
 export interface ParsedRequestHead extends ParsedHead, RequestLine {}
-export interface ParsedResponseHead extends ParsedHead, StatusLine {}
 
-function split(payload: Uint8Array): { lines: string[]; headBytes: number | undefined; truncated: boolean; rest: string } {
-  const text = latin1(payload);
-  // Whichever blank line comes first ends the head (CRLF or bare LF heads).
-  let end = text.indexOf('\r\n\r\n');
-  let sep = 4;
-  const lf = text.indexOf('\n\n');
-  if (lf >= 0 && (end < 0 || lf < end)) {
-    end = lf;
-    sep = 2;
+export interface ParsedResponse extends ParsedHead, StatusLine {
+  /** The last bytes of the payload after the head (chunked bodies end in "0\r\n\r\n"). */
+  bodyTail: string;
+}
+
+const CR = 13;
+const LF = 10;
+
+function lineEnd(b: Uint8Array, from: number): number {
+  const i = b.indexOf(LF, from);
+  return i;
+}
+
+function text(b: Uint8Array, from: number, to: number): string {
+  let end = to;
+  if (end > from && b[end - 1] === CR) end--;
+  return Buffer.from(b.buffer, b.byteOffset + from, end - from).toString('latin1');
+}
+
+/** Case-insensitive match of an ASCII lower-case name followed by ':' at b[i]. */
+function nameIs(b: Uint8Array, i: number, end: number, name: string): boolean {
+  if (i + name.length >= end || b[i + name.length] !== 0x3a) return false;
+  for (let k = 0; k < name.length; k++) {
+    let c = b[i + k]!;
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== name.charCodeAt(k)) return false;
   }
-  if (end >= 0) return { lines: text.slice(0, end).split(/\r?\n/), headBytes: end + sep, truncated: false, rest: text.slice(end + sep) };
-  const lines = text.split(/\r?\n/);
-  lines.pop(); // the last line is cut
-  return { lines, headBytes: undefined, truncated: true, rest: '' };
+  return true;
 }
 
-function fields(lines: string[]): [string, string][] {
-  return parseHeaderLines(lines.slice(1)) ?? [];
+function value(b: Uint8Array, i: number, end: number): string {
+  return text(b, i, end).trim();
 }
 
-export function parseRequestHead(payload: Uint8Array): ParsedRequestHead | null {
-  const s = split(payload);
-  let first = s.lines[0];
-  if (first === undefined) {
+interface Scan {
+  startLine: string;
+  fields: ParsedHead;
+}
+
+function scan(b: Uint8Array, wantHeaders: boolean): Scan | null {
+  const first = lineEnd(b, 0);
+  const fields: ParsedHead = {
+    headers: [],
+    host: undefined,
+    contentType: undefined,
+    contentLength: undefined,
+    transferEncoding: undefined,
+    headBytes: undefined,
+    truncated: true,
+  };
+  if (first < 0) return { startLine: text(b, 0, b.length), fields };
+  const startLine = text(b, 0, first);
+  const lines: string[] = [];
+  let i = first + 1;
+  while (i < b.length) {
+    const e = lineEnd(b, i);
+    if (e < 0) break; // the last line is cut: dropped
+    const contentEnd = e > i && b[e - 1] === CR ? e - 1 : e;
+    if (contentEnd === i) {
+      fields.headBytes = e + 1;
+      fields.truncated = false;
+      break;
+    }
+    const c = b[i]! | 0x20;
+    if (c === 0x68 /* h */ && nameIs(b, i, contentEnd, 'host')) fields.host = value(b, i + 5, contentEnd);
+    else if (c === 0x63 /* c */ && nameIs(b, i, contentEnd, 'content-type')) fields.contentType = value(b, i + 13, contentEnd);
+    else if (c === 0x63 && nameIs(b, i, contentEnd, 'content-length')) fields.contentLength = value(b, i + 15, contentEnd);
+    else if (c === 0x74 /* t */ && nameIs(b, i, contentEnd, 'transfer-encoding')) fields.transferEncoding = value(b, i + 18, contentEnd);
+    if (wantHeaders) lines.push(text(b, i, e));
+    i = e + 1;
+  }
+  if (wantHeaders) fields.headers = parseHeaderLines(lines) ?? [];
+  return { startLine, fields };
+}
+
+export function parseRequestHead(payload: Uint8Array, wantHeaders = true): ParsedRequestHead | null {
+  const s = scan(payload, wantHeaders);
+  if (!s) return null;
+  if (s.fields.headBytes === undefined && lineEnd(payload, 0) < 0) {
     // The request line itself is cut: keep what there is of it.
-    const m = /^([A-Z]{3,7}) (\S+)/.exec(latin1(payload));
+    const m = /^([A-Z]{3,7}) (\S+)/.exec(s.startLine);
     if (!m) return null;
-    return { method: m[1]!, target: m[2]!, version: '', headers: [], headBytes: undefined, truncated: true };
+    return { ...s.fields, method: m[1]!, target: m[2]!, version: '' };
   }
-  const rl = parseRequestLine(first);
+  const rl = parseRequestLine(s.startLine);
   if (!rl) return null;
-  return { ...rl, headers: fields(s.lines), headBytes: s.headBytes, truncated: s.truncated };
+  return { ...s.fields, ...rl };
 }
 
-export interface ParsedResponse extends ParsedResponseHead {
-  /** Body bytes that arrived in the same payload (for chunked endings). */
-  bodyText: string;
-}
-
-export function parseResponseHead(payload: Uint8Array): ParsedResponse | null {
-  const s = split(payload);
-  const first = s.lines[0];
-  if (first === undefined) return null;
-  const sl = parseStatusLine(first);
+export function parseResponseHead(payload: Uint8Array, wantHeaders = true): ParsedResponse | null {
+  const s = scan(payload, wantHeaders);
+  if (!s || lineEnd(payload, 0) < 0) return null;
+  const sl = parseStatusLine(s.startLine);
   if (!sl) return null;
-  return { ...sl, headers: fields(s.lines), headBytes: s.headBytes, truncated: s.truncated, bodyText: s.rest };
+  const hb = s.fields.headBytes;
+  const bodyTail = hb === undefined ? '' : latin1(payload.subarray(Math.max(hb, payload.length - 8)));
+  return { ...s.fields, ...sl, bodyTail };
 }
-
-export { header };
