@@ -1,7 +1,8 @@
 /** The flags every live command takes, and their parsed form. */
 import { HookMode } from '../kernel/hooks';
 import { KernelFilters, validateFilters } from '../probes/filters';
-import { FlagSpec, Flags } from './args';
+import { UsageError } from '../errors';
+import { FlagSpec, Flags, parseArgs } from './args';
 
 export const LIVE_FLAGS: FlagSpec[] = [
   { name: 'json', type: 'bool', help: 'one JSON object per line (stable snake_case fields)' },
@@ -42,4 +43,15 @@ export function liveOptions(f: Flags): LiveOptions {
   };
   validateFilters(opts.filters);
   return opts;
+}
+
+/** Parses a live command's arguments; null when --help was asked (and printed). */
+export function parseLiveArgs(argv: string[], specs: FlagSpec[], help: string): Flags | null {
+  const { flags, positionals } = parseArgs(argv, specs);
+  if (flags.help) {
+    process.stdout.write(help + '\n');
+    return null;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  return flags;
 }

@@ -1,14 +1,13 @@
 /** `wirelens http`: every HTTP/1.x exchange on this host, with its process, from both ends. */
-import { UsageError } from '../errors';
 import { HttpAssembler, HttpExchange } from '../analysis/http-exchanges';
 import { HttpStats, formatHttpStats } from '../analysis/http-stats';
 import { HttpKernelFilters, startHttpCapture, validateHttpFilters } from '../probes/http-capture';
 import { commonJsonPrefix } from '../output/common-fields';
-import { REDACTED, redactHeaders, redactUrl } from '../output/redact';
+import { redactHeaders, redactUrl } from '../output/redact';
 import { escapeTerminal } from '../output/sanitize';
 import { Clock } from '../output/clock';
-import { FlagSpec, Flags, flagHelp, parseArgs } from './args';
-import { LIVE_FLAGS, liveOptions } from './common-flags';
+import { FlagSpec, Flags, flagHelp } from './args';
+import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
 
 export const HTTP_FLAGS: FlagSpec[] = [
@@ -118,7 +117,6 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
   };
 }
 
-export { REDACTED };
 
 function httpOptions(f: Flags): HttpCliOptions {
   return {
@@ -128,12 +126,8 @@ function httpOptions(f: Flags): HttpCliOptions {
 }
 
 export async function httpCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, HTTP_FLAGS);
-  if (flags.help) {
-    process.stdout.write(HTTP_HELP + '\n');
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const flags = parseLiveArgs(argv, HTTP_FLAGS, HTTP_HELP);
+  if (!flags) return 0;
   const kernel: HttpKernelFilters = {
     urlPrefix: flags['url-prefix'] as string | undefined,
     method: flags.method as string | undefined,

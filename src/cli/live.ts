@@ -79,8 +79,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   const attachedMs = performance.now() - t0;
   for (const c of running.choices) {
     verbose(`hook ${describeChoice(c)}`);
-    const slot = c.kind === 'none' ? running.choices.indexOf(c) : -1;
-    if (slot >= 0) err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
+    if (c.kind === 'none') err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
   }
   verbose(`attached in ${attachedMs.toFixed(1)} ms (features from ${features.fromCache.size > 0 ? 'cache' : 'probes'})`);
   if (!opts.json) process.stdout.write(tool.header() + '\n');

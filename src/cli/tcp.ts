@@ -1,13 +1,12 @@
 /** `wirelens tcp`: one line per TCP connection open and close on this host. */
-import { UsageError } from '../errors';
 import { TcpRecord } from '../events/tcp';
 import { startTcpLife } from '../probes/tcp-life';
 import { commonJsonPrefix } from '../output/common-fields';
 import { formatEndpoint } from '../output/address';
 import { escapeTerminal } from '../output/sanitize';
 import { Clock } from '../output/clock';
-import { FlagSpec, parseArgs, flagHelp } from './args';
-import { LIVE_FLAGS, liveOptions } from './common-flags';
+import { FlagSpec, flagHelp } from './args';
+import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
 
 export const TCP_FLAGS: FlagSpec[] = [...LIVE_FLAGS];
@@ -73,11 +72,6 @@ export const tcpTool: LiveTool<TcpRecord> = {
 };
 
 export async function tcpCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, TCP_FLAGS);
-  if (flags.help) {
-    process.stdout.write(TCP_HELP + '\n');
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  return runLive(tcpTool, liveOptions(flags));
+  const flags = parseLiveArgs(argv, TCP_FLAGS, TCP_HELP);
+  return flags ? runLive(tcpTool, liveOptions(flags)) : 0;
 }

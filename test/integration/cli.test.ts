@@ -27,6 +27,11 @@ describe('bad input', () => {
     ['bad hooks mode', ['tcp', '--hooks', 'magic'], /--hooks must be one of auto, fallback/],
     ['too long comm', ['tcp', '--comm', 'a-very-long-process-name'], /15-byte task name/],
     ['stray argument', ['tcp', 'extra'], /unexpected argument "extra"/],
+    ['http: lower-case method', ['http', '--method', 'get'], /--method must be an upper-case HTTP method/],
+    ['http: prefix too long', ['http', '--url-prefix', '/' + 'a'.repeat(80)], /--url-prefix must be 1 to 64 bytes/],
+    ['http: non-ASCII filter', ['http', '--url-contains', 'caf\u00e9'], /printable ASCII/],
+    ['http: host with a port', ['http', '--host', 'example.test:8080/x'], /--host must be a host name/],
+    ['http: stats interval', ['http', '--stats', '0'], /--stats 0 is out of range/],
   ];
   for (const [name, args, re] of cases) {
     it(`${name}: one-line error, usage, exit 2`, async () => {
