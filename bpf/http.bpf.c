@@ -83,6 +83,8 @@ struct http_conn {
 	__u8 q_len; /* requests awaiting a response */
 	__u8 _pad[2];
 	__u64 q_bits; /* their filter verdicts, oldest in bit 0 */
+	__u32 req_seq; /* request heads seen */
+	__u32 resp_seq; /* final response heads seen */
 };
 
 /* Every TCP connection seen carrying data, by socket. LRU: bounded. */
@@ -320,7 +322,7 @@ static __always_inline bool host_matches(const __u8 *d, __u32 n)
 }
 
 static __always_inline void fill(struct wl_http_event *e, const struct sock *sk, const struct io_args *a,
-				 long ret, __u8 side, __u8 start)
+				 long ret, __u8 side, __u8 start, __u32 seq)
 {
 	__u64 conn = a->sk;
 	__u8 dir = a->dir;
@@ -347,7 +349,8 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 	e->side = side;
 	e->start = start;
 	e->tail = 0;
-	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	e->_pad = 0;
+	e->seq = seq;
 }
 
 /* Copies the head into a record of the smallest class that holds it. */
@@ -358,7 +361,7 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 			wl_stat_inc(WL_STAT_RB_LOST);                                \
 			return 0;                                                    \
 		}                                                                    \
-		fill(&r->e, sk, &a, ret, c->side, 1);                       \
+		fill(&r->e, sk, &a, ret, c->side, 1, seq);                       \
 		n = head_len > (size) ? (size) : head_len;                           \
 		if (bpf_probe_read_user(r->data, n, (void *)src))                   \
 			n = 0;                                                       \
@@ -404,7 +407,7 @@ static __always_inline int emit_filtered_request(struct http_conn *c, const stru
 		wl_stat_inc(WL_STAT_FILTERED);
 		return 0;
 	}
-	fill(&r->e, sk, a, ret, c->side, 1);
+	fill(&r->e, sk, a, ret, c->side, 1, c->req_seq);
 	r->e.cap = n;
 	bpf_ringbuf_submit(r, wl_submit_flags());
 	wl_stat_inc(WL_STAT_EMITTED);
@@ -418,7 +421,7 @@ static __always_inline int on_exit(long ret)
 	const struct sock *sk;
 	struct http_conn *c, fresh = {};
 	__u8 peek[16] = {};
-	__u32 n;
+	__u32 n, seq = 0;
 	__u64 src, buf_len, head_len;
 	bool start, is_req_dir, is_req = false, is_resp = false;
 
@@ -468,6 +471,11 @@ static __always_inline int on_exit(long ret)
 
 	is_req_dir = (c->side == WL_HTTP_CLIENT) == (a.dir == WL_HTTP_SEND);
 	start = is_req_dir ? is_req : is_resp;
+	/* Numbered before any filter, so a filtered head is a known gap too. */
+	if (start && is_req_dir)
+		seq = ++c->req_seq;
+	else if (start && (peek[9] != '1' || (peek[10] == '0' && peek[11] == '1')))
+		seq = ++c->resp_seq;
 
 	if (wl_filter_port_n > 0 &&
 	    !wl_port_allowed(wl_sk_sport(sk), bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)))) {
@@ -517,7 +525,7 @@ static __always_inline int on_exit(long ret)
 			wl_stat_inc(WL_STAT_RB_LOST);
 			return 0;
 		}
-		fill(&r->e, sk, &a, ret, c->side, 0);
+		fill(&r->e, sk, &a, ret, c->side, 0, 0);
 		r->e.cap = 0;
 		/* The last bytes show where chunked bodies end. */
 		if (src && a.kind == IO_BUF && ret >= WL_HTTP_TAIL_MAX &&

@@ -114,7 +114,13 @@ struct wl_http_event {
 	__u8 side; /* enum wl_http_side */
 	__u8 start; /* 1: the chunk begins a request or response head */
 	__u8 tail; /* 1: payload is the chunk's last bytes, not its first */
-	__u8 _pad[6];
+	__u16 _pad;
+	/*
+	 * Heads of each kind on this socket so far, this one included: request
+	 * heads in the request direction, final (non-1xx) response heads in the
+	 * other. A gap means records were lost; pairing stays aligned.
+	 */
+	__u32 seq;
 	/* followed by cap bytes of payload */
 };
 

@@ -35,11 +35,14 @@ export interface HttpExchange {
 }
 
 interface Pending {
-  ex: HttpExchange;
+  /** null: a request whose head never reached us (lost or filtered in the kernel). */
+  ex: HttpExchange | null;
+  /** Its number on the connection (the kernel's, shifted for pipelined requests split here). */
+  no: number;
 }
 
 interface Response {
-  pending: Pending;
+  pending: { ex: HttpExchange };
   /** Bytes of the whole response when they are known (head + Content-Length). */
   expected: number | undefined;
   chunked: boolean;
@@ -54,6 +57,12 @@ interface Conn {
   sending: Pending | undefined;
   response: Response | undefined;
   lastTs: bigint;
+  /** Number of the last request queued. */
+  lastNo: number;
+  /** Requests found inside one chunk beyond the first: the kernel counted them as one. */
+  offset: number;
+  /** Final responses found behind an interim one in a chunk: the kernel did not count them. */
+  respOffset: number;
 }
 
 export interface AssemblerLimits {
@@ -83,6 +92,8 @@ export interface AssemblerStats {
   droppedRequests: number;
   malformed: number;
   unanswered: number;
+  /** Exchanges whose request or response record was lost (ring full) or filtered: not reported. */
+  unpaired: number;
 }
 
 const CHUNKED_END = '0\r\n\r\n';
@@ -91,7 +102,7 @@ export class HttpAssembler {
   private readonly conns = new Map<string, Conn>();
   private pendingTotal = 0;
   private readonly limits: AssemblerLimits;
-  readonly stats: AssemblerStats = { exchanges: 0, evictedConns: 0, droppedRequests: 0, malformed: 0, unanswered: 0 };
+  readonly stats: AssemblerStats = { exchanges: 0, evictedConns: 0, droppedRequests: 0, malformed: 0, unanswered: 0, unpaired: 0 };
 
   constructor(limits: Partial<AssemblerLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -162,6 +173,9 @@ export class HttpAssembler {
       sending: undefined,
       response: undefined,
       lastTs: c.tsNs,
+      lastNo: 0,
+      offset: 0,
+      respOffset: 0,
     };
     this.conns.set(c.conn, conn);
     return conn;
@@ -169,9 +183,15 @@ export class HttpAssembler {
 
   private onRequestChunk(conn: Conn, c: HttpChunk): void {
     if (!c.start) {
-      if (conn.sending) conn.sending.ex.reqBytes += c.len;
+      if (conn.sending?.ex) conn.sending.ex.reqBytes += c.len;
       return;
     }
+    // Requests the kernel numbered but we never got (lost, or filtered in the
+    // kernel) hold their place, so each response finds its own request. A gap
+    // wider than the queue (state evicted here) resynchronises instead.
+    let no = c.seq > 0 ? c.seq + conn.offset : conn.lastNo + 1;
+    if (no - conn.lastNo - 1 > this.limits.maxPendingPerConn) this.resync(conn);
+    else for (let n = conn.lastNo + 1; n < no; n++) this.enqueue(conn, { ex: null, no: n });
     // A pipelining client may write several requests at once: when the whole
     // chunk was captured, every head in it is a request.
     let off = 0;
@@ -184,7 +204,11 @@ export class HttpAssembler {
         }
         return;
       }
-      const p = this.newRequest(conn, c, head);
+      if (off > 0) {
+        no++;
+        conn.offset++;
+      }
+      const p = this.newRequest(conn, c, head, no);
       const clText = head.contentLength ?? '0';
       const cl = /^\d{1,15}$/.test(clText.trim()) ? Number(clText.trim()) : NaN;
       const whole = c.payload.length === c.len && head.headBytes !== undefined && Number.isSafeInteger(cl);
@@ -199,7 +223,7 @@ export class HttpAssembler {
     }
   }
 
-  private newRequest(conn: Conn, c: HttpChunk, head: NonNullable<ReturnType<typeof parseRequestHead>>): Pending {
+  private newRequest(conn: Conn, c: HttpChunk, head: NonNullable<ReturnType<typeof parseRequestHead>>, no: number): { ex: HttpExchange } {
     const max = this.limits.maxUrlBytes;
     const ex: HttpExchange = {
       tsNs: c.tsNs,
@@ -221,15 +245,28 @@ export class HttpAssembler {
       respHeaders: [],
       headTruncated: head.truncated,
     };
-    const p: Pending = { ex };
+    const p = { ex, no };
+    this.enqueue(conn, p);
+    conn.sending = p;
+    return p;
+  }
+
+  /** Forgets what is queued: it can no longer be paired reliably. */
+  private resync(conn: Conn): void {
+    for (const p of conn.pending.splice(0)) {
+      this.pendingTotal--;
+      if (p.ex) this.stats.unpaired++;
+    }
+  }
+
+  private enqueue(conn: Conn, p: Pending): void {
     if (conn.pending.length >= this.limits.maxPendingPerConn || this.pendingTotal >= this.limits.maxPendingTotal) {
       if (conn.pending.shift()) this.pendingTotal--;
       this.stats.droppedRequests++;
     }
     conn.pending.push(p);
+    conn.lastNo = Math.max(conn.lastNo, p.no);
     this.pendingTotal++;
-    conn.sending = p;
-    return p;
   }
 
   private onResponseChunk(conn: Conn, c: HttpChunk, out: HttpExchange[]): void {
@@ -246,8 +283,10 @@ export class HttpAssembler {
     let head = parseResponseHead(payload, this.limits.keepHeaders);
     // Interim responses (100 Continue) do not answer the request; the final
     // one may follow in the same chunk.
+    let behindInterim = false;
     while (head && head.status >= 100 && head.status < 200 && head.status !== 101) {
       if (head.headBytes === undefined || head.headBytes >= payload.length) return;
+      behindInterim = true;
       payload = payload.subarray(head.headBytes);
       head = parseResponseHead(payload, this.limits.keepHeaders);
     }
@@ -256,9 +295,29 @@ export class HttpAssembler {
       return;
     }
     if (conn.response) this.finishResponse(conn, out);
+    // The kernel numbers final responses like requests: response N answers
+    // request N. Older requests lost their responses (counted, not reported);
+    // a response to a request we never got is counted and skipped.
+    const rno = c.seq > 0 ? c.seq + conn.respOffset : 0;
+    if (behindInterim) conn.respOffset++;
+    if (rno > 0) {
+      while (conn.pending.length > 0 && conn.pending[0]!.no < rno) {
+        const old = conn.pending.shift()!;
+        this.pendingTotal--;
+        if (old.ex) this.stats.unpaired++;
+      }
+      if (conn.pending.length === 0 || conn.pending[0]!.no > rno) {
+        this.stats.unpaired++;
+        return;
+      }
+    }
     const p = conn.pending.shift();
     if (!p) return; // a response to a request we did not see (joined mid-stream)
     this.pendingTotal--;
+    if (!p.ex) {
+      this.stats.unpaired++; // answers a request whose head we never got
+      return;
+    }
     const ex = p.ex;
     ex.status = head.status;
     ex.reason = head.reason;
@@ -279,7 +338,7 @@ export class HttpAssembler {
     let expected: number | undefined;
     if (bodiless) expected = head.headBytes;
     else if (!chunked && cl !== undefined && /^\d{1,15}$/.test(cl.trim()) && head.headBytes !== undefined) expected = head.headBytes + Number(cl.trim());
-    conn.response = { pending: p, expected, chunked, lastTs: c.tsNs };
+    conn.response = { pending: { ex }, expected, chunked, lastTs: c.tsNs };
     if (expected !== undefined && ex.respBytes >= expected) this.finishResponse(conn, out);
     else if (chunked && c.payload.length === c.len && head.bodyTail.endsWith(CHUNKED_END)) this.finishResponse(conn, out);
   }
@@ -288,7 +347,7 @@ export class HttpAssembler {
     const r = conn.response;
     if (!r) return;
     conn.response = undefined;
-    if (conn.sending === r.pending) conn.sending = undefined;
+    if (conn.sending && conn.sending.ex === r.pending.ex) conn.sending = undefined;
     this.stats.exchanges++;
     out.push(r.pending.ex);
   }
@@ -299,8 +358,9 @@ export class HttpAssembler {
     this.conns.delete(id);
     this.finishResponse(conn, out);
     for (const p of conn.pending) {
-      this.stats.unanswered++;
       this.pendingTotal--;
+      if (!p.ex) continue;
+      this.stats.unanswered++;
       out.push(p.ex);
     }
   }

@@ -110,7 +110,8 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
     summary: () => {
       const a = assembler.stats;
       return [
-        `http: ${stats.total} exchanges; ${a.unanswered} unanswered; ${a.malformed} malformed heads; ${a.evictedConns} connections evicted`,
+        `http: ${stats.total} exchanges; ${a.unanswered} unanswered; ${a.unpaired} incomplete (a request or response record lost, not reported); ` +
+          `${a.malformed} malformed heads; ${a.evictedConns} connections evicted`,
         ...formatHttpStats(stats, escapeTerminal),
       ];
     },

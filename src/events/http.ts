@@ -19,6 +19,8 @@ export interface HttpChunk {
   start: boolean;
   /** Payload is the chunk's last bytes (other chunks). */
   tail: boolean;
+  /** Number of this head among the socket's request heads or final response heads (0: not counted). */
+  seq: number;
   payload: Uint8Array;
 }
 
@@ -44,6 +46,7 @@ export function decodeHttpEvent(v: DataView, off: number, len: number): HttpChun
     side,
     start,
     tail: v.getUint8(off + f.tail) === 1,
+    seq: v.getUint32(off + f.seq, true),
     payload: new Uint8Array(v.buffer, v.byteOffset + off + WL_HTTP_EVENT.size, cap),
   };
 }

@@ -60,6 +60,7 @@ export const WL_HTTP_EVENT = {
     start: 120,
     tail: 121,
     _pad: 122,
+    seq: 124,
   },
 } as const satisfies StructLayout;
 

@@ -24,6 +24,7 @@ function chunk(o: Partial<HttpChunk> & { t: number; text?: string; len?: number 
     side: o.side ?? 'client',
     start: o.start ?? false,
     tail: o.tail ?? false,
+    seq: o.seq ?? 0,
     payload,
   };
 }
@@ -128,6 +129,41 @@ describe('HttpAssembler', () => {
     const out = feed(a, [chunk({ t: 2, start: true, side: 'server', dir: 'recv', text: 'GET /new HTTP/1.1\r\n\r\n' })]);
     assert.deepEqual(out.map((e) => [e.url, e.status]), [['/old', null]]);
     assert.equal(a.stats.malformed, 0);
+  });
+
+  it('lost records leave gaps in the kernel numbering; pairing stays right', () => {
+    const a = new HttpAssembler();
+    const req = (t: number, seq: number, url: string) => chunk({ t, seq, start: true, text: `GET ${url} HTTP/1.1\r\n\r\n` });
+    const resp = (t: number, seq: number, status: number) => chunk({ t, seq, start: true, dir: 'recv', text: `HTTP/1.1 ${status} X\r\nContent-Length: 0\r\n\r\n` });
+    const out = feed(a, [
+      req(1, 1, '/a'),
+      resp(2, 1, 201),
+      // request 2 lost; its response 2 arrives
+      resp(4, 2, 202),
+      req(5, 3, '/c'),
+      // response 3 lost; response 4 answers request 4
+      req(7, 4, '/d'),
+      resp(8, 4, 204),
+    ]);
+    assert.deepEqual(out.map((e) => [e.url, e.status]), [['/a', 201], ['/d', 204]]);
+    assert.equal(a.stats.unpaired, 2, '/2 lost its request, /c its response');
+  });
+
+  it('numbering survives pipelined requests in one chunk and a final response behind a 100', () => {
+    const a = new HttpAssembler();
+    const resp = (t: number, seq: number, status: number) => chunk({ t, seq, start: true, dir: 'recv', text: `HTTP/1.1 ${status} X\r\nContent-Length: 0\r\n\r\n` });
+    const out = feed(a, [
+      chunk({ t: 1, seq: 1, start: true, text: 'GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n' }), // kernel: one head
+      resp(2, 1, 201),
+      resp(3, 2, 202),
+      chunk({ t: 4, seq: 2, start: true, text: 'POST /3 HTTP/1.1\r\nContent-Length: 0\r\n\r\n' }),
+      // the kernel sees "HTTP/1.1 1.." first and does not number this chunk
+      chunk({ t: 5, seq: 0, start: true, dir: 'recv', text: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 203 OK\r\nContent-Length: 0\r\n\r\n' }),
+      chunk({ t: 6, seq: 3, start: true, text: 'GET /4 HTTP/1.1\r\n\r\n' }),
+      resp(7, 3, 204),
+    ]);
+    assert.deepEqual(out.map((e) => [e.url, e.status]), [['/1', 201], ['/2', 202], ['/3', 203], ['/4', 204]]);
+    assert.equal(a.stats.unpaired, 0);
   });
 
   it('stays bounded: connections and pending requests have caps, and evictions are counted', () => {
