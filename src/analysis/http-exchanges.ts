@@ -24,7 +24,7 @@ export interface HttpExchange {
   /** null: no response before the connection closed. */
   status: number | null;
   reason: string;
-  latencyNs: bigint | null;
+  latencyNs: number | null;
   reqBytes: number;
   respBytes: number;
   contentType: string | undefined;
@@ -46,7 +46,7 @@ interface Response {
   /** Bytes of the whole response when they are known (head + Content-Length). */
   expected: number | undefined;
   chunked: boolean;
-  lastTs: bigint;
+  lastTs: number;
 }
 
 interface Conn {
@@ -56,7 +56,7 @@ interface Conn {
   /** The request whose body is still arriving. */
   sending: Pending | undefined;
   response: Response | undefined;
-  lastTs: bigint;
+  lastTs: number;
   /** Number of the last request queued. */
   lastNo: number;
   /** Requests found inside one chunk beyond the first: the kernel counted them as one. */
@@ -70,7 +70,7 @@ export interface AssemblerLimits {
   maxPendingPerConn: number;
   maxUrlBytes: number;
   /** A response without a known end is reported after this much quiet (30 times more for one with a known end). */
-  idleNs: bigint;
+  idleNs: number;
   /** Requests awaiting a response over all connections. */
   maxPendingTotal: number;
   /** Keep every header of each exchange (for --headers); otherwise only the fields used. */
@@ -81,7 +81,7 @@ export const DEFAULT_LIMITS: AssemblerLimits = {
   maxConns: 16384,
   maxPendingPerConn: 64,
   maxUrlBytes: 4096,
-  idleNs: 1_000_000_000n,
+  idleNs: 1e9,
   maxPendingTotal: 65536,
   keepHeaders: true,
 };
@@ -99,7 +99,7 @@ export interface AssemblerStats {
 const CHUNKED_END = '0\r\n\r\n';
 
 export class HttpAssembler {
-  private readonly conns = new Map<string, Conn>();
+  private readonly conns = new Map<number, Conn>();
   private pendingTotal = 0;
   private readonly limits: AssemblerLimits;
   readonly stats: AssemblerStats = { exchanges: 0, evictedConns: 0, droppedRequests: 0, malformed: 0, unanswered: 0, unpaired: 0 };
@@ -123,14 +123,15 @@ export class HttpAssembler {
   }
 
   /** Reports responses with no known end that went quiet. */
-  flushIdle(nowNs: bigint): HttpExchange[] {
+  flushIdle(nowBig: bigint): HttpExchange[] {
+    const nowNs = Number(nowBig);
     const out: HttpExchange[] = [];
     for (const conn of this.conns.values()) {
       const r = conn.response;
       if (!r) continue;
       // A response whose end is known (length, chunked) waits for it, up to a
       // much longer quiet time; one without a known end is done once quiet.
-      const quiet = r.expected === undefined && !r.chunked ? this.limits.idleNs : this.limits.idleNs * 30n;
+      const quiet = r.expected === undefined && !r.chunked ? this.limits.idleNs : this.limits.idleNs * 30;
       if (nowNs - r.lastTs >= quiet) this.finishResponse(conn, out);
     }
     return out;
@@ -162,7 +163,7 @@ export class HttpAssembler {
       return conn;
     }
     if (this.conns.size >= this.limits.maxConns) {
-      const oldest = this.conns.keys().next().value as string;
+      const oldest = this.conns.keys().next().value as number;
       this.close(oldest, out);
       this.stats.evictedConns++;
     }
@@ -226,7 +227,7 @@ export class HttpAssembler {
   private newRequest(conn: Conn, c: HttpChunk, head: NonNullable<ReturnType<typeof parseRequestHead>>, no: number): { ex: HttpExchange } {
     const max = this.limits.maxUrlBytes;
     const ex: HttpExchange = {
-      tsNs: c.tsNs,
+      tsNs: BigInt(Math.round(c.tsNs)),
       side: conn.side,
       proc: c.proc,
       sock: c.sock!,
@@ -321,7 +322,7 @@ export class HttpAssembler {
     const ex = p.ex;
     ex.status = head.status;
     ex.reason = head.reason;
-    ex.latencyNs = c.tsNs - ex.tsNs;
+    ex.latencyNs = c.tsNs - Number(ex.tsNs);
     ex.respBytes = c.len;
     ex.contentType = head.contentType;
     ex.respHeaders = head.headers;
@@ -352,7 +353,7 @@ export class HttpAssembler {
     out.push(r.pending.ex);
   }
 
-  private close(id: string, out: HttpExchange[]): void {
+  private close(id: number, out: HttpExchange[]): void {
     const conn = this.conns.get(id);
     if (!conn) return;
     this.conns.delete(id);

@@ -38,7 +38,7 @@ export class HttpStats {
     row.requests++;
     const cls = ex.status === null ? 'none' : `${Math.floor(ex.status / 100)}xx`;
     row.status[cls] = (row.status[cls] ?? 0) + 1;
-    if (ex.latencyNs !== null) row.latency.add(Number(ex.latencyNs) / 1000);
+    if (ex.latencyNs !== null) row.latency.add(ex.latencyNs / 1000);
   }
 
   /** Rows by request count, busiest first. */

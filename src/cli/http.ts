@@ -41,7 +41,7 @@ interface HttpCliOptions {
   redact: boolean;
 }
 
-function fmtMs(ns: bigint | null): string {
+function fmtMs(ns: number | null): string {
   if (ns === null) return '-';
   const ms = Number(ns) / 1e6;
   return ms < 1000 ? `${ms.toFixed(3)}ms` : `${(ms / 1000).toFixed(3)}s`;
@@ -99,7 +99,7 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
         `${commonJsonPrefix(clock, ex.tsNs, ex.proc, ex.sock)},"side":"${ex.side}","method":${s(ex.method)},` +
         `"url":${s(url(ex))},"url_truncated":${ex.urlTruncated},"host":${s(ex.host)},"version":${s(ex.version)},` +
         `"status":${ex.status ?? 'null'},"reason":${s(ex.reason)},` +
-        `"latency_ms":${ex.latencyNs === null ? 'null' : Number(ex.latencyNs) / 1e6},` +
+        `"latency_ms":${ex.latencyNs === null ? 'null' : ex.latencyNs / 1e6},` +
         `"req_bytes":${ex.reqBytes},"resp_bytes":${ex.respBytes},"content_type":${s(ex.contentType)}`;
       if (o.headers) {
         line += `,"req_headers":${JSON.stringify(headerPairs(ex.reqHeaders, o))},"resp_headers":${JSON.stringify(headerPairs(ex.respHeaders, o))}`;

@@ -11,14 +11,14 @@ import { redactHeaders, redactUrl } from '../../src/output/redact';
 const sock = { netns: 1, family: 'ipv4' as const, protocol: 6, saddr: '127.0.0.1', sport: 40000, daddr: '127.0.0.1', dport: 80 };
 const proc = { pid: 10, tid: 10, uid: 0, gid: 0, cgroupId: 0n, comm: 'curl' };
 
-function chunk(o: Partial<HttpChunk> & { t: number; text?: string; len?: number }): HttpChunk {
+function chunk(o: Partial<Omit<HttpChunk, 'conn'>> & { t: number; text?: string; len?: number; conn?: number | string }): HttpChunk {
   const payload = Buffer.from(o.text ?? '', 'latin1');
   return {
     type: o.type ?? 'data',
-    tsNs: BigInt(o.t) * 1_000_000n,
+    tsNs: o.t * 1_000_000,
     proc: o.start ? proc : null,
     sock: o.start ? sock : undefined,
-    conn: o.conn ?? 'c1',
+    conn: typeof o.conn === 'string' ? [...o.conn].reduce((h, ch) => h * 31 + ch.charCodeAt(0), 7) : (o.conn ?? 1),
     len: o.len ?? payload.length,
     dir: o.dir ?? 'send',
     side: o.side ?? 'client',
@@ -50,7 +50,7 @@ describe('HttpAssembler', () => {
     assert.equal(ex.url, '/a?x=1');
     assert.equal(ex.host, 'h');
     assert.equal(ex.status, 200);
-    assert.equal(ex.latencyNs, 5_000_000n);
+    assert.equal(ex.latencyNs, 5_000_000);
     assert.equal(ex.respBytes, head.length + 10);
     assert.equal(ex.contentType, 'text/html');
     assert.equal(ex.proc?.comm, 'curl');
@@ -85,7 +85,7 @@ describe('HttpAssembler', () => {
     ]);
     assert.equal(out.length, 2);
     assert.equal(out[0]!.status, 200);
-    assert.equal(out[0]!.latencyNs, 8_000_000n, 'to the final response, not the 100');
+    assert.equal(out[0]!.latencyNs, 8_000_000, 'to the final response, not the 100');
     assert.equal(out[0]!.reqBytes, 'POST /p HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n'.length + 5);
     assert.equal(out[1]!.url, '/never');
     assert.equal(out[1]!.status, null);
@@ -110,14 +110,14 @@ describe('HttpAssembler', () => {
   });
 
   it('a response with a known length is not cut short by a quiet second', () => {
-    const a = new HttpAssembler({ idleNs: 1_000_000_000n });
+    const a = new HttpAssembler({ idleNs: 1e9 });
     feed(a, [chunk({ t: 1, start: true, text: 'GET /big HTTP/1.1\r\n\r\n' }), chunk({ t: 2, start: true, dir: 'recv', text: RESP(1_000_000) })]);
     assert.equal(a.flushIdle(5_000_000_000n).length, 0);
     assert.equal(a.flushIdle(40_000_000_000n).length, 1);
   });
 
   it('a response without a length ends when the connection goes quiet', () => {
-    const a = new HttpAssembler({ idleNs: 1_000_000_000n });
+    const a = new HttpAssembler({ idleNs: 1e9 });
     feed(a, [chunk({ t: 1, start: true, text: 'GET / HTTP/1.0\r\n\r\n' }), chunk({ t: 2, start: true, dir: 'recv', text: 'HTTP/1.0 200 OK\r\n\r\nbody' })]);
     assert.equal(a.flushIdle(500_000_000n).length, 0);
     assert.equal(a.flushIdle(1_100_000_000n).length, 1);
@@ -241,7 +241,7 @@ describe('latency percentiles', () => {
   });
   it('group endpoints without the query string, bounded', () => {
     const s = new HttpStats(2);
-    const ex = (url: string) => ({ method: 'GET', url, side: 'server', status: 200, latencyNs: 1000n }) as HttpExchange;
+    const ex = (url: string) => ({ method: 'GET', url, side: 'server', status: 200, latencyNs: 1000 }) as HttpExchange;
     for (const u of ['/a?x=1', '/a?x=2', '/b', '/c', '/d']) s.add(ex(u));
     assert.deepEqual(s.endpoints().map((e) => [e.endpoint, e.requests]), [['GET /a', 2], ['(other)', 2], ['GET /b', 1]].sort((x, y) => (y[1] as number) - (x[1] as number)));
   });
