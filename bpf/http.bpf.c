@@ -85,7 +85,24 @@ struct http_conn {
 	__u64 q_bits; /* their filter verdicts, oldest in bit 0 */
 	__u32 req_seq; /* request heads seen */
 	__u32 resp_seq; /* final response heads seen */
+	__u32 tuple; /* ports and peer address: tells a reused socket address apart */
 };
+
+/*
+ * A syscall may return after its socket closed, and re-create the entry of a
+ * dead socket; the memory is then reused by a new connection. The 4-tuple
+ * (inet_sport survives the close, skc_num does not) tells them apart.
+ */
+static __always_inline __u32 conn_tuple(const struct sock *sk)
+{
+	__u32 t = wl_sk_sport(sk);
+
+	t |= (__u32)BPF_CORE_READ(sk, __sk_common.skc_dport) << 16;
+	t ^= BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	if (wl_has_ipv6_fields(sk))
+		t ^= BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[3]);
+	return t;
+}
 
 /* Every TCP connection seen carrying data, by socket. LRU: bounded. */
 struct {
@@ -349,7 +366,6 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 	e->side = side;
 	e->start = start;
 	e->tail = 0;
-	e->_pad = 0;
 	e->seq = seq;
 }
 
@@ -362,6 +378,7 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 			return 0;                                                    \
 		}                                                                    \
 		fill(&r->e, sk, &a, ret, c->side, 1, seq);                       \
+		r->e.gen = (__u16)(c->tuple ^ (c->tuple >> 16));                     \
 		n = head_len > (size) ? (size) : head_len;                           \
 		if (bpf_probe_read_user(r->data, n, (void *)src))                   \
 			n = 0;                                                       \
@@ -408,6 +425,7 @@ static __always_inline int emit_filtered_request(struct http_conn *c, const stru
 		return 0;
 	}
 	fill(&r->e, sk, a, ret, c->side, 1, c->req_seq);
+	r->e.gen = (__u16)(c->tuple ^ (c->tuple >> 16));
 	r->e.cap = n;
 	bpf_ringbuf_submit(r, wl_submit_flags());
 	wl_stat_inc(WL_STAT_EMITTED);
@@ -421,7 +439,7 @@ static __always_inline int on_exit(long ret)
 	const struct sock *sk;
 	struct http_conn *c, fresh = {};
 	__u8 peek[16] = {};
-	__u32 n, seq = 0;
+	__u32 n, seq = 0, tuple;
 	__u64 src, buf_len, head_len;
 	bool start, is_req_dir, is_req = false, is_resp = false;
 
@@ -443,12 +461,18 @@ static __always_inline int on_exit(long ret)
 		is_resp = !is_req && is_status_line(peek);
 	}
 
+	tuple = conn_tuple(sk);
 	c = bpf_map_lookup_elem(&wl_http_conns, &a.sk);
 	if (!c) {
+		fresh.tuple = tuple;
 		bpf_map_update_elem(&wl_http_conns, &a.sk, &fresh, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&wl_http_conns, &a.sk);
 		if (!c)
 			return 0;
+	} else if (c->tuple != tuple) {
+		/* Another connection at this socket address: start afresh. */
+		fresh.tuple = tuple;
+		*c = fresh;
 	}
 	if (c->cls == CLS_UNKNOWN) {
 		if (!is_req && !is_resp) {
@@ -526,6 +550,7 @@ static __always_inline int on_exit(long ret)
 			return 0;
 		}
 		fill(&r->e, sk, &a, ret, c->side, 0, 0);
+		r->e.gen = (__u16)(c->tuple ^ (c->tuple >> 16));
 		r->e.cap = 0;
 		/* The last bytes show where chunked bodies end. */
 		if (src && a.kind == IO_BUF && ret >= WL_HTTP_TAIL_MAX &&
@@ -588,6 +613,7 @@ static __always_inline int on_state(const struct sock *sk, int newstate)
 			wl_fill_sock_id(&e->sock, sk);
 			e->conn = wl_ptr_id(sk) ^ wl_http_salt;
 			e->side = c->side;
+			e->gen = (__u16)(c->tuple ^ (c->tuple >> 16));
 			bpf_ringbuf_submit(e, wl_submit_flags());
 		} else {
 			wl_stat_inc(WL_STAT_RB_LOST);

@@ -114,7 +114,7 @@ struct wl_http_event {
 	__u8 side; /* enum wl_http_side */
 	__u8 start; /* 1: the chunk begins a request or response head */
 	__u8 tail; /* 1: payload is the chunk's last bytes, not its first */
-	__u16 _pad;
+	__u16 gen; /* connection generation: differs when a socket address is reused */
 	/*
 	 * Heads of each kind on this socket so far, this one included: request
 	 * heads in the request direction, final (non-1xx) response heads in the

@@ -51,6 +51,7 @@ interface Response {
 
 interface Conn {
   side: 'client' | 'server';
+  gen: number;
   reqDir: 'send' | 'recv';
   pending: Pending[];
   /** The request whose body is still arriving. */
@@ -150,9 +151,9 @@ export class HttpAssembler {
 
   private conn(c: HttpChunk, out: HttpExchange[]): Conn {
     let conn = this.conns.get(c.conn);
-    if (conn && conn.side !== c.side) {
-      // The kernel says this socket plays the other part: the address was
-      // reused by a new connection whose predecessor's close we missed.
+    if (conn && (conn.side !== c.side || conn.gen !== c.gen)) {
+      // A new connection at a reused socket address whose predecessor's
+      // close we missed (the kernel's generation or role changed).
       this.close(c.conn, out);
       conn = undefined;
     }
@@ -169,6 +170,7 @@ export class HttpAssembler {
     }
     conn = {
       side: c.side,
+      gen: c.gen,
       reqDir: c.side === 'client' ? 'send' : 'recv',
       pending: [],
       sending: undefined,

@@ -29,6 +29,8 @@ export interface HttpChunk {
   tail: boolean;
   /** Number of this head among the socket's request heads or final response heads (0: not counted). */
   seq: number;
+  /** Connection generation: a new value at the same conn id is a new connection. */
+  gen: number;
   payload: Uint8Array;
 }
 
@@ -57,6 +59,7 @@ export function decodeHttpEvent(v: DataView, off: number, len: number): HttpChun
     start,
     tail: v.getUint8(off + f.tail) === 1,
     seq: v.getUint32(off + f.seq, true),
+    gen: v.getUint16(off + f.gen, true),
     payload: new Uint8Array(v.buffer, v.byteOffset + off + WL_HTTP_EVENT.size, cap),
   };
 }

@@ -59,7 +59,7 @@ export const WL_HTTP_EVENT = {
     side: 119,
     start: 120,
     tail: 121,
-    _pad: 122,
+    gen: 122,
     seq: 124,
   },
 } as const satisfies StructLayout;

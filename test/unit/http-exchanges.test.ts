@@ -25,6 +25,7 @@ function chunk(o: Partial<Omit<HttpChunk, 'conn'>> & { t: number; text?: string;
     start: o.start ?? false,
     tail: o.tail ?? false,
     seq: o.seq ?? 0,
+    gen: o.gen ?? 0,
     payload,
   };
 }
@@ -121,6 +122,16 @@ describe('HttpAssembler', () => {
     feed(a, [chunk({ t: 1, start: true, text: 'GET / HTTP/1.0\r\n\r\n' }), chunk({ t: 2, start: true, dir: 'recv', text: 'HTTP/1.0 200 OK\r\n\r\nbody' })]);
     assert.equal(a.flushIdle(500_000_000n).length, 0);
     assert.equal(a.flushIdle(1_100_000_000n).length, 1);
+  });
+
+  it('a new generation at the same conn id is a new connection', () => {
+    const a = new HttpAssembler();
+    feed(a, [chunk({ t: 1, seq: 1, start: true, text: 'GET /old HTTP/1.1\r\n\r\n' })]);
+    const out = feed(a, [
+      chunk({ t: 2, seq: 1, gen: 7, start: true, text: 'GET /new HTTP/1.1\r\n\r\n' }),
+      chunk({ t: 3, seq: 1, gen: 7, start: true, dir: 'recv', text: 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n' }),
+    ]);
+    assert.deepEqual(out.map((e) => [e.url, e.status]), [['/old', null], ['/new', 200]]);
   });
 
   it('a reused socket address with the other role starts a new connection', () => {
