@@ -34,7 +34,9 @@ ${flagHelp(HTTP_FLAGS)}
 
 JSON fields: the common ones, then side method url url_truncated host version
 status reason latency_ms req_bytes resp_bytes content_type (and req_headers,
-resp_headers with --headers). URLs are kept up to 4096 bytes (url_truncated).`;
+resp_headers with --headers). The kernel copies the first 2048 bytes of each
+head, so a URL is kept whole up to about 2000 bytes; a longer one is cut there
+and marked url_truncated.`;
 
 interface HttpCliOptions {
   headers: boolean;
