@@ -13,6 +13,7 @@ import { bpfObjectPath, native } from '../kernel/native';
 import { PRIVILEGE_REMEDY, readPrivileges } from '../kernel/privileges';
 import { TRACEFS_REMEDY, ensureTracefs } from '../kernel/tracefs';
 import { TCP_LIFE_SLOTS } from '../probes/tcp-life';
+import { HTTP_SLOTS } from '../probes/http-capture';
 import { escapeTerminal } from '../output/sanitize';
 import { FlagSpec, flagHelp, parseArgs } from './args';
 import { BTF_PATH, BTF_REMEDY } from './preflight';
@@ -108,6 +109,7 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
   }
   try {
     bpfObjectPath('tcp_life');
+    bpfObjectPath('http');
     bpfObjectPath('features');
     checks.push({ name: 'BPF objects', status: 'ok', detail: 'build/bpf/*.bpf.o present' });
   } catch (e) {
@@ -149,18 +151,21 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
     checks.push(supportCheck(kind, s));
   }
 
-  for (const slot of TCP_LIFE_SLOTS) {
-    const pick = candidatesFor(slot, 'auto').find((c) => features.get(c.kind).state === 'supported');
-    checks.push(
-      pick
-        ? { name: `tcp: ${slot.slot}`, status: 'ok', detail: `via ${pick.kind}` }
-        : {
-            name: `tcp: ${slot.slot}`,
-            status: slot.required ? 'missing' : 'warn',
-            detail: slot.required ? 'no hook available' : `no hook available: ${slot.degraded}`,
-            fatal: slot.required,
-          },
-    );
+  for (const [tool, slots] of [['tcp', TCP_LIFE_SLOTS], ['http', HTTP_SLOTS]] as const) {
+    for (const slot of slots) {
+      const pick = candidatesFor(slot, 'auto').find((c) => features.get(c.kind).state === 'supported');
+      checks.push(
+        pick
+          ? { name: `${tool}: ${slot.slot}`, status: 'ok', detail: `via ${pick.kind}` }
+          : {
+              name: `${tool}: ${slot.slot}`,
+              status: slot.required ? 'missing' : 'warn',
+              detail: slot.required ? `no hook available: \`wirelens ${tool}\` cannot run` : `no hook available: ${slot.degraded}`,
+              // Only what every command needs makes wirelens unusable.
+              fatal: slot.required && tool === 'tcp',
+            },
+      );
+    }
   }
 
   try {
