@@ -454,7 +454,7 @@ static __always_inline int on_exit(long ret)
 	src = a.kind == IO_NODATA ? 0 : first_buffer(&a, &buf_len);
 	if (buf_len > (__u64)ret)
 		buf_len = ret;
-	if (src && buf_len >= 5 &&
+	if (src && buf_len >= 4 && /* "GET " */
 	    bpf_probe_read_user(peek, (buf_len > sizeof(peek) ? sizeof(peek) : buf_len) & (sizeof(peek) * 2 - 1),
 				(void *)src) == 0) {
 		is_req = is_method(peek);
