@@ -58,6 +58,38 @@ struct {
 	__type(value, struct tcp_cfg);
 } wl_tcp_cfg SEC(".maps");
 
+/*
+ * Passive connections waiting for their owner. The sock_recv/send_length
+ * hooks do nothing while it is zero, so once every connection is owned they
+ * cost a map read per socket call. LRU eviction of an unowned entry only
+ * leaves it high (slower, never wrong).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} wl_tcp_unowned SEC(".maps");
+
+static __always_inline void unowned_add(__s64 d)
+{
+	__u32 zero = 0;
+	__s64 *n = bpf_map_lookup_elem(&wl_tcp_unowned, &zero);
+
+	if (n)
+		__sync_fetch_and_add(n, d);
+}
+
+/* Marks a connection's open record as done; a passive one is owned now. */
+static __always_inline void mark_opened(struct sock_info *info)
+{
+	if (info->opened)
+		return;
+	info->opened = 1;
+	if (info->direction == WL_DIR_PASSIVE)
+		unowned_add(-1);
+}
+
 static __always_inline bool accept_hooked(void)
 {
 	__u32 zero = 0;
@@ -151,6 +183,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 		fresh.start_ns = now;
 		fresh.direction = WL_DIR_PASSIVE;
 		track(key, &fresh);
+		unowned_add(1);
 		return 0;
 	case TCP_ESTABLISHED:
 		info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
@@ -158,6 +191,8 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 			/* Handshake began before we attached: start unknown. */
 			fresh.direction = oldstate == TCP_SYN_RECV ? WL_DIR_PASSIVE : WL_DIR_ACTIVE;
 			track(key, &fresh);
+			if (fresh.direction == WL_DIR_PASSIVE)
+				unowned_add(1);
 			return 0;
 		}
 		if (info->opened)
@@ -165,7 +200,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 		if (info->direction == WL_DIR_PASSIVE) {
 			if (accept_hooked())
 				return 0; /* on_accept() reports it with its owner */
-			info->opened = 1;
+			mark_opened(info);
 			if (wl_proc_filter_active() || !ports_pass(sk)) {
 				wl_stat_inc(WL_STAT_FILTERED);
 				return 0;
@@ -198,7 +233,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 		info->has_proc = 1;
 		info->rejected = !wl_proc_allowed(&info->proc);
 		if (info->direction == WL_DIR_PASSIVE && !info->opened) {
-			info->opened = 1;
+			mark_opened(info);
 			if (info->rejected || !ports_pass(sk))
 				wl_stat_inc(WL_STAT_FILTERED);
 			else
@@ -219,8 +254,11 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 		} else {
 			emit(sk, info, WL_EV_TCP_CLOSE, flags, oldstate, newstate, now);
 		}
-		if (info)
+		if (info) {
+			if (info->direction == WL_DIR_PASSIVE && !info->opened)
+				unowned_add(-1); /* never owned */
 			bpf_map_delete_elem(&wl_tcp_socks, &key);
+		}
 		return 0;
 	}
 	default:
@@ -244,7 +282,7 @@ static __always_inline int on_accept(const struct sock *sk)
 		return 0;
 	wl_fill_proc(&info->proc);
 	info->has_proc = 1;
-	info->opened = 1;
+	mark_opened(info);
 	if (!wl_proc_allowed(&info->proc) || !ports_pass(sk)) {
 		info->rejected = 1;
 		wl_stat_inc(WL_STAT_FILTERED);
@@ -300,4 +338,31 @@ SEC("tracepoint/syscalls/sys_exit_accept")
 int wl_tcp_accept_tp(struct trace_event_raw_sys_exit *ctx)
 {
 	return on_accept_syscall(ctx->ret);
+}
+
+/*
+ * Linux 6.5+: sock_recvmsg/sock_sendmsg report the socket in the caller's
+ * context. The first process to read or write an accepted connection owns
+ * it (nearly always the one that accepted it), with no syscall tracepoint.
+ */
+static __always_inline int on_sock_io(const struct sock *sk)
+{
+	__u32 zero = 0;
+	__s64 *n = bpf_map_lookup_elem(&wl_tcp_unowned, &zero);
+
+	if (!n || *n <= 0)
+		return 0;
+	return on_accept(sk);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(wl_tcp_owner_recv, struct sock *sk, int ret, int flags)
+{
+	return on_sock_io(sk);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(wl_tcp_owner_send, struct sock *sk, int ret, int flags)
+{
+	return on_sock_io(sk);
 }

@@ -40,6 +40,7 @@ export function syscallCostReport(rounds = 5): string {
     ['nothing attached', []],
     ['accept syscall tracepoints (fallback)', ['wl_tcp_accept4_tp', 'wl_tcp_accept_tp']],
     ['TCP state hook (tp_btf) alone', ['wl_tcp_state_btf']],
+    ['owner hook on socket I/O (tp_btf, 6.5+)', ['wl_tcp_owner_recv', 'wl_tcp_owner_send']],
   ];
   const ms = new Map<string, number[]>(configs.map(([n]) => [n, []]));
   for (let r = 0; r < rounds; r++) for (const [name, progs] of configs) ms.get(name)!.push(withPrograms(progs, ddMs));

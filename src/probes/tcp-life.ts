@@ -27,6 +27,8 @@ export const TCP_LIFE_SLOTS: HookSlot[] = [
     candidates: [
       { kind: 'fentry', programs: ['wl_tcp_accept_fexit'] },
       { kind: 'kprobe', programs: ['wl_tcp_accept_kret'] },
+      // Linux 6.5+: owner named at its first send/receive, no syscall tracepoint.
+      { kind: 'tp_btf', programs: ['wl_tcp_owner_recv', 'wl_tcp_owner_send'] },
       { kind: 'syscall_tracepoint', programs: ['wl_tcp_accept4_tp', 'wl_tcp_accept_tp'] },
     ],
   },

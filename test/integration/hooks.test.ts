@@ -53,11 +53,12 @@ const pingThenEnd = (c: net.Socket) => {
 describe('hook selection', { skip }, () => {
   it('drops a candidate that fails to load and loads the object again', async () => {
     // Claim fentry and kprobe work: here fexit is refused at load and the
-    // kretprobe cannot attach, so the accept slot must end on syscall tracepoints.
+    // kretprobe cannot attach, so the accept slot must end on the next
+    // candidate, the socket-I/O owner hook (tp_btf).
     const features = new Features({ preset: { fentry: yes, kprobe: yes, tp_btf: yes, tracepoint: yes, syscall_tracepoint: yes } });
     const { recs, choices } = await oneConnection(features, echoOnce, pingThenEnd);
     const accept = choices.find((c) => c.slot === 'accepting process')!;
-    assert.equal(accept.kind, 'syscall_tracepoint');
+    assert.equal(accept.kind, 'tp_btf');
     assert.deepEqual(accept.skipped.map((s) => s.kind), ['fentry', 'kprobe']);
     assert.match(accept.skipped[0]!.reason, /load failed/);
     const passiveOpen = recs.find((r) => r.event === 'open' && r.direction === 'passive');
@@ -65,7 +66,7 @@ describe('hook selection', { skip }, () => {
   });
 
   it('without any accept hook, passive opens are still reported and the owner is named at close', async () => {
-    const features = new Features({ preset: { fentry: no, kprobe: no, syscall_tracepoint: no, tp_btf: yes, tracepoint: yes } });
+    const features = new Features({ preset: { fentry: no, kprobe: no, syscall_tracepoint: no, tp_btf: no, tracepoint: yes } });
     const { recs, choices } = await oneConnection(features, echoOnce, pingThenEnd);
     assert.equal(choices.find((c) => c.slot === 'accepting process')!.kind, 'none');
     const open = recs.filter((r) => r.event === 'open' && r.direction === 'passive');
@@ -76,6 +77,15 @@ describe('hook selection', { skip }, () => {
     assert.equal(close[0]!.proc?.pid, process.pid, 'the closing owner is named');
     assert.equal(close[0]!.rxBytes, 4n);
     assert.equal(close[0]!.txBytes, 4n);
+  });
+
+  it('the syscall-tracepoint owner hook names the accepting process too', async () => {
+    const features = new Features({ preset: { fentry: no, kprobe: no, tp_btf: no, tracepoint: yes, syscall_tracepoint: yes } });
+    const { recs, choices } = await oneConnection(features, echoOnce, pingThenEnd);
+    assert.equal(choices.find((c) => c.slot === 'accepting process')!.kind, 'syscall_tracepoint');
+    const open = recs.filter((r) => r.event === 'open' && r.direction === 'passive');
+    assert.equal(open.length, 1);
+    assert.equal(open[0]!.proc?.pid, process.pid);
   });
 
   it('counts payload exactly when a connection ends in a reset, not a FIN', async () => {
