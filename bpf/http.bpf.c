@@ -80,9 +80,10 @@ struct http_conn {
 	__u8 tries; /* chunks seen while CLS_UNKNOWN */
 	__u8 skip_req; /* the request in progress failed a filter */
 	__u8 skip_resp; /* the response in progress answers a filtered request */
-	__u8 q_len; /* requests awaiting a response */
-	__u8 _pad[2];
-	__u64 q_bits; /* their filter verdicts, oldest in bit 0 */
+	__u8 _pad[3];
+	/* Filter verdicts of the last 64 requests, request N's at bit N % 64:
+	 * final response N (they are numbered alike) reads its request's. */
+	__u64 filtered;
 	__u32 req_seq; /* request heads seen */
 	__u32 resp_seq; /* final response heads seen */
 	__u32 tuple; /* ports and peer address: tells a reused socket address apart */
@@ -339,10 +340,11 @@ static __always_inline bool host_matches(const __u8 *d, __u32 n)
 }
 
 static __always_inline void fill(struct wl_http_event *e, const struct sock *sk, const struct io_args *a,
-				 long ret, __u8 side, __u8 start, __u32 seq)
+				 long ret, const struct http_conn *c, __u8 start, __u32 seq)
 {
 	__u64 conn = a->sk;
 	__u8 dir = a->dir;
+	__u8 side = c->side;
 
 	/* Sends: when the first byte was handed over; receives: when it arrived. */
 	e->hdr.ts_ns = dir == WL_HTTP_SEND ? a->ts : bpf_ktime_get_ns();
@@ -366,6 +368,7 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 	e->side = side;
 	e->start = start;
 	e->tail = 0;
+	e->gen = (__u16)(c->tuple ^ (c->tuple >> 16));
 	e->seq = seq;
 }
 
@@ -377,8 +380,7 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 			wl_stat_inc(WL_STAT_RB_LOST);                                \
 			return 0;                                                    \
 		}                                                                    \
-		fill(&r->e, sk, &a, ret, c->side, 1, seq);                       \
-		r->e.gen = (__u16)(c->tuple ^ (c->tuple >> 16));                     \
+		fill(&r->e, sk, &a, ret, c, 1, seq);                                 \
 		n = head_len > (size) ? (size) : head_len;                           \
 		if (bpf_probe_read_user(r->data, n, (void *)src))                   \
 			n = 0;                                                       \
@@ -386,16 +388,16 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 		bpf_ringbuf_submit(r, wl_submit_flags());                                            \
 	} while (0)
 
+/* Records the verdict of the request just numbered (c->req_seq). */
 static __always_inline void push_verdict(struct http_conn *c, bool pass)
 {
+	__u64 bit = 1ULL << (c->req_seq & 63);
+
 	c->skip_req = !pass;
-	if (c->q_len < 64) {
-		if (!pass)
-			c->q_bits |= 1ULL << c->q_len;
-		else
-			c->q_bits &= ~(1ULL << c->q_len);
-		c->q_len++;
-	}
+	if (pass)
+		c->filtered &= ~bit;
+	else
+		c->filtered |= bit;
 }
 
 /*
@@ -424,8 +426,7 @@ static __always_inline int emit_filtered_request(struct http_conn *c, const stru
 		wl_stat_inc(WL_STAT_FILTERED);
 		return 0;
 	}
-	fill(&r->e, sk, a, ret, c->side, 1, c->req_seq);
-	r->e.gen = (__u16)(c->tuple ^ (c->tuple >> 16));
+	fill(&r->e, sk, a, ret, c, 1, c->req_seq);
 	r->e.cap = n;
 	bpf_ringbuf_submit(r, wl_submit_flags());
 	wl_stat_inc(WL_STAT_EMITTED);
@@ -441,7 +442,7 @@ static __always_inline int on_exit(long ret)
 	__u8 peek[16] = {};
 	__u32 n, seq = 0, tuple;
 	__u64 src, buf_len, head_len;
-	bool start, is_req_dir, is_req = false, is_resp = false;
+	bool start, final_resp, is_req_dir, is_req = false, is_resp = false;
 
 	if (!ap || !ap->sk)
 		return 0;
@@ -495,10 +496,12 @@ static __always_inline int on_exit(long ret)
 
 	is_req_dir = (c->side == WL_HTTP_CLIENT) == (a.dir == WL_HTTP_SEND);
 	start = is_req_dir ? is_req : is_resp;
+	/* 1xx interim responses do not answer the request; 101 does. */
+	final_resp = start && !is_req_dir && (peek[9] != '1' || (peek[10] == '0' && peek[11] == '1'));
 	/* Numbered before any filter, so a filtered head is a known gap too. */
 	if (start && is_req_dir)
 		seq = ++c->req_seq;
-	else if (start && (peek[9] != '1' || (peek[10] == '0' && peek[11] == '1')))
+	else if (final_resp)
 		seq = ++c->resp_seq;
 
 	if (wl_filter_port_n > 0 &&
@@ -522,14 +525,9 @@ static __always_inline int on_exit(long ret)
 			return 0;
 		}
 	} else {
-		/* 1xx interim responses do not answer the request; 101 does. */
-		if (start && (peek[9] != '1' || (peek[10] == '0' && peek[11] == '1'))) {
-			c->skip_resp = c->q_len > 0 ? (c->q_bits & 1) : 0;
-			if (c->q_len > 0) {
-				c->q_bits >>= 1;
-				c->q_len--;
-			}
-		}
+		/* Response N answers request N: it is dropped if that one was. */
+		if (final_resp)
+			c->skip_resp = seq <= c->req_seq && ((c->filtered >> (seq & 63)) & 1);
 		if (c->skip_resp)
 			return 0;
 	}
@@ -549,8 +547,7 @@ static __always_inline int on_exit(long ret)
 			wl_stat_inc(WL_STAT_RB_LOST);
 			return 0;
 		}
-		fill(&r->e, sk, &a, ret, c->side, 0, 0);
-		r->e.gen = (__u16)(c->tuple ^ (c->tuple >> 16));
+		fill(&r->e, sk, &a, ret, c, 0, 0);
 		r->e.cap = 0;
 		/* The last bytes show where chunked bodies end. */
 		if (src && a.kind == IO_BUF && ret >= WL_HTTP_TAIL_MAX &&

@@ -150,6 +150,19 @@ static __always_inline bool ports_pass(const struct sock *sk)
 	return wl_port_allowed(sport, dport);
 }
 
+/* The open record of a connection, once: counted as filtered when its
+ * process was rejected (or is unknown under a process filter) or its ports are. */
+static __always_inline void report_open(const struct sock *sk, struct sock_info *info, bool rejected,
+					int oldstate, int newstate, __u64 now)
+{
+	mark_opened(info);
+	if (rejected || !ports_pass(sk)) {
+		wl_stat_inc(WL_STAT_FILTERED);
+		return;
+	}
+	emit(sk, info, WL_EV_TCP_OPEN, 0, oldstate, newstate, now);
+}
+
 static __always_inline void track(__u64 key, const struct sock_info *info)
 {
 	if (bpf_map_update_elem(&wl_tcp_socks, &key, info, BPF_ANY))
@@ -200,20 +213,10 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 		if (info->direction == WL_DIR_PASSIVE) {
 			if (accept_hooked())
 				return 0; /* on_accept() reports it with its owner */
-			mark_opened(info);
-			if (wl_proc_filter_active() || !ports_pass(sk)) {
-				wl_stat_inc(WL_STAT_FILTERED);
-				return 0;
-			}
-			emit(sk, info, WL_EV_TCP_OPEN, 0, oldstate, newstate, now);
+			report_open(sk, info, wl_proc_filter_active(), oldstate, newstate, now);
 			return 0;
 		}
-		info->opened = 1;
-		if (info->rejected || !ports_pass(sk)) {
-			wl_stat_inc(WL_STAT_FILTERED);
-			return 0;
-		}
-		emit(sk, info, WL_EV_TCP_OPEN, 0, oldstate, newstate, now);
+		report_open(sk, info, info->rejected, oldstate, newstate, now);
 		return 0;
 	case TCP_FIN_WAIT1:
 	case TCP_LAST_ACK:
@@ -232,13 +235,8 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 		wl_fill_proc(&info->proc);
 		info->has_proc = 1;
 		info->rejected = !wl_proc_allowed(&info->proc);
-		if (info->direction == WL_DIR_PASSIVE && !info->opened) {
-			mark_opened(info);
-			if (info->rejected || !ports_pass(sk))
-				wl_stat_inc(WL_STAT_FILTERED);
-			else
-				emit(sk, info, WL_EV_TCP_OPEN, 0, TCP_SYN_RECV, TCP_ESTABLISHED, now);
-		}
+		if (info->direction == WL_DIR_PASSIVE && !info->opened)
+			report_open(sk, info, info->rejected, TCP_SYN_RECV, TCP_ESTABLISHED, now);
 		return 0;
 	case TCP_CLOSE: {
 		__u16 flags = 0;
@@ -274,21 +272,18 @@ static __always_inline int on_accept(const struct sock *sk)
 
 	if (!sk)
 		return 0;
-	/* A reset handled on another CPU may have closed it already. */
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)
-		return 0;
+	/* The map answers for nearly every socket (the socket-I/O hook calls
+	 * this for any socket while one is unowned): ask it first. */
 	info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
 	if (!info || info->direction != WL_DIR_PASSIVE || info->opened)
 		return 0;
+	/* A reset handled on another CPU may have closed it already. */
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)
+		return 0;
 	wl_fill_proc(&info->proc);
 	info->has_proc = 1;
-	mark_opened(info);
-	if (!wl_proc_allowed(&info->proc) || !ports_pass(sk)) {
-		info->rejected = 1;
-		wl_stat_inc(WL_STAT_FILTERED);
-		return 0;
-	}
-	emit(sk, info, WL_EV_TCP_OPEN, 0, TCP_SYN_RECV, TCP_ESTABLISHED, bpf_ktime_get_ns());
+	info->rejected = !wl_proc_allowed(&info->proc);
+	report_open(sk, info, info->rejected, TCP_SYN_RECV, TCP_ESTABLISHED, bpf_ktime_get_ns());
 	return 0;
 }
 
