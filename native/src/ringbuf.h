@@ -28,7 +28,6 @@ class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
   int Drain();
   void Deliver();
   Napi::Value TakeBatch(Napi::Env env);
-  bool dropped_oversize_ = false;
   void Stop();
 
   ring_buffer *rb_ = nullptr;

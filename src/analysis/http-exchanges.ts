@@ -6,8 +6,9 @@
  * client's socket and the server's. Pure (no I/O); bounded: connections and
  * pending requests have caps, and what is evicted is counted.
  */
-import { HttpChunk } from '../events/http';
+import { HttpChunk, isRequestDirection } from '../events/http';
 import { ProcInfo, SockInfo } from '../events/record';
+import { endsWithLastChunk, isInterim, requestFraming, responseFraming } from '../protocols/http1/framing';
 import { parseRequestHead, parseResponseHead } from '../protocols/http1/head';
 
 export interface HttpExchange {
@@ -42,7 +43,7 @@ interface Pending {
 }
 
 interface Response {
-  pending: { ex: HttpExchange };
+  ex: HttpExchange;
   /** Bytes of the whole response when they are known (head + Content-Length). */
   expected: number | undefined;
   chunked: boolean;
@@ -52,7 +53,6 @@ interface Response {
 interface Conn {
   side: 'client' | 'server';
   gen: number;
-  reqDir: 'send' | 'recv';
   pending: Pending[];
   /** The request whose body is still arriving. */
   sending: Pending | undefined;
@@ -97,7 +97,6 @@ export interface AssemblerStats {
   unpaired: number;
 }
 
-const CHUNKED_END = '0\r\n\r\n';
 
 export class HttpAssembler {
   private readonly conns = new Map<number, Conn>();
@@ -118,7 +117,7 @@ export class HttpAssembler {
     }
     const conn = this.conn(c, out);
     conn.lastTs = c.tsNs;
-    if (c.dir === conn.reqDir) this.onRequestChunk(conn, c);
+    if (isRequestDirection(conn.side, c.dir)) this.onRequestChunk(conn, c);
     else this.onResponseChunk(conn, c, out);
     return out;
   }
@@ -171,7 +170,6 @@ export class HttpAssembler {
     conn = {
       side: c.side,
       gen: c.gen,
-      reqDir: c.side === 'client' ? 'send' : 'recv',
       pending: [],
       sending: undefined,
       response: undefined,
@@ -212,12 +210,11 @@ export class HttpAssembler {
         conn.offset++;
       }
       const p = this.newRequest(conn, c, head, no);
-      const clText = head.contentLength ?? '0';
-      const cl = /^\d{1,15}$/.test(clText.trim()) ? Number(clText.trim()) : NaN;
-      const whole = c.payload.length === c.len && head.headBytes !== undefined && Number.isSafeInteger(cl);
-      const next = whole ? off + head.headBytes! + cl : Infinity;
-      if (next <= off) return;
-      if (!whole || next >= c.len || head.transferEncoding !== undefined) {
+      const framing = requestFraming(head.method, head.transferEncoding, head.contentLength);
+      const body = framing.kind === 'none' ? 0 : framing.kind === 'length' ? framing.length : undefined;
+      const whole = c.payload.length === c.len && head.headBytes !== undefined && body !== undefined;
+      const next = whole ? off + head.headBytes! + body! : Infinity;
+      if (!whole || next >= c.len) {
         p.ex.reqBytes = c.len - off;
         return;
       }
@@ -256,15 +253,18 @@ export class HttpAssembler {
 
   /** Forgets what is queued: it can no longer be paired reliably. */
   private resync(conn: Conn): void {
-    for (const p of conn.pending.splice(0)) {
-      this.pendingTotal--;
-      if (p.ex) this.stats.unpaired++;
-    }
+    while (conn.pending.length > 0) if (this.dequeue(conn)!.ex) this.stats.unpaired++;
+  }
+
+  private dequeue(conn: Conn): Pending | undefined {
+    const p = conn.pending.shift();
+    if (p) this.pendingTotal--;
+    return p;
   }
 
   private enqueue(conn: Conn, p: Pending): void {
     if (conn.pending.length >= this.limits.maxPendingPerConn || this.pendingTotal >= this.limits.maxPendingTotal) {
-      if (conn.pending.shift()) this.pendingTotal--;
+      this.dequeue(conn);
       this.stats.droppedRequests++;
     }
     conn.pending.push(p);
@@ -276,10 +276,10 @@ export class HttpAssembler {
     if (!c.start) {
       const r = conn.response;
       if (!r) return;
-      r.pending.ex.respBytes += c.len;
+      r.ex.respBytes += c.len;
       r.lastTs = c.tsNs;
-      if (r.expected !== undefined && r.pending.ex.respBytes >= r.expected) this.finishResponse(conn, out);
-      else if (r.chunked && c.tail && Buffer.from(c.payload).toString('latin1').endsWith(CHUNKED_END)) this.finishResponse(conn, out);
+      if (r.expected !== undefined && r.ex.respBytes >= r.expected) this.finishResponse(conn, out);
+      else if (r.chunked && c.tail && endsWithLastChunk(c.payload)) this.finishResponse(conn, out);
       return;
     }
     let payload = c.payload;
@@ -287,7 +287,7 @@ export class HttpAssembler {
     // Interim responses (100 Continue) do not answer the request; the final
     // one may follow in the same chunk.
     let behindInterim = false;
-    while (head && head.status >= 100 && head.status < 200 && head.status !== 101) {
+    while (head && isInterim(head.status)) {
       if (head.headBytes === undefined || head.headBytes >= payload.length) return;
       behindInterim = true;
       payload = payload.subarray(head.headBytes);
@@ -304,19 +304,14 @@ export class HttpAssembler {
     const rno = c.seq > 0 ? c.seq + conn.respOffset : 0;
     if (behindInterim) conn.respOffset++;
     if (rno > 0) {
-      while (conn.pending.length > 0 && conn.pending[0]!.no < rno) {
-        const old = conn.pending.shift()!;
-        this.pendingTotal--;
-        if (old.ex) this.stats.unpaired++;
-      }
+      while (conn.pending.length > 0 && conn.pending[0]!.no < rno) if (this.dequeue(conn)!.ex) this.stats.unpaired++;
       if (conn.pending.length === 0 || conn.pending[0]!.no > rno) {
         this.stats.unpaired++;
         return;
       }
     }
-    const p = conn.pending.shift();
+    const p = this.dequeue(conn);
     if (!p) return; // a response to a request we did not see (joined mid-stream)
-    this.pendingTotal--;
     if (!p.ex) {
       this.stats.unpaired++; // answers a request whose head we never got
       return;
@@ -329,30 +324,24 @@ export class HttpAssembler {
     ex.contentType = head.contentType;
     ex.respHeaders = head.headers;
     ex.headTruncated ||= head.truncated;
-    const te = head.transferEncoding;
-    const chunked = te !== undefined && /chunked\s*$/i.test(te);
-    const cl = head.contentLength;
-    const bodiless =
-      ex.method === 'HEAD' ||
-      head.status === 204 ||
-      head.status === 304 ||
-      head.status === 101 ||
-      (ex.method === 'CONNECT' && head.status >= 200 && head.status < 300);
+    const framing = responseFraming(ex.method, head.status, head.transferEncoding, head.contentLength);
+    const chunked = framing.kind === 'chunked';
+    // Bytes of the whole response, when its head says (and was captured whole).
     let expected: number | undefined;
-    if (bodiless) expected = head.headBytes;
-    else if (!chunked && cl !== undefined && /^\d{1,15}$/.test(cl.trim()) && head.headBytes !== undefined) expected = head.headBytes + Number(cl.trim());
-    conn.response = { pending: { ex }, expected, chunked, lastTs: c.tsNs };
+    if (framing.kind === 'none' || framing.kind === 'tunnel') expected = head.headBytes;
+    else if (framing.kind === 'length' && head.headBytes !== undefined) expected = head.headBytes + framing.length;
+    conn.response = { ex, expected, chunked, lastTs: c.tsNs };
     if (expected !== undefined && ex.respBytes >= expected) this.finishResponse(conn, out);
-    else if (chunked && c.payload.length === c.len && head.bodyTail.endsWith(CHUNKED_END)) this.finishResponse(conn, out);
+    else if (chunked && c.payload.length === c.len && endsWithLastChunk(c.payload)) this.finishResponse(conn, out);
   }
 
   private finishResponse(conn: Conn, out: HttpExchange[]): void {
     const r = conn.response;
     if (!r) return;
     conn.response = undefined;
-    if (conn.sending && conn.sending.ex === r.pending.ex) conn.sending = undefined;
+    if (conn.sending && conn.sending.ex === r.ex) conn.sending = undefined;
     this.stats.exchanges++;
-    out.push(r.pending.ex);
+    out.push(r.ex);
   }
 
   private close(id: number, out: HttpExchange[]): void {
@@ -360,8 +349,7 @@ export class HttpAssembler {
     if (!conn) return;
     this.conns.delete(id);
     this.finishResponse(conn, out);
-    for (const p of conn.pending) {
-      this.pendingTotal--;
+    for (let p = this.dequeue(conn); p; p = this.dequeue(conn)) {
       if (!p.ex) continue;
       this.stats.unanswered++;
       out.push(p.ex);

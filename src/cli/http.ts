@@ -6,6 +6,7 @@ import { commonJsonPrefix } from '../output/common-fields';
 import { redactHeaders, redactUrl } from '../output/redact';
 import { escapeTerminal } from '../output/sanitize';
 import { Clock } from '../output/clock';
+import { formatDuration } from '../output/duration';
 import { FlagSpec, Flags, flagHelp } from './args';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
@@ -43,12 +44,6 @@ interface HttpCliOptions {
   redact: boolean;
 }
 
-function fmtMs(ns: number | null): string {
-  if (ns === null) return '-';
-  const ms = Number(ns) / 1e6;
-  return ms < 1000 ? `${ms.toFixed(3)}ms` : `${(ms / 1000).toFixed(3)}s`;
-}
-
 function headerPairs(h: [string, string][], o: HttpCliOptions): [string, string][] {
   return o.redact ? redactHeaders(h) : h;
 }
@@ -83,7 +78,7 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
         escapeTerminal(ex.proc?.comm ?? '-').padEnd(16),
         escapeTerminal(ex.method).padEnd(7),
         (ex.status === null ? '-' : String(ex.status)).padStart(6),
-        fmtMs(ex.latencyNs).padStart(10),
+        formatDuration(ex.latencyNs).padStart(10),
         String(ex.reqBytes).padStart(8),
         String(ex.respBytes).padStart(9),
         ` ${escapeTerminal(url(ex))}${ex.urlTruncated ? '...' : ''}`,

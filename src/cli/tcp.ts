@@ -5,6 +5,7 @@ import { commonJsonPrefix } from '../output/common-fields';
 import { formatEndpoint } from '../output/address';
 import { escapeTerminal } from '../output/sanitize';
 import { Clock } from '../output/clock';
+import { formatDuration } from '../output/duration';
 import { FlagSpec, flagHelp } from './args';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
@@ -23,12 +24,6 @@ ${flagHelp(TCP_FLAGS)}
 JSON fields: ts pid tid uid comm netns saddr sport daddr dport event direction
 duration_ms tx_bytes rx_bytes established (saddr/sport is the local end;
 duration_ms, tx_bytes and rx_bytes are null on open lines)`;
-
-function duration(ns: bigint | null): string {
-  if (ns === null) return '-';
-  const ms = Number(ns) / 1e6;
-  return ms < 1000 ? `${ms.toFixed(3)}ms` : `${(ms / 1000).toFixed(3)}s`;
-}
 
 export const tcpTool: LiveTool<TcpRecord> = {
   name: 'tcp',
@@ -53,7 +48,7 @@ export const tcpTool: LiveTool<TcpRecord> = {
       formatEndpoint(r.sock.saddr, r.sock.sport).padEnd(22),
       arrow,
       formatEndpoint(r.sock.daddr, r.sock.dport).padEnd(22),
-      (close ? duration(r.durationNs) : '').padStart(11),
+      (close ? formatDuration(r.durationNs) : '').padStart(11),
       (close ? String(r.txBytes) : '').padStart(10),
       (close ? String(r.rxBytes) : '').padStart(10),
     ]

@@ -34,6 +34,11 @@ export interface HttpChunk {
   payload: Uint8Array;
 }
 
+/** Requests travel from the client's socket and into the server's. */
+export function isRequestDirection(side: 'client' | 'server', dir: 'send' | 'recv'): boolean {
+  return (side === 'client') === (dir === 'send');
+}
+
 export function decodeHttpEvent(v: DataView, off: number, len: number): HttpChunk | null {
   if (len < WL_HTTP_EVENT.size) return null;
   const f = WL_HTTP_EVENT.fields;
@@ -46,7 +51,7 @@ export function decodeHttpEvent(v: DataView, off: number, len: number): HttpChun
   const dir = v.getUint8(off + f.dir) === 1 ? 'send' : 'recv';
   const side = v.getUint8(off + f.side) === 2 ? 'server' : 'client';
   // The kernel fills who and where for request heads only.
-  const named = start && (side === 'client') === (dir === 'send');
+  const named = start && isRequestDirection(side, dir);
   return {
     type: type === EV.HTTP_DATA ? 'data' : 'close',
     tsNs: v.getUint32(tsOff + 4, true) * 4294967296 + v.getUint32(tsOff, true),

@@ -67,7 +67,7 @@ export function loadAndAttach(
   mode: HookMode,
 ): { obj: BpfObject; choices: HookChoice[] } {
   const dropped = new Map<HookCandidate, string>();
-  const loadErrors = new Map<HookCandidate, unknown>();
+  let firstLoadError: unknown;
   for (let attempt = 1; ; attempt++) {
     const skipped = new Map<HookSlot, { kind: HookKind; reason: string }[]>(slots.map((s) => [s, []]));
     const wanted = new Set<string>();
@@ -98,7 +98,7 @@ export function loadAndAttach(
       const cand = prog ? slots.flatMap((s) => candidatesFor(s, mode)).find((c) => c.programs.includes(prog)) : undefined;
       if (!cand || dropped.has(cand) || attempt >= MAX_LOAD_ATTEMPTS) throw e;
       dropped.set(cand, `load failed: ${(e as Error).message.replace(/^.*?: /, '')}`);
-      loadErrors.set(cand, e);
+      firstLoadError ??= e;
       continue;
     }
     try {
@@ -106,8 +106,8 @@ export function loadAndAttach(
     } catch (e) {
       obj.close();
       // Keep the verifier's words of the first candidate that failed to load.
-      if (e instanceof WlError && e.cause === undefined && loadErrors.size > 0) {
-        throw new WlError(e.code, e.message, { remedy: e.remedy ?? '', cause: loadErrors.values().next().value });
+      if (e instanceof WlError && e.cause === undefined && firstLoadError !== undefined) {
+        throw new WlError(e.code, e.message, { remedy: e.remedy ?? '', cause: firstLoadError });
       }
       throw e;
     }

@@ -2,6 +2,7 @@
  * BpfMap: a map by fd with its layout. Per-CPU maps return one value slot per
  * possible CPU (each rounded up to 8 bytes); sumPerCpuU64 folds them.
  */
+import { u32le } from './encode';
 import { NativeMapInfo, native } from './native';
 
 export class BpfMap {
@@ -47,9 +48,7 @@ export class BpfMap {
 
   /** For a per-CPU array of u64 counters: the sum over CPUs of slot `index`. */
   sumPerCpuU64(index: number): bigint {
-    const key = Buffer.alloc(4);
-    key.writeUInt32LE(index);
-    const v = this.lookup(key);
+    const v = this.lookup(u32le(index));
     if (!v) return 0n;
     let sum = 0n;
     for (let off = 0; off + 8 <= v.length; off += this.slotBytes) sum += v.readBigUInt64LE(off);

@@ -33,7 +33,6 @@ export class RingBuffer {
   batches = 0;
   /** Records whose handler threw: counted, and the rest of the batch still delivered. */
   handlerErrors = 0;
-  firstHandlerError: unknown;
 
   /** pollMs > 0: also drain every pollMs, for programs that submit without waking us. */
   private readonly batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
@@ -49,9 +48,8 @@ export class RingBuffer {
     const handler = (v: DataView, off: number, len: number): void => {
       try {
         this.onRecord(v, off, len);
-      } catch (e) {
+      } catch {
         this.handlerErrors++;
-        this.firstHandlerError ??= e;
       }
     };
     this.records += forEachRecord(this.batch, handler, bytes, this.view);

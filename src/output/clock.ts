@@ -21,14 +21,13 @@ export class Clock {
 
   /** ISO-8601 UTC with microseconds: 2026-11-24T21:34:00.123456Z */
   iso(monoNs: bigint): string {
-    const wall = monoNs + this.offsetNs;
+    const wall = this.wallNs(monoNs);
     const sec = wall / 1_000_000_000n;
     if (sec !== this.cachedSec) {
       this.cachedSec = sec;
-      this.cachedPrefix = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+      this.cachedPrefix = isoSecond(sec);
     }
-    const us = Number((wall % 1_000_000_000n) / 1000n);
-    return `${this.cachedPrefix}.${String(us).padStart(6, '0')}Z`;
+    return withMicros(this.cachedPrefix, wall);
   }
 
   /** Local time of day with microseconds, as tcpdump prints it. */
@@ -41,8 +40,15 @@ export class Clock {
   }
 }
 
+/** "2026-11-24T21:34:00" for a whole second since the epoch (UTC). */
+function isoSecond(sec: bigint): string {
+  return new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+}
+
+function withMicros(secondPrefix: string, wallNs: bigint): string {
+  return `${secondPrefix}.${String((wallNs % 1_000_000_000n) / 1000n).padStart(6, '0')}Z`;
+}
+
 export function isoMicros(wallNs: bigint): string {
-  const d = new Date(Number(wallNs / 1_000_000n));
-  const us = String((wallNs / 1000n) % 1_000_000n).padStart(6, '0');
-  return d.toISOString().replace(/\.\d{3}Z$/, `.${us}Z`);
+  return withMicros(isoSecond(wallNs / 1_000_000_000n), wallNs);
 }

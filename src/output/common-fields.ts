@@ -6,22 +6,9 @@
 import { ProcInfo, SockInfo } from '../events/record';
 import { Clock } from './clock';
 
-export interface CommonJson {
-  ts: string;
-  pid: number | null;
-  tid: number | null;
-  uid: number | null;
-  comm: string | null;
-  netns: number;
-  saddr: string;
-  sport: number;
-  daddr: string;
-  dport: number;
-}
-
 /**
- * The same fields as commonJson, as the start of a JSON line (no closing
- * brace): the per-record hot path, without an intermediate object.
+ * Those fields as the start of a JSON line (no closing brace; the tool adds
+ * its own fields): the per-record hot path, without an intermediate object.
  */
 export function commonJsonPrefix(clock: Clock, tsNs: bigint, proc: ProcInfo | null, sock: SockInfo): string {
   const p = proc
@@ -31,19 +18,4 @@ export function commonJsonPrefix(clock: Clock, tsNs: bigint, proc: ProcInfo | nu
     `{"ts":"${clock.iso(tsNs)}",${p},"netns":${sock.netns},` +
     `"saddr":"${sock.saddr}","sport":${sock.sport},"daddr":"${sock.daddr}","dport":${sock.dport}`
   );
-}
-
-export function commonJson(clock: Clock, tsNs: bigint, proc: ProcInfo | null, sock: SockInfo): CommonJson {
-  return {
-    ts: clock.iso(tsNs),
-    pid: proc ? proc.pid : null,
-    tid: proc ? proc.tid : null,
-    uid: proc ? proc.uid : null,
-    comm: proc ? proc.comm : null,
-    netns: sock.netns,
-    saddr: sock.saddr,
-    sport: sock.sport,
-    daddr: sock.daddr,
-    dport: sock.dport,
-  };
 }

@@ -7,6 +7,7 @@ import { STAT } from '../events/layout';
 import { Features } from '../kernel/features';
 import { HookChoice, HookMode, HookSlot, loadAndAttach } from '../kernel/hooks';
 import { BpfMap } from '../kernel/maps';
+import { u32le } from '../kernel/encode';
 import { BpfObject } from '../kernel/object';
 import { RecordHandler, RingBuffer } from '../kernel/ringbuf';
 import { KernelFilters, applyKernelFilters } from './filters';
@@ -64,9 +65,7 @@ export class RunningFamily {
         obj.setMaxEntries('wl_events', ringBytes);
         // Batch wake-ups: the consumer is woken once 1/16 of the ring waits,
         // and drains every DRAIN_MS anyway.
-        const wake = Buffer.alloc(4);
-        wake.writeUInt32LE(Math.min(256 << 10, ringBytes / 16));
-        obj.setGlobal('wl_wakeup_bytes', wake);
+        obj.setGlobal('wl_wakeup_bytes', u32le(Math.min(256 << 10, ringBytes / 16)));
         spec.configure?.(obj);
       } catch (e) {
         obj.close();

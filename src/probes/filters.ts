@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../errors';
 import { WL_COMM_LEN, WL_MAX_FILTER } from '../events/layout';
+import { fixedText, u32le } from '../kernel/encode';
 import { BpfObject } from '../kernel/object';
 
 export interface KernelFilters {
@@ -11,8 +12,6 @@ export interface KernelFilters {
   comm?: string | undefined;
   ports: number[];
 }
-
-export const NO_FILTERS: KernelFilters = { pids: [], ports: [] };
 
 export function validateFilters(f: KernelFilters): void {
   if (f.pids.length > WL_MAX_FILTER) throw new UsageError(`at most ${WL_MAX_FILTER} --pid values`);
@@ -22,24 +21,16 @@ export function validateFilters(f: KernelFilters): void {
   }
 }
 
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
-}
-
 export function applyKernelFilters(obj: BpfObject, f: KernelFilters): void {
   validateFilters(f);
   const pids = Buffer.alloc(4 * WL_MAX_FILTER);
   f.pids.forEach((p, i) => pids.writeUInt32LE(p, i * 4));
   obj.setGlobal('wl_filter_pids', pids);
-  obj.setGlobal('wl_filter_pid_n', u32(f.pids.length));
+  obj.setGlobal('wl_filter_pid_n', u32le(f.pids.length));
   const ports = Buffer.alloc(2 * WL_MAX_FILTER);
   f.ports.forEach((p, i) => ports.writeUInt16LE(p, i * 2));
   obj.setGlobal('wl_filter_ports', ports);
-  obj.setGlobal('wl_filter_port_n', u32(f.ports.length));
-  const comm = Buffer.alloc(WL_COMM_LEN);
-  if (f.comm !== undefined) comm.write(f.comm);
-  obj.setGlobal('wl_filter_comm', comm);
-  obj.setGlobal('wl_filter_comm_set', u32(f.comm !== undefined ? 1 : 0));
+  obj.setGlobal('wl_filter_port_n', u32le(f.ports.length));
+  obj.setGlobal('wl_filter_comm', fixedText(f.comm, WL_COMM_LEN));
+  obj.setGlobal('wl_filter_comm_set', u32le(f.comm !== undefined ? 1 : 0));
 }

@@ -7,6 +7,7 @@ import { UsageError } from '../errors';
 import { HttpChunk, decodeHttpEvent } from '../events/http';
 import { Features } from '../kernel/features';
 import { HookMode, HookSlot } from '../kernel/hooks';
+import { fixedText, u32le } from '../kernel/encode';
 import { BpfObject } from '../kernel/object';
 import { KernelFilters } from './filters';
 import { RunningFamily } from './family';
@@ -34,8 +35,6 @@ export const URL_PREFIX_MAX = 64;
 export const METHOD_MAX = 8;
 export const CONTAINS_MAX = 32;
 export const HOST_MAX = 64;
-/** --url-contains looks at this many bytes of the target (bpf/http.bpf.c URL_SCAN). */
-export const URL_SCAN = 256;
 
 export interface HttpKernelFilters {
   urlPrefix?: string | undefined;
@@ -64,18 +63,6 @@ export function validateHttpFilters(f: HttpKernelFilters): void {
   }
 }
 
-function fixed(text: string | undefined, size: number): Buffer {
-  const b = Buffer.alloc(size);
-  if (text !== undefined) b.write(text, 'latin1');
-  return b;
-}
-
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
-}
-
 export interface HttpCaptureOptions {
   filters: KernelFilters;
   http: HttpKernelFilters;
@@ -94,15 +81,15 @@ export function startHttpCapture(opts: HttpCaptureOptions, onChunk: (c: HttpChun
     ringBytes: 16 << 20,
     configure: (obj: BpfObject) => {
       obj.setGlobal('wl_http_salt', randomBytes(8));
-      obj.setGlobal('wl_http_prefix', fixed(opts.http.urlPrefix, URL_PREFIX_MAX));
-      obj.setGlobal('wl_http_prefix_len', u32(opts.http.urlPrefix ? Buffer.byteLength(opts.http.urlPrefix) : 0));
-      obj.setGlobal('wl_http_method', fixed(opts.http.method, METHOD_MAX));
-      obj.setGlobal('wl_http_method_len', u32(opts.http.method ? opts.http.method.length : 0));
-      obj.setGlobal('wl_http_contains', fixed(opts.http.urlContains, CONTAINS_MAX));
-      obj.setGlobal('wl_http_contains_len', u32(opts.http.urlContains ? Buffer.byteLength(opts.http.urlContains) : 0));
+      obj.setGlobal('wl_http_prefix', fixedText(opts.http.urlPrefix, URL_PREFIX_MAX));
+      obj.setGlobal('wl_http_prefix_len', u32le(opts.http.urlPrefix ? Buffer.byteLength(opts.http.urlPrefix) : 0));
+      obj.setGlobal('wl_http_method', fixedText(opts.http.method, METHOD_MAX));
+      obj.setGlobal('wl_http_method_len', u32le(opts.http.method ? opts.http.method.length : 0));
+      obj.setGlobal('wl_http_contains', fixedText(opts.http.urlContains, CONTAINS_MAX));
+      obj.setGlobal('wl_http_contains_len', u32le(opts.http.urlContains ? Buffer.byteLength(opts.http.urlContains) : 0));
       const host = opts.http.host?.toLowerCase();
-      obj.setGlobal('wl_http_host', fixed(host, HOST_MAX));
-      obj.setGlobal('wl_http_host_len', u32(host ? host.length : 0));
+      obj.setGlobal('wl_http_host', fixedText(host, HOST_MAX));
+      obj.setGlobal('wl_http_host_len', u32le(host ? host.length : 0));
     },
     onRecord: (v, off, len) => {
       const c = decodeHttpEvent(v, off, len);

@@ -5,6 +5,7 @@
 import { TcpRecord, decodeTcpEvent } from '../events/tcp';
 import { Features } from '../kernel/features';
 import { HookChoice, HookMode, HookSlot } from '../kernel/hooks';
+import { u32le } from '../kernel/encode';
 import { BpfObject } from '../kernel/object';
 import { KernelFilters } from './filters';
 import { RunningFamily } from './family';
@@ -55,9 +56,7 @@ export function startTcpLife(opts: TcpLifeOptions, onRecord: (r: TcpRecord) => v
     },
     afterAttach: (obj: BpfObject, choices: HookChoice[]) => {
       const accept = choices.find((c) => c.slot === ACCEPT_SLOT);
-      const cfg = Buffer.alloc(4);
-      cfg.writeUInt32LE(accept && accept.kind !== 'none' ? 1 : 0);
-      obj.map('wl_tcp_cfg').update(Buffer.alloc(4), cfg);
+      obj.map('wl_tcp_cfg').update(u32le(0), u32le(accept && accept.kind !== 'none' ? 1 : 0));
     },
     onRecord: (v: DataView, off: number, len: number) => {
       const r = decodeTcpEvent(v, off, len);

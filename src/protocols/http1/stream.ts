@@ -7,7 +7,8 @@
  * over maxHeaderBytes ends the stream with an error event instead of growing.
  * Never throws.
  */
-import { StatusLine, header, latin1, parseHeaderLines, parseRequestLine, parseStatusLine } from './syntax';
+import { BodyFraming, isInterim, requestFraming, responseFraming } from './framing';
+import { header, latin1, parseHeaderLines, parseRequestLine, parseStatusLine } from './syntax';
 
 export interface Http1Head {
   headers: [string, string][];
@@ -216,21 +217,17 @@ export class Http1Stream {
       return;
     }
     const te = header(headers, 'transfer-encoding');
-    const chunked = te !== undefined && /(^|,)\s*chunked\s*$/i.test(te);
-    const clText = header(headers, 'content-length');
-    let length: number | undefined;
-    if (clText !== undefined) {
-      if (!/^\d{1,15}$/.test(clText.split(',')[0]!.trim())) {
-        this.fail(out, 'bad Content-Length');
-        return;
-      }
-      length = Number(clText.split(',')[0]!.trim());
-    }
+    const cl = header(headers, 'content-length');
     this.body = 0;
     if (this.role === 'request') {
       const rl = parseRequestLine(lines[0]!);
       if (!rl) {
         this.fail(out, 'not an HTTP/1 request line');
+        return;
+      }
+      const framing = requestFraming(rl.method, te, cl);
+      if (framing.kind === 'invalid') {
+        this.fail(out, framing.reason);
         return;
       }
       const max = this.opts.maxUrlBytes;
@@ -245,8 +242,7 @@ export class Http1Stream {
         host: header(headers, 'host'),
         expectContinue: /100-continue/i.test(header(headers, 'expect') ?? ''),
       });
-      if (rl.method === 'CONNECT') this.state = { s: 'tunnel' };
-      else this.frame(chunked, length ?? 0, out);
+      this.frame(framing, out);
       return;
     }
     const sl = parseStatusLine(lines[0]!);
@@ -254,7 +250,13 @@ export class Http1Stream {
       this.fail(out, 'not an HTTP/1 status line');
       return;
     }
-    const interim = sl.status >= 100 && sl.status < 200 && sl.status !== 101;
+    const interim = isInterim(sl.status);
+    // Interim responses leave the request waiting for its final one.
+    const framing = interim ? undefined : responseFraming(this.methods.shift(), sl.status, te, cl);
+    if (framing?.kind === 'invalid') {
+      this.fail(out, framing.reason);
+      return;
+    }
     out.push({
       kind: 'response',
       version: sl.version,
@@ -265,32 +267,29 @@ export class Http1Stream {
       contentType: header(headers, 'content-type'),
       interim,
     });
-    if (interim) return; // the final response to the same request follows
-    this.frameResponse(sl, chunked, length, out);
+    if (!framing) return;
+    // A tunnel's response is complete at its head; a CONNECT request is not.
+    if (framing.kind === 'tunnel') out.push({ kind: 'end', bodyBytes: 0 });
+    this.frame(framing, out);
   }
 
-  private frameResponse(sl: StatusLine, chunked: boolean, length: number | undefined, out: Http1Event[]): void {
-    const method = this.methods.shift();
-    if (sl.status === 101 || (method === 'CONNECT' && sl.status < 300)) {
-      out.push({ kind: 'end', bodyBytes: 0 });
-      this.state = { s: 'tunnel' };
-      return;
+  private frame(f: Exclude<BodyFraming, { kind: 'invalid' }>, out: Http1Event[]): void {
+    switch (f.kind) {
+      case 'tunnel':
+        this.state = { s: 'tunnel' };
+        return;
+      case 'chunked':
+        this.state = { s: 'chunk-size' };
+        return;
+      case 'length':
+        this.state = { s: 'length', left: f.length };
+        return;
+      case 'until-close':
+        this.state = { s: 'until-close' };
+        return;
+      case 'none':
+        this.finish(out);
     }
-    if (method === 'HEAD' || sl.status === 204 || sl.status === 304) {
-      this.frame(false, 0, out);
-      return;
-    }
-    if (!chunked && length === undefined) {
-      this.state = { s: 'until-close' };
-      return;
-    }
-    this.frame(chunked, length ?? 0, out);
-  }
-
-  private frame(chunked: boolean, length: number, out: Http1Event[]): void {
-    if (chunked) this.state = { s: 'chunk-size' };
-    else if (length > 0) this.state = { s: 'length', left: length };
-    else this.finish(out);
   }
 
   private finish(out: Http1Event[]): void {
