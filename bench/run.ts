@@ -7,6 +7,7 @@
  * Prints results and exits 0 even when a target is missed; exits 1 when the
  * harness itself fails (a tool does not start, wrk fails, ...).
  */
+import { kernelSkipReason } from '../test/helpers/skip';
 import { parseArgs } from 'node:util';
 import { cleanupAll } from './lib/cleanup';
 import { measureWorkload, RunResult } from './lib/measure';
@@ -16,7 +17,6 @@ import { clockTicks } from './lib/proc';
 import { ModeSummary, startupReport, targetReport, workloadReport } from './lib/report';
 import { measureStartup, StartupResult } from './lib/startup';
 import { syscallCostReport } from './lib/syscall-cost';
-import { checkWirelensBuilt } from './lib/wirelens';
 import { Workload, WORKLOADS } from './lib/workloads';
 
 const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
@@ -61,8 +61,9 @@ const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`
 const out = (text: string): void => void process.stdout.write(`${text}\n\n`);
 
 async function bench(o: Options): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('run as root: wirelens and tcpdump need it');
-  checkWirelensBuilt();
+  // The same conditions the kernel tests need: root, a built tree, BTF.
+  const cannot = kernelSkipReason();
+  if (cannot) throw new Error(cannot);
   clockTicks();
   const perRun = MODES.length * WORKLOADS.length * o.rounds;
   log(`${perRun} runs of ${o.seconds} s (${o.rounds} round(s) x ${MODES.map((m) => m.name).join(', ')} x ${WORKLOADS.map((w) => w.name).join(', ')}), then ${STARTUP_RUNS} start-up runs`);

@@ -36,9 +36,7 @@ export interface Mode {
   attach(): Promise<Attached>;
   /** Records the tool should print for this traffic, if that is predictable. */
   expectedRecords?(t: Traffic): number;
-  /** The wirelens targets (cost, lost events) apply to this mode. */
-  targeted: boolean;
-  /** Its cost target in % of req/s (the tool's issue sets it). */
+  /** Its cost target in % of req/s (the tool's issue sets it); the wirelens targets (cost, lost events) apply when set. */
   targetCostPercent?: number | undefined;
 }
 
@@ -46,7 +44,6 @@ const STOP_TIMEOUT_MS = 15_000;
 
 const none: Mode = {
   name: 'none',
-  targeted: false,
   attach: async () => ({ stop: async () => ({}) }),
 };
 
@@ -70,7 +67,6 @@ async function stopOrThrow(proc: Proc): Promise<void> {
 export function wirelensMode(name: string, args: string[], expectedRecords?: (t: Traffic) => number, targetCostPercent?: number): Mode {
   return {
     name,
-    targeted: true,
     expectedRecords,
     targetCostPercent,
     attach: async () => {
@@ -94,7 +90,6 @@ export function wirelensMode(name: string, args: string[], expectedRecords?: (t:
 /** `tcpdump -i lo -w /dev/null`: the classic way to watch the same traffic. */
 const tcpdump: Mode = {
   name: 'tcpdump',
-  targeted: false,
   attach: async () => {
     const proc = new Proc('tcpdump', 'tcpdump', ['-i', 'lo', '-w', '/dev/null'], { stdout: 'null' });
     await proc.waitForStderr(/listening on/, 10_000);

@@ -9,7 +9,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { BpfObject } from '../../src/kernel/object';
+import { HookKind } from '../../src/kernel/features';
 import { ensureTracefs } from '../../src/kernel/tracefs';
+import { TCP_LIFE_SLOTS } from '../../src/probes/tcp-life';
 import { median } from './stats';
 import { fixed, formatTable } from './table';
 
@@ -19,6 +21,13 @@ function ddMs(): number {
   const t = process.hrtime.bigint();
   execFileSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${SYSCALLS / 2}`], { stdio: 'ignore' });
   return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+/** The programs `wirelens tcp` attaches for one hook candidate (from its hook plan, not spelled out here). */
+function programsOf(slot: string, kind: HookKind): string[] {
+  const c = TCP_LIFE_SLOTS.find((s) => s.slot === slot)?.candidates.find((k) => k.kind === kind);
+  if (!c) throw new Error(`wirelens tcp has no ${kind} candidate for "${slot}"`);
+  return c.programs;
 }
 
 function withPrograms(programs: string[], fn: () => number): number {
@@ -38,9 +47,9 @@ export function syscallCostReport(rounds = 5): string {
   ensureTracefs();
   const configs: [string, string[]][] = [
     ['nothing attached', []],
-    ['accept syscall tracepoints (fallback)', ['wl_tcp_accept4_tp', 'wl_tcp_accept_tp']],
-    ['TCP state hook (tp_btf) alone', ['wl_tcp_state_btf']],
-    ['owner hook on socket I/O (tp_btf, 6.5+)', ['wl_tcp_owner_recv', 'wl_tcp_owner_send']],
+    ['accept syscall tracepoints (fallback)', programsOf('accepting process', 'syscall_tracepoint')],
+    ['TCP state hook (tp_btf) alone', programsOf('TCP state changes', 'tp_btf')],
+    ['owner hook on socket I/O (tp_btf, 6.5+)', programsOf('accepting process', 'tp_btf')],
   ];
   const ms = new Map<string, number[]>(configs.map(([n]) => [n, []]));
   for (let r = 0; r < rounds; r++) for (const [name, progs] of configs) ms.get(name)!.push(withPrograms(progs, ddMs));

@@ -1,18 +1,11 @@
 /** Start the built wirelens CLI and read its -v stderr: the attach time and the stop summary. */
-import fs from 'node:fs';
 import path from 'node:path';
+import { repoRoot } from '../../src/kernel/native';
 import { Proc } from './proc';
 
-/** Compiled to dist/bench/lib/, so the repository root is three levels up. */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-export const WIRELENS_BIN = path.join(REPO_ROOT, 'bin', 'wirelens.js');
+const WIRELENS_BIN = path.join(repoRoot(), 'bin', 'wirelens.js');
 
 const ATTACH_TIMEOUT_MS = 30_000;
-
-export function checkWirelensBuilt(): void {
-  const main = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-  if (!fs.existsSync(main)) throw new Error(`wirelens is not built (${main} missing): run \`npm run build\` first`);
-}
 
 export interface Started {
   proc: Proc;
@@ -26,7 +19,7 @@ export interface Started {
 export async function startWirelens(args: string[]): Promise<Started> {
   const proc = new Proc(`wirelens ${args.join(' ')}`, process.execPath, [WIRELENS_BIN, ...args, '-v'], {
     stdout: 'null',
-    cwd: REPO_ROOT,
+    cwd: repoRoot(),
   });
   const { match, msSinceSpawn } = await proc.waitForStderr(/attached in ([\d.]+) ms/, ATTACH_TIMEOUT_MS);
   return { proc, attachedMs: Number(match[1]), wallMs: msSinceSpawn };

@@ -11,7 +11,27 @@ import { native } from './native';
 export const PIN_DIR = '/sys/fs/bpf/wirelens';
 export const PROG_PREFIX = 'wl_';
 
-/** Program ids some process holds an fd of (prog or link fds). */
+/** Program ids process `pid` holds an fd of (prog or link fds); empty when unreadable. */
+export function progIdsHeldBy(pid: number | string): number[] {
+  const ids: number[] = [];
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fdinfo`);
+  } catch {
+    return ids; // exited, or not ours to read
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^prog_id:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.push(Number(m[1]));
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return ids;
+}
+
+/** Program ids some process holds an fd of. */
 export function heldProgramIds(): Set<number> {
   const held = new Set<number>();
   let pids: string[] = [];
@@ -20,24 +40,7 @@ export function heldProgramIds(): Set<number> {
   } catch {
     return held;
   }
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = fs.readdirSync(`/proc/${pid}/fdinfo`);
-    } catch {
-      continue; // exited, or not ours to read
-    }
-    for (const fd of fds) {
-      let text: string;
-      try {
-        text = fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-      } catch {
-        continue;
-      }
-      const m = /^prog_id:\s*(\d+)/m.exec(text);
-      if (m) held.add(Number(m[1]));
-    }
-  }
+  for (const pid of pids) for (const id of progIdsHeldBy(pid)) held.add(id);
   return held;
 }
 

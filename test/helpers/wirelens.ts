@@ -1,5 +1,13 @@
 /** Runs the real CLI as a user would, and reads its --json lines. */
 import { CLI } from './paths';
+
+/** One --json record. */
+export type Rec = Record<string, unknown>;
+
+/** The records whose fields equal every field of `where`. */
+export function pick(recs: Rec[], where: Rec): Rec[] {
+  return recs.filter((r) => Object.entries(where).every(([k, v]) => r[k] === v));
+}
 import { Spawned, start, stop, waitFor } from './proc';
 
 export interface WirelensRun {

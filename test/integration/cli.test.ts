@@ -5,11 +5,12 @@
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { CLI, TCP_PEER } from '../helpers/paths';
 import { run, start, stop, waitFor } from '../helpers/proc';
 import { kernelSkipReason } from '../helpers/skip';
+import { startFixtureServer } from '../helpers/fixtures';
+import { progIdsHeldBy } from '../../src/kernel/leftovers';
 
 const skip = kernelSkipReason();
 const wl = (...args: string[]) => run(process.execPath, [CLI, ...args], 30000);
@@ -90,19 +91,6 @@ describe('doctor', () => {
   });
 });
 
-function heldProgIds(pid: number): number[] {
-  const ids: number[] = [];
-  for (const fd of fs.readdirSync(`/proc/${pid}/fdinfo`)) {
-    try {
-      const m = /^prog_id:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
-      if (m) ids.push(Number(m[1]));
-    } catch {
-      /* fd closed meanwhile */
-    }
-  }
-  return ids;
-}
-
 function loadedProgIds(): Set<number> {
   const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
   return new Set((JSON.parse(out) as { id: number; name?: string }[]).map((p) => p.id));
@@ -112,7 +100,7 @@ describe('lifecycle', { skip }, () => {
   it('SIGKILL leaves none of its programs or links in the kernel', async () => {
     const p = start(process.execPath, [CLI, 'tcp', '-v']);
     await waitFor(p.stderr, /attached in/, 15000, 'attach');
-    const ids = heldProgIds(p.child.pid!);
+    const ids = progIdsHeldBy(p.child.pid!);
     assert.ok(ids.length >= 2, `it holds its programs (${ids})`);
     const before = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
     const names = (JSON.parse(before) as { id: number; name?: string }[]).filter((x) => ids.includes(x.id)).map((x) => x.name);
@@ -132,8 +120,7 @@ describe('lifecycle', { skip }, () => {
   });
 
   it('-c N stops after N records; --duration stops on time; summary on stderr', async () => {
-    const srv = start(process.execPath, [TCP_PEER, 'server', '127.0.0.1', '0', '1']);
-    const port = Number((await waitFor(srv.stdout, /listening (\d+)/, 10000, 'server'))[1]);
+    const { srv, port } = await startFixtureServer(TCP_PEER, ['server', '127.0.0.1', '0', '1']);
     try {
       const p = start(process.execPath, [CLI, 'tcp', '--json', '-v', '-c', '3', '--port', String(port)]);
       await waitFor(p.stderr, /attached in/, 15000, 'attach');

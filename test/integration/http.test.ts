@@ -13,30 +13,24 @@ import * as path from 'node:path';
 import { FIXTURES } from '../helpers/paths';
 import { nginxWorkerPids, startNginx, TestNginx } from '../helpers/nginx';
 import { createNetnsPair, NetnsPair } from '../helpers/netns';
-import { start, Spawned, stop, waitFor } from '../helpers/proc';
+import { Spawned, stop } from '../helpers/proc';
+import { startFixtureServer, startIn } from '../helpers/fixtures';
 import { kernelSkipReason } from '../helpers/skip';
-import { startWirelens } from '../helpers/wirelens';
+import { pick, Rec, startWirelens } from '../helpers/wirelens';
 
 const skip = kernelSkipReason();
-type Rec = Record<string, unknown>;
 const SERVER = path.join(FIXTURES, 'http-server.js');
 
 async function curl(args: string[], ns?: string): Promise<number> {
-  const argv = [...(ns ? ['ip', 'netns', 'exec', ns] : []), 'curl', '-s', '-S', '--max-time', '10', ...args];
-  const c = start(argv[0]!, argv.slice(1));
+  const c = startIn(ns, ['curl', '-s', '-S', '--max-time', '10', ...args]);
   const code = await c.exited;
   assert.equal(code, 0, `curl ${args.join(' ')}: ${c.stderr()}`);
   return c.child.pid!;
 }
 
-async function nodeServer(host: string, ns?: string): Promise<{ srv: Spawned; port: number }> {
-  const argv = [...(ns ? ['ip', 'netns', 'exec', ns] : []), process.execPath, SERVER, host, '0'];
-  const srv = start(argv[0]!, argv.slice(1));
-  const m = await waitFor(srv.stdout, /listening (\d+)/, 10000, 'http server');
-  return { srv, port: Number(m[1]) };
+function nodeServer(host: string, ns?: string): Promise<{ srv: Spawned; port: number }> {
+  return startFixtureServer(SERVER, [host, '0'], ns);
 }
-
-const pick = (recs: Rec[], where: Rec): Rec[] => recs.filter((r) => Object.entries(where).every(([k, v]) => r[k] === v));
 
 /** Exactly one client record from `pid` and one server record from one of `serverPids` for this request. */
 function pair(recs: Rec[], where: Rec, clientPid: number, serverPids: number[]): { c: Rec; s: Rec } {

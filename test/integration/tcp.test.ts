@@ -7,37 +7,25 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { createNetnsPair, NetnsPair } from '../helpers/netns';
-import { run, start, Spawned, stop, waitFor } from '../helpers/proc';
+import { run, Spawned, stop } from '../helpers/proc';
+import { startFixtureServer, startIn } from '../helpers/fixtures';
 import { TCP_PEER } from '../helpers/paths';
 import { kernelSkipReason } from '../helpers/skip';
-import { startWirelens } from '../helpers/wirelens';
+import { pick, Rec, startWirelens } from '../helpers/wirelens';
 
 const skip = kernelSkipReason();
-type Rec = Record<string, unknown>;
 
-function nsPrefix(ns: string | undefined): string[] {
-  return ns ? ['ip', 'netns', 'exec', ns] : [];
-}
-
-async function startServer(host: string, replyBytes: number, ns?: string): Promise<{ srv: Spawned; port: number }> {
-  const argv = [...nsPrefix(ns), process.execPath, TCP_PEER, 'server', host, '0', String(replyBytes)];
-  const srv = start(argv[0]!, argv.slice(1));
-  const m = await waitFor(srv.stdout, /listening (\d+)/, 10000, 'test server');
-  return { srv, port: Number(m[1]) };
+function startServer(host: string, replyBytes: number, ns?: string): Promise<{ srv: Spawned; port: number }> {
+  return startFixtureServer(TCP_PEER, ['server', host, '0', String(replyBytes)], ns);
 }
 
 /** Runs one client to completion; returns its pid. */
 async function runClient(host: string, port: number, sendBytes: number, expectReply: number, ns?: string): Promise<number> {
-  const argv = [...nsPrefix(ns), process.execPath, TCP_PEER, 'client', host, String(port), String(sendBytes)];
-  const c = start(argv[0]!, argv.slice(1));
+  const c = startIn(ns, [process.execPath, TCP_PEER, 'client', host, String(port), String(sendBytes)]);
   const code = await c.exited;
   assert.equal(code, 0, `client failed: ${c.stderr()}`);
   assert.equal(c.stdout().trim(), `received ${expectReply}`);
   return c.child.pid!;
-}
-
-function pick(recs: Rec[], where: Rec): Rec[] {
-  return recs.filter((r) => Object.entries(where).every(([k, v]) => r[k] === v));
 }
 
 /** The 4 records of one connection made by client `cpid` to server `spid` on `port`. */
