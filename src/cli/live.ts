@@ -40,8 +40,26 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
     if (opts.verbose) err(m);
   };
   const t0 = performance.now();
+  // Signals are ours from the start: one that arrives while attaching is
+  // remembered and honoured as soon as the run is set up, instead of killing
+  // the process without its summary.
+  let requested: string | undefined;
+  let stop: (why: string) => void = (why) => {
+    requested ??= why;
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = (sig: NodeJS.Signals): void => stop(sig);
+  for (const s of signals) process.on(s, onSignal);
+  const unlisten = (): void => {
+    for (const s of signals) process.off(s, onSignal);
+  };
   native().setLibbpfDebug(false);
-  preflight(err, verbose);
+  try {
+    preflight(err, verbose);
+  } catch (e) {
+    unlisten();
+    throw e;
+  }
 
   const clock = new Clock();
   let printed = 0;
@@ -50,7 +68,6 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   let stopping = false;
   let pending: string[] = [];
   let flushQueued = false;
-  let stop: (why: string) => void = () => undefined;
 
   const flush = (): void => {
     flushQueued = false;
@@ -75,7 +92,13 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   };
 
   const features = new Features();
-  const running = tool.start(opts, features, emit, () => bad++);
+  let running: RunningFamily;
+  try {
+    running = tool.start(opts, features, emit, () => bad++);
+  } catch (e) {
+    unlisten();
+    throw e;
+  }
   const attachedMs = performance.now() - t0;
   for (const c of running.choices) {
     verbose(`hook ${describeChoice(c)}`);
@@ -108,8 +131,6 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
 
   return new Promise<number>((resolve) => {
     let durationTimer: NodeJS.Timeout | undefined;
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    const onSignal = (sig: NodeJS.Signals): void => stop(sig);
     const onStdoutError = (): void => stop('stdout closed');
     stop = (why: string): void => {
       if (stopping) return;
@@ -119,7 +140,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
         clearInterval(watch);
         if (ticker) clearInterval(ticker);
         if (periodic) clearInterval(periodic);
-        for (const s of signals) process.off(s, onSignal);
+        unlisten();
         process.stdout.off('error', onStdoutError);
         let stats: KernelStats | undefined;
         try {
@@ -146,7 +167,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
         resolve(stats ? 0 : 70);
       });
     };
-    for (const s of signals) process.on(s, onSignal);
+    if (requested !== undefined) stop(requested);
     process.stdout.on('error', onStdoutError);
     if (opts.durationS !== undefined) durationTimer = setTimeout(() => stop(`${opts.durationS}s elapsed`), opts.durationS * 1000);
   });
