@@ -9,8 +9,10 @@
  *  - non-socket fds and non-TCP sockets are dropped at entry;
  *  - a connection's first bytes classify it; one that is not HTTP is never
  *    looked at again (wl_http_conns remembers);
- *  - only chunks that begin a request or response head are copied (up to
- *    WL_HTTP_HEAD_MAX bytes); other chunks travel as a length and their last
+ *  - chunks that begin a request or response head are copied (up to
+ *    WL_HTTP_HEAD_MAX bytes), and so are small chunks (up to
+ *    WL_HTTP_PIECE_MAX: heads written or read a few bytes at a time are put
+ *    together in user space); other chunks travel as a length and their last
  *    bytes, so bodies are counted, not copied;
  *  - --method and --url-prefix run here, on the request line, and a filtered
  *    request's body and response are dropped here too (counted).
@@ -119,7 +121,7 @@ struct {
  * the close hook runs in softirq, so a shared scratch could be overwritten
  * mid-record. Reserve sizes must be constants: heads use size classes.
  */
-#define HEAD_SMALL 256
+#define HEAD_SMALL WL_HTTP_PIECE_MAX
 #define HEAD_MEDIUM 1024
 
 struct http_rec_tail {
@@ -372,15 +374,15 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 	e->seq = seq;
 }
 
-/* Copies the head into a record of the smallest class that holds it. */
-#define EMIT_HEAD(type, size)                                                        \
+/* Copies a chunk's first bytes into a record of the smallest class that holds them. */
+#define EMIT_HEAD(type, size, is_start)                                              \
 	do {                                                                         \
 		struct type *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);    \
 		if (!r) {                                                            \
 			wl_stat_inc(WL_STAT_RB_LOST);                                \
 			return 0;                                                    \
 		}                                                                    \
-		fill(&r->e, sk, &a, ret, c, 1, seq);                                 \
+		fill(&r->e, sk, &a, ret, c, is_start, seq);                          \
 		n = head_len > (size) ? (size) : head_len;                           \
 		if (bpf_probe_read_user(r->data, n, (void *)src))                   \
 			n = 0;                                                       \
@@ -535,11 +537,16 @@ static __always_inline int on_exit(long ret)
 	if (start) {
 		head_len = buf_len;
 		if (head_len <= HEAD_SMALL)
-			EMIT_HEAD(http_rec_small, HEAD_SMALL);
+			EMIT_HEAD(http_rec_small, HEAD_SMALL, 1);
 		else if (head_len <= HEAD_MEDIUM)
-			EMIT_HEAD(http_rec_medium, HEAD_MEDIUM);
+			EMIT_HEAD(http_rec_medium, HEAD_MEDIUM, 1);
 		else
-			EMIT_HEAD(http_rec_large, WL_HTTP_HEAD_MAX);
+			EMIT_HEAD(http_rec_large, WL_HTTP_HEAD_MAX, 1);
+	} else if (src && ret <= WL_HTTP_PIECE_MAX) {
+		/* A small piece travels whole: it may be part of a head written or
+		 * read a few bytes at a time, or a chunked body's last chunk. */
+		head_len = buf_len;
+		EMIT_HEAD(http_rec_small, HEAD_SMALL, 0);
 	} else {
 		struct http_rec_tail *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);
 

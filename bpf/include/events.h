@@ -95,13 +95,15 @@ enum wl_http_side {
 
 /* Payload copied for a chunk that starts a request or response head. */
 #define WL_HTTP_HEAD_MAX 2048
-/* Payload copied from the end of other chunks (enough for "0\r\n\r\n"). */
+/* Chunks up to this size are copied whole even when they begin no head. */
+#define WL_HTTP_PIECE_MAX 256
+/* Payload copied from the end of larger chunks (enough for "0\r\n\r\n"). */
 #define WL_HTTP_TAIL_MAX 8
 
 /*
  * One syscall's worth of an HTTP connection. Chunks that begin a message
- * carry its first bytes (the head); other chunks carry only their length and
- * last bytes: bodies are counted, not copied.
+ * carry its first bytes (the head), small chunks their bytes; larger ones
+ * only their length and last bytes: bodies are counted, not copied.
  */
 struct wl_http_event {
 	struct wl_hdr hdr;

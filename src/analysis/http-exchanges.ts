@@ -9,7 +9,8 @@
 import { HttpChunk, isRequestDirection } from '../events/http';
 import { ProcInfo, SockInfo } from '../events/record';
 import { endsWithLastChunk, isInterim, requestFraming, responseFraming } from '../protocols/http1/framing';
-import { parseRequestHead, parseResponseHead } from '../protocols/http1/head';
+import { mayBeginStatusLine, parseRequestHead, parseResponseHead } from '../protocols/http1/head';
+import { HeadGather } from './http-head-gather';
 
 export interface HttpExchange {
   /** The request's first byte, monotonic ns. */
@@ -62,8 +63,12 @@ interface Conn {
   lastNo: number;
   /** Requests found inside one chunk beyond the first: the kernel counted them as one. */
   offset: number;
-  /** Final responses found behind an interim one in a chunk: the kernel did not count them. */
+  /** Final responses found behind an interim one in a chunk, or put together from pieces: the kernel did not count them. */
   respOffset: number;
+  /** A request head arriving in pieces. */
+  reqGather: HeadGather | undefined;
+  /** A response head arriving in pieces. */
+  respGather: HeadGather | undefined;
 }
 
 export interface AssemblerLimits {
@@ -117,9 +122,45 @@ export class HttpAssembler {
     }
     const conn = this.conn(c, out);
     conn.lastTs = c.tsNs;
-    if (isRequestDirection(conn.side, c.dir)) this.onRequestChunk(conn, c);
-    else this.onResponseChunk(conn, c, out);
+    const reqDir = isRequestDirection(conn.side, c.dir);
+    const g = reqDir ? conn.reqGather : conn.respGather;
+    if (g) {
+      // A piece of the head being put together: it may complete it.
+      if (!c.start && !c.tail && c.payload.length > 0 && !g.add(c)) return out;
+      this.endGather(conn, reqDir, out);
+      if (!c.start && !c.tail && c.payload.length > 0) return out;
+    }
+    if (c.start && HeadGather.wanted(c)) {
+      this.startGather(conn, reqDir, new HeadGather(c, false));
+      return out;
+    }
+    // A response read in pieces too short for the kernel to recognise.
+    if (!reqDir && !c.start && !c.tail && !conn.response && conn.pending.length > 0 &&
+        mayBeginStatusLine(c.payload) && HeadGather.wanted(c)) {
+      this.startGather(conn, reqDir, new HeadGather(c, true));
+      return out;
+    }
+    if (reqDir) this.onRequestChunk(conn, c);
+    else this.onResponseChunk(conn, c, out, false);
     return out;
+  }
+
+  private startGather(conn: Conn, reqDir: boolean, g: HeadGather): void {
+    if (reqDir) conn.reqGather = g;
+    else conn.respGather = g;
+  }
+
+  /** The head gathered so far, complete or not, goes on as one chunk. */
+  private endGather(conn: Conn, reqDir: boolean, out: HttpExchange[]): void {
+    const g = reqDir ? conn.reqGather : conn.respGather;
+    if (!g) return;
+    if (reqDir) {
+      conn.reqGather = undefined;
+      this.onRequestChunk(conn, g.chunk());
+    } else {
+      conn.respGather = undefined;
+      this.onResponseChunk(conn, g.chunk(), out, g.rebuilt);
+    }
   }
 
   /** Reports responses with no known end that went quiet. */
@@ -127,6 +168,8 @@ export class HttpAssembler {
     const nowNs = Number(nowBig);
     const out: HttpExchange[] = [];
     for (const conn of this.conns.values()) {
+      if (conn.reqGather && nowNs - conn.reqGather.lastTsNs >= this.limits.idleNs) this.endGather(conn, true, out);
+      if (conn.respGather && nowNs - conn.respGather.lastTsNs >= this.limits.idleNs) this.endGather(conn, false, out);
       const r = conn.response;
       if (!r) continue;
       // A response whose end is known (length, chunked) waits for it, up to a
@@ -177,6 +220,8 @@ export class HttpAssembler {
       lastNo: 0,
       offset: 0,
       respOffset: 0,
+      reqGather: undefined,
+      respGather: undefined,
     };
     this.conns.set(c.conn, conn);
     return conn;
@@ -272,14 +317,15 @@ export class HttpAssembler {
     this.pendingTotal++;
   }
 
-  private onResponseChunk(conn: Conn, c: HttpChunk, out: HttpExchange[]): void {
+  /** @param rebuilt the head was put together here from pieces the kernel did not number */
+  private onResponseChunk(conn: Conn, c: HttpChunk, out: HttpExchange[], rebuilt: boolean): void {
     if (!c.start) {
       const r = conn.response;
       if (!r) return;
       r.ex.respBytes += c.len;
       r.lastTs = c.tsNs;
       if (r.expected !== undefined && r.ex.respBytes >= r.expected) this.finishResponse(conn, out);
-      else if (r.chunked && c.tail && endsWithLastChunk(c.payload)) this.finishResponse(conn, out);
+      else if (r.chunked && (c.tail || c.payload.length === c.len) && endsWithLastChunk(c.payload)) this.finishResponse(conn, out);
       return;
     }
     let payload = c.payload;
@@ -302,7 +348,7 @@ export class HttpAssembler {
     // request N. Older requests lost their responses (counted, not reported);
     // a response to a request we never got is counted and skipped.
     const rno = c.seq > 0 ? c.seq + conn.respOffset : 0;
-    if (behindInterim) conn.respOffset++;
+    if (behindInterim || rebuilt) conn.respOffset++;
     if (rno > 0) {
       while (conn.pending.length > 0 && conn.pending[0]!.no < rno) if (this.dequeue(conn)!.ex) this.stats.unpaired++;
       if (conn.pending.length === 0 || conn.pending[0]!.no > rno) {
@@ -348,6 +394,8 @@ export class HttpAssembler {
     const conn = this.conns.get(id);
     if (!conn) return;
     this.conns.delete(id);
+    this.endGather(conn, true, out);
+    this.endGather(conn, false, out);
     this.finishResponse(conn, out);
     for (let p = this.dequeue(conn); p; p = this.dequeue(conn)) {
       if (!p.ex) continue;

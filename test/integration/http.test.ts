@@ -221,6 +221,39 @@ describe('wirelens http with a Node server', { skip }, () => {
     }
   });
 
+  it('a request written in pieces and a response written and read 3 bytes at a time', async () => {
+    const { srv, port } = await nodeServer('127.0.0.1');
+    const wl = await startWirelens(['http', '--port', String(port)]);
+    try {
+      const piecewise = startIn(undefined, [process.execPath, path.join(FIXTURES, 'http-pieces-client.js'), '127.0.0.1', String(port), '/trickle?by=node', 'pieces.test']);
+      assert.equal(await piecewise.exited, 0, piecewise.stderr());
+      assert.equal(piecewise.stdout().trim(), 'HTTP/1.1 200 OK');
+      const viaCurl = await curl(['-o', '/dev/null', '-H', 'Host: curl.test', `http://127.0.0.1:${port}/trickle?by=curl`]);
+      const { records } = await wl.finish();
+      const resp = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello';
+      const byNode = pick(records, { url: '/trickle?by=node' });
+      assert.deepEqual(byNode.map((r) => [r.side, r.pid]).sort(), [['client', piecewise.child.pid], ['server', srv.child.pid]].sort(), JSON.stringify(records));
+      for (const r of byNode) {
+        assert.equal(r.host, 'pieces.test', 'the Host header came in a later piece');
+        assert.equal(r.status, 200);
+        assert.equal(r.content_type, 'text/plain');
+        assert.equal(r.resp_bytes, resp.length);
+        assert.equal(r.req_bytes, 'GET /trickle?by=node HTTP/1.1\r\nHost: pieces.test\r\nX-Piece: 1\r\nConnection: close\r\n\r\n'.length);
+      }
+      const c = pair(records, { url: '/trickle?by=curl' }, viaCurl, [srv.child.pid!]);
+      for (const r of [c.c, c.s]) {
+        assert.equal(r.status, 200);
+        assert.equal(r.content_type, 'text/plain');
+        assert.equal(r.resp_bytes, resp.length);
+        assert.equal(r.host, 'curl.test');
+      }
+      assert.equal(records.length, 4);
+    } finally {
+      await stop(wl.proc, 'SIGKILL');
+      await stop(srv);
+    }
+  });
+
   it('survives garbage, a 100 KB header and a connection closed mid-request', async () => {
     const { srv, port } = await nodeServer('127.0.0.1');
     const wl = await startWirelens(['http', '--port', String(port)]);

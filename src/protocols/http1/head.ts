@@ -4,7 +4,7 @@
  * bytes: only the start line and the few fields wirelens needs become
  * strings, unless every header is asked for. Pure; never throws.
  */
-import { RequestLine, StatusLine, latin1, parseHeaderLines, parseRequestLine, parseStatusLine } from './syntax';
+import { RequestLine, StatusLine, parseHeaderLines, parseRequestLine, parseStatusLine } from './syntax';
 
 export interface ParsedHead {
   /** All header fields of complete lines, when asked for (wantHeaders); else []. */
@@ -21,10 +21,7 @@ export interface ParsedHead {
 
 export interface ParsedRequestHead extends ParsedHead, RequestLine {}
 
-export interface ParsedResponse extends ParsedHead, StatusLine {
-  /** The last bytes of the payload after the head (chunked bodies end in "0\r\n\r\n"). */
-  bodyTail: string;
-}
+export interface ParsedResponse extends ParsedHead, StatusLine {}
 
 const CR = 13;
 const LF = 10;
@@ -115,7 +112,22 @@ export function parseResponseHead(payload: Uint8Array, wantHeaders = true): Pars
   if (!s || lineEnd(payload, 0) < 0) return null;
   const sl = parseStatusLine(s.startLine);
   if (!sl) return null;
-  const hb = s.fields.headBytes;
-  const bodyTail = hb === undefined ? '' : latin1(payload.subarray(Math.max(hb, payload.length - 8)));
-  return { ...s.fields, ...sl, bodyTail };
+  return { ...s.fields, ...sl };
+}
+
+/** Whether the bytes hold the blank line that ends a head. */
+export function headEnds(b: Uint8Array): boolean {
+  for (let i = b.indexOf(LF); i >= 0 && i + 1 < b.length; i = b.indexOf(LF, i + 1)) {
+    if (b[i + 1] === LF || (b[i + 1] === CR && b[i + 2] === LF)) return true;
+  }
+  return false;
+}
+
+const STATUS_PREFIX = 'HTTP/1.';
+
+/** Whether the bytes can begin a status line ("HTTP/1." or the start of it). */
+export function mayBeginStatusLine(b: Uint8Array): boolean {
+  const n = Math.min(b.length, STATUS_PREFIX.length);
+  for (let i = 0; i < n; i++) if (b[i] !== STATUS_PREFIX.charCodeAt(i)) return false;
+  return n > 0;
 }
