@@ -23,8 +23,14 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Keeps the record type in the object's BTF, where the layout test reads it. */
+/* Keeps the record types in the object's BTF, where the layout test reads them. */
 const struct wl_tcp_event *const wl_btf_tcp_event = 0;
+const struct wl_tcp_note *const wl_btf_tcp_note = 0;
+
+/* --events, as bits: 1 << enum wl_tcp_note_kind, and these two. */
+#define WL_EVENTS_OPEN (1 << 6)
+#define WL_EVENTS_CLOSE (1 << 7)
+const volatile __u32 wl_tcp_events = WL_EVENTS_OPEN | WL_EVENTS_CLOSE;
 
 #define WL_IPPROTO_TCP 6
 
@@ -98,11 +104,25 @@ static __always_inline bool accept_hooked(void)
 	return cfg && cfg->accept_hooked;
 }
 
+static __always_inline void fill_health(struct wl_tcp_health *h, const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	h->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	h->min_rtt_us = BPF_CORE_READ(tp, rtt_min.s[0].v);
+	h->retrans = BPF_CORE_READ(tp, total_retrans);
+	h->lost = bpf_core_field_exists(tp->lost) ? BPF_CORE_READ(tp, lost) : 0;
+	h->cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	h->_pad = 0;
+}
+
 static __always_inline void emit(const struct sock *sk, const struct sock_info *info,
 				 __u16 type, __u16 flags, int oldstate, int newstate, __u64 now)
 {
 	struct wl_tcp_event *e;
 
+	if (!(wl_tcp_events & (type == WL_EV_TCP_OPEN ? WL_EVENTS_OPEN : WL_EVENTS_CLOSE)))
+		return;
 	e = bpf_ringbuf_reserve(&wl_events, sizeof(*e), 0);
 	if (!e) {
 		wl_stat_inc(WL_STAT_RB_LOST);
@@ -134,9 +154,11 @@ static __always_inline void emit(const struct sock *sk, const struct sock_info *
 		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 		e->tx_bytes = wl_tcp_tx_payload(tp);
 		e->rx_bytes = wl_tcp_rx_payload(tp);
+		fill_health(&e->health, sk);
 	} else {
 		e->tx_bytes = 0;
 		e->rx_bytes = 0;
+		__builtin_memset(&e->health, 0, sizeof(e->health));
 	}
 	bpf_ringbuf_submit(e, wl_submit_flags());
 	wl_stat_inc(WL_STAT_EMITTED);
@@ -168,6 +190,8 @@ static __always_inline void track(__u64 key, const struct sock_info *info)
 	if (bpf_map_update_elem(&wl_tcp_socks, &key, info, BPF_ANY))
 		wl_stat_inc(WL_STAT_TABLE_FULL);
 }
+
+#include "tcp_health.bpf.h"
 
 static __always_inline int on_state(const struct sock *sk, int oldstate, int newstate)
 {

@@ -17,6 +17,7 @@ enum wl_event_type {
 	WL_EV_TCP_CLOSE = 2,
 	WL_EV_HTTP_DATA = 3, /* a chunk of an HTTP connection's byte stream */
 	WL_EV_HTTP_CLOSE = 4, /* an HTTP connection closed */
+	WL_EV_TCP_NOTE = 5, /* struct wl_tcp_note: retransmit, reset, drop, RTT sample */
 };
 
 /* wl_hdr.flags */
@@ -68,6 +69,16 @@ enum wl_tcp_direction {
 	WL_DIR_PASSIVE = 2, /* accept() */
 };
 
+/* A TCP socket's health figures, read from struct tcp_sock. */
+struct wl_tcp_health {
+	__u32 srtt_us; /* smoothed RTT */
+	__u32 min_rtt_us; /* lowest RTT seen (windowed) */
+	__u32 retrans; /* segments retransmitted over the connection's life */
+	__u32 lost; /* segments marked lost over its life */
+	__u32 cwnd; /* congestion window, segments */
+	__u32 _pad;
+};
+
 struct wl_tcp_event {
 	struct wl_hdr hdr;
 	struct wl_proc proc;
@@ -79,6 +90,34 @@ struct wl_tcp_event {
 	__u8 oldstate; /* TCP_* of the transition that made the record */
 	__u8 newstate;
 	__u8 _pad[5];
+	struct wl_tcp_health health; /* close: the socket's own figures */
+};
+
+/* wl_tcp_note.kind */
+enum wl_tcp_note_kind {
+	WL_NOTE_RETRANSMIT = 1,
+	WL_NOTE_RESET_SENT = 2,
+	WL_NOTE_RESET_RECV = 3,
+	WL_NOTE_DROP = 4,
+	WL_NOTE_RTT = 5,
+};
+
+/*
+ * One TCP health event. sock: the socket's ends (local in saddr/sport), or
+ * for a packet without a socket its ends: a drop's saddr/sport is where the
+ * packet came from; a reset answering a packet that found no socket goes
+ * from saddr/sport (this host) to daddr/dport.
+ */
+struct wl_tcp_note {
+	struct wl_hdr hdr;
+	struct wl_proc proc;
+	struct wl_sock_id sock;
+	struct wl_tcp_health health; /* zero without a TCP socket */
+	__u32 reason; /* drop: enum skb_drop_reason; reset sent: enum sk_rst_reason */
+	__u8 kind; /* enum wl_tcp_note_kind */
+	__u8 state; /* TCP_* of the socket, 0 without one */
+	__u8 has_sock; /* 1: sock is a socket's ends; 0: a packet's */
+	__u8 _pad;
 };
 
 /* wl_http_event.dir: data this host's socket sent or received. */

@@ -12,7 +12,7 @@ import { orphanPrograms, wirelensPrograms } from '../kernel/leftovers';
 import { bpfObjectPath, native } from '../kernel/native';
 import { PRIVILEGE_REMEDY, readPrivileges } from '../kernel/privileges';
 import { TRACEFS_REMEDY, ensureTracefs } from '../kernel/tracefs';
-import { TCP_LIFE_SLOTS } from '../probes/tcp-life';
+import { HEALTH_SLOTS, TCP_LIFE_SLOTS } from '../probes/tcp-life';
 import { HTTP_SLOTS } from '../probes/http-capture';
 import { escapeTerminal } from '../output/sanitize';
 import { FlagSpec, flagHelp, parseArgs } from './args';
@@ -151,7 +151,8 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
     checks.push(supportCheck(kind, s));
   }
 
-  for (const [tool, slots] of [['tcp', TCP_LIFE_SLOTS], ['http', HTTP_SLOTS]] as const) {
+  const healthSlots = Object.values(HEALTH_SLOTS).flat();
+  for (const [tool, slots] of [['tcp', TCP_LIFE_SLOTS], ['tcp --events', healthSlots], ['http', HTTP_SLOTS]] as const) {
     for (const slot of slots) {
       const pick = candidatesFor(slot, 'auto').find((c) => features.get(c.kind).state === 'supported');
       checks.push(

@@ -28,9 +28,15 @@ export const WL_SOCK_ID = {
   fields: { netns: 0, family: 4, protocol: 6, sport: 8, dport: 10, _pad: 12, saddr: 16, daddr: 32 },
 } as const satisfies StructLayout;
 
+export const WL_TCP_HEALTH = {
+  struct: 'wl_tcp_health',
+  size: 24,
+  fields: { srtt_us: 0, min_rtt_us: 4, retrans: 8, lost: 12, cwnd: 16, _pad: 20 },
+} as const satisfies StructLayout;
+
 export const WL_TCP_EVENT = {
   struct: 'wl_tcp_event',
-  size: 136,
+  size: 160,
   fields: {
     hdr: 0,
     proc: 16,
@@ -42,7 +48,14 @@ export const WL_TCP_EVENT = {
     oldstate: 129,
     newstate: 130,
     _pad: 131,
+    health: 136,
   },
+} as const satisfies StructLayout;
+
+export const WL_TCP_NOTE = {
+  struct: 'wl_tcp_note',
+  size: 136,
+  fields: { hdr: 0, proc: 16, sock: 56, health: 104, reason: 128, kind: 132, state: 133, has_sock: 134, _pad: 135 },
 } as const satisfies StructLayout;
 
 export const WL_HTTP_EVENT = {
@@ -66,12 +79,15 @@ export const WL_HTTP_EVENT = {
 
 /** Every layout and the object file whose BTF must agree with it. */
 export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>> = {
-  tcp_life: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_TCP_EVENT],
+  tcp_life: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_TCP_HEALTH, WL_TCP_EVENT, WL_TCP_NOTE],
   http: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_HTTP_EVENT],
 };
 
 /** wl_hdr.type values (enum wl_event_type). */
-export const EV = { TCP_OPEN: 1, TCP_CLOSE: 2, HTTP_DATA: 3, HTTP_CLOSE: 4 } as const;
+export const EV = { TCP_OPEN: 1, TCP_CLOSE: 2, HTTP_DATA: 3, HTTP_CLOSE: 4, TCP_NOTE: 5 } as const;
+
+/** wl_tcp_note.kind values (enum wl_tcp_note_kind). */
+export const NOTE = { RETRANSMIT: 1, RESET_SENT: 2, RESET_RECV: 3, DROP: 4, RTT: 5 } as const;
 
 /** wl_hdr.flags bits. */
 export const FLAG = { PROC_UNKNOWN: 1, START_UNKNOWN: 2, NOT_ESTABLISHED: 4 } as const;

@@ -1,14 +1,30 @@
-/** Decoder of struct wl_tcp_event (bpf/include/events.h). */
-import { EV, FLAG, WL_TCP_EVENT } from './layout';
+/** Decoders of struct wl_tcp_event and struct wl_tcp_note (bpf/include/events.h). */
+import { EV, FLAG, NOTE, WL_TCP_EVENT, WL_TCP_HEALTH, WL_TCP_NOTE } from './layout';
 import { ProcInfo, SockInfo, decodeHeader, decodeProc, decodeSock } from './record';
 
 export type TcpDirection = 'active' | 'passive' | 'unknown';
 
+export type TcpEventKind = 'open' | 'close' | 'retransmit' | 'reset' | 'drop' | 'rtt';
+export const TCP_EVENT_KINDS: readonly TcpEventKind[] = ['open', 'close', 'retransmit', 'reset', 'drop', 'rtt'];
+
+/** A TCP socket's own figures (struct tcp_sock). */
+export interface TcpHealth {
+  srttUs: number;
+  /** null: no RTT sample yet. */
+  minRttUs: number | null;
+  /** Segments retransmitted over the connection's life. */
+  retrans: number;
+  /** Segments marked lost over its life. */
+  lost: number;
+  cwnd: number;
+}
+
 export interface TcpRecord {
   tool: 'tcp';
   tsNs: bigint;
-  event: 'open' | 'close';
+  event: TcpEventKind;
   proc: ProcInfo | null;
+  /** The socket's ends (local first); for a packet without a socket, the packet's (source first). */
   sock: SockInfo;
   direction: TcpDirection;
   /** close: lifetime since first state seen; null when it predates wirelens. */
@@ -19,6 +35,14 @@ export interface TcpRecord {
   established: boolean;
   oldState: string;
   newState: string;
+  /** close and the socket events: the socket's figures; null otherwise. */
+  health: TcpHealth | null;
+  /** The socket's state at the event; null without a socket. */
+  state: string | null;
+  /** drop: the kernel's drop reason name. */
+  reason: string | null;
+  /** reset: sent or received. */
+  resetDirection: 'sent' | 'received' | null;
 }
 
 export const TCP_STATES = [
@@ -40,16 +64,34 @@ export const TCP_STATES = [
 
 const DIRECTIONS: TcpDirection[] = ['unknown', 'active', 'passive'];
 
-export function decodeTcpEvent(v: DataView, off: number, len: number): TcpRecord | null {
-  if (len < WL_TCP_EVENT.size) return null;
+const state = (i: number): string => TCP_STATES[i] ?? `STATE_${i}`;
+
+function decodeHealth(v: DataView, off: number): TcpHealth {
+  const f = WL_TCP_HEALTH.fields;
+  const minRtt = v.getUint32(off + f.min_rtt_us, true);
+  return {
+    srttUs: v.getUint32(off + f.srtt_us, true),
+    minRttUs: minRtt === 0xffffffff ? null : minRtt,
+    retrans: v.getUint32(off + f.retrans, true),
+    lost: v.getUint32(off + f.lost, true),
+    cwnd: v.getUint32(off + f.cwnd, true),
+  };
+}
+
+/** Names the kernel's drop reasons (enum skb_drop_reason). */
+export type ReasonNames = (reason: number) => string;
+
+export function decodeTcpEvent(v: DataView, off: number, len: number, reasonName: ReasonNames): TcpRecord | null {
+  if (len < 16) return null;
+  const hdr = decodeHeader(v, off);
+  if (hdr.type === EV.TCP_NOTE) return decodeNote(v, off, len, reasonName);
+  if (len < WL_TCP_EVENT.size || (hdr.type !== EV.TCP_OPEN && hdr.type !== EV.TCP_CLOSE)) return null;
   const f = WL_TCP_EVENT.fields;
-  const hdr = decodeHeader(v, off + f.hdr);
-  if (hdr.type !== EV.TCP_OPEN && hdr.type !== EV.TCP_CLOSE) return null;
-  const state = (i: number): string => TCP_STATES[i] ?? `STATE_${i}`;
+  const close = hdr.type === EV.TCP_CLOSE;
   return {
     tool: 'tcp',
     tsNs: hdr.tsNs,
-    event: hdr.type === EV.TCP_OPEN ? 'open' : 'close',
+    event: close ? 'close' : 'open',
     proc: decodeProc(v, off + f.proc, hdr.flags),
     sock: decodeSock(v, off + f.sock),
     direction: DIRECTIONS[v.getUint8(off + f.direction)] ?? 'unknown',
@@ -59,5 +101,46 @@ export function decodeTcpEvent(v: DataView, off: number, len: number): TcpRecord
     established: (hdr.flags & FLAG.NOT_ESTABLISHED) === 0,
     oldState: state(v.getUint8(off + f.oldstate)),
     newState: state(v.getUint8(off + f.newstate)),
+    health: close ? decodeHealth(v, off + f.health) : null,
+    state: state(v.getUint8(off + f.newstate)),
+    reason: null,
+    resetDirection: null,
+  };
+}
+
+const NOTE_EVENTS: Record<number, TcpEventKind> = {
+  [NOTE.RETRANSMIT]: 'retransmit',
+  [NOTE.RESET_SENT]: 'reset',
+  [NOTE.RESET_RECV]: 'reset',
+  [NOTE.DROP]: 'drop',
+  [NOTE.RTT]: 'rtt',
+};
+
+function decodeNote(v: DataView, off: number, len: number, reasonName: ReasonNames): TcpRecord | null {
+  const f = WL_TCP_NOTE.fields;
+  if (len < WL_TCP_NOTE.size) return null;
+  const kind = v.getUint8(off + f.kind);
+  const event = NOTE_EVENTS[kind];
+  if (!event) return null;
+  const hdr = decodeHeader(v, off);
+  const hasSock = v.getUint8(off + f.has_sock) === 1;
+  const st = state(v.getUint8(off + f.state));
+  return {
+    tool: 'tcp',
+    tsNs: hdr.tsNs,
+    event,
+    proc: decodeProc(v, off + f.proc, hdr.flags),
+    sock: decodeSock(v, off + f.sock),
+    direction: 'unknown',
+    durationNs: null,
+    txBytes: 0n,
+    rxBytes: 0n,
+    established: true,
+    oldState: st,
+    newState: st,
+    health: hasSock ? decodeHealth(v, off + f.health) : null,
+    state: hasSock ? st : null,
+    reason: kind === NOTE.DROP ? reasonName(v.getUint32(off + f.reason, true)) : null,
+    resetDirection: kind === NOTE.RESET_SENT ? 'sent' : kind === NOTE.RESET_RECV ? 'received' : null,
   };
 }

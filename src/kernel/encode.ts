@@ -9,6 +9,19 @@ export function u32le(n: number): Buffer {
   return b;
 }
 
+export function u64le(n: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(n);
+  return b;
+}
+
+/** Sum over CPUs of a per-CPU u64 value (`slotBytes` apart). */
+export function sumSlotsU64(v: Buffer, slotBytes: number): bigint {
+  let sum = 0n;
+  for (let off = 0; off + 8 <= v.length; off += slotBytes) sum += v.readBigUInt64LE(off);
+  return sum;
+}
+
 /**
  * `text` as UTF-8 in exactly `size` bytes, zero-padded (undefined: all
  * zero). UTF-8 because task names hold the bytes the process set.

@@ -2,7 +2,7 @@
  * BpfMap: a map by fd with its layout. Per-CPU maps return one value slot per
  * possible CPU (each rounded up to 8 bytes); sumPerCpuU64 folds them.
  */
-import { u32le } from './encode';
+import { sumSlotsU64, u32le } from './encode';
 import { NativeMapInfo, native } from './native';
 
 export class BpfMap {
@@ -49,9 +49,6 @@ export class BpfMap {
   /** For a per-CPU array of u64 counters: the sum over CPUs of slot `index`. */
   sumPerCpuU64(index: number): bigint {
     const v = this.lookup(u32le(index));
-    if (!v) return 0n;
-    let sum = 0n;
-    for (let off = 0; off + 8 <= v.length; off += this.slotBytes) sum += v.readBigUInt64LE(off);
-    return sum;
+    return v ? sumSlotsU64(v, this.slotBytes) : 0n;
   }
 }

@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { decodeTcpEvent } from '../../src/events/tcp';
-import { WL_HDR, WL_PROC, WL_SOCK_ID, WL_TCP_EVENT } from '../../src/events/layout';
+import { WL_HDR, WL_PROC, WL_SOCK_ID, WL_TCP_EVENT, WL_TCP_HEALTH, WL_TCP_NOTE } from '../../src/events/layout';
+import { parseEvents } from '../../src/cli/tcp';
 
 function fixture(o: { type: number; flags: number; family: number; v6?: boolean }): Buffer {
   const b = Buffer.alloc(WL_TCP_EVENT.size);
@@ -33,14 +34,37 @@ function fixture(o: { type: number; flags: number; family: number; v6?: boolean 
   b.writeUInt8(1, f.direction);
   b.writeUInt8(9, f.oldstate);
   b.writeUInt8(7, f.newstate);
+  b.writeUInt32LE(50_123, f.health + WL_TCP_HEALTH.fields.srtt_us);
+  b.writeUInt32LE(50_001, f.health + WL_TCP_HEALTH.fields.min_rtt_us);
+  b.writeUInt32LE(12, f.health + WL_TCP_HEALTH.fields.retrans);
+  b.writeUInt32LE(9, f.health + WL_TCP_HEALTH.fields.lost);
+  b.writeUInt32LE(10, f.health + WL_TCP_HEALTH.fields.cwnd);
   return b;
 }
+
+/** A wl_tcp_note: the first 104 bytes (hdr, proc, sock) as a tcp event's. */
+function note(kind: number, o: { reason?: number; hasSock?: boolean; state?: number; flags?: number }): Buffer {
+  const b = Buffer.alloc(WL_TCP_NOTE.size);
+  fixture({ type: 5, flags: o.flags ?? 0, family: 2 }).copy(b, 0, 0, WL_TCP_NOTE.fields.health);
+  const f = WL_TCP_NOTE.fields;
+  if (o.hasSock) {
+    b.writeUInt32LE(50_123, f.health + WL_TCP_HEALTH.fields.srtt_us);
+    b.writeUInt32LE(3, f.health + WL_TCP_HEALTH.fields.retrans);
+  }
+  b.writeUInt32LE(o.reason ?? 0, f.reason);
+  b.writeUInt8(kind, f.kind);
+  b.writeUInt8(o.state ?? 0, f.state);
+  b.writeUInt8(o.hasSock ? 1 : 0, f.has_sock);
+  return b;
+}
+
+const names = (n: number): string => (n === 3 ? 'NO_SOCKET' : `REASON_${n}`);
 
 const view = (b: Buffer) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
 describe('decodeTcpEvent', () => {
   it('decodes a close record field by field', () => {
-    const r = decodeTcpEvent(view(fixture({ type: 2, flags: 0, family: 2 })), 0, WL_TCP_EVENT.size)!;
+    const r = decodeTcpEvent(view(fixture({ type: 2, flags: 0, family: 2 })), 0, WL_TCP_EVENT.size, names)!;
     assert.equal(r.event, 'close');
     assert.equal(r.tsNs, 123456789n);
     assert.deepEqual(r.proc, { pid: 4242, tid: 4243, uid: 1000, gid: 0, cgroupId: 0n, comm: 'curl' });
@@ -52,10 +76,37 @@ describe('decodeTcpEvent', () => {
     assert.equal(r.oldState, 'LAST_ACK');
     assert.equal(r.newState, 'CLOSE');
     assert.equal(r.established, true);
+    assert.deepEqual(r.health, { srttUs: 50_123, minRttUs: 50_001, retrans: 12, lost: 9, cwnd: 10 });
+  });
+
+  it('decodes health notes: retransmit with the socket, a drop with its reason name, resets each way', () => {
+    const rt = decodeTcpEvent(view(note(1, { hasSock: true, state: 1 })), 0, WL_TCP_NOTE.size, names)!;
+    assert.equal(rt.event, 'retransmit');
+    assert.equal(rt.state, 'ESTABLISHED');
+    assert.equal(rt.health?.srttUs, 50_123);
+    assert.equal(rt.health?.retrans, 3);
+    assert.equal(rt.proc?.comm, 'curl');
+    const drop = decodeTcpEvent(view(note(4, { reason: 3, flags: 1 })), 0, WL_TCP_NOTE.size, names)!;
+    assert.equal(drop.event, 'drop');
+    assert.equal(drop.reason, 'NO_SOCKET');
+    assert.equal(drop.proc, null);
+    assert.equal(drop.health, null);
+    assert.equal(drop.state, null);
+    assert.equal(decodeTcpEvent(view(note(2, {})), 0, WL_TCP_NOTE.size, names)!.resetDirection, 'sent');
+    assert.equal(decodeTcpEvent(view(note(3, { hasSock: true })), 0, WL_TCP_NOTE.size, names)!.resetDirection, 'received');
+    assert.equal(decodeTcpEvent(view(note(9, {})), 0, WL_TCP_NOTE.size, names), null, 'unknown kind');
+    assert.equal(decodeTcpEvent(view(note(1, {})), 0, WL_TCP_NOTE.size - 1, names), null, 'short');
+  });
+
+  it('--events takes a list, "all", and refuses nonsense', () => {
+    assert.deepEqual([...parseEvents(undefined)], ['open', 'close']);
+    assert.deepEqual([...parseEvents(['retransmit', 'drop'])], ['retransmit', 'drop']);
+    assert.equal(parseEvents(['all']).size, 6);
+    assert.throws(() => parseEvents(['open', 'bogus']), /unknown event "bogus"/);
   });
 
   it('honours flags: unknown process, unknown start, never established; IPv6', () => {
-    const r = decodeTcpEvent(view(fixture({ type: 2, flags: 1 | 2 | 4, family: 10, v6: true })), 0, WL_TCP_EVENT.size)!;
+    const r = decodeTcpEvent(view(fixture({ type: 2, flags: 1 | 2 | 4, family: 10, v6: true })), 0, WL_TCP_EVENT.size, names)!;
     assert.equal(r.proc, null);
     assert.equal(r.durationNs, null);
     assert.equal(r.established, false);
@@ -65,13 +116,13 @@ describe('decodeTcpEvent', () => {
 
   it('rejects short records and unknown types instead of throwing', () => {
     const b = fixture({ type: 2, flags: 0, family: 2 });
-    assert.equal(decodeTcpEvent(view(b), 0, 100), null);
-    assert.equal(decodeTcpEvent(view(fixture({ type: 99, flags: 0, family: 2 })), 0, WL_TCP_EVENT.size), null);
+    assert.equal(decodeTcpEvent(view(b), 0, 100, names), null);
+    assert.equal(decodeTcpEvent(view(fixture({ type: 99, flags: 0, family: 2 })), 0, WL_TCP_EVENT.size, names), null);
   });
 
   it('decodes at an offset inside a batch', () => {
     const batch = Buffer.concat([Buffer.alloc(24, 0xff), fixture({ type: 1, flags: 0, family: 2 })]);
-    const r = decodeTcpEvent(view(batch), 24, WL_TCP_EVENT.size)!;
+    const r = decodeTcpEvent(view(batch), 24, WL_TCP_EVENT.size, names)!;
     assert.equal(r.event, 'open');
     assert.equal(r.proc?.pid, 4242);
   });

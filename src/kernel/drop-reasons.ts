@@ -1,0 +1,25 @@
+/**
+ * The kernel's names for its packet drop reasons, from its own BTF (enum
+ * skb_drop_reason): never a hand-written table, so new reasons are named on
+ * new kernels. "SKB_DROP_REASON_NO_SOCKET" is shown as "NO_SOCKET".
+ */
+import { native } from './native';
+
+const PREFIX = 'SKB_DROP_REASON_';
+
+export class DropReasons {
+  private names: Map<number, string> | undefined;
+
+  name(value: number): string {
+    this.names ??= DropReasons.load();
+    return this.names.get(value) ?? `REASON_${value}`;
+  }
+
+  private static load(): Map<number, string> {
+    const m = new Map<number, string>();
+    for (const e of native().btfEnum('skb_drop_reason') ?? []) {
+      if (!m.has(e.value)) m.set(e.value, e.name.startsWith(PREFIX) ? e.name.slice(PREFIX.length) : e.name);
+    }
+    return m;
+  }
+}
