@@ -48,8 +48,19 @@ static __always_inline struct wl_tcp_note *note_reserve(__u8 kind, __u32 reason)
 	return n;
 }
 
+/* Segments in a TCP packet (tcp_skb_pcount): the skb's control block. */
+static __always_inline __u16 skb_tcp_segs(const struct sk_buff *skb)
+{
+	__u16 segs = 1;
+
+	bpf_probe_read_kernel(&segs, sizeof(segs),
+			      (void *)(wl_ptr_id(skb) + bpf_core_field_offset(struct sk_buff, cb) +
+				       bpf_core_field_offset(struct tcp_skb_cb, tcp_gso_segs)));
+	return segs ? segs : 1;
+}
+
 /* An event on a TCP socket: its ends, state, figures and (if known) process. */
-static __always_inline int note_sock(__u8 kind, const struct sock *sk, __u32 reason)
+static __always_inline int note_sock(__u8 kind, const struct sock *sk, __u32 reason, __u16 segs)
 {
 	__u64 key = wl_ptr_id(sk);
 	struct sock_info *info;
@@ -68,6 +79,7 @@ static __always_inline int note_sock(__u8 kind, const struct sock *sk, __u32 rea
 	wl_fill_sock_id(&n->sock, sk);
 	n->sock._pad = 0;
 	n->has_sock = 1;
+	n->segs = segs;
 	n->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	fill_health(&n->health, sk);
 	if (info && info->has_proc)
@@ -177,7 +189,7 @@ static __always_inline int on_drop(const struct sk_buff *skb, __u32 reason)
 static __always_inline int on_send_reset(const struct sock *sk, const struct sk_buff *skb, __u32 reason)
 {
 	if (sk)
-		return note_sock(WL_NOTE_RESET_SENT, sk, reason);
+		return note_sock(WL_NOTE_RESET_SENT, sk, reason, 0);
 	/* Both may be NULL (tp_btf marks them so): check before any use. */
 	if (!skb)
 		return 0;
@@ -196,19 +208,19 @@ static __always_inline int on_rtt(const struct sock *sk)
 	} else {
 		bpf_map_update_elem(&wl_rtt_last, &key, &now, BPF_ANY);
 	}
-	return note_sock(WL_NOTE_RTT, sk, 0);
+	return note_sock(WL_NOTE_RTT, sk, 0, 0);
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(wl_tcp_retrans_btf, const struct sock *sk, const struct sk_buff *skb)
 {
-	return note_sock(WL_NOTE_RETRANSMIT, sk, 0);
+	return note_sock(WL_NOTE_RETRANSMIT, sk, 0, skb_tcp_segs(skb));
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
 int wl_tcp_retrans_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
 {
-	return note_sock(WL_NOTE_RETRANSMIT, ctx->skaddr, 0);
+	return note_sock(WL_NOTE_RETRANSMIT, ctx->skaddr, 0, skb_tcp_segs(ctx->skbaddr));
 }
 
 SEC("tp_btf/tcp_send_reset")
@@ -226,13 +238,13 @@ int wl_tcp_rst_out_tp(struct trace_event_raw_tcp_send_reset *ctx)
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(wl_tcp_rst_in_btf, const struct sock *sk)
 {
-	return note_sock(WL_NOTE_RESET_RECV, sk, 0);
+	return note_sock(WL_NOTE_RESET_RECV, sk, 0, 0);
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int wl_tcp_rst_in_tp(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	return note_sock(WL_NOTE_RESET_RECV, ctx->skaddr, 0);
+	return note_sock(WL_NOTE_RESET_RECV, ctx->skaddr, 0, 0);
 }
 
 SEC("tp_btf/kfree_skb")

@@ -13,7 +13,7 @@ command -v node >/dev/null || { echo "setup: Node.js 20+ is required. remedy: in
 export DEBIAN_FRONTEND=noninteractive
 APT_PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev make g++ python3 pkg-config
           iproute2 util-linux procps curl ca-certificates
-          nginx wrk tcpdump socat netcat-openbsd)
+          nginx wrk tcpdump socat netcat-openbsd nftables)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 command -v bpftool >/dev/null || missing+=(bpftool)

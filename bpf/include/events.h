@@ -113,11 +113,12 @@ struct wl_tcp_note {
 	struct wl_proc proc;
 	struct wl_sock_id sock;
 	struct wl_tcp_health health; /* zero without a TCP socket */
-	__u32 reason; /* drop: enum skb_drop_reason; reset sent: enum sk_rst_reason */
+	__u32 reason; /* drop: enum skb_drop_reason */
+	__u16 segs; /* retransmit: segments retransmitted (one record per packet, which may hold several) */
 	__u8 kind; /* enum wl_tcp_note_kind */
 	__u8 state; /* TCP_* of the socket, 0 without one */
 	__u8 has_sock; /* 1: sock is a socket's ends; 0: a packet's */
-	__u8 _pad;
+	__u8 _pad[7];
 };
 
 /* wl_http_event.dir: data this host's socket sent or received. */

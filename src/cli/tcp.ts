@@ -43,8 +43,8 @@ options:
 ${flagHelp(TCP_FLAGS)}
 
 JSON fields: ts pid tid uid comm netns saddr sport daddr dport event direction
-duration_ms tx_bytes rx_bytes established state reason srtt_us min_rtt_us
-retrans lost cwnd (saddr/sport is the local end, or a dropped packet's source;
+duration_ms tx_bytes rx_bytes established state reason protocol segments
+srtt_us min_rtt_us retrans lost cwnd (saddr/sport is the local end, or a dropped packet's source;
 fields that do not apply to an event are null)`;
 
 export function parseEvents(values: string[] | undefined): Set<TcpEventKind> {
@@ -71,6 +71,8 @@ function details(r: TcpRecord): string {
       return `${formatDuration(r.durationNs)} tx=${r.txBytes} rx=${r.rxBytes}${r.health ? ` ${healthText(r.health)}` : ''}`;
     case 'drop':
       return `${r.reason ?? ''} ${protoName(r.sock.protocol)}`;
+    case 'retransmit':
+      return `${r.state ?? ''} segs=${r.segments ?? 1}${r.health ? ` ${healthText(r.health)}` : ''}`;
     default:
       return `${r.state ?? ''}${r.health ? ` ${healthText(r.health)}` : ''}`;
   }
@@ -136,7 +138,7 @@ export function tcpTool(events: ReadonlySet<TcpEventKind>, rttEveryMs: number | 
         `"duration_ms":${dur},"tx_bytes":${close ? String(r.txBytes) : 'null'},` +
         `"rx_bytes":${close ? String(r.rxBytes) : 'null'},"established":${conn ? String(r.established) : 'null'},` +
         `"state":${r.state === null ? 'null' : `"${r.state}"`},"reason":${r.reason === null ? 'null' : JSON.stringify(r.reason)},` +
-        `"protocol":"${protoName(r.sock.protocol)}",` +
+        `"protocol":"${protoName(r.sock.protocol)}","segments":${num(r.segments)},` +
         `"srtt_us":${num(h?.srttUs)},"min_rtt_us":${num(h?.minRttUs)},"retrans":${num(h?.retrans)},` +
         `"lost":${num(h?.lost)},"cwnd":${num(h?.cwnd)}}`
       );

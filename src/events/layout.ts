@@ -54,8 +54,8 @@ export const WL_TCP_EVENT = {
 
 export const WL_TCP_NOTE = {
   struct: 'wl_tcp_note',
-  size: 136,
-  fields: { hdr: 0, proc: 16, sock: 56, health: 104, reason: 128, kind: 132, state: 133, has_sock: 134, _pad: 135 },
+  size: 144,
+  fields: { hdr: 0, proc: 16, sock: 56, health: 104, reason: 128, segs: 132, kind: 134, state: 135, has_sock: 136, _pad: 137 },
 } as const satisfies StructLayout;
 
 export const WL_HTTP_EVENT = {

@@ -43,6 +43,8 @@ export interface TcpRecord {
   reason: string | null;
   /** reset: sent or received. */
   resetDirection: 'sent' | 'received' | null;
+  /** retransmit: segments in the retransmitted packet. */
+  segments: number | null;
 }
 
 export const TCP_STATES = [
@@ -105,6 +107,7 @@ export function decodeTcpEvent(v: DataView, off: number, len: number, reasonName
     state: state(v.getUint8(off + f.newstate)),
     reason: null,
     resetDirection: null,
+    segments: null,
   };
 }
 
@@ -142,5 +145,6 @@ function decodeNote(v: DataView, off: number, len: number, reasonName: ReasonNam
     state: hasSock ? st : null,
     reason: kind === NOTE.DROP ? reasonName(v.getUint32(off + f.reason, true)) : null,
     resetDirection: kind === NOTE.RESET_SENT ? 'sent' : kind === NOTE.RESET_RECV ? 'received' : null,
+    segments: kind === NOTE.RETRANSMIT ? v.getUint16(off + f.segs, true) : null,
   };
 }

@@ -15,6 +15,9 @@ export interface NetnsPair {
   addr6B: string;
   inodeA: number;
   inodeB: number;
+  /** The veth ends: devA in namespace a, devB in b. */
+  devA: string;
+  devB: string;
   remove(): void;
 }
 
@@ -48,6 +51,8 @@ export function createNetnsPair(tag: string): NetnsPair {
     addr6B: `fd00:213:${n}::2`,
     inodeA: 0,
     inodeB: 0,
+    devA: va,
+    devB: vb,
     remove() {
       for (const ns of [a, b]) {
         try {

@@ -52,6 +52,7 @@ function note(kind: number, o: { reason?: number; hasSock?: boolean; state?: num
     b.writeUInt32LE(3, f.health + WL_TCP_HEALTH.fields.retrans);
   }
   b.writeUInt32LE(o.reason ?? 0, f.reason);
+  b.writeUInt16LE(kind === 1 ? 3 : 0, f.segs);
   b.writeUInt8(kind, f.kind);
   b.writeUInt8(o.state ?? 0, f.state);
   b.writeUInt8(o.hasSock ? 1 : 0, f.has_sock);
@@ -85,6 +86,7 @@ describe('decodeTcpEvent', () => {
     assert.equal(rt.state, 'ESTABLISHED');
     assert.equal(rt.health?.srttUs, 50_123);
     assert.equal(rt.health?.retrans, 3);
+    assert.equal(rt.segments, 3);
     assert.equal(rt.proc?.comm, 'curl');
     const drop = decodeTcpEvent(view(note(4, { reason: 3, flags: 1 })), 0, WL_TCP_NOTE.size, names)!;
     assert.equal(drop.event, 'drop');
