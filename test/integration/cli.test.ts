@@ -135,7 +135,7 @@ describe('lifecycle', { skip }, () => {
       assert.equal(d.code, 0, d.stderr);
       assert.ok(Date.now() - t0 < 10000);
       assert.match(d.stderr, /stopped \(1s elapsed\): \d+ records, 0 lost, \d+ filtered in kernel/);
-      assert.match(d.stdout, /^TIME\s+EVENT\s+DIR\s+PID\s+UID\s+COMM\s+NETNS\s+LOCAL\s+REMOTE\s+DURATION\s+TX\s+RX$/m);
+      assert.match(d.stdout, /^TIME\s+EVENT\s+DIR\s+PID\s+UID\s+COMM\s+NETNS\s+LOCAL\/SOURCE\s+REMOTE\/DEST\s+DETAILS$/m);
     } finally {
       await stop(srv);
     }
