@@ -211,6 +211,20 @@ static __always_inline int on_rtt(const struct sock *sk)
 	return note_sock(WL_NOTE_RTT, sk, 0, 0);
 }
 
+/*
+ * Since 6.13 the tracepoint also fires for attempts that failed (err != 0,
+ * e.g. the qdisc pushed back): those retransmitted nothing. Kernels without
+ * the err argument refuse to load the first program, and the hook plan
+ * takes the second.
+ */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(wl_tcp_retrans_err_btf, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	if (err)
+		return 0;
+	return note_sock(WL_NOTE_RETRANSMIT, sk, 0, skb_tcp_segs(skb));
+}
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(wl_tcp_retrans_btf, const struct sock *sk, const struct sk_buff *skb)
 {
@@ -220,6 +234,8 @@ int BPF_PROG(wl_tcp_retrans_btf, const struct sock *sk, const struct sk_buff *sk
 SEC("tracepoint/tcp/tcp_retransmit_skb")
 int wl_tcp_retrans_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
 {
+	if (bpf_core_field_exists(ctx->err) && BPF_CORE_READ(ctx, err))
+		return 0;
 	return note_sock(WL_NOTE_RETRANSMIT, ctx->skaddr, 0, skb_tcp_segs(ctx->skbaddr));
 }
 

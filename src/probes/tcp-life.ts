@@ -53,7 +53,17 @@ function healthSlot(slot: string, btf: string, tp: string): HookSlot {
 }
 
 export const HEALTH_SLOTS: Partial<Record<TcpEventKind, HookSlot[]>> = {
-  retransmit: [healthSlot('TCP retransmits', 'wl_tcp_retrans_btf', 'wl_tcp_retrans_tp')],
+  retransmit: [
+    {
+      ...healthSlot('TCP retransmits', 'wl_tcp_retrans_btf', 'wl_tcp_retrans_tp'),
+      candidates: [
+        // 6.13+: failed attempts are reported too, and skipped by their err.
+        { kind: 'tp_btf', programs: ['wl_tcp_retrans_err_btf'] },
+        { kind: 'tp_btf', programs: ['wl_tcp_retrans_btf'] },
+        { kind: 'tracepoint', programs: ['wl_tcp_retrans_tp'] },
+      ],
+    },
+  ],
   reset: [
     healthSlot('TCP resets sent', 'wl_tcp_rst_out_btf', 'wl_tcp_rst_out_tp'),
     healthSlot('TCP resets received', 'wl_tcp_rst_in_btf', 'wl_tcp_rst_in_tp'),

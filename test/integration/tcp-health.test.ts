@@ -72,6 +72,9 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
   it('retransmits under 30% loss: reported for exactly that connection, as many as the socket counts; the drops with their reason', async () => {
     const { srv, port } = await startFixtureServer(HOLD, ['server', ns.addrB, '0', String(200_000)], ns.b);
     const wl = await startWirelens(['tcp', '--events', 'retransmit,close,drop', '--port', String(port)]);
+    // One segment per packet on the lossy path: 30% of ~140 packets, not of a few 64 KB ones.
+    const gso = await run('ip', ['-n', ns.a, 'link', 'set', 'dev', ns.devA, 'gso_max_segs', '1']);
+    assert.equal(gso.code, 0, gso.stderr);
     const client = startIn(ns.a, [process.execPath, HOLD, 'client', ns.addrB, String(port), String(200_000)]);
     try {
       await randomLoss(ns.b, ns.addrA, port, 30);
@@ -83,7 +86,7 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
       const { records } = await wl.finish();
       const mine = pick(records, { event: 'retransmit', saddr: ns.addrA, sport: lport, daddr: ns.addrB, dport: port });
       const others = pick(records, { event: 'retransmit' }).filter((r) => r.sport !== lport);
-      assert.ok(truth >= 3, `30% loss makes retransmits (ss says ${truth})`);
+      assert.ok(truth >= 10, `30% loss makes retransmits (ss says ${truth})`);
       assert.deepEqual(others, [], 'no retransmits from other connections');
       for (const r of mine) {
         assert.equal(r.comm, 'node', 'the sending process');
@@ -98,8 +101,8 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
       assert.equal(close.length, 1);
       assert.ok((close[0]!.retrans as number) >= truth, `close carries the socket's retransmits: ${close[0]!.retrans} >= ${truth}`);
       const drops = pick(records, { event: 'drop', reason: 'NETFILTER_DROP', saddr: ns.addrA, sport: lport, daddr: ns.addrB, dport: port });
-      // Counted per packet (a received packet may hold several segments): some, not as many.
-      assert.ok(drops.length >= 3, `the firewall's drops, named by the kernel: ${drops.length}`);
+      // Every lost segment was a drop here; a drop may also hit a retransmission.
+      assert.ok(drops.length >= truth * 0.5, `the firewall's drops, named by the kernel: ${drops.length} for ${truth} retransmits`);
       for (const d of drops) assert.equal(d.netns, ns.inodeB);
     } finally {
       await noLoss(ns.b);
