@@ -74,9 +74,9 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
     const wl = await startWirelens(['tcp', '--events', 'retransmit,close,drop', '--port', String(port)]);
     // One segment per packet on the lossy path: 30% of ~140 packets, not of a few 64 KB ones.
     const gso = await run('ip', ['-n', ns.a, 'link', 'set', 'dev', ns.devA, 'gso_max_segs', '1']);
-    assert.equal(gso.code, 0, gso.stderr);
     const client = startIn(ns.a, [process.execPath, HOLD, 'client', ns.addrB, String(port), String(200_000)]);
     try {
+      assert.equal(gso.code, 0, gso.stderr);
       await randomLoss(ns.b, ns.addrA, port, 30);
       const m = await waitFor(client.stdout, /done (\d+)/, 60_000, 'the lossy transfer');
       const lport = Number(m[1]);
