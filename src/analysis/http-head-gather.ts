@@ -33,7 +33,7 @@ export class HeadGather {
     this.add(first);
   }
 
-  /** Whether a chunk that is not copied whole, or carries no head, starts a gather. */
+  /** Whether a chunk begins a head that does not end in it (copied whole, no blank line yet): gather it. */
   static wanted(c: HttpChunk): boolean {
     return c.payload.length === c.len && c.len < HEAD_MAX && !headEnds(c.payload);
   }
