@@ -69,78 +69,80 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
   });
   after(() => ns?.remove());
 
-  it('retransmits under 30% loss: reported for exactly that connection, as many as the socket counts; the drops with their reason', async () => {
-    const { srv, port } = await startFixtureServer(HOLD, ['server', ns.addrB, '0', String(200_000)], ns.b);
-    const wl = await startWirelens(['tcp', '--events', 'retransmit,close,drop', '--port', String(port)]);
-    // One segment per packet on the lossy path: 30% of ~140 packets, not of a few 64 KB ones.
-    const gso = await run('ip', ['-n', ns.a, 'link', 'set', 'dev', ns.devA, 'gso_max_segs', '1']);
-    const client = startIn(ns.a, [process.execPath, HOLD, 'client', ns.addrB, String(port), String(200_000)]);
-    try {
-      assert.equal(gso.code, 0, gso.stderr);
-      await randomLoss(ns.b, ns.addrA, port, 30);
-      const m = await waitFor(client.stdout, /done (\d+)/, 60_000, 'the lossy transfer');
-      const lport = Number(m[1]);
-      const truth = await ssRetrans(ns.a, lport);
-      await noLoss(ns.b);
-      await stop(client);
-      const { records } = await wl.finish();
-      const mine = pick(records, { event: 'retransmit', saddr: ns.addrA, sport: lport, daddr: ns.addrB, dport: port });
-      const others = pick(records, { event: 'retransmit' }).filter((r) => r.sport !== lport);
-      assert.ok(truth >= 10, `30% loss makes retransmits (ss says ${truth})`);
-      assert.deepEqual(others, [], 'no retransmits from other connections');
-      for (const r of mine) {
-        assert.equal(r.comm, 'node', 'the sending process');
-        assert.equal(r.pid, client.child.pid);
-        assert.equal(r.netns, ns.inodeA);
-        assert.equal(typeof r.state, 'string');
+  for (const hooks of ['auto', 'fallback']) {
+    it(`retransmits under 30% loss: reported for exactly that connection, as many as the socket counts; the drops with their reason (--hooks ${hooks})`, async () => {
+      const { srv, port } = await startFixtureServer(HOLD, ['server', ns.addrB, '0', String(200_000)], ns.b);
+      const wl = await startWirelens(['tcp', '--events', 'retransmit,close,drop', '--port', String(port), '--hooks', hooks]);
+      // One segment per packet on the lossy path: 30% of ~140 packets, not of a few 64 KB ones.
+      const gso = await run('ip', ['-n', ns.a, 'link', 'set', 'dev', ns.devA, 'gso_max_segs', '1']);
+      const client = startIn(ns.a, [process.execPath, HOLD, 'client', ns.addrB, String(port), String(200_000)]);
+      try {
+        assert.equal(gso.code, 0, gso.stderr);
+        await randomLoss(ns.b, ns.addrA, port, 30);
+        const m = await waitFor(client.stdout, /done (\d+)/, 60_000, 'the lossy transfer');
+        const lport = Number(m[1]);
+        const truth = await ssRetrans(ns.a, lport);
+        await noLoss(ns.b);
+        await stop(client);
+        const { records } = await wl.finish();
+        const mine = pick(records, { event: 'retransmit', saddr: ns.addrA, sport: lport, daddr: ns.addrB, dport: port });
+        const others = pick(records, { event: 'retransmit' }).filter((r) => r.sport !== lport);
+        assert.ok(truth >= 10, `30% loss makes retransmits (ss says ${truth})`);
+        assert.deepEqual(others, [], 'no retransmits from other connections');
+        for (const r of mine) {
+          assert.equal(r.comm, 'node', 'the sending process');
+          assert.equal(r.pid, client.child.pid);
+          assert.equal(r.netns, ns.inodeA);
+          assert.equal(typeof r.state, 'string');
+        }
+        // One event per retransmitted packet, which may hold several segments; ss counts segments.
+        const segs = mine.reduce((n, r) => n + (r.segments as number), 0);
+        assert.ok(segs >= truth * 0.9 && segs <= truth, `${segs} segments in ${mine.length} events vs ${truth} retransmitted segments`);
+        const close = pick(records, { event: 'close', sport: lport, pid: client.child.pid });
+        assert.equal(close.length, 1);
+        assert.ok((close[0]!.retrans as number) >= truth, `close carries the socket's retransmits: ${close[0]!.retrans} >= ${truth}`);
+        const drops = pick(records, { event: 'drop', reason: 'NETFILTER_DROP', saddr: ns.addrA, sport: lport, daddr: ns.addrB, dport: port });
+        // Every lost segment was a drop here; a drop may also hit a retransmission.
+        assert.ok(drops.length >= truth * 0.5, `the firewall's drops, named by the kernel: ${drops.length} for ${truth} retransmits`);
+        for (const d of drops) assert.equal(d.netns, ns.inodeB);
+      } finally {
+        await noLoss(ns.b);
+        await stop(client, 'SIGKILL');
+        await stop(wl.proc, 'SIGKILL');
+        await stop(srv);
       }
-      // One event per retransmitted packet, which may hold several segments; ss counts segments.
-      const segs = mine.reduce((n, r) => n + (r.segments as number), 0);
-      assert.ok(segs >= truth * 0.9 && segs <= truth, `${segs} segments in ${mine.length} events vs ${truth} retransmitted segments`);
-      const close = pick(records, { event: 'close', sport: lport, pid: client.child.pid });
-      assert.equal(close.length, 1);
-      assert.ok((close[0]!.retrans as number) >= truth, `close carries the socket's retransmits: ${close[0]!.retrans} >= ${truth}`);
-      const drops = pick(records, { event: 'drop', reason: 'NETFILTER_DROP', saddr: ns.addrA, sport: lport, daddr: ns.addrB, dport: port });
-      // Every lost segment was a drop here; a drop may also hit a retransmission.
-      assert.ok(drops.length >= truth * 0.5, `the firewall's drops, named by the kernel: ${drops.length} for ${truth} retransmits`);
-      for (const d of drops) assert.equal(d.netns, ns.inodeB);
-    } finally {
-      await noLoss(ns.b);
-      await stop(client, 'SIGKILL');
-      await stop(wl.proc, 'SIGKILL');
-      await stop(srv);
-    }
-  });
+    });
 
-  it('RTT behind a 50 ms queue: close srtt agrees with the socket (ss -ti), rtt samples come', async () => {
-    const { srv, port } = await startFixtureServer(HOLD, ['server', ns.addrB, '0', '400000'], ns.b);
-    const wl = await startWirelens(['tcp', '--events', 'close,rtt', '--rtt-every', '100', '--port', String(port)]);
-    const client = startIn(ns.a, [process.execPath, HOLD, 'client', ns.addrB, String(port), '400000']);
-    try {
-      await queueDelay(ns.a, ns.devA);
-      const m = await waitFor(client.stdout, /done (\d+)/, 30_000, 'the queued transfer');
-      const lport = Number(m[1]);
-      const truth = await ssSrttUs(ns.a, lport);
-      await stop(client);
-      const { records } = await wl.finish();
-      const close = pick(records, { event: 'close', sport: lport, pid: client.child.pid });
-      assert.equal(close.length, 1, JSON.stringify(records));
-      const srtt = close[0]!.srtt_us as number;
-      assert.ok(truth >= 5000, `the queue delays the path (ss: ${truth} us)`);
-      // The FIN's quick round trip may pull srtt down by an eighth after ss read it.
-      assert.ok(srtt >= truth * 0.7 && srtt <= truth * 1.3, `close srtt ${srtt} us vs ss ${truth} us`);
-      assert.ok((close[0]!.min_rtt_us as number) <= srtt, 'min rtt <= srtt');
-      const samples = pick(records, { event: 'rtt', sport: lport, daddr: ns.addrB, dport: port });
-      assert.ok(samples.length >= 2, `rtt samples from the client socket, one per 100 ms at most: ${samples.length}`);
-      assert.ok(samples.some((s) => (s.srtt_us as number) >= 5000), 'samples see the queue');
-      for (const s of samples) assert.equal(s.pid, client.child.pid);
-    } finally {
-      await noQdisc(ns.a, ns.devA);
-      await stop(client, 'SIGKILL');
-      await stop(wl.proc, 'SIGKILL');
-      await stop(srv);
-    }
-  });
+    it(`RTT behind a 50 ms queue: close srtt agrees with the socket (ss -ti), rtt samples come (--hooks ${hooks})`, async () => {
+      const { srv, port } = await startFixtureServer(HOLD, ['server', ns.addrB, '0', '400000'], ns.b);
+      const wl = await startWirelens(['tcp', '--events', 'close,rtt', '--rtt-every', '100', '--port', String(port), '--hooks', hooks]);
+      const client = startIn(ns.a, [process.execPath, HOLD, 'client', ns.addrB, String(port), '400000']);
+      try {
+        await queueDelay(ns.a, ns.devA);
+        const m = await waitFor(client.stdout, /done (\d+)/, 30_000, 'the queued transfer');
+        const lport = Number(m[1]);
+        const truth = await ssSrttUs(ns.a, lport);
+        await stop(client);
+        const { records } = await wl.finish();
+        const close = pick(records, { event: 'close', sport: lport, pid: client.child.pid });
+        assert.equal(close.length, 1, JSON.stringify(records));
+        const srtt = close[0]!.srtt_us as number;
+        assert.ok(truth >= 5000, `the queue delays the path (ss: ${truth} us)`);
+        // The FIN's quick round trip may pull srtt down by an eighth after ss read it.
+        assert.ok(srtt >= truth * 0.7 && srtt <= truth * 1.3, `close srtt ${srtt} us vs ss ${truth} us`);
+        assert.ok((close[0]!.min_rtt_us as number) <= srtt, 'min rtt <= srtt');
+        const samples = pick(records, { event: 'rtt', sport: lport, daddr: ns.addrB, dport: port });
+        assert.ok(samples.length >= 2, `rtt samples from the client socket, one per 100 ms at most: ${samples.length}`);
+        assert.ok(samples.some((s) => (s.srtt_us as number) >= 5000), 'samples see the queue');
+        for (const s of samples) assert.equal(s.pid, client.child.pid);
+      } finally {
+        await noQdisc(ns.a, ns.devA);
+        await stop(client, 'SIGKILL');
+        await stop(wl.proc, 'SIGKILL');
+        await stop(srv);
+      }
+    });
+  }
 
   for (const hooks of ['auto', 'fallback']) {
     it(`resets both ways and drops with the kernel's reason (--hooks ${hooks})`, async () => {
