@@ -30,7 +30,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 const struct wl_http_event *const wl_btf_http_event = 0;
 
-#define WL_IPPROTO_TCP 6
 #define URL_PREFIX_MAX 64
 #define METHOD_MAX 8
 
@@ -105,6 +104,18 @@ static __always_inline __u32 conn_tuple(const struct sock *sk)
 	if (wl_has_ipv6_fields(sk))
 		t ^= BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[3]);
 	return t;
+}
+
+/* What user space knows a connection by: the socket's address, salted. */
+static __always_inline __u64 conn_id(__u64 sk)
+{
+	return sk ^ wl_http_salt;
+}
+
+/* Tells connections at one socket address apart (from the 4-tuple stamp). */
+static __always_inline __u16 conn_gen(const struct http_conn *c)
+{
+	return (__u16)(c->tuple ^ (c->tuple >> 16));
 }
 
 /* Every TCP connection seen carrying data, by socket. LRU: bounded. */
@@ -358,19 +369,18 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 		e->hdr.flags = 0;
 		wl_fill_proc(&e->proc);
 		wl_fill_sock_id(&e->sock, sk);
-		e->sock._pad = 0;
 	} else {
 		e->hdr.flags = WL_F_PROC_UNKNOWN;
 		__builtin_memset(&e->proc, 0, sizeof(e->proc));
 		__builtin_memset(&e->sock, 0, sizeof(e->sock));
 	}
-	e->conn = conn ^ wl_http_salt;
+	e->conn = conn_id(conn);
 	e->len = ret;
 	e->dir = dir;
 	e->side = side;
 	e->start = start;
 	e->tail = 0;
-	e->gen = (__u16)(c->tuple ^ (c->tuple >> 16));
+	e->gen = conn_gen(c);
 	e->seq = seq;
 }
 
@@ -457,12 +467,6 @@ static __always_inline int on_exit(long ret)
 	src = a.kind == IO_NODATA ? 0 : first_buffer(&a, &buf_len);
 	if (buf_len > (__u64)ret)
 		buf_len = ret;
-	if (src && buf_len >= 4 && /* "GET " */
-	    bpf_probe_read_user(peek, (buf_len > sizeof(peek) ? sizeof(peek) : buf_len) & (sizeof(peek) * 2 - 1),
-				(void *)src) == 0) {
-		is_req = is_method(peek);
-		is_resp = !is_req && is_status_line(peek);
-	}
 
 	tuple = conn_tuple(sk);
 	c = bpf_map_lookup_elem(&wl_http_conns, &a.sk);
@@ -476,6 +480,15 @@ static __always_inline int on_exit(long ret)
 		/* Another connection at this socket address: start afresh. */
 		fresh.tuple = tuple;
 		*c = fresh;
+	}
+	/* Judged not HTTP: its bytes are never read again. */
+	if (c->cls == CLS_OTHER)
+		return 0;
+	if (src && buf_len >= 4 && /* "GET " */
+	    bpf_probe_read_user(peek, (buf_len > sizeof(peek) ? sizeof(peek) : buf_len) & (sizeof(peek) * 2 - 1),
+				(void *)src) == 0) {
+		is_req = is_method(peek);
+		is_resp = !is_req && is_status_line(peek);
 	}
 	if (c->cls == CLS_UNKNOWN) {
 		if (!is_req && !is_resp) {
@@ -506,8 +519,7 @@ static __always_inline int on_exit(long ret)
 	else if (final_resp)
 		seq = ++c->resp_seq;
 
-	if (wl_filter_port_n > 0 &&
-	    !wl_port_allowed(wl_sk_sport(sk), bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)))) {
+	if (wl_filter_port_n > 0 && !wl_sock_ports_allowed(sk)) {
 		if (start)
 			wl_stat_inc(WL_STAT_FILTERED);
 		return 0;
@@ -556,6 +568,7 @@ static __always_inline int on_exit(long ret)
 		}
 		fill(&r->e, sk, &a, ret, c, 0, 0);
 		r->e.cap = 0;
+		__builtin_memset(r->data, 0, sizeof(r->data));
 		/* The last bytes show where chunked bodies end. */
 		if (src && a.kind == IO_BUF && ret >= WL_HTTP_TAIL_MAX &&
 		    bpf_probe_read_user(r->data, WL_HTTP_TAIL_MAX, (void *)(src + ret - WL_HTTP_TAIL_MAX)) == 0) {
@@ -615,9 +628,9 @@ static __always_inline int on_state(const struct sock *sk, int newstate)
 			e->hdr.type = WL_EV_HTTP_CLOSE;
 			e->hdr.flags = WL_F_PROC_UNKNOWN;
 			wl_fill_sock_id(&e->sock, sk);
-			e->conn = wl_ptr_id(sk) ^ wl_http_salt;
+			e->conn = conn_id(wl_ptr_id(sk));
 			e->side = c->side;
-			e->gen = (__u16)(c->tuple ^ (c->tuple >> 16));
+			e->gen = conn_gen(c);
 			bpf_ringbuf_submit(e, wl_submit_flags());
 		} else {
 			wl_stat_inc(WL_STAT_RB_LOST);

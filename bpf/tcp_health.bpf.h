@@ -9,9 +9,6 @@
 #ifndef WL_TCP_HEALTH_BPF_H
 #define WL_TCP_HEALTH_BPF_H
 
-#define WL_ETH_P_IP 0x0800
-#define WL_IPPROTO_UDP 17
-
 /* RTT samples: at most one per socket per this many ns. */
 const volatile __u64 wl_rtt_every_ns = 1000000000ULL;
 
@@ -62,14 +59,14 @@ static __always_inline __u16 skb_tcp_segs(const struct sk_buff *skb)
 /* An event on a TCP socket: its ends, state, figures and (if known) process. */
 static __always_inline int note_sock(__u8 kind, const struct sock *sk, __u32 reason, __u16 segs)
 {
-	__u64 key = wl_ptr_id(sk);
+	__u64 key = (__u64)sk;
 	struct sock_info *info;
 	struct wl_tcp_note *n;
 
 	if (!(wl_tcp_events & (1 << kind)) || !sk)
 		return 0;
 	info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
-	if (!ports_pass(sk) || (wl_proc_filter_active() && (!info || !info->has_proc || info->rejected))) {
+	if (sock_filtered(sk, info)) {
 		wl_stat_inc(WL_STAT_FILTERED);
 		return 0;
 	}
@@ -77,7 +74,6 @@ static __always_inline int note_sock(__u8 kind, const struct sock *sk, __u32 rea
 	if (!n)
 		return 0;
 	wl_fill_sock_id(&n->sock, sk);
-	n->sock._pad = 0;
 	n->has_sock = 1;
 	n->segs = segs;
 	n->state = BPF_CORE_READ(sk, __sk_common.skc_state);
@@ -154,10 +150,14 @@ static __always_inline int note_packet(__u8 kind, const struct sk_buff *skb, __u
 
 	if (!(wl_tcp_events & (1 << kind)))
 		return 0;
+	/* No process is known for a packet: --pid/--comm exclude it. */
+	if (wl_proc_filter_active()) {
+		wl_stat_inc(WL_STAT_FILTERED);
+		return 0;
+	}
 	if (!skb_ends(skb, &id, reply))
 		__builtin_memset(&id, 0, sizeof(id)); /* reported without its ends */
-	/* No process is known for a packet: --pid/--comm exclude it. */
-	if (wl_proc_filter_active() || !wl_port_allowed(id.sport, id.dport)) {
+	if (!wl_port_allowed(id.sport, id.dport)) {
 		wl_stat_inc(WL_STAT_FILTERED);
 		return 0;
 	}
@@ -198,7 +198,7 @@ static __always_inline int on_send_reset(const struct sock *sk, const struct sk_
 
 static __always_inline int on_rtt(const struct sock *sk)
 {
-	__u64 key = wl_ptr_id(sk), now = bpf_ktime_get_ns(), *last;
+	__u64 key = (__u64)sk, now = bpf_ktime_get_ns(), *last;
 
 	last = bpf_map_lookup_elem(&wl_rtt_last, &key);
 	if (last) {
@@ -272,7 +272,8 @@ int BPF_PROG(wl_drop_btf, const struct sk_buff *skb, void *location, int reason)
 SEC("tracepoint/skb/kfree_skb")
 int wl_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {
-	return on_drop(ctx->skbaddr, ctx->reason);
+	/* Before 5.17 the tracepoint had no reason: NOT_SPECIFIED (2) then. */
+	return on_drop(ctx->skbaddr, bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason) : 2);
 }
 
 SEC("tp_btf/tcp_probe")

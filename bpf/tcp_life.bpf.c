@@ -27,12 +27,9 @@ char LICENSE[] SEC("license") = "GPL";
 const struct wl_tcp_event *const wl_btf_tcp_event = 0;
 const struct wl_tcp_note *const wl_btf_tcp_note = 0;
 
-/* --events, as bits: 1 << enum wl_tcp_note_kind, and these two. */
-#define WL_EVENTS_OPEN (1 << 6)
-#define WL_EVENTS_CLOSE (1 << 7)
+/* --events (bits in events.h) */
 const volatile __u32 wl_tcp_events = WL_EVENTS_OPEN | WL_EVENTS_CLOSE;
 
-#define WL_IPPROTO_TCP 6
 
 struct sock_info {
 	struct wl_proc proc;
@@ -149,7 +146,6 @@ static __always_inline void emit(const struct sock *sk, const struct sock_info *
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
-	e->sock._pad = 0;
 	if (type == WL_EV_TCP_CLOSE) {
 		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 		e->tx_bytes = wl_tcp_tx_payload(tp);
@@ -164,31 +160,34 @@ static __always_inline void emit(const struct sock *sk, const struct sock_info *
 	wl_stat_inc(WL_STAT_EMITTED);
 }
 
-static __always_inline bool ports_pass(const struct sock *sk)
-{
-	__u16 sport = wl_sk_sport(sk);
-	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-
-	return wl_port_allowed(sport, dport);
-}
-
 /* The open record of a connection, once: counted as filtered when its
  * process was rejected (or is unknown under a process filter) or its ports are. */
 static __always_inline void report_open(const struct sock *sk, struct sock_info *info, bool rejected,
 					int oldstate, int newstate, __u64 now)
 {
 	mark_opened(info);
-	if (rejected || !ports_pass(sk)) {
+	if (rejected || !wl_sock_ports_allowed(sk)) {
 		wl_stat_inc(WL_STAT_FILTERED);
 		return;
 	}
 	emit(sk, info, WL_EV_TCP_OPEN, 0, oldstate, newstate, now);
 }
 
-static __always_inline void track(__u64 key, const struct sock_info *info)
+static __always_inline bool track(__u64 key, const struct sock_info *info)
 {
-	if (bpf_map_update_elem(&wl_tcp_socks, &key, info, BPF_ANY))
+	if (bpf_map_update_elem(&wl_tcp_socks, &key, info, BPF_ANY)) {
 		wl_stat_inc(WL_STAT_TABLE_FULL);
+		return false;
+	}
+	return true;
+}
+
+/* A connection's events are filtered out: its process failed --pid/--comm
+ * (or is unknown while one is set), or its ports failed --port. */
+static __always_inline bool sock_filtered(const struct sock *sk, const struct sock_info *info)
+{
+	return (info && info->rejected) || !wl_sock_ports_allowed(sk) ||
+	       ((!info || !info->has_proc) && wl_proc_filter_active());
 }
 
 #include "tcp_health.bpf.h"
@@ -219,16 +218,15 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 			return 0;
 		fresh.start_ns = now;
 		fresh.direction = WL_DIR_PASSIVE;
-		track(key, &fresh);
-		unowned_add(1);
+		if (track(key, &fresh))
+			unowned_add(1);
 		return 0;
 	case TCP_ESTABLISHED:
 		info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
 		if (!info) {
 			/* Handshake began before we attached: start unknown. */
 			fresh.direction = oldstate == TCP_SYN_RECV ? WL_DIR_PASSIVE : WL_DIR_ACTIVE;
-			track(key, &fresh);
-			if (fresh.direction == WL_DIR_PASSIVE)
+			if (track(key, &fresh) && fresh.direction == WL_DIR_PASSIVE)
 				unowned_add(1);
 			return 0;
 		}
@@ -270,8 +268,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 		info = bpf_map_lookup_elem(&wl_tcp_socks, &key);
 		if (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV)
 			flags |= WL_F_NOT_ESTABLISHED;
-		if ((info && info->rejected) || !ports_pass(sk) ||
-		    ((!info || !info->has_proc) && wl_proc_filter_active())) {
+		if (sock_filtered(sk, info)) {
 			wl_stat_inc(WL_STAT_FILTERED);
 		} else {
 			emit(sk, info, WL_EV_TCP_CLOSE, flags, oldstate, newstate, now);
@@ -281,6 +278,8 @@ static __always_inline int on_state(const struct sock *sk, int oldstate, int new
 				unowned_add(-1); /* never owned */
 			bpf_map_delete_elem(&wl_tcp_socks, &key);
 		}
+		if (wl_tcp_events & (1 << WL_NOTE_RTT))
+			bpf_map_delete_elem(&wl_rtt_last, &key);
 		return 0;
 	}
 	default:

@@ -16,6 +16,8 @@
 #ifndef AF_INET6
 #define AF_INET6 10
 #endif
+#define WL_IPPROTO_TCP 6
+#define WL_IPPROTO_UDP 17
 
 /* Sized by user space (set_max_entries) before load. */
 struct {
@@ -118,6 +120,12 @@ static __always_inline bool wl_port_allowed(__u16 sport, __u16 dport)
 	return false;
 }
 
+/* True when either end's port passes --port (or none is set). */
+static __always_inline bool wl_sock_ports_allowed(const struct sock *sk)
+{
+	return wl_port_allowed(wl_sk_sport(sk), bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)));
+}
+
 /*
  * A pointer's value as a plain number. BTF-typed (trusted) pointers may be
  * compared and used as map keys but not combined arithmetically.
@@ -130,9 +138,12 @@ static __always_inline __u64 wl_ptr_id(const void *p)
 	return v;
 }
 
-/* Local end in saddr/sport, remote end in daddr/dport. */
+/* Local end in saddr/sport, remote end in daddr/dport. Every byte is
+ * written (padding and the unused end of IPv4 addresses too): ring records
+ * are not zeroed and must not carry earlier records' bytes. */
 static __always_inline void wl_fill_sock_id(struct wl_sock_id *id, const struct sock *sk)
 {
+	__builtin_memset(id, 0, sizeof(*id));
 	id->netns = wl_sk_netns(sk);
 	id->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	id->protocol = wl_sk_protocol(sk);

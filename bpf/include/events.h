@@ -69,6 +69,11 @@ enum wl_tcp_direction {
 	WL_DIR_PASSIVE = 2, /* accept() */
 };
 
+/* wirelens tcp --events, as the bits of the .rodata wl_tcp_events:
+ * 1 << enum wl_tcp_note_kind for the health events, and these two. */
+#define WL_EVENTS_OPEN (1 << 6)
+#define WL_EVENTS_CLOSE (1 << 7)
+
 /* A TCP socket's health figures, read from struct tcp_sock. */
 struct wl_tcp_health {
 	__u32 srtt_us; /* smoothed RTT */
@@ -84,8 +89,8 @@ struct wl_tcp_event {
 	struct wl_proc proc;
 	struct wl_sock_id sock;
 	__u64 duration_ns; /* close: since first state seen; open: handshake */
-	__u64 tx_bytes; /* close: tcp_sock.bytes_acked */
-	__u64 rx_bytes; /* close: tcp_sock.bytes_received */
+	__u64 tx_bytes; /* close: payload bytes sent (bytes_sent - bytes_retrans) */
+	__u64 rx_bytes; /* close: payload bytes received (bytes_received, less the FIN) */
 	__u8 direction; /* enum wl_tcp_direction */
 	__u8 oldstate; /* TCP_* of the transition that made the record */
 	__u8 newstate;
