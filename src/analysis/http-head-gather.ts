@@ -26,7 +26,7 @@ export class HeadGather {
    */
   constructor(
     first: HttpChunk,
-    readonly rebuilt: boolean,
+    private readonly rebuilt: boolean,
   ) {
     this.first = { ...first, payload: new Uint8Array(0) };
     this.last = first.tsNs;
@@ -47,7 +47,7 @@ export class HeadGather {
   add(c: HttpChunk): boolean {
     const room = HEAD_MAX - this.captured;
     // A copy: the chunk's payload is a view of the ring buffer's batch.
-    const part = Uint8Array.from(c.payload.subarray(0, room));
+    const part = c.payload.slice(0, room);
     this.parts.push(part);
     this.captured += part.length;
     this.moved += c.len;
