@@ -8,7 +8,7 @@
  */
 import { HttpChunk, isRequestDirection } from '../events/http';
 import { ProcInfo, SockInfo } from '../events/record';
-import { endsWithLastChunk, isInterim, requestFraming, responseFraming } from '../protocols/http1/framing';
+import { BodyFraming, endsWithLastChunk, isInterim, messageBytes, requestFraming, responseFraming } from '../protocols/http1/framing';
 import { mayBeginStatusLine, parseRequestHead, parseResponseHead } from '../protocols/http1/head';
 import { HeadGather } from './http-head-gather';
 
@@ -141,7 +141,7 @@ export class HttpAssembler {
       return out;
     }
     if (reqDir) this.onRequestChunk(conn, c);
-    else this.onResponseChunk(conn, c, out, false);
+    else this.onResponseChunk(conn, c, out);
     return out;
   }
 
@@ -159,7 +159,7 @@ export class HttpAssembler {
       this.onRequestChunk(conn, g.chunk());
     } else {
       conn.respGather = undefined;
-      this.onResponseChunk(conn, g.chunk(), out, g.rebuilt);
+      this.onResponseChunk(conn, g.chunk(), out);
     }
   }
 
@@ -255,16 +255,13 @@ export class HttpAssembler {
         conn.offset++;
       }
       const p = this.newRequest(conn, c, head, no);
-      const framing = requestFraming(head.method, head.transferEncoding, head.contentLength);
-      const body = framing.kind === 'none' ? 0 : framing.kind === 'length' ? framing.length : undefined;
-      const whole = c.payload.length === c.len && head.headBytes !== undefined && body !== undefined;
-      const next = whole ? off + head.headBytes! + body! : Infinity;
-      if (!whole || next >= c.len) {
+      const used = this.wholeMessageBytes(c, requestFraming(head.method, head.transferEncoding, head.contentLength), head.headBytes);
+      if (used === undefined || off + used >= c.len) {
         p.ex.reqBytes = c.len - off;
         return;
       }
-      p.ex.reqBytes = next - off;
-      off = next;
+      p.ex.reqBytes = used;
+      off += used;
     }
   }
 
@@ -301,6 +298,12 @@ export class HttpAssembler {
     while (conn.pending.length > 0) if (this.dequeue(conn)!.ex) this.stats.unpaired++;
   }
 
+  /** The least recently used connection with a request waiting (the map keeps use order). */
+  private oldestWaiting(): Conn | undefined {
+    for (const c of this.conns.values()) if (c.pending.length > 0) return c;
+    return undefined;
+  }
+
   private dequeue(conn: Conn): Pending | undefined {
     const p = conn.pending.shift();
     if (p) this.pendingTotal--;
@@ -308,77 +311,115 @@ export class HttpAssembler {
   }
 
   private enqueue(conn: Conn, p: Pending): void {
-    if (conn.pending.length >= this.limits.maxPendingPerConn || this.pendingTotal >= this.limits.maxPendingTotal) {
-      this.dequeue(conn);
-      this.stats.droppedRequests++;
-    }
+    // Over a cap the oldest waiting request goes: this connection's, or over
+    // all connections that of the least recently used one with any.
+    const victim =
+      conn.pending.length >= this.limits.maxPendingPerConn ? conn : this.pendingTotal >= this.limits.maxPendingTotal ? this.oldestWaiting() : undefined;
+    if (victim && this.dequeue(victim)) this.stats.droppedRequests++;
     conn.pending.push(p);
     conn.lastNo = Math.max(conn.lastNo, p.no);
     this.pendingTotal++;
   }
 
-  /** @param rebuilt the head was put together here from pieces the kernel did not number */
-  private onResponseChunk(conn: Conn, c: HttpChunk, out: HttpExchange[], rebuilt: boolean): void {
+  /**
+   * Bytes of a message that ends inside a chunk captured whole, so that
+   * another message may follow it there; undefined otherwise (its end is
+   * not in this chunk, not known, or what follows is a tunnel).
+   */
+  private wholeMessageBytes(c: HttpChunk, framing: BodyFraming, headBytes: number | undefined): number | undefined {
+    if (c.payload.length !== c.len || framing.kind === 'tunnel') return undefined;
+    return messageBytes(framing, headBytes);
+  }
+
+  private onResponseChunk(conn: Conn, c: HttpChunk, out: HttpExchange[]): void {
     if (!c.start) {
       const r = conn.response;
       if (!r) return;
       r.ex.respBytes += c.len;
       r.lastTs = c.tsNs;
-      if (r.expected !== undefined && r.ex.respBytes >= r.expected) this.finishResponse(conn, out);
-      else if (r.chunked && (c.tail || c.payload.length === c.len) && endsWithLastChunk(c.payload)) this.finishResponse(conn, out);
+      this.finishIfDone(conn, r, c, out);
       return;
     }
-    let payload = c.payload;
+    // A server answering pipelined requests may write several responses at
+    // once: when the whole chunk was captured, every head in it is one. The
+    // kernel numbered the chunk (seq) by its first head only.
+    let off = 0;
+    for (let i = 0; i < this.limits.maxPendingPerConn && off < c.len; i++) {
+      const used = this.onResponseHead(conn, c, off, i === 0 ? c.seq : 0, out);
+      if (used === undefined) return;
+      off += used;
+    }
+  }
+
+  /**
+   * The response head at `off` in chunk c; `seq` is the kernel's number for
+   * it (0: not numbered). Returns the bytes it took when another head may
+   * follow in the chunk.
+   */
+  private onResponseHead(conn: Conn, c: HttpChunk, off: number, seq: number, out: HttpExchange[]): number | undefined {
+    let payload = off === 0 ? c.payload : c.payload.subarray(off);
     let head = parseResponseHead(payload, this.limits.keepHeaders);
     // Interim responses (100 Continue) do not answer the request; the final
     // one may follow in the same chunk.
-    let behindInterim = false;
+    let interimBytes = 0;
     while (head && isInterim(head.status)) {
-      if (head.headBytes === undefined || head.headBytes >= payload.length) return;
-      behindInterim = true;
+      if (head.headBytes === undefined || head.headBytes >= payload.length) return undefined;
+      interimBytes += head.headBytes;
       payload = payload.subarray(head.headBytes);
       head = parseResponseHead(payload, this.limits.keepHeaders);
     }
     if (!head) {
-      this.stats.malformed++;
-      return;
+      if (off === 0) this.stats.malformed++;
+      return undefined;
     }
     if (conn.response) this.finishResponse(conn, out);
     // The kernel numbers final responses like requests: response N answers
     // request N. Older requests lost their responses (counted, not reported);
-    // a response to a request we never got is counted and skipped.
-    const rno = c.seq > 0 ? c.seq + conn.respOffset : 0;
-    if (behindInterim || rebuilt) conn.respOffset++;
+    // a response to a request we never got is counted and skipped. A final
+    // head the kernel did not number (behind a 100, after another response
+    // in the chunk, put together from pieces) shifts the numbers after it.
+    const rno = seq > 0 ? seq + conn.respOffset : 0;
+    if (seq === 0) conn.respOffset++;
     if (rno > 0) {
       while (conn.pending.length > 0 && conn.pending[0]!.no < rno) if (this.dequeue(conn)!.ex) this.stats.unpaired++;
       if (conn.pending.length === 0 || conn.pending[0]!.no > rno) {
         this.stats.unpaired++;
-        return;
+        return undefined;
       }
     }
     const p = this.dequeue(conn);
-    if (!p) return; // a response to a request we did not see (joined mid-stream)
+    if (!p) return undefined; // a response to a request we did not see (joined mid-stream)
     if (!p.ex) {
       this.stats.unpaired++; // answers a request whose head we never got
-      return;
+      return undefined;
     }
     const ex = p.ex;
     ex.status = head.status;
     ex.reason = head.reason;
     ex.latencyNs = c.tsNs - Number(ex.tsNs);
-    ex.respBytes = c.len;
     ex.contentType = head.contentType;
     ex.respHeaders = head.headers;
     ex.headTruncated ||= head.truncated;
     const framing = responseFraming(ex.method, head.status, head.transferEncoding, head.contentLength);
-    const chunked = framing.kind === 'chunked';
-    // Bytes of the whole response, when its head says (and was captured whole).
-    let expected: number | undefined;
-    if (framing.kind === 'none' || framing.kind === 'tunnel') expected = head.headBytes;
-    else if (framing.kind === 'length' && head.headBytes !== undefined) expected = head.headBytes + framing.length;
-    conn.response = { ex, expected, chunked, lastTs: c.tsNs };
-    if (expected !== undefined && ex.respBytes >= expected) this.finishResponse(conn, out);
-    else if (chunked && c.payload.length === c.len && endsWithLastChunk(c.payload)) this.finishResponse(conn, out);
+    const expected = messageBytes(framing, head.headBytes);
+    const rest = c.len - off;
+    const used = this.wholeMessageBytes(c, framing, head.headBytes);
+    const ends = used !== undefined && interimBytes + used < rest;
+    ex.respBytes = ends ? interimBytes + used : rest;
+    const r: Response = { ex, expected: expected === undefined ? undefined : interimBytes + expected, chunked: framing.kind === 'chunked', lastTs: c.tsNs };
+    conn.response = r;
+    if (ends) {
+      this.finishResponse(conn, out);
+      return interimBytes + used;
+    }
+    this.finishIfDone(conn, r, c, out);
+    return undefined;
+  }
+
+  /** Ends the response once its bytes are all here, or its chunked body's last chunk is. */
+  private finishIfDone(conn: Conn, r: Response, c: HttpChunk, out: HttpExchange[]): void {
+    if (r.expected !== undefined && r.ex.respBytes >= r.expected) this.finishResponse(conn, out);
+    else if (r.chunked && (c.tail || c.payload.length === c.len) && endsWithLastChunk(c.payload)) this.finishResponse(conn, out);
   }
 
   private finishResponse(conn: Conn, out: HttpExchange[]): void {

@@ -186,6 +186,32 @@ describe('HttpAssembler', () => {
     assert.equal(a.stats.droppedRequests, 3);
   });
 
+  it('responses to pipelined requests written in one chunk pair one by one, and the numbering after them holds', () => {
+    const a = new HttpAssembler();
+    const r = (status: number, body: string) => `HTTP/1.1 ${status} X\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const two = r(201, 'one') + r(202, 'two!');
+    const out = feed(a, [
+      chunk({ t: 1, seq: 1, start: true, text: 'GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n' }), // kernel: one head each way
+      chunk({ t: 2, seq: 1, start: true, dir: 'recv', text: two }),
+      chunk({ t: 3, seq: 2, start: true, text: 'GET /3 HTTP/1.1\r\n\r\n' }),
+      chunk({ t: 4, seq: 2, start: true, dir: 'recv', text: r(404, '') }),
+    ]);
+    assert.deepEqual(out.map((e) => [e.url, e.status, e.respBytes]), [
+      ['/1', 201, r(201, 'one').length],
+      ['/2', 202, r(202, 'two!').length],
+      ['/3', 404, r(404, '').length],
+    ]);
+    assert.equal(a.stats.unpaired, 0);
+  });
+
+  it('the cap on requests waiting over all connections drops the oldest, and counts only what it dropped', () => {
+    const a = new HttpAssembler({ maxPendingTotal: 2 });
+    for (let i = 0; i < 5; i++) feed(a, [chunk({ t: i, conn: `c${i}`, start: true, text: `GET /${i} HTTP/1.1\r\n\r\n` })]);
+    assert.equal(a.stats.droppedRequests, 3);
+    const left = a.flushAll();
+    assert.deepEqual(left.map((e) => e.url).sort(), ['/3', '/4'], 'the newest two still wait');
+  });
+
   it('binary garbage as a head is counted as malformed, never thrown', () => {
     const a = new HttpAssembler();
     const junk = String.fromCharCode(...Array.from({ length: 300 }, (_, i) => (i * 37) % 256));

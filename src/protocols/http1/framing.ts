@@ -47,6 +47,18 @@ export function responseFraming(method: string | undefined, status: number, te: 
   return byLength(te, cl, { kind: 'until-close' });
 }
 
+/**
+ * Bytes of the whole message (head + body) when its head, `headBytes` long,
+ * says; undefined when the body ends otherwise (chunked, at close) or the
+ * head was cut. A tunnel's message is its head: what follows is not HTTP.
+ */
+export function messageBytes(f: BodyFraming, headBytes: number | undefined): number | undefined {
+  if (headBytes === undefined) return undefined;
+  if (f.kind === 'none' || f.kind === 'tunnel') return headBytes;
+  if (f.kind === 'length') return headBytes + f.length;
+  return undefined;
+}
+
 const LAST_CHUNK = [0x30, 0x0d, 0x0a, 0x0d, 0x0a]; // "0\r\n\r\n"
 
 /** Do these bytes end with the last chunk of a chunked body? */
