@@ -40,13 +40,10 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
     if (opts.verbose) err(m);
   };
   const t0 = performance.now();
-  // Signals are ours from the start: one that arrives while attaching is
-  // remembered and honoured as soon as the run is set up, instead of killing
-  // the process without its summary.
-  let requested: string | undefined;
-  let stop: (why: string) => void = (why) => {
-    requested ??= why;
-  };
+  // Signals are ours from the start, so one that arrives while attaching
+  // does not kill the process without its summary. Start-up is synchronous:
+  // the handler runs only once `stop` below is in place.
+  let stop: (why: string) => void = () => undefined;
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const onSignal = (sig: NodeJS.Signals): void => stop(sig);
   for (const s of signals) process.on(s, onSignal);
@@ -54,12 +51,6 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
     for (const s of signals) process.off(s, onSignal);
   };
   native().setLibbpfDebug(false);
-  try {
-    preflight(err, verbose);
-  } catch (e) {
-    unlisten();
-    throw e;
-  }
 
   const clock = new Clock();
   let printed = 0;
@@ -94,6 +85,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   const features = new Features();
   let running: RunningFamily;
   try {
+    preflight(err, verbose);
     running = tool.start(opts, features, emit, () => bad++);
   } catch (e) {
     unlisten();
@@ -167,7 +159,6 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
         resolve(stats ? 0 : 70);
       });
     };
-    if (requested !== undefined) stop(requested);
     process.stdout.on('error', onStdoutError);
     if (opts.durationS !== undefined) durationTimer = setTimeout(() => stop(`${opts.durationS}s elapsed`), opts.durationS * 1000);
   });

@@ -110,7 +110,7 @@ export function tcpTool(events: ReadonlySet<TcpEventKind>, rttEveryMs: number | 
     header: () =>
       `${'TIME'.padEnd(15)} ${'EVENT'.padEnd(10)} ${'DIR'.padEnd(8)} ${'PID'.padStart(7)} ${'UID'.padStart(6)} ${'COMM'.padEnd(16)} ${'NETNS'.padStart(10)} ${'LOCAL/SOURCE'.padEnd(22)}    ${'REMOTE/DEST'.padEnd(22)} DETAILS`,
     human: (r: TcpRecord, clock: Clock) => {
-      const arrow = r.event === 'open' || r.event === 'close' ? (r.direction === 'passive' ? '<-' : '->') : '->';
+      const arrow = r.direction === 'passive' ? '<-' : '->'; // events other than open/close carry 'unknown'
       return [
         clock.timeOfDay(r.tsNs).padEnd(15),
         r.event.padEnd(10),

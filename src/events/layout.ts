@@ -89,6 +89,10 @@ export const EV = { TCP_OPEN: 1, TCP_CLOSE: 2, HTTP_DATA: 3, HTTP_CLOSE: 4, TCP_
 /** wl_tcp_note.kind values (enum wl_tcp_note_kind). */
 export const NOTE = { RETRANSMIT: 1, RESET_SENT: 2, RESET_RECV: 3, DROP: 4, RTT: 5 } as const;
 
+/** Bits of wl_tcp_events beside 1 << NOTE.* (WL_EVENTS_OPEN/CLOSE in events.h). */
+export const EVENTS_OPEN = 1 << 6;
+export const EVENTS_CLOSE = 1 << 7;
+
 /** wl_hdr.flags bits. */
 export const FLAG = { PROC_UNKNOWN: 1, START_UNKNOWN: 2, NOT_ESTABLISHED: 4 } as const;
 

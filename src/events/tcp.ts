@@ -1,6 +1,6 @@
 /** Decoders of struct wl_tcp_event and struct wl_tcp_note (bpf/include/events.h). */
-import { EV, FLAG, NOTE, WL_TCP_EVENT, WL_TCP_HEALTH, WL_TCP_NOTE } from './layout';
-import { ProcInfo, SockInfo, decodeHeader, decodeProc, decodeSock } from './record';
+import { EV, FLAG, NOTE, WL_HDR, WL_TCP_EVENT, WL_TCP_HEALTH, WL_TCP_NOTE } from './layout';
+import { ProcInfo, RecordHeader, SockInfo, decodeHeader, decodeProc, decodeSock } from './record';
 
 export type TcpDirection = 'active' | 'passive' | 'unknown';
 
@@ -84,9 +84,9 @@ function decodeHealth(v: DataView, off: number): TcpHealth {
 export type ReasonNames = (reason: number) => string;
 
 export function decodeTcpEvent(v: DataView, off: number, len: number, reasonName: ReasonNames): TcpRecord | null {
-  if (len < 16) return null;
+  if (len < WL_HDR.size) return null;
   const hdr = decodeHeader(v, off);
-  if (hdr.type === EV.TCP_NOTE) return decodeNote(v, off, len, reasonName);
+  if (hdr.type === EV.TCP_NOTE) return decodeNote(v, off, len, hdr, reasonName);
   if (len < WL_TCP_EVENT.size || (hdr.type !== EV.TCP_OPEN && hdr.type !== EV.TCP_CLOSE)) return null;
   const f = WL_TCP_EVENT.fields;
   const close = hdr.type === EV.TCP_CLOSE;
@@ -119,13 +119,12 @@ const NOTE_EVENTS: Record<number, TcpEventKind> = {
   [NOTE.RTT]: 'rtt',
 };
 
-function decodeNote(v: DataView, off: number, len: number, reasonName: ReasonNames): TcpRecord | null {
+function decodeNote(v: DataView, off: number, len: number, hdr: RecordHeader, reasonName: ReasonNames): TcpRecord | null {
   const f = WL_TCP_NOTE.fields;
   if (len < WL_TCP_NOTE.size) return null;
   const kind = v.getUint8(off + f.kind);
   const event = NOTE_EVENTS[kind];
   if (!event) return null;
-  const hdr = decodeHeader(v, off);
   const hasSock = v.getUint8(off + f.has_sock) === 1;
   const st = state(v.getUint8(off + f.state));
   return {

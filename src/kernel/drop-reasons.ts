@@ -10,6 +10,11 @@ const PREFIX = 'SKB_DROP_REASON_';
 export class DropReasons {
   private names: Map<number, string> | undefined;
 
+  /** Reads the names now (at start-up), not at the first drop record. */
+  preload(): void {
+    this.names ??= DropReasons.load();
+  }
+
   name(value: number): string {
     this.names ??= DropReasons.load();
     return this.names.get(value) ?? `REASON_${value}`;

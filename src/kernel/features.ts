@@ -130,7 +130,15 @@ export function probeHook(kind: HookKind): Support {
 const CACHE_DIR = '/run/wirelens';
 const CACHE_FILE = `${CACHE_DIR}/features.json`;
 
+let cachedKey: string | undefined;
+
+/** What the cache is valid for (this boot, libbpf, the probe object); read once per process. */
 function cacheKey(): string {
+  cachedKey ??= computeCacheKey();
+  return cachedKey;
+}
+
+function computeCacheKey(): string {
   let boot = '';
   try {
     boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();

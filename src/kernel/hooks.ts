@@ -43,7 +43,7 @@ export function candidatesFor(slot: HookSlot, mode: HookMode): HookCandidate[] {
 }
 
 /** The program libbpf names in its log when a load fails, if any. */
-export function failedProgram(e: unknown): string | undefined {
+function failedProgram(e: unknown): string | undefined {
   const log = (e as { cause?: { libbpfLog?: string }; libbpfLog?: string }).cause?.libbpfLog ?? (e as { libbpfLog?: string }).libbpfLog ?? '';
   // "failed to load" (verifier) or "failed to find kernel BTF type ID" (no such hook here).
   return /prog '([^']+)': failed to (?:load|find)/.exec(log)?.[1];

@@ -11,7 +11,7 @@ import { NativeRingBuffer, native } from './native';
 /** Called once per record: `view` covers the whole batch, the record starts at `offset`. */
 export type RecordHandler = (view: DataView, offset: number, length: number) => void;
 
-export const BATCH_BYTES = 4 << 20;
+const BATCH_BYTES = 4 << 20;
 
 export function forEachRecord(batch: Buffer, fn: RecordHandler, bytes = batch.byteLength, view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength)): number {
   let off = 0;
@@ -34,10 +34,18 @@ export class RingBuffer {
   /** Records whose handler threw: counted, and the rest of the batch still delivered. */
   handlerErrors = 0;
 
-  /** pollMs > 0: also drain every pollMs, for programs that submit without waking us. */
   private readonly batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
   private readonly view = new DataView(this.batch.buffer, this.batch.byteOffset, this.batch.byteLength);
+  /** The handler, counting what it throws: made once, not per batch. */
+  private readonly guarded = (v: DataView, off: number, len: number): void => {
+    try {
+      this.onRecord(v, off, len);
+    } catch {
+      this.handlerErrors++;
+    }
+  };
 
+  /** pollMs > 0: also drain every pollMs, for programs that submit without waking us. */
   constructor(mapFd: number, onRecord: RecordHandler, pollMs = 0) {
     this.onRecord = onRecord;
     this.rb = new (native().RingBuffer)(mapFd, (bytes) => this.deliver(bytes), this.batch, pollMs);
@@ -45,14 +53,7 @@ export class RingBuffer {
 
   private deliver(bytes: number): void {
     this.batches++;
-    const handler = (v: DataView, off: number, len: number): void => {
-      try {
-        this.onRecord(v, off, len);
-      } catch {
-        this.handlerErrors++;
-      }
-    };
-    this.records += forEachRecord(this.batch, handler, bytes, this.view);
+    this.records += forEachRecord(this.batch, this.guarded, bytes, this.view);
   }
 
   /** Drains what is in the ring now (at shutdown, before close). */

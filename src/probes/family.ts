@@ -13,7 +13,7 @@ import { RecordHandler, RingBuffer } from '../kernel/ringbuf';
 import { KernelFilters, applyKernelFilters } from './filters';
 
 /** Longest a record waits in the ring when the kernel did not wake us. */
-export const DRAIN_MS = 50;
+const DRAIN_MS = 50;
 
 export interface FamilySpec {
   object: string;

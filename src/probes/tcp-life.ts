@@ -6,7 +6,7 @@
  * the kinds asked for.
  */
 import { TCP_EVENT_KINDS, TcpEventKind, TcpRecord, decodeTcpEvent } from '../events/tcp';
-import { NOTE } from '../events/layout';
+import { EVENTS_CLOSE, EVENTS_OPEN, NOTE } from '../events/layout';
 import { DropReasons } from '../kernel/drop-reasons';
 import { Features } from '../kernel/features';
 import { HookChoice, HookMode, HookSlot } from '../kernel/hooks';
@@ -40,42 +40,30 @@ export const TCP_LIFE_SLOTS: HookSlot[] = [
   },
 ];
 
-/** One slot per health event hook: a BTF tracepoint, else the classic one. */
-function healthSlot(slot: string, btf: string, tp: string): HookSlot {
+/** One slot per health event hook: BTF tracepoint programs in order of preference, else the classic one. */
+function healthSlot(slot: string, btf: string[], tp: string): HookSlot {
   return {
     slot,
     required: true, // asked for by name: failing to hook it is an error
-    candidates: [
-      { kind: 'tp_btf', programs: [btf] },
-      { kind: 'tracepoint', programs: [tp] },
-    ],
+    candidates: [...btf.map((p) => ({ kind: 'tp_btf' as const, programs: [p] })), { kind: 'tracepoint', programs: [tp] }],
   };
 }
 
 export const HEALTH_SLOTS: Partial<Record<TcpEventKind, HookSlot[]>> = {
-  retransmit: [
-    {
-      ...healthSlot('TCP retransmits', 'wl_tcp_retrans_btf', 'wl_tcp_retrans_tp'),
-      candidates: [
-        // 6.13+: failed attempts are reported too, and skipped by their err.
-        { kind: 'tp_btf', programs: ['wl_tcp_retrans_err_btf'] },
-        { kind: 'tp_btf', programs: ['wl_tcp_retrans_btf'] },
-        { kind: 'tracepoint', programs: ['wl_tcp_retrans_tp'] },
-      ],
-    },
-  ],
+  // 6.13+ reports failed attempts too, skipped by their err; older kernels refuse that program.
+  retransmit: [healthSlot('TCP retransmits', ['wl_tcp_retrans_err_btf', 'wl_tcp_retrans_btf'], 'wl_tcp_retrans_tp')],
   reset: [
-    healthSlot('TCP resets sent', 'wl_tcp_rst_out_btf', 'wl_tcp_rst_out_tp'),
-    healthSlot('TCP resets received', 'wl_tcp_rst_in_btf', 'wl_tcp_rst_in_tp'),
+    healthSlot('TCP resets sent', ['wl_tcp_rst_out_btf'], 'wl_tcp_rst_out_tp'),
+    healthSlot('TCP resets received', ['wl_tcp_rst_in_btf'], 'wl_tcp_rst_in_tp'),
   ],
-  drop: [healthSlot('packet drops (skb:kfree_skb)', 'wl_drop_btf', 'wl_drop_tp')],
-  rtt: [healthSlot('TCP RTT samples (tcp:tcp_probe)', 'wl_tcp_rtt_btf', 'wl_tcp_rtt_tp')],
+  drop: [healthSlot('packet drops (skb:kfree_skb)', ['wl_drop_btf'], 'wl_drop_tp')],
+  rtt: [healthSlot('TCP RTT samples (tcp:tcp_probe)', ['wl_tcp_rtt_btf'], 'wl_tcp_rtt_tp')],
 };
 
 /** Bits of wl_tcp_events (bpf/tcp_life.bpf.c). */
 const EVENT_BITS: Record<TcpEventKind, number> = {
-  open: 1 << 6,
-  close: 1 << 7,
+  open: EVENTS_OPEN,
+  close: EVENTS_CLOSE,
   retransmit: 1 << NOTE.RETRANSMIT,
   reset: (1 << NOTE.RESET_SENT) | (1 << NOTE.RESET_RECV),
   drop: 1 << NOTE.DROP,
@@ -97,7 +85,7 @@ export interface TcpLifeOptions {
 
 export const DEFAULT_TCP_EVENTS: ReadonlySet<TcpEventKind> = new Set(['open', 'close']);
 
-export function slotsFor(events: ReadonlySet<TcpEventKind>): HookSlot[] {
+function slotsFor(events: ReadonlySet<TcpEventKind>): HookSlot[] {
   return [...TCP_LIFE_SLOTS, ...TCP_EVENT_KINDS.flatMap((k) => (events.has(k) ? (HEALTH_SLOTS[k] ?? []) : []))];
 }
 
@@ -107,6 +95,7 @@ export class TcpLife {
 
   constructor(opts: TcpLifeOptions, onRecord: (r: TcpRecord) => void, onBad: () => void) {
     const events = opts.events ?? DEFAULT_TCP_EVENTS;
+    if (events.has('drop')) this.reasons.preload();
     const reasonName = (n: number): string => this.reasons.name(n);
     const spec = {
       object: 'tcp_life',
@@ -138,8 +127,4 @@ export class TcpLife {
     const out: [string, bigint][] = m.entries().map(({ key, value }) => [this.reasons.name(key.readUInt32LE(0)), sumSlotsU64(value, m.slotBytes)]);
     return out.sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0));
   }
-}
-
-export function startTcpLife(opts: TcpLifeOptions, onRecord: (r: TcpRecord) => void, onBad: () => void): RunningFamily {
-  return new TcpLife(opts, onRecord, onBad).family;
 }

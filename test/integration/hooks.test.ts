@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { Features, Support } from '../../src/kernel/features';
 import { ensureTracefs } from '../../src/kernel/tracefs';
-import { startTcpLife } from '../../src/probes/tcp-life';
+import { TcpLife } from '../../src/probes/tcp-life';
 import { TcpRecord } from '../../src/events/tcp';
 import { kernelSkipReason } from '../helpers/skip';
 
@@ -24,7 +24,7 @@ async function oneConnection(features: Features, server: (s: net.Socket) => void
   const srv = net.createServer(server);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as net.AddressInfo).port;
-  const fam = startTcpLife({ filters: { pids: [], ports: [port] }, hookMode: 'auto', features }, (r) => recs.push(r), () => undefined);
+  const fam = new TcpLife({ filters: { pids: [], ports: [port] }, hookMode: 'auto', features }, (r) => recs.push(r), () => undefined).family;
   try {
     await new Promise<void>((resolve) => {
       const c = net.connect(port, '127.0.0.1', () => client(c));
