@@ -8,12 +8,15 @@ if [ "$(id -u)" != 0 ]; then
   echo "setup: needs root (apt-get; wirelens itself loads BPF programs). remedy: sudo bash scripts/setup.sh" >&2
   exit 1
 fi
-command -v node >/dev/null || { echo "setup: Node.js 20+ is required. remedy: install nodejs (>= 20) first" >&2; exit 1; }
+if ! command -v node >/dev/null || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || ! command -v npm >/dev/null; then
+  echo "setup: Node.js 20+ with npm is required (found: $(node --version 2>/dev/null || echo none)). remedy: install Node.js 20 or later, e.g. from nodesource or nvm" >&2
+  exit 1
+fi
 
 export DEBIAN_FRONTEND=noninteractive
 APT_PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev make g++ python3 pkg-config
           iproute2 util-linux procps curl ca-certificates
-          nginx wrk tcpdump socat netcat-openbsd nftables)
+          nginx wrk tcpdump nftables)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 command -v bpftool >/dev/null || missing+=(bpftool)

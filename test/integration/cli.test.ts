@@ -99,13 +99,18 @@ function loadedProgIds(): Set<number> {
 describe('lifecycle', { skip }, () => {
   it('SIGKILL leaves none of its programs or links in the kernel', async () => {
     const p = start(process.execPath, [CLI, 'tcp', '-v']);
-    await waitFor(p.stderr, /attached in/, 15000, 'attach');
-    const ids = progIdsHeldBy(p.child.pid!);
-    assert.ok(ids.length >= 2, `it holds its programs (${ids})`);
-    const before = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
-    const names = (JSON.parse(before) as { id: number; name?: string }[]).filter((x) => ids.includes(x.id)).map((x) => x.name);
-    for (const n of names) assert.match(String(n), /^wl_/, 'program names start with wl_');
-    await stop(p, 'SIGKILL');
+    let ids: number[];
+    try {
+      await waitFor(p.stderr, /attached in/, 15000, 'attach');
+      ids = progIdsHeldBy(p.child.pid!);
+      assert.ok(ids.length >= 2, `it holds its programs (${ids})`);
+      const before = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
+      const names = (JSON.parse(before) as { id: number; name?: string }[]).filter((x) => ids.includes(x.id)).map((x) => x.name);
+      assert.equal(names.length, ids.length, 'bpftool lists every program it holds');
+      for (const n of names) assert.match(String(n), /^wl_/, 'program names start with wl_');
+    } finally {
+      await stop(p, 'SIGKILL');
+    }
     const deadline = Date.now() + 5000;
     let left: number[] = ids;
     while (Date.now() < deadline) {
@@ -121,8 +126,8 @@ describe('lifecycle', { skip }, () => {
 
   it('-c N stops after N records; --duration stops on time; summary on stderr', async () => {
     const { srv, port } = await startFixtureServer(TCP_PEER, ['server', '127.0.0.1', '0', '1']);
+    const p = start(process.execPath, [CLI, 'tcp', '--json', '-v', '-c', '3', '--port', String(port)]);
     try {
-      const p = start(process.execPath, [CLI, 'tcp', '--json', '-v', '-c', '3', '--port', String(port)]);
       await waitFor(p.stderr, /attached in/, 15000, 'attach');
       for (let i = 0; i < 3; i++) await run(process.execPath, [TCP_PEER, 'client', '127.0.0.1', String(port), '1']);
       const code = await Promise.race([p.exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 10000))]);
@@ -137,6 +142,7 @@ describe('lifecycle', { skip }, () => {
       assert.match(d.stderr, /stopped \(1s elapsed\): \d+ records, 0 lost, \d+ filtered in kernel/);
       assert.match(d.stdout, /^TIME\s+EVENT\s+DIR\s+PID\s+UID\s+COMM\s+NETNS\s+LOCAL\/SOURCE\s+REMOTE\/DEST\s+DETAILS$/m);
     } finally {
+      await stop(p, 'SIGKILL');
       await stop(srv);
     }
   });

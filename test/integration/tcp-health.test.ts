@@ -8,11 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { createNetnsPair, NetnsPair } from '../helpers/netns';
-import { run, stop, waitFor } from '../helpers/proc';
+import { run, Spawned, stop, waitFor } from '../helpers/proc';
 import { startFixtureServer, startIn } from '../helpers/fixtures';
-import { FIXTURES } from '../helpers/paths';
+import { CLI, FIXTURES } from '../helpers/paths';
 import { kernelSkipReason } from '../helpers/skip';
-import { pick, Rec, startWirelens } from '../helpers/wirelens';
+import { pick, startWirelens, WirelensRun } from '../helpers/wirelens';
 
 const skip = kernelSkipReason();
 const HOLD = path.join(FIXTURES, 'tcp-hold.js');
@@ -47,19 +47,13 @@ async function noQdisc(ns: string, dev: string): Promise<void> {
   await run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root']);
 }
 
-/** The socket's own smoothed RTT in us (ss -ti "rtt:SRTT/VAR", in ms) for the connection from lport. */
-async function ssSrttUs(ns: string, lport: number): Promise<number> {
+/** The socket's own figures (ss -ti) for the connection from lport: total retransmits and smoothed RTT in us. */
+async function ssInfo(ns: string, lport: number): Promise<{ retrans: number; srttUs: number }> {
   const r = await run('ip', ['netns', 'exec', ns, 'ss', '-tin', 'sport', `= :${lport}`]);
-  const m = / rtt:([\d.]+)\//.exec(r.stdout);
-  assert.ok(m, `ss shows the socket: ${r.stdout}`);
-  return Number(m[1]) * 1000;
-}
-
-/** The socket's own total retransmits (ss -ti "retrans:cur/total") for the connection from lport. */
-async function ssRetrans(ns: string, lport: number): Promise<number> {
-  const r = await run('ip', ['netns', 'exec', ns, 'ss', '-tin', 'sport', `= :${lport}`]);
-  const m = /retrans:\d+\/(\d+)/.exec(r.stdout);
-  return m ? Number(m[1]) : 0;
+  const rtt = / rtt:([\d.]+)\//.exec(r.stdout);
+  assert.ok(rtt, `ss shows the socket: ${r.stdout}`);
+  const retrans = /retrans:\d+\/(\d+)/.exec(r.stdout);
+  return { retrans: retrans ? Number(retrans[1]) : 0, srttUs: Number(rtt[1]) * 1000 };
 }
 
 describe('wirelens tcp --events across namespaces', { skip }, () => {
@@ -71,17 +65,22 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
 
   for (const hooks of ['auto', 'fallback']) {
     it(`retransmits under 30% loss: reported for exactly that connection, as many as the socket counts; the drops with their reason (--hooks ${hooks})`, async () => {
-      const { srv, port } = await startFixtureServer(HOLD, ['server', ns.addrB, '0', String(200_000)], ns.b);
-      const wl = await startWirelens(['tcp', '--events', 'retransmit,close,drop', '--port', String(port), '--hooks', hooks]);
-      // One segment per packet on the lossy path: 30% of ~140 packets, not of a few 64 KB ones.
-      const gso = await run('ip', ['-n', ns.a, 'link', 'set', 'dev', ns.devA, 'gso_max_segs', '1']);
-      const client = startIn(ns.a, [process.execPath, HOLD, 'client', ns.addrB, String(port), String(200_000)]);
+      let srv: Spawned | undefined;
+      let wl: WirelensRun | undefined;
+      let client: Spawned | undefined;
       try {
+        const s = await startFixtureServer(HOLD, ['server', ns.addrB, '0', String(200_000)], ns.b);
+        srv = s.srv;
+        const port = s.port;
+        wl = await startWirelens(['tcp', '--events', 'retransmit,close,drop', '--port', String(port), '--hooks', hooks]);
+        // One segment per packet on the lossy path: 30% of ~140 packets, not of a few 64 KB ones.
+        const gso = await run('ip', ['-n', ns.a, 'link', 'set', 'dev', ns.devA, 'gso_max_segs', '1']);
         assert.equal(gso.code, 0, gso.stderr);
         await randomLoss(ns.b, ns.addrA, port, 30);
+        client = startIn(ns.a, [process.execPath, HOLD, 'client', ns.addrB, String(port), String(200_000)]);
         const m = await waitFor(client.stdout, /done (\d+)/, 60_000, 'the lossy transfer');
         const lport = Number(m[1]);
-        const truth = await ssRetrans(ns.a, lport);
+        const truth = (await ssInfo(ns.a, lport)).retrans;
         await noLoss(ns.b);
         await stop(client);
         const { records } = await wl.finish();
@@ -107,21 +106,27 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
         for (const d of drops) assert.equal(d.netns, ns.inodeB);
       } finally {
         await noLoss(ns.b);
-        await stop(client, 'SIGKILL');
-        await stop(wl.proc, 'SIGKILL');
-        await stop(srv);
+        await run('ip', ['-n', ns.a, 'link', 'set', 'dev', ns.devA, 'gso_max_segs', '65535']);
+        if (client) await stop(client, 'SIGKILL');
+        if (wl) await stop(wl.proc, 'SIGKILL');
+        if (srv) await stop(srv);
       }
     });
 
     it(`RTT behind a 50 ms queue: close srtt agrees with the socket (ss -ti), rtt samples come (--hooks ${hooks})`, async () => {
-      const { srv, port } = await startFixtureServer(HOLD, ['server', ns.addrB, '0', '400000'], ns.b);
-      const wl = await startWirelens(['tcp', '--events', 'close,rtt', '--rtt-every', '100', '--port', String(port), '--hooks', hooks]);
-      const client = startIn(ns.a, [process.execPath, HOLD, 'client', ns.addrB, String(port), '400000']);
+      let srv: Spawned | undefined;
+      let wl: WirelensRun | undefined;
+      let client: Spawned | undefined;
       try {
+        const s = await startFixtureServer(HOLD, ['server', ns.addrB, '0', '400000'], ns.b);
+        srv = s.srv;
+        const port = s.port;
+        wl = await startWirelens(['tcp', '--events', 'close,rtt', '--rtt-every', '100', '--port', String(port), '--hooks', hooks]);
         await queueDelay(ns.a, ns.devA);
+        client = startIn(ns.a, [process.execPath, HOLD, 'client', ns.addrB, String(port), '400000']);
         const m = await waitFor(client.stdout, /done (\d+)/, 30_000, 'the queued transfer');
         const lport = Number(m[1]);
-        const truth = await ssSrttUs(ns.a, lport);
+        const truth = (await ssInfo(ns.a, lport)).srttUs;
         await stop(client);
         const { records } = await wl.finish();
         const close = pick(records, { event: 'close', sport: lport, pid: client.child.pid });
@@ -137,9 +142,9 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
         for (const s of samples) assert.equal(s.pid, client.child.pid);
       } finally {
         await noQdisc(ns.a, ns.devA);
-        await stop(client, 'SIGKILL');
-        await stop(wl.proc, 'SIGKILL');
-        await stop(srv);
+        if (client) await stop(client, 'SIGKILL');
+        if (wl) await stop(wl.proc, 'SIGKILL');
+        if (srv) await stop(srv);
       }
     });
   }
@@ -180,10 +185,8 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
   }
 
   it('a nonsense --events value is one line and exit 2', async () => {
-    const r = await run(process.execPath, [path.join(FIXTURES, '..', '..', 'bin', 'wirelens.js'), 'tcp', '--events', 'open,bogus']);
+    const r = await run(process.execPath, [CLI, 'tcp', '--events', 'open,bogus']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown event "bogus"/);
   });
 });
-
-export type { Rec };
