@@ -106,7 +106,7 @@ describe('lifecycle', { skip }, () => {
       assert.ok(ids.length >= 2, `it holds its programs (${ids})`);
       const before = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
       const names = (JSON.parse(before) as { id: number; name?: string }[]).filter((x) => ids.includes(x.id)).map((x) => x.name);
-      assert.equal(names.length, ids.length, 'bpftool lists every program it holds');
+      assert.equal(names.length, new Set(ids).size, 'bpftool lists every program it holds');
       for (const n of names) assert.match(String(n), /^wl_/, 'program names start with wl_');
     } finally {
       await stop(p, 'SIGKILL');
