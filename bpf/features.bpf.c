@@ -36,3 +36,6 @@ int wl_probe_tc(struct __sk_buff *skb) { return 0; /* TC_ACT_OK */ }
 
 SEC("?xdp")
 int wl_probe_xdp(struct xdp_md *ctx) { return 2; /* XDP_PASS */ }
+
+SEC("?cgroup_skb/egress")
+int wl_probe_cgroup(struct __sk_buff *skb) { return 1; /* allow */ }

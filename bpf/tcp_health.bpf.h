@@ -13,12 +13,7 @@
 const volatile __u64 wl_rtt_every_ns = 1000000000ULL;
 
 /* Drops by reason since start, counted even when their records are lost or filtered. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u64);
-} wl_drop_reasons SEC(".maps");
+#include "drop_count.bpf.h"
 
 /* When each socket last gave an RTT sample. LRU: bounded. */
 struct {
@@ -43,17 +38,6 @@ static __always_inline struct wl_tcp_note *note_reserve(__u8 kind, __u32 reason)
 	n->kind = kind;
 	n->reason = reason;
 	return n;
-}
-
-/* Segments in a TCP packet (tcp_skb_pcount): the skb's control block. */
-static __always_inline __u16 skb_tcp_segs(const struct sk_buff *skb)
-{
-	__u16 segs = 1;
-
-	bpf_probe_read_kernel(&segs, sizeof(segs),
-			      (void *)(wl_ptr_id(skb) + bpf_core_field_offset(struct sk_buff, cb) +
-				       bpf_core_field_offset(struct tcp_skb_cb, tcp_gso_segs)));
-	return segs ? segs : 1;
 }
 
 /* An event on a TCP socket: its ends, state, figures and (if known) process. */
@@ -173,15 +157,9 @@ static __always_inline int note_packet(__u8 kind, const struct sk_buff *skb, __u
 
 static __always_inline int on_drop(const struct sk_buff *skb, __u32 reason)
 {
-	__u64 one = 1, *count;
-
 	if (!skb)
 		return 0;
-	count = bpf_map_lookup_elem(&wl_drop_reasons, &reason);
-	if (count)
-		*count += 1;
-	else
-		bpf_map_update_elem(&wl_drop_reasons, &reason, &one, BPF_NOEXIST);
+	wl_count_drop(reason);
 	return note_packet(WL_NOTE_DROP, skb, reason, false);
 }
 
@@ -222,13 +200,13 @@ int BPF_PROG(wl_tcp_retrans_err_btf, const struct sock *sk, const struct sk_buff
 {
 	if (err)
 		return 0;
-	return note_sock(WL_NOTE_RETRANSMIT, sk, 0, skb_tcp_segs(skb));
+	return note_sock(WL_NOTE_RETRANSMIT, sk, 0, wl_skb_tcp_segs(skb));
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(wl_tcp_retrans_btf, const struct sock *sk, const struct sk_buff *skb)
 {
-	return note_sock(WL_NOTE_RETRANSMIT, sk, 0, skb_tcp_segs(skb));
+	return note_sock(WL_NOTE_RETRANSMIT, sk, 0, wl_skb_tcp_segs(skb));
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
@@ -236,7 +214,7 @@ int wl_tcp_retrans_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
 {
 	if (bpf_core_field_exists(ctx->err) && BPF_CORE_READ(ctx, err))
 		return 0;
-	return note_sock(WL_NOTE_RETRANSMIT, ctx->skaddr, 0, skb_tcp_segs(ctx->skbaddr));
+	return note_sock(WL_NOTE_RETRANSMIT, ctx->skaddr, 0, wl_skb_tcp_segs(ctx->skbaddr));
 }
 
 SEC("tp_btf/tcp_send_reset")
@@ -273,7 +251,7 @@ SEC("tracepoint/skb/kfree_skb")
 int wl_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {
 	/* Before 5.17 the tracepoint had no reason: NOT_SPECIFIED (2) then. */
-	return on_drop(ctx->skbaddr, bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason) : 2);
+	return on_drop(ctx->skbaddr, bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason) : WL_DROP_NOT_SPECIFIED);
 }
 
 SEC("tp_btf/tcp_probe")

@@ -10,7 +10,8 @@
         "src/maps.cc",
         "src/ringbuf.cc",
         "src/btf.cc",
-        "src/probe.cc"
+        "src/probe.cc",
+        "src/tc.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -16,7 +16,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 APT_PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev make g++ python3 pkg-config
           iproute2 util-linux procps curl ca-certificates
-          nginx wrk tcpdump nftables)
+          nginx wrk tcpdump nftables iputils-ping iperf3 dnsmasq dnsutils openssl)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 command -v bpftool >/dev/null || missing+=(bpftool)
@@ -30,7 +30,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 # nginx from the package starts a default site on :80; tests and benches run their own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then systemctl stop nginx || true; fi
+# dnsmasq's package starts a resolver on :53 the same way; the dns tests start their own on 127.0.0.1.
+for svc in nginx dnsmasq; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then systemctl stop "$svc" || true; fi
+done
 
 npm ci --ignore-scripts --no-audit --no-fund
 npm run build

@@ -138,6 +138,17 @@ static __always_inline __u64 wl_ptr_id(const void *p)
 	return v;
 }
 
+/* Segments in a TCP packet (tcp_skb_pcount): the skb's control block. */
+static __always_inline __u16 wl_skb_tcp_segs(const struct sk_buff *skb)
+{
+	__u16 segs = 1;
+
+	bpf_probe_read_kernel(&segs, sizeof(segs),
+			      (void *)(wl_ptr_id(skb) + bpf_core_field_offset(struct sk_buff, cb) +
+				       bpf_core_field_offset(struct tcp_skb_cb, tcp_gso_segs)));
+	return segs ? segs : 1;
+}
+
 /* Local end in saddr/sport, remote end in daddr/dport. Every byte is
  * written (padding and the unused end of IPv4 addresses too): ring records
  * are not zeroed and must not carry earlier records' bytes. */

@@ -171,4 +171,50 @@ struct wl_http_event {
 	/* followed by cap bytes of payload */
 };
 
+/*
+ * wirelens top: traffic counted in maps (bpf/traffic.bpf.c), read by user
+ * space once per interval; no record per packet. Bytes are the IP packet
+ * (cgroup hooks) or the frame (TC hooks); packets count segments of a GSO/GRO
+ * packet one by one.
+ */
+struct wl_top_counts {
+	__u64 rx_bytes;
+	__u64 rx_pkts;
+	__u64 tx_bytes;
+	__u64 tx_pkts;
+	__u64 conns; /* connections (sockets, or TCP SYNs on an interface) first seen */
+	__u64 retrans; /* TCP segments retransmitted */
+};
+
+/* wl_top_procs value, per CPU, keyed by process id (tgid; 0: no process known). */
+struct wl_top_proc {
+	struct wl_top_counts c;
+	__u32 uid;
+	__u32 _pad;
+	char comm[WL_COMM_LEN];
+};
+
+/* wl_top_remotes key. */
+struct wl_top_addr {
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 _pad[3];
+	__u8 addr[16]; /* IPv4 in the first 4 bytes */
+};
+
+/* wl_top_ports key: (WL_TOP_* << 16) | local port. wl_top_protos index. */
+enum wl_top_proto {
+	WL_TOP_TCP = 0,
+	WL_TOP_UDP = 1,
+	WL_TOP_ICMP = 2,
+	WL_TOP_ICMPV6 = 3,
+	WL_TOP_OTHER = 4,
+	WL_TOP_PROTO_MAX = 5,
+};
+
+/* wl_top_ifcfg value: set by user space for each interface it hooks. */
+struct wl_top_ifcfg {
+	__u16 l2_len; /* bytes before the IP header (14 Ethernet, 0 for L3 devices) */
+	__u16 _pad;
+};
+
 #endif /* WL_EVENTS_H */

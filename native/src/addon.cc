@@ -9,6 +9,7 @@
 #include "object.h"
 #include "probe.h"
 #include "ringbuf.h"
+#include "tc.h"
 
 namespace {
 
@@ -20,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   wl::InitMaps(env, exports);
   wl::InitBtf(env, exports);
   wl::InitProbe(env, exports);
+  wl::InitTc(env, exports);
   return exports;
 }
 

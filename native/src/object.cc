@@ -2,7 +2,9 @@
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <fcntl.h>
 #include <linux/if_link.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -234,7 +236,7 @@ static bool OptBool(const Napi::Object &o, const char *key) {
 }
 
 // attach(program, target?): target.kind is one of auto (from SEC), kprobe,
-// uprobe, tracepoint, xdp, tcx, tc.
+// uprobe, tracepoint, cgroup, xdp, tcx, tc.
 Napi::Value BpfObject::Attach(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   bpf_program *p = FindProg(env, info[0]);
@@ -265,6 +267,17 @@ Napi::Value BpfObject::Attach(const Napi::CallbackInfo &info) {
     uo.func_name = func.empty() ? nullptr : func.c_str();
     link = bpf_program__attach_uprobe_opts(p, (pid_t)OptInt(t, "pid", -1), path.c_str(),
                                            (size_t)OptInt(t, "offset", 0), &uo);
+  } else if (kind == "cgroup") {
+    std::string path = OptString(t, "path");
+    int cg = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cg < 0) {
+      ThrowErrno(env, "opening cgroup " + path, errno);
+      return env.Undefined();
+    }
+    link = bpf_program__attach_cgroup(p, cg);
+    int saved = errno;
+    close(cg);  // the link holds the cgroup
+    errno = saved;
   } else if (kind == "xdp") {
     link = bpf_program__attach_xdp(p, (int)OptInt(t, "ifindex", 0));
   } else if (kind == "tcx") {
@@ -297,7 +310,7 @@ Napi::Value BpfObject::Attach(const Napi::CallbackInfo &info) {
     }
     return Link::NewTcLink(env, hook, opts, created);
   } else {
-    ThrowUsage(env, "obj.attach(program, {kind: auto|kprobe|uprobe|tracepoint|xdp|tcx|tc, ...})");
+    ThrowUsage(env, "obj.attach(program, {kind: auto|kprobe|uprobe|tracepoint|cgroup|xdp|tcx|tc, ...})");
     return env.Undefined();
   }
   int err = libbpf_get_error(link);

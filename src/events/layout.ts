@@ -78,8 +78,36 @@ export const WL_HTTP_EVENT = {
 } as const satisfies StructLayout;
 
 /** Every layout and the object file whose BTF must agree with it. */
+export const WL_TOP_COUNTS = {
+  struct: 'wl_top_counts',
+  size: 48,
+  fields: { rx_bytes: 0, rx_pkts: 8, tx_bytes: 16, tx_pkts: 24, conns: 32, retrans: 40 },
+} as const satisfies StructLayout;
+
+export const WL_TOP_PROC = {
+  struct: 'wl_top_proc',
+  size: 72,
+  fields: { c: 0, uid: 48, _pad: 52, comm: 56 },
+} as const satisfies StructLayout;
+
+export const WL_TOP_ADDR = {
+  struct: 'wl_top_addr',
+  size: 20,
+  fields: { family: 0, _pad: 1, addr: 4 },
+} as const satisfies StructLayout;
+
+export const WL_TOP_IFCFG = {
+  struct: 'wl_top_ifcfg',
+  size: 4,
+  fields: { l2_len: 0, _pad: 2 },
+} as const satisfies StructLayout;
+
+/** enum wl_top_proto: wl_top_protos index, and the high half of a wl_top_ports key. */
+export const TOP_PROTOS = ['tcp', 'udp', 'icmp', 'icmpv6', 'other'] as const;
+
 export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>> = {
   tcp_life: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_TCP_HEALTH, WL_TCP_EVENT, WL_TCP_NOTE],
+  traffic: [WL_TOP_COUNTS, WL_TOP_PROC, WL_TOP_ADDR, WL_TOP_IFCFG],
   http: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_HTTP_EVENT],
 };
 

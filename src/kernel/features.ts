@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { AttachTarget, bpfObjectPath, native } from './native';
 import { BpfObject } from './object';
+import { cgroup2Root } from './cgroup';
 
 export type HookKind =
   | 'kprobe'
@@ -18,6 +19,7 @@ export type HookKind =
   | 'tracepoint'
   | 'syscall_tracepoint'
   | 'uprobe'
+  | 'cgroup'
   | 'tc'
   | 'tcx'
   | 'xdp'
@@ -59,6 +61,12 @@ export const HOOK_PROBES: Record<HookKind, ProbeSpec> = {
     target: () => ({ kind: 'uprobe', path: libcPath(), func: 'getpid' }),
     minKernel: '4.3',
     what: 'uprobes (CONFIG_UPROBE_EVENTS)',
+  },
+  cgroup: {
+    program: 'wl_probe_cgroup',
+    target: () => ({ kind: 'cgroup', path: cgroup2Root() }),
+    minKernel: '5.7',
+    what: 'cgroup socket and packet programs through bpf_link (root cgroup v2)',
   },
   tc: { program: 'wl_probe_tc', minKernel: '4.1', what: 'TC classifier programs (attach checked when used)' },
   tcx: {

@@ -17,6 +17,8 @@ export interface HookCandidate {
   /** Programs attached together (e.g. accept and accept4 tracepoints). */
   programs: string[];
   target?: AttachTarget;
+  /** Attaches one program where a single target does not do (e.g. on several interfaces). */
+  attach?: (obj: BpfObject, program: string) => { close(): void };
 }
 
 export interface HookSlot {
@@ -65,6 +67,8 @@ export function loadAndAttach(
   slots: HookSlot[],
   features: Features,
   mode: HookMode,
+  /** Runs between load and attach (maps exist, no program runs yet). */
+  afterLoad?: (obj: BpfObject) => void,
 ): { obj: BpfObject; choices: HookChoice[] } {
   const dropped = new Map<HookCandidate, string>();
   let firstLoadError: unknown;
@@ -102,6 +106,7 @@ export function loadAndAttach(
       continue;
     }
     try {
+      afterLoad?.(obj);
       return { obj, choices: attachSlots(obj, slots, mode, wanted, skipped) };
     } catch (e) {
       obj.close();
@@ -128,7 +133,7 @@ function attachSlots(
       if (!c.programs.every((p) => wanted.has(p))) continue;
       const attached: { close(): void }[] = [];
       try {
-        for (const p of c.programs) attached.push(obj.attach(p, c.target));
+        for (const p of c.programs) attached.push(c.attach ? c.attach(obj, p) : obj.attach(p, c.target));
         choice.kind = c.kind;
         choice.programs = c.programs;
         break;

@@ -27,13 +27,17 @@ export type AttachTarget =
   | { kind: 'kprobe'; func: string; retprobe?: boolean }
   | { kind: 'tracepoint'; category: string; name: string }
   | { kind: 'uprobe'; path: string; func?: string; offset?: number; retprobe?: boolean; pid?: number }
+  | { kind: 'cgroup'; path: string }
   | { kind: 'xdp'; ifindex: number }
   | { kind: 'tcx'; ifindex: number; ingress: boolean }
   | { kind: 'tc'; ifindex: number; ingress: boolean; handle?: number; priority?: number };
 
 export interface NativeLink {
   readonly kind: string;
+  /** Classic TC: whether attaching created the clsact qdisc, and the filter's place. */
   readonly createdHook?: boolean;
+  readonly handle?: number;
+  readonly priority?: number;
   close(): void;
   fd(): number;
 }
@@ -57,6 +61,15 @@ export interface NativeRingBuffer {
   close(): void;
 }
 
+export interface NativeTcFilter {
+  handle: number;
+  priority: number;
+  kind: string;
+  /** bpf filters: the program's id (0 otherwise). */
+  progId: number;
+  name: string;
+}
+
 export interface BtfMember {
   name: string;
   offset: number;
@@ -78,6 +91,9 @@ export interface NativeBinding {
   listPrograms(): { id: number; name: string; type: string }[];
   listLinks(): { id: number; progId: number; type: string }[];
   takeLibbpfLog(): string;
+  tcFilters(ifindex: number, ingress: boolean): NativeTcFilter[];
+  tcDetach(ifindex: number, ingress: boolean, handle: number, priority: number): boolean;
+  tcRemoveClsact(ifindex: number): boolean;
   setLibbpfDebug(on: boolean): void;
   libbpfVersion(): string;
 }

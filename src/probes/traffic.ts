@@ -1,0 +1,262 @@
+/**
+ * Traffic counters (bpf/traffic.bpf.c): loads and attaches the hooks, then
+ * reads every counter map in one pass per interval into a snapshot of
+ * totals since start. Nothing is sent per packet.
+ */
+import * as fs from 'node:fs';
+import { TOP_PROTOS, WL_TOP_ADDR, WL_TOP_COUNTS, WL_TOP_IFCFG, WL_TOP_PROC } from '../events/layout';
+import { cString } from '../events/record';
+import { formatAddress } from '../output/address';
+import { cgroup2Root } from '../kernel/cgroup';
+import { DropReasons } from '../kernel/drop-reasons';
+import { Features } from '../kernel/features';
+import { HookChoice, HookMode, HookSlot, loadAndAttach } from '../kernel/hooks';
+import { u32le } from '../kernel/encode';
+import { BpfMap } from '../kernel/maps';
+import { BpfObject } from '../kernel/object';
+import { Iface, TcAttachment } from '../kernel/tc';
+
+export interface Counts {
+  rxBytes: number;
+  rxPkts: number;
+  txBytes: number;
+  txPkts: number;
+  conns: number;
+  retrans: number;
+}
+
+export const ZERO_COUNTS: Readonly<Counts> = { rxBytes: 0, rxPkts: 0, txBytes: 0, txPkts: 0, conns: 0, retrans: 0 };
+
+export interface ProcCounts extends Counts {
+  pid: number;
+  uid: number;
+  comm: string;
+}
+
+/** Totals since start, as read at tNs (process.hrtime). */
+export interface TrafficSnapshot {
+  tNs: bigint;
+  procs: Map<number, ProcCounts>;
+  /** Keyed by address text. */
+  remotes: Map<string, Counts>;
+  /** Keyed by "tcp/80", "udp/53". */
+  ports: Map<string, Counts>;
+  protos: Map<string, Counts>;
+  /** Keyed by interface name (interfaces of -i only). */
+  ifaces: Map<string, Counts>;
+  /** Drops by the kernel's reason name (all packets of the host). */
+  drops: Map<string, number>;
+}
+
+export interface TrafficOptions {
+  ifaces: Iface[];
+  hookMode: HookMode;
+  features: Features;
+  /** Entries of each LRU table (processes, remote addresses, ports). */
+  maxEntries?: number;
+}
+
+const SOCK_SLOT = 'socket packets (cgroup_skb on the root cgroup)';
+const TC_SLOT = 'interface packets (TC ingress and egress)';
+
+function slots(opts: TrafficOptions, tcx: TcAttachment, classic: TcAttachment): HookSlot[] {
+  const cgroup = { kind: 'cgroup' as const, path: cgroup2Root() };
+  const tcAttach = (att: TcAttachment) => (obj: BpfObject, p: string) => att.attach(obj, p, p === 'wl_top_tc_in');
+  const out: HookSlot[] = [
+    { slot: SOCK_SLOT, required: true, candidates: [{ kind: 'cgroup', programs: ['wl_top_sock_in', 'wl_top_sock_out'], target: cgroup }] },
+    {
+      slot: 'socket owners at socket()',
+      required: false,
+      degraded: "packets of sockets made before start are someone's only once a process reads or writes them",
+      candidates: [{ kind: 'cgroup', programs: ['wl_top_sock_create'], target: cgroup }],
+    },
+    {
+      slot: 'socket owners at read/write',
+      required: false,
+      degraded: 'a socket stays with the process that made it (or its listener), even when another process uses it',
+      candidates: [
+        { kind: 'tp_btf', programs: ['wl_top_owner_send', 'wl_top_owner_recv'] },
+        { kind: 'fentry', programs: ['wl_top_owner_send_fentry', 'wl_top_owner_recv_fentry'] },
+      ],
+    },
+    {
+      slot: 'TCP retransmits',
+      required: false,
+      degraded: 'no retransmit counts',
+      candidates: [
+        { kind: 'tp_btf', programs: ['wl_top_retrans_err_btf'] },
+        { kind: 'tp_btf', programs: ['wl_top_retrans_btf'] },
+        { kind: 'tracepoint', programs: ['wl_top_retrans_tp'] },
+      ],
+    },
+    {
+      slot: 'packet drops (skb:kfree_skb)',
+      required: false,
+      degraded: 'no drop counts',
+      candidates: [
+        { kind: 'tp_btf', programs: ['wl_top_drop_btf'] },
+        { kind: 'tracepoint', programs: ['wl_top_drop_tp'] },
+      ],
+    },
+  ];
+  if (opts.ifaces.length > 0) {
+    const programs = ['wl_top_tc_in', 'wl_top_tc_out'];
+    out.push({
+      slot: TC_SLOT,
+      required: true,
+      candidates: [
+        { kind: 'tcx', programs, attach: tcAttach(tcx) },
+        { kind: 'tc', programs, attach: tcAttach(classic) },
+      ],
+    });
+  }
+  return out;
+}
+
+function readCounts(v: Buffer, off: number, into: Counts): void {
+  const f = WL_TOP_COUNTS.fields;
+  into.rxBytes += Number(v.readBigUInt64LE(off + f.rx_bytes));
+  into.rxPkts += Number(v.readBigUInt64LE(off + f.rx_pkts));
+  into.txBytes += Number(v.readBigUInt64LE(off + f.tx_bytes));
+  into.txPkts += Number(v.readBigUInt64LE(off + f.tx_pkts));
+  into.conns += Number(v.readBigUInt64LE(off + f.conns));
+  into.retrans += Number(v.readBigUInt64LE(off + f.retrans));
+}
+
+/** Sums a per-CPU counts value over its CPU slots. */
+function sumCounts(m: BpfMap, v: Buffer): Counts {
+  const c = { ...ZERO_COUNTS };
+  for (let off = 0; off + WL_TOP_COUNTS.size <= v.length; off += m.slotBytes) readCounts(v, off, c);
+  return c;
+}
+
+export class TrafficCounters {
+  readonly choices: HookChoice[];
+  private readonly obj: BpfObject;
+  private readonly tc: TcAttachment[];
+  private readonly ifnames: Map<number, string>;
+  private readonly reasons = new DropReasons();
+  private readonly maps: Record<'procs' | 'remotes' | 'ports' | 'protos' | 'ifaces' | 'drops', BpfMap>;
+
+  constructor(opts: TrafficOptions) {
+    this.reasons.preload();
+    const tcx = new TcAttachment(opts.ifaces, false);
+    const classic = new TcAttachment(opts.ifaces, true);
+    this.tc = [tcx, classic];
+    this.ifnames = new Map(opts.ifaces.map((i) => [i.ifindex, i.name]));
+    const open = (): BpfObject => {
+      const obj = BpfObject.open('traffic');
+      try {
+        obj.setMaxEntries('wl_events', 4096); // no records: the ring is only the shared header's
+        obj.setGlobal('wl_top_sock_views', u32le(opts.ifaces.length > 0 ? 0 : 1));
+        if (opts.maxEntries) for (const m of ['wl_top_procs', 'wl_top_remotes', 'wl_top_ports']) obj.setMaxEntries(m, opts.maxEntries);
+      } catch (e) {
+        obj.close();
+        throw e;
+      }
+      return obj;
+    };
+    // Each interface's parse settings are in place before a TC program sees a packet.
+    let loaded;
+    try {
+      loaded = loadAndAttach(open, slots(opts, tcx, classic), opts.features, opts.hookMode, (obj) => {
+        const cfg = obj.map('wl_top_ifcfg');
+        for (const i of opts.ifaces) {
+          const v = Buffer.alloc(WL_TOP_IFCFG.size);
+          v.writeUInt16LE(i.l2Len, WL_TOP_IFCFG.fields.l2_len);
+          cfg.update(u32le(i.ifindex), v);
+        }
+      });
+    } catch (e) {
+      for (const t of this.tc) t.close(); // a qdisc made before the failure
+      throw e;
+    }
+    this.obj = loaded.obj;
+    this.choices = loaded.choices;
+    const m = (n: string): BpfMap => this.obj.map(n);
+    this.maps = {
+      procs: m('wl_top_procs'),
+      remotes: m('wl_top_remotes'),
+      ports: m('wl_top_ports'),
+      protos: m('wl_top_protos'),
+      ifaces: m('wl_top_ifaces'),
+      drops: m('wl_drop_reasons'),
+    };
+  }
+
+  /** Whether classic TC filters (not tcx links) were used: they need the cleanup tc.ts does. */
+  get tcKind(): string | undefined {
+    return this.choices.find((c) => c.slot === TC_SLOT)?.kind;
+  }
+
+  snapshot(): TrafficSnapshot {
+    const s: TrafficSnapshot = {
+      tNs: process.hrtime.bigint(),
+      procs: new Map(),
+      remotes: new Map(),
+      ports: new Map(),
+      protos: new Map(),
+      ifaces: new Map(),
+      drops: new Map(),
+    };
+    const { procs, remotes, ports, protos, ifaces, drops } = this.maps;
+    for (const { key, value } of procs.entries()) {
+      const pid = key.readUInt32LE(0);
+      const p: ProcCounts = { pid, uid: 0, comm: '', ...ZERO_COUNTS };
+      for (let off = 0; off + WL_TOP_PROC.size <= value.length; off += procs.slotBytes) {
+        readCounts(value, off + WL_TOP_PROC.fields.c, p);
+        if (p.comm === '') {
+          const view = new DataView(value.buffer, value.byteOffset, value.length);
+          p.comm = cString(view, off + WL_TOP_PROC.fields.comm, 16);
+          p.uid = value.readUInt32LE(off + WL_TOP_PROC.fields.uid);
+        }
+      }
+      s.procs.set(pid, p);
+    }
+    for (const { key, value } of remotes.entries()) {
+      const fam = key.readUInt8(WL_TOP_ADDR.fields.family);
+      const a = key.subarray(WL_TOP_ADDR.fields.addr, WL_TOP_ADDR.fields.addr + (fam === 10 ? 16 : 4));
+      s.remotes.set(formatAddress(a), sumCounts(remotes, value));
+    }
+    for (const { key, value } of ports.entries()) {
+      const k = key.readUInt32LE(0);
+      s.ports.set(`${TOP_PROTOS[k >>> 16] ?? 'other'}/${k & 0xffff}`, sumCounts(ports, value));
+    }
+    TOP_PROTOS.forEach((name, i) => {
+      const v = protos.lookup(u32le(i));
+      s.protos.set(name, v ? sumCounts(protos, v) : { ...ZERO_COUNTS });
+    });
+    for (const { key, value } of ifaces.entries()) {
+      const ifindex = key.readUInt32LE(0);
+      s.ifaces.set(this.ifnames.get(ifindex) ?? `if${ifindex}`, sumCounts(ifaces, value));
+    }
+    for (const { key, value } of drops.entries()) {
+      let n = 0;
+      for (let off = 0; off + 8 <= value.length; off += drops.slotBytes) n += Number(value.readBigUInt64LE(off));
+      s.drops.set(this.reasons.name(key.readUInt32LE(0)), n);
+    }
+    return s;
+  }
+
+  /** Kernel memory the object's maps hold (memlock of each map, as the kernel accounts it). */
+  mapMemoryBytes(): number {
+    let total = 0;
+    for (const info of this.obj.maps()) {
+      if (info.internal) continue;
+      try {
+        const fd = this.obj.map(info.name).fd;
+        const m = /^memlock:\s*(\d+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+        if (m) total += Number(m[1]);
+      } catch {
+        /* not readable: left out */
+      }
+    }
+    return total;
+  }
+
+  close(): void {
+    this.obj.detach();
+    for (const t of this.tc) t.close();
+    this.obj.close();
+  }
+}
