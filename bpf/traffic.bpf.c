@@ -22,6 +22,7 @@
 #include <bpf/bpf_endian.h>
 #include "common.bpf.h"
 #include "drop_count.bpf.h"
+#include "sk_owner.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -80,20 +81,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct wl_top_ifcfg);
 } wl_top_ifcfg SEC(".maps");
-
-/* A socket's process. Freed with the socket; cloned into accepted sockets. */
-struct sk_owner {
-	__u32 tgid;
-	__u32 uid;
-	char comm[WL_COMM_LEN];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
-	__type(key, int);
-	__type(value, struct sk_owner);
-} wl_top_owners SEC(".maps");
 
 /* One packet's facts, from its IP header. */
 struct pkt {
@@ -250,7 +237,7 @@ static __always_inline int on_sock_skb(struct __sk_buff *skb, bool egress)
 	if (sk)
 		sk = bpf_sk_fullsock(sk);
 	if (sk)
-		o = bpf_sk_storage_get(&wl_top_owners, sk, 0, 0);
+		o = bpf_sk_storage_get(&wl_owners, sk, 0, 0);
 	if (o)
 		tgid = o->tgid;
 	proc = proc_at(tgid, o);
@@ -312,71 +299,6 @@ int wl_top_tc_out(struct __sk_buff *skb)
 	return on_tc(skb, true);
 }
 
-/* The calling process becomes the socket's owner. */
-static __always_inline void own(struct sk_owner *o)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
-	o->tgid = pid_tgid >> 32;
-	o->uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
-}
-
-SEC("cgroup/sock_create")
-int wl_top_sock_create(struct bpf_sock *sk)
-{
-	struct sk_owner *o;
-
-	if (sk->family != AF_INET && sk->family != AF_INET6)
-		return 1;
-	o = bpf_sk_storage_get(&wl_top_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (o)
-		own(o);
-	return 1; /* allow */
-}
-
-/* A process read or wrote the socket: it owns it from now on. */
-static __always_inline int on_sock_io(struct sock *sk)
-{
-	struct sk_owner *o;
-	__u16 family;
-
-	if (!sk)
-		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != AF_INET && family != AF_INET6)
-		return 0;
-	o = bpf_sk_storage_get(&wl_top_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (o && o->tgid != bpf_get_current_pid_tgid() >> 32)
-		own(o);
-	return 0;
-}
-
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(wl_top_owner_send, struct sock *sk, int ret, int flags)
-{
-	return on_sock_io(sk);
-}
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(wl_top_owner_recv, struct sock *sk, int ret, int flags)
-{
-	return on_sock_io(sk);
-}
-
-/* Kernels before sock_*_length (6.3): the same at sock_sendmsg/sock_recvmsg entry. */
-SEC("fentry/sock_sendmsg")
-int BPF_PROG(wl_top_owner_send_fentry, struct socket *sock)
-{
-	return on_sock_io(BPF_CORE_READ(sock, sk));
-}
-
-SEC("fentry/sock_recvmsg")
-int BPF_PROG(wl_top_owner_recv_fentry, struct socket *sock)
-{
-	return on_sock_io(BPF_CORE_READ(sock, sk));
-}
-
 /* Retransmitted segments, counted for the socket's process, peer, port. */
 static __always_inline int on_retrans(const struct sock *sk, __u16 segs, bool have_owner)
 {
@@ -389,7 +311,7 @@ static __always_inline int on_retrans(const struct sock *sk, __u16 segs, bool ha
 	if (!sk)
 		return 0;
 	if (have_owner)
-		o = bpf_sk_storage_get(&wl_top_owners, (struct sock *)sk, 0, 0);
+		o = bpf_sk_storage_get(&wl_owners, (struct sock *)sk, 0, 0);
 	proc = proc_at(o ? o->tgid : 0, o);
 	if (proc)
 		proc->c.retrans += segs;

@@ -15,6 +15,7 @@ import { u32le } from '../kernel/encode';
 import { BpfMap } from '../kernel/maps';
 import { BpfObject } from '../kernel/object';
 import { Iface, TcAttachment } from '../kernel/tc';
+import { ownerSlots } from './owner-slots';
 
 export interface Counts {
   rxBytes: number;
@@ -64,21 +65,7 @@ function slots(opts: TrafficOptions, tcx: TcAttachment, classic: TcAttachment): 
   const tcAttach = (att: TcAttachment) => (obj: BpfObject, p: string) => att.attach(obj, p, p === 'wl_top_tc_in');
   const out: HookSlot[] = [
     { slot: SOCK_SLOT, required: true, candidates: [{ kind: 'cgroup', programs: ['wl_top_sock_in', 'wl_top_sock_out'], target: cgroup }] },
-    {
-      slot: 'socket owners at socket()',
-      required: false,
-      degraded: "packets of sockets made before start are someone's only once a process reads or writes them",
-      candidates: [{ kind: 'cgroup', programs: ['wl_top_sock_create'], target: cgroup }],
-    },
-    {
-      slot: 'socket owners at read/write',
-      required: false,
-      degraded: 'a socket stays with the process that made it (or its listener), even when another process uses it',
-      candidates: [
-        { kind: 'tp_btf', programs: ['wl_top_owner_send', 'wl_top_owner_recv'] },
-        { kind: 'fentry', programs: ['wl_top_owner_send_fentry', 'wl_top_owner_recv_fentry'] },
-      ],
-    },
+    ...ownerSlots(cgroup),
     {
       slot: 'TCP retransmits',
       required: false,
