@@ -7,12 +7,14 @@ import { shortUsage } from './args';
 import { doctorCommand } from './doctor';
 import { TCP_FLAGS, tcpCommand } from './tcp';
 import { HTTP_FLAGS, httpCommand } from './http';
+import { TOP_FLAGS, topCommand } from './top';
 
 const VERSION = '0.1.0';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<number>; usage: string; about: string }> = {
   tcp: { run: tcpCommand, usage: shortUsage('tcp', TCP_FLAGS), about: 'TCP connections opening and closing, with process, duration and bytes' },
   http: { run: httpCommand, usage: shortUsage('http', HTTP_FLAGS), about: 'HTTP/1.x exchanges with both processes, URL, status, latency, bytes' },
+  top: { run: topCommand, usage: shortUsage('top', TOP_FLAGS), about: 'live traffic per process, remote, port, protocol and interface, counted in the kernel' },
   doctor: { run: doctorCommand, usage: 'usage: wirelens doctor [--json]', about: 'check this machine and show which hooks wirelens uses' },
 };
 

@@ -1,11 +1,12 @@
 /**
  * Checks before any live command touches the kernel, each failure with its
  * remedy: privileges, BTF, tracefs (mounted here if missing), leftovers of an
- * earlier run (removed, and said so).
+ * earlier run (pins and classic TC filters: removed, and said so).
  */
 import * as fs from 'node:fs';
 import { WlError } from '../errors';
 import { orphanPrograms, removePins } from '../kernel/leftovers';
+import { removeTcLeftovers } from '../kernel/tc';
 import { PRIVILEGE_REMEDY, readPrivileges } from '../kernel/privileges';
 import { TRACEFS_REMEDY, ensureTracefs } from '../kernel/tracefs';
 
@@ -29,6 +30,7 @@ export function preflight(log: Log, verbose: Log): void {
   if (t.state === 'missing') throw new WlError('WL_ERR_TRACEFS', t.reason, { remedy: TRACEFS_REMEDY });
   if (t.mountedNow) verbose(`mounted tracefs at ${t.path}`);
   for (const p of removePins()) log(`removed leftover pin ${p} from an earlier run`);
+  for (const line of removeTcLeftovers()) log(line);
   const orphans = orphanPrograms();
   if (orphans.length > 0) {
     log(

@@ -15,6 +15,7 @@ import { u32le } from '../kernel/encode';
 import { BpfMap } from '../kernel/maps';
 import { BpfObject } from '../kernel/object';
 import { Iface, TcAttachment } from '../kernel/tc';
+import { readNetdevStats } from '../kernel/netdev';
 import { ownerSlots } from './owner-slots';
 
 export interface Counts {
@@ -43,8 +44,10 @@ export interface TrafficSnapshot {
   /** Keyed by "tcp/80", "udp/53". */
   ports: Map<string, Counts>;
   protos: Map<string, Counts>;
-  /** Keyed by interface name (interfaces of -i only). */
+  /** Keyed by interface name: the TC counters of -i's interfaces, else every device's own counters. */
   ifaces: Map<string, Counts>;
+  /** Packets each device dropped (its own counters). */
+  devDrops: Map<string, { rxDropped: number; txDropped: number }>;
   /** Drops by the kernel's reason name (all packets of the host). */
   drops: Map<string, number>;
 }
@@ -184,8 +187,14 @@ export class TrafficCounters {
       ports: new Map(),
       protos: new Map(),
       ifaces: new Map(),
+      devDrops: new Map(),
       drops: new Map(),
     };
+    const dev = readNetdevStats();
+    for (const [name, d] of dev) s.devDrops.set(name, { rxDropped: d.rxDropped, txDropped: d.txDropped });
+    if (this.ifnames.size === 0) {
+      for (const [name, d] of dev) s.ifaces.set(name, { rxBytes: d.rxBytes, rxPkts: d.rxPkts, txBytes: d.txBytes, txPkts: d.txPkts, conns: 0, retrans: 0 });
+    }
     const { procs, remotes, ports, protos, ifaces, drops } = this.maps;
     for (const { key, value } of procs.entries()) {
       const pid = key.readUInt32LE(0);
