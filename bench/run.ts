@@ -18,18 +18,23 @@ import { ModeSummary, startupReport, targetReport, workloadReport } from './lib/
 import { measureStartup, StartupResult } from './lib/startup';
 import { syscallCostReport } from './lib/syscall-cost';
 import { Workload, WORKLOADS } from './lib/workloads';
+import { topBench } from './lib/top-bench';
 
 const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
   --seconds N   length of each wrk run (default 6)
   --rounds N    rounds; each round runs every mode once (default 5)
-  --quick       1 round of 3 s runs (explicit --seconds/--rounds still win)`;
+  --quick       1 round of 3 s runs (explicit --seconds/--rounds still win)
+  --only NAME   one part: http (wrk + nginx, start-up, syscall cost) or top (iperf3)`;
 
 const STARTUP_RUNS = 5;
 
 interface Options {
   seconds: number;
   rounds: number;
+  only: string | undefined;
 }
+
+const PARTS = ['http', 'top'];
 
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
@@ -45,13 +50,16 @@ function options(argv: string[]): Options | undefined {
       seconds: { type: 'string' },
       rounds: { type: 'string' },
       quick: { type: 'boolean' },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return undefined;
   const quick = values.quick === true;
+  if (values.only !== undefined && !PARTS.includes(values.only)) throw new Error(`--only must be one of ${PARTS.join(', ')}\n${USAGE}`);
   return {
+    only: values.only,
     seconds: positiveInt('seconds', values.seconds, quick ? 3 : 6),
     rounds: positiveInt('rounds', values.rounds, quick ? 1 : 5),
   };
@@ -65,6 +73,12 @@ async function bench(o: Options): Promise<void> {
   const cannot = kernelSkipReason();
   if (cannot) throw new Error(cannot);
   clockTicks();
+  const want = (part: string): boolean => o.only === undefined || o.only === part;
+  if (want('http')) await httpBench(o);
+  if (want('top')) out(await topBench(o.seconds, o.rounds, log));
+}
+
+async function httpBench(o: Options): Promise<void> {
   const perRun = MODES.length * WORKLOADS.length * o.rounds;
   log(`${perRun} runs of ${o.seconds} s (${o.rounds} round(s) x ${MODES.map((m) => m.name).join(', ')} x ${WORKLOADS.map((w) => w.name).join(', ')}), then ${STARTUP_RUNS} start-up runs`);
 
