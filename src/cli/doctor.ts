@@ -14,6 +14,7 @@ import { PRIVILEGE_REMEDY, readPrivileges } from '../kernel/privileges';
 import { TRACEFS_REMEDY, ensureTracefs } from '../kernel/tracefs';
 import { HEALTH_SLOTS, TCP_LIFE_SLOTS } from '../probes/tcp-life';
 import { HTTP_SLOTS } from '../probes/http-capture';
+import { trafficSlots } from '../probes/traffic';
 import { escapeTerminal } from '../output/sanitize';
 import { FlagSpec, flagHelp, parseArgs } from './args';
 import { BTF_PATH, BTF_REMEDY } from './preflight';
@@ -152,7 +153,8 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
   }
 
   const healthSlots = Object.values(HEALTH_SLOTS).flat();
-  for (const [tool, slots] of [['tcp', TCP_LIFE_SLOTS], ['tcp --events', healthSlots], ['http', HTTP_SLOTS]] as const) {
+  const topSlots = trafficSlots([{ name: 'IFACE', ifindex: 1, l2Len: 14 }]);
+  for (const [tool, slots] of [['tcp', TCP_LIFE_SLOTS], ['tcp --events', healthSlots], ['http', HTTP_SLOTS], ['top', topSlots]] as const) {
     for (const slot of slots) {
       const pick = candidatesFor(slot, 'auto').find((c) => features.get(c.kind).state === 'supported');
       checks.push(

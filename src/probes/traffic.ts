@@ -63,7 +63,8 @@ export interface TrafficOptions {
 const SOCK_SLOT = 'socket packets (cgroup_skb on the root cgroup)';
 const TC_SLOT = 'interface packets (TC ingress and egress)';
 
-function slots(opts: TrafficOptions, tcx: TcAttachment, classic: TcAttachment): HookSlot[] {
+/** The hook plan; the TC attachments are made for -i's interfaces (doctor passes stand-ins). */
+export function trafficSlots(ifaces: Iface[], tcx = new TcAttachment(ifaces, false), classic = new TcAttachment(ifaces, true)): HookSlot[] {
   const cgroup = { kind: 'cgroup' as const, path: cgroup2Root() };
   const tcAttach = (att: TcAttachment) => (obj: BpfObject, p: string) => att.attach(obj, p, p === 'wl_top_tc_in');
   const out: HookSlot[] = [
@@ -89,7 +90,7 @@ function slots(opts: TrafficOptions, tcx: TcAttachment, classic: TcAttachment): 
       ],
     },
   ];
-  if (opts.ifaces.length > 0) {
+  if (ifaces.length > 0) {
     const programs = ['wl_top_tc_in', 'wl_top_tc_out'];
     out.push({
       slot: TC_SLOT,
@@ -149,7 +150,7 @@ export class TrafficCounters {
     // Each interface's parse settings are in place before a TC program sees a packet.
     let loaded;
     try {
-      loaded = loadAndAttach(open, slots(opts, tcx, classic), opts.features, opts.hookMode, (obj) => {
+      loaded = loadAndAttach(open, trafficSlots(opts.ifaces, tcx, classic), opts.features, opts.hookMode, (obj) => {
         const cfg = obj.map('wl_top_ifcfg');
         for (const i of opts.ifaces) {
           const v = Buffer.alloc(WL_TOP_IFCFG.size);
