@@ -140,6 +140,7 @@ export async function topCommand(argv: string[]): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let stopped = false;
+    let failed = false;
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     const onSignal = (): void => stop();
     const onKey = (b: Buffer): void => {
@@ -153,9 +154,15 @@ export async function topCommand(argv: string[]): Promise<number> {
     };
     const onStdoutError = (): void => stop();
     const tick = setInterval(() => {
-      const cur = counters.snapshot();
-      show(prev, cur);
-      prev = cur;
+      try {
+        const cur = counters.snapshot();
+        show(prev, cur);
+        prev = cur;
+      } catch (e) {
+        err(`error reading the counters: ${e instanceof Error ? e.message : String(e)}`);
+        failed = true;
+        stop();
+      }
     }, o.intervalS * 1000);
     const timer = o.durationS !== undefined ? setTimeout(() => stop(), o.durationS * 1000) : undefined;
 
@@ -166,7 +173,7 @@ export async function topCommand(argv: string[]): Promise<number> {
       if (timer) clearTimeout(timer);
       for (const s of signals) process.off(s, onSignal);
       process.stdout.off('error', onStdoutError);
-      let code = 0;
+      let code = failed ? 1 : 0;
       try {
         // The last, partial interval: what happened since the last snapshot is not lost.
         const cur = counters.snapshot();

@@ -139,6 +139,7 @@ function attachSlots(
         break;
       } catch (e) {
         for (const l of attached) l.close();
+        if (e instanceof WlError && e.code === 'WL_ERR_USAGE') throw e; // the user's request, not the hook kind, is the problem
         choice.skipped.push({ kind: c.kind, reason: wrapNative('attach', e).message });
       }
     }

@@ -187,7 +187,13 @@ export class TcAttachment {
             ? obj.attach(program, { kind: 'tc', ifindex: iface.ifindex, ingress })
             : obj.attach(program, { kind: 'tcx', ifindex: iface.ifindex, ingress });
         } catch (e) {
-          throw wrapNative(`attaching ${program} to ${iface.name} (${this.classic ? 'TC clsact' : 'tcx'})`, e, TC_REMEDY);
+          const what = `attaching ${program} to ${iface.name} (${this.classic ? 'TC clsact' : 'tcx'})`;
+          const errno = (e as { errno?: number }).errno;
+          // Refused by policy, not by the kernel's abilities: no other hook kind would do better.
+          if (errno === 1 || errno === 13) {
+            throw new WlError('WL_ERR_USAGE', `-i ${iface.name}: no permission to attach TC programs (${what})`, { remedy: TC_REMEDY, cause: e });
+          }
+          throw wrapNative(what, e, TC_REMEDY);
         }
         mine.push(link);
         this.links.push({ link, iface, classic: this.classic });
