@@ -5,6 +5,7 @@
  * printable ASCII comes out as \DDD, so no output holds a raw control byte.
  * Callers check bounds first; these read exactly the bytes they are given.
  */
+import { formatAddress } from '../../output/address';
 
 function decimalEscape(c: number): string {
   return '\\' + String(c).padStart(3, '0');
@@ -107,42 +108,9 @@ export function ipv4(b: Uint8Array, off: number): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
-/** RFC 5952 text: lower-case hex, the longest run of two or more zero groups
- * as '::' (the first of equal runs), and the embedded IPv4 forms inet_ntop
- * prints (::ffff:a.b.c.d, ::a.b.c.d). */
+/** RFC 5952 text (the one formatter wirelens prints addresses with). */
 export function ipv6(b: Uint8Array, off: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) best = -1;
-  if (best === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
-    return (bestLen === 5 ? '::ffff:' : '::') + ipv4(b, off + 12);
-  }
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === best) {
-      s += '::';
-      i += bestLen - 1;
-      continue;
-    }
-    if (s !== '' && !s.endsWith(':')) s += ':';
-    s += g[i]!.toString(16);
-  }
-  return s;
+  return formatAddress(b.subarray(off, off + 16));
 }
 
 /** RRSIG times as YYYYMMDDHHmmSS (UTC), from seconds since the epoch. */
