@@ -5,6 +5,11 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
+// A cancelled test run (Ctrl-C, the runner's SIGTERM) exits through 'exit', so
+// every cleanup hook (children here, namespaces in netns.ts) still runs.
+for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+  process.once(sig, () => process.exit(128 + n));
+}
 
 export interface Spawned {
   child: ChildProcess;
