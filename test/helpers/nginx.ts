@@ -82,9 +82,20 @@ http {
   };
 }
 
-/** Pids of the nginx worker processes (the ones that serve). */
-export function nginxWorkerPids(dir: string): number[] {
-  const master = Number(fs.readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim());
-  const out = execFileSync('pgrep', ['-P', String(master)], { encoding: 'utf8' });
-  return out.trim().split('\n').filter(Boolean).map(Number);
+/** Pids of the nginx worker processes (the ones that serve), once the master has started them. */
+export async function nginxWorkerPids(dir: string, ms = 5000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    let pids: number[] = [];
+    try {
+      const master = Number(fs.readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim());
+      const out = execFileSync('pgrep', ['-P', String(master)], { encoding: 'utf8' });
+      pids = out.trim().split('\n').filter(Boolean).map(Number);
+    } catch {
+      /* no pid file or no worker yet */
+    }
+    if (pids.length > 0) return pids;
+    if (Date.now() > deadline) throw new Error(`nginx in ${dir} started no worker within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

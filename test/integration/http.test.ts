@@ -52,7 +52,7 @@ describe('wirelens http with nginx and curl', { skip }, () => {
   const big = path.join(os.tmpdir(), `wl-test-upload-${process.pid}`);
   before(async () => {
     ng = await startNginx({ 'api/users': '{"users":[7]}', 'static/a.css': 'body{}', 'index.html': 'hi' });
-    workers = nginxWorkerPids(ng.dir);
+    workers = await nginxWorkerPids(ng.dir);
     fs.writeFileSync(big, Buffer.alloc(1024 * 1024, 0x78));
   });
   after(() => {
