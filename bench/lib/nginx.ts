@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { onCleanup } from './cleanup';
 import { describeExit, Proc, sleep } from './proc';
+import { freePort } from '../../test/helpers/ports';
 
 export interface Nginx {
   url: string;
@@ -21,17 +22,6 @@ const STOP_TIMEOUT_MS = 10_000;
 const PAGE = `<!doctype html>\n<title>wirelens bench</title>\n<p>${'wirelens bench page. '.repeat(24)}</p>\n`;
 
 /** A port that was free a moment ago (the kernel picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 function config(dir: string, port: number): string {
   const p = (f: string): string => path.join(dir, f);
   return `# written by wirelens bench/lib/nginx.ts

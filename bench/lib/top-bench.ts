@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { freePort } from './nginx';
+import { freePort } from '../../test/helpers/ports';
 import { describeExit, Proc } from './proc';
 import { median } from './stats';
 import { fixed, formatTable } from './table';
