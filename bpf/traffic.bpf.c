@@ -88,6 +88,7 @@ struct pkt {
 	__u8 proto; /* IPPROTO_* */
 	__u8 syn; /* TCP SYN without ACK: a connection attempt */
 	__u8 idx; /* enum wl_top_proto */
+	__u8 has_ports; /* TCP/UDP with its ports read (not a later fragment) */
 	__u16 sport;
 	__u16 dport;
 	__u8 saddr[16];
@@ -184,6 +185,7 @@ static __always_inline bool parse_ip(struct __sk_buff *skb, __u32 off, __u16 l3p
 		if (!bpf_skb_load_bytes(skb, l4, ports, sizeof(ports))) {
 			p->sport = bpf_ntohs(ports[0]);
 			p->dport = bpf_ntohs(ports[1]);
+			p->has_ports = 1;
 		}
 		if (p->proto == WL_IPPROTO_TCP) {
 			__u8 flags;
@@ -211,7 +213,7 @@ static __always_inline void count_views(const struct pkt *p, bool egress, __u32 
 	c = counts_at(&wl_top_remotes, &a);
 	if (c)
 		add(c, egress, bytes, pkts, p->syn);
-	if (p->idx == WL_TOP_TCP || p->idx == WL_TOP_UDP) {
+	if (p->has_ports) {
 		key = ((__u32)p->idx << 16) | (egress ? p->sport : p->dport);
 		c = counts_at(&wl_top_ports, &key);
 		if (c)
@@ -299,6 +301,14 @@ int wl_top_tc_out(struct __sk_buff *skb)
 	return on_tc(skb, true);
 }
 
+static __always_inline bool is_v4_mapped(const __u8 *a)
+{
+	for (int i = 0; i < 10; i++)
+		if (a[i])
+			return false;
+	return a[10] == 0xff && a[11] == 0xff;
+}
+
 /* Retransmitted segments, counted for the socket's process, peer, port. */
 static __always_inline int on_retrans(const struct sock *sk, __u16 segs, bool have_owner)
 {
@@ -318,11 +328,20 @@ static __always_inline int on_retrans(const struct sock *sk, __u16 segs, bool ha
 	c = bpf_map_lookup_elem(&wl_top_protos, &key);
 	if (c)
 		c->retrans += segs;
+	/* With -i, the remote and port views are the interfaces' packets: leave them be. */
+	if (!wl_top_sock_views)
+		return 0;
 	a.family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (a.family == AF_INET6 && wl_has_ipv6_fields(sk))
 		bpf_core_read(a.addr, 16, &sk->__sk_common.skc_v6_daddr);
 	else
 		bpf_core_read(a.addr, 4, &sk->__sk_common.skc_daddr);
+	if (a.family == AF_INET6 && is_v4_mapped(a.addr)) {
+		/* Its packets are IPv4: key it as they are. */
+		a.family = AF_INET;
+		__builtin_memmove(a.addr, a.addr + 12, 4);
+		__builtin_memset(a.addr + 4, 0, 12);
+	}
 	c = counts_at(&wl_top_remotes, &a);
 	if (c)
 		c->retrans += segs;

@@ -17,6 +17,7 @@ import { describeExit, Proc } from './proc';
 import { median } from './stats';
 import { fixed, formatTable } from './table';
 import { startWirelens } from './wirelens';
+import { progIdsHeldBy } from '../../src/kernel/leftovers';
 
 export const TOP_TARGET_PERCENT = 2;
 
@@ -30,13 +31,14 @@ async function stopped(p: Proc): Promise<void> {
   if (exit.killed || exit.code !== 0) throw new Error(`${p.name} did not stop cleanly (${describeExit(exit)})${p.tail()}`);
 }
 
-/** Run time (ns) and runs of every loaded wl_top_* program, from bpftool. */
-function bpfRunTime(): { ns: number; runs: number } {
-  const progs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' })) as { name?: string; run_time_ns?: number; run_cnt?: number }[];
+/** Run time (ns) and runs of the BPF programs process `pid` holds, from bpftool. */
+function bpfRunTime(pid: number): { ns: number; runs: number } {
+  const mine = new Set(progIdsHeldBy(pid));
+  const progs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' })) as { id: number; run_time_ns?: number; run_cnt?: number }[];
   let ns = 0;
   let runs = 0;
   for (const p of progs) {
-    if (!p.name?.startsWith('wl_top_') && !p.name?.startsWith('wl_owner_')) continue;
+    if (!mine.has(p.id)) continue;
     ns += p.run_time_ns ?? 0;
     runs += p.run_cnt ?? 0;
   }
@@ -50,17 +52,18 @@ function topMode(name: string, args: string[]): TopMode {
     name,
     start: async () => {
       const { proc } = await startWirelens(['top', '--json', '--interval', '1', ...args]);
-      const before = bpfRunTime();
+      const before = bpfRunTime(proc.pid);
       const t0 = performance.now();
       return {
         stop: async () => {
-          const used = bpfRunTime();
+          const used = bpfRunTime(proc.pid);
           const wallS = (performance.now() - t0) / 1000;
           await stopped(proc);
           const m = /kernel maps held ([\d.]+ \S+)/.exec(proc.stderr);
           const ns = used.ns - before.ns;
           const runs = used.runs - before.runs;
-          const cpus = os.cpus().length;
+          // The transfer keeps two CPUs busy (client and server, pinned): the share is of those.
+          const cpus = Math.min(2, os.cpus().length);
           const share = (100 * ns) / 1e9 / (wallS * cpus);
           return {
             cpuShare: share,

@@ -25,14 +25,21 @@ struct {
 	__type(value, struct sk_owner);
 } wl_owners SEC(".maps");
 
-/* The calling process becomes the socket's owner. */
+/*
+ * The calling process becomes the socket's owner, named as /proc/PID/comm
+ * names it: its main thread's name. A worker thread's own name (dig makes
+ * its sockets on "isc-net-0000") does not name the process.
+ */
 static __always_inline void own(struct sk_owner *o)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	o->tgid = pid_tgid >> 32;
 	o->uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	if (!leader || bpf_core_read_str(o->comm, sizeof(o->comm), &leader->comm) <= 0)
+		bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
 SEC("cgroup/sock_create")
@@ -81,13 +88,13 @@ int BPF_PROG(wl_owner_recv, struct sock *sk, int ret, int flags)
 SEC("fentry/sock_sendmsg")
 int BPF_PROG(wl_owner_send_fentry, struct socket *sock)
 {
-	return on_sock_io(BPF_CORE_READ(sock, sk));
+	return on_sock_io(sock->sk); /* a BTF pointer, as socket storage needs */
 }
 
 SEC("fentry/sock_recvmsg")
 int BPF_PROG(wl_owner_recv_fentry, struct socket *sock)
 {
-	return on_sock_io(BPF_CORE_READ(sock, sk));
+	return on_sock_io(sock->sk); /* a BTF pointer, as socket storage needs */
 }
 
 #endif /* WL_SK_OWNER_BPF_H */

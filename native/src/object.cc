@@ -305,6 +305,13 @@ Napi::Value BpfObject::Attach(const Napi::CallbackInfo &info) {
     opts.priority = (uint32_t)OptInt(t, "priority", 0);
     err = bpf_tc_attach(&hook, &opts);
     if (err) {
+      // A qdisc made for this filter alone goes with it (the caller never learns of it).
+      if (created) {
+        LIBBPF_OPTS(bpf_tc_hook, both);
+        both.ifindex = hook.ifindex;
+        both.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+        bpf_tc_hook_destroy(&both);
+      }
       ThrowErrno(env, "attaching " + pname + " (tc)", err);
       return env.Undefined();
     }

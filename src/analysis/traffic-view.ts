@@ -25,9 +25,8 @@ export interface ProcRow extends Row {
 }
 
 export interface IfaceRow extends Row {
-  /** Dropped by the device/driver over the interval (sysfs), when known. */
-  rxDropped?: number;
-  txDropped?: number;
+  /** Packets the device dropped (its own counters), when known: over the interval and since start. */
+  dropped?: { rx: number; tx: number; rxTotal: number; txTotal: number };
 }
 
 export interface TopModel {
@@ -41,6 +40,8 @@ export interface TopModel {
   ifaces: IfaceRow[];
   drops: { total: number; delta: number; byReason: { reason: string; total: number; delta: number }[] };
   retrans: { total: number; delta: number };
+  /** Tables at 80% or more of --max-entries: their oldest entries may be evicted, and counted no more. */
+  fullTables: { name: string; entries: number; max: number }[];
 }
 
 function minus(cur: Counts, prev: Counts | undefined): Counts {
@@ -94,9 +95,15 @@ export function buildTopModel(
     procs.push({ key: String(pid), pid, comm: p.comm, uid: p.uid, total: p, delta: minus(p, prev.procs.get(pid)) });
   }
   const ifaces: IfaceRow[] = rowsOf(cur.ifaces, prev.ifaces, first.ifaces).map((r) => {
-    const a = cur.devDrops.get(r.key);
-    const b = prev.devDrops.get(r.key);
-    return a && b ? { ...r, rxDropped: Math.max(0, a.rxDropped - b.rxDropped), txDropped: Math.max(0, a.txDropped - b.txDropped) } : r;
+    const now = cur.devDrops.get(r.key);
+    const before = prev.devDrops.get(r.key);
+    const start = first.devDrops.get(r.key);
+    if (!now || !before || !start) return r;
+    const d = (a: number, b: number): number => Math.max(0, a - b);
+    return {
+      ...r,
+      dropped: { rx: d(now.rxDropped, before.rxDropped), tx: d(now.txDropped, before.txDropped), rxTotal: d(now.rxDropped, start.rxDropped), txTotal: d(now.txDropped, start.txDropped) },
+    };
   });
   let dropsTotal = 0;
   let dropsDelta = 0;
@@ -122,5 +129,6 @@ export function buildTopModel(
     ifaces: sortRows(ifaces, by),
     drops: { total: dropsTotal, delta: dropsDelta, byReason },
     retrans: { total: tcp.retrans, delta: minus(tcp, tcpPrev).retrans },
+    fullTables: cur.tables.filter((t) => t.entries >= 0.8 * t.max),
   };
 }

@@ -15,6 +15,7 @@ import { TRACEFS_REMEDY, ensureTracefs } from '../kernel/tracefs';
 import { HEALTH_SLOTS, TCP_LIFE_SLOTS } from '../probes/tcp-life';
 import { HTTP_SLOTS } from '../probes/http-capture';
 import { trafficSlots } from '../probes/traffic';
+import { sockPayloadSlots } from '../probes/sock-payload';
 import { escapeTerminal } from '../output/sanitize';
 import { FlagSpec, flagHelp, parseArgs } from './args';
 import { BTF_PATH, BTF_REMEDY } from './preflight';
@@ -111,6 +112,7 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
   try {
     bpfObjectPath('tcp_life');
     bpfObjectPath('http');
+    bpfObjectPath('sock_payload');
     bpfObjectPath('features');
     checks.push({ name: 'BPF objects', status: 'ok', detail: 'build/bpf/*.bpf.o present' });
   } catch (e) {
@@ -153,8 +155,11 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
   }
 
   const healthSlots = Object.values(HEALTH_SLOTS).flat();
-  const topSlots = trafficSlots([{ name: 'IFACE', ifindex: 1, l2Len: 14 }]);
-  for (const [tool, slots] of [['tcp', TCP_LIFE_SLOTS], ['tcp --events', healthSlots], ['http', HTTP_SLOTS], ['top', topSlots]] as const) {
+  // Only the kinds matter here: no cgroup path is looked up (or mounted) for it.
+  const stand = [{ name: 'IFACE', ifindex: 1, l2Len: 14 }];
+  const topSlots = trafficSlots(stand, undefined, undefined, '(the cgroup v2 root)');
+  const payloadSlots = sockPayloadSlots({ kind: 'cgroup', path: 'CGROUP2_ROOT' }); // only the kinds are read here
+  for (const [tool, slots] of [['tcp', TCP_LIFE_SLOTS], ['tcp --events', healthSlots], ['http', HTTP_SLOTS], ['top', topSlots], ['dns/tls', payloadSlots]] as const) {
     for (const slot of slots) {
       const pick = candidatesFor(slot, 'auto').find((c) => features.get(c.kind).state === 'supported');
       checks.push(

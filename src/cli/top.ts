@@ -14,6 +14,7 @@ import { TrafficCounters, TrafficSnapshot } from '../probes/traffic';
 import { renderTopTable } from '../output/top-table';
 import { topJson } from '../output/top-json';
 import { formatBytes } from '../output/units';
+import { UsageError } from '../errors';
 import { FlagSpec, Flags, flagHelp } from './args';
 import { parseLiveArgs } from './common-flags';
 import { preflight } from './preflight';
@@ -25,7 +26,7 @@ export const TOP_FLAGS: FlagSpec[] = [
   { name: 'json', type: 'bool', help: 'one JSON snapshot per interval instead of the live view' },
   { name: 'sort', type: 'string', choices: SORT_KEYS, valueName: 'KEY', help: 'bytes, packets or connections (default bytes; keys b/p/c live)' },
   { name: 'rows', type: 'int', min: 1, max: 100_000, valueName: 'N', help: 'rows per view (default: what fits the terminal; 20 in snapshots)' },
-  { name: 'max-entries', type: 'int', min: 64, max: 1 << 20, valueName: 'N', help: 'entries per kernel table: processes, remote addresses, ports (default 8192, LRU beyond)' },
+  { name: 'max-entries', type: 'int', min: 64, max: 1 << 18, valueName: 'N', help: 'entries per kernel table: processes, remote addresses, ports (default 8192, LRU beyond)' },
   { name: 'hooks', type: 'string', choices: ['auto', 'fallback'], valueName: 'MODE', help: 'auto: cheapest hooks this kernel offers; fallback: force the portable path (classic TC)' },
   { name: 'verbose', short: 'v', type: 'bool', help: 'explain hook choices on stderr' },
   { name: 'help', short: 'h', type: 'bool', help: 'show this help' },
@@ -57,6 +58,9 @@ each row has its key (name | pid,comm,uid | address | protocol,port | protocol) 
 rx_bytes tx_bytes rx_packets tx_packets connections retransmits (since start)
 rx_bps tx_bps rx_pps tx_pps (over the interval).`;
 
+/** wl_top_ifcfg and wl_top_ifaces hold this many (bpf/traffic.bpf.c). */
+const MAX_IFACES = 64;
+
 interface TopOptions {
   ifaces: Iface[];
   intervalS: number;
@@ -71,6 +75,7 @@ interface TopOptions {
 
 function topOptions(f: Flags): TopOptions {
   const names = [...new Set((f.interface as string[] | undefined) ?? [])];
+  if (names.length > MAX_IFACES) throw new UsageError(`-i: at most ${MAX_IFACES} interfaces (got ${names.length})`);
   return {
     // Resolved before anything touches the kernel: a bad name attaches nothing.
     ifaces: names.map(resolveIface),
@@ -99,22 +104,64 @@ export async function topCommand(argv: string[]): Promise<number> {
     if (o.verbose) err(m);
   };
   native().setLibbpfDebug(false);
+  // Signals are ours before anything is attached: one arriving during start-up stops cleanly after it.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  let stop: () => void = () => void (stopEarly = true);
+  let stopEarly = false;
+  const onSignal = (): void => stop();
+  for (const sig of signals) process.on(sig, onSignal);
+  const unlisten = (): void => {
+    for (const sig of signals) process.off(sig, onSignal);
+  };
   const t0 = performance.now();
-  preflight(err, verbose);
-  const counters = new TrafficCounters({ ifaces: o.ifaces, hookMode: o.hookMode, features: new Features(), ...(o.maxEntries ? { maxEntries: o.maxEntries } : {}) });
-  for (const c of counters.choices) {
-    verbose(`hook ${describeChoice(c)}`);
-    if (c.kind === 'none') err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
+  let counters: TrafficCounters;
+  try {
+    preflight(err, verbose);
+    counters = new TrafficCounters({ ifaces: o.ifaces, hookMode: o.hookMode, features: new Features(), ...(o.maxEntries ? { maxEntries: o.maxEntries } : {}) });
+  } catch (e) {
+    unlisten();
+    throw e;
   }
-  verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
-  const live = !o.json && process.stdout.isTTY === true;
-  const source = o.ifaces.length > 0 ? `TC on ${o.ifaces.map((i) => i.name).join(',')} (${counters.tcKind})` : 'all sockets';
-  const mapBytes = counters.mapMemoryBytes();
-  let sort = o.sort;
-  const first = counters.snapshot();
-  let prev = first;
+  try {
+    return await runView(o, counters, err, verbose, t0, (f) => (stop = f), () => stopEarly);
+  } finally {
+    unlisten();
+  }
+}
 
+async function runView(
+  o: TopOptions,
+  counters: TrafficCounters,
+  err: (m: string) => void,
+  verbose: (m: string) => void,
+  t0: number,
+  setStop: (f: () => void) => void,
+  stoppedEarly: () => boolean,
+): Promise<number> {
+  const live = !o.json && process.stdout.isTTY === true;
+  // On the alternate screen, messages would vanish with it: they are printed after it is left.
+  const held: string[] = [];
+  const say = (m: string): void => (live ? void held.push(m) : err(m));
+  let first: TrafficSnapshot;
+  let mapBytes: number;
+  let source: string;
+  try {
+    for (const c of counters.choices) {
+      verbose(`hook ${describeChoice(c)}`);
+      if (c.kind === 'none') err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
+    }
+    verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
+    source = o.ifaces.length > 0 ? `TC on ${o.ifaces.map((i) => i.name).join(',')} (${counters.tcKind})` : 'all sockets';
+    mapBytes = counters.mapMemoryBytes();
+    first = counters.snapshot();
+  } catch (e) {
+    counters.close();
+    throw e;
+  }
+  let prev = first;
+  let sort = o.sort;
   let last: [TrafficSnapshot, TrafficSnapshot] = [first, first];
+
   const show = (before: TrafficSnapshot, cur: TrafficSnapshot): void => {
     last = [before, cur];
     const model = buildTopModel(first, before, cur, sort);
@@ -124,8 +171,7 @@ export async function topCommand(argv: string[]): Promise<number> {
       return;
     }
     const width = live ? process.stdout.columns || 120 : 160;
-    // Five views share the screen: each gets what is left after titles and headers.
-    const rows = o.rows ?? (live ? Math.max(1, Math.floor(((process.stdout.rows || 40) - 3 - 5 * 4) / 5)) : 10);
+    const rows = o.rows ?? (live ? rowsThatFit(process.stdout.rows || 40) : 10);
     const text = renderTopTable(model, {
       sort,
       rows,
@@ -135,35 +181,41 @@ export async function topCommand(argv: string[]): Promise<number> {
       time: now.toTimeString().slice(0, 8),
       ...(live ? { keysHelp: 'b/p/c sort, q quit' } : {}),
     });
-    process.stdout.write(live ? HOME_CLEAR + text.replace(/\n/g, '\x1b[K\n') + CLEAR_REST : text + '\n');
+    process.stdout.write(live ? HOME_CLEAR + text.replace(/\n$/, '').replace(/\n/g, '\x1b[K\n') + CLEAR_REST : text + '\n');
   };
 
   return new Promise<number>((resolve) => {
     let stopped = false;
     let failed = false;
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    const onSignal = (): void => stop();
+    const guarded = (what: string, f: () => void): void => {
+      try {
+        f();
+      } catch (e) {
+        say(`error ${what}: ${e instanceof Error ? e.message : String(e)}`);
+        failed = true;
+        stop();
+      }
+    };
     const onKey = (b: Buffer): void => {
       const k = b.toString('latin1');
       if (k === 'q' || k === 'Q' || k === '\x03') return stop();
       const s = k === 'b' ? 'bytes' : k === 'p' ? 'packets' : k === 'c' ? 'connections' : undefined;
       if (s) {
         sort = s;
-        show(...last); // redraw now, with the last interval's figures
+        guarded('redrawing', () => show(...last)); // now, with the last interval's figures
       }
     };
+    const onResize = (): void => guarded('redrawing', () => show(...last));
     const onStdoutError = (): void => stop();
-    const tick = setInterval(() => {
-      try {
-        const cur = counters.snapshot();
-        show(prev, cur);
-        prev = cur;
-      } catch (e) {
-        err(`error reading the counters: ${e instanceof Error ? e.message : String(e)}`);
-        failed = true;
-        stop();
-      }
-    }, o.intervalS * 1000);
+    const tick = setInterval(
+      () =>
+        guarded('reading the counters', () => {
+          const cur = counters.snapshot();
+          show(prev, cur);
+          prev = cur;
+        }),
+      o.intervalS * 1000,
+    );
     const timer = o.durationS !== undefined ? setTimeout(() => stop(), o.durationS * 1000) : undefined;
 
     function stop(): void {
@@ -171,34 +223,39 @@ export async function topCommand(argv: string[]): Promise<number> {
       stopped = true;
       clearInterval(tick);
       if (timer) clearTimeout(timer);
-      for (const s of signals) process.off(s, onSignal);
       process.stdout.off('error', onStdoutError);
+      process.stdout.off('resize', onResize);
       let code = failed ? 1 : 0;
       try {
         // The last, partial interval: what happened since the last snapshot is not lost.
         const cur = counters.snapshot();
         if (!live && cur.tNs - prev.tNs > 1_000_000n) show(prev, cur);
       } catch (e) {
-        err(`error while stopping: ${e instanceof Error ? e.message : String(e)}`);
+        say(`error while stopping: ${e instanceof Error ? e.message : String(e)}`);
         code = 1;
       }
       try {
         counters.close();
       } catch (e) {
-        err(`error while detaching: ${e instanceof Error ? e.message : String(e)}`);
+        say(`error while detaching: ${e instanceof Error ? e.message : String(e)}`);
         code = 1;
       }
       if (live) {
         process.stdin.off('data', onKey);
-        if (process.stdin.isTTY) process.stdin.setRawMode(false);
+        try {
+          if (process.stdin.isTTY) process.stdin.setRawMode(false);
+        } catch {
+          /* the terminal hung up */
+        }
         process.stdin.pause();
         process.stdout.write(ALT_SCREEN_OFF);
+        for (const m of held) err(m);
       }
-      err(`top: stopped after ${((Number(process.hrtime.bigint() - first.tNs) / 1e9)).toFixed(1)} s; kernel maps held ${formatBytes(mapBytes)}`);
+      err(`top: stopped after ${(Number(process.hrtime.bigint() - first.tNs) / 1e9).toFixed(1)} s; kernel maps held ${formatBytes(mapBytes)}`);
       resolve(code);
     }
+    setStop(stop);
 
-    for (const s of signals) process.on(s, onSignal);
     process.stdout.on('error', onStdoutError);
     if (live) {
       process.stdout.write(ALT_SCREEN_ON);
@@ -207,8 +264,19 @@ export async function topCommand(argv: string[]): Promise<number> {
         process.stdin.on('data', onKey);
         process.stdin.resume();
       }
-      process.stdout.on('resize', () => show(...last));
-      show(first, first);
+      process.stdout.on('resize', onResize);
+      guarded('drawing', () => show(first, first));
     }
+    if (stoppedEarly()) stop();
   });
+}
+
+/**
+ * Rows per view on a terminal of `height` lines: two title lines and a blank,
+ * five views of a title and a header each with blanks between, protocols
+ * always whole (5 rows); the other four share what is left.
+ */
+export function rowsThatFit(height: number): number {
+  const fixed = 3 + 5 * 2 + 4 + 5;
+  return Math.max(1, Math.floor((height - fixed) / 4) - 1); // and a "... N more" line each
 }

@@ -31,6 +31,31 @@ export function progIdsHeldBy(pid: number | string): number[] {
   return ids;
 }
 
+/**
+ * Program ids some process holds an fd of, or undefined when some process's
+ * fds could not be read (another user's, another pid namespace): then
+ * "held by nobody" cannot be told from "held by someone we cannot see".
+ */
+export function heldProgramIdsIfComplete(): Set<number> | undefined {
+  const held = new Set<number>();
+  let pids: string[] = [];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    try {
+      fs.readdirSync(`/proc/${pid}/fdinfo`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // exited meanwhile
+      return undefined;
+    }
+    for (const id of progIdsHeldBy(pid)) held.add(id);
+  }
+  return held;
+}
+
 /** Program ids some process holds an fd of. */
 export function heldProgramIds(): Set<number> {
   const held = new Set<number>();

@@ -3,12 +3,12 @@
  * (Linux 6.6+) die with the process. Classic TC filters (a clsact qdisc and
  * bpf filters, libbpf bpf_tc_*) outlive it: wirelens detaches its filters
  * at exit, removes the clsact qdisc only if it created it and nothing else
- * uses it, and writes down what it created in /run/wirelens/tc.json so a
+ * uses it, and records what it added in /run/wirelens/tc/<pid>.json so a
  * later start can clean up after a SIGKILL (and say so).
  */
 import * as fs from 'node:fs';
 import { WlError, wrapNative } from '../errors';
-import { heldProgramIds, PROG_PREFIX } from './leftovers';
+import { heldProgramIdsIfComplete, PROG_PREFIX } from './leftovers';
 import { NativeLink, native } from './native';
 import { BpfObject } from './object';
 
@@ -19,15 +19,15 @@ export interface Iface {
   l2Len: number;
 }
 
-const STATE_DIR = '/run/wirelens';
-const STATE_FILE = `${STATE_DIR}/tc.json`;
+const STATE_DIR = '/run/wirelens/tc';
 
-/** A clsact qdisc wirelens created: remove it when no filter uses it and its creator is gone. */
-interface CreatedQdisc {
-  netns: number;
-  ifindex: number;
-  ifname: string;
+/** What one wirelens process added with classic TC, in STATE_DIR/<pid>.json (each process writes only its own). */
+interface TcState {
   pid: number;
+  netns: number;
+  filters: { ifindex: number; ifname: string; ingress: boolean; handle: number; priority: number; progId: number }[];
+  /** clsact qdiscs it created: removed once no filter uses them. */
+  qdiscs: { ifindex: number; ifname: string }[];
 }
 
 const ARPHRD_ETHER = 1;
@@ -63,26 +63,42 @@ export function listIfaces(): string[] {
   }
 }
 
-function readState(): CreatedQdisc[] {
+function statePath(pid: number): string {
+  return `${STATE_DIR}/${pid}.json`;
+}
+
+function readStates(): TcState[] {
+  let files: string[] = [];
   try {
-    const v = JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as unknown;
-    return Array.isArray(v) ? (v as CreatedQdisc[]).filter((q) => typeof q?.ifindex === 'number' && typeof q?.pid === 'number') : [];
+    files = fs.readdirSync(STATE_DIR).filter((f) => /^\d+\.json$/.test(f));
   } catch {
     return [];
   }
+  const out: TcState[] = [];
+  for (const f of files) {
+    try {
+      const v = JSON.parse(fs.readFileSync(`${STATE_DIR}/${f}`, 'utf8')) as TcState;
+      if (typeof v?.pid === 'number' && Array.isArray(v.filters) && Array.isArray(v.qdiscs)) out.push(v);
+    } catch {
+      /* half-written by a process killed meanwhile: the filter scan below still finds its filters */
+    }
+  }
+  return out;
 }
 
-function writeState(list: CreatedQdisc[]): void {
+/** Writes (or, when it holds nothing, removes) one process's record; atomic per file. */
+function writeState(st: TcState): void {
   try {
-    if (list.length === 0) {
-      fs.rmSync(STATE_FILE, { force: true });
+    if (st.filters.length === 0 && st.qdiscs.length === 0) {
+      fs.rmSync(statePath(st.pid), { force: true });
       return;
     }
     fs.mkdirSync(STATE_DIR, { recursive: true });
-    fs.writeFileSync(`${STATE_FILE}.tmp`, JSON.stringify(list));
-    fs.renameSync(`${STATE_FILE}.tmp`, STATE_FILE);
+    const tmp = `${statePath(st.pid)}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(st));
+    fs.renameSync(tmp, statePath(st.pid));
   } catch {
-    /* without the note, a later start still removes orphan filters; only the qdisc would stay */
+    /* without the record, a later start still finds unheld wl_ filters; only a qdisc would stay */
   }
 }
 
@@ -99,63 +115,87 @@ function filterCount(ifindex: number): number {
   return native().tcFilters(ifindex, true).length + native().tcFilters(ifindex, false).length;
 }
 
+const side = (ingress: boolean): string => (ingress ? 'ingress' : 'egress');
+
+/** Removes a clsact qdisc if no filter (anyone's) is on it. */
+function removeIfUnused(ifindex: number): boolean {
+  try {
+    return filterCount(ifindex) === 0 && native().tcRemoveClsact(ifindex);
+  } catch {
+    return false; // the interface went away
+  }
+}
+
 /**
- * Removes what a dead wirelens left on this namespace's interfaces: bpf
- * filters running a wl_ program no process holds, then the clsact qdiscs it
- * created that nothing uses any more. Returns one line per removal.
+ * Removes what a dead wirelens left on this namespace's interfaces, and
+ * returns one line per removal. First what dead processes recorded: their
+ * filters (when the same program still runs there) and the clsact qdiscs
+ * they created, once nothing uses them. Then, for records that were lost,
+ * bpf filters running a wl_ program no process holds, only when every
+ * process's fds could be read (else a live wirelens could be mistaken).
  */
 export function removeTcLeftovers(): string[] {
   const said: string[] = [];
   const nat = native();
-  const progs = new Map(nat.listPrograms().filter((p) => p.name.startsWith(PROG_PREFIX)).map((p) => [p.id, p.name]));
-  let held: Set<number> | undefined;
-  if (progs.size > 0) {
-    for (const name of listIfaces()) {
-      let iface: Iface;
+  const here = netnsInode();
+  for (const st of readStates()) {
+    if (st.netns !== here || alive(st.pid)) continue;
+    for (const f of st.filters) {
       try {
-        iface = resolveIface(name);
+        const now = nat.tcFilters(f.ifindex, f.ingress).find((x) => x.handle === f.handle && x.priority === f.priority);
+        if (now && now.progId === f.progId && nat.tcDetach(f.ifindex, f.ingress, f.handle, f.priority)) {
+          said.push(`removed TC filter ${now.name.replace(/:.*$/, '')} on ${f.ifname} ${side(f.ingress)} left by an earlier wirelens (pid ${st.pid})`);
+        }
       } catch {
-        continue; // gone meanwhile
+        /* the interface went away */
       }
-      for (const ingress of [true, false]) {
-        let filters;
-        try {
-          filters = nat.tcFilters(iface.ifindex, ingress);
-        } catch {
+    }
+    const keep = st.qdiscs.filter((q) => {
+      if (!fs.existsSync(`/sys/class/net/${q.ifname}`)) return false;
+      if (removeIfUnused(q.ifindex)) {
+        said.push(`removed the clsact qdisc an earlier wirelens added to ${q.ifname}`);
+        return false;
+      }
+      return true; // someone else's filters are on it now: later
+    });
+    writeState({ ...st, filters: [], qdiscs: keep });
+  }
+  const progs = new Map(nat.listPrograms().filter((p) => p.name.startsWith(PROG_PREFIX)).map((p) => [p.id, p.name]));
+  if (progs.size === 0) return said;
+  let held: Set<number> | undefined | null = null;
+  for (const name of listIfaces()) {
+    let iface: Iface;
+    try {
+      iface = resolveIface(name);
+    } catch {
+      continue; // gone meanwhile
+    }
+    for (const ingress of [true, false]) {
+      let filters;
+      try {
+        filters = nat.tcFilters(iface.ifindex, ingress);
+      } catch {
+        continue;
+      }
+      for (const f of filters) {
+        const prog = progs.get(f.progId);
+        if (!prog) continue;
+        if (held === null) held = heldProgramIdsIfComplete();
+        if (held === undefined) {
+          said.push(`warning: TC filter ${prog} on ${name} ${side(ingress)} may be left by an earlier wirelens, but not every process's fds can be read to be sure: left in place (\`tc filter del dev ${name} ${side(ingress)} pref ${f.priority}\` removes it)`);
           continue;
         }
-        for (const f of filters) {
-          const prog = progs.get(f.progId);
-          if (!prog) continue;
-          held ??= heldProgramIds();
-          if (held.has(f.progId)) continue; // a running wirelens's
-          try {
-            if (nat.tcDetach(iface.ifindex, ingress, f.handle, f.priority)) {
-              said.push(`removed TC filter ${prog} on ${name} ${ingress ? 'ingress' : 'egress'} left by an earlier wirelens`);
-            }
-          } catch {
-            /* reported as an orphan program by preflight */
+        if (held.has(f.progId)) continue; // a running wirelens's
+        try {
+          if (nat.tcDetach(iface.ifindex, ingress, f.handle, f.priority)) {
+            said.push(`removed TC filter ${prog} on ${name} ${side(ingress)} left by an earlier wirelens`);
           }
+        } catch {
+          /* reported as an orphan program by preflight */
         }
       }
     }
   }
-  const here = netnsInode();
-  const keep: CreatedQdisc[] = [];
-  for (const q of readState()) {
-    if (alive(q.pid) || q.netns !== here) {
-      keep.push(q);
-      continue;
-    }
-    try {
-      if (filterCount(q.ifindex) === 0 && nat.tcRemoveClsact(q.ifindex)) {
-        said.push(`removed the clsact qdisc an earlier wirelens added to ${q.ifname}`);
-      }
-    } catch {
-      /* the interface is gone, or not ours to touch any more */
-    }
-  }
-  writeState(keep);
   return said;
 }
 
@@ -164,12 +204,14 @@ const TC_REMEDY =
 
 /**
  * Attaches TC programs on interfaces, ingress or egress, as tcx links or as
- * classic filters. close() detaches them and removes a qdisc it created
- * that nothing else uses.
+ * classic filters. Classic filters and the qdiscs made for them are recorded
+ * in this process's state file as they are made; close() detaches them and
+ * removes a qdisc it created once nothing uses it (if another's filters
+ * still do, the record stays for a later start to finish).
  */
 export class TcAttachment {
-  private readonly links: { link: NativeLink; iface: Iface; classic: boolean }[] = [];
-  private readonly created = new Set<number>();
+  private readonly links: NativeLink[] = [];
+  private readonly state: TcState = { pid: process.pid, netns: netnsInode(), filters: [], qdiscs: [] };
 
   constructor(
     private readonly ifaces: Iface[],
@@ -182,12 +224,12 @@ export class TcAttachment {
     try {
       for (const iface of this.ifaces) {
         let link: NativeLink;
+        const what = `attaching ${program} to ${iface.name} (${this.classic ? 'TC clsact' : 'tcx'})`;
         try {
           link = this.classic
             ? obj.attach(program, { kind: 'tc', ifindex: iface.ifindex, ingress })
             : obj.attach(program, { kind: 'tcx', ifindex: iface.ifindex, ingress });
         } catch (e) {
-          const what = `attaching ${program} to ${iface.name} (${this.classic ? 'TC clsact' : 'tcx'})`;
           const errno = (e as { errno?: number }).errno;
           // Refused by policy, not by the kernel's abilities: no other hook kind would do better.
           if (errno === 1 || errno === 13) {
@@ -196,48 +238,49 @@ export class TcAttachment {
           throw wrapNative(what, e, TC_REMEDY);
         }
         mine.push(link);
-        this.links.push({ link, iface, classic: this.classic });
-        if (link.createdHook) this.noteCreated(iface);
+        this.links.push(link);
+        if (this.classic) this.record(iface, ingress, link);
       }
     } catch (e) {
       for (const l of mine) l.close();
-      this.removeUnused();
+      this.finish();
       throw e;
     }
     return { close: () => mine.forEach((l) => l.close()) };
   }
 
-  private noteCreated(iface: Iface): void {
-    if (this.created.has(iface.ifindex)) return;
-    this.created.add(iface.ifindex);
-    const list = readState().filter((q) => !(q.ifindex === iface.ifindex && q.netns === netnsInode()));
-    list.push({ netns: netnsInode(), ifindex: iface.ifindex, ifname: iface.name, pid: process.pid });
-    writeState(list);
+  private record(iface: Iface, ingress: boolean, link: NativeLink): void {
+    const handle = link.handle ?? 0;
+    const priority = link.priority ?? 0;
+    let progId = 0;
+    try {
+      progId = native().tcFilters(iface.ifindex, ingress).find((f) => f.handle === handle && f.priority === priority)?.progId ?? 0;
+    } catch {
+      /* recorded without it: a later start then leaves the filter to the unheld-program scan */
+    }
+    this.state.filters.push({ ifindex: iface.ifindex, ifname: iface.name, ingress, handle, priority, progId });
+    if (link.createdHook && !this.state.qdiscs.some((q) => q.ifindex === iface.ifindex)) {
+      this.state.qdiscs.push({ ifindex: iface.ifindex, ifname: iface.name });
+    }
+    writeState(this.state);
   }
 
-  /** Removes the qdiscs this run created, where no filter (ours or anyone's) remains. */
-  private removeUnused(): void {
-    for (const ifindex of this.created) {
-      try {
-        if (filterCount(ifindex) === 0) native().tcRemoveClsact(ifindex);
-      } catch {
-        /* the interface went away */
-      }
-    }
-    this.created.clear();
-    const here = netnsInode();
-    writeState(readState().filter((q) => !(q.pid === process.pid && q.netns === here)));
+  /** After the filters are gone: remove the qdiscs made here that nothing uses; keep the record of the rest. */
+  private finish(): void {
+    this.state.filters = [];
+    this.state.qdiscs = this.state.qdiscs.filter((q) => !removeIfUnused(q.ifindex));
+    writeState(this.state);
   }
 
   /** Detaches everything (idempotent). */
   close(): void {
-    for (const { link } of this.links.splice(0)) {
+    for (const link of this.links.splice(0)) {
       try {
         link.close();
       } catch {
         /* best effort at shutdown */
       }
     }
-    this.removeUnused();
+    this.finish();
   }
 }

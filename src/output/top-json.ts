@@ -42,8 +42,8 @@ export function topJson(m: TopModel, o: TopJsonOptions): string {
     map_bytes: o.mapBytes,
     interfaces: rows(m.ifaces, (r) => ({
       name: r.key,
-      rx_dropped: r.rxDropped ?? null,
-      tx_dropped: r.txDropped ?? null,
+      rx_dropped: r.dropped?.rxTotal ?? null,
+      tx_dropped: r.dropped?.txTotal ?? null,
     })),
     processes: rows(m.procs, (r: ProcRow) => ({ pid: r.pid === 0 ? null : r.pid, comm: r.pid === 0 ? null : r.comm, uid: r.pid === 0 ? null : r.uid })),
     remotes: rows(m.remotes, (r) => ({ address: r.key })),
@@ -57,6 +57,7 @@ export function topJson(m: TopModel, o: TopJsonOptions): string {
       per_s: s > 0 ? Math.round((m.drops.delta / s) * 100) / 100 : 0,
       by_reason: Object.fromEntries(m.drops.byReason.map((d) => [d.reason, d.total])),
     },
+    full_tables: m.fullTables,
     retransmits: { total: m.retrans.total, per_s: s > 0 ? Math.round((m.retrans.delta / s) * 100) / 100 : 0 },
   });
 }

@@ -60,7 +60,8 @@ function table<R extends Row>(title: string, keyCols: Column<R>[], rows: R[], s:
   return [`${title}`, ...out];
 }
 
-const keyCol = <R extends Row>(title: string, width: number): Column<R> => ({ title, width, left: true, cell: (r) => r.key });
+// Keys are addresses, ports and protocol names, or interface names: escaped all the same.
+const keyCol = <R extends Row>(title: string, width: number): Column<R> => ({ title, width, left: true, cell: (r) => escapeTerminal(r.key) });
 
 export function renderTopTable(m: TopModel, o: TableOptions): string {
   const s = m.intervalS;
@@ -73,9 +74,10 @@ export function renderTopTable(m: TopModel, o: TableOptions): string {
   const lines = [
     `wirelens top  ${o.time}  every ${s.toFixed(1)} s, up ${m.uptimeS.toFixed(0)} s  sorted by ${o.sort}  ${o.source}${o.keysHelp ? `  [${o.keysHelp}]` : ''}`.slice(0, o.width),
     `drops ${perS(m.drops.delta, s)} (${drops}; ${formatCount(m.drops.total)} in all)  TCP retransmits ${perS(m.retrans.delta, s)} (${formatCount(m.retrans.total)} in all)  maps ${formatBytes(o.mapBytes)}`.slice(0, o.width),
+    ...m.fullTables.map((t) => `warning: ${t.name} table ${t.entries}/${t.max} full: the least recent are evicted and their counts lost (--max-entries)`.slice(0, o.width)),
     '',
     ...table<IfaceRow>('INTERFACES', [keyCol('IFACE', 15)], m.ifaces, s, o, [
-      { title: 'DROP', width: 8, cell: (r, sec) => (r.rxDropped === undefined ? '-' : perS((r.rxDropped ?? 0) + (r.txDropped ?? 0), sec)) },
+      { title: 'DROP', width: 8, cell: (r, sec) => (r.dropped ? perS(r.dropped.rx + r.dropped.tx, sec) : '-') },
     ]),
     '',
     ...table<ProcRow>(

@@ -50,6 +50,8 @@ export interface TrafficSnapshot {
   devDrops: Map<string, { rxDropped: number; txDropped: number }>;
   /** Drops by the kernel's reason name (all packets of the host). */
   drops: Map<string, number>;
+  /** How full each LRU table is: near max, the least recent entries are being evicted (their counts lost). */
+  tables: { name: string; entries: number; max: number }[];
 }
 
 export interface TrafficOptions {
@@ -64,8 +66,13 @@ const SOCK_SLOT = 'socket packets (cgroup_skb on the root cgroup)';
 const TC_SLOT = 'interface packets (TC ingress and egress)';
 
 /** The hook plan; the TC attachments are made for -i's interfaces (doctor passes stand-ins). */
-export function trafficSlots(ifaces: Iface[], tcx = new TcAttachment(ifaces, false), classic = new TcAttachment(ifaces, true)): HookSlot[] {
-  const cgroup = { kind: 'cgroup' as const, path: cgroup2Root() };
+export function trafficSlots(
+  ifaces: Iface[],
+  tcx = new TcAttachment(ifaces, false),
+  classic = new TcAttachment(ifaces, true),
+  cgroupPath: string = cgroup2Root(),
+): HookSlot[] {
+  const cgroup = { kind: 'cgroup' as const, path: cgroupPath };
   const tcAttach = (att: TcAttachment) => (obj: BpfObject, p: string) => att.attach(obj, p, p === 'wl_top_tc_in');
   const out: HookSlot[] = [
     { slot: SOCK_SLOT, required: true, candidates: [{ kind: 'cgroup', programs: ['wl_top_sock_in', 'wl_top_sock_out'], target: cgroup }] },
@@ -190,6 +197,7 @@ export class TrafficCounters {
       ifaces: new Map(),
       devDrops: new Map(),
       drops: new Map(),
+      tables: [],
     };
     const dev = readNetdevStats();
     for (const [name, d] of dev) s.devDrops.set(name, { rxDropped: d.rxDropped, txDropped: d.txDropped });
@@ -227,6 +235,11 @@ export class TrafficCounters {
       const ifindex = key.readUInt32LE(0);
       s.ifaces.set(this.ifnames.get(ifindex) ?? `if${ifindex}`, sumCounts(ifaces, value));
     }
+    s.tables = [
+      { name: 'processes', entries: s.procs.size, max: procs.info.maxEntries },
+      { name: 'remotes', entries: s.remotes.size, max: remotes.info.maxEntries },
+      { name: 'ports', entries: s.ports.size, max: ports.info.maxEntries },
+    ];
     for (const { key, value } of drops.entries()) {
       let n = 0;
       for (let off = 0; off + 8 <= value.length; off += drops.slotBytes) n += Number(value.readBigUInt64LE(off));

@@ -19,6 +19,7 @@ function snap(tS: number, o: Partial<TrafficSnapshot> = {}): TrafficSnapshot {
     ifaces: new Map(),
     devDrops: new Map(),
     drops: new Map(),
+    tables: [],
     ...o,
   };
 }
