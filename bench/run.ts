@@ -19,12 +19,13 @@ import { measureStartup, StartupResult } from './lib/startup';
 import { syscallCostReport } from './lib/syscall-cost';
 import { Workload, WORKLOADS } from './lib/workloads';
 import { topBench } from './lib/top-bench';
+import { dnsBench } from './lib/dns-bench';
 
 const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
   --seconds N   length of each wrk run (default 6)
   --rounds N    rounds; each round runs every mode once (default 5)
   --quick       1 round of 3 s runs (explicit --seconds/--rounds still win)
-  --only NAME   one part: http (wrk + nginx, start-up, syscall cost) or top (iperf3)`;
+  --only NAME   one part: http (wrk + nginx, start-up, syscall cost), top (iperf3) or dns (dnsmasq)`;
 
 const STARTUP_RUNS = 5;
 
@@ -34,7 +35,7 @@ interface Options {
   only: string | undefined;
 }
 
-const PARTS = ['http', 'top'];
+const PARTS = ['http', 'top', 'dns'];
 
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
@@ -76,6 +77,7 @@ async function bench(o: Options): Promise<void> {
   const want = (part: string): boolean => o.only === undefined || o.only === part;
   if (want('http')) await httpBench(o);
   if (want('top')) out(await topBench(o.seconds, o.rounds, log));
+  if (want('dns')) out(await dnsBench(o.rounds, log));
 }
 
 async function httpBench(o: Options): Promise<void> {

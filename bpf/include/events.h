@@ -18,6 +18,7 @@ enum wl_event_type {
 	WL_EV_HTTP_DATA = 3, /* a chunk of an HTTP connection's byte stream */
 	WL_EV_HTTP_CLOSE = 4, /* an HTTP connection closed */
 	WL_EV_TCP_NOTE = 5, /* struct wl_tcp_note: retransmit, reset, drop, RTT sample */
+	WL_EV_SOCK_PAYLOAD = 6, /* struct wl_sp_event: DNS or TLS bytes of a packet */
 };
 
 /* wl_hdr.flags */
@@ -169,6 +170,47 @@ struct wl_http_event {
 	 */
 	__u32 seq;
 	/* followed by cap bytes of payload */
+};
+
+/* wl_sp_event.kind: what the bytes were recognised as (bpf/sock_payload.bpf.c). */
+enum wl_sp_kind {
+	WL_SP_DNS = 1,
+	WL_SP_TLS = 2,
+};
+
+/* wl_sp_event.dir */
+enum wl_sp_dir {
+	WL_SP_EGRESS = 1, /* sent by this host's socket */
+	WL_SP_INGRESS = 2, /* received by it */
+};
+
+/* wl_sp_event.flags */
+#define WL_SP_F_FIN (1 << 0) /* the TCP segment carries FIN */
+#define WL_SP_F_RST (1 << 1) /* the TCP segment carries RST */
+
+/* Payload bytes one record carries at most; longer packets take several records. */
+#define WL_SP_CHUNK 4096
+
+/*
+ * Bytes of one packet of a local socket, seen by cgroup_skb: a UDP datagram
+ * that looks like DNS, or a TCP segment of a connection recognised as DNS or
+ * TLS by its first payload. proc is the socket's owner (pid = tid = its
+ * process); sock is the packet's ends, local end in saddr/sport.
+ */
+struct wl_sp_event {
+	struct wl_hdr hdr;
+	struct wl_proc proc;
+	struct wl_sock_id sock;
+	__u64 conn; /* socket cookie: unique per socket for the boot */
+	__u32 len; /* payload bytes of the packet (UDP datagram, TCP segment) */
+	__u32 off; /* where this record's bytes start in that payload */
+	__u32 stream; /* TCP: the packet's first payload byte, counted from the direction's first; UDP: 0 */
+	__u16 cap; /* payload bytes that follow the struct */
+	__u8 kind; /* enum wl_sp_kind */
+	__u8 dir; /* enum wl_sp_dir */
+	__u8 flags; /* WL_SP_F_* */
+	__u8 _pad[7];
+	/* followed by cap bytes */
 };
 
 /*

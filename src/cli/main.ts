@@ -8,6 +8,8 @@ import { doctorCommand } from './doctor';
 import { TCP_FLAGS, tcpCommand } from './tcp';
 import { HTTP_FLAGS, httpCommand } from './http';
 import { TOP_FLAGS, topCommand } from './top';
+import { DNS_FLAGS, dnsCommand } from './dns';
+import { TLS_FLAGS, tlsCommand } from './tls';
 
 const VERSION = '0.1.0';
 
@@ -15,6 +17,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<numbe
   tcp: { run: tcpCommand, usage: shortUsage('tcp', TCP_FLAGS), about: 'TCP connections opening and closing, with process, duration and bytes' },
   http: { run: httpCommand, usage: shortUsage('http', HTTP_FLAGS), about: 'HTTP/1.x exchanges with both processes, URL, status, latency, bytes' },
   top: { run: topCommand, usage: shortUsage('top', TOP_FLAGS), about: 'live traffic per process, remote, port, protocol and interface, counted in the kernel' },
+  dns: { run: dnsCommand, usage: shortUsage('dns', DNS_FLAGS), about: 'DNS transactions with both processes, names, types, answers, rcode, latency' },
+  tls: { run: tlsCommand, usage: shortUsage('tls', TLS_FLAGS), about: 'TLS handshakes with both processes: SNI, ALPN and versions offered, version and cipher chosen' },
   doctor: { run: doctorCommand, usage: 'usage: wirelens doctor [--json]', about: 'check this machine and show which hooks wirelens uses' },
 };
 

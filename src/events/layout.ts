@@ -77,6 +77,15 @@ export const WL_HTTP_EVENT = {
   },
 } as const satisfies StructLayout;
 
+export const WL_SP_EVENT = {
+  struct: 'wl_sp_event',
+  size: 136,
+  fields: { hdr: 0, proc: 16, sock: 56, conn: 104, len: 112, off: 116, stream: 120, cap: 124, kind: 126, dir: 127, flags: 128, _pad: 129 },
+} as const satisfies StructLayout;
+
+/** wl_sp_event.kind, .dir and .flags values (bpf/include/events.h). */
+export const SP = { DNS: 1, TLS: 2, EGRESS: 1, INGRESS: 2, F_FIN: 1, F_RST: 2 } as const;
+
 /** Every layout and the object file whose BTF must agree with it. */
 export const WL_TOP_COUNTS = {
   struct: 'wl_top_counts',
@@ -109,10 +118,11 @@ export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>
   tcp_life: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_TCP_HEALTH, WL_TCP_EVENT, WL_TCP_NOTE],
   traffic: [WL_TOP_COUNTS, WL_TOP_PROC, WL_TOP_ADDR, WL_TOP_IFCFG],
   http: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_HTTP_EVENT],
+  sock_payload: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_SP_EVENT],
 };
 
 /** wl_hdr.type values (enum wl_event_type). */
-export const EV = { TCP_OPEN: 1, TCP_CLOSE: 2, HTTP_DATA: 3, HTTP_CLOSE: 4, TCP_NOTE: 5 } as const;
+export const EV = { TCP_OPEN: 1, TCP_CLOSE: 2, HTTP_DATA: 3, HTTP_CLOSE: 4, TCP_NOTE: 5, SOCK_PAYLOAD: 6 } as const;
 
 /** wl_tcp_note.kind values (enum wl_tcp_note_kind). */
 export const NOTE = { RETRANSMIT: 1, RESET_SENT: 2, RESET_RECV: 3, DROP: 4, RTT: 5 } as const;

@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * DNS and TLS bytes of every local socket, for wirelens dns and tls.
+ *
+ * cgroup_skb ingress/egress on the root cgroup sees every packet of every
+ * socket on the host (all network namespaces), with the socket, whose
+ * process comes from socket storage (sk_owner.bpf.h). What is copied:
+ *  - UDP (wl_sp_dns): datagrams whose first bytes pass a cheap DNS header
+ *    test, on any port, whole (several records past WL_SP_CHUNK bytes);
+ *  - TCP: a connection is judged once, by the first payload its socket
+ *    sends or receives: DNS (wl_sp_dns: a two-byte length and a DNS header,
+ *    or port 53), TLS (wl_sp_tls: a handshake record), or neither, never
+ *    looked at again. Of a DNS or TLS connection, the segments of each
+ *    direction are copied with their place in the stream until a bound:
+ *    wl_sp_dns_tcp_max bytes for DNS; for TLS, the hello message when its
+ *    first bytes give its length, else wl_sp_tls_max bytes. User space puts
+ *    the segments in order.
+ * --pid/--comm apply to the socket's owner, --port to either end.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "common.bpf.h"
+#include "sk_owner.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const struct wl_sp_event *const wl_btf_sp_event = 0;
+
+/* What to copy; set from user space before load. */
+const volatile __u32 wl_sp_dns = 0;
+const volatile __u32 wl_sp_tls = 0;
+/* Bytes copied per direction of a DNS-over-TCP connection. */
+const volatile __u32 wl_sp_dns_tcp_max = 256 << 10;
+/* Bytes copied per direction of a TLS connection whose hello length is not known from its first segment. */
+const volatile __u32 wl_sp_tls_max = 16 << 10;
+
+#define ETH_P_IP_BE bpf_htons(0x0800)
+#define ETH_P_IPV6_BE bpf_htons(0x86DD)
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
+#define WL_TCP_LISTEN 10
+#define DNS_HEADER 12
+#define DNS_PORT 53
+/* A UDP datagram or a TCP segment is at most 64 KiB (GSO included): 16 records. */
+#define MAX_CHUNKS 16
+/* Bytes kept of a direction that does not start with a TLS handshake record: enough to tell. */
+#define NOT_HELLO_BYTES 16
+
+enum { CONN_UNKNOWN = 0, CONN_DNS = WL_SP_DNS, CONN_TLS = WL_SP_TLS, CONN_OTHER = 3, CONN_DONE = 4 };
+
+struct conn_dir {
+	__u32 base; /* sequence number of the direction's first payload byte */
+	__u32 limit; /* bytes of the stream to copy, from base */
+	__u8 started;
+	__u8 done;
+	__u8 _pad[2];
+};
+
+/* A TCP socket's verdict and copy state, freed with the socket. */
+struct conn {
+	__u8 kind;
+	__u8 _pad[3];
+	struct conn_dir dir[2]; /* 0: egress, 1: ingress */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct conn);
+} wl_sp_conns SEC(".maps");
+
+/* One packet's ends and where its payload is. */
+struct pkt {
+	__u8 family;
+	__u8 proto;
+	__u8 tcp_flags;
+	__u8 _pad;
+	__u16 sport;
+	__u16 dport;
+	__u32 seq;
+	__u32 off; /* payload offset from the IP header */
+	__u32 len; /* payload bytes */
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+static __always_inline bool parse(struct __sk_buff *skb, struct pkt *p)
+{
+	__u32 l4, hdr;
+
+	__builtin_memset(p, 0, sizeof(*p));
+	if (skb->protocol == ETH_P_IP_BE) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return false;
+		if (ip.frag_off & bpf_htons(0x1fff))
+			return false; /* a later fragment */
+		p->family = AF_INET;
+		p->proto = ip.protocol;
+		__builtin_memcpy(p->saddr, &ip.saddr, 4);
+		__builtin_memcpy(p->daddr, &ip.daddr, 4);
+		l4 = ip.ihl * 4;
+	} else if (skb->protocol == ETH_P_IPV6_BE) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return false;
+		p->family = AF_INET6;
+		p->proto = ip6.nexthdr; /* extension headers: not looked into */
+		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
+		l4 = sizeof(ip6);
+	} else {
+		return false;
+	}
+	if (p->proto == WL_IPPROTO_UDP) {
+		struct udphdr uh;
+
+		if (bpf_skb_load_bytes(skb, l4, &uh, sizeof(uh)))
+			return false;
+		p->sport = bpf_ntohs(uh.source);
+		p->dport = bpf_ntohs(uh.dest);
+		hdr = sizeof(uh);
+	} else if (p->proto == WL_IPPROTO_TCP) {
+		struct tcphdr th;
+
+		if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)))
+			return false;
+		p->sport = bpf_ntohs(th.source);
+		p->dport = bpf_ntohs(th.dest);
+		p->seq = bpf_ntohl(th.seq);
+		p->tcp_flags = ((__u8 *)&th)[13];
+		hdr = th.doff * 4;
+	} else {
+		return false;
+	}
+	p->off = l4 + hdr;
+	if (skb->len <= p->off)
+		return true; /* no payload */
+	p->len = skb->len - p->off;
+	return true;
+}
+
+/* The DNS header (RFC 1035 4.1.1) at h could begin a message: the tests looksLikeDns starts with. */
+static __always_inline bool dns_header_ok(const __u8 *h, __u32 avail)
+{
+	__u8 f1 = h[2], f2 = h[3];
+	bool response = f1 & 0x80;
+	__u8 opcode = (f1 >> 3) & 0x0f;
+	__u8 rcode = f2 & 0x0f;
+
+	if (opcode > 6 || opcode == 3)
+		return false;
+	if (f2 & 0x40) /* Z */
+		return false;
+	if (!response && rcode)
+		return false;
+	if (h[4] != 0 || h[5] > 4) /* questions */
+		return false;
+	if (h[5] == 0)
+		return opcode == 6 || (response && rcode);
+	/* The first label of the first question: a pointer cannot come first. */
+	return avail <= DNS_HEADER || h[DNS_HEADER] <= 63;
+}
+
+static __always_inline void fill_sock(struct wl_sock_id *id, const struct pkt *p, bool egress, const struct bpf_sock *sk)
+{
+	const struct sock *ks = (const struct sock *)wl_ptr_id(sk);
+	__u32 n = p->family == AF_INET6 ? 16 : 4;
+
+	__builtin_memset(id, 0, sizeof(*id));
+	id->netns = wl_sk_netns(ks);
+	id->family = p->family;
+	id->protocol = p->proto;
+	id->sport = egress ? p->sport : p->dport;
+	id->dport = egress ? p->dport : p->sport;
+	if (n == 16) {
+		__builtin_memcpy(id->saddr, egress ? p->saddr : p->daddr, 16);
+		__builtin_memcpy(id->daddr, egress ? p->daddr : p->saddr, 16);
+	} else {
+		__builtin_memcpy(id->saddr, egress ? p->saddr : p->daddr, 4);
+		__builtin_memcpy(id->daddr, egress ? p->daddr : p->saddr, 4);
+	}
+}
+
+/*
+ * The record's common part, and whether the filters let it through:
+ * --pid/--comm on the socket's owner, --port on the packet's ports.
+ */
+static __always_inline bool prepare(struct wl_sp_event *e, struct __sk_buff *skb, const struct bpf_sock *sk,
+				    const struct pkt *p, bool egress, __u8 kind)
+{
+	struct sk_owner *o = bpf_sk_storage_get(&wl_owners, (void *)sk, 0, 0);
+
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.type = WL_EV_SOCK_PAYLOAD;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	if (o) {
+		e->proc.pid = o->tgid;
+		e->proc.tid = o->tgid;
+		e->proc.uid = o->uid;
+		__builtin_memcpy(e->proc.comm, o->comm, sizeof(e->proc.comm));
+	} else {
+		e->hdr.flags = WL_F_PROC_UNKNOWN;
+	}
+	e->proc.cgroup_id = bpf_skb_cgroup_id(skb);
+	if (!wl_port_allowed(p->sport, p->dport))
+		return false;
+	if (wl_proc_filter_active() && (!o || !wl_proc_allowed(&e->proc)))
+		return false;
+	fill_sock(&e->sock, p, egress, sk);
+	e->conn = bpf_get_socket_cookie(skb);
+	e->len = p->len;
+	e->kind = kind;
+	e->dir = egress ? WL_SP_EGRESS : WL_SP_INGRESS;
+	if (p->tcp_flags & TCP_FIN)
+		e->flags |= WL_SP_F_FIN;
+	if (p->tcp_flags & TCP_RST)
+		e->flags |= WL_SP_F_RST;
+	return true;
+}
+
+/*
+ * n (known to the compiler to be small) masked in a way the verifier sees:
+ * the compiler would drop a mask it can prove changes nothing.
+ */
+static __always_inline __u64 shown_bound(__u32 n, __u64 mask)
+{
+	__u64 k = n;
+
+	asm volatile("" : "+r"(k));
+	return k & mask;
+}
+
+#define CLASS_DEF(size)                          \
+	struct rec_##size {                      \
+		struct wl_sp_event e;            \
+		__u8 data[size];                 \
+	}
+CLASS_DEF(128);
+CLASS_DEF(512);
+CLASS_DEF(2048);
+CLASS_DEF(4096);
+
+/* One record of a size class holding n (1..size) bytes from the payload at `from`. */
+#define EMIT_CLASS(size)                                                                  \
+	do {                                                                              \
+		struct rec_##size *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);  \
+		if (!r) {                                                                 \
+			wl_stat_inc(WL_STAT_RB_LOST);                                     \
+			return false;                                                     \
+		}                                                                         \
+		__u64 k = shown_bound(n, 2 * (size) - 1);                                 \
+		r->e = m->e;                                                              \
+		r->e.off = from - m->payload_off;                                         \
+		r->e.cap = k;                                                             \
+		if (k == 0 || k > (size) || bpf_skb_load_bytes(skb, from, r->data, k)) {  \
+			bpf_ringbuf_discard(r, 0);                                        \
+			return false;                                                     \
+		}                                                                         \
+		bpf_ringbuf_submit(r, wl_submit_flags());                                 \
+		wl_stat_inc(WL_STAT_EMITTED);                                             \
+	} while (0)
+
+struct emit_ctx {
+	struct wl_sp_event e;
+	__u32 payload_off; /* the packet's payload offset from the IP header */
+};
+
+static __always_inline bool emit_one(struct __sk_buff *skb, const struct emit_ctx *m, __u32 from, __u32 n)
+{
+	if (n == 0) {
+		struct wl_sp_event *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);
+
+		if (!r) {
+			wl_stat_inc(WL_STAT_RB_LOST);
+			return false;
+		}
+		*r = m->e;
+		r->off = 0;
+		r->cap = 0;
+		bpf_ringbuf_submit(r, wl_submit_flags());
+		wl_stat_inc(WL_STAT_EMITTED);
+		return true;
+	}
+	if (n == WL_SP_CHUNK) {
+		struct rec_4096 *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);
+
+		if (!r) {
+			wl_stat_inc(WL_STAT_RB_LOST);
+			return false;
+		}
+		r->e = m->e;
+		r->e.off = from - m->payload_off;
+		r->e.cap = WL_SP_CHUNK;
+		if (bpf_skb_load_bytes(skb, from, r->data, WL_SP_CHUNK)) {
+			bpf_ringbuf_discard(r, 0);
+			return false;
+		}
+		bpf_ringbuf_submit(r, wl_submit_flags());
+		wl_stat_inc(WL_STAT_EMITTED);
+		return true;
+	}
+	if (n <= 128)
+		EMIT_CLASS(128);
+	else if (n <= 512)
+		EMIT_CLASS(512);
+	else if (n <= 2048)
+		EMIT_CLASS(2048);
+	else
+		EMIT_CLASS(4096);
+	return true;
+}
+
+/*
+ * Copies n payload bytes from the packet's payload offset `skip` on: whole
+ * WL_SP_CHUNK records first, then the rest in the smallest class that holds it.
+ */
+static __always_inline void emit(struct __sk_buff *skb, struct emit_ctx *m, __u32 skip, __u32 n)
+{
+	__u32 full = n / WL_SP_CHUNK, from = m->payload_off + skip;
+
+	for (int i = 0; i < MAX_CHUNKS; i++) {
+		if (i >= full)
+			break;
+		if (!emit_one(skb, m, from, WL_SP_CHUNK))
+			return;
+		from += WL_SP_CHUNK;
+	}
+	if (full < MAX_CHUNKS && (n % WL_SP_CHUNK || n == 0))
+		emit_one(skb, m, from, n % WL_SP_CHUNK);
+}
+
+static __always_inline void on_udp(struct __sk_buff *skb, const struct bpf_sock *sk, const struct pkt *p, bool egress)
+{
+	struct emit_ctx m;
+	__u8 h[DNS_HEADER + 1] = {};
+
+	if (p->len < DNS_HEADER)
+		return;
+	if (bpf_skb_load_bytes(skb, p->off, h, p->len > DNS_HEADER ? DNS_HEADER + 1 : DNS_HEADER))
+		return;
+	if (!dns_header_ok(h, p->len))
+		return;
+	if (!prepare(&m.e, skb, sk, p, egress, WL_SP_DNS)) {
+		wl_stat_inc(WL_STAT_FILTERED);
+		return;
+	}
+	m.payload_off = p->off;
+	emit(skb, &m, 0, p->len);
+}
+
+/* A TCP connection's first payload: what it is. */
+static __always_inline __u8 classify(struct __sk_buff *skb, const struct pkt *p)
+{
+	__u8 b[2 + DNS_HEADER + 1] = {};
+	__u64 n = shown_bound(p->len < sizeof(b) ? p->len : sizeof(b), 15);
+
+	if (n == 0 || bpf_skb_load_bytes(skb, p->off, b, n))
+		return CONN_OTHER;
+	/* 0x16 then 0x0300..0x0304: a handshake record, or its first byte(s). */
+	if (wl_sp_tls && b[0] == 0x16 && (n < 2 || b[1] == 3) && (n < 3 || b[2] <= 4) && (n < 6 || b[5] == 1 || b[5] == 2))
+		return CONN_TLS;
+	if (wl_sp_dns) {
+		if (p->sport == DNS_PORT || p->dport == DNS_PORT)
+			return CONN_DNS;
+		if (n >= 2 + DNS_HEADER && ((b[0] << 8) | b[1]) >= DNS_HEADER && dns_header_ok(b + 2, n - 2))
+			return CONN_DNS;
+	}
+	return CONN_OTHER;
+}
+
+/*
+ * How many bytes of a TLS direction to copy, from its first segment: the
+ * hello message whole when its length shows and it fits its record; a few
+ * bytes when the direction does not start with a handshake; else the bound.
+ */
+static __always_inline __u32 tls_limit(struct __sk_buff *skb, const struct pkt *p)
+{
+	__u8 b[9];
+	__u32 rec, need;
+
+	if (p->len < sizeof(b) || bpf_skb_load_bytes(skb, p->off, b, sizeof(b)))
+		return wl_sp_tls_max;
+	if (b[0] != 0x16 || b[1] != 3 || b[2] > 4)
+		return NOT_HELLO_BYTES;
+	rec = (b[3] << 8) | b[4];
+	need = 4 + ((b[6] << 16) | (b[7] << 8) | b[8]);
+	if (need > rec || 5 + need > wl_sp_tls_max)
+		return wl_sp_tls_max;
+	return 5 + need;
+}
+
+/* Whether an arriving segment starts at or before what the socket expects next (nothing missing before it). */
+static __always_inline bool in_order(struct bpf_sock *sk, __u32 seq)
+{
+	struct bpf_tcp_sock *tp = bpf_tcp_sock(sk);
+
+	return !tp || (__s32)(seq - tp->rcv_nxt) <= 0;
+}
+
+static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, const struct pkt *p, bool egress)
+{
+	struct conn *c = bpf_sk_storage_get(&wl_sp_conns, sk, 0, 0);
+	struct conn_dir *d;
+	struct emit_ctx m;
+	__u32 off, skip = 0, n;
+	__u8 kind;
+
+	if (c) {
+		kind = c->kind;
+		if (kind == CONN_OTHER || kind == CONN_DONE)
+			return;
+	} else {
+		if (p->len == 0 || sk->state == WL_TCP_LISTEN)
+			return;
+		kind = classify(skb, p);
+		if (kind != CONN_OTHER && !wl_port_allowed(p->sport, p->dport)) {
+			wl_stat_inc(WL_STAT_FILTERED); /* once per connection: never copied */
+			kind = CONN_OTHER;
+		}
+		c = bpf_sk_storage_get(&wl_sp_conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!c) {
+			wl_stat_inc(WL_STAT_TABLE_FULL);
+			return;
+		}
+		c->kind = kind;
+		if (kind == CONN_OTHER)
+			return;
+	}
+	d = &c->dir[egress ? 0 : 1];
+	if (d->done)
+		return;
+	if (p->len == 0) {
+		/* A FIN or RST before the bytes wanted came: user space stops waiting. */
+		if (!(p->tcp_flags & (TCP_FIN | TCP_RST)))
+			return;
+		d->done = 1;
+		if (prepare(&m.e, skb, sk, p, egress, kind)) {
+			m.payload_off = p->off;
+			emit(skb, &m, 0, 0);
+		}
+		goto check_done;
+	}
+	if (!d->started) {
+		struct bpf_tcp_sock *tp = bpf_tcp_sock(sk);
+
+		/* Egress goes out in order: its first payload is the stream's start. Ingress may
+		 * come out of order: the start is what the socket expects next less what it took. */
+		if (egress || !tp)
+			d->base = p->seq;
+		else
+			d->base = tp->rcv_nxt - (__u32)tp->bytes_received;
+		d->limit = kind == CONN_DNS ? wl_sp_dns_tcp_max : (p->seq == d->base ? tls_limit(skb, p) : wl_sp_tls_max);
+		d->started = 1;
+	}
+	off = p->seq - d->base;
+	if ((__s32)off < 0) {
+		/* A retransmission reaching back before the start. */
+		skip = -off;
+		if (skip >= p->len)
+			return;
+		off = 0;
+	}
+	if (off >= d->limit) {
+		/* Past the bound. Egress is in order, so all before it went; ingress may be ahead of a gap. */
+		if (!egress)
+			return;
+		d->done = 1;
+		goto check_done;
+	}
+	n = p->len - skip;
+	if (n > d->limit - off)
+		n = d->limit - off;
+	if (!prepare(&m.e, skb, sk, p, egress, kind)) {
+		wl_stat_inc(WL_STAT_FILTERED);
+		return;
+	}
+	m.e.stream = p->seq - d->base + skip;
+	m.payload_off = p->off;
+	emit(skb, &m, skip, n);
+	if ((off + n >= d->limit && (egress || in_order(sk, p->seq))) || (p->tcp_flags & (TCP_FIN | TCP_RST)))
+		d->done = 1;
+check_done:
+	if (c->dir[0].done && c->dir[1].done)
+		c->kind = CONN_DONE;
+}
+
+static __always_inline int on_skb(struct __sk_buff *skb, bool egress)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct pkt p;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	if (!parse(skb, &p))
+		return 1;
+	if (p.proto == WL_IPPROTO_UDP) {
+		if (wl_sp_dns)
+			on_udp(skb, sk, &p, egress);
+	} else {
+		on_tcp(skb, sk, &p, egress);
+	}
+	return 1; /* allow: wirelens only looks */
+}
+
+SEC("cgroup_skb/ingress")
+int wl_sp_in(struct __sk_buff *skb)
+{
+	return on_skb(skb, false);
+}
+
+SEC("cgroup_skb/egress")
+int wl_sp_out(struct __sk_buff *skb)
+{
+	return on_skb(skb, true);
+}

@@ -1,0 +1,113 @@
+/** `wirelens tls`: what each TLS connection's hellos say in clear, with its processes. */
+import { TlsHandshake, TlsHandshakes } from '../analysis/tls-handshakes';
+import { TLS_HELLO_MAX, startSockPayload } from '../probes/sock-payload';
+import { commonJsonPrefix } from '../output/common-fields';
+import { formatEndpoint } from '../output/address';
+import { escapeTerminal } from '../output/sanitize';
+import { Clock } from '../output/clock';
+import { FlagSpec, flagHelp } from './args';
+import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
+import { LiveTool, runLive } from './live';
+
+export const TLS_FLAGS: FlagSpec[] = [
+  ...LIVE_FLAGS,
+  { name: 'timeout', type: 'number', min: 0.05, max: 3600, valueName: 'SECONDS', help: 'report a ClientHello with no ServerHello after SECONDS (default 5)' },
+];
+
+export const TLS_HELP = `wirelens tls: TLS handshakes with their processes
+
+One line per TLS connection end on this host: the client side (the socket
+that sent the ClientHello, with its process) and, when the server runs here
+too, the server side (with the process that answered). From the ClientHello:
+the server name (SNI), the ALPN protocols and TLS versions offered; from the
+ServerHello: the version and cipher suite chosen, and the ALPN protocol when
+TLS 1.2 or older shows it (TLS 1.3 encrypts it). Read from the first bytes of
+each connection (cgroup_skb on the root cgroup), in order, so a hello split
+over segments or writes is whole. Any port, IPv4 and IPv6, every network
+namespace. --pid, --comm (the socket's process) and --port run in the kernel.
+
+options:
+${flagHelp(TLS_FLAGS)}
+
+JSON fields: the common ones (saddr/sport is this host's socket), then side
+(client/server) status (ok, no_server_hello, no_client_hello, malformed) sni
+alpn_offered versions_offered (supported_versions, or the legacy version
+when absent) version cipher alpn hello_retry hello_ms (ClientHello to
+ServerHello as this socket saw them) error.`;
+
+const str = (v: string | null | undefined): string => (v === null || v === undefined ? 'null' : JSON.stringify(v));
+
+function offeredVersions(h: TlsHandshake): string[] {
+  if (!h.client) return [];
+  return h.client.versions.length > 0 ? h.client.versions : [h.client.legacyVersion];
+}
+
+export function tlsTool(timeoutS: number): LiveTool<TlsHandshake> {
+  const tracker = new TlsHandshakes({ timeoutNs: BigInt(Math.round(timeoutS * 1e9)), maxHello: TLS_HELLO_MAX });
+  const deliver = (list: TlsHandshake[], emit: (h: TlsHandshake) => void): void => {
+    for (const h of list) emit(h);
+  };
+  let ok = 0;
+  let partial = 0;
+  return {
+    name: 'tls',
+    start: (opts, features, emit, onBad) =>
+      startSockPayload(
+        { dns: false, tls: true, filters: opts.filters, hookMode: opts.hookMode, features },
+        (c) =>
+          deliver(tracker.push(c), (h) => {
+            if (h.status === 'ok') ok++;
+            else partial++;
+            emit(h);
+          }),
+        onBad,
+      ),
+    tick: (now, emit) =>
+      deliver(tracker.tick(now), (h) => {
+        partial++;
+        emit(h);
+      }),
+    header: () =>
+      `${'TIME'.padEnd(15)} ${'SIDE'.padEnd(6)} ${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'REMOTE'.padEnd(22)} ${'SNI'.padEnd(24)} ${'OFFERED'.padEnd(18)} ${'VERSION'.padEnd(8)} ${'ALPN'.padEnd(8)} CIPHER`,
+    human: (h: TlsHandshake, clock: Clock) => {
+      const c = h.client;
+      const s = h.server;
+      const offered = c ? c.alpn.join(',') : '';
+      const cipher = h.status === 'ok' ? (s?.cipher ?? '') : h.status === 'malformed' ? `malformed: ${h.error ?? ''}` : h.status.replace(/_/g, ' ');
+      return [
+        clock.timeOfDay(h.tsNs).padEnd(15),
+        h.side.padEnd(6),
+        (h.proc ? String(h.proc.pid) : '-').padStart(7),
+        escapeTerminal(h.proc?.comm ?? '-').padEnd(16),
+        formatEndpoint(h.sock.daddr, h.sock.dport).padEnd(22),
+        escapeTerminal(c?.sni ?? '-').padEnd(24),
+        escapeTerminal(offered || '-').padEnd(18),
+        (s?.version ?? '-').padEnd(8),
+        escapeTerminal(s?.alpn ?? '-').padEnd(8),
+        cipher,
+      ]
+        .join(' ')
+        .trimEnd();
+    },
+    json: (h: TlsHandshake, clock: Clock) =>
+      `${commonJsonPrefix(clock, h.tsNs, h.proc, h.sock)},"side":"${h.side}","status":"${h.status}",` +
+      `"sni":${str(h.client?.sni)},"alpn_offered":${JSON.stringify(h.client?.alpn ?? [])},` +
+      `"versions_offered":${JSON.stringify(offeredVersions(h))},"version":${str(h.server?.version)},` +
+      `"cipher":${str(h.server?.cipher)},"alpn":${str(h.server?.alpn)},"hello_retry":${h.server?.helloRetry ?? false},` +
+      `"hello_ms":${h.helloNs === null ? 'null' : h.helloNs / 1e6},"error":${str(h.error)}}`,
+    summary: () => {
+      const s = tracker.stats;
+      return [
+        `tls: ${ok} handshakes with both hellos, ${partial} with one (or malformed: ${s.malformed}); ` +
+          `${tracker.waiting} still waiting at exit; ${s.notTls} connections not TLS after all; ${s.evicted} evicted`,
+      ];
+    },
+  };
+}
+
+export async function tlsCommand(argv: string[]): Promise<number> {
+  const flags = parseLiveArgs(argv, TLS_FLAGS, TLS_HELP);
+  if (!flags) return 0;
+  return runLive(tlsTool((flags.timeout as number | undefined) ?? 5), liveOptions(flags));
+}
+

@@ -1,0 +1,56 @@
+/** Decoder of struct wl_sp_event (bpf/include/events.h): DNS or TLS bytes of one packet of a local socket. */
+import { EV, SP, WL_HDR, WL_SP_EVENT } from './layout';
+import { ProcInfo, SockInfo, decodeProc, decodeSock } from './record';
+
+export interface PayloadChunk {
+  /** CLOCK_MONOTONIC ns of the packet (every chunk of one packet has the same). */
+  tsNs: bigint;
+  /** The socket's owner; tid is its pid (packets carry no thread). */
+  proc: ProcInfo | null;
+  /** The packet's ends, this host's in saddr/sport. */
+  sock: SockInfo;
+  /** Socket cookie: one per socket for the boot, never reused. */
+  conn: bigint;
+  kind: 'dns' | 'tls';
+  transport: 'udp' | 'tcp';
+  /** egress: this host's socket sent it; ingress: it received it. */
+  dir: 'egress' | 'ingress';
+  /** Payload bytes of the packet. */
+  len: number;
+  /** Where `bytes` start in the packet's payload. */
+  off: number;
+  /** TCP: the packet's first payload byte's place in its direction's stream. */
+  stream: number;
+  fin: boolean;
+  rst: boolean;
+  /** A view into the ring's batch: copy it to keep it. */
+  bytes: Uint8Array;
+}
+
+export function decodeSockPayload(v: DataView, off: number, len: number): PayloadChunk | null {
+  if (len < WL_SP_EVENT.size) return null;
+  const f = WL_SP_EVENT.fields;
+  if (v.getUint16(off + f.hdr + WL_HDR.fields.type, true) !== EV.SOCK_PAYLOAD) return null;
+  const kind = v.getUint8(off + f.kind);
+  if (kind !== SP.DNS && kind !== SP.TLS) return null;
+  const flags = v.getUint16(off + f.hdr + WL_HDR.fields.flags, true);
+  const cap = v.getUint16(off + f.cap, true);
+  if (cap > len - WL_SP_EVENT.size) return null;
+  const sock = decodeSock(v, off + f.sock);
+  const tf = v.getUint8(off + f.flags);
+  return {
+    tsNs: v.getBigUint64(off + f.hdr + WL_HDR.fields.ts_ns, true),
+    proc: decodeProc(v, off + f.proc, flags),
+    sock,
+    conn: v.getBigUint64(off + f.conn, true),
+    kind: kind === SP.DNS ? 'dns' : 'tls',
+    transport: sock.protocol === 6 ? 'tcp' : 'udp',
+    dir: v.getUint8(off + f.dir) === SP.EGRESS ? 'egress' : 'ingress',
+    len: v.getUint32(off + f.len, true),
+    off: v.getUint32(off + f.off, true),
+    stream: v.getUint32(off + f.stream, true),
+    fin: (tf & SP.F_FIN) !== 0,
+    rst: (tf & SP.F_RST) !== 0,
+    bytes: new Uint8Array(v.buffer, v.byteOffset + off + WL_SP_EVENT.size, cap),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * TLS servers on loopback for the tls tests: a self-signed certificate made
+ * here, nginx serving it (config written here), and `openssl s_server`.
+ * Each is stopped by the test, and on exit if the test did not get there.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { nginxWorkerPids } from './nginx';
+import { Spawned, start, stop, waitFor } from './proc';
+
+export interface Cert {
+  dir: string;
+  cert: string;
+  key: string;
+  remove(): void;
+}
+
+/** A self-signed certificate for myhost.test and other.test. */
+export function makeCert(): Cert {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wl-test-tls-'));
+  fs.chmodSync(dir, 0o755);
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=myhost.test', '-addext', 'subjectAltName=DNS:myhost.test,DNS:other.test'],
+    { stdio: 'ignore' },
+  );
+  fs.chmodSync(key, 0o644); // nginx workers run unprivileged
+  return { dir, cert, key, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface TlsNginx {
+  port: number;
+  workers: number[];
+  stop(): void;
+}
+
+const nginxDirs = new Set<string>();
+process.on('exit', () => {
+  for (const dir of nginxDirs) {
+    try {
+      execFileSync('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-s', 'stop'], { stdio: 'ignore' });
+    } catch {
+      /* gone */
+    }
+  }
+});
+
+/** nginx with TLS 1.2 and 1.3 (h2 and http/1.1 by ALPN) on 127.0.0.1:port, two workers. */
+export async function startTlsNginx(c: Cert, port: number): Promise<TlsNginx> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wl-test-nginx-tls-'));
+  fs.chmodSync(dir, 0o755);
+  const conf = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(
+    conf,
+    `worker_processes 2;
+daemon on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port} ssl http2;
+    ssl_certificate ${c.cert};
+    ssl_certificate_key ${c.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / { return 200 "ok\\n"; }
+  }
+}
+`,
+  );
+  execFileSync('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  nginxDirs.add(dir);
+  const workers = await nginxWorkerPids(dir);
+  return {
+    port,
+    workers,
+    stop() {
+      try {
+        execFileSync('nginx', ['-p', dir, '-c', conf, '-s', 'stop'], { stdio: 'ignore' });
+      } catch {
+        /* already stopped */
+      }
+      nginxDirs.delete(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SServer {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** `openssl s_server` on 127.0.0.1:port with `extra` options; resolves once it accepts. */
+export async function startSServer(c: Cert, port: number, extra: string[]): Promise<SServer> {
+  const p: Spawned = start('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', c.cert, '-key', c.key, '-www', ...extra]);
+  try {
+    await waitFor(p.stdout, /ACCEPT/, 10_000, 'openssl s_server to accept');
+  } catch (e) {
+    await stop(p, 'SIGKILL');
+    throw e;
+  }
+  return { port, pid: p.child.pid!, stop: async () => void (await stop(p, 'SIGTERM')) };
+}
