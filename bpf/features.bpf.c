@@ -39,3 +39,6 @@ int wl_probe_xdp(struct xdp_md *ctx) { return 2; /* XDP_PASS */ }
 
 SEC("?cgroup_skb/egress")
 int wl_probe_cgroup(struct __sk_buff *skb) { return 1; /* allow */ }
+
+SEC("?iter/bpf_map")
+int wl_probe_iter(struct bpf_iter__bpf_map *ctx) { return 0; }

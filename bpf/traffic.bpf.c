@@ -226,28 +226,226 @@ static __always_inline __u32 skb_pkts(struct __sk_buff *skb)
 	return skb->gso_segs > 1 ? skb->gso_segs : 1;
 }
 
-/* cgroup_skb: skb->data is the IP header; skb->len the IP packet. */
-static __always_inline int on_sock_skb(struct __sk_buff *skb, bool egress)
+/* cgroup_skb: a packet with no full socket (request and timewait sockets), or no storage: counted as it passes. */
+static __always_inline int count_packet(struct __sk_buff *skb, struct bpf_sock *sk, bool egress)
 {
-	struct bpf_sock *sk = skb->sk;
 	struct sk_owner *o = 0;
 	struct wl_top_proc *proc;
-	__u32 bytes = skb->len, pkts = skb_pkts(skb), tgid = 0;
+	__u32 bytes = skb->len, pkts = skb_pkts(skb);
 	struct pkt p;
 	bool parsed = parse_ip(skb, 0, skb->protocol, &p);
 
 	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	if (sk)
 		o = bpf_sk_storage_get(&wl_owners, sk, 0, 0);
-	if (o)
-		tgid = o->tgid;
-	proc = proc_at(tgid, o);
+	proc = proc_at(o ? o->tgid : 0, o);
 	if (proc)
 		add(&proc->c, egress, bytes, pkts, parsed ? p.syn : 0);
 	if (parsed && wl_top_sock_views)
 		count_views(&p, egress, bytes, pkts);
 	return 1; /* allow */
+}
+
+/*
+ * A socket's counts not yet added to the tables. The packet path only adds
+ * to these (two atomic adds: no table lookup per packet); they are moved to
+ * the tables by the iterator user space runs before each read, when the
+ * socket is released, and when a TCP socket reaches CLOSE. The socket's
+ * peer, local port and protocol are noted once.
+ */
+struct top_sock {
+	__u64 rx_bytes;
+	__u64 rx_pkts;
+	__u64 tx_bytes;
+	__u64 tx_pkts;
+	__u64 conns;
+	struct wl_top_addr remote; /* family 0: not connected (each packet's peer is counted as it passes) */
+	__u32 port_key; /* wl_top_ports key, 0: none */
+	__u8 idx; /* enum wl_top_proto */
+	__u8 keyed;
+	__u8 _pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct top_sock);
+} wl_top_socks SEC(".maps");
+
+/* [0] = 1: per-socket counts, moved to the tables by wl_top_flush_iter (set by user space once it is attached). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} wl_top_mode SEC(".maps");
+
+#define WL_TCP_SYN_SENT 2
+#define WL_TCP_LISTEN 10
+
+static __always_inline void key_sock(struct top_sock *ts, struct bpf_sock *sk)
+{
+	__u32 proto = sk->protocol, a[4];
+
+	ts->idx = proto_idx(proto);
+	if (proto == WL_IPPROTO_TCP || proto == WL_IPPROTO_UDP)
+		ts->port_key = ((__u32)ts->idx << 16) | (sk->src_port & 0xffff);
+	ts->keyed = 1;
+	if (sk->family == AF_INET) {
+		a[0] = sk->dst_ip4;
+		if (!a[0])
+			return;
+		ts->remote.family = AF_INET;
+		__builtin_memcpy(ts->remote.addr, a, 4);
+		return;
+	}
+	a[0] = sk->dst_ip6[0];
+	a[1] = sk->dst_ip6[1];
+	a[2] = sk->dst_ip6[2];
+	a[3] = sk->dst_ip6[3];
+	if (!(a[0] | a[1] | a[2] | a[3]))
+		return;
+	if (!a[0] && !a[1] && a[2] == bpf_htonl(0xffff)) {
+		/* v4-mapped: its packets are IPv4 */
+		ts->remote.family = AF_INET;
+		__builtin_memcpy(ts->remote.addr, &a[3], 4);
+		return;
+	}
+	ts->remote.family = AF_INET6;
+	__builtin_memcpy(ts->remote.addr, a, 16);
+}
+
+static __always_inline int on_sock_skb(struct __sk_buff *skb, bool egress)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct top_sock *ts = 0;
+	__u32 bytes = skb->len, pkts = skb_pkts(skb), zero = 0;
+	__u32 *per_socket = bpf_map_lookup_elem(&wl_top_mode, &zero);
+
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (!per_socket || !*per_socket)
+		return count_packet(skb, sk, egress);
+	if (sk)
+		ts = bpf_sk_storage_get(&wl_top_socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!ts)
+		return count_packet(skb, sk, egress);
+	if (!ts->keyed || !ts->remote.family)
+		key_sock(ts, sk);
+	if (egress) {
+		__sync_fetch_and_add(&ts->tx_bytes, bytes);
+		__sync_fetch_and_add(&ts->tx_pkts, pkts);
+	} else {
+		__sync_fetch_and_add(&ts->rx_bytes, bytes);
+		__sync_fetch_and_add(&ts->rx_pkts, pkts);
+	}
+	/* Only a connecting socket sends, and only a listener receives, a connection's first SYN. */
+	if (ts->idx == WL_TOP_TCP && (egress ? sk->state == WL_TCP_SYN_SENT : sk->state == WL_TCP_LISTEN)) {
+		struct pkt p;
+
+		if (parse_ip(skb, 0, skb->protocol, &p) && p.syn)
+			__sync_fetch_and_add(&ts->conns, 1);
+	}
+	if (wl_top_sock_views && !ts->remote.family) {
+		struct pkt p;
+
+		if (parse_ip(skb, 0, skb->protocol, &p)) {
+			struct wl_top_addr a = { .family = p.family };
+			struct wl_top_counts *c;
+
+			__builtin_memcpy(a.addr, egress ? p.daddr : p.saddr, 16);
+			c = counts_at(&wl_top_remotes, &a);
+			if (c)
+				add(c, egress, bytes, pkts, 0);
+		}
+	}
+	return 1; /* allow */
+}
+
+static __always_inline void sum(struct wl_top_counts *c, const struct wl_top_counts *d)
+{
+	c->rx_bytes += d->rx_bytes;
+	c->rx_pkts += d->rx_pkts;
+	c->tx_bytes += d->tx_bytes;
+	c->tx_pkts += d->tx_pkts;
+	c->conns += d->conns;
+}
+
+/* Moves a socket's pending counts to the tables, for its process of now. */
+static __always_inline void flush(struct top_sock *ts, struct sk_owner *o)
+{
+	struct wl_top_counts d = {};
+	struct wl_top_counts *c;
+	struct wl_top_proc *proc;
+	__u32 key;
+
+	d.rx_pkts = __sync_lock_test_and_set(&ts->rx_pkts, 0);
+	d.tx_pkts = __sync_lock_test_and_set(&ts->tx_pkts, 0);
+	d.conns = __sync_lock_test_and_set(&ts->conns, 0);
+	if (!(d.rx_pkts | d.tx_pkts | d.conns))
+		return;
+	d.rx_bytes = __sync_lock_test_and_set(&ts->rx_bytes, 0);
+	d.tx_bytes = __sync_lock_test_and_set(&ts->tx_bytes, 0);
+	proc = proc_at(o ? o->tgid : 0, o);
+	if (proc)
+		sum(&proc->c, &d);
+	if (!wl_top_sock_views)
+		return;
+	key = ts->idx;
+	c = bpf_map_lookup_elem(&wl_top_protos, &key);
+	if (c)
+		sum(c, &d);
+	if (ts->remote.family) {
+		struct wl_top_addr a = ts->remote;
+
+		c = counts_at(&wl_top_remotes, &a);
+		if (c)
+			sum(c, &d);
+	}
+	if (ts->port_key) {
+		key = ts->port_key;
+		c = counts_at(&wl_top_ports, &key);
+		if (c)
+			sum(c, &d);
+	}
+}
+
+/* User space runs this over every socket's storage before it reads the tables. */
+SEC("iter/bpf_sk_storage_map")
+int wl_top_flush_iter(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	struct sock *sk = ctx->sk;
+	struct top_sock *ts = ctx->value;
+
+	if (!sk || !ts)
+		return 0;
+	flush(ts, bpf_sk_storage_get(&wl_owners, sk, 0, 0));
+	return 0;
+}
+
+/* Closed by its process: what it counted so far. */
+SEC("cgroup/sock_release")
+int wl_top_release(struct bpf_sock *sk)
+{
+	struct top_sock *ts = bpf_sk_storage_get(&wl_top_socks, sk, 0, 0);
+
+	if (ts)
+		flush(ts, bpf_sk_storage_get(&wl_owners, sk, 0, 0));
+	return 1;
+}
+
+/* A TCP socket at CLOSE: the packets after its process closed it (FIN, last ACKs). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(wl_top_close_btf, struct sock *sk, int oldstate, int newstate)
+{
+	struct top_sock *ts;
+
+	if (newstate != 7 /* TCP_CLOSE */ || !sk)
+		return 0;
+	ts = bpf_sk_storage_get(&wl_top_socks, sk, 0, 0);
+	if (ts)
+		flush(ts, bpf_sk_storage_get(&wl_owners, sk, 0, 0));
+	return 0;
 }
 
 SEC("cgroup_skb/ingress")

@@ -55,20 +55,48 @@ int wl_owner_create(struct bpf_sock *sk)
 	return 1; /* allow */
 }
 
+/*
+ * The last socket each CPU saw read or written, and by whom: a process
+ * streaming through one socket skips the storage lookup on every call after
+ * the first (the check runs on every send and receive on the host).
+ */
+struct owner_seen {
+	__u64 sk;
+	__u32 tgid;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct owner_seen);
+} wl_owner_seen SEC(".maps");
+
 /* A process read or wrote the socket: it owns it from now on. */
 static __always_inline int on_sock_io(struct sock *sk)
 {
 	struct sk_owner *o;
+	struct owner_seen *seen;
+	__u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32;
 	__u16 family;
 
 	if (!sk)
 		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	seen = bpf_map_lookup_elem(&wl_owner_seen, &zero);
+	if (seen && seen->sk == (__u64)sk && seen->tgid == tgid)
+		return 0;
+	/* A BTF pointer in every caller: read directly (CO-RE relocated), no helper call. */
+	family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
 	o = bpf_sk_storage_get(&wl_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (o && o->tgid != bpf_get_current_pid_tgid() >> 32)
+	if (o && o->tgid != tgid)
 		own(o);
+	if (seen) {
+		seen->sk = (__u64)sk;
+		seen->tgid = tgid;
+	}
 	return 0;
 }
 

@@ -236,7 +236,7 @@ static bool OptBool(const Napi::Object &o, const char *key) {
 }
 
 // attach(program, target?): target.kind is one of auto (from SEC), kprobe,
-// uprobe, tracepoint, cgroup, xdp, tcx, tc.
+// uprobe, tracepoint, cgroup, iter, xdp, tcx, tc.
 Napi::Value BpfObject::Attach(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   bpf_program *p = FindProg(env, info[0]);
@@ -278,6 +278,19 @@ Napi::Value BpfObject::Attach(const Napi::CallbackInfo &info) {
     int saved = errno;
     close(cg);  // the link holds the cgroup
     errno = saved;
+  } else if (kind == "iter") {
+    // An iterator over a map's elements (e.g. socket storage); run with iterRun(link.fd()).
+    bpf_map *m = bpf_object__find_map_by_name(obj_, OptString(t, "map").c_str());
+    if (!m) {
+      ThrowUsage(env, "attach(program, {kind: 'iter', map}): no map " + OptString(t, "map"));
+      return env.Undefined();
+    }
+    union bpf_iter_link_info linfo = {};
+    linfo.map.map_fd = bpf_map__fd(m);
+    LIBBPF_OPTS(bpf_iter_attach_opts, io);
+    io.link_info = &linfo;
+    io.link_info_len = sizeof(linfo);
+    link = bpf_program__attach_iter(p, &io);
   } else if (kind == "xdp") {
     link = bpf_program__attach_xdp(p, (int)OptInt(t, "ifindex", 0));
   } else if (kind == "tcx") {
@@ -317,7 +330,7 @@ Napi::Value BpfObject::Attach(const Napi::CallbackInfo &info) {
     }
     return Link::NewTcLink(env, hook, opts, created);
   } else {
-    ThrowUsage(env, "obj.attach(program, {kind: auto|kprobe|uprobe|tracepoint|cgroup|xdp|tcx|tc, ...})");
+    ThrowUsage(env, "obj.attach(program, {kind: auto|kprobe|uprobe|tracepoint|cgroup|iter|xdp|tcx|tc, ...})");
     return env.Undefined();
   }
   int err = libbpf_get_error(link);

@@ -30,6 +30,37 @@ Napi::Value ProbeMapType(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// iterRun(linkFd) -> bytes the iterator wrote: runs a BPF iterator over all
+// its elements once (the program does its work as it visits each).
+Napi::Value IterRun(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    ThrowUsage(env, "iterRun(linkFd: number)");
+    return env.Undefined();
+  }
+  int fd = bpf_iter_create(info[0].As<Napi::Number>().Int32Value());
+  if (fd < 0) {
+    ThrowErrno(env, "creating a BPF iterator", errno);
+    return env.Undefined();
+  }
+  char buf[4096];
+  double total = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      close(fd);
+      ThrowErrno(env, "running a BPF iterator", e);
+      return env.Undefined();
+    }
+    total += n;
+  }
+  close(fd);
+  return Napi::Number::New(env, total);
+}
+
 // listPrograms() -> [{id, name, type}] of every BPF program loaded.
 Napi::Value ListPrograms(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -99,6 +130,7 @@ Napi::Value Version(const Napi::CallbackInfo &info) {
 
 void InitProbe(Napi::Env env, Napi::Object exports) {
   exports.Set("probeMapType", Napi::Function::New(env, ProbeMapType));
+  exports.Set("iterRun", Napi::Function::New(env, IterRun));
   exports.Set("listPrograms", Napi::Function::New(env, ListPrograms));
   exports.Set("listLinks", Napi::Function::New(env, ListLinks));
   exports.Set("takeLibbpfLog", Napi::Function::New(env, TakeLog));

@@ -20,6 +20,7 @@ export type HookKind =
   | 'syscall_tracepoint'
   | 'uprobe'
   | 'cgroup'
+  | 'iter'
   | 'tc'
   | 'tcx'
   | 'xdp'
@@ -68,6 +69,7 @@ export const HOOK_PROBES: Record<HookKind, ProbeSpec> = {
     minKernel: '5.7',
     what: 'cgroup socket and packet programs through bpf_link (root cgroup v2)',
   },
+  iter: { program: 'wl_probe_iter', minKernel: '5.9', what: 'BPF iterators (over maps and socket storage)' },
   tc: { program: 'wl_probe_tc', minKernel: '4.1', what: 'TC classifier programs (attach checked when used)' },
   tcx: {
     program: 'wl_probe_tc',

@@ -28,6 +28,7 @@ export type AttachTarget =
   | { kind: 'tracepoint'; category: string; name: string }
   | { kind: 'uprobe'; path: string; func?: string; offset?: number; retprobe?: boolean; pid?: number }
   | { kind: 'cgroup'; path: string }
+  | { kind: 'iter'; map: string }
   | { kind: 'xdp'; ifindex: number }
   | { kind: 'tcx'; ifindex: number; ingress: boolean }
   | { kind: 'tc'; ifindex: number; ingress: boolean; handle?: number; priority?: number };
@@ -91,6 +92,8 @@ export interface NativeBinding {
   listPrograms(): { id: number; name: string; type: string }[];
   listLinks(): { id: number; progId: number; type: string }[];
   takeLibbpfLog(): string;
+  /** Runs a BPF iterator once over all its elements; returns the bytes it wrote. */
+  iterRun(linkFd: number): number;
   tcFilters(ifindex: number, ingress: boolean): NativeTcFilter[];
   tcDetach(ifindex: number, ingress: boolean, handle: number, priority: number): boolean;
   tcRemoveClsact(ifindex: number): boolean;

@@ -14,6 +14,7 @@ import { HookChoice, HookMode, HookSlot, loadAndAttach } from '../kernel/hooks';
 import { u32le } from '../kernel/encode';
 import { BpfMap } from '../kernel/maps';
 import { BpfObject } from '../kernel/object';
+import { NativeLink, native } from '../kernel/native';
 import { Iface, TcAttachment } from '../kernel/tc';
 import { readNetdevStats } from '../kernel/netdev';
 import { ownerSlots } from './owner-slots';
@@ -63,6 +64,13 @@ export interface TrafficOptions {
 }
 
 const SOCK_SLOT = 'socket packets (cgroup_skb on the root cgroup)';
+const ITER_SLOT = 'per-socket counts moved to the tables (iterator over socket storage)';
+const RELEASE_SLOT = 'counts of sockets as they are closed (cgroup/sock_release)';
+
+/** Where the iterator's link lands once attached: snapshot() runs it. */
+interface IterHolder {
+  link?: NativeLink;
+}
 const TC_SLOT = 'interface packets (TC ingress and egress)';
 
 /** The hook plan; the TC attachments are made for -i's interfaces (doctor passes stand-ins). */
@@ -71,12 +79,33 @@ export function trafficSlots(
   tcx = new TcAttachment(ifaces, false),
   classic = new TcAttachment(ifaces, true),
   cgroupPath: string = cgroup2Root(),
+  iter: IterHolder = {},
 ): HookSlot[] {
   const cgroup = { kind: 'cgroup' as const, path: cgroupPath };
+  const perSocket = 'every packet is added to the tables as it passes (costs more per packet)';
   const tcAttach = (att: TcAttachment) => (obj: BpfObject, p: string) => att.attach(obj, p, p === 'wl_top_tc_in');
   const out: HookSlot[] = [
     { slot: SOCK_SLOT, required: true, candidates: [{ kind: 'cgroup', programs: ['wl_top_sock_in', 'wl_top_sock_out'], target: cgroup }] },
     ...ownerSlots(cgroup),
+    {
+      slot: ITER_SLOT,
+      required: false,
+      degraded: perSocket,
+      candidates: [
+        {
+          kind: 'iter',
+          programs: ['wl_top_flush_iter'],
+          attach: (obj: BpfObject, p: string) => (iter.link = obj.attach(p, { kind: 'iter', map: 'wl_top_socks' })),
+        },
+      ],
+    },
+    { slot: RELEASE_SLOT, required: false, degraded: perSocket, candidates: [{ kind: 'cgroup', programs: ['wl_top_release'], target: cgroup }] },
+    {
+      slot: 'TCP sockets at CLOSE',
+      required: false,
+      degraded: "a TCP socket's last packets after its process closed it (FIN, ACKs) are lost",
+      candidates: [{ kind: 'tp_btf', programs: ['wl_top_close_btf'] }],
+    },
     {
       slot: 'TCP retransmits',
       required: false,
@@ -134,6 +163,9 @@ export class TrafficCounters {
   private readonly tc: TcAttachment[];
   private readonly ifnames: Map<number, string>;
   private readonly reasons = new DropReasons();
+  private readonly iter: IterHolder = {};
+  /** Sockets' counts are kept per socket and moved to the tables by the iterator. */
+  readonly perSocket: boolean;
   private readonly maps: Record<'procs' | 'remotes' | 'ports' | 'protos' | 'ifaces' | 'drops', BpfMap>;
 
   constructor(opts: TrafficOptions) {
@@ -157,7 +189,7 @@ export class TrafficCounters {
     // Each interface's parse settings are in place before a TC program sees a packet.
     let loaded;
     try {
-      loaded = loadAndAttach(open, trafficSlots(opts.ifaces, tcx, classic), opts.features, opts.hookMode, (obj) => {
+      loaded = loadAndAttach(open, trafficSlots(opts.ifaces, tcx, classic, cgroup2Root(), this.iter), opts.features, opts.hookMode, (obj) => {
         const cfg = obj.map('wl_top_ifcfg');
         for (const i of opts.ifaces) {
           const v = Buffer.alloc(WL_TOP_IFCFG.size);
@@ -171,6 +203,10 @@ export class TrafficCounters {
     }
     this.obj = loaded.obj;
     this.choices = loaded.choices;
+    // Per-socket counting only when what moves the counts to the tables is in place.
+    const hooked = (slot: string): boolean => this.choices.some((c) => c.slot === slot && c.kind !== 'none');
+    this.perSocket = hooked(ITER_SLOT) && hooked(RELEASE_SLOT) && this.iter.link !== undefined;
+    if (this.perSocket) this.obj.map('wl_top_mode').update(u32le(0), u32le(1));
     const m = (n: string): BpfMap => this.obj.map(n);
     this.maps = {
       procs: m('wl_top_procs'),
@@ -188,6 +224,7 @@ export class TrafficCounters {
   }
 
   snapshot(): TrafficSnapshot {
+    if (this.perSocket && this.iter.link) native().iterRun(this.iter.link.fd());
     const s: TrafficSnapshot = {
       tNs: process.hrtime.bigint(),
       procs: new Map(),
