@@ -80,32 +80,40 @@ export function trafficSlots(
   classic = new TcAttachment(ifaces, true),
   cgroupPath: string = cgroup2Root(),
   iter: IterHolder = {},
+  /** false: every packet goes to the tables as it passes (the portable path, for --hooks fallback). */
+  perSocket = true,
 ): HookSlot[] {
   const cgroup = { kind: 'cgroup' as const, path: cgroupPath };
-  const perSocket = 'every packet is added to the tables as it passes (costs more per packet)';
+  const perPacket = 'every packet is added to the tables as it passes (costs more per packet)';
   const tcAttach = (att: TcAttachment) => (obj: BpfObject, p: string) => att.attach(obj, p, p === 'wl_top_tc_in');
   const out: HookSlot[] = [
     { slot: SOCK_SLOT, required: true, candidates: [{ kind: 'cgroup', programs: ['wl_top_sock_in', 'wl_top_sock_out'], target: cgroup }] },
     ...ownerSlots(cgroup),
-    {
-      slot: ITER_SLOT,
-      required: false,
-      degraded: perSocket,
-      candidates: [
-        {
-          kind: 'iter',
-          programs: ['wl_top_flush_iter'],
-          attach: (obj: BpfObject, p: string) => (iter.link = obj.attach(p, { kind: 'iter', map: 'wl_top_socks' })),
-        },
-      ],
-    },
-    { slot: RELEASE_SLOT, required: false, degraded: perSocket, candidates: [{ kind: 'cgroup', programs: ['wl_top_release'], target: cgroup }] },
-    {
-      slot: 'TCP sockets at CLOSE',
-      required: false,
-      degraded: "a TCP socket's last packets after its process closed it (FIN, ACKs) are lost",
-      candidates: [{ kind: 'tp_btf', programs: ['wl_top_close_btf'] }],
-    },
+  ];
+  if (perSocket) {
+    out.push(
+      {
+        slot: ITER_SLOT,
+        required: false,
+        degraded: perPacket,
+        candidates: [
+          {
+            kind: 'iter',
+            programs: ['wl_top_flush_iter'],
+            attach: (obj: BpfObject, p: string) => (iter.link = obj.attach(p, { kind: 'iter', map: 'wl_top_socks' })),
+          },
+        ],
+      },
+      { slot: RELEASE_SLOT, required: false, degraded: perPacket, candidates: [{ kind: 'cgroup', programs: ['wl_top_release'], target: cgroup }] },
+      {
+        slot: 'TCP sockets at CLOSE',
+        required: false,
+        degraded: "a TCP socket's last packets after its process closed it (FIN, ACKs) are lost",
+        candidates: [{ kind: 'tp_btf', programs: ['wl_top_close_btf'] }],
+      },
+    );
+  }
+  out.push(
     {
       slot: 'TCP retransmits',
       required: false,
@@ -125,7 +133,7 @@ export function trafficSlots(
         { kind: 'tracepoint', programs: ['wl_top_drop_tp'] },
       ],
     },
-  ];
+  );
   if (ifaces.length > 0) {
     const programs = ['wl_top_tc_in', 'wl_top_tc_out'];
     out.push({
@@ -189,7 +197,7 @@ export class TrafficCounters {
     // Each interface's parse settings are in place before a TC program sees a packet.
     let loaded;
     try {
-      loaded = loadAndAttach(open, trafficSlots(opts.ifaces, tcx, classic, cgroup2Root(), this.iter), opts.features, opts.hookMode, (obj) => {
+      loaded = loadAndAttach(open, trafficSlots(opts.ifaces, tcx, classic, cgroup2Root(), this.iter, opts.hookMode !== 'fallback'), opts.features, opts.hookMode, (obj) => {
         const cfg = obj.map('wl_top_ifcfg');
         for (const i of opts.ifaces) {
           const v = Buffer.alloc(WL_TOP_IFCFG.size);
