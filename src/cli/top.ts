@@ -27,7 +27,7 @@ export const TOP_FLAGS: FlagSpec[] = [
   { name: 'sort', type: 'string', choices: SORT_KEYS, valueName: 'KEY', help: 'bytes, packets or connections (default bytes; keys b/p/c live)' },
   { name: 'rows', type: 'int', min: 1, max: 100_000, valueName: 'N', help: 'rows per view (default: what fits the terminal; 20 in snapshots)' },
   { name: 'max-entries', type: 'int', min: 64, max: 1 << 18, valueName: 'N', help: 'entries per kernel table: processes, remote addresses, ports (default 8192, LRU beyond)' },
-  { name: 'hooks', type: 'string', choices: ['auto', 'fallback'], valueName: 'MODE', help: 'auto: cheapest hooks this kernel offers; fallback: force the portable path (classic TC)' },
+  { name: 'hooks', type: 'string', choices: ['auto', 'fallback'], valueName: 'MODE', help: 'auto: cheapest hooks this kernel offers; fallback: the portable path (per-packet counting, classic TC)' },
   { name: 'verbose', short: 'v', type: 'bool', help: 'explain hook choices on stderr' },
   { name: 'help', short: 'h', type: 'bool', help: 'show this help' },
 ];
@@ -53,7 +53,7 @@ options:
 ${flagHelp(TOP_FLAGS)}
 
 JSON: {ts, interval_s, uptime_s, sort, source, map_bytes, interfaces[], processes[],
-remotes[], ports[], protocols[], drops{total,per_s,by_reason}, retransmits{total,per_s}};
+remotes[], ports[], protocols[], drops{total,per_s,by_reason}, retransmits{total,per_s}, full_tables[]};
 each row has its key (name | pid,comm,uid | address | protocol,port | protocol) and
 rx_bytes tx_bytes rx_packets tx_packets connections retransmits (since start)
 rx_bps tx_bps rx_pps tx_pps (over the interval).`;
