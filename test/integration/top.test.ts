@@ -174,6 +174,26 @@ describe('wirelens top', { skip }, () => {
     });
   });
 
+  it('on a terminal: redrawn in place, b/p/c sort, q quits and gives the terminal back', async () => {
+    // script(1) gives top a pseudo-terminal; keys typed into its stdin reach top.
+    const cmd = `stty rows 50 cols 150; ${process.execPath} ${CLI} top --interval 0.2`;
+    const t = start('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    try {
+      await waitFor(t.stdout, /sorted by bytes[\s\S]*PROCESSES[\s\S]*sorted by bytes/, 15000, 'two frames');
+      t.child.stdin!.write('p');
+      await waitFor(t.stdout, /sorted by packets/, 5000, 'the packets sort');
+      t.child.stdin!.write('q');
+      const code = await Promise.race([t.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 5000))]);
+      assert.equal(code, 0, t.stdout().slice(-500));
+      const out = t.stdout();
+      assert.ok(out.includes('\x1b[?1049h'), 'the alternate screen is entered');
+      assert.ok(out.lastIndexOf('\x1b[?1049l') > out.lastIndexOf('PROCESSES'), 'and left after the last frame');
+      assert.match(out, /top: stopped after/);
+    } finally {
+      await stop(t, 'SIGKILL');
+    }
+  });
+
   it('an interface that does not exist: one line and a remedy, exit 2, nothing attached', async () => {
     const tops = (): number => wirelensPrograms().filter((p) => p.name.startsWith('wl_top_')).length;
     const before = tops();
