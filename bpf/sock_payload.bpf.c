@@ -14,7 +14,17 @@
  *    direction are copied with their place in the stream until a bound:
  *    wl_sp_dns_tcp_max bytes for DNS; for TLS, the hello message when its
  *    first bytes give its length, else wl_sp_tls_max bytes. User space puts
- *    the segments in order.
+ *    the segments in order. Only connections seen from their first byte
+ *    are judged (nothing sent or received before); their streams are
+ *    numbered from that byte (after the SYN, whose data TFO carries).
+ *  - A segment that reaches a listening socket (the one completing the
+ *    handshake when the bare ACK was lost or TCP_DEFER_ACCEPT dropped it,
+ *    a TFO SYN's data) is judged and copied there, flagged; the listener's
+ *    child then carries on from it (matched by namespace and ends), and
+ *    user space joins the two the same way.
+ * Arriving segments are copied only inside the receive window; a FIN or
+ * RST ends a direction only in order. What is not copied is counted
+ * (wl_sp_stats), and the record where a direction stops says so.
  * --pid/--comm apply to the socket's owner, --port to either end.
  */
 #include "vmlinux.h"
@@ -40,6 +50,7 @@ const volatile __u32 wl_sp_tls_max = 16 << 10;
 #define ETH_P_IP_BE bpf_htons(0x0800)
 #define ETH_P_IPV6_BE bpf_htons(0x86DD)
 #define TCP_FIN 0x01
+#define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define WL_TCP_LISTEN 10
 #define DNS_HEADER 12
@@ -56,7 +67,8 @@ struct conn_dir {
 	__u32 limit; /* bytes of the stream to copy, from base */
 	__u8 started;
 	__u8 done;
-	__u8 _pad[2];
+	__u8 limited; /* WL_SP_STAT_LIMIT counted */
+	__u8 _pad;
 };
 
 /* A TCP socket's verdict and copy state, freed with the socket. */
@@ -73,6 +85,52 @@ struct {
 	__type(value, struct conn);
 } wl_sp_conns SEC(".maps");
 
+/* A connection's namespace and ends, the same from its listener and from the socket it became. */
+struct sp_ends {
+	__u32 netns;
+	__u16 family;
+	__u16 lport;
+	__u16 rport;
+	__u16 _pad;
+	__u8 laddr[16];
+	__u8 raddr[16];
+};
+
+/* What a listener copied of a connection's first arriving bytes: its child carries on from there. */
+struct sp_listened {
+	__u64 ts_ns; /* when: an entry no child took soon after is stale (its ends may be reused) */
+	__u8 kind;
+	__u8 done; /* the copy limit reached */
+	__u8 _pad[2];
+	__u32 limit;
+};
+
+/* A child takes its listener's entry within this long (the handshake's last segment makes it at once). */
+#define LISTENED_TTL_NS (10ULL * 1000 * 1000 * 1000)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct sp_ends);
+	__type(value, struct sp_listened);
+} wl_sp_listened SEC(".maps");
+
+/* enum wl_sp_stat counters, beside the common wl_stats. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WL_SP_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} wl_sp_stats SEC(".maps");
+
+static __always_inline void sp_stat(__u32 slot)
+{
+	__u64 *v = bpf_map_lookup_elem(&wl_sp_stats, &slot);
+
+	if (v)
+		*v += 1;
+}
+
 /* One packet's ends and where its payload is. */
 struct pkt {
 	__u8 family;
@@ -81,7 +139,7 @@ struct pkt {
 	__u8 _pad;
 	__u16 sport;
 	__u16 dport;
-	__u32 seq;
+	__u32 seq; /* of the first payload byte: a SYN's own number is skipped */
 	__u32 off; /* payload offset from the IP header */
 	__u32 len; /* payload bytes */
 	__u8 saddr[16];
@@ -135,6 +193,8 @@ static __always_inline bool parse(struct __sk_buff *skb, struct pkt *p)
 		p->dport = bpf_ntohs(th.dest);
 		p->seq = bpf_ntohl(th.seq);
 		p->tcp_flags = ((__u8 *)&th)[13];
+		if (p->tcp_flags & TCP_SYN)
+			p->seq += 1; /* a SYN's data (TFO) starts after it */
 		hdr = th.doff * 4;
 	} else {
 		return false;
@@ -190,7 +250,8 @@ static __always_inline void fill_sock(struct wl_sock_id *id, const struct pkt *p
 
 /*
  * The record's common part, and whether the filters let it through:
- * --pid/--comm on the socket's owner, --port on the packet's ports.
+ * --pid/--comm on the socket's owner, --port on the packet's ports (what
+ * they drop is counted here).
  */
 static __always_inline bool prepare(struct wl_sp_event *e, struct __sk_buff *skb, const struct bpf_sock *sk,
 				    const struct pkt *p, bool egress, __u8 kind)
@@ -210,19 +271,21 @@ static __always_inline bool prepare(struct wl_sp_event *e, struct __sk_buff *skb
 		e->hdr.flags = WL_F_PROC_UNKNOWN;
 	}
 	e->proc.cgroup_id = bpf_skb_cgroup_id(skb);
-	if (!wl_port_allowed(p->sport, p->dport))
+	if (!wl_port_allowed(p->sport, p->dport)) {
+		wl_stat_inc(WL_STAT_FILTERED);
+		sp_stat(WL_SP_STAT_PORT_FILTERED);
 		return false;
-	if (wl_proc_filter_active() && (!o || !wl_proc_allowed(&e->proc)))
+	}
+	if (wl_proc_filter_active() && (!o || !wl_proc_allowed(&e->proc))) {
+		wl_stat_inc(WL_STAT_FILTERED);
+		sp_stat(WL_SP_STAT_PROC_FILTERED);
 		return false;
+	}
 	fill_sock(&e->sock, p, egress, sk);
 	e->conn = bpf_get_socket_cookie(skb);
 	e->len = p->len;
 	e->kind = kind;
 	e->dir = egress ? WL_SP_EGRESS : WL_SP_INGRESS;
-	if (p->tcp_flags & TCP_FIN)
-		e->flags |= WL_SP_F_FIN;
-	if (p->tcp_flags & TCP_RST)
-		e->flags |= WL_SP_F_RST;
 	return true;
 }
 
@@ -319,12 +382,13 @@ static __always_inline bool emit_one(struct __sk_buff *skb, const struct emit_ct
 }
 
 /*
- * Copies n payload bytes from the packet's payload offset `skip` on: whole
- * WL_SP_CHUNK records first, then the rest in the smallest class that holds it.
+ * Copies n bytes from m->payload_off on (at most MAX_CHUNKS records' worth):
+ * whole WL_SP_CHUNK records first, then the rest in the smallest class that
+ * holds it. Each record's `off` counts from m->payload_off.
  */
-static __always_inline void emit(struct __sk_buff *skb, struct emit_ctx *m, __u32 skip, __u32 n)
+static __always_inline void emit(struct __sk_buff *skb, struct emit_ctx *m, __u32 n)
 {
-	__u32 full = n / WL_SP_CHUNK, from = m->payload_off + skip;
+	__u32 full = n / WL_SP_CHUNK, from = m->payload_off;
 
 	for (int i = 0; i < MAX_CHUNKS; i++) {
 		if (i >= full)
@@ -348,16 +412,14 @@ static __always_inline void on_udp(struct __sk_buff *skb, const struct bpf_sock 
 		return;
 	if (!dns_header_ok(h, p->len))
 		return;
-	if (!prepare(&m.e, skb, sk, p, egress, WL_SP_DNS)) {
-		wl_stat_inc(WL_STAT_FILTERED);
+	if (!prepare(&m.e, skb, sk, p, egress, WL_SP_DNS))
 		return;
-	}
 	m.payload_off = p->off;
-	emit(skb, &m, 0, p->len);
+	emit(skb, &m, p->len);
 }
 
-/* A TCP connection's first payload: what it is. */
-static __always_inline __u8 classify(struct __sk_buff *skb, const struct pkt *p)
+/* A TCP connection's first payload: what it is (`by_port`: port 53 makes it DNS whatever its bytes). */
+static __always_inline __u8 classify(struct __sk_buff *skb, const struct pkt *p, bool by_port)
 {
 	__u8 b[2 + DNS_HEADER + 1] = {};
 	__u64 n = shown_bound(p->len < sizeof(b) ? p->len : sizeof(b), 15);
@@ -368,7 +430,7 @@ static __always_inline __u8 classify(struct __sk_buff *skb, const struct pkt *p)
 	if (wl_sp_tls && b[0] == 0x16 && (n < 2 || b[1] == 3) && (n < 3 || b[2] <= 4) && (n < 6 || b[5] == 1 || b[5] == 2))
 		return CONN_TLS;
 	if (wl_sp_dns) {
-		if (p->sport == DNS_PORT || p->dport == DNS_PORT)
+		if (by_port && (p->sport == DNS_PORT || p->dport == DNS_PORT))
 			return CONN_DNS;
 		if (n >= 2 + DNS_HEADER && ((b[0] << 8) | b[1]) >= DNS_HEADER && dns_header_ok(b + 2, n - 2))
 			return CONN_DNS;
@@ -397,6 +459,12 @@ static __always_inline __u32 tls_limit(struct __sk_buff *skb, const struct pkt *
 	return 5 + need;
 }
 
+/* The kernel's own view of a TCP socket (CO-RE reads). */
+static __always_inline const struct tcp_sock *ktcp(const struct bpf_sock *sk)
+{
+	return (const struct tcp_sock *)wl_ptr_id(sk);
+}
+
 /* Whether an arriving segment starts at or before what the socket expects next (nothing missing before it). */
 static __always_inline bool in_order(struct bpf_sock *sk, __u32 seq)
 {
@@ -405,47 +473,209 @@ static __always_inline bool in_order(struct bpf_sock *sk, __u32 seq)
 	return !tp || (__s32)(seq - tp->rcv_nxt) <= 0;
 }
 
+/*
+ * Whether an arriving segment starts inside the receive window, as
+ * tcp_sequence() checks it after this hook: at most rcv_nxt plus the window
+ * offered (rcv_wup + rcv_wnd - rcv_nxt, never below 0).
+ */
+static __always_inline bool in_window(const struct bpf_sock *sk, __u32 seq)
+{
+	const struct tcp_sock *tp = ktcp(sk);
+	__u32 nxt = BPF_CORE_READ(tp, rcv_nxt);
+	__s32 win = (__s32)(BPF_CORE_READ(tp, rcv_wup) + BPF_CORE_READ(tp, rcv_wnd) - nxt);
+
+	if (win < 0)
+		win = 0;
+	return (__s32)(seq - (nxt + (__u32)win)) <= 0;
+}
+
+/*
+ * Whether this packet's payload is the first the socket sends or receives:
+ * nothing received, and nothing sent but this packet (egress: the hook runs
+ * after tcp_transmit_skb counted it in bytes_sent, and before a
+ * retransmission is counted in bytes_retrans).
+ */
+static __always_inline bool fresh(const struct bpf_sock *sk, const struct pkt *p, bool egress)
+{
+	const struct tcp_sock *tp = ktcp(sk);
+
+	return BPF_CORE_READ(tp, bytes_received) == 0 && wl_tcp_tx_payload(tp) == (egress ? p->len : 0);
+}
+
+/* Not inlined: its CO-RE reads' temporaries would take the inlined program past 512 bytes of stack. */
+static __noinline void ends_of(struct sp_ends *k, const struct pkt *p, bool egress, const struct bpf_sock *sk)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->netns = wl_sk_netns((const struct sock *)wl_ptr_id(sk));
+	k->family = p->family;
+	k->lport = egress ? p->sport : p->dport;
+	k->rport = egress ? p->dport : p->sport;
+	__builtin_memcpy(k->laddr, egress ? p->saddr : p->daddr, 16);
+	__builtin_memcpy(k->raddr, egress ? p->daddr : p->saddr, 16);
+}
+
+/*
+ * Payload arriving at a listener: the segment that completes the handshake
+ * (the bare ACK lost, or dropped by TCP_DEFER_ACCEPT) or a TFO SYN's data.
+ * The child socket gets it without passing this hook again, so it is judged
+ * and copied here, flagged, and the verdict left for the child. Only a
+ * connection's first bytes: a SYN's data are; another segment is taken to
+ * be when its bytes begin a DNS message or a TLS handshake record (judged
+ * by content, not by port 53: one ahead of a gap would have to begin one by
+ * chance), else it is left to the child.
+ */
+static __always_inline void on_listener(struct __sk_buff *skb, struct bpf_sock *sk, const struct pkt *p,
+					struct emit_ctx *m, struct sp_ends *k)
+{
+	struct sp_listened l = {};
+	__u32 n;
+	__u8 kind = classify(skb, p, p->tcp_flags & TCP_SYN);
+
+	if (kind == CONN_OTHER)
+		return;
+	if (!prepare(&m->e, skb, sk, p, false, kind))
+		return;
+	l.ts_ns = bpf_ktime_get_ns();
+	l.kind = kind;
+	l.limit = kind == CONN_DNS ? wl_sp_dns_tcp_max : tls_limit(skb, p);
+	n = p->len;
+	m->e.flags = WL_SP_F_LISTENER;
+	if (p->tcp_flags & TCP_FIN)
+		m->e.flags |= WL_SP_F_FIN;
+	if (n > MAX_CHUNKS * WL_SP_CHUNK && l.limit > MAX_CHUNKS * WL_SP_CHUNK) {
+		l.limit = MAX_CHUNKS * WL_SP_CHUNK;
+		m->e.flags |= WL_SP_F_CUT;
+		sp_stat(WL_SP_STAT_CUT);
+	}
+	if (n >= l.limit) {
+		n = l.limit;
+		l.done = 1;
+		m->e.flags |= WL_SP_F_LIMIT;
+	}
+	ends_of(k, p, false, sk);
+	bpf_map_update_elem(&wl_sp_listened, k, &l, BPF_ANY);
+	m->e.stream = 0;
+	m->e.len = n;
+	m->payload_off = p->off;
+	sp_stat(WL_SP_STAT_LISTENER);
+	emit(skb, m, n);
+}
+
+/* A connection's first payload: its verdict, with what its listener left for it. */
+static __always_inline struct conn *judge(struct __sk_buff *skb, struct bpf_sock *sk, const struct pkt *p, bool egress,
+					 struct sp_ends *k)
+{
+	struct sp_listened *l;
+	struct conn *c;
+	__u8 kind;
+
+	ends_of(k, p, egress, sk);
+	l = bpf_map_lookup_elem(&wl_sp_listened, k);
+	if (l && bpf_ktime_get_ns() - l->ts_ns > LISTENED_TTL_NS) {
+		bpf_map_delete_elem(&wl_sp_listened, k);
+		l = 0;
+	}
+	if (l) {
+		struct bpf_tcp_sock *tp = bpf_tcp_sock(sk);
+		struct conn_dir in = {};
+
+		kind = l->kind;
+		in.limit = l->limit;
+		in.done = l->done;
+		in.started = 1;
+		/* The listener's bytes came first: the child counted them as received. */
+		in.base = tp ? tp->rcv_nxt - (__u32)tp->bytes_received : 0;
+		bpf_map_delete_elem(&wl_sp_listened, k);
+		c = bpf_sk_storage_get(&wl_sp_conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!c) {
+			wl_stat_inc(WL_STAT_TABLE_FULL);
+			return 0;
+		}
+		c->kind = kind;
+		c->dir[1] = in;
+		return c;
+	}
+	kind = classify(skb, p, true);
+	if (kind != CONN_OTHER && !wl_port_allowed(p->sport, p->dport)) {
+		/* once per connection: never copied */
+		wl_stat_inc(WL_STAT_FILTERED);
+		sp_stat(WL_SP_STAT_PORT_FILTERED);
+		kind = CONN_OTHER;
+	}
+	if (kind != CONN_OTHER && !fresh(sk, p, egress)) {
+		/* Seen mid-stream (made before wirelens started): where its streams begin is unknown. */
+		sp_stat(WL_SP_STAT_NOT_FRESH);
+		kind = CONN_OTHER;
+	}
+	c = bpf_sk_storage_get(&wl_sp_conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!c) {
+		wl_stat_inc(WL_STAT_TABLE_FULL);
+		return 0;
+	}
+	c->kind = kind;
+	return c;
+}
+
 static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, const struct pkt *p, bool egress)
 {
 	struct conn *c = bpf_sk_storage_get(&wl_sp_conns, sk, 0, 0);
 	struct conn_dir *d;
 	struct emit_ctx m;
+	struct sp_ends k;
 	__u32 off, skip = 0, n;
-	__u8 kind;
+	__u8 kind, flags = 0;
+	bool ordered = true, ends;
 
 	if (c) {
 		kind = c->kind;
 		if (kind == CONN_OTHER || kind == CONN_DONE)
 			return;
 	} else {
-		if (p->len == 0 || sk->state == WL_TCP_LISTEN)
+		if (p->len == 0)
 			return;
-		kind = classify(skb, p);
-		if (kind != CONN_OTHER && !wl_port_allowed(p->sport, p->dport)) {
-			wl_stat_inc(WL_STAT_FILTERED); /* once per connection: never copied */
-			kind = CONN_OTHER;
-		}
-		c = bpf_sk_storage_get(&wl_sp_conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (!c) {
-			wl_stat_inc(WL_STAT_TABLE_FULL);
+		if (sk->state == WL_TCP_LISTEN) {
+			if (!egress)
+				on_listener(skb, sk, p, &m, &k);
 			return;
 		}
-		c->kind = kind;
+		c = judge(skb, sk, p, egress, &k);
+		if (!c)
+			return;
+		kind = c->kind;
 		if (kind == CONN_OTHER)
 			return;
 	}
 	d = &c->dir[egress ? 0 : 1];
 	if (d->done)
 		return;
-	if (p->len == 0) {
-		/* A FIN or RST before the bytes wanted came: user space stops waiting. */
-		if (!(p->tcp_flags & (TCP_FIN | TCP_RST)))
+	if (!egress) {
+		/* Arriving: TCP drops what lies past the window after this hook; its bytes are not the stream's. */
+		if (!in_window(sk, p->seq)) {
+			sp_stat(WL_SP_STAT_OUT_OF_WINDOW);
 			return;
-		d->done = 1;
-		if (prepare(&m.e, skb, sk, p, egress, kind)) {
-			m.payload_off = p->off;
-			emit(skb, &m, 0, 0);
 		}
+		ordered = in_order(sk, p->seq);
+	}
+	if (p->tcp_flags & TCP_FIN)
+		flags |= WL_SP_F_FIN;
+	/* An RST counts only in order (else the socket answers with a challenge ACK and goes on). */
+	if ((p->tcp_flags & TCP_RST) && ordered)
+		flags |= WL_SP_F_RST;
+	/* A FIN ahead of a gap (queued out of order) does not end the direction yet: the gap still comes. */
+	ends = flags && ordered;
+	if (p->len == 0) {
+		/* A FIN or RST: user space learns where the direction ends. */
+		if (!flags)
+			return;
+		if (prepare(&m.e, skb, sk, p, egress, kind)) {
+			m.e.stream = d->started ? p->seq - d->base : 0;
+			m.e.len = 0;
+			m.e.flags = flags;
+			m.payload_off = p->off;
+			emit(skb, &m, 0);
+		}
+		if (ends)
+			d->done = 1;
 		goto check_done;
 	}
 	if (!d->started) {
@@ -462,7 +692,7 @@ static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, c
 	}
 	off = p->seq - d->base;
 	if ((__s32)off < 0) {
-		/* A retransmission reaching back before the start. */
+		/* A retransmission reaching back before the start: its bytes from the start on. */
 		skip = -off;
 		if (skip >= p->len)
 			return;
@@ -476,16 +706,28 @@ static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, c
 		goto check_done;
 	}
 	n = p->len - skip;
-	if (n > d->limit - off)
-		n = d->limit - off;
-	if (!prepare(&m.e, skb, sk, p, egress, kind)) {
-		wl_stat_inc(WL_STAT_FILTERED);
-		return;
+	if (n > MAX_CHUNKS * WL_SP_CHUNK && d->limit - off > MAX_CHUNKS * WL_SP_CHUNK) {
+		/* More than one packet's records hold: the direction stops where they end (a gap would follow). */
+		d->limit = off + MAX_CHUNKS * WL_SP_CHUNK;
+		flags |= WL_SP_F_CUT;
+		sp_stat(WL_SP_STAT_CUT);
 	}
-	m.e.stream = p->seq - d->base + skip;
-	m.payload_off = p->off;
-	emit(skb, &m, skip, n);
-	if ((off + n >= d->limit && (egress || in_order(sk, p->seq))) || (p->tcp_flags & (TCP_FIN | TCP_RST)))
+	if (n >= d->limit - off) {
+		n = d->limit - off;
+		flags |= WL_SP_F_LIMIT;
+		if (kind == CONN_DNS && !(flags & WL_SP_F_CUT) && !d->limited) {
+			d->limited = 1;
+			sp_stat(WL_SP_STAT_LIMIT);
+		}
+	}
+	if (!prepare(&m.e, skb, sk, p, egress, kind))
+		return;
+	m.e.stream = off;
+	m.e.len = n;
+	m.e.flags = flags;
+	m.payload_off = p->off + skip;
+	emit(skb, &m, n);
+	if ((off + n >= d->limit && ordered) || ends)
 		d->done = 1;
 check_done:
 	if (c->dir[0].done && c->dir[1].done)

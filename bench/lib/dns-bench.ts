@@ -6,7 +6,7 @@
  * wirelens must report every transaction from both ends (2 N records) with
  * nothing lost.
  */
-import { freeDnsPort } from '../../test/helpers/dnsmasq';
+import { freeDnsPort } from '../../test/helpers/ports';
 import { cpuSeconds, describeExit, Proc } from './proc';
 import { parseStopLine, startWirelens } from './wirelens';
 import { median } from './stats';

@@ -186,7 +186,22 @@ enum wl_sp_dir {
 
 /* wl_sp_event.flags */
 #define WL_SP_F_FIN (1 << 0) /* the TCP segment carries FIN */
-#define WL_SP_F_RST (1 << 1) /* the TCP segment carries RST */
+#define WL_SP_F_RST (1 << 1) /* the TCP segment carries an RST the socket takes (in order) */
+#define WL_SP_F_LIMIT (1 << 2) /* nothing of this direction past stream + len is copied */
+#define WL_SP_F_CUT (1 << 3) /* with LIMIT: the packet went on past what one packet's records hold */
+#define WL_SP_F_LISTENER (1 << 4) /* seen on the listener (it completed the handshake, or a TFO SYN): conn is the listener's, the child has the same netns and ends */
+
+/* Counters in the per-CPU array wl_sp_stats (bpf/sock_payload.bpf.c), one slot each. */
+enum wl_sp_stat {
+	WL_SP_STAT_PORT_FILTERED = 0, /* UDP records and TCP connections dropped by --port */
+	WL_SP_STAT_PROC_FILTERED = 1, /* records dropped by --pid/--comm */
+	WL_SP_STAT_LISTENER = 2, /* segments copied from a listener for the connection it made */
+	WL_SP_STAT_NOT_FRESH = 3, /* TCP connections first seen mid-stream: not copied */
+	WL_SP_STAT_OUT_OF_WINDOW = 4, /* arriving segments past the receive window: not copied */
+	WL_SP_STAT_LIMIT = 5, /* DNS-over-TCP directions that reached the copy limit */
+	WL_SP_STAT_CUT = 6, /* TCP packets longer than one packet's records: direction stopped there */
+	WL_SP_STAT_MAX = 8,
+};
 
 /* Payload bytes one record carries at most; longer packets take several records. */
 #define WL_SP_CHUNK 4096
@@ -202,9 +217,9 @@ struct wl_sp_event {
 	struct wl_proc proc;
 	struct wl_sock_id sock;
 	__u64 conn; /* socket cookie: unique per socket for the boot */
-	__u32 len; /* payload bytes of the packet (UDP datagram, TCP segment) */
-	__u32 off; /* where this record's bytes start in that payload */
-	__u32 stream; /* TCP: the packet's first payload byte, counted from the direction's first; UDP: 0 */
+	__u32 len; /* UDP: the datagram's bytes; TCP: the packet's bytes from `stream` on that the kernel copies */
+	__u32 off; /* where this record's bytes start: in the datagram, or from `stream` */
+	__u32 stream; /* TCP: the place of the packet's first copied byte, counted from the direction's first; UDP: 0 */
 	__u16 cap; /* payload bytes that follow the struct */
 	__u8 kind; /* enum wl_sp_kind */
 	__u8 dir; /* enum wl_sp_dir */

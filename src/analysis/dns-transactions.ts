@@ -3,17 +3,22 @@
  * a query and its response on one socket make one record, from that
  * socket's side (client: it sent the query; server: it received it).
  * On loopback both ends are on this host and each gives its own record.
- * Queries without a response within the timeout are reported as `timeout`;
- * messages that do not parse as `malformed` with the parser's reason.
- * Pairing key: the socket, the peer's address and port, the message id, and
- * the first question (name, case-insensitive, and type). Pure (no I/O);
- * bounded: pending queries have a cap; what is evicted is counted.
+ * Queries without a response within the timeout are reported as `timeout`,
+ * once: a response that comes later is counted as late, not reported again
+ * (timed-out queries are remembered, a bounded number). Messages that do not
+ * parse are `malformed` with the parser's reason. Pairing key: the socket,
+ * the peer's address and port, the message id, and the first question
+ * (name, case-insensitive, and type); a response without a question pairs
+ * by id alone, through an index. Segments a listener saw join their
+ * connection first (ListenerJoin). Pure (no I/O); bounded: pending queries
+ * have a cap; what is evicted is counted.
  */
 import { PayloadChunk } from '../events/sock-payload';
 import { ProcInfo, SockInfo } from '../events/record';
 import { formatEndpoint } from '../output/address';
 import { DnsParse, DnsRecord, looksLikeDns, parseDnsMessage } from '../protocols/dns';
-import { DnsMessages, DnsStreamFault, DnsWireMessage } from './dns-messages';
+import { DnsMessages, DnsMessagesOptions, DnsStreamFault, DnsWireMessage } from './dns-messages';
+import { ListenerJoin } from './listener-join';
 
 export interface DnsAnswer {
   name: string;
@@ -62,6 +67,8 @@ export interface DnsTransactionStats {
   notDns: number;
   /** Pending queries dropped over the cap. */
   evicted: number;
+  /** Responses to queries already reported as timeout: counted, not reported again. */
+  late: number;
 }
 
 interface Pending {
@@ -75,10 +82,44 @@ interface Pending {
   qtype: string | null;
 }
 
+/** A query waiting, with its pairing key without the question (what a response without one pairs by). */
+type Waiting = Pending & { idKey: string };
+
 export interface DnsTransactionsOptions {
   timeoutNs: bigint;
   /** Queries waiting for a response at once (oldest dropped beyond). */
   maxPending?: number;
+  /** Timed-out queries remembered, so a late response is not a transaction of its own. */
+  maxTimedOut?: number;
+  messages?: DnsMessagesOptions;
+}
+
+/** Keys in groups (each in insertion order): the pending queries by id alone. Most groups hold one key: kept as is. */
+class KeyIndex {
+  private readonly groups = new Map<string, string | Set<string>>();
+
+  add(group: string, key: string): void {
+    const g = this.groups.get(group);
+    if (g === undefined) this.groups.set(group, key);
+    else if (typeof g === 'string') this.groups.set(group, new Set([g, key]));
+    else g.add(key);
+  }
+
+  delete(group: string, key: string): void {
+    const g = this.groups.get(group);
+    if (g === undefined) return;
+    if (typeof g === 'string') {
+      if (g === key) this.groups.delete(group);
+      return;
+    }
+    g.delete(key);
+    if (g.size === 0) this.groups.delete(group);
+  }
+
+  first(group: string): string | undefined {
+    const g = this.groups.get(group);
+    return typeof g === 'string' ? g : g?.values().next().value;
+  }
 }
 
 /** "example.com." -> "example.com"; the root stays ".". */
@@ -94,39 +135,78 @@ function answerOf(r: DnsRecord): DnsAnswer {
 const DNS_PORTS = new Set([53, 5353, 5355]);
 
 export class DnsTransactions {
-  readonly stats: DnsTransactionStats = { queries: 0, responses: 0, unmatched: 0, timeouts: 0, malformed: 0, notDns: 0, evicted: 0 };
-  readonly messages = new DnsMessages();
+  readonly stats: DnsTransactionStats = { queries: 0, responses: 0, unmatched: 0, timeouts: 0, malformed: 0, notDns: 0, evicted: 0, late: 0 };
+  readonly messages: DnsMessages;
+  readonly join: ListenerJoin;
   /** Insertion order is query time order: the oldest come first. */
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new Map<string, Waiting>();
+  private readonly pendingById = new KeyIndex();
+  /** Timed-out queries' keys (to their id keys), oldest first. */
+  private readonly timedOut = new Map<string, string>();
+  private readonly timedOutById = new KeyIndex();
   private readonly timeoutNs: bigint;
   private readonly maxPending: number;
+  private readonly maxTimedOut: number;
 
   constructor(o: DnsTransactionsOptions) {
     this.timeoutNs = o.timeoutNs;
     this.maxPending = o.maxPending ?? 65536;
+    this.maxTimedOut = o.maxTimedOut ?? 65536;
+    this.messages = new DnsMessages(o.messages);
+    // A listener's segment waits for its connection as long as a query waits for its answer.
+    this.join = new ListenerJoin(o.timeoutNs);
   }
 
   /** The transactions one kernel record completes. */
   push(c: PayloadChunk): DnsTransaction[] {
     const out: DnsTransaction[] = [];
+    if (c.transport === 'udp') this.take(c, out);
+    else for (const x of this.join.push(c)) this.take(x, out);
+    return out;
+  }
+
+  private take(c: PayloadChunk, out: DnsTransaction[]): void {
     for (const m of this.messages.push(c)) {
       if ('error' in m) out.push(this.streamFault(m));
       else this.message(m, out);
     }
-    return out;
   }
 
-  /** Queries older than the timeout, reported as such. */
+  /** Streams given up while idle, listener segments on their own, and queries older than the timeout, reported as such. */
   tick(nowNs: bigint): DnsTransaction[] {
-    this.messages.expire(nowNs);
     const out: DnsTransaction[] = [];
+    for (const f of this.messages.expire(nowNs)) out.push(this.streamFault(f));
+    for (const c of this.join.expire(nowNs)) this.take(c, out);
     for (const [k, p] of this.pending) {
       if (nowNs - p.tsNs < this.timeoutNs) break;
-      this.pending.delete(k);
+      this.dropPending(k, p);
       this.stats.timeouts++;
+      this.rememberTimeout(k, p.idKey);
       out.push(this.record(p, 'timeout', null, null));
     }
     return out;
+  }
+
+  private rememberTimeout(key: string, idKey: string): void {
+    this.timedOut.set(key, idKey);
+    this.timedOutById.add(idKey, key);
+    while (this.timedOut.size > this.maxTimedOut) {
+      const first = this.timedOut.entries().next().value;
+      if (!first) break;
+      this.timedOut.delete(first[0]);
+      this.timedOutById.delete(first[1], first[0]);
+    }
+  }
+
+  /** Whether a response answers a query already reported as timeout (then forgotten: counted once). */
+  private lateFor(m: DnsWireMessage, id: number, qname: string | null, qtype: string | null): boolean {
+    const idKey = this.idKey(m, id);
+    const k = qname !== null ? this.key(m, id, qname, qtype) : this.timedOutById.first(idKey);
+    if (k === undefined || !this.timedOut.has(k)) return false;
+    this.timedOut.delete(k);
+    this.timedOutById.delete(idKey, k);
+    this.stats.late++;
+    return true;
   }
 
   /** Queries still waiting (not yet timed out) at the end. */
@@ -155,25 +235,32 @@ export class DnsTransactions {
         return;
       }
       this.stats.queries++;
-      const p: Pending = {
+      const id = parsed.msg.id;
+      const idKey = this.idKey(m, id);
+      const p: Waiting = {
+        idKey,
         tsNs: m.tsNs,
         proc: m.proc,
         sock: m.sock,
         transport: m.transport,
         side,
-        id: parsed.msg.id,
+        id,
         qname: q ? bareName(q.name) : null,
         qtype: q ? q.type : null,
       };
-      const key = this.key(m, p.id, p.qname, p.qtype);
+      const key = `${idKey}|${p.qname?.toLowerCase() ?? ''}|${p.qtype ?? ''}`;
       if (this.pending.has(key)) return; // a retry: latency counts from the first
       if (this.pending.size >= this.maxPending) this.evictOldest();
       this.pending.set(key, p);
+      this.pendingById.add(idKey, key);
       return;
     }
     this.stats.responses++;
     const id = parsed.ok ? parsed.msg.id : parsed.id!;
-    const p = this.takePending(m, id, q ? bareName(q.name) : null, q ? q.type : null);
+    const qname = q ? bareName(q.name) : null;
+    const qtype = q ? q.type : null;
+    const p = this.takePending(m, id, qname, qtype);
+    if (!p && this.lateFor(m, id, qname, qtype)) return;
     if (!parsed.ok) {
       out.push(this.malformed(m, parsed, true, p));
       return;
@@ -197,32 +284,32 @@ export class DnsTransactions {
     out.push(t);
   }
 
+  private idKey(m: { conn: bigint; sock: SockInfo }, id: number): string {
+    return `${m.conn}|${m.sock.daddr}|${m.sock.dport}|${id}`;
+  }
+
   private key(m: { conn: bigint; sock: SockInfo }, id: number, qname: string | null, qtype: string | null): string {
-    return `${m.conn}|${m.sock.daddr}|${m.sock.dport}|${id}|${qname?.toLowerCase() ?? ''}|${qtype ?? ''}`;
+    return `${this.idKey(m, id)}|${qname?.toLowerCase() ?? ''}|${qtype ?? ''}`;
   }
 
   /** The query this response answers, removed from the pending ones. */
   private takePending(m: DnsWireMessage, id: number, qname: string | null, qtype: string | null): Pending | undefined {
-    if (qname !== null) {
-      const k = this.key(m, id, qname, qtype);
-      const p = this.pending.get(k);
-      if (p) this.pending.delete(k);
-      return p;
-    }
-    // No question in the response (some errors): the id alone.
-    const prefix = `${m.conn}|${m.sock.daddr}|${m.sock.dport}|${id}|`;
-    for (const [k, p] of this.pending) {
-      if (k.startsWith(prefix)) {
-        this.pending.delete(k);
-        return p;
-      }
-    }
-    return undefined;
+    // No question in the response (some errors): the id alone, the oldest such query.
+    const k = qname !== null ? this.key(m, id, qname, qtype) : this.pendingById.first(this.idKey(m, id));
+    if (k === undefined) return undefined;
+    const p = this.pending.get(k);
+    if (p) this.dropPending(k, p);
+    return p;
+  }
+
+  private dropPending(k: string, p: Waiting): void {
+    this.pending.delete(k);
+    this.pendingById.delete(p.idKey, k);
   }
 
   private evictOldest(): void {
-    const k = this.pending.keys().next().value;
-    if (k !== undefined) this.pending.delete(k);
+    const first = this.pending.entries().next().value;
+    if (first) this.dropPending(first[0], first[1]);
     this.stats.evicted++;
   }
 

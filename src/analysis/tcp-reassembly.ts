@@ -14,19 +14,31 @@ interface Held {
 
 export class StreamReassembler {
   /** The stream offset expected next. */
-  private next = 0;
+  private next: number;
   private held: Held[] = [];
-  private heldBytes = 0;
+  private heldTotal = 0;
   private readonly maxHeld: number;
   broken = false;
 
-  constructor(maxHeld = 64 * 1024) {
+  /** `start`: the offset expected first (a direction taken up again where it was left). */
+  constructor(maxHeld = 64 * 1024, start = 0) {
     this.maxHeld = maxHeld;
+    this.next = start;
   }
 
-  /** Bytes delivered so far. */
+  /** Bytes delivered so far (the offset expected next). */
   get delivered(): number {
     return this.next;
+  }
+
+  /** Bytes waiting ahead of a gap. */
+  get heldBytes(): number {
+    return this.heldTotal;
+  }
+
+  /** Whether bytes wait ahead of a gap. */
+  get gap(): boolean {
+    return this.held.length > 0;
   }
 
   /**
@@ -48,25 +60,30 @@ export class StreamReassembler {
     return out;
   }
 
+  /** Gives the gap up: held bytes dropped, nothing more taken. */
+  break(): void {
+    this.broken = true;
+    this.held = [];
+    this.heldTotal = 0;
+  }
+
   private hold(off: number, bytes: Uint8Array): void {
-    if (this.heldBytes + bytes.length > this.maxHeld) {
-      this.broken = true;
-      this.held = [];
-      this.heldBytes = 0;
+    if (this.heldTotal + bytes.length > this.maxHeld) {
+      this.break();
       return;
     }
     const h = { off, bytes: new Uint8Array(bytes) }; // a copy, also of a Buffer (whose slice() is a view)
     let i = this.held.length;
     while (i > 0 && this.held[i - 1]!.off > off) i--;
     this.held.splice(i, 0, h);
-    this.heldBytes += bytes.length;
+    this.heldTotal += bytes.length;
   }
 
   /** Moves held segments that now connect onto `out`. */
   private release(out: Uint8Array[]): void {
     while (this.held.length > 0 && this.held[0]!.off <= this.next) {
       const h = this.held.shift()!;
-      this.heldBytes -= h.bytes.length;
+      this.heldTotal -= h.bytes.length;
       const end = h.off + h.bytes.length;
       if (end <= this.next) continue;
       out.push(h.bytes.subarray(this.next - h.off));

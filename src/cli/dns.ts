@@ -1,7 +1,8 @@
 /** `wirelens dns`: every DNS transaction on this host, from each end, with its process. */
 import { DnsStats, formatDnsStats } from '../analysis/dns-stats';
 import { DnsTransaction, DnsTransactions } from '../analysis/dns-transactions';
-import { startSockPayload } from '../probes/sock-payload';
+import { RunningFamily } from '../probes/family';
+import { SockPayloadKernelStats } from '../probes/sock-payload';
 import { commonJsonPrefix } from '../output/common-fields';
 import { escapeTerminal } from '../output/sanitize';
 import { Clock } from '../output/clock';
@@ -10,6 +11,7 @@ import { UsageError } from '../errors';
 import { FlagSpec, flagHelp } from './args';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
+import { KERNEL_PAYLOAD, PayloadDeps, kernelStatsLine, readKernelStats } from './payload-kernel';
 
 export const DNS_FLAGS: FlagSpec[] = [
   ...LIVE_FLAGS,
@@ -31,10 +33,12 @@ host: the asking process (client side) and, when the server runs here too,
 the answering one (server side). UDP and TCP, IPv4 and IPv6, any port, in
 every network namespace; found by content in the kernel (cgroup_skb on the
 root cgroup). Queries with no response within --timeout are reported as
-timeout; messages that do not parse as malformed, with the reason.
+timeout, once (a later response is counted, not reported); messages that do
+not parse as malformed, with the reason.
 --pid, --comm (the socket's process) and --port run in the kernel; --name
 runs in wirelens, on the parsed query name. The summary on exit gives the
-busiest names, the NXDOMAIN and SERVFAIL rates and latency per server.
+busiest names, the NXDOMAIN and SERVFAIL rates and latency per server,
+and what was not reported or not copied, counted.
 
 options:
 ${flagHelp(DNS_FLAGS)}
@@ -76,9 +80,11 @@ function statusColumn(t: DnsTransaction): string {
 
 const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
 
-export function dnsTool(names: string[], timeoutS: number): LiveTool<DnsTransaction> {
+export function dnsTool(names: string[], timeoutS: number, deps: PayloadDeps = KERNEL_PAYLOAD): LiveTool<DnsTransaction> {
   const tracker = new DnsTransactions({ timeoutNs: BigInt(Math.round(timeoutS * 1e9)) });
   const stats = new DnsStats();
+  let running: RunningFamily | undefined;
+  let kernel: SockPayloadKernelStats | null = null;
   const deliver = (list: DnsTransaction[], emit: (t: DnsTransaction) => void): void => {
     for (const t of list) {
       if (!nameMatches(t.qname, names)) continue;
@@ -89,8 +95,17 @@ export function dnsTool(names: string[], timeoutS: number): LiveTool<DnsTransact
   return {
     name: 'dns',
     start: (opts, features, emit, onBad) =>
-      startSockPayload({ dns: true, tls: false, filters: opts.filters, hookMode: opts.hookMode, features }, (c) => deliver(tracker.push(c), emit), onBad),
-    tick: (now, emit) => deliver(tracker.tick(now), emit),
+      (running = deps.start({ dns: true, tls: false, filters: opts.filters, hookMode: opts.hookMode, features }, (c) => deliver(tracker.push(c), emit), onBad)),
+    tick: (now, emit) => {
+      // What waits in the ring first: a response there is not a timeout.
+      running?.drain();
+      deliver(tracker.tick(now), emit);
+    },
+    // After the last drain: queries overdue by now are reported, not left waiting.
+    finish: (emit) => {
+      kernel = readKernelStats(deps, running);
+      deliver(tracker.tick(process.hrtime.bigint()), emit);
+    },
     header: () =>
       `${'TIME'.padEnd(15)} ${'SIDE'.padEnd(6)} ${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'PROTO'.padEnd(5)} ${'SERVER'.padEnd(22)} ${'ID'.padStart(5)} ${'TYPE'.padEnd(6)} ${'NAME'.padEnd(30)} ${'RCODE'.padEnd(9)} ${'LATENCY'.padStart(10)}  ANSWERS`,
     human: (t: DnsTransaction, clock: Clock) =>
@@ -119,11 +134,16 @@ export function dnsTool(names: string[], timeoutS: number): LiveTool<DnsTransact
     summary: () => {
       const s = tracker.stats;
       const m = tracker.messages.stats;
+      const j = tracker.join.stats;
       return [
         ...formatDnsStats(stats, escapeTerminal),
         `dns: ${tracker.waiting} queries still waiting at exit, ${s.unmatched} responses without their query, ` +
-          `${s.notDns} UDP datagrams not DNS, ${s.evicted} pending queries evicted, ${m.partialDatagrams} datagrams incomplete, ` +
-          `${m.brokenStreams} TCP streams broken`,
+          `${s.late} responses after their timeout (not reported again), ${s.notDns} UDP datagrams not DNS, ` +
+          `${s.evicted} pending queries evicted, ${m.partialDatagrams} datagrams incomplete`,
+        `dns: tcp: ${m.brokenStreams} streams broken, ${m.idleStreams} idle and ${m.evictedStreams} evicted (buffers dropped, place kept), ` +
+          `${m.droppedMessages} messages dropped with them, ${m.forgottenStreams} places forgotten, ${m.limitedStreams} at the copy limit; ` +
+          `${j.joined} listener segments joined to their connection, ${j.alone} on their own`,
+        kernelStatsLine('dns', kernel),
       ];
     },
   };

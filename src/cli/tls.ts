@@ -1,6 +1,7 @@
 /** `wirelens tls`: what each TLS connection's hellos say in clear, with its processes. */
 import { TlsHandshake, TlsHandshakes } from '../analysis/tls-handshakes';
-import { TLS_HELLO_MAX, startSockPayload } from '../probes/sock-payload';
+import { RunningFamily } from '../probes/family';
+import { SockPayloadKernelStats, TLS_HELLO_MAX } from '../probes/sock-payload';
 import { commonJsonPrefix } from '../output/common-fields';
 import { formatEndpoint } from '../output/address';
 import { escapeTerminal } from '../output/sanitize';
@@ -8,6 +9,7 @@ import { Clock } from '../output/clock';
 import { FlagSpec, flagHelp } from './args';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
+import { KERNEL_PAYLOAD, PayloadDeps, kernelStatsLine, readKernelStats } from './payload-kernel';
 
 export const TLS_FLAGS: FlagSpec[] = [
   ...LIVE_FLAGS,
@@ -42,31 +44,46 @@ function offeredVersions(h: TlsHandshake): string[] {
   return h.client.versions.length > 0 ? h.client.versions : [h.client.legacyVersion];
 }
 
-export function tlsTool(timeoutS: number): LiveTool<TlsHandshake> {
+export function tlsTool(timeoutS: number, deps: PayloadDeps = KERNEL_PAYLOAD): LiveTool<TlsHandshake> {
   const tracker = new TlsHandshakes({ timeoutNs: BigInt(Math.round(timeoutS * 1e9)), maxHello: TLS_HELLO_MAX });
   const deliver = (list: TlsHandshake[], emit: (h: TlsHandshake) => void): void => {
     for (const h of list) emit(h);
   };
   let ok = 0;
   let partial = 0;
+  let running: RunningFamily | undefined;
+  let kernel: SockPayloadKernelStats | null = null;
+  const count = (h: TlsHandshake): void => {
+    if (h.status === 'ok') ok++;
+    else partial++;
+  };
   return {
     name: 'tls',
     start: (opts, features, emit, onBad) =>
-      startSockPayload(
+      (running = deps.start(
         { dns: false, tls: true, filters: opts.filters, hookMode: opts.hookMode, features },
         (c) =>
           deliver(tracker.push(c), (h) => {
-            if (h.status === 'ok') ok++;
-            else partial++;
+            count(h);
             emit(h);
           }),
         onBad,
-      ),
-    tick: (now, emit) =>
+      )),
+    tick: (now, emit) => {
+      // What waits in the ring first: a ServerHello there is not a timeout.
+      running?.drain();
       deliver(tracker.tick(now), (h) => {
-        partial++;
+        count(h);
         emit(h);
-      }),
+      });
+    },
+    finish: (emit) => {
+      kernel = readKernelStats(deps, running);
+      deliver(tracker.tick(process.hrtime.bigint()), (h) => {
+        count(h);
+        emit(h);
+      });
+    },
     header: () =>
       `${'TIME'.padEnd(15)} ${'SIDE'.padEnd(6)} ${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'REMOTE'.padEnd(22)} ${'SNI'.padEnd(24)} ${'OFFERED'.padEnd(18)} ${'VERSION'.padEnd(8)} ${'ALPN'.padEnd(8)} CIPHER`,
     human: (h: TlsHandshake, clock: Clock) => {
@@ -97,9 +114,12 @@ export function tlsTool(timeoutS: number): LiveTool<TlsHandshake> {
       `"hello_ms":${h.helloNs === null ? 'null' : h.helloNs / 1e6},"error":${str(h.error)}}`,
     summary: () => {
       const s = tracker.stats;
+      const j = tracker.join.stats;
       return [
         `tls: ${ok} handshakes with both hellos, ${partial} with one (or malformed: ${s.malformed}); ` +
-          `${tracker.waiting} still waiting at exit; ${s.notTls} connections not TLS after all; ${s.evicted} evicted`,
+          `${tracker.waiting} still waiting at exit; ${s.notTls} connections not TLS after all; ${s.evicted} evicted; ` +
+          `${j.joined} listener segments joined to their connection, ${j.alone} on their own`,
+        kernelStatsLine('tls', kernel),
       ];
     },
   };

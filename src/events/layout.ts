@@ -84,7 +84,10 @@ export const WL_SP_EVENT = {
 } as const satisfies StructLayout;
 
 /** wl_sp_event.kind, .dir and .flags values (bpf/include/events.h). */
-export const SP = { DNS: 1, TLS: 2, EGRESS: 1, INGRESS: 2, F_FIN: 1, F_RST: 2 } as const;
+export const SP = { DNS: 1, TLS: 2, EGRESS: 1, INGRESS: 2, F_FIN: 1, F_RST: 2, F_LIMIT: 4, F_CUT: 8, F_LISTENER: 16 } as const;
+
+/** Slots of the per-CPU wl_sp_stats array (enum wl_sp_stat). */
+export const SP_STAT = { PORT_FILTERED: 0, PROC_FILTERED: 1, LISTENER: 2, NOT_FRESH: 3, OUT_OF_WINDOW: 4, LIMIT: 5, CUT: 6 } as const;
 
 /** Every layout and the object file whose BTF must agree with it. */
 export const WL_TOP_COUNTS = {

@@ -15,14 +15,25 @@ export interface PayloadChunk {
   transport: 'udp' | 'tcp';
   /** egress: this host's socket sent it; ingress: it received it. */
   dir: 'egress' | 'ingress';
-  /** Payload bytes of the packet. */
+  /** UDP: the datagram's bytes. TCP: the packet's bytes from `stream` on that the kernel copies (its records together). */
   len: number;
-  /** Where `bytes` start in the packet's payload. */
+  /** Where `bytes` start: in the datagram (UDP), or from `stream` (TCP). */
   off: number;
-  /** TCP: the packet's first payload byte's place in its direction's stream. */
+  /** TCP: the place of the packet's first copied byte in its direction's stream; `bytes` are at stream + off. */
   stream: number;
+  /** TCP: the direction ends at stream + len (FIN; RST, only one the socket took). */
   fin: boolean;
   rst: boolean;
+  /** TCP: the kernel copies nothing of this direction past stream + len (its copy limit). */
+  limit: boolean;
+  /** With `limit`: the packet went on past what the kernel copies of one packet. */
+  cut: boolean;
+  /**
+   * TCP: seen on a listening socket (the segment that completed the
+   * handshake, or a TFO SYN's data): `conn` is the listener's; the
+   * connection it made has the same netns and ends and carries on from it.
+   */
+  listener: boolean;
   /** A view into the ring's batch: copy it to keep it. */
   bytes: Uint8Array;
 }
@@ -51,6 +62,9 @@ export function decodeSockPayload(v: DataView, off: number, len: number): Payloa
     stream: v.getUint32(off + f.stream, true),
     fin: (tf & SP.F_FIN) !== 0,
     rst: (tf & SP.F_RST) !== 0,
+    limit: (tf & SP.F_LIMIT) !== 0,
+    cut: (tf & SP.F_CUT) !== 0,
+    listener: (tf & SP.F_LISTENER) !== 0,
     bytes: new Uint8Array(v.buffer, v.byteOffset + off + WL_SP_EVENT.size, cap),
   };
 }

@@ -3,6 +3,7 @@
  * cgroup_skb on the root cgroup copies DNS datagrams and the first bytes of
  * DNS and TLS connections, with the socket's process from socket storage.
  */
+import { SP_STAT } from '../events/layout';
 import { PayloadChunk, decodeSockPayload } from '../events/sock-payload';
 import { cgroup2Root } from '../kernel/cgroup';
 import { Features } from '../kernel/features';
@@ -61,4 +62,36 @@ export function startSockPayload(opts: SockPayloadOptions, onChunk: (c: PayloadC
   };
   // 16 MiB: ~60k records of a small DNS message wait while user space catches up with a burst.
   return RunningFamily.start({ ...spec, ringBytes: opts.ringBytes ?? 16 << 20 });
+}
+
+/** What the kernel did not copy, and why (wl_sp_stats, enum wl_sp_stat). */
+export interface SockPayloadKernelStats {
+  /** UDP records and TCP connections dropped by --port. */
+  portFiltered: bigint;
+  /** Records dropped by --pid/--comm. */
+  procFiltered: bigint;
+  /** Segments copied from a listener for the connection it made (the handshake's last segment, a TFO SYN). */
+  listener: bigint;
+  /** TCP connections first seen mid-stream (made before wirelens started): not copied. */
+  notFresh: bigint;
+  /** Arriving segments past the receive window: not copied. */
+  outOfWindow: bigint;
+  /** DNS-over-TCP directions that reached the copy limit: later messages not seen. */
+  limit: bigint;
+  /** TCP packets longer than the kernel copies of one packet: their direction stopped there. */
+  cut: bigint;
+}
+
+/** The counters of a running sock_payload object (read before it is closed). */
+export function sockPayloadStats(f: RunningFamily): SockPayloadKernelStats {
+  const m = f.obj.map('wl_sp_stats');
+  return {
+    portFiltered: m.sumPerCpuU64(SP_STAT.PORT_FILTERED),
+    procFiltered: m.sumPerCpuU64(SP_STAT.PROC_FILTERED),
+    listener: m.sumPerCpuU64(SP_STAT.LISTENER),
+    notFresh: m.sumPerCpuU64(SP_STAT.NOT_FRESH),
+    outOfWindow: m.sumPerCpuU64(SP_STAT.OUT_OF_WINDOW),
+    limit: m.sumPerCpuU64(SP_STAT.LIMIT),
+    cut: m.sumPerCpuU64(SP_STAT.CUT),
+  };
 }

@@ -5,40 +5,12 @@
  * *.test names it does not know get NXDOMAIN (--local=/test/). Stopped by
  * the test, and on exit if the test did not get that far.
  */
-import * as dgram from 'node:dgram';
-import * as net from 'node:net';
 import { Spawned, start, stop, waitFor } from './proc';
 
 export interface TestDnsmasq {
   port: number;
   pid: number;
   stop(): Promise<void>;
-}
-
-function listens(server: net.Server | dgram.Socket, port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const done = (ok: boolean): void => {
-      if (server instanceof net.Server) server.close(() => resolve(ok));
-      else server.close(() => resolve(ok));
-    };
-    server.once('error', () => resolve(false));
-    if (server instanceof net.Server) server.listen(port, host, () => done(true));
-    else server.bind(port, host, () => done(true));
-  });
-}
-
-/** A port free for TCP and UDP on 127.0.0.1 and ::1 (checked, then released). */
-export async function freeDnsPort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    const ok =
-      (await listens(net.createServer(), port, '127.0.0.1')) &&
-      (await listens(net.createServer(), port, '::1')) &&
-      (await listens(dgram.createSocket('udp4'), port, '127.0.0.1')) &&
-      (await listens(dgram.createSocket('udp6'), port, '::1'));
-    if (ok) return port;
-  }
-  throw new Error('no free port for dnsmasq');
 }
 
 export interface DnsmasqWhere {

@@ -5,16 +5,27 @@
  * is checked against what dig itself printed (id, status, answer section)
  * and against the processes: dig's side and dnsmasq's. Also: a query
  * nobody answers (timeout), a crafted response with a compression loop
- * (malformed), kernel and name filters, bad flags.
+ * (malformed), kernel and name filters, bad flags; and TCP as the kernel
+ * does not send it by itself (a user-space client in a namespace pair): the
+ * query on the segment that completes the handshake, a retransmission
+ * reaching back before the stream's start, a FIN ahead of a gap, segments
+ * past the receive window; TCP Fast Open; a connection made before start.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { freeDnsPort, startDnsmasq, TestDnsmasq } from '../helpers/dnsmasq';
+import * as path from 'node:path';
+import { startDnsmasq, TestDnsmasq } from '../helpers/dnsmasq';
+import { freeDnsPort } from '../helpers/ports';
 import { createNetnsPair, NetnsPair } from '../helpers/netns';
-import { run, start } from '../helpers/proc';
-import { CLI } from '../helpers/paths';
+import { run, start, waitFor } from '../helpers/proc';
+import { craftPeer, CraftStep, nsSysctl, tfoClient } from '../helpers/tcp-craft';
+import { CLI, FIXTURES } from '../helpers/paths';
 import { kernelSkipReason } from '../helpers/skip';
 import { pick, Rec, startWirelens, WirelensRun } from '../helpers/wirelens';
+import { DnsTransactions } from '../../src/analysis/dns-transactions';
+import { Features } from '../../src/kernel/features';
+import { RunningFamily } from '../../src/probes/family';
+import { sockPayloadStats, startSockPayload } from '../../src/probes/sock-payload';
 
 const skip = kernelSkipReason();
 
@@ -154,7 +165,7 @@ describe('wirelens dns with dnsmasq and dig', { skip }, () => {
         wl = await startWirelens(['dns', '--port', String(port), '--timeout', '0.5', '--hooks', hooks]);
         const p = start('dig', ['@127.0.0.1', '-p', String(port), '+tries=1', '+time=1', 'gone.test', 'A']);
         await p.exited;
-        await new Promise((r) => setTimeout(r, 800));
+        await waitFor(wl.proc.stdout, /"status":"timeout"/, 5000, 'the timeout record');
         const { records } = await wl.finish();
         assert.equal(records.length, 1, JSON.stringify(records));
         const r = records[0]!;
@@ -202,8 +213,8 @@ describe('wirelens dns with dnsmasq and dig', { skip }, () => {
           ['client', 'a.test', a.pid],
           ['client', 'x.a.test', x.pid],
         ]);
-        const filtered = Number(/(\d+) filtered in kernel/.exec(stderr)?.[1]);
-        assert.equal(filtered, 6, `dnsmasq's 3 queries in and 3 answers out dropped in the kernel: ${stderr}`);
+        const byProcess = Number(/dns: kernel: (\d+) records dropped by --pid\/--comm/.exec(stderr)?.[1]);
+        assert.equal(byProcess, 6, `dnsmasq's 3 queries in and 3 answers out dropped in the kernel by --comm: ${stderr}`);
       } finally {
         await dm?.stop();
         await wl?.finish();
@@ -236,6 +247,193 @@ describe('wirelens dns across network namespaces', { skip }, () => {
       await dm?.stop();
       await wl?.finish();
       ns?.remove();
+    }
+  });
+});
+
+/** A query for `name` (type A) with id `id`. */
+function dnsQuery(id: number, name: string): Buffer {
+  const labels = name.split('.').flatMap((l) => [l.length, ...Buffer.from(l)]);
+  return Buffer.from([id >> 8, id & 255, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, ...labels, 0, 0, 1, 0, 1]);
+}
+/** Length-prefixed, as DNS over TCP sends it. */
+const overTcp = (m: Buffer): Buffer => Buffer.concat([Buffer.from([m.length >> 8, m.length & 255]), m]);
+
+/** The one record of `side` with `id` from namespace `netns`, answered, with a latency. */
+function answeredOnce(recs: Rec[], netns: number, side: string, id: number, where: Rec = {}): Rec {
+  const found = pick(recs, { netns, side, id, ...where });
+  assert.equal(found.length, 1, `one ${side} record for id ${id}: ${JSON.stringify(recs)}`);
+  const r = found[0]!;
+  assert.equal(r.status, 'answered', JSON.stringify(r));
+  assert.ok((r.latency_ms as number) > 0, `paired with its query: ${JSON.stringify(r)}`);
+  return r;
+}
+
+/** Reads a counter from the `dns: kernel:` summary line. */
+function kernelCount(stderr: string, what: RegExp): number {
+  const line = /dns: kernel: .*/.exec(stderr)?.[0] ?? '';
+  const m = what.exec(line);
+  assert.ok(m, `${what} in ${line || stderr}`);
+  return Number(m[1]);
+}
+
+const DNS_TCP_CLIENT = path.join(FIXTURES, 'dns-tcp-client.js');
+
+describe('wirelens dns: TCP the kernel does not send by itself, TFO, and connections made before start', { skip }, () => {
+  it('the query on the handshake-completing segment, a retransmission before the start, a FIN ahead of a gap, segments past the window', async () => {
+    let ns: NetnsPair | undefined;
+    let wl: WirelensRun | undefined;
+    let dm: TestDnsmasq | undefined;
+    try {
+      ns = createNetnsPair('dnsraw');
+      const peer = craftPeer(ns);
+      const port = await freeDnsPort();
+      wl = await startWirelens(['dns', '--port', String(port)]);
+      dm = await startDnsmasq(port, RECORDS, { listen: [ns.addrB], netns: ns.b });
+      const hex = (b: Buffer): string => b.toString('hex');
+      const [q1, q2a, q2b, q3a, q3b, q4a, q4b] = [0x1101, 0x1201, 0x1202, 0x1301, 0x1302, 0x1401, 0x1402].map((id) => overTcp(dnsQuery(id, 'h.test')));
+      // 1. No bare ACK: the query's segment completes the handshake, on the listener.
+      const c1 = await peer.run(port, [{ syn: '' }, { data: hex(q1!), off: 0 }, { answers: 1 }, { rst: true }]);
+      // 2. A segment from the SYN's own number on: its first byte is before the stream's start.
+      const c2 = await peer.run(port, [
+        { syn: '' },
+        { ack: true },
+        { data: hex(q2a!), off: 0 },
+        { answers: 1 },
+        { data: '00' + hex(q2a!) + hex(q2b!), off: -1 },
+        { answers: 2 },
+        { rst: true },
+      ]);
+      // 3. The second query's end and FIN first, its start 50 ms later.
+      const c3 = await peer.run(port, [
+        { syn: '' },
+        { ack: true },
+        { data: hex(q3a!), off: 0 },
+        { answers: 1 },
+        { data: hex(q3b!.subarray(5)), off: q3a!.length + 5, fin: true },
+        { sleep: 50 },
+        { data: hex(q3b!.subarray(0, 5)), off: q3a!.length },
+        { answers: 2 },
+        { rst: true },
+      ]);
+      // 4. 60 segments far past the receive window (TCP drops them), then the next query.
+      const junk: CraftStep[] = Array.from({ length: 60 }, (_, i) => ({ data: 'ab', repeat: 1400, off: 100_000 + i * 1400 }));
+      const c4 = await peer.run(port, [{ syn: '' }, { ack: true }, { data: hex(q4a!), off: 0 }, { answers: 1 }, ...junk, { data: hex(q4b!), off: q4a!.length }, { answers: 2 }, { rst: true }]);
+      const { records, stderr } = await wl.finish();
+      const mine = pick(records, { netns: ns.inodeB });
+      assert.deepEqual(pick(mine, { status: 'malformed' }), [], 'nothing cut or broken');
+      const server = `${ns.addrB}:${port}`;
+      const c1r = answeredOnce(mine, ns.inodeB, 'server', 0x1101, { dport: c1.sport, server, transport: 'tcp', qname: 'h.test' });
+      assert.equal(c1r.comm, 'dnsmasq');
+      for (const [c, ids] of [[c2, [0x1201, 0x1202]], [c3, [0x1301, 0x1302]], [c4, [0x1401, 0x1402]]] as const) {
+        for (const id of ids) answeredOnce(mine, ns.inodeB, 'server', id, { dport: c.sport });
+      }
+      assert.equal(mine.length, 7, JSON.stringify(mine));
+      assert.ok(kernelCount(stderr, /(\d+) segments copied from a listener/) >= 1);
+      assert.ok(kernelCount(stderr, /(\d+) segments past the receive window not copied/) >= 60);
+    } finally {
+      await dm?.stop();
+      await wl?.finish();
+      ns?.remove();
+    }
+  });
+
+  it('TCP Fast Open: the query in the SYN and the next one, from both ends', async () => {
+    let ns: NetnsPair | undefined;
+    let wl: WirelensRun | undefined;
+    let dm: TestDnsmasq | undefined;
+    try {
+      ns = createNetnsPair('dnstfo');
+      nsSysctl(ns.a, 'net.ipv4.tcp_fastopen', String(0x1 | 0x4)); // client, no cookie needed
+      nsSysctl(ns.b, 'net.ipv4.tcp_fastopen', String(0x2 | 0x200 | 0x400)); // server, no cookie, every listener (set before dnsmasq listens)
+      const port = await freeDnsPort();
+      wl = await startWirelens(['dns', '--port', String(port)]);
+      dm = await startDnsmasq(port, RECORDS, { listen: [ns.addrB], netns: ns.b });
+      const c = await tfoClient(ns.a, ns.addrB, port, [overTcp(dnsQuery(0x2101, 'h.test')).toString('hex'), overTcp(dnsQuery(0x2102, 'a.test')).toString('hex')]);
+      assert.equal(c.answers, 2);
+      const { records, stderr } = await wl.finish();
+      for (const id of [0x2101, 0x2102]) {
+        answeredOnce(records, ns.inodeA, 'client', id, { sport: c.local, transport: 'tcp' });
+        answeredOnce(records, ns.inodeB, 'server', id, { dport: c.local, transport: 'tcp' });
+      }
+      assert.equal(records.length, 4, JSON.stringify(records));
+      assert.ok(kernelCount(stderr, /(\d+) segments copied from a listener/) >= 1, 'the SYN reached the listener');
+    } finally {
+      await dm?.stop();
+      await wl?.finish();
+      ns?.remove();
+    }
+  });
+
+  it('a TCP connection made before start is not copied (its streams began unseen): no false timeouts or gaps, counted', async () => {
+    let ns: NetnsPair | undefined;
+    let wl: WirelensRun | undefined;
+    let dm: TestDnsmasq | undefined;
+    try {
+      ns = createNetnsPair('dnsold');
+      const port = await freeDnsPort();
+      dm = await startDnsmasq(port, RECORDS, { listen: [ns.addrB], netns: ns.b });
+      const queries = [0x3101, 0x3102, 0x3103].map((id) => overTcp(dnsQuery(id, 'h.test')).toString('hex'));
+      const client = start('ip', ['netns', 'exec', ns.a, process.execPath, DNS_TCP_CLIENT, ns.addrB, String(port), ...queries], { stdio: ['pipe', 'pipe', 'pipe'] });
+      await waitFor(client.stdout, /answer 1\n/, 10_000, 'the first answer');
+      wl = await startWirelens(['dns', '--port', String(port), '--timeout', '0.5']);
+      client.child.stdin!.write('next\n');
+      await waitFor(client.stdout, /answer 2\n/, 10_000, 'the second answer');
+      client.child.stdin!.write('next\n');
+      await waitFor(client.stdout, /answer 3\n/, 10_000, 'the third answer');
+      await new Promise((r) => setTimeout(r, 800)); // past --timeout, had anything been taken for a query
+      const { records, stderr } = await wl.finish();
+      client.child.stdin!.end();
+      await client.exited;
+      assert.deepEqual(records, [], 'nothing from a connection seen mid-stream');
+      assert.ok(kernelCount(stderr, /(\d+) connections first seen mid-stream not copied/) >= 2, 'the client socket and the server one');
+    } finally {
+      await dm?.stop();
+      await wl?.finish();
+      ns?.remove();
+    }
+  });
+});
+
+describe('wirelens dns: the copy limit of a TCP direction', { skip }, () => {
+  it('the record where the kernel stops copying says so: a message cut there is malformed, the directions counted', async () => {
+    let fam: RunningFamily | undefined;
+    let dm: TestDnsmasq | undefined;
+    try {
+      const port = await freeDnsPort();
+      dm = await startDnsmasq(port, RECORDS);
+      const tracker = new DnsTransactions({ timeoutNs: 5_000_000_000n });
+      const out: Rec[] = [];
+      fam = startSockPayload(
+        { dns: true, tls: false, filters: { pids: [], comm: undefined, ports: [port] }, hookMode: 'auto', features: new Features(), dnsTcpMax: 100 },
+        (c) => {
+          for (const t of tracker.push(c)) out.push({ side: t.side, status: t.status, error: t.error, id: t.id });
+        },
+        () => assert.fail('undecodable record'),
+      );
+      // Four queries of 26 bytes: the fourth crosses byte 100.
+      const queries = [0x4101, 0x4102, 0x4103, 0x4104].map((id) => overTcp(dnsQuery(id, 'h.test')).toString('hex'));
+      const client = start(process.execPath, [DNS_TCP_CLIENT, '127.0.0.1', String(port), ...queries], { stdio: ['pipe', 'pipe', 'pipe'] });
+      for (const n of [1, 2, 3]) {
+        await waitFor(client.stdout, new RegExp(`answer ${n}\n`), 10_000, `answer ${n}`);
+        client.child.stdin!.write('next\n');
+      }
+      await waitFor(client.stdout, /answer 4\n/, 10_000, 'answer 4');
+      client.child.stdin!.end();
+      await client.exited;
+      await new Promise((r) => setTimeout(r, 100));
+      fam.detach();
+      fam.drain();
+      const k = sockPayloadStats(fam);
+      const cut = out.filter((r) => r.status === 'malformed');
+      assert.equal(cut.length, 4, `the fourth query and the third answer cut, seen from each end: ${JSON.stringify(out)}`);
+      for (const r of cut) assert.equal(r.error, 'cut at the copy limit');
+      // Answers are 42 bytes: the third crosses byte 100 the other way.
+      assert.equal(pick(out, { side: 'client', status: 'answered', id: 0x4102 }).length, 1, 'what came before the limit is whole');
+      assert.ok(k.limit >= 4n, `both directions of both sockets: ${k.limit}`);
+    } finally {
+      fam?.close();
+      await dm?.stop();
     }
   });
 });

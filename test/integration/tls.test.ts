@@ -4,12 +4,17 @@
  * the chosen ALPN shows), and a client writing its ClientHello a few bytes
  * at a time. Each connection gives a client record (curl, openssl, node)
  * and a server record (nginx, openssl) with the SNI, ALPN and versions
- * offered and the version and cipher chosen; both hooks paths.
+ * offered and the version and cipher chosen; both hooks paths. Also the
+ * ClientHello on the segment that completes the handshake, which reaches the
+ * listener, not the connection: nginx with `deferred` (TCP_DEFER_ACCEPT) and
+ * curl, and a user-space client that never sends the bare ACK.
  */
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { Cert, makeCert, SServer, startSServer, startTlsNginx, TlsNginx } from '../helpers/tls-servers';
+import { Cert, makeCert, recordClientHello, SServer, startSServer, startTlsNginx, TlsNginx } from '../helpers/tls-servers';
+import { createNetnsPair, NetnsPair } from '../helpers/netns';
+import { craftPeer } from '../helpers/tcp-craft';
 import { freePort } from '../helpers/ports';
 import { start, waitFor } from '../helpers/proc';
 import { FIXTURES } from '../helpers/paths';
@@ -120,4 +125,50 @@ describe('wirelens tls', { skip }, () => {
       }
     });
   }
+
+  it('nginx with TCP_DEFER_ACCEPT: the ClientHello reaches the listener, and the server side is still whole', async () => {
+    let ng: TlsNginx | undefined;
+    let wl: WirelensRun | undefined;
+    try {
+      const port = await freePort();
+      wl = await startWirelens(['tls', '--port', String(port)]);
+      ng = await startTlsNginx(cert, port, { deferred: true });
+      const pid = await exits('curl', ['-sk', '--max-time', '10', '-o', '/dev/null', '--resolve', `myhost.test:${ng.port}:127.0.0.1`, `https://myhost.test:${ng.port}/`]);
+      const { records, stderr } = await wl.finish();
+      assert.equal(records.length, 2, JSON.stringify(records));
+      const c = one(records, { side: 'client' });
+      const s = one(records, { side: 'server' });
+      assert.deepEqual([c.pid, c.status, s.comm, s.status, s.sni], [pid, 'ok', 'nginx', 'ok', 'myhost.test']);
+      sameHandshake(c, s);
+      const listener = Number(/tls: kernel: .* (\d+) segments copied from a listener/.exec(stderr)?.[1]);
+      assert.ok(listener >= 1, `the ClientHello came through the listener: ${stderr}`);
+    } finally {
+      ng?.stop();
+      await wl?.finish();
+    }
+  });
+
+  it('a user-space client that never sends the bare ACK: the ClientHello on the listener joins its connection', async () => {
+    let ns: NetnsPair | undefined;
+    let srv: SServer | undefined;
+    let wl: WirelensRun | undefined;
+    try {
+      ns = createNetnsPair('tlsraw');
+      const peer = craftPeer(ns);
+      const port = await freePort();
+      const hello = await recordClientHello('raw.test');
+      wl = await startWirelens(['tls', '--port', String(port)]);
+      srv = await startSServer(cert, port, [], { host: ns.addrB, netns: ns.b });
+      const c = await peer.run(port, [{ syn: '' }, { data: hello.toString('hex'), off: 0 }, { expect: 100 }, { rst: true }]);
+      assert.equal(c.received[0], 22, 'the server answered with a handshake record');
+      const { records } = await wl.finish();
+      const s = one(records, { side: 'server', netns: ns.inodeB });
+      assert.deepEqual([s.status, s.sni, s.dport, s.pid, s.comm], ['ok', 'raw.test', c.sport, srv.pid, 'openssl']);
+      assert.equal(records.length, 1, JSON.stringify(records));
+    } finally {
+      await srv?.stop();
+      await wl?.finish();
+      ns?.remove();
+    }
+  });
 });

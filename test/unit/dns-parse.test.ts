@@ -482,4 +482,33 @@ describe('DnsTcpFramer', () => {
     assert.deepEqual(split.push(Buffer.from([0x02])), { messages: [] });
     assert.match(split.push(Buffer.from([0x01])).error ?? '', /513 over 512/);
   });
+
+  it('holds the bytes that came, not what a prefix announces', () => {
+    const f = new DnsTcpFramer();
+    f.push(Buffer.from([0xff, 0xff, 1, 2, 3]));
+    assert.equal(f.buffered, 3);
+    assert.equal(f.atBoundary, false);
+  });
+
+  it('parked and taken up again: at a boundary, inside a message (passed over to the next), between prefix bytes', () => {
+    const stream = prefixed(REAL.aEdns, REAL.srv, REAL.mx);
+    const whole = all(new DnsTcpFramer(), [stream]);
+    const second = 2 + REAL.aEdns.length;
+    const boundaries = [0, second, second + 2 + REAL.srv.length];
+    for (let cut = 1; cut < stream.length; cut++) {
+      const f = new DnsTcpFramer();
+      const before = all(f, [stream.subarray(0, cut)]);
+      const parked = f.park()!;
+      const after = all(new DnsTcpFramer(0xffff, parked.mark), [stream.subarray(cut)]);
+      const lost = parked.cut ? 1 : 0;
+      assert.equal(before.length + after.length + lost, 3, `cut at ${cut}`);
+      assert.deepEqual(after, whole.slice(whole.length - after.length), `cut at ${cut}: the messages after the cut`);
+      // A message is lost when the cut falls after its two prefix bytes and before its end.
+      const inPrefix = boundaries.some((at) => cut === at || cut === at + 1);
+      assert.equal(parked.cut, !inPrefix, `cut at ${cut}`);
+    }
+    const broken = new DnsTcpFramer(4);
+    broken.push(Buffer.from([0, 9]));
+    assert.equal(broken.park(), null, 'a broken stream has no place to resume');
+  });
 });

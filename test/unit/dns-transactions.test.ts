@@ -2,15 +2,25 @@
  * DNS transactions from kernel payload records: pairing from each side,
  * timeouts, UDP datagrams over several records, TCP in order and out of
  * order, and bad input (a pointer loop, a 64 KB TCP message of garbage, a
- * broken stream): marked malformed, counted, never a throw or a hang.
+ * broken stream): marked malformed, counted, never a throw or a hang. Also
+ * long-lived TCP connections (idle, evicted, taken up again), memory bounds,
+ * ends ahead of gaps, the kernel's copy limit, listener segments, late
+ * responses, and the CLI tool's tick and finish.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { DnsTransaction, DnsTransactions } from '../../src/analysis/dns-transactions';
 import { DnsStats, formatDnsStats } from '../../src/analysis/dns-stats';
 import { PayloadChunk } from '../../src/events/sock-payload';
 import { ProcInfo, SockInfo } from '../../src/events/record';
-import { nameMatches, parseNames } from '../../src/cli/dns';
+import { dnsTool, nameMatches, parseNames } from '../../src/cli/dns';
+import { DnsMessages, DnsStreamFault, DnsWireMessage } from '../../src/analysis/dns-messages';
+import { LiveOptions } from '../../src/cli/common-flags';
+import { Features } from '../../src/kernel/features';
+import { RunningFamily } from '../../src/probes/family';
+import { SockPayloadKernelStats } from '../../src/probes/sock-payload';
 
 /* ---- messages ---- */
 const u16 = (n: number) => [n >> 8, n & 255];
@@ -58,6 +68,9 @@ function chunk(bytes: Uint8Array, o: Partial<PayloadChunk> = {}): PayloadChunk {
     stream: 0,
     fin: false,
     rst: false,
+    limit: false,
+    cut: false,
+    listener: false,
     bytes,
     ...o,
   };
@@ -223,13 +236,16 @@ describe('DNS transactions over TCP', () => {
     assert.ok(performance.now() - t0 < 500);
   });
 
-  it('a gap never filled breaks the stream: reported once, nothing after', () => {
+  it('a gap never filled breaks the stream: reported once, nothing after (the stream is not started over)', () => {
     const t = tracker();
     const q = tcp(query(24, 'gap.test'));
     let out: DnsTransaction[] = [];
     for (let i = 0; i < 40; i++) out = out.concat(t.push(chunk(Buffer.alloc(2048, 1), { ...T, stream: 100 + i * 2048 })));
     assert.equal(one(out).error, 'gap in the TCP stream');
+    // The rest of that stream keeps coming: no second fault, no new stream.
+    for (let i = 40; i < 80; i++) assert.deepEqual(t.push(chunk(Buffer.alloc(2048, 1), { ...T, stream: 100 + i * 2048 })), []);
     assert.deepEqual(t.push(chunk(q, { ...T, stream: 0 })), []);
+    assert.equal(t.waiting, 0, 'nothing framed from a broken direction');
     assert.equal(t.messages.stats.brokenStreams, 1);
   });
 
@@ -239,6 +255,211 @@ describe('DNS transactions over TCP', () => {
     t.push(chunk(new Uint8Array(0), { ...T, fin: true }));
     t.push(chunk(tcp(query(26, 'g.test')), { ...T, stream: 0 }));
     assert.equal(one(t.push(chunk(tcp(answer(26, 'g.test')), { ...T, dir: 'ingress' }))).qname, 'g.test');
+  });
+});
+
+/** A TCP chunk of `bytes` at `stream` (len: what the kernel copied of the packet from there). */
+function seg(bytes: Uint8Array, stream: number, o: Partial<PayloadChunk> = {}): PayloadChunk {
+  return chunk(bytes, { transport: 'tcp', conn: 5n, sock: { ...CLIENT_SOCK, protocol: 6 }, stream, len: bytes.length, ...o });
+}
+const isMsg = (m: DnsWireMessage | DnsStreamFault): m is DnsWireMessage => !('error' in m);
+const ids = (list: (DnsWireMessage | DnsStreamFault)[]) => list.filter(isMsg).map((m) => (m.bytes[0]! << 8) | m.bytes[1]!);
+/** ArrayBuffer bytes allocated by `f` and still reachable from what it returns (garbage collected before and after). */
+function arrayBytesHeld(f: () => unknown): number {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  gc();
+  const before = process.memoryUsage().arrayBuffers;
+  const keep = f();
+  gc();
+  const after = process.memoryUsage().arrayBuffers;
+  void keep;
+  return after - before;
+}
+
+describe('DNS over TCP: long-lived connections', () => {
+  it('a connection idle past the limit is taken up where it left off (place kept, buffers dropped)', () => {
+    const t = tracker();
+    const q1 = tcp(query(41, 'one.test'));
+    const a1 = tcp(answer(41, 'one.test'));
+    t.push(seg(q1, 0));
+    assert.equal(one(t.push(seg(a1, 0, { dir: 'ingress' }))).status, 'answered');
+    ts += 61_000_000_000n; // idle past the 60 s limit
+    assert.deepEqual(t.tick(ts), []);
+    assert.equal(t.messages.stats.idleStreams, 2);
+    const q2 = tcp(query(42, 'two.test'));
+    t.push(seg(q2, q1.length));
+    const r = one(t.push(seg(tcp(answer(42, 'two.test')), a1.length, { dir: 'ingress' })));
+    assert.deepEqual([r.status, r.qname], ['answered', 'two.test']);
+    assert.notEqual(r.latencyNs, null);
+  });
+
+  it('over the cap on directions the oldest is parked, counted, and taken up again at its place', () => {
+    const m = new DnsMessages({ maxStreams: 1 });
+    const q1 = tcp(query(43, 'a.test'));
+    const q2 = tcp(query(44, 'b.test'));
+    assert.deepEqual(ids(m.push(seg(q1, 0))), [43]);
+    assert.deepEqual(ids(m.push(seg(q1, 0, { conn: 6n }))), [43]);
+    assert.equal(m.stats.evictedStreams, 1);
+    assert.deepEqual(ids(m.push(seg(q2, q1.length))), [44], 'conn 5 framed from where it was');
+  });
+
+  it('a message begun when its direction is parked is dropped and counted; framing goes on at the next boundary', () => {
+    const m = new DnsMessages({ idleNs: 1_000_000_000n });
+    const q1 = tcp(query(45, 'cut.test'));
+    const q2 = tcp(query(46, 'next.test'));
+    assert.deepEqual(m.push(seg(q1.subarray(0, 10), 0)), []);
+    ts += 2_000_000_000n;
+    assert.deepEqual(m.expire(ts), []);
+    assert.deepEqual(ids(m.push(seg(Buffer.concat([q1.subarray(10), q2]), 10))), [46]);
+    assert.deepEqual([m.stats.idleStreams, m.stats.droppedMessages], [1, 1]);
+  });
+
+  it('a prefix is not an allocation: 4096 connections announcing 64 KiB messages hold what came', () => {
+    const t = tracker();
+    const head = Buffer.from([0xff, 0xff, ...query(47, 'x.test').subarray(0, 12)]);
+    const held = arrayBytesHeld(() => {
+      for (let i = 0; i < 4096; i++) t.push(seg(head, 0, { conn: BigInt(10_000 + i) }));
+      return t;
+    });
+    assert.ok(held < 32 << 20, `held ${held} bytes`);
+  });
+
+  it('bytes held ahead of gaps have one budget: the oldest holders are parked first, counted', () => {
+    const t = tracker();
+    const ahead = Buffer.alloc(60_000, 1);
+    const held = arrayBytesHeld(() => {
+      for (let i = 0; i < 4096; i++) t.push(seg(ahead, 10, { conn: BigInt(20_000 + i) }));
+      return t;
+    });
+    assert.ok(held < 96 << 20, `held ${held} bytes (245 MB without the budget)`);
+    assert.ok(t.messages.stats.evictedStreams > 0);
+    assert.ok(t.messages.heldBytes <= 32 << 20);
+  });
+
+  it('a FIN ahead of a gap waits for the gap: the query is whole, and answered', () => {
+    const t = tracker();
+    const q = tcp(query(48, 'fin.test'));
+    assert.deepEqual(t.push(seg(q.subarray(5), 5, { fin: true })), []);
+    assert.deepEqual(t.push(seg(q.subarray(0, 5), 0)), []);
+    assert.equal(t.waiting, 1);
+    const r = one(t.push(seg(tcp(answer(48, 'fin.test')), 0, { dir: 'ingress' })));
+    assert.notEqual(r.latencyNs, null);
+  });
+
+  it('a FIN ahead of a gap that never fills: reported as a gap once the grace is over', () => {
+    const t = tracker(30);
+    const q = tcp(query(49, 'hole.test'));
+    t.push(seg(q.subarray(5), 5, { fin: true }));
+    const r = one(t.tick(ts + 11_000_000_000n));
+    assert.deepEqual([r.status, r.error, r.side], ['malformed', 'gap in the TCP stream', 'client']);
+  });
+
+  it('a direction that ends inside a message: malformed, not dropped silently', () => {
+    const t = tracker();
+    const q = tcp(query(50, 'short.test'));
+    t.push(seg(q.subarray(0, 10), 0));
+    const r = one(t.push(seg(new Uint8Array(0), 10, { fin: true })));
+    assert.deepEqual([r.status, r.error], ['malformed', 'stream ended inside a message']);
+  });
+
+  it("the kernel's copy limit: a message cut there is malformed; at a boundary the direction is counted", () => {
+    const t = tracker();
+    const q1 = tcp(query(51, 'lim.test'));
+    const q2 = tcp(query(52, 'lim2.test'));
+    const cut = Buffer.concat([q1, q2.subarray(0, 5)]);
+    const r = one(t.push(seg(cut, 0, { limit: true })));
+    assert.deepEqual([r.status, r.error], ['malformed', 'cut at the copy limit']);
+    assert.equal(t.waiting, 1, 'the whole query before the cut is taken');
+    const u = tracker();
+    assert.deepEqual(u.push(seg(q1, 0, { limit: true, conn: 7n })), []);
+    assert.equal(u.messages.stats.limitedStreams, 1);
+  });
+});
+
+describe('DNS: listener segments, late responses, responses without a question', () => {
+  const SRV = { ...SERVER_SOCK, protocol: 6 };
+
+  it("a query a listener saw (TCP_DEFER_ACCEPT, TFO) pairs with its connection's answer", () => {
+    const t = tracker();
+    assert.deepEqual(t.push(seg(tcp(query(61, 'deferred.test')), 0, { conn: 70n, listener: true, dir: 'ingress', sock: SRV, proc: DNSMASQ })), []);
+    const r = one(t.push(seg(tcp(answer(61, 'deferred.test')), 0, { conn: 71n, sock: SRV, proc: DNSMASQ })));
+    assert.deepEqual([r.side, r.status, r.qname], ['server', 'answered', 'deferred.test']);
+    assert.notEqual(r.latencyNs, null);
+    assert.equal(t.join.stats.joined, 1);
+  });
+
+  it("a listener's segment whose connection shows nothing goes on alone: its query times out", () => {
+    const t = tracker(1);
+    t.push(seg(tcp(query(62, 'alone.test')), 0, { conn: 72n, listener: true, dir: 'ingress', sock: SRV }));
+    const r = one(t.tick(ts + 1_000_000_000n));
+    assert.deepEqual([r.side, r.status, r.qname], ['server', 'timeout', 'alone.test']);
+    assert.equal(t.join.stats.alone, 1);
+  });
+
+  it('a response after its timeout is counted as late, never a transaction of its own', () => {
+    const t = tracker(1);
+    t.push(chunk(query(63, 'slow.test')));
+    assert.equal(one(t.tick(ts + 1_000_000_000n)).status, 'timeout');
+    assert.deepEqual(t.push(chunk(answer(63, 'slow.test'), { dir: 'ingress' })), []);
+    t.push(chunk(query(64, 'slow2.test')));
+    one(t.tick(ts + 1_000_000_000n));
+    const refused = Buffer.from([...u16(64), 0x81, 0x05, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(t.push(chunk(refused, { dir: 'ingress' })), [], 'no question: late by id');
+    assert.deepEqual([t.stats.late, t.stats.unmatched, t.stats.timeouts], [2, 0, 2]);
+  });
+
+  it('responses without a question pair by id through an index: 65536 pending, 10000 such responses, quickly', () => {
+    const t = new DnsTransactions({ timeoutNs: 10n ** 15n });
+    for (let id = 0; id < 65536; id++) t.push(chunk(query(id, 'many.test')));
+    const other = { ...CLIENT_SOCK, dport: 53 };
+    const t0 = performance.now();
+    for (let i = 0; i < 10000; i++) {
+      t.push(chunk(Buffer.from([...u16(i), 0x81, 0x05, 0, 0, 0, 0, 0, 0, 0, 0]), { dir: 'ingress', sock: other }));
+    }
+    const ms = performance.now() - t0;
+    assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
+    const r = one(t.push(chunk(Buffer.from([...u16(7), 0x81, 0x05, 0, 0, 0, 0, 0, 0, 0, 0]), { dir: 'ingress' })));
+    assert.deepEqual([r.rcode, r.qname, r.id], ['REFUSED', 'many.test', 7]);
+    assert.notEqual(r.latencyNs, null);
+  });
+});
+
+describe('wirelens dns tool: tick and finish', () => {
+  const OPTS = { filters: { pids: [], comm: undefined, ports: [] }, hookMode: 'auto' } as unknown as LiveOptions;
+  const ZERO: SockPayloadKernelStats = { portFiltered: 0n, procFiltered: 6n, listener: 0n, notFresh: 0n, outOfWindow: 0n, limit: 0n, cut: 0n };
+
+  /** The tool over a fake kernel whose ring holds `waiting` until drained. */
+  function fake(waiting: PayloadChunk[]) {
+    let onChunk: (c: PayloadChunk) => void = () => undefined;
+    const family = { drain: () => waiting.splice(0).forEach((c) => onChunk(c)) } as unknown as RunningFamily;
+    const tool = dnsTool([], 1, {
+      start: (_o, cb) => {
+        onChunk = cb;
+        return family;
+      },
+      kernelStats: () => ZERO,
+    });
+    const out: DnsTransaction[] = [];
+    tool.start(OPTS, new Features({ preset: {} }), (t) => out.push(t), () => undefined);
+    return { tool, out, feed: (c: PayloadChunk) => onChunk(c) };
+  }
+
+  it('each tick drains the ring first: an answer waiting there is not a timeout', () => {
+    const answerWaiting: PayloadChunk[] = [];
+    const { tool, out, feed } = fake(answerWaiting);
+    feed(chunk(query(71, 'ring.test')));
+    answerWaiting.push(chunk(answer(71, 'ring.test'), { dir: 'ingress' }));
+    tool.tick!(ts + 2_000_000_000n, (t) => out.push(t));
+    assert.deepEqual(out.map((t) => t.status), ['answered']);
+  });
+
+  it('finish reports the queries overdue by then, and the summary the kernel counters', () => {
+    const { tool, out, feed } = fake([]);
+    feed(chunk(query(72, 'end.test'), { tsNs: 1n }));
+    tool.finish!((t) => out.push(t));
+    assert.deepEqual(out.map((t) => [t.status, t.qname]), [['timeout', 'end.test']]);
+    assert.match(tool.summary!().join('\n'), /dns: kernel: 6 records dropped by --pid\/--comm, 0 records or connections by --port/);
   });
 });
 

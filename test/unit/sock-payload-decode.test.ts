@@ -58,6 +58,15 @@ describe('decodeSockPayload', () => {
     assert.equal(c.bytes.length, 0);
   });
 
+  it('the copy limit, a cut packet, a listener segment', () => {
+    const b = record(Buffer.from('x'), { flags: SP.F_LIMIT | SP.F_CUT | SP.F_LISTENER, v6: true });
+    const c = decodeSockPayload(view(b), 0, b.length)!;
+    assert.deepEqual([c.limit, c.cut, c.listener, c.fin, c.rst], [true, true, true, false, false]);
+    const plain = record(Buffer.from('x'));
+    const p = decodeSockPayload(view(plain), 0, plain.length)!;
+    assert.deepEqual([p.limit, p.cut, p.listener], [false, false, false]);
+  });
+
   it('refuses other record types, unknown kinds, short records and a cap past the record', () => {
     const ok = record(Buffer.from('abcd'));
     assert.equal(decodeSockPayload(view(ok), 0, WL_SP_EVENT.size - 1), null);

@@ -47,6 +47,18 @@ describe('StreamReassembler', () => {
     assert.deepEqual(r.push(0, b('0123456789')), []);
   });
 
+  it('a direction taken up again starts at its place; what waits ahead of a gap is counted', () => {
+    const r = new StreamReassembler(64, 1000);
+    assert.equal(text(r.push(0, b('old'))), '');
+    assert.equal(text(r.push(1003, b('def'))), '');
+    assert.deepEqual([r.heldBytes, r.gap], [3, true]);
+    assert.equal(text(r.push(1000, b('abc'))), 'abcdef');
+    assert.deepEqual([r.heldBytes, r.gap, r.delivered], [0, false, 1006]);
+    r.push(2000, b('x'));
+    r.break();
+    assert.deepEqual([r.broken, r.heldBytes], [true, 0]);
+  });
+
   it('empty segments change nothing', () => {
     const r = new StreamReassembler();
     assert.deepEqual(r.push(0, new Uint8Array(0)), []);

@@ -1,10 +1,14 @@
 /**
  * TLS handshakes from kernel payload records: both sides of a connection,
  * a ClientHello in one-byte segments out of order, a ServerHello that never
- * comes, and hellos with absurd lengths (malformed, counted, no throw).
+ * comes, and hellos with absurd lengths (malformed, counted, no throw);
+ * one record per connection (a late hello is not a second), a FIN ahead of
+ * a gap, a listener's segment joined to its connection, memory bounds.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { TlsHandshake, TlsHandshakes } from '../../src/analysis/tls-handshakes';
 import { PayloadChunk } from '../../src/events/sock-payload';
 import { ProcInfo, SockInfo } from '../../src/events/record';
@@ -41,9 +45,21 @@ const SOCK: SockInfo = { netns: 1, family: 'ipv4', protocol: 6, saddr: '127.0.0.
 let ts = 5_000_000n;
 function chunk(bytes: Uint8Array, o: Partial<PayloadChunk> = {}): PayloadChunk {
   ts += 1000n;
-  return { tsNs: ts, proc: CURL, sock: SOCK, conn: 1n, kind: 'tls', transport: 'tcp', dir: 'egress', len: bytes.length, off: 0, stream: 0, fin: false, rst: false, bytes, ...o };
+  return { tsNs: ts, proc: CURL, sock: SOCK, conn: 1n, kind: 'tls', transport: 'tcp', dir: 'egress', len: bytes.length, off: 0, stream: 0, fin: false, rst: false, limit: false, cut: false, listener: false, bytes, ...o };
 }
 const tracker = () => new TlsHandshakes({ timeoutNs: 1_000_000_000n });
+/** ArrayBuffer bytes allocated by `f` and still reachable from what it returns (garbage collected before and after). */
+function arrayBytesHeld(f: () => unknown): number {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  gc();
+  const before = process.memoryUsage().arrayBuffers;
+  const keep = f();
+  gc();
+  const after = process.memoryUsage().arrayBuffers;
+  void keep;
+  return after - before;
+}
 function one(list: TlsHandshake[]): TlsHandshake {
   assert.equal(list.length, 1, `one record, got ${list.length}`);
   return list[0]!;
@@ -115,6 +131,59 @@ describe('TLS handshakes', () => {
     assert.deepEqual(t.push(chunk(Buffer.from([0x16, 0x99, 0, 0, 0]))), []);
     assert.equal(t.stats.notTls, 1);
     assert.equal(t.waiting, 0);
+  });
+
+  it('a ServerHello after the timeout is not a second record (the connection was decided)', () => {
+    const t = tracker();
+    t.push(chunk(CH, { conn: 20n }));
+    assert.equal(one(t.tick(ts + 1_000_000_000n)).status, 'no_server_hello');
+    assert.deepEqual(t.push(chunk(SH13, { conn: 20n, dir: 'ingress' })), []);
+    assert.deepEqual(t.tick(ts + 10_000_000_000n), []);
+    assert.equal(t.stats.handshakes, 1);
+  });
+
+  it('a FIN ahead of a gap waits for the gap: the ClientHello is whole, then the ServerHello makes it ok', () => {
+    const t = tracker();
+    const half = 60;
+    assert.deepEqual(t.push(chunk(CH.subarray(half), { conn: 21n, stream: half, len: CH.length - half, fin: true })), []);
+    assert.deepEqual(t.push(chunk(CH.subarray(0, half), { conn: 21n, stream: 0, len: half })), []);
+    const h = one(t.push(chunk(SH13, { conn: 21n, dir: 'ingress' })));
+    assert.deepEqual([h.status, h.client!.sni], ['ok', 'myhost.test']);
+  });
+
+  it("a ClientHello a listener saw (TCP_DEFER_ACCEPT, TFO) pairs with its connection's ServerHello", () => {
+    const t = tracker();
+    const srv = { ...SOCK, sport: 443, dport: 50000 };
+    assert.deepEqual(t.push(chunk(CH, { conn: 22n, listener: true, dir: 'ingress', sock: srv, proc: NGINX })), []);
+    const h = one(t.push(chunk(SH13, { conn: 23n, sock: srv, proc: NGINX })));
+    assert.deepEqual([h.side, h.status, h.client!.sni, h.proc], ['server', 'ok', 'myhost.test', NGINX]);
+    assert.equal(t.join.stats.joined, 1);
+  });
+
+  it('a hello header is not an allocation: 16384 connections announcing 16 KiB hellos hold what came', () => {
+    const t = new TlsHandshakes({ timeoutNs: 1_000_000_000n, maxHello: 16 * 1024 });
+    const head = Buffer.from([22, 3, 1, 0x40, 0x00, 1, 0, 0x3f, 0xf0]);
+    const held = arrayBytesHeld(() => {
+      for (let i = 0; i < 16384; i++) t.push(chunk(head, { conn: BigInt(100_000 + i) }));
+      return t;
+    });
+    assert.ok(held < 32 << 20, `held ${held} bytes`);
+    assert.equal(t.waiting, 16384);
+  });
+
+  it("bytes held ahead of a gap: at most the hello's bound per direction, one budget in all (oldest dropped first, counted)", () => {
+    const t = new TlsHandshakes({ timeoutNs: 1_000_000_000n, maxHello: 16 * 1024 });
+    const big = Buffer.alloc(60_000, 7);
+    const one1 = t.push(chunk(big, { conn: 30n, stream: 10, len: big.length }));
+    assert.deepEqual(one(one1).error, 'truncated (hello sent)', "over the hello's bound: the gap is given up");
+    const ahead = Buffer.alloc(12_000, 7);
+    const held = arrayBytesHeld(() => {
+      for (let i = 0; i < 8192; i++) t.push(chunk(ahead, { conn: BigInt(200_000 + i), stream: 10, len: ahead.length }));
+      return t;
+    });
+    assert.ok(held < 96 << 20, `held ${held} bytes (98 MB without the budget)`);
+    assert.ok(t.heldBytes <= 32 << 20);
+    assert.ok(t.stats.evicted > 0);
   });
 
   it('5000 seeded mutations of hellos in random pieces: no throw, bounded time', () => {

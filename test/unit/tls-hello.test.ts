@@ -260,6 +260,12 @@ describe('what is not a TLS hello', () => {
 });
 
 describe('forged and absurd lengths', () => {
+  it('a hello header announcing 16 KiB holds what came, not what it announces', () => {
+    const g = new TlsHelloGatherer(16 * 1024);
+    assert.equal(g.push(Buffer.from([22, 3, 1, 0x40, 0x00, 1, 0, 0x3f, 0xf0, 1, 2])), undefined);
+    assert.equal(g.buffered, 2);
+  });
+
   /** The first push that returns, and how many bytes had been pushed by then. */
   function firstResult(g: TlsHelloGatherer, bytes: Uint8Array): [HelloResult | undefined, number] {
     for (let i = 0; i < bytes.length; i++) {

@@ -3,7 +3,8 @@
  * from the chunks the process wrote: TLS records (RFC 8446 5.1) split at any
  * byte, and a message split over any number of records. Only the record
  * header being read and the handshake message are kept, never the raw
- * stream, and the message at most maxBytes long.
+ * stream, and the message at most maxBytes long: kept as the bytes that
+ * came, never sized by its header alone.
  */
 import { HANDSHAKE_HEADER, isHelloType, parseHelloMessage } from './handshake';
 import { HelloResult, malformed } from './types';
@@ -44,12 +45,19 @@ export class TlsHelloGatherer {
   private recordLeft = 0;
   private readonly msgHeader = new Uint8Array(HANDSHAKE_HEADER);
   private msgHeaderFill = 0;
-  private msg: Uint8Array | undefined;
+  /** The hello's announced body length once its header is in; -1 before. */
+  private msgLength = -1;
+  private msgParts: Uint8Array[] = [];
   private msgFill = 0;
 
   /** maxBytes bounds the hello handshake message (its header included). */
   constructor(maxBytes = DEFAULT_MAX_HELLO) {
     this.maxBytes = Number.isFinite(maxBytes) ? Math.max(HANDSHAKE_HEADER, Math.floor(maxBytes)) : DEFAULT_MAX_HELLO;
+  }
+
+  /** Bytes of the hello held so far. */
+  get buffered(): number {
+    return this.msgFill;
   }
 
   push(chunk: Uint8Array): HelloResult | undefined {
@@ -80,7 +88,8 @@ export class TlsHelloGatherer {
 
   private end(r: HelloResult): HelloResult {
     this.done = true;
-    this.msg = undefined;
+    this.msgParts = [];
+    this.msgFill = 0;
     return r;
   }
 
@@ -113,14 +122,29 @@ export class TlsHelloGatherer {
       this.msgHeader[this.msgHeaderFill++] = chunk[i++]!;
       if (this.msgHeaderFill === 1 && !isHelloType(this.msgHeader[0]!)) return malformed('not a hello');
     }
-    if (!this.msg) {
+    if (this.msgLength < 0) {
       const length = (this.msgHeader[1]! << 16) | (this.msgHeader[2]! << 8) | this.msgHeader[3]!;
       if (HANDSHAKE_HEADER + length > this.maxBytes) return malformed('too long');
-      this.msg = new Uint8Array(length);
+      this.msgLength = length;
     }
-    const n = Math.min(to - i, this.msg.length - this.msgFill);
-    this.msg.set(chunk.subarray(i, i + n), this.msgFill);
-    this.msgFill += n;
-    return this.msgFill === this.msg.length ? parseHelloMessage(this.msgHeader[0]!, this.msg) : undefined;
+    const n = Math.min(to - i, this.msgLength - this.msgFill);
+    if (n > 0) {
+      this.msgParts.push(new Uint8Array(chunk.subarray(i, i + n))); // a copy: the caller's chunk is reused
+      this.msgFill += n;
+    }
+    if (this.msgFill < this.msgLength) return undefined;
+    return parseHelloMessage(this.msgHeader[0]!, this.joined());
+  }
+
+  /** The hello's body in one piece. */
+  private joined(): Uint8Array {
+    if (this.msgParts.length === 1) return this.msgParts[0]!;
+    const out = new Uint8Array(this.msgLength);
+    let at = 0;
+    for (const p of this.msgParts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 }

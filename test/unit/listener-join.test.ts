@@ -1,0 +1,54 @@
+/** Segments a listener saw, joined to the connection it made (by namespace and ends), or on their own. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { ListenerJoin } from '../../src/analysis/listener-join';
+import { PayloadChunk } from '../../src/events/sock-payload';
+import { SockInfo } from '../../src/events/record';
+
+const SOCK: SockInfo = { netns: 7, family: 'ipv4', protocol: 6, saddr: '10.0.0.2', sport: 53, daddr: '10.0.0.1', dport: 40000 };
+function chunk(o: Partial<PayloadChunk>): PayloadChunk {
+  const bytes = o.bytes ?? Buffer.from('abc');
+  return { tsNs: 1000n, proc: null, sock: SOCK, conn: 1n, kind: 'dns', transport: 'tcp', dir: 'ingress', len: bytes.length, off: 0, stream: 0, fin: false, rst: false, limit: false, cut: false, listener: false, bytes, ...o };
+}
+
+describe('ListenerJoin', () => {
+  it("the listener's chunks come first, under the connection's cookie, copied", () => {
+    const j = new ListenerJoin(5_000_000_000n);
+    const ring = Buffer.from('query');
+    assert.deepEqual(j.push(chunk({ conn: 9n, listener: true, bytes: ring })), []);
+    ring.fill(0);
+    const child = chunk({ conn: 42n, dir: 'egress', bytes: Buffer.from('answer') });
+    const out = j.push(child);
+    assert.deepEqual(out.map((c) => [c.conn, c.dir, c.listener, Buffer.from(c.bytes).toString()]), [
+      [42n, 'ingress', false, 'query'],
+      [42n, 'egress', false, 'answer'],
+    ]);
+    assert.equal(j.stats.joined, 1);
+    assert.deepEqual(j.push(child), [child], 'joined once');
+  });
+
+  it('another namespace or other ends do not join', () => {
+    const j = new ListenerJoin(5_000_000_000n);
+    j.push(chunk({ conn: 9n, listener: true }));
+    for (const sock of [{ ...SOCK, netns: 8 }, { ...SOCK, dport: 40001 }, { ...SOCK, daddr: '10.0.0.3' }]) {
+      const c = chunk({ conn: 43n, sock });
+      assert.deepEqual(j.push(c), [c]);
+    }
+    const udp = chunk({ transport: 'udp', listener: false });
+    assert.deepEqual(j.push(udp), [udp]);
+  });
+
+  it('no connection within the wait: on their own, under a cookie no socket has; the bounds push the oldest out the same way', () => {
+    const j = new ListenerJoin(1000n, 2);
+    j.push(chunk({ tsNs: 1000n, listener: true }));
+    assert.deepEqual(j.expire(1999n), []);
+    const alone = j.expire(2000n);
+    assert.equal(alone.length, 1);
+    assert.ok(alone[0]!.conn >= 1n << 64n);
+    assert.equal(j.stats.alone, 1);
+    for (const dport of [1, 2]) j.push(chunk({ tsNs: 3000n, listener: true, sock: { ...SOCK, dport } }));
+    const pushed = j.push(chunk({ tsNs: 3000n, listener: true, sock: { ...SOCK, dport: 3 } }));
+    assert.deepEqual(pushed.map((c) => c.sock.dport), [1]);
+    assert.notEqual(pushed[0]!.conn, alone[0]!.conn);
+  });
+});
