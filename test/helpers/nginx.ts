@@ -22,6 +22,22 @@ process.on('exit', () => {
   }
 });
 
+/** The start of a test nginx.conf: everything under `dir`, no logs but errors; the http block is left open. */
+export function nginxPreamble(dir: string, workers: number, connections: number): string {
+  return `worker_processes ${workers};
+daemon on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections ${connections}; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;`;
+}
+
 /** Serves `files` (name -> content) on 127.0.0.1 and [::1] at one port. */
 export async function startNginx(files: Record<string, string | Buffer>): Promise<TestNginx> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wl-test-nginx-'));
@@ -31,18 +47,7 @@ export async function startNginx(files: Record<string, string | Buffer>): Promis
     fs.writeFileSync(path.join(dir, 'www', name), content);
   }
   fs.chmodSync(dir, 0o755);
-  const conf = `worker_processes 1;
-daemon on;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+  const conf = `${nginxPreamble(dir, 1, 256)}
   types { text/css css; text/html html; application/json json; }
   client_max_body_size 8m;
   server {

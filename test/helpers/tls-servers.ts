@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { execFileSync } from 'node:child_process';
-import { nginxWorkerPids } from './nginx';
+import { nginxPreamble, nginxWorkerPids } from './nginx';
 import { Spawned, start, stop, waitFor } from './proc';
 
 export interface Cert {
@@ -63,18 +63,7 @@ export async function startTlsNginx(c: Cert, port: number, o: { deferred?: boole
   const conf = path.join(dir, 'nginx.conf');
   fs.writeFileSync(
     conf,
-    `worker_processes 2;
-daemon on;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+    `${nginxPreamble(dir, 2, 64)}
   server {
     listen 127.0.0.1:${port} ssl http2${o.deferred ? ' deferred' : ''};
     ssl_certificate ${c.cert};
