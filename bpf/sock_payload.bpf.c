@@ -34,6 +34,7 @@
 #include <bpf/bpf_endian.h>
 #include "common.bpf.h"
 #include "sk_owner.bpf.h"
+#include "ip_header.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -47,8 +48,6 @@ const volatile __u32 wl_sp_dns_tcp_max = 256 << 10;
 /* Bytes copied per direction of a TLS connection whose hello length is not known from its first segment. */
 const volatile __u32 wl_sp_tls_max = 16 << 10;
 
-#define ETH_P_IP_BE bpf_htons(0x0800)
-#define ETH_P_IPV6_BE bpf_htons(0x86DD)
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
@@ -133,17 +132,14 @@ static __always_inline void sp_stat(__u32 slot)
 
 /* One packet's ends and where its payload is. */
 struct pkt {
-	__u8 family;
-	__u8 proto;
+	struct wl_ip ip;
 	__u8 tcp_flags;
-	__u8 _pad;
+	__u8 _pad[3];
 	__u16 sport;
 	__u16 dport;
 	__u32 seq; /* of the first payload byte: a SYN's own number is skipped */
 	__u32 off; /* payload offset from the IP header */
 	__u32 len; /* payload bytes */
-	__u8 saddr[16];
-	__u8 daddr[16];
 };
 
 static __always_inline bool parse(struct __sk_buff *skb, struct pkt *p)
@@ -151,32 +147,10 @@ static __always_inline bool parse(struct __sk_buff *skb, struct pkt *p)
 	__u32 l4, hdr;
 
 	__builtin_memset(p, 0, sizeof(*p));
-	if (skb->protocol == ETH_P_IP_BE) {
-		struct iphdr ip;
-
-		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
-			return false;
-		if (ip.frag_off & bpf_htons(0x1fff))
-			return false; /* a later fragment */
-		p->family = AF_INET;
-		p->proto = ip.protocol;
-		__builtin_memcpy(p->saddr, &ip.saddr, 4);
-		__builtin_memcpy(p->daddr, &ip.daddr, 4);
-		l4 = ip.ihl * 4;
-	} else if (skb->protocol == ETH_P_IPV6_BE) {
-		struct ipv6hdr ip6;
-
-		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
-			return false;
-		p->family = AF_INET6;
-		p->proto = ip6.nexthdr; /* extension headers: not looked into */
-		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
-		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
-		l4 = sizeof(ip6);
-	} else {
+	if (!wl_ip_header(skb, 0, skb->protocol, &p->ip) || p->ip.later_fragment)
 		return false;
-	}
-	if (p->proto == WL_IPPROTO_UDP) {
+	l4 = p->ip.l4;
+	if (p->ip.proto == WL_IPPROTO_UDP) {
 		struct udphdr uh;
 
 		if (bpf_skb_load_bytes(skb, l4, &uh, sizeof(uh)))
@@ -184,7 +158,7 @@ static __always_inline bool parse(struct __sk_buff *skb, struct pkt *p)
 		p->sport = bpf_ntohs(uh.source);
 		p->dport = bpf_ntohs(uh.dest);
 		hdr = sizeof(uh);
-	} else if (p->proto == WL_IPPROTO_TCP) {
+	} else if (p->ip.proto == WL_IPPROTO_TCP) {
 		struct tcphdr th;
 
 		if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)))
@@ -231,20 +205,20 @@ static __always_inline bool dns_header_ok(const __u8 *h, __u32 avail)
 static __always_inline void fill_sock(struct wl_sock_id *id, const struct pkt *p, bool egress, const struct bpf_sock *sk)
 {
 	const struct sock *ks = (const struct sock *)wl_ptr_id(sk);
-	__u32 n = p->family == AF_INET6 ? 16 : 4;
+	__u32 n = p->ip.family == AF_INET6 ? 16 : 4;
 
 	__builtin_memset(id, 0, sizeof(*id));
 	id->netns = wl_sk_netns(ks);
-	id->family = p->family;
-	id->protocol = p->proto;
+	id->family = p->ip.family;
+	id->protocol = p->ip.proto;
 	id->sport = egress ? p->sport : p->dport;
 	id->dport = egress ? p->dport : p->sport;
 	if (n == 16) {
-		__builtin_memcpy(id->saddr, egress ? p->saddr : p->daddr, 16);
-		__builtin_memcpy(id->daddr, egress ? p->daddr : p->saddr, 16);
+		__builtin_memcpy(id->saddr, egress ? p->ip.saddr : p->ip.daddr, 16);
+		__builtin_memcpy(id->daddr, egress ? p->ip.daddr : p->ip.saddr, 16);
 	} else {
-		__builtin_memcpy(id->saddr, egress ? p->saddr : p->daddr, 4);
-		__builtin_memcpy(id->daddr, egress ? p->daddr : p->saddr, 4);
+		__builtin_memcpy(id->saddr, egress ? p->ip.saddr : p->ip.daddr, 4);
+		__builtin_memcpy(id->daddr, egress ? p->ip.daddr : p->ip.saddr, 4);
 	}
 }
 
@@ -507,11 +481,11 @@ static __noinline void ends_of(struct sp_ends *k, const struct pkt *p, bool egre
 {
 	__builtin_memset(k, 0, sizeof(*k));
 	k->netns = wl_sk_netns((const struct sock *)wl_ptr_id(sk));
-	k->family = p->family;
+	k->family = p->ip.family;
 	k->lport = egress ? p->sport : p->dport;
 	k->rport = egress ? p->dport : p->sport;
-	__builtin_memcpy(k->laddr, egress ? p->saddr : p->daddr, 16);
-	__builtin_memcpy(k->raddr, egress ? p->daddr : p->saddr, 16);
+	__builtin_memcpy(k->laddr, egress ? p->ip.saddr : p->ip.daddr, 16);
+	__builtin_memcpy(k->raddr, egress ? p->ip.daddr : p->ip.saddr, 16);
 }
 
 /*
@@ -746,7 +720,7 @@ static __always_inline int on_skb(struct __sk_buff *skb, bool egress)
 		return 1;
 	if (!parse(skb, &p))
 		return 1;
-	if (p.proto == WL_IPPROTO_UDP) {
+	if (p.ip.proto == WL_IPPROTO_UDP) {
 		if (wl_sp_dns)
 			on_udp(skb, sk, &p, egress);
 	} else {

@@ -23,6 +23,7 @@
 #include "common.bpf.h"
 #include "drop_count.bpf.h"
 #include "sk_owner.bpf.h"
+#include "ip_header.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -33,8 +34,6 @@ const struct wl_top_ifcfg *const wl_btf_top_ifcfg = 0;
 /* 1: the socket hooks also count per remote/port/protocol (no -i given). */
 const volatile __u32 wl_top_sock_views = 1;
 
-#define ETH_P_IP_BE bpf_htons(0x0800)
-#define ETH_P_IPV6_BE bpf_htons(0x86DD)
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_ACK 0x10
 
@@ -84,15 +83,13 @@ struct {
 
 /* One packet's facts, from its IP header. */
 struct pkt {
-	__u8 family;
-	__u8 proto; /* IPPROTO_* */
+	struct wl_ip ip;
 	__u8 syn; /* TCP SYN without ACK: a connection attempt */
 	__u8 idx; /* enum wl_top_proto */
 	__u8 has_ports; /* TCP/UDP with its ports read (not a later fragment) */
+	__u8 _pad;
 	__u16 sport;
 	__u16 dport;
-	__u8 saddr[16];
-	__u8 daddr[16];
 };
 
 static __always_inline void add(struct wl_top_counts *c, bool egress, __u32 bytes, __u32 pkts, __u8 syn)
@@ -154,32 +151,10 @@ static __always_inline bool parse_ip(struct __sk_buff *skb, __u32 off, __u16 l3p
 	__u32 l4;
 
 	__builtin_memset(p, 0, sizeof(*p));
-	if (l3proto == ETH_P_IP_BE) {
-		struct iphdr ip;
-
-		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)))
-			return false;
-		p->family = AF_INET;
-		p->proto = ip.protocol;
-		__builtin_memcpy(p->saddr, &ip.saddr, 4);
-		__builtin_memcpy(p->daddr, &ip.daddr, 4);
-		if (ip.frag_off & bpf_htons(0x1fff)) /* a later fragment: no ports */
-			goto done;
-		l4 = off + ip.ihl * 4;
-	} else if (l3proto == ETH_P_IPV6_BE) {
-		struct ipv6hdr ip6;
-
-		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)))
-			return false;
-		p->family = AF_INET6;
-		p->proto = ip6.nexthdr; /* extension headers count as "other" */
-		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
-		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
-		l4 = off + sizeof(ip6);
-	} else {
+	if (!wl_ip_header(skb, off, l3proto, &p->ip))
 		return false;
-	}
-	if (p->proto == WL_IPPROTO_TCP || p->proto == WL_IPPROTO_UDP) {
+	l4 = p->ip.l4;
+	if (!p->ip.later_fragment && (p->ip.proto == WL_IPPROTO_TCP || p->ip.proto == WL_IPPROTO_UDP)) {
 		__u16 ports[2];
 
 		if (!bpf_skb_load_bytes(skb, l4, ports, sizeof(ports))) {
@@ -187,29 +162,28 @@ static __always_inline bool parse_ip(struct __sk_buff *skb, __u32 off, __u16 l3p
 			p->dport = bpf_ntohs(ports[1]);
 			p->has_ports = 1;
 		}
-		if (p->proto == WL_IPPROTO_TCP) {
+		if (p->ip.proto == WL_IPPROTO_TCP) {
 			__u8 flags;
 
 			if (!bpf_skb_load_bytes(skb, l4 + 13, &flags, 1))
 				p->syn = (flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
 		}
 	}
-done:
-	p->idx = proto_idx(p->proto);
+	p->idx = proto_idx(p->ip.proto);
 	return true;
 }
 
 /* Remote address, local port and protocol of one packet. */
 static __always_inline void count_views(const struct pkt *p, bool egress, __u32 bytes, __u32 pkts)
 {
-	struct wl_top_addr a = { .family = p->family };
+	struct wl_top_addr a = { .family = p->ip.family };
 	struct wl_top_counts *c;
 	__u32 key = p->idx;
 
 	c = bpf_map_lookup_elem(&wl_top_protos, &key);
 	if (c)
 		add(c, egress, bytes, pkts, p->syn);
-	__builtin_memcpy(a.addr, egress ? p->daddr : p->saddr, 16);
+	__builtin_memcpy(a.addr, egress ? p->ip.daddr : p->ip.saddr, 16);
 	c = counts_at(&wl_top_remotes, &a);
 	if (c)
 		add(c, egress, bytes, pkts, p->syn);
@@ -350,10 +324,10 @@ static __always_inline int on_sock_skb(struct __sk_buff *skb, bool egress)
 		struct pkt p;
 
 		if (parse_ip(skb, 0, skb->protocol, &p)) {
-			struct wl_top_addr a = { .family = p.family };
+			struct wl_top_addr a = { .family = p.ip.family };
 			struct wl_top_counts *c;
 
-			__builtin_memcpy(a.addr, egress ? p.daddr : p.saddr, 16);
+			__builtin_memcpy(a.addr, egress ? p.ip.daddr : p.ip.saddr, 16);
 			c = counts_at(&wl_top_remotes, &a);
 			if (c)
 				add(c, egress, bytes, pkts, 0);
