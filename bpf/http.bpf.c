@@ -519,7 +519,7 @@ static __always_inline int on_exit(long ret)
 	else if (final_resp)
 		seq = ++c->resp_seq;
 
-	if (wl_filter_port_n > 0 && !wl_sock_ports_allowed(sk)) {
+	if (!wl_sock_ports_allowed(sk)) {
 		if (start)
 			wl_stat_inc(WL_STAT_FILTERED);
 		return 0;

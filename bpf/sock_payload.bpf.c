@@ -51,7 +51,6 @@ const volatile __u32 wl_sp_tls_max = 16 << 10;
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
-#define WL_TCP_LISTEN 10
 #define DNS_HEADER 12
 #define DNS_PORT 53
 /* A UDP datagram or a TCP segment is at most 64 KiB (GSO included): 16 records. */
@@ -124,10 +123,7 @@ struct {
 
 static __always_inline void sp_stat(__u32 slot)
 {
-	__u64 *v = bpf_map_lookup_elem(&wl_sp_stats, &slot);
-
-	if (v)
-		*v += 1;
+	wl_count(&wl_sp_stats, slot);
 }
 
 /* One packet's ends and where its payload is. */
@@ -607,7 +603,7 @@ static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, c
 	} else {
 		if (p->len == 0)
 			return;
-		if (sk->state == WL_TCP_LISTEN) {
+		if (sk->state == TCP_LISTEN) {
 			if (!egress)
 				on_listener(skb, sk, p, &m, &k);
 			return;

@@ -235,8 +235,7 @@ struct top_sock {
 	struct wl_top_addr remote; /* family 0: not connected (each packet's peer is counted as it passes) */
 	__u32 port_key; /* wl_top_ports key, 0: none */
 	__u8 idx; /* enum wl_top_proto */
-	__u8 keyed;
-	__u8 _pad[2];
+	__u8 _pad[3];
 };
 
 struct {
@@ -254,8 +253,6 @@ struct {
 	__type(value, __u32);
 } wl_top_mode SEC(".maps");
 
-#define WL_TCP_SYN_SENT 2
-#define WL_TCP_LISTEN 10
 
 static __always_inline void key_sock(struct top_sock *ts, struct bpf_sock *sk)
 {
@@ -264,7 +261,6 @@ static __always_inline void key_sock(struct top_sock *ts, struct bpf_sock *sk)
 	ts->idx = proto_idx(proto);
 	if (proto == WL_IPPROTO_TCP || proto == WL_IPPROTO_UDP)
 		ts->port_key = ((__u32)ts->idx << 16) | (sk->src_port & 0xffff);
-	ts->keyed = 1;
 	if (sk->family == AF_INET) {
 		a[0] = sk->dst_ip4;
 		if (!a[0])
@@ -293,6 +289,8 @@ static __always_inline int on_sock_skb(struct __sk_buff *skb, bool egress)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct top_sock *ts = 0;
+	struct pkt p;
+	bool syn_check, peer_each;
 	__u32 bytes = skb->len, pkts = skb_pkts(skb), zero = 0;
 	__u32 *per_socket = bpf_map_lookup_elem(&wl_top_mode, &zero);
 
@@ -304,7 +302,7 @@ static __always_inline int on_sock_skb(struct __sk_buff *skb, bool egress)
 		ts = bpf_sk_storage_get(&wl_top_socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!ts)
 		return count_packet(skb, sk, egress);
-	if (!ts->keyed || !ts->remote.family)
+	if (!ts->remote.family) /* not keyed yet, or not connected (yet) */
 		key_sock(ts, sk);
 	if (egress) {
 		__sync_fetch_and_add(&ts->tx_bytes, bytes);
@@ -314,16 +312,13 @@ static __always_inline int on_sock_skb(struct __sk_buff *skb, bool egress)
 		__sync_fetch_and_add(&ts->rx_pkts, pkts);
 	}
 	/* Only a connecting socket sends, and only a listener receives, a connection's first SYN. */
-	if (ts->idx == WL_TOP_TCP && (egress ? sk->state == WL_TCP_SYN_SENT : sk->state == WL_TCP_LISTEN)) {
-		struct pkt p;
-
-		if (parse_ip(skb, 0, skb->protocol, &p) && p.syn)
+	syn_check = ts->idx == WL_TOP_TCP && (egress ? sk->state == TCP_SYN_SENT : sk->state == TCP_LISTEN);
+	/* Not connected: each packet's peer is counted as it passes. */
+	peer_each = wl_top_sock_views && !ts->remote.family;
+	if ((syn_check || peer_each) && parse_ip(skb, 0, skb->protocol, &p)) {
+		if (syn_check && p.syn)
 			__sync_fetch_and_add(&ts->conns, 1);
-	}
-	if (wl_top_sock_views && !ts->remote.family) {
-		struct pkt p;
-
-		if (parse_ip(skb, 0, skb->protocol, &p)) {
+		if (peer_each) {
 			struct wl_top_addr a = { .family = p.ip.family };
 			struct wl_top_counts *c;
 
@@ -414,7 +409,7 @@ int BPF_PROG(wl_top_close_btf, struct sock *sk, int oldstate, int newstate)
 {
 	struct top_sock *ts;
 
-	if (newstate != 7 /* TCP_CLOSE */ || !sk)
+	if (newstate != TCP_CLOSE || !sk)
 		return 0;
 	ts = bpf_sk_storage_get(&wl_top_socks, sk, 0, 0);
 	if (ts)

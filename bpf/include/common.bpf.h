@@ -56,11 +56,18 @@ const volatile char wl_filter_comm[WL_COMM_LEN] = {};
 const volatile __u32 wl_filter_port_n = 0;
 const volatile __u16 wl_filter_ports[WL_MAX_FILTER] = {};
 
-static __always_inline void wl_stat_inc(__u32 slot)
+/* Adds one to slot of a per-CPU u64 array of counters. */
+static __always_inline void wl_count(void *counters, __u32 slot)
 {
-	__u64 *v = bpf_map_lookup_elem(&wl_stats, &slot);
+	__u64 *v = bpf_map_lookup_elem(counters, &slot);
+
 	if (v)
 		*v += 1;
+}
+
+static __always_inline void wl_stat_inc(__u32 slot)
+{
+	wl_count(&wl_stats, slot);
 }
 
 static __always_inline void wl_fill_proc(struct wl_proc *p)
@@ -123,6 +130,8 @@ static __always_inline bool wl_port_allowed(__u16 sport, __u16 dport)
 /* True when either end's port passes --port (or none is set). */
 static __always_inline bool wl_sock_ports_allowed(const struct sock *sk)
 {
+	if (wl_filter_port_n == 0)
+		return true; /* no socket reads when there is no --port */
 	return wl_port_allowed(wl_sk_sport(sk), bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)));
 }
 

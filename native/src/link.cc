@@ -48,6 +48,7 @@ Napi::Object Link::NewTcLink(Napi::Env env, const bpf_tc_hook &hook, const bpf_t
   o.Set("createdHook", Napi::Boolean::New(env, created_hook));
   o.Set("handle", Napi::Number::New(env, opts.handle));
   o.Set("priority", Napi::Number::New(env, opts.priority));
+  o.Set("progId", Napi::Number::New(env, opts.prog_id));  // filled in by bpf_tc_attach
   return o;
 }
 

@@ -216,7 +216,7 @@ export class DnsTransactions {
 
   private message(m: DnsWireMessage, out: DnsTransaction[]): void {
     const udp = m.transport === 'udp';
-    if (udp && !looksLikeDns(m.bytes) && !DNS_PORTS.has(m.sock.sport) && !DNS_PORTS.has(m.sock.dport)) {
+    if (udp && !DNS_PORTS.has(m.sock.sport) && !DNS_PORTS.has(m.sock.dport) && !looksLikeDns(m.bytes)) {
       this.stats.notDns++;
       return;
     }

@@ -5,7 +5,7 @@
  * summary (records, lost, filtered in the kernel) to stderr.
  */
 import { Features } from '../kernel/features';
-import { describeChoice } from '../kernel/hooks';
+import { HookChoice, describeChoice } from '../kernel/hooks';
 import { native } from '../kernel/native';
 import { KernelStats, RunningFamily } from '../probes/family';
 import { Clock } from '../output/clock';
@@ -30,6 +30,14 @@ export interface LiveTool<R> {
 }
 
 const TICK_MS = 250;
+
+/** Each hook choice for --verbose, and a warning for every slot left unhooked. */
+export function reportChoices(choices: HookChoice[], err: (m: string) => void, verbose: (m: string) => void): void {
+  for (const c of choices) {
+    verbose(`hook ${describeChoice(c)}`);
+    if (c.kind === 'none') err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
+  }
+}
 
 /** Output waiting to be written above this: records are dropped and counted. */
 const MAX_PENDING_OUTPUT = 64 << 20;
@@ -92,10 +100,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
     throw e;
   }
   const attachedMs = performance.now() - t0;
-  for (const c of running.choices) {
-    verbose(`hook ${describeChoice(c)}`);
-    if (c.kind === 'none') err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
-  }
+  reportChoices(running.choices, err, verbose);
   verbose(`attached in ${attachedMs.toFixed(1)} ms (features from ${features.fromCache.size > 0 ? 'cache' : 'probes'})`);
   if (!opts.json) process.stdout.write(tool.header() + '\n');
 

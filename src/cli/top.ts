@@ -6,7 +6,6 @@
  */
 import { SORT_KEYS, SortKey, buildTopModel } from '../analysis/traffic-view';
 import { Features } from '../kernel/features';
-import { describeChoice } from '../kernel/hooks';
 import { HookMode } from '../kernel/hooks';
 import { native } from '../kernel/native';
 import { Iface, resolveIface } from '../kernel/tc';
@@ -16,20 +15,21 @@ import { topJson } from '../output/top-json';
 import { formatBytes } from '../output/units';
 import { UsageError } from '../errors';
 import { FlagSpec, Flags, flagHelp } from './args';
-import { parseLiveArgs } from './common-flags';
+import { LIVE_FLAGS, parseLiveArgs } from './common-flags';
 import { preflight } from './preflight';
+import { reportChoices } from './live';
 
 export const TOP_FLAGS: FlagSpec[] = [
   { name: 'interface', short: 'i', type: 'string', multiple: true, valueName: 'IFACE', help: 'also count every frame on this interface with TC, process or not (repeatable)' },
   { name: 'interval', type: 'number', min: 0.1, max: 3600, valueName: 'SECONDS', help: 'read the counters every SECONDS (default 1)' },
-  { name: 'duration', type: 'number', min: 0.001, max: 2_000_000, valueName: 'SECONDS', help: 'stop after this many seconds' },
+  ...LIVE_FLAGS.filter((f) => f.name === 'duration'),
   { name: 'json', type: 'bool', help: 'one JSON snapshot per interval instead of the live view' },
   { name: 'sort', type: 'string', choices: SORT_KEYS, valueName: 'KEY', help: 'bytes, packets or connections (default bytes; keys b/p/c live)' },
   { name: 'rows', type: 'int', min: 1, max: 100_000, valueName: 'N', help: 'rows per view (default: what fits the terminal; 20 in snapshots)' },
   { name: 'max-entries', type: 'int', min: 64, max: 1 << 18, valueName: 'N', help: 'entries per kernel table: processes, remote addresses, ports (default 8192, LRU beyond)' },
   { name: 'hooks', type: 'string', choices: ['auto', 'fallback'], valueName: 'MODE', help: 'auto: cheapest hooks this kernel offers; fallback: the portable path (per-packet counting, classic TC)' },
   { name: 'verbose', short: 'v', type: 'bool', help: 'explain hook choices on stderr' },
-  { name: 'help', short: 'h', type: 'bool', help: 'show this help' },
+  ...LIVE_FLAGS.filter((f) => f.name === 'help'),
 ];
 
 export const TOP_HELP = `wirelens top: who sends what, counted in the kernel
@@ -104,10 +104,10 @@ export async function topCommand(argv: string[]): Promise<number> {
     if (o.verbose) err(m);
   };
   native().setLibbpfDebug(false);
-  // Signals are ours before anything is attached: one arriving during start-up stops cleanly after it.
+  // Signals are ours before anything is attached. Start-up is synchronous up to the
+  // point runView sets `stop`, so no handler can run before it is in place.
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  let stop: () => void = () => void (stopEarly = true);
-  let stopEarly = false;
+  let stop: () => void = () => undefined;
   const onSignal = (): void => stop();
   for (const sig of signals) process.on(sig, onSignal);
   const unlisten = (): void => {
@@ -123,7 +123,7 @@ export async function topCommand(argv: string[]): Promise<number> {
     throw e;
   }
   try {
-    return await runView(o, counters, err, verbose, t0, (f) => (stop = f), () => stopEarly);
+    return await runView(o, counters, err, verbose, t0, (f) => (stop = f));
   } finally {
     unlisten();
   }
@@ -136,7 +136,6 @@ async function runView(
   verbose: (m: string) => void,
   t0: number,
   setStop: (f: () => void) => void,
-  stoppedEarly: () => boolean,
 ): Promise<number> {
   const live = !o.json && process.stdout.isTTY === true;
   // On the alternate screen, messages would vanish with it: they are printed after it is left.
@@ -146,10 +145,7 @@ async function runView(
   let mapBytes: number;
   let source: string;
   try {
-    for (const c of counters.choices) {
-      verbose(`hook ${describeChoice(c)}`);
-      if (c.kind === 'none') err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
-    }
+    reportChoices(counters.choices, err, verbose);
     verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
     source = o.ifaces.length > 0 ? `TC on ${o.ifaces.map((i) => i.name).join(',')} (${counters.tcKind})` : 'all sockets';
     mapBytes = counters.mapMemoryBytes();
@@ -228,8 +224,11 @@ async function runView(
       let code = failed ? 1 : 0;
       try {
         // The last, partial interval: what happened since the last snapshot is not lost.
-        const cur = counters.snapshot();
-        if (!live && cur.tNs - prev.tNs > 1_000_000n) show(prev, cur);
+        // (A live view is being left: nothing would show it.)
+        if (!live) {
+          const cur = counters.snapshot();
+          if (cur.tNs - prev.tNs > 1_000_000n) show(prev, cur);
+        }
       } catch (e) {
         say(`error while stopping: ${e instanceof Error ? e.message : String(e)}`);
         code = 1;
@@ -267,7 +266,6 @@ async function runView(
       process.stdout.on('resize', onResize);
       guarded('drawing', () => show(first, first));
     }
-    if (stoppedEarly()) stop();
   });
 }
 

@@ -4,6 +4,8 @@
  * new kernels. "SKB_DROP_REASON_NO_SOCKET" is shown as "NO_SOCKET".
  */
 import { native } from './native';
+import { BpfMap } from './maps';
+import { sumSlotsU64 } from './encode';
 
 const PREFIX = 'SKB_DROP_REASON_';
 
@@ -18,6 +20,12 @@ export class DropReasons {
   name(value: number): string {
     this.names ??= DropReasons.load();
     return this.names.get(value) ?? `REASON_${value}`;
+  }
+
+  /** Drops counted per reason in a wl_drop_reasons map (bpf/include/drop_count.bpf.h), most first. */
+  read(m: BpfMap): [string, bigint][] {
+    const out: [string, bigint][] = m.entries().map(({ key, value }) => [this.name(key.readUInt32LE(0)), sumSlotsU64(value, m.slotBytes)]);
+    return out.sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0));
   }
 
   private static load(): Map<number, string> {

@@ -67,8 +67,6 @@ export function loadAndAttach(
   slots: HookSlot[],
   features: Features,
   mode: HookMode,
-  /** Runs between load and attach (maps exist, no program runs yet). */
-  afterLoad?: (obj: BpfObject) => void,
 ): { obj: BpfObject; choices: HookChoice[] } {
   const dropped = new Map<HookCandidate, string>();
   let firstLoadError: unknown;
@@ -106,7 +104,6 @@ export function loadAndAttach(
       continue;
     }
     try {
-      afterLoad?.(obj);
       return { obj, choices: attachSlots(obj, slots, mode, wanted, skipped) };
     } catch (e) {
       obj.close();

@@ -11,15 +11,15 @@ import { native } from './native';
 export const PIN_DIR = '/sys/fs/bpf/wirelens';
 export const PROG_PREFIX = 'wl_';
 
-/** Program ids process `pid` holds an fd of (prog or link fds); empty when unreadable. */
-export function progIdsHeldBy(pid: number | string): number[] {
-  const ids: number[] = [];
+/** Program ids in the fds of process `pid`; null when its fds cannot be read (ENOENT: it exited, so none). */
+function readHeld(pid: number | string): number[] | null {
   let fds: string[];
   try {
     fds = fs.readdirSync(`/proc/${pid}/fdinfo`);
-  } catch {
-    return ids; // exited, or not ours to read
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? [] : null;
   }
+  const ids: number[] = [];
   for (const fd of fds) {
     try {
       const m = /^prog_id:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
@@ -31,42 +31,31 @@ export function progIdsHeldBy(pid: number | string): number[] {
   return ids;
 }
 
-/**
- * Program ids some process holds an fd of, or undefined when some process's
- * fds could not be read (another user's, another pid namespace): then
- * "held by nobody" cannot be told from "held by someone we cannot see".
- */
-export function heldProgramIdsIfComplete(): Set<number> | undefined {
-  const held = new Set<number>();
-  let pids: string[] = [];
-  try {
-    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return undefined;
-  }
-  for (const pid of pids) {
-    try {
-      fs.readdirSync(`/proc/${pid}/fdinfo`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // exited meanwhile
-      return undefined;
-    }
-    for (const id of progIdsHeldBy(pid)) held.add(id);
-  }
-  return held;
+/** Program ids process `pid` holds an fd of (prog or link fds); empty when unreadable. */
+export function progIdsHeldBy(pid: number | string): number[] {
+  return readHeld(pid) ?? [];
 }
 
-/** Program ids some process holds an fd of. */
-export function heldProgramIds(): Set<number> {
-  const held = new Set<number>();
+/**
+ * Program ids some process holds an fd of. complete is false when some
+ * process's fds could not be read (another user's, another pid namespace):
+ * then "held by nobody" cannot be told from "held by someone we cannot see".
+ */
+export function scanHeldPrograms(): { ids: Set<number>; complete: boolean } {
+  const ids = new Set<number>();
   let pids: string[] = [];
   try {
     pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
-    return held;
+    return { ids, complete: false };
   }
-  for (const pid of pids) for (const id of progIdsHeldBy(pid)) held.add(id);
-  return held;
+  let complete = true;
+  for (const pid of pids) {
+    const held = readHeld(pid);
+    if (held === null) complete = false;
+    else for (const id of held) ids.add(id);
+  }
+  return { ids, complete };
 }
 
 export interface LoadedProgram {
@@ -85,7 +74,7 @@ export function wirelensPrograms(): LoadedProgram[] {
 export function orphanPrograms(): LoadedProgram[] {
   const progs = wirelensPrograms();
   if (progs.length === 0) return [];
-  const held = heldProgramIds();
+  const held = scanHeldPrograms().ids;
   return progs.filter((p) => !held.has(p.id));
 }
 

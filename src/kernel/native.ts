@@ -39,6 +39,8 @@ export interface NativeLink {
   readonly createdHook?: boolean;
   readonly handle?: number;
   readonly priority?: number;
+  /** Classic TC: the id of the program the filter runs. */
+  readonly progId?: number;
   close(): void;
   fd(): number;
 }

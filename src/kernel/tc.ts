@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { WlError, wrapNative } from '../errors';
-import { heldProgramIdsIfComplete, PROG_PREFIX } from './leftovers';
+import { scanHeldPrograms, wirelensPrograms } from './leftovers';
 import { NativeLink, native } from './native';
 import { BpfObject } from './object';
 
@@ -160,34 +160,34 @@ export function removeTcLeftovers(): string[] {
     });
     writeState({ ...st, filters: [], qdiscs: keep });
   }
-  const progs = new Map(nat.listPrograms().filter((p) => p.name.startsWith(PROG_PREFIX)).map((p) => [p.id, p.name]));
+  const progs = new Map(wirelensPrograms().map((p) => [p.id, p.name]));
   if (progs.size === 0) return said;
-  let held: Set<number> | undefined | null = null;
+  let held: { ids: Set<number>; complete: boolean } | undefined;
   for (const name of listIfaces()) {
-    let iface: Iface;
+    let ifindex: number;
     try {
-      iface = resolveIface(name);
+      ifindex = Number(fs.readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8'));
     } catch {
       continue; // gone meanwhile
     }
     for (const ingress of [true, false]) {
       let filters;
       try {
-        filters = nat.tcFilters(iface.ifindex, ingress);
+        filters = nat.tcFilters(ifindex, ingress);
       } catch {
         continue;
       }
       for (const f of filters) {
         const prog = progs.get(f.progId);
         if (!prog) continue;
-        if (held === null) held = heldProgramIdsIfComplete();
-        if (held === undefined) {
+        held ??= scanHeldPrograms();
+        if (held.ids.has(f.progId)) continue; // a running wirelens's
+        if (!held.complete) {
           said.push(`warning: TC filter ${prog} on ${name} ${side(ingress)} may be left by an earlier wirelens, but not every process's fds can be read to be sure: left in place (\`tc filter del dev ${name} ${side(ingress)} pref ${f.priority}\` removes it)`);
           continue;
         }
-        if (held.has(f.progId)) continue; // a running wirelens's
         try {
-          if (nat.tcDetach(iface.ifindex, ingress, f.handle, f.priority)) {
+          if (nat.tcDetach(ifindex, ingress, f.handle, f.priority)) {
             said.push(`removed TC filter ${prog} on ${name} ${side(ingress)} left by an earlier wirelens`);
           }
         } catch {
@@ -252,13 +252,7 @@ export class TcAttachment {
   private record(iface: Iface, ingress: boolean, link: NativeLink): void {
     const handle = link.handle ?? 0;
     const priority = link.priority ?? 0;
-    let progId = 0;
-    try {
-      progId = native().tcFilters(iface.ifindex, ingress).find((f) => f.handle === handle && f.priority === priority)?.progId ?? 0;
-    } catch {
-      /* recorded without it: a later start then leaves the filter to the unheld-program scan */
-    }
-    this.state.filters.push({ ifindex: iface.ifindex, ifname: iface.name, ingress, handle, priority, progId });
+    this.state.filters.push({ ifindex: iface.ifindex, ifname: iface.name, ingress, handle, priority, progId: link.progId ?? 0 });
     if (link.createdHook && !this.state.qdiscs.some((q) => q.ifindex === iface.ifindex)) {
       this.state.qdiscs.push({ ifindex: iface.ifindex, ifname: iface.name });
     }

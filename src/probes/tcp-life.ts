@@ -10,7 +10,7 @@ import { EVENTS_CLOSE, EVENTS_OPEN, NOTE } from '../events/layout';
 import { DropReasons } from '../kernel/drop-reasons';
 import { Features } from '../kernel/features';
 import { HookChoice, HookMode, HookSlot } from '../kernel/hooks';
-import { sumSlotsU64, u32le, u64le } from '../kernel/encode';
+import { u32le, u64le } from '../kernel/encode';
 import { BpfObject } from '../kernel/object';
 import { KernelFilters } from './filters';
 import { RunningFamily } from './family';
@@ -123,8 +123,6 @@ export class TcpLife {
 
   /** Packets dropped since start by reason name, counted in the kernel (before any filter), most first. */
   dropsByReason(): [string, bigint][] {
-    const m = this.family.obj.map('wl_drop_reasons');
-    const out: [string, bigint][] = m.entries().map(({ key, value }) => [this.reasons.name(key.readUInt32LE(0)), sumSlotsU64(value, m.slotBytes)]);
-    return out.sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0));
+    return this.reasons.read(this.family.obj.map('wl_drop_reasons'));
   }
 }

@@ -85,7 +85,16 @@ export function trafficSlots(
 ): HookSlot[] {
   const cgroup = { kind: 'cgroup' as const, path: cgroupPath };
   const perPacket = 'every packet is added to the tables as it passes (costs more per packet)';
-  const tcAttach = (att: TcAttachment) => (obj: BpfObject, p: string) => att.attach(obj, p, p === 'wl_top_tc_in');
+  // Each interface's parse settings are in place before a TC program sees a packet (written again per program: harmless).
+  const tcAttach = (att: TcAttachment) => (obj: BpfObject, p: string) => {
+    const cfg = obj.map('wl_top_ifcfg');
+    for (const i of ifaces) {
+      const v = Buffer.alloc(WL_TOP_IFCFG.size);
+      v.writeUInt16LE(i.l2Len, WL_TOP_IFCFG.fields.l2_len);
+      cfg.update(u32le(i.ifindex), v);
+    }
+    return att.attach(obj, p, p === 'wl_top_tc_in');
+  };
   const out: HookSlot[] = [
     { slot: SOCK_SLOT, required: true, candidates: [{ kind: 'cgroup', programs: ['wl_top_sock_in', 'wl_top_sock_out'], target: cgroup }] },
     ...ownerSlots(cgroup),
@@ -194,17 +203,9 @@ export class TrafficCounters {
       }
       return obj;
     };
-    // Each interface's parse settings are in place before a TC program sees a packet.
     let loaded;
     try {
-      loaded = loadAndAttach(open, trafficSlots(opts.ifaces, tcx, classic, cgroup2Root(), this.iter, opts.hookMode !== 'fallback'), opts.features, opts.hookMode, (obj) => {
-        const cfg = obj.map('wl_top_ifcfg');
-        for (const i of opts.ifaces) {
-          const v = Buffer.alloc(WL_TOP_IFCFG.size);
-          v.writeUInt16LE(i.l2Len, WL_TOP_IFCFG.fields.l2_len);
-          cfg.update(u32le(i.ifindex), v);
-        }
-      });
+      loaded = loadAndAttach(open, trafficSlots(opts.ifaces, tcx, classic, cgroup2Root(), this.iter, opts.hookMode !== 'fallback'), opts.features, opts.hookMode);
     } catch (e) {
       for (const t of this.tc) t.close(); // a qdisc made before the failure
       throw e;
@@ -213,7 +214,7 @@ export class TrafficCounters {
     this.choices = loaded.choices;
     // Per-socket counting only when what moves the counts to the tables is in place.
     const hooked = (slot: string): boolean => this.choices.some((c) => c.slot === slot && c.kind !== 'none');
-    this.perSocket = hooked(ITER_SLOT) && hooked(RELEASE_SLOT) && this.iter.link !== undefined;
+    this.perSocket = this.iter.link !== undefined && hooked(RELEASE_SLOT); // the link is set only once the iterator attached
     if (this.perSocket) this.obj.map('wl_top_mode').update(u32le(0), u32le(1));
     const m = (n: string): BpfMap => this.obj.map(n);
     this.maps = {
@@ -232,7 +233,7 @@ export class TrafficCounters {
   }
 
   snapshot(): TrafficSnapshot {
-    if (this.perSocket && this.iter.link) native().iterRun(this.iter.link.fd());
+    if (this.perSocket) native().iterRun(this.iter.link!.fd());
     const s: TrafficSnapshot = {
       tNs: process.hrtime.bigint(),
       procs: new Map(),
@@ -285,11 +286,7 @@ export class TrafficCounters {
       { name: 'remotes', entries: s.remotes.size, max: remotes.info.maxEntries },
       { name: 'ports', entries: s.ports.size, max: ports.info.maxEntries },
     ];
-    for (const { key, value } of drops.entries()) {
-      let n = 0;
-      for (let off = 0; off + 8 <= value.length; off += drops.slotBytes) n += Number(value.readBigUInt64LE(off));
-      s.drops.set(this.reasons.name(key.readUInt32LE(0)), n);
-    }
+    for (const [reason, n] of this.reasons.read(drops)) s.drops.set(reason, Number(n));
     return s;
   }
 

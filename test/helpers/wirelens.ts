@@ -24,18 +24,24 @@ export async function startWirelens(args: string[]): Promise<WirelensRun> {
     await stop(proc, 'SIGKILL');
     throw e;
   }
+  // One stop and one parse however often finish() is called (tests call it again in finally).
+  let finished: ReturnType<WirelensRun['finish']> | undefined;
+  const finish = async (): ReturnType<WirelensRun['finish']> => {
+    // Let the last events through the ring before stopping.
+    await new Promise((r) => setTimeout(r, 300));
+    const code = await stop(proc, 'SIGINT');
+    const records = proc
+      .stdout()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { records, stderr: proc.stderr(), code };
+  };
   return {
     proc,
-    async finish() {
-      // Let the last events through the ring before stopping.
-      await new Promise((r) => setTimeout(r, 300));
-      const code = await stop(proc, 'SIGINT');
-      const records = proc
-        .stdout()
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-      return { records, stderr: proc.stderr(), code };
+    finish() {
+      finished ??= finish();
+      return finished;
     },
   };
 }

@@ -6,16 +6,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { createNetnsPair, NetnsPair } from '../helpers/netns';
 import { run, Spawned, start, stop, waitFor } from '../helpers/proc';
 import { inNetns, startFixtureServer } from '../helpers/fixtures';
-import { CLI, FIXTURES } from '../helpers/paths';
+import { CLI, TCP_PEER } from '../helpers/paths';
 import { kernelSkipReason } from '../helpers/skip';
 import { wirelensPrograms } from '../../src/kernel/leftovers';
 
 const skip = kernelSkipReason();
-const PEER = path.join(FIXTURES, 'tcp-peer.js');
 
 type Snap = Record<string, unknown> & {
   processes: Record<string, number | string | null>[];
@@ -59,9 +57,9 @@ describe('wirelens top', { skip }, () => {
       let srv: Spawned | undefined;
       try {
         top = await startTop(['--hooks', mode]);
-        const s = await startFixtureServer(PEER, ['server', '127.0.0.1', '0', '1000']);
+        const s = await startFixtureServer(TCP_PEER, ['server', '127.0.0.1', '0', '1000']);
         srv = s.srv;
-        const client = start(process.execPath, [PEER, 'client', '127.0.0.1', String(s.port), String(SIZE)]);
+        const client = start(process.execPath, [TCP_PEER, 'client', '127.0.0.1', String(s.port), String(SIZE)]);
         const code = await client.exited;
         assert.equal(code, 0, client.stderr());
         assert.match(client.stdout(), /received 1000/);

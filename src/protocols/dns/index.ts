@@ -7,4 +7,4 @@ export { MAX_ENTRIES, parseDnsMessage } from './message';
 export { looksLikeDns } from './heuristic';
 export type { DnsTcpPush } from './tcp-framing';
 export { DnsTcpFramer } from './tcp-framing';
-export { className, classNumber, opcodeName, rcodeName, typeName, typeNumber, CLASS, OPCODE, RCODE, TYPE } from './types';
+export { className, opcodeName, rcodeName, typeName, typeNumber, CLASS, OPCODE, RCODE, TYPE } from './types';

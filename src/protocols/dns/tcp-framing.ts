@@ -55,10 +55,6 @@ export class DnsTcpFramer {
   }
 
   /** A length over the bound was seen: nothing more is framed. */
-  get broken(): boolean {
-    return this.failed;
-  }
-
   /**
    * Drops the message begun (its bytes) and returns where the next one
    * starts, or null once broken. `cut`: a message was begun and is lost.

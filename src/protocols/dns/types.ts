@@ -52,7 +52,6 @@ export function opcodeName(n: number): string {
 }
 
 const TYPE_NUMBERS = new Map<string, number>(Object.entries(TYPE));
-const CLASS_NUMBERS = new Map<string, number>(Object.entries(CLASS));
 
 function lookup(table: Map<string, number>, numbered: RegExp, name: string): number | undefined {
   const upper = name.toUpperCase();
@@ -65,9 +64,4 @@ function lookup(table: Map<string, number>, numbered: RegExp, name: string): num
 /** A type's number from its mnemonic or TYPEnnn form (any case); undefined if neither. */
 export function typeNumber(name: string): number | undefined {
   return lookup(TYPE_NUMBERS, /^TYPE(\d{1,5})$/, name);
-}
-
-/** A class's number from its mnemonic or CLASSnnn form (any case); undefined if neither. */
-export function classNumber(name: string): number | undefined {
-  return lookup(CLASS_NUMBERS, /^CLASS(\d{1,5})$/, name);
 }
