@@ -73,15 +73,16 @@ export async function dnsBench(rounds: number, log: (l: string) => void): Promis
       const { proc } = await startWirelens(['dns', '--port', String(port), '--json']);
       let qps: number;
       let cpuUs = NaN;
+      let exit: Awaited<ReturnType<typeof proc.stop>>;
       try {
         const cpu0 = cpuSeconds(proc.pid);
         qps = await queries(port, DNS_QUERIES);
         await new Promise((r) => setTimeout(r, 300)); // the last records through the ring
         cpuUs = ((cpuSeconds(proc.pid) - cpu0) * 1e6) / DNS_QUERIES;
       } finally {
-        const exit = await proc.stop('SIGINT', 15_000);
-        if (exit.killed || exit.code !== 0) throw new Error(`${proc.name} did not stop cleanly (${describeExit(exit)})${proc.tail()}`);
+        exit = await proc.stop('SIGINT', 15_000);
       }
+      if (exit.killed || exit.code !== 0) throw new Error(`${proc.name} did not stop cleanly (${describeExit(exit)})${proc.tail()}`);
       const s = parseStopLine(proc.stderr);
       if (!s) throw new Error(`wirelens dns: no stop line${proc.tail()}`);
       rates['wirelens dns'].push(qps);

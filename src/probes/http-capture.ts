@@ -58,7 +58,7 @@ export function validateHttpFilters(f: HttpKernelFilters): void {
   if (f.urlContains !== undefined && (f.urlContains === '' || Buffer.byteLength(f.urlContains) > CONTAINS_MAX)) {
     throw new UsageError(`--url-contains must be 1 to ${CONTAINS_MAX} bytes`);
   }
-  if (f.host !== undefined && !/^[A-Za-z0-9.\-\[\]:]{1,64}$/.test(f.host)) {
+  if (f.host !== undefined && !/^[A-Za-z0-9.\-[\]:]{1,64}$/.test(f.host)) {
     throw new UsageError(`--host must be a host name or address of at most ${HOST_MAX} characters, without a port`);
   }
 }
