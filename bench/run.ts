@@ -58,7 +58,8 @@ function options(argv: string[]): Options | undefined {
   });
   if (values.help) return undefined;
   const quick = values.quick === true;
-  if (values.only !== undefined && !PARTS.includes(values.only)) throw new Error(`--only must be one of ${PARTS.join(', ')}\n${USAGE}`);
+  if (values.only !== undefined && !PARTS.includes(values.only))
+    throw new Error(`--only must be one of ${PARTS.join(', ')}\n${USAGE}`);
   return {
     only: values.only,
     seconds: positiveInt('seconds', values.seconds, quick ? 3 : 6),
@@ -82,7 +83,9 @@ async function bench(o: Options): Promise<void> {
 
 async function httpBench(o: Options): Promise<void> {
   const perRun = MODES.length * WORKLOADS.length * o.rounds;
-  log(`${perRun} runs of ${o.seconds} s (${o.rounds} round(s) x ${MODES.map((m) => m.name).join(', ')} x ${WORKLOADS.map((w) => w.name).join(', ')}), then ${STARTUP_RUNS} start-up runs`);
+  log(
+    `${perRun} runs of ${o.seconds} s (${o.rounds} round(s) x ${MODES.map((m) => m.name).join(', ')} x ${WORKLOADS.map((w) => w.name).join(', ')}), then ${STARTUP_RUNS} start-up runs`,
+  );
 
   const reports: { workload: Workload; summaries: ModeSummary[] }[] = [];
   let nginx: Nginx | undefined;
@@ -90,7 +93,11 @@ async function httpBench(o: Options): Promise<void> {
     nginx = await startNginx();
     log(`nginx serving ${nginx.url}`);
     for (const workload of WORKLOADS) {
-      const runs: RunResult[] = await measureWorkload({ url: nginx.url, seconds: o.seconds, rounds: o.rounds, log }, workload, MODES);
+      const runs: RunResult[] = await measureWorkload(
+        { url: nginx.url, seconds: o.seconds, rounds: o.rounds, log },
+        workload,
+        MODES,
+      );
       const r = workloadReport(workload, MODES, runs, o.seconds, o.rounds);
       reports.push({ workload, summaries: r.summaries });
       out(r.text);

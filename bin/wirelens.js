@@ -4,8 +4,11 @@ const path = require('node:path');
 const fs = require('node:fs');
 const main = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 if (!fs.existsSync(main)) {
-  process.stderr.write('wirelens: not built yet. remedy: run `bash scripts/setup.sh` (or `npm run build`) in ' +
-    path.join(__dirname, '..') + '\n');
+  process.stderr.write(
+    'wirelens: not built yet. remedy: run `bash scripts/setup.sh` (or `npm run build`) in ' +
+      path.join(__dirname, '..') +
+      '\n',
+  );
   process.exit(1);
 }
 require(main).main(process.argv.slice(2));

@@ -40,7 +40,7 @@ const volatile __u32 wl_http_method_len = 0;
 const volatile char wl_http_method[METHOD_MAX] = {};
 #define CONTAINS_MAX 32
 #define HOST_MAX 64
-#define URL_SCAN 256 /* --url-contains looks at the first URL_SCAN bytes of the target */
+#define URL_SCAN 256   /* --url-contains looks at the first URL_SCAN bytes of the target */
 #define HOST_SCAN 1024 /* --host looks for the Host header in the first HOST_SCAN bytes */
 const volatile __u32 wl_http_contains_len = 0;
 const volatile char wl_http_contains[CONTAINS_MAX] = {};
@@ -78,16 +78,16 @@ enum { CLS_UNKNOWN = 0, CLS_HTTP = 1, CLS_OTHER = 2 };
 struct http_conn {
 	__u8 cls;
 	__u8 side;
-	__u8 tries; /* chunks seen while CLS_UNKNOWN */
-	__u8 skip_req; /* the request in progress failed a filter */
+	__u8 tries;	/* chunks seen while CLS_UNKNOWN */
+	__u8 skip_req;	/* the request in progress failed a filter */
 	__u8 skip_resp; /* the response in progress answers a filtered request */
 	__u8 _pad[3];
 	/* Filter verdicts of the last 64 requests, request N's at bit N % 64:
 	 * final response N (they are numbered alike) reads its request's. */
 	__u64 filtered;
-	__u32 req_seq; /* request heads seen */
+	__u32 req_seq;	/* request heads seen */
 	__u32 resp_seq; /* final response heads seen */
-	__u32 tuple; /* ports and peer address: tells a reused socket address apart */
+	__u32 tuple;	/* ports and peer address: tells a reused socket address apart */
 };
 
 /*
@@ -163,7 +163,7 @@ static __always_inline int on_enter(long fd, __u64 ptr, __u8 kind, __u8 dir, __u
 	if (flags & (WL_MSG_PEEK | WL_MSG_TRUNC))
 		return 0;
 	if (wl_proc_filter_active()) {
-		struct wl_proc p = { .pid = bpf_get_current_pid_tgid() >> 32 };
+		struct wl_proc p = {.pid = bpf_get_current_pid_tgid() >> 32};
 		bpf_get_current_comm(p.comm, sizeof(p.comm));
 		if (!wl_proc_allowed(&p))
 			return 0;
@@ -176,7 +176,8 @@ static __always_inline int on_enter(long fd, __u64 ptr, __u8 kind, __u8 dir, __u
 	a.kind = kind;
 	a.dir = dir;
 	a.ts = bpf_ktime_get_ns();
-	slot = bpf_task_storage_get(&wl_http_args, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	slot = bpf_task_storage_get(&wl_http_args, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!slot) {
 		wl_stat_inc(WL_STAT_TABLE_FULL);
 		return 0;
@@ -210,23 +211,30 @@ static __always_inline __u64 first_buffer(const struct io_args *a, __u64 *len)
 static __always_inline bool is_method(const __u8 *b)
 {
 	switch (b[0]) {
-	case 'G': return b[1] == 'E' && b[2] == 'T' && b[3] == ' ';
+	case 'G':
+		return b[1] == 'E' && b[2] == 'T' && b[3] == ' ';
 	case 'P':
 		return (b[1] == 'O' && b[2] == 'S' && b[3] == 'T' && b[4] == ' ') ||
 		       (b[1] == 'U' && b[2] == 'T' && b[3] == ' ') ||
 		       (b[1] == 'A' && b[2] == 'T' && b[3] == 'C' && b[4] == 'H' && b[5] == ' ');
-	case 'H': return b[1] == 'E' && b[2] == 'A' && b[3] == 'D' && b[4] == ' ';
-	case 'D': return b[1] == 'E' && b[2] == 'L' && b[3] == 'E' && b[4] == 'T' && b[5] == 'E' && b[6] == ' ';
-	case 'O': return b[1] == 'P' && b[2] == 'T' && b[3] == 'I' && b[4] == 'O' && b[5] == 'N' && b[6] == 'S';
-	case 'C': return b[1] == 'O' && b[2] == 'N' && b[3] == 'N' && b[4] == 'E' && b[5] == 'C' && b[6] == 'T';
-	case 'T': return b[1] == 'R' && b[2] == 'A' && b[3] == 'C' && b[4] == 'E' && b[5] == ' ';
+	case 'H':
+		return b[1] == 'E' && b[2] == 'A' && b[3] == 'D' && b[4] == ' ';
+	case 'D':
+		return b[1] == 'E' && b[2] == 'L' && b[3] == 'E' && b[4] == 'T' && b[5] == 'E' && b[6] == ' ';
+	case 'O':
+		return b[1] == 'P' && b[2] == 'T' && b[3] == 'I' && b[4] == 'O' && b[5] == 'N' && b[6] == 'S';
+	case 'C':
+		return b[1] == 'O' && b[2] == 'N' && b[3] == 'N' && b[4] == 'E' && b[5] == 'C' && b[6] == 'T';
+	case 'T':
+		return b[1] == 'R' && b[2] == 'A' && b[3] == 'C' && b[4] == 'E' && b[5] == ' ';
 	}
 	return false;
 }
 
 static __always_inline bool is_status_line(const __u8 *b)
 {
-	return b[0] == 'H' && b[1] == 'T' && b[2] == 'T' && b[3] == 'P' && b[4] == '/' && b[5] == '1' && b[6] == '.';
+	return b[0] == 'H' && b[1] == 'T' && b[2] == 'T' && b[3] == 'P' && b[4] == '/' && b[5] == '1' &&
+	       b[6] == '.';
 }
 
 /* --method and --url-prefix on the request line, read from the caller's buffer. */
@@ -302,7 +310,7 @@ static long contains_step(__u32 i, void *vctx)
 
 static __always_inline bool url_contains(const __u8 *d, __u32 n)
 {
-	struct scan_ctx x = { .d = d, .n = n };
+	struct scan_ctx x = {.d = d, .n = n};
 
 	for (int i = 3; i < 9; i++) {
 		if (!x.pos && AT(d, i) == ' ')
@@ -346,7 +354,7 @@ static long host_step(__u32 i, void *vctx)
 /* --host against the Host header (case-insensitive, port ignored). */
 static __always_inline bool host_matches(const __u8 *d, __u32 n)
 {
-	struct scan_ctx x = { .d = d, .n = n };
+	struct scan_ctx x = {.d = d, .n = n};
 
 	bpf_loop(HOST_SCAN, host_step, &x, 0);
 	return x.found;
@@ -385,19 +393,19 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 }
 
 /* Copies a chunk's first bytes into a record of the smallest class that holds them. */
-#define EMIT_HEAD(type, size, is_start)                                              \
-	do {                                                                         \
-		struct type *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);    \
-		if (!r) {                                                            \
-			wl_stat_inc(WL_STAT_RB_LOST);                                \
-			return 0;                                                    \
-		}                                                                    \
-		fill(&r->e, sk, &a, ret, c, is_start, seq);                          \
-		n = head_len > (size) ? (size) : head_len;                           \
-		if (bpf_probe_read_user(r->data, n, (void *)src))                   \
-			n = 0;                                                       \
-		r->e.cap = n;                                                        \
-		bpf_ringbuf_submit(r, wl_submit_flags());                                            \
+#define EMIT_HEAD(type, size, is_start)                                          \
+	do {                                                                     \
+		struct type *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0); \
+		if (!r) {                                                        \
+			wl_stat_inc(WL_STAT_RB_LOST);                            \
+			return 0;                                                \
+		}                                                                \
+		fill(&r->e, sk, &a, ret, c, is_start, seq);                      \
+		n = head_len > (size) ? (size) : head_len;                       \
+		if (bpf_probe_read_user(r->data, n, (void *)src))                \
+			n = 0;                                                   \
+		r->e.cap = n;                                                    \
+		bpf_ringbuf_submit(r, wl_submit_flags());                        \
 	} while (0)
 
 /* Records the verdict of the request just numbered (c->req_seq). */
@@ -485,7 +493,8 @@ static __always_inline int on_exit(long ret)
 	if (c->cls == CLS_OTHER)
 		return 0;
 	if (src && buf_len >= 4 && /* "GET " */
-	    bpf_probe_read_user(peek, (buf_len > sizeof(peek) ? sizeof(peek) : buf_len) & (sizeof(peek) * 2 - 1),
+	    bpf_probe_read_user(peek,
+				(buf_len > sizeof(peek) ? sizeof(peek) : buf_len) & (sizeof(peek) * 2 - 1),
 				(void *)src) == 0) {
 		is_req = is_method(peek);
 		is_resp = !is_req && is_status_line(peek);
@@ -571,7 +580,8 @@ static __always_inline int on_exit(long ret)
 		__builtin_memset(r->data, 0, sizeof(r->data));
 		/* The last bytes show where chunked bodies end. */
 		if (src && a.kind == IO_BUF && ret >= WL_HTTP_TAIL_MAX &&
-		    bpf_probe_read_user(r->data, WL_HTTP_TAIL_MAX, (void *)(src + ret - WL_HTTP_TAIL_MAX)) == 0) {
+		    bpf_probe_read_user(r->data, WL_HTTP_TAIL_MAX, (void *)(src + ret - WL_HTTP_TAIL_MAX)) ==
+			    0) {
 			r->e.cap = WL_HTTP_TAIL_MAX;
 			r->e.tail = 1;
 		}
@@ -584,17 +594,17 @@ static __always_inline int on_exit(long ret)
 /* --- the syscalls --- */
 
 /* flagarg: index of the flags argument (MSG_PEEK), or 6 for none. */
-#define ENTER(name, kind, dir, fdarg, ptrarg, flagarg)                                \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                      \
-	int wl_http_in_##name(struct trace_event_raw_sys_enter *ctx)                     \
-	{                                                                                \
-		__u64 flags = (flagarg) < 6 ? ctx->args[(flagarg) % 6] : 0;             \
+#define ENTER(name, kind, dir, fdarg, ptrarg, flagarg)                                        \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                           \
+	int wl_http_in_##name(struct trace_event_raw_sys_enter *ctx)                          \
+	{                                                                                     \
+		__u64 flags = (flagarg) < 6 ? ctx->args[(flagarg) % 6] : 0;                   \
 		return on_enter((long)ctx->args[fdarg], ctx->args[ptrarg], kind, dir, flags); \
-	}                                                                                \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                       \
-	int wl_http_out_##name(struct trace_event_raw_sys_exit *ctx)                     \
-	{                                                                                \
-		return on_exit(ctx->ret);                                               \
+	}                                                                                     \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                            \
+	int wl_http_out_##name(struct trace_event_raw_sys_exit *ctx)                          \
+	{                                                                                     \
+		return on_exit(ctx->ret);                                                     \
 	}
 
 ENTER(read, IO_BUF, WL_HTTP_RECV, 0, 1, 6)

@@ -61,7 +61,7 @@ const volatile __u32 wl_sp_tls_max = 16 << 10;
 enum { CONN_UNKNOWN = 0, CONN_DNS = WL_SP_DNS, CONN_TLS = WL_SP_TLS, CONN_OTHER = 3, CONN_DONE = 4 };
 
 struct conn_dir {
-	__u32 base; /* sequence number of the direction's first payload byte */
+	__u32 base;  /* sequence number of the direction's first payload byte */
 	__u32 limit; /* bytes of the stream to copy, from base */
 	__u8 started;
 	__u8 done;
@@ -198,7 +198,8 @@ static __always_inline bool dns_header_ok(const __u8 *h, __u32 avail)
 	return avail <= DNS_HEADER || h[DNS_HEADER] <= 63;
 }
 
-static __always_inline void fill_sock(struct wl_sock_id *id, const struct pkt *p, bool egress, const struct bpf_sock *sk)
+static __always_inline void fill_sock(struct wl_sock_id *id, const struct pkt *p, bool egress,
+				      const struct bpf_sock *sk)
 {
 	const struct sock *ks = (const struct sock *)wl_ptr_id(sk);
 	__u32 n = p->ip.family == AF_INET6 ? 16 : 4;
@@ -271,10 +272,10 @@ static __always_inline __u64 shown_bound(__u32 n, __u64 mask)
 	return k & mask;
 }
 
-#define CLASS_DEF(size)                          \
-	struct rec_##size {                      \
-		struct wl_sp_event e;            \
-		__u8 data[size];                 \
+#define CLASS_DEF(size)               \
+	struct rec_##size {           \
+		struct wl_sp_event e; \
+		__u8 data[size];      \
 	}
 CLASS_DEF(128);
 CLASS_DEF(512);
@@ -282,23 +283,23 @@ CLASS_DEF(2048);
 CLASS_DEF(4096);
 
 /* One record of a size class holding n (1..size) bytes from the payload at `from`. */
-#define EMIT_CLASS(size)                                                                  \
-	do {                                                                              \
-		struct rec_##size *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);  \
-		if (!r) {                                                                 \
-			wl_stat_inc(WL_STAT_RB_LOST);                                     \
-			return false;                                                     \
-		}                                                                         \
-		__u64 k = shown_bound(n, 2 * (size) - 1);                                 \
-		r->e = m->e;                                                              \
-		r->e.off = from - m->payload_off;                                         \
-		r->e.cap = k;                                                             \
-		if (k == 0 || k > (size) || bpf_skb_load_bytes(skb, from, r->data, k)) {  \
-			bpf_ringbuf_discard(r, 0);                                        \
-			return false;                                                     \
-		}                                                                         \
-		bpf_ringbuf_submit(r, wl_submit_flags());                                 \
-		wl_stat_inc(WL_STAT_EMITTED);                                             \
+#define EMIT_CLASS(size)                                                                 \
+	do {                                                                             \
+		struct rec_##size *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);   \
+		if (!r) {                                                                \
+			wl_stat_inc(WL_STAT_RB_LOST);                                    \
+			return false;                                                    \
+		}                                                                        \
+		__u64 k = shown_bound(n, 2 * (size)-1);                                  \
+		r->e = m->e;                                                             \
+		r->e.off = from - m->payload_off;                                        \
+		r->e.cap = k;                                                            \
+		if (k == 0 || k > (size) || bpf_skb_load_bytes(skb, from, r->data, k)) { \
+			bpf_ringbuf_discard(r, 0);                                       \
+			return false;                                                    \
+		}                                                                        \
+		bpf_ringbuf_submit(r, wl_submit_flags());                                \
+		wl_stat_inc(WL_STAT_EMITTED);                                            \
 	} while (0)
 
 struct emit_ctx {
@@ -371,7 +372,8 @@ static __always_inline void emit(struct __sk_buff *skb, struct emit_ctx *m, __u3
 		emit_one(skb, m, from, n % WL_SP_CHUNK);
 }
 
-static __always_inline void on_udp(struct __sk_buff *skb, const struct bpf_sock *sk, const struct pkt *p, bool egress)
+static __always_inline void on_udp(struct __sk_buff *skb, const struct bpf_sock *sk, const struct pkt *p,
+				   bool egress)
 {
 	struct emit_ctx m;
 	__u8 h[DNS_HEADER + 1] = {};
@@ -397,7 +399,8 @@ static __always_inline __u8 classify(struct __sk_buff *skb, const struct pkt *p,
 	if (n == 0 || bpf_skb_load_bytes(skb, p->off, b, n))
 		return CONN_OTHER;
 	/* 0x16 then 0x0300..0x0304: a handshake record, or its first byte(s). */
-	if (wl_sp_tls && b[0] == 0x16 && (n < 2 || b[1] == 3) && (n < 3 || b[2] <= 4) && (n < 6 || b[5] == 1 || b[5] == 2))
+	if (wl_sp_tls && b[0] == 0x16 && (n < 2 || b[1] == 3) && (n < 3 || b[2] <= 4) &&
+	    (n < 6 || b[5] == 1 || b[5] == 2))
 		return CONN_TLS;
 	if (wl_sp_dns) {
 		if (by_port && (p->sport == DNS_PORT || p->dport == DNS_PORT))
@@ -532,8 +535,8 @@ static __always_inline void on_listener(struct __sk_buff *skb, struct bpf_sock *
 }
 
 /* A connection's first payload: its verdict, with what its listener left for it. */
-static __always_inline struct conn *judge(struct __sk_buff *skb, struct bpf_sock *sk, const struct pkt *p, bool egress,
-					 struct sp_ends *k)
+static __always_inline struct conn *judge(struct __sk_buff *skb, struct bpf_sock *sk, const struct pkt *p,
+					  bool egress, struct sp_ends *k)
 {
 	struct sp_listened *l;
 	struct conn *c;
@@ -586,7 +589,8 @@ static __always_inline struct conn *judge(struct __sk_buff *skb, struct bpf_sock
 	return c;
 }
 
-static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, const struct pkt *p, bool egress)
+static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, const struct pkt *p,
+				   bool egress)
 {
 	struct conn *c = bpf_sk_storage_get(&wl_sp_conns, sk, 0, 0);
 	struct conn_dir *d;
@@ -657,7 +661,8 @@ static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, c
 			d->base = p->seq;
 		else
 			d->base = tp->rcv_nxt - (__u32)tp->bytes_received;
-		d->limit = kind == CONN_DNS ? wl_sp_dns_tcp_max : (p->seq == d->base ? tls_limit(skb, p) : wl_sp_tls_max);
+		d->limit = kind == CONN_DNS ? wl_sp_dns_tcp_max
+					    : (p->seq == d->base ? tls_limit(skb, p) : wl_sp_tls_max);
 		d->started = 1;
 	}
 	off = p->seq - d->base;

@@ -251,7 +251,8 @@ SEC("tracepoint/skb/kfree_skb")
 int wl_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {
 	/* Before 5.17 the tracepoint had no reason: NOT_SPECIFIED (2) then. */
-	return on_drop(ctx->skbaddr, bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason) : WL_DROP_NOT_SPECIFIED);
+	return on_drop(ctx->skbaddr, bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason)
+									: WL_DROP_NOT_SPECIFIED);
 }
 
 SEC("tp_btf/tcp_probe")

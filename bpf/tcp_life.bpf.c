@@ -30,13 +30,12 @@ const struct wl_tcp_note *const wl_btf_tcp_note = 0;
 /* --events (bits in events.h) */
 const volatile __u32 wl_tcp_events = WL_EVENTS_OPEN | WL_EVENTS_CLOSE;
 
-
 struct sock_info {
 	struct wl_proc proc;
 	__u64 start_ns; /* 0: connection predates wirelens */
 	__u8 direction;
 	__u8 has_proc;
-	__u8 opened; /* open record emitted */
+	__u8 opened;   /* open record emitted */
 	__u8 rejected; /* failed --pid/--comm: stay silent until close */
 	__u32 _pad;
 };
@@ -113,8 +112,8 @@ static __always_inline void fill_health(struct wl_tcp_health *h, const struct so
 	h->_pad = 0;
 }
 
-static __always_inline void emit(const struct sock *sk, const struct sock_info *info,
-				 __u16 type, __u16 flags, int oldstate, int newstate, __u64 now)
+static __always_inline void emit(const struct sock *sk, const struct sock_info *info, __u16 type, __u16 flags,
+				 int oldstate, int newstate, __u64 now)
 {
 	struct wl_tcp_event *e;
 

@@ -84,8 +84,8 @@ struct {
 /* One packet's facts, from its IP header. */
 struct pkt {
 	struct wl_ip ip;
-	__u8 syn; /* TCP SYN without ACK: a connection attempt */
-	__u8 idx; /* enum wl_top_proto */
+	__u8 syn;	/* TCP SYN without ACK: a connection attempt */
+	__u8 idx;	/* enum wl_top_proto */
 	__u8 has_ports; /* TCP/UDP with its ports read (not a later fragment) */
 	__u8 _pad;
 	__u16 sport;
@@ -176,7 +176,7 @@ static __always_inline bool parse_ip(struct __sk_buff *skb, __u32 off, __u16 l3p
 /* Remote address, local port and protocol of one packet. */
 static __always_inline void count_views(const struct pkt *p, bool egress, __u32 bytes, __u32 pkts)
 {
-	struct wl_top_addr a = { .family = p->ip.family };
+	struct wl_top_addr a = {.family = p->ip.family};
 	struct wl_top_counts *c;
 	__u32 key = p->idx;
 
@@ -233,8 +233,8 @@ struct top_sock {
 	__u64 tx_pkts;
 	__u64 conns;
 	struct wl_top_addr remote; /* family 0: not connected (each packet's peer is counted as it passes) */
-	__u32 port_key; /* wl_top_ports key, 0: none */
-	__u8 idx; /* enum wl_top_proto */
+	__u32 port_key;		   /* wl_top_ports key, 0: none */
+	__u8 idx;		   /* enum wl_top_proto */
 	__u8 _pad[3];
 };
 
@@ -252,7 +252,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } wl_top_mode SEC(".maps");
-
 
 static __always_inline void key_sock(struct top_sock *ts, struct bpf_sock *sk)
 {
@@ -319,7 +318,7 @@ static __always_inline int on_sock_skb(struct __sk_buff *skb, bool egress)
 		if (syn_check && p.syn)
 			__sync_fetch_and_add(&ts->conns, 1);
 		if (peer_each) {
-			struct wl_top_addr a = { .family = p.ip.family };
+			struct wl_top_addr a = {.family = p.ip.family};
 			struct wl_top_counts *c;
 
 			__builtin_memcpy(a.addr, egress ? p.ip.daddr : p.ip.saddr, 16);
@@ -555,6 +554,7 @@ int BPF_PROG(wl_top_drop_btf, const struct sk_buff *skb, void *location, int rea
 SEC("tracepoint/skb/kfree_skb")
 int wl_top_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {
-	wl_count_drop(bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason) : WL_DROP_NOT_SPECIFIED);
+	wl_count_drop(bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason)
+							 : WL_DROP_NOT_SPECIFIED);
 	return 0;
 }

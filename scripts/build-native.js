@@ -18,6 +18,8 @@ if (!gyp) {
 const r = spawnSync(process.execPath, [gyp, ...args], { stdio: 'inherit' });
 if (r.status !== 0) {
   console.error('error: building the native addon failed.');
-  console.error('remedy: apt-get install -y g++ make python3 libbpf-dev libelf-dev zlib1g-dev, then npm run build:native');
+  console.error(
+    'remedy: apt-get install -y g++ make python3 libbpf-dev libelf-dev zlib1g-dev, then npm run build:native',
+  );
   process.exit(r.status ?? 1);
 }

@@ -64,6 +64,7 @@ export function wrapNative(context: string, e: unknown, remedy?: string): WlErro
   const opts: { remedy?: string; cause?: unknown } = { cause: e };
   const errno = isNativeError(e) ? e.errno : undefined;
   if (remedy !== undefined) opts.remedy = remedy;
-  else if (errno === 1 || errno === 13) opts.remedy = 'run wirelens as root (or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)';
+  else if (errno === 1 || errno === 13)
+    opts.remedy = 'run wirelens as root (or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)';
   return new WlError(isNativeError(e) ? 'WL_ERR_LIBBPF' : 'WL_ERR_INTERNAL', `${context}: ${msg}`, opts);
 }

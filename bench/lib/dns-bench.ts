@@ -40,10 +40,13 @@ setTimeout(() => { console.log('answered ' + answered + ' of ' + n + ': gave up'
 `;
 
 async function queries(port: number, n: number): Promise<number> {
-  const p = new Proc('dns client', process.execPath, ['-e', CLIENT, String(port), String(n), String(WINDOW)], { stdout: 'pipe' });
+  const p = new Proc('dns client', process.execPath, ['-e', CLIENT, String(port), String(n), String(WINDOW)], {
+    stdout: 'pipe',
+  });
   const exit = await p.done;
   const m = /answered (\d+) in ([\d.]+)/.exec(p.stdout);
-  if (exit.code !== 0 || !m || Number(m[1]) !== n) throw new Error(`dns client failed (${describeExit(exit)}): ${p.stdout}${p.tail()}`);
+  if (exit.code !== 0 || !m || Number(m[1]) !== n)
+    throw new Error(`dns client failed (${describeExit(exit)}): ${p.stdout}${p.tail()}`);
   return (1000 * n) / Number(m[2]);
 }
 
@@ -60,10 +63,25 @@ export async function dnsBench(rounds: number, log: (l: string) => void): Promis
   const dnsmasq = new Proc(
     'dnsmasq',
     'dnsmasq',
-    ['--no-daemon', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`, '--pid-file=', '--cache-size=0', '--address=/bench.test/10.0.0.1'],
+    [
+      '--no-daemon',
+      '--conf-file=/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--bind-interfaces',
+      '--listen-address=127.0.0.1',
+      `--port=${port}`,
+      '--pid-file=',
+      '--cache-size=0',
+      '--address=/bench.test/10.0.0.1',
+    ],
     { stdout: 'null' },
   );
-  const rates: Record<'none' | 'wirelens dns' | 'kernel part', number[]> = { none: [], 'wirelens dns': [], 'kernel part': [] };
+  const rates: Record<'none' | 'wirelens dns' | 'kernel part', number[]> = {
+    none: [],
+    'wirelens dns': [],
+    'kernel part': [],
+  };
   const seen: Seen[] = [];
   try {
     await dnsmasq.waitForStderr(/started, version/, 10_000);
@@ -82,7 +100,8 @@ export async function dnsBench(rounds: number, log: (l: string) => void): Promis
       } finally {
         exit = await proc.stop('SIGINT', 15_000);
       }
-      if (exit.killed || exit.code !== 0) throw new Error(`${proc.name} did not stop cleanly (${describeExit(exit)})${proc.tail()}`);
+      if (exit.killed || exit.code !== 0)
+        throw new Error(`${proc.name} did not stop cleanly (${describeExit(exit)})${proc.tail()}`);
       const s = parseStopLine(proc.stderr);
       if (!s) throw new Error(`wirelens dns: no stop line${proc.tail()}`);
       rates['wirelens dns'].push(qps);
@@ -117,11 +136,23 @@ export async function dnsBench(rounds: number, log: (l: string) => void): Promis
       `records ${seen.map((s) => s.records).join(' ')} (expected ${expected}), lost ${seen.map((s) => s.lost).join(' ')}, ` +
         `timeouts ${timeouts.join(' ')}; wirelens CPU ${fixed(median(seen.map((s) => s.cpuUs)), 1)} us per query`,
     ],
-    ['kernel part', int(median(rates['kernel part'])), fixed((100 * (base - median(rates['kernel part'])!)) / base, 1, '%'), rates['kernel part'].map((r) => r.toFixed(0)).join(' '), 'wirelens dns with every record dropped in the kernel (--comm no process has)'],
+    [
+      'kernel part',
+      int(median(rates['kernel part'])),
+      fixed((100 * (base - median(rates['kernel part'])!)) / base, 1, '%'),
+      rates['kernel part'].map((r) => r.toFixed(0)).join(' '),
+      'wirelens dns with every record dropped in the kernel (--comm no process has)',
+    ],
   ];
   return [
     `wirelens dns: ${int(DNS_QUERIES)} UDP queries to dnsmasq on 127.0.0.1 (${WINDOW} in flight) x ${rounds} rounds, modes alternating`,
-    formatTable(['mode', 'queries/s (median)', 'cost', 'runs (q/s)', 'notes'], rows, ['left', 'right', 'right', 'left', 'left']),
+    formatTable(['mode', 'queries/s (median)', 'cost', 'runs (q/s)', 'notes'], rows, [
+      'left',
+      'right',
+      'right',
+      'left',
+      'left',
+    ]),
     `dns: ${complete} of ${rounds} runs reported every transaction from both ends (${expected} records) with 0 lost`,
   ].join('\n');
 }

@@ -25,11 +25,22 @@ export interface MeasureOptions {
 const SETTLE_MS = 500;
 const WARMUP_S = 1;
 
-async function runOnce(o: MeasureOptions, workload: Workload, mode: Mode, seconds: number): Promise<{ wrk: WrkResult; metrics: ModeMetrics }> {
+async function runOnce(
+  o: MeasureOptions,
+  workload: Workload,
+  mode: Mode,
+  seconds: number,
+): Promise<{ wrk: WrkResult; metrics: ModeMetrics }> {
   const attached = await mode.attach();
   let wrk: WrkResult;
   try {
-    wrk = await runWrk({ url: o.url, seconds, threads: WRK_THREADS, connections: WRK_CONNECTIONS, headers: workload.headers });
+    wrk = await runWrk({
+      url: o.url,
+      seconds,
+      threads: WRK_THREADS,
+      connections: WRK_CONNECTIONS,
+      headers: workload.headers,
+    });
   } catch (e) {
     await attached.stop().catch(() => undefined);
     throw e;
@@ -39,10 +50,14 @@ async function runOnce(o: MeasureOptions, workload: Workload, mode: Mode, second
 
 function describeRun(r: RunResult): string {
   const parts = [`${int(r.wrk.requestsPerSec)} req/s`, `${int(r.wrk.requests)} requests`];
-  if (r.wrk.latencyP50Ms !== undefined) parts.push(`p50 ${fixed(r.wrk.latencyP50Ms, 2)} ms, p99 ${fixed(r.wrk.latencyP99Ms, 2)} ms`);
+  if (r.wrk.latencyP50Ms !== undefined)
+    parts.push(`p50 ${fixed(r.wrk.latencyP50Ms, 2)} ms, p99 ${fixed(r.wrk.latencyP99Ms, 2)} ms`);
   if (r.wrk.errors) parts.push(`wrk errors: ${r.wrk.errorDetail}`);
   const m = r.metrics;
-  if (m.records !== undefined) parts.push(`${int(m.records)} records${r.expectedRecords !== undefined ? ` (expected ~${int(r.expectedRecords)})` : ''}`);
+  if (m.records !== undefined)
+    parts.push(
+      `${int(m.records)} records${r.expectedRecords !== undefined ? ` (expected ~${int(r.expectedRecords)})` : ''}`,
+    );
   if (m.lost !== undefined) parts.push(`${m.lost} lost`);
   if (m.cpuPercent !== undefined) parts.push(`CPU ${fixed(m.cpuPercent)}%`);
   if (m.drops !== undefined) parts.push(`${int(m.drops)} dropped`);

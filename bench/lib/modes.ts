@@ -60,11 +60,17 @@ function cpuMeter(pid: number): () => number {
 
 async function stopOrThrow(proc: Proc): Promise<void> {
   const exit = await proc.stop('SIGINT', STOP_TIMEOUT_MS);
-  if (exit.killed || exit.code !== 0) throw new Error(`${proc.name} did not stop cleanly on SIGINT (${describeExit(exit)})${proc.tail()}`);
+  if (exit.killed || exit.code !== 0)
+    throw new Error(`${proc.name} did not stop cleanly on SIGINT (${describeExit(exit)})${proc.tail()}`);
 }
 
 /** `node bin/wirelens.js SUBCOMMAND... --json -v`, stdout to /dev/null, stopped with SIGINT. */
-export function wirelensMode(name: string, args: string[], expectedRecords?: (t: Traffic) => number, targetCostPercent?: number): Mode {
+export function wirelensMode(
+  name: string,
+  args: string[],
+  expectedRecords?: (t: Traffic) => number,
+  targetCostPercent?: number,
+): Mode {
   return {
     name,
     expectedRecords,

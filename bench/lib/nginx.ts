@@ -89,8 +89,10 @@ async function startOnce(): Promise<Nginx> {
     proc = new Proc('nginx', 'nginx', ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], { stdout: 'null' });
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (!(await canConnect(port))) {
-      if (!proc.running) throw new Error(`nginx exited (${describeExit(proc.exit)}) while starting${proc.tail()}${logTail(dir)}`);
-      if (Date.now() > deadline) throw new Error(`nginx did not accept on 127.0.0.1:${port} within ${START_TIMEOUT_MS} ms${logTail(dir)}`);
+      if (!proc.running)
+        throw new Error(`nginx exited (${describeExit(proc.exit)}) while starting${proc.tail()}${logTail(dir)}`);
+      if (Date.now() > deadline)
+        throw new Error(`nginx did not accept on 127.0.0.1:${port} within ${START_TIMEOUT_MS} ms${logTail(dir)}`);
       await sleep(50);
     }
     const running = proc;

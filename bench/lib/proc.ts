@@ -34,7 +34,12 @@ export class Proc {
   private killedByUs = false;
   private readonly stderrWatchers = new Set<() => void>();
 
-  constructor(readonly name: string, cmd: string, args: string[], opts: SpawnOptions = {}) {
+  constructor(
+    readonly name: string,
+    cmd: string,
+    args: string[],
+    opts: SpawnOptions = {},
+  ) {
     const devNull = opts.stdout === 'null' ? fs.openSync('/dev/null', 'w') : undefined;
     this.spawnedAt = performance.now();
     let spawnError: Error | undefined;

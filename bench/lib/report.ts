@@ -27,7 +27,13 @@ export interface WorkloadReport {
 
 const pct = (n: number | undefined): string => fixed(n, 1, '%');
 
-export function workloadReport(workload: Workload, modes: Mode[], runs: RunResult[], seconds: number, rounds: number): WorkloadReport {
+export function workloadReport(
+  workload: Workload,
+  modes: Mode[],
+  runs: RunResult[],
+  seconds: number,
+  rounds: number,
+): WorkloadReport {
   const of = (m: Mode): RunResult[] => runs.filter((r) => r.mode === m && r.workload === workload);
   const summaries: ModeSummary[] = [];
   const rows: string[][] = [];
@@ -63,7 +69,11 @@ export function workloadReport(workload: Workload, modes: Mode[], runs: RunResul
     rows.push(row);
     if (mode.expectedRecords && rs.length > 0) {
       const perRun = rs.map((r) => `${int(r.metrics.records)}/${int(r.expectedRecords)}`);
-      const ratios = rs.map((r) => (r.metrics.records !== undefined && r.expectedRecords ? (100 * r.metrics.records) / r.expectedRecords : undefined));
+      const ratios = rs.map((r) =>
+        r.metrics.records !== undefined && r.expectedRecords
+          ? (100 * r.metrics.records) / r.expectedRecords
+          : undefined,
+      );
       checks.push(`${mode.name} records / expected per run: ${perRun.join(', ')} (median ${pct(median(ratios))})`);
     }
   }
@@ -95,14 +105,22 @@ export function workloadReport(workload: Workload, modes: Mode[], runs: RunResul
 
 const mark = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
 
-export function targetReport(byWorkload: { workload: Workload; summaries: ModeSummary[] }[], startup: StartupResult | undefined): string {
+export function targetReport(
+  byWorkload: { workload: Workload; summaries: ModeSummary[] }[],
+  startup: StartupResult | undefined,
+): string {
   const rows: string[][] = [];
   const lostByMode = new Map<string, number>();
   for (const { workload, summaries } of byWorkload) {
     for (const s of summaries.filter((x) => x.mode.targetCostPercent !== undefined)) {
       const cost = s.costPercent;
       const target = s.mode.targetCostPercent!;
-      rows.push([`${s.mode.name} cost (req/s), ${workload.name}`, `< ${target}%`, pct(cost), cost === undefined ? 'n/a' : mark(cost < target)]);
+      rows.push([
+        `${s.mode.name} cost (req/s), ${workload.name}`,
+        `< ${target}%`,
+        pct(cost),
+        cost === undefined ? 'n/a' : mark(cost < target),
+      ]);
       lostByMode.set(s.mode.name, (lostByMode.get(s.mode.name) ?? 0) + (s.lost ?? 0));
     }
   }
@@ -117,7 +135,11 @@ export function targetReport(byWorkload: { workload: Workload; summaries: ModeSu
       mark(startup.medianWallMs < TARGETS.maxStartToAttachedMs),
     ]);
   }
-  return ['== targets', '', formatTable(['target', 'goal', 'result', 'status'], rows, ['left', 'right', 'right', 'left'])].join('\n');
+  return [
+    '== targets',
+    '',
+    formatTable(['target', 'goal', 'result', 'status'], rows, ['left', 'right', 'right', 'left']),
+  ].join('\n');
 }
 
 export function startupReport(s: StartupResult): string {

@@ -56,7 +56,11 @@ export function syscallCostReport(rounds = 5): string {
   const base = median(ms.get(configs[0]![0])!)!;
   const rows = configs.map(([name]) => {
     const m = median(ms.get(name)!)!;
-    return [name, fixed((m * 1e6) / SYSCALLS, 0), name === configs[0]![0] ? '-' : fixed(((m - base) * 1e6) / SYSCALLS, 0)];
+    return [
+      name,
+      fixed((m * 1e6) / SYSCALLS, 0),
+      name === configs[0]![0] ? '-' : fixed(((m - base) * 1e6) / SYSCALLS, 0),
+    ];
   });
   return [
     `== cost per syscall (${SYSCALLS / 1e6}M syscalls of dd bs=1, median of ${rounds}; deterministic, unlike req/s on a busy 2-core VM)`,

@@ -31,7 +31,8 @@ interface TopMode {
 
 async function stopped(p: Proc): Promise<void> {
   const exit = await p.stop('SIGINT', 15_000);
-  if (exit.killed || exit.code !== 0) throw new Error(`${p.name} did not stop cleanly (${describeExit(exit)})${p.tail()}`);
+  if (exit.killed || exit.code !== 0)
+    throw new Error(`${p.name} did not stop cleanly (${describeExit(exit)})${p.tail()}`);
 }
 
 /** BPF run time of one mode's run: programs' ns and runs, over wallS seconds. */
@@ -44,7 +45,11 @@ interface BpfUse {
 /** Run time (ns) and runs of the BPF programs process `pid` holds (or the program ids given), from bpftool. */
 function bpfRunTime(pid: number, ids?: number[]): { ns: number; runs: number } {
   const mine = new Set(ids ?? progIdsHeldBy(pid));
-  const progs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' })) as { id: number; run_time_ns?: number; run_cnt?: number }[];
+  const progs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' })) as {
+    id: number;
+    run_time_ns?: number;
+    run_cnt?: number;
+  }[];
   let ns = 0;
   let runs = 0;
   for (const p of progs) {
@@ -94,7 +99,10 @@ const floor: TopMode = {
     obj.setAutoload('wl_probe_cgroup', true);
     obj.load();
     obj.attach('wl_probe_cgroup', { kind: 'cgroup', path: cgroup2Root() });
-    const id = native().listPrograms().filter((p) => p.name === 'wl_probe_cgroup').map((p) => p.id);
+    const id = native()
+      .listPrograms()
+      .filter((p) => p.name === 'wl_probe_cgroup')
+      .map((p) => p.id);
     const before = bpfRunTime(0, id);
     const t0 = performance.now();
     return {
@@ -103,7 +111,10 @@ const floor: TopMode = {
         obj.close();
         const runs = used.runs - before.runs;
         const ns = used.ns - before.ns;
-        return { bpf: { ns, runs, wallS: (performance.now() - t0) / 1000 }, note: `${runs ? (ns / runs).toFixed(0) : '-'} ns/run: the timing floor` };
+        return {
+          bpf: { ns, runs, wallS: (performance.now() - t0) / 1000 },
+          note: `${runs ? (ns / runs).toFixed(0) : '-'} ns/run: the timing floor`,
+        };
       },
     };
   },
@@ -134,7 +145,21 @@ const MODES: TopMode[] = [
 /** Runs iperf3 for `seconds` against the server; returns received bits/s. */
 async function transfer(port: number, seconds: number): Promise<number> {
   // Client and server each on their own CPU: less scheduler noise.
-  const p = new Proc('iperf3 client', 'iperf3', ['-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-J', ...(os.cpus().length > 1 ? ['-A', '0,1'] : [])], {});
+  const p = new Proc(
+    'iperf3 client',
+    'iperf3',
+    [
+      '-c',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-t',
+      String(seconds),
+      '-J',
+      ...(os.cpus().length > 1 ? ['-A', '0,1'] : []),
+    ],
+    {},
+  );
   const exit = await p.done;
   if (exit.code !== 0) throw new Error(`iperf3 failed (${describeExit(exit)})${p.tail()}`);
   const j = JSON.parse(p.stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
@@ -181,7 +206,16 @@ export async function topBench(seconds: number, rounds: number, log: (l: string)
   const rows = MODES.map((m) => {
     const med = median(rates.get(m.name)!)!;
     const cost = m.name === 'none' ? undefined : (100 * (base - med)) / base;
-    return [m.name, fixed(med / 1e9, 2), cost === undefined ? '-' : fixed(cost, 1, '%'), rates.get(m.name)!.map((r) => (r / 1e9).toFixed(2)).join(' '), notes.get(m.name) ?? ''];
+    return [
+      m.name,
+      fixed(med / 1e9, 2),
+      cost === undefined ? '-' : fixed(cost, 1, '%'),
+      rates
+        .get(m.name)!
+        .map((r) => (r / 1e9).toFixed(2))
+        .join(' '),
+      notes.get(m.name) ?? '',
+    ];
   });
   const topCost = (100 * (base - median(rates.get('wirelens top')!)!)) / base;
   // The transfer keeps two CPUs busy (client and server, pinned): the share of their time
@@ -199,7 +233,13 @@ export async function topBench(seconds: number, rounds: number, log: (l: string)
       : `${share.toFixed(2)}% of ${cpus} CPUs' time beyond the ${floorNs.toFixed(0)} ns/run timing floor (${raw.toFixed(2)}% as timed; -i lo: ${withTc?.toFixed(2) ?? '?'}%): ${share < TOP_TARGET_PERCENT ? 'meets' : 'MISSES'} the < ${TOP_TARGET_PERCENT}% target`;
   return [
     `wirelens top on a saturating loopback transfer (iperf3, 1 stream, ${seconds} s x ${rounds} rounds, modes alternating; target: cost < ${TOP_TARGET_PERCENT}%)`,
-    formatTable(['mode', 'Gbit/s (median)', 'cost', 'runs (Gbit/s)', 'notes'], rows, ['left', 'right', 'right', 'left', 'left']),
+    formatTable(['mode', 'Gbit/s (median)', 'cost', 'runs (Gbit/s)', 'notes'], rows, [
+      'left',
+      'right',
+      'right',
+      'left',
+      'left',
+    ]),
     `top (all sockets): BPF programs took ${verdict}; throughput median ${topCost.toFixed(1)}% below none (runs swing by tens of % here: see the runs column)`,
   ].join('\n');
 }

@@ -26,13 +26,15 @@ export interface WrkResult {
 const GRACE_S = 15;
 
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
-  if (!o.url.startsWith('http://127.0.0.1:')) throw new Error(`refusing to load ${o.url}: bench traffic stays on 127.0.0.1`);
+  if (!o.url.startsWith('http://127.0.0.1:'))
+    throw new Error(`refusing to load ${o.url}: bench traffic stays on 127.0.0.1`);
   const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--latency'];
   for (const h of o.headers) args.push('-H', h);
   args.push(o.url);
   const wrk = new Proc('wrk', 'wrk', args, { stdout: 'pipe' });
   const exit = await wrk.waitExit((o.seconds + GRACE_S) * 1000);
-  if (exit.code !== 0) throw new Error(`wrk ${args.join(' ')} failed (${describeExit(exit)})${wrk.tail()}\n${wrk.stdout}`);
+  if (exit.code !== 0)
+    throw new Error(`wrk ${args.join(' ')} failed (${describeExit(exit)})${wrk.tail()}\n${wrk.stdout}`);
   return parseWrk(wrk.stdout);
 }
 

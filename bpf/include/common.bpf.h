@@ -120,8 +120,7 @@ static __always_inline bool wl_port_allowed(__u16 sport, __u16 dport)
 		return true;
 #pragma unroll
 	for (int i = 0; i < WL_MAX_FILTER; i++) {
-		if (i < wl_filter_port_n &&
-		    (wl_filter_ports[i] == sport || wl_filter_ports[i] == dport))
+		if (i < wl_filter_port_n && (wl_filter_ports[i] == sport || wl_filter_ports[i] == dport))
 			return true;
 	}
 	return false;

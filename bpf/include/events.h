@@ -15,31 +15,31 @@
 enum wl_event_type {
 	WL_EV_TCP_OPEN = 1,
 	WL_EV_TCP_CLOSE = 2,
-	WL_EV_HTTP_DATA = 3, /* a chunk of an HTTP connection's byte stream */
-	WL_EV_HTTP_CLOSE = 4, /* an HTTP connection closed */
-	WL_EV_TCP_NOTE = 5, /* struct wl_tcp_note: retransmit, reset, drop, RTT sample */
+	WL_EV_HTTP_DATA = 3,	/* a chunk of an HTTP connection's byte stream */
+	WL_EV_HTTP_CLOSE = 4,	/* an HTTP connection closed */
+	WL_EV_TCP_NOTE = 5,	/* struct wl_tcp_note: retransmit, reset, drop, RTT sample */
 	WL_EV_SOCK_PAYLOAD = 6, /* struct wl_sp_event: DNS or TLS bytes of a packet */
 };
 
 /* wl_hdr.flags */
-#define WL_F_PROC_UNKNOWN (1 << 0) /* no process could be attributed */
-#define WL_F_START_UNKNOWN (1 << 1) /* connection predates wirelens */
+#define WL_F_PROC_UNKNOWN (1 << 0)    /* no process could be attributed */
+#define WL_F_START_UNKNOWN (1 << 1)   /* connection predates wirelens */
 #define WL_F_NOT_ESTABLISHED (1 << 2) /* closed before it was established */
 
 /* Counters in the per-CPU array wl_stats, one slot each. */
 enum wl_stat {
-	WL_STAT_RB_LOST = 0, /* ring buffer full: record dropped */
-	WL_STAT_FILTERED = 1, /* dropped in the kernel by a filter */
+	WL_STAT_RB_LOST = 0,	/* ring buffer full: record dropped */
+	WL_STAT_FILTERED = 1,	/* dropped in the kernel by a filter */
 	WL_STAT_TABLE_FULL = 2, /* a tracking table refused an insert */
-	WL_STAT_EMITTED = 3, /* records submitted to the ring buffer */
-	WL_STAT_NOT_HTTP = 4, /* connections classified as not HTTP (never copied again) */
+	WL_STAT_EMITTED = 3,	/* records submitted to the ring buffer */
+	WL_STAT_NOT_HTTP = 4,	/* connections classified as not HTTP (never copied again) */
 	WL_STAT_HTTP_CONNS = 5, /* connections classified as HTTP */
 	WL_STAT_MAX = 8,
 };
 
 struct wl_hdr {
 	__u64 ts_ns; /* CLOCK_MONOTONIC, bpf_ktime_get_ns() */
-	__u16 type; /* enum wl_event_type */
+	__u16 type;  /* enum wl_event_type */
 	__u16 flags; /* WL_F_* */
 	__u32 cpu;
 };
@@ -54,11 +54,11 @@ struct wl_proc {
 };
 
 struct wl_sock_id {
-	__u32 netns; /* network namespace inode number */
-	__u16 family; /* AF_INET / AF_INET6 */
+	__u32 netns;	/* network namespace inode number */
+	__u16 family;	/* AF_INET / AF_INET6 */
 	__u16 protocol; /* IPPROTO_* */
-	__u16 sport; /* local port, host order */
-	__u16 dport; /* remote port, host order */
+	__u16 sport;	/* local port, host order */
+	__u16 dport;	/* remote port, host order */
 	__u32 _pad;
 	__u8 saddr[16]; /* local address; IPv4 in the first 4 bytes */
 	__u8 daddr[16]; /* remote address */
@@ -66,7 +66,7 @@ struct wl_sock_id {
 
 enum wl_tcp_direction {
 	WL_DIR_UNKNOWN = 0,
-	WL_DIR_ACTIVE = 1, /* connect() */
+	WL_DIR_ACTIVE = 1,  /* connect() */
 	WL_DIR_PASSIVE = 2, /* accept() */
 };
 
@@ -77,11 +77,11 @@ enum wl_tcp_direction {
 
 /* A TCP socket's health figures, read from struct tcp_sock. */
 struct wl_tcp_health {
-	__u32 srtt_us; /* smoothed RTT */
+	__u32 srtt_us;	  /* smoothed RTT */
 	__u32 min_rtt_us; /* lowest RTT seen (windowed) */
-	__u32 retrans; /* segments retransmitted over the connection's life */
-	__u32 lost; /* segments marked lost over its life */
-	__u32 cwnd; /* congestion window, segments */
+	__u32 retrans;	  /* segments retransmitted over the connection's life */
+	__u32 lost;	  /* segments marked lost over its life */
+	__u32 cwnd;	  /* congestion window, segments */
 	__u32 _pad;
 };
 
@@ -90,10 +90,10 @@ struct wl_tcp_event {
 	struct wl_proc proc;
 	struct wl_sock_id sock;
 	__u64 duration_ns; /* close: since first state seen; open: handshake */
-	__u64 tx_bytes; /* close: payload bytes sent (bytes_sent - bytes_retrans) */
-	__u64 rx_bytes; /* close: payload bytes received (bytes_received, less the FIN) */
-	__u8 direction; /* enum wl_tcp_direction */
-	__u8 oldstate; /* TCP_* of the transition that made the record */
+	__u64 tx_bytes;	   /* close: payload bytes sent (bytes_sent - bytes_retrans) */
+	__u64 rx_bytes;	   /* close: payload bytes received (bytes_received, less the FIN) */
+	__u8 direction;	   /* enum wl_tcp_direction */
+	__u8 oldstate;	   /* TCP_* of the transition that made the record */
 	__u8 newstate;
 	__u8 _pad[5];
 	struct wl_tcp_health health; /* close: the socket's own figures */
@@ -119,9 +119,9 @@ struct wl_tcp_note {
 	struct wl_proc proc;
 	struct wl_sock_id sock;
 	struct wl_tcp_health health; /* zero without a TCP socket */
-	__u32 reason; /* drop: enum skb_drop_reason */
+	__u32 reason;		     /* drop: enum skb_drop_reason */
 	__u16 segs; /* retransmit: segments retransmitted (one record per packet, which may hold several) */
-	__u8 kind; /* enum wl_tcp_note_kind */
+	__u8 kind;  /* enum wl_tcp_note_kind */
 	__u8 state; /* TCP_* of the socket, 0 without one */
 	__u8 has_sock; /* 1: sock is a socket's ends; 0: a packet's */
 	__u8 _pad[7];
@@ -156,13 +156,13 @@ struct wl_http_event {
 	struct wl_proc proc;
 	struct wl_sock_id sock;
 	__u64 conn; /* connection id: the socket's address, salted */
-	__u32 len; /* bytes this syscall moved */
-	__u16 cap; /* payload bytes that follow the struct */
-	__u8 dir; /* enum wl_http_dir */
-	__u8 side; /* enum wl_http_side */
+	__u32 len;  /* bytes this syscall moved */
+	__u16 cap;  /* payload bytes that follow the struct */
+	__u8 dir;   /* enum wl_http_dir */
+	__u8 side;  /* enum wl_http_side */
 	__u8 start; /* 1: the chunk begins a request or response head */
-	__u8 tail; /* 1: payload is the chunk's last bytes, not its first */
-	__u16 gen; /* connection generation: differs when a socket address is reused */
+	__u8 tail;  /* 1: payload is the chunk's last bytes, not its first */
+	__u16 gen;  /* connection generation: differs when a socket address is reused */
 	/*
 	 * Heads of each kind on this socket so far, this one included: request
 	 * heads in the request direction, final (non-1xx) response heads in the
@@ -180,25 +180,27 @@ enum wl_sp_kind {
 
 /* wl_sp_event.dir */
 enum wl_sp_dir {
-	WL_SP_EGRESS = 1, /* sent by this host's socket */
+	WL_SP_EGRESS = 1,  /* sent by this host's socket */
 	WL_SP_INGRESS = 2, /* received by it */
 };
 
 /* wl_sp_event.flags */
-#define WL_SP_F_FIN (1 << 0) /* the TCP segment carries FIN */
-#define WL_SP_F_RST (1 << 1) /* the TCP segment carries an RST the socket takes (in order) */
+#define WL_SP_F_FIN (1 << 0)   /* the TCP segment carries FIN */
+#define WL_SP_F_RST (1 << 1)   /* the TCP segment carries an RST the socket takes (in order) */
 #define WL_SP_F_LIMIT (1 << 2) /* nothing of this direction past stream + len is copied */
-#define WL_SP_F_CUT (1 << 3) /* with LIMIT: the packet went on past what one packet's records hold */
-#define WL_SP_F_LISTENER (1 << 4) /* seen on the listener (it completed the handshake, or a TFO SYN): conn is the listener's, the child has the same netns and ends */
+#define WL_SP_F_CUT (1 << 3)   /* with LIMIT: the packet went on past what one packet's records hold */
+#define WL_SP_F_LISTENER \
+	(1               \
+	 << 4) /* seen on the listener (it completed the handshake, or a TFO SYN): conn is the listener's, the child has the same netns and ends */
 
 /* Counters in the per-CPU array wl_sp_stats (bpf/sock_payload.bpf.c), one slot each. */
 enum wl_sp_stat {
 	WL_SP_STAT_PORT_FILTERED = 0, /* UDP records and TCP connections dropped by --port */
 	WL_SP_STAT_PROC_FILTERED = 1, /* records dropped by --pid/--comm */
-	WL_SP_STAT_LISTENER = 2, /* segments copied from a listener for the connection it made */
-	WL_SP_STAT_NOT_FRESH = 3, /* TCP connections first seen mid-stream: not copied */
+	WL_SP_STAT_LISTENER = 2,      /* segments copied from a listener for the connection it made */
+	WL_SP_STAT_NOT_FRESH = 3,     /* TCP connections first seen mid-stream: not copied */
 	WL_SP_STAT_OUT_OF_WINDOW = 4, /* arriving segments past the receive window: not copied */
-	WL_SP_STAT_LIMIT = 5, /* DNS-over-TCP directions that reached the copy limit */
+	WL_SP_STAT_LIMIT = 5,	      /* DNS-over-TCP directions that reached the copy limit */
 	WL_SP_STAT_CUT = 6, /* TCP packets longer than one packet's records: direction stopped there */
 	WL_SP_STAT_MAX = 8,
 };
@@ -220,9 +222,9 @@ struct wl_sp_event {
 	__u32 len; /* UDP: the datagram's bytes; TCP: the packet's bytes from `stream` on that the kernel copies */
 	__u32 off; /* where this record's bytes start: in the datagram, or from `stream` */
 	__u32 stream; /* TCP: the place of the packet's first copied byte, counted from the direction's first; UDP: 0 */
-	__u16 cap; /* payload bytes that follow the struct */
-	__u8 kind; /* enum wl_sp_kind */
-	__u8 dir; /* enum wl_sp_dir */
+	__u16 cap;  /* payload bytes that follow the struct */
+	__u8 kind;  /* enum wl_sp_kind */
+	__u8 dir;   /* enum wl_sp_dir */
 	__u8 flags; /* WL_SP_F_* */
 	__u8 _pad[7];
 	/* followed by cap bytes */
@@ -239,7 +241,7 @@ struct wl_top_counts {
 	__u64 rx_pkts;
 	__u64 tx_bytes;
 	__u64 tx_pkts;
-	__u64 conns; /* connections (sockets, or TCP SYNs on an interface) first seen */
+	__u64 conns;   /* connections (sockets, or TCP SYNs on an interface) first seen */
 	__u64 retrans; /* TCP segments retransmitted */
 };
 

@@ -11,11 +11,11 @@
 #define WL_ETH_P_IPV6_BE bpf_htons(0x86DD)
 
 struct wl_ip {
-	__u8 family; /* AF_INET or AF_INET6 */
-	__u8 proto; /* IPPROTO_*; IPv6: the first next header (extension headers are not followed) */
+	__u8 family;	     /* AF_INET or AF_INET6 */
+	__u8 proto;	     /* IPPROTO_*; IPv6: the first next header (extension headers are not followed) */
 	__u8 later_fragment; /* an IPv4 fragment after the first: no L4 header */
 	__u8 _pad;
-	__u32 l4; /* offset of the L4 header */
+	__u32 l4;	/* offset of the L4 header */
 	__u8 saddr[16]; /* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 };

@@ -1,6 +1,7 @@
 #include "errors.h"
 
 #include <bpf/libbpf.h>
+
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>

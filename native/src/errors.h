@@ -1,6 +1,7 @@
 // Errors crossing into JS: errno, libbpf's own words, and the call that failed.
 #pragma once
 #include <napi.h>
+
 #include <string>
 
 namespace wl {

@@ -9,9 +9,8 @@ namespace wl {
 Napi::FunctionReference Link::ctor_;
 
 Napi::Function Link::Init(Napi::Env env) {
-  Napi::Function f = DefineClass(env, "Link",
-                                 {InstanceMethod("close", &Link::Close),
-                                  InstanceMethod("fd", &Link::Fd)});
+  Napi::Function f =
+      DefineClass(env, "Link", {InstanceMethod("close", &Link::Close), InstanceMethod("fd", &Link::Fd)});
   ctor_ = Napi::Persistent(f);
   ctor_.SuppressDestruct();
   return f;

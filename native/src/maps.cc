@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+
 #include <cerrno>
 #include <string>
 #include <unordered_set>

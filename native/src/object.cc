@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -185,8 +186,8 @@ Napi::Value BpfObject::SetGlobal(const Napi::CallbackInfo &info) {
       const btf_type *vt = btf__type_by_id(b, vs->type);
       if (var != btf__name_by_offset(b, vt->name_off)) continue;
       if (vs->size != val.Length()) {
-        Napi::Error::New(env, "global " + var + " has " + std::to_string(vs->size) +
-                                  " bytes, value has " + std::to_string(val.Length()))
+        Napi::Error::New(env, "global " + var + " has " + std::to_string(vs->size) + " bytes, value has " +
+                                  std::to_string(val.Length()))
             .ThrowAsJavaScriptException();
         return env.Undefined();
       }
@@ -245,8 +246,8 @@ Napi::Value BpfObject::Attach(const Napi::CallbackInfo &info) {
     Napi::Error::New(env, "attach before load").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  Napi::Object t = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>()
-                                                           : Napi::Object::New(env);
+  Napi::Object t =
+      info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
   std::string kind = OptString(t, "kind");
   if (kind.empty()) kind = "auto";
   std::string pname = bpf_program__name(p);
@@ -258,8 +259,7 @@ Napi::Value BpfObject::Attach(const Napi::CallbackInfo &info) {
   } else if (kind == "kprobe") {
     link = bpf_program__attach_kprobe(p, OptBool(t, "retprobe"), OptString(t, "func").c_str());
   } else if (kind == "tracepoint") {
-    link = bpf_program__attach_tracepoint(p, OptString(t, "category").c_str(),
-                                          OptString(t, "name").c_str());
+    link = bpf_program__attach_tracepoint(p, OptString(t, "category").c_str(), OptString(t, "name").c_str());
   } else if (kind == "uprobe") {
     std::string path = OptString(t, "path"), func = OptString(t, "func");
     LIBBPF_OPTS(bpf_uprobe_opts, uo);

@@ -113,9 +113,7 @@ Napi::Value ListLinks(const Napi::CallbackInfo &info) {
   return out;
 }
 
-Napi::Value TakeLog(const Napi::CallbackInfo &info) {
-  return Napi::String::New(info.Env(), TakeLibbpfLog());
-}
+Napi::Value TakeLog(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), TakeLibbpfLog()); }
 
 Napi::Value SetDebug(const Napi::CallbackInfo &info) {
   SetLibbpfDebug(info.Length() > 0 && info[0].ToBoolean());

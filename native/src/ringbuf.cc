@@ -14,9 +14,9 @@ constexpr size_t kMaxRecord = 64 * 1024;
 }  // namespace
 
 Napi::Function RingBuffer::Init(Napi::Env env) {
-  return DefineClass(env, "RingBuffer",
-                     {InstanceMethod("consume", &RingBuffer::Consume),
-                      InstanceMethod("close", &RingBuffer::Close)});
+  return DefineClass(
+      env, "RingBuffer",
+      {InstanceMethod("consume", &RingBuffer::Consume), InstanceMethod("close", &RingBuffer::Close)});
 }
 
 // new RingBuffer(mapFd, onBatch(bytes, records), batch: Buffer, pollMs?)
@@ -28,7 +28,9 @@ RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBu
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsFunction() || !info[2].IsBuffer() ||
       info[2].As<Napi::Buffer<uint8_t>>().Length() < 2 * kMaxRecord) {
-    ThrowUsage(env, "new RingBuffer(mapFd: number, onBatch: (bytes, records) => void, batch: Buffer(>=128KiB), pollMs?)");
+    ThrowUsage(
+        env,
+        "new RingBuffer(mapFd: number, onBatch: (bytes, records) => void, batch: Buffer(>=128KiB), pollMs?)");
     return;
   }
   Napi::Buffer<uint8_t> batch = info[2].As<Napi::Buffer<uint8_t>>();

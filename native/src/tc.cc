@@ -86,7 +86,8 @@ int DumpFilters(int ifindex, bool ingress, std::vector<TcFilter> *out) {
       if (h->nlmsg_type != RTM_NEWTFILTER) continue;
       const tcmsg *t = static_cast<const tcmsg *>(NLMSG_DATA(h));
       if (t->tcm_handle == 0) continue;  // the per-priority head entry, not a filter
-      const rtattr *attrs = reinterpret_cast<const rtattr *>(reinterpret_cast<const char *>(t) + NLMSG_ALIGN(sizeof(tcmsg)));
+      const rtattr *attrs =
+          reinterpret_cast<const rtattr *>(reinterpret_cast<const char *>(t) + NLMSG_ALIGN(sizeof(tcmsg)));
       int alen = static_cast<int>(h->nlmsg_len) - NLMSG_LENGTH(sizeof(tcmsg));
       TcFilter f;
       f.handle = t->tcm_handle;
@@ -122,7 +123,8 @@ Napi::Value TcFilters(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int ifindex;
   bool ingress;
-  if (!HookArgs(info, "tcFilters(ifindex: number, ingress: boolean)", &ifindex, &ingress)) return env.Undefined();
+  if (!HookArgs(info, "tcFilters(ifindex: number, ingress: boolean)", &ifindex, &ingress))
+    return env.Undefined();
   std::vector<TcFilter> filters;
   int rc = DumpFilters(ifindex, ingress, &filters);
   if (rc < 0) {

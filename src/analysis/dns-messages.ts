@@ -251,7 +251,11 @@ export class DnsMessages {
   private closeIfEnded(s: TcpDir, out: (DnsWireMessage | DnsStreamFault)[], tsNs: bigint): boolean {
     if (s.endAt === undefined || s.reasm.delivered < s.endAt) return false;
     if (!s.framer.atBoundary) {
-      const why = s.cut ? 'cut: a packet longer than the kernel copies of one' : s.limited ? 'cut at the copy limit' : 'stream ended inside a message';
+      const why = s.cut
+        ? 'cut: a packet longer than the kernel copies of one'
+        : s.limited
+          ? 'cut at the copy limit'
+          : 'stream ended inside a message';
       this.fault(s, why, out, tsNs);
       return true;
     }

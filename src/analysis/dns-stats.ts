@@ -76,7 +76,9 @@ export function formatDnsStats(s: DnsStats, escape: (t: string) => string, topN 
   if (top.length > 0) lines.push(`dns: top names: ${top.map(([n, c]) => `${escape(n)} ${c}`).join(', ')}`);
   for (const r of s.serverRows()) {
     const h = r.latency;
-    lines.push(`dns: latency ${r.side} side, server ${escape(r.server)}: ${h.count} answered, p50 ${ms(h.quantile(0.5))}, p99 ${ms(h.quantile(0.99))}, max ${ms(h.max)}`);
+    lines.push(
+      `dns: latency ${r.side} side, server ${escape(r.server)}: ${h.count} answered, p50 ${ms(h.quantile(0.5))}, p99 ${ms(h.quantile(0.99))}, max ${ms(h.max)}`,
+    );
   }
   return lines;
 }

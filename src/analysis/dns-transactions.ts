@@ -135,7 +135,16 @@ function answerOf(r: DnsRecord): DnsAnswer {
 const DNS_PORTS = new Set([53, 5353, 5355]);
 
 export class DnsTransactions {
-  readonly stats: DnsTransactionStats = { queries: 0, responses: 0, unmatched: 0, timeouts: 0, malformed: 0, notDns: 0, evicted: 0, late: 0 };
+  readonly stats: DnsTransactionStats = {
+    queries: 0,
+    responses: 0,
+    unmatched: 0,
+    timeouts: 0,
+    malformed: 0,
+    notDns: 0,
+    evicted: 0,
+    late: 0,
+  };
   readonly messages: DnsMessages;
   readonly join: ListenerJoin;
   /** Insertion order is query time order: the oldest come first. */
@@ -327,7 +336,8 @@ export class DnsTransactions {
       transport: p.transport,
       proc,
       sock: p.sock,
-      server: p.side === 'client' ? formatEndpoint(p.sock.daddr, p.sock.dport) : formatEndpoint(p.sock.saddr, p.sock.sport),
+      server:
+        p.side === 'client' ? formatEndpoint(p.sock.daddr, p.sock.dport) : formatEndpoint(p.sock.saddr, p.sock.sport),
       id: p.id,
       qname: p.qname,
       qtype: p.qtype,
@@ -339,7 +349,12 @@ export class DnsTransactions {
     };
   }
 
-  private malformed(m: DnsWireMessage, parsed: DnsParse & { ok: false }, response: boolean, p?: Pending): DnsTransaction {
+  private malformed(
+    m: DnsWireMessage,
+    parsed: DnsParse & { ok: false },
+    response: boolean,
+    p?: Pending,
+  ): DnsTransaction {
     this.stats.malformed++;
     const q = parsed.questions[0];
     const side = response === (m.dir === 'ingress') ? 'client' : 'server';
@@ -369,7 +384,8 @@ export class DnsTransactions {
       transport: 'tcp',
       proc: f.proc,
       sock: f.sock,
-      server: side === 'client' ? formatEndpoint(f.sock.daddr, f.sock.dport) : formatEndpoint(f.sock.saddr, f.sock.sport),
+      server:
+        side === 'client' ? formatEndpoint(f.sock.daddr, f.sock.dport) : formatEndpoint(f.sock.saddr, f.sock.sport),
       id: null,
       qname: null,
       qtype: null,

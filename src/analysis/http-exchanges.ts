@@ -8,7 +8,14 @@
  */
 import { HttpChunk, isRequestDirection } from '../events/http';
 import { ProcInfo, SockInfo } from '../events/record';
-import { BodyFraming, endsWithLastChunk, isInterim, messageBytes, requestFraming, responseFraming } from '../protocols/http1/framing';
+import {
+  BodyFraming,
+  endsWithLastChunk,
+  isInterim,
+  messageBytes,
+  requestFraming,
+  responseFraming,
+} from '../protocols/http1/framing';
 import { mayBeginStatusLine, parseRequestHead, parseResponseHead } from '../protocols/http1/head';
 import { HeadGather } from './http-head-gather';
 
@@ -102,12 +109,18 @@ export interface AssemblerStats {
   unpaired: number;
 }
 
-
 export class HttpAssembler {
   private readonly conns = new Map<number, Conn>();
   private pendingTotal = 0;
   private readonly limits: AssemblerLimits;
-  readonly stats: AssemblerStats = { exchanges: 0, evictedConns: 0, droppedRequests: 0, malformed: 0, unanswered: 0, unpaired: 0 };
+  readonly stats: AssemblerStats = {
+    exchanges: 0,
+    evictedConns: 0,
+    droppedRequests: 0,
+    malformed: 0,
+    unanswered: 0,
+    unpaired: 0,
+  };
 
   constructor(limits: Partial<AssemblerLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -135,8 +148,15 @@ export class HttpAssembler {
       return out;
     }
     // A response read in pieces too short for the kernel to recognise.
-    if (!reqDir && !c.start && !c.tail && !conn.response && conn.pending.length > 0 &&
-        mayBeginStatusLine(c.payload) && HeadGather.wanted(c)) {
+    if (
+      !reqDir &&
+      !c.start &&
+      !c.tail &&
+      !conn.response &&
+      conn.pending.length > 0 &&
+      mayBeginStatusLine(c.payload) &&
+      HeadGather.wanted(c)
+    ) {
       this.startGather(conn, reqDir, new HeadGather(c, true));
       return out;
     }
@@ -255,7 +275,11 @@ export class HttpAssembler {
         conn.offset++;
       }
       const p = this.newRequest(conn, c, head, no);
-      const used = this.wholeMessageBytes(c, requestFraming(head.method, head.transferEncoding, head.contentLength), head.headBytes);
+      const used = this.wholeMessageBytes(
+        c,
+        requestFraming(head.method, head.transferEncoding, head.contentLength),
+        head.headBytes,
+      );
       if (used === undefined || off + used >= c.len) {
         p.ex.reqBytes = c.len - off;
         return;
@@ -265,7 +289,12 @@ export class HttpAssembler {
     }
   }
 
-  private newRequest(conn: Conn, c: HttpChunk, head: NonNullable<ReturnType<typeof parseRequestHead>>, no: number): { ex: HttpExchange } {
+  private newRequest(
+    conn: Conn,
+    c: HttpChunk,
+    head: NonNullable<ReturnType<typeof parseRequestHead>>,
+    no: number,
+  ): { ex: HttpExchange } {
     const max = this.limits.maxUrlBytes;
     const ex: HttpExchange = {
       tsNs: BigInt(Math.round(c.tsNs)),
@@ -314,7 +343,11 @@ export class HttpAssembler {
     // Over a cap the oldest waiting request goes: this connection's, or over
     // all connections that of the least recently used one with any.
     const victim =
-      conn.pending.length >= this.limits.maxPendingPerConn ? conn : this.pendingTotal >= this.limits.maxPendingTotal ? this.oldestWaiting() : undefined;
+      conn.pending.length >= this.limits.maxPendingPerConn
+        ? conn
+        : this.pendingTotal >= this.limits.maxPendingTotal
+          ? this.oldestWaiting()
+          : undefined;
     if (victim && this.dequeue(victim)) this.stats.droppedRequests++;
     conn.pending.push(p);
     conn.lastNo = Math.max(conn.lastNo, p.no);
@@ -406,7 +439,12 @@ export class HttpAssembler {
     const used = this.wholeMessageBytes(c, framing, head.headBytes);
     const ends = used !== undefined && interimBytes + used < rest;
     ex.respBytes = ends ? interimBytes + used : rest;
-    const r: Response = { ex, expected: expected === undefined ? undefined : interimBytes + expected, chunked: framing.kind === 'chunked', lastTs: c.tsNs };
+    const r: Response = {
+      ex,
+      expected: expected === undefined ? undefined : interimBytes + expected,
+      chunked: framing.kind === 'chunked',
+      lastTs: c.tsNs,
+    };
     conn.response = r;
     if (ends) {
       this.finishResponse(conn, out);
@@ -419,7 +457,8 @@ export class HttpAssembler {
   /** Ends the response once its bytes are all here, or its chunked body's last chunk is. */
   private finishIfDone(conn: Conn, r: Response, c: HttpChunk, out: HttpExchange[]): void {
     if (r.expected !== undefined && r.ex.respBytes >= r.expected) this.finishResponse(conn, out);
-    else if (r.chunked && (c.tail || c.payload.length === c.len) && endsWithLastChunk(c.payload)) this.finishResponse(conn, out);
+    else if (r.chunked && (c.tail || c.payload.length === c.len) && endsWithLastChunk(c.payload))
+      this.finishResponse(conn, out);
   }
 
   private finishResponse(conn: Conn, out: HttpExchange[]): void {

@@ -58,7 +58,14 @@ export class HeadGather {
 
   /** The head as one start chunk of the first piece's time, process and numbering. */
   chunk(): HttpChunk {
-    return { ...this.first, start: true, tail: false, seq: this.rebuilt ? 0 : this.first.seq, len: this.moved, payload: this.joined() };
+    return {
+      ...this.first,
+      start: true,
+      tail: false,
+      seq: this.rebuilt ? 0 : this.first.seq,
+      len: this.moved,
+      payload: this.joined(),
+    };
   }
 
   private joined(): Uint8Array {

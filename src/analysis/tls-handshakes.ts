@@ -130,7 +130,15 @@ export class TlsHandshakes {
     if (!conn) {
       if (c.bytes.length === 0) return []; // a FIN or RST of a connection never seen
       if (this.conns.size >= this.maxConns) this.evictOldest();
-      conn = { cookie: c.conn, sock: c.sock, egress: undefined, ingress: undefined, firstNs: c.tsNs, reset: false, buffered: 0 };
+      conn = {
+        cookie: c.conn,
+        sock: c.sock,
+        egress: undefined,
+        ingress: undefined,
+        firstNs: c.tsNs,
+        reset: false,
+        buffered: 0,
+      };
       this.conns.set(c.conn, conn);
     }
     if (c.rst) conn.reset = true;
@@ -255,14 +263,21 @@ export class TlsHandshakes {
       this.stats.notTls++;
       return [];
     }
-    const other = (d: Direction): boolean => timedOut || this.ended(conn, d === conn.egress ? conn.ingress : conn.egress);
+    const other = (d: Direction): boolean =>
+      timedOut || this.ended(conn, d === conn.egress ? conn.ingress : conn.egress);
     if (client) return other(client) ? [this.record(conn, client, undefined, 'no_server_hello', null)] : undefined;
     if (server) return other(server) ? [this.record(conn, undefined, server, 'no_client_hello', null)] : undefined;
     if (timedOut || (this.ended(conn, conn.egress) && this.ended(conn, conn.ingress))) return [];
     return undefined;
   }
 
-  private record(conn: Conn, client: Direction | undefined, server: Direction | undefined, status: TlsStatus, error: string | null): TlsHandshake {
+  private record(
+    conn: Conn,
+    client: Direction | undefined,
+    server: Direction | undefined,
+    status: TlsStatus,
+    error: string | null,
+  ): TlsHandshake {
     this.stats.handshakes++;
     if (status === 'malformed') this.stats.malformed++;
     const ch = client?.result?.kind === 'client_hello' ? client.result.hello : null;

@@ -69,7 +69,9 @@ function metric(c: Counts, by: SortKey): number {
 export function sortRows<R extends Row>(rows: R[], by: SortKey): R[] {
   return rows.sort(
     (a, b) =>
-      metric(b.delta, by) - metric(a.delta, by) || metric(b.total, by) - metric(a.total, by) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+      metric(b.delta, by) - metric(a.delta, by) ||
+      metric(b.total, by) - metric(a.total, by) ||
+      (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   );
 }
 
@@ -102,7 +104,12 @@ export function buildTopModel(
     const d = (a: number, b: number): number => Math.max(0, a - b);
     return {
       ...r,
-      dropped: { rx: d(now.rxDropped, before.rxDropped), tx: d(now.txDropped, before.txDropped), rxTotal: d(now.rxDropped, start.rxDropped), txTotal: d(now.txDropped, start.txDropped) },
+      dropped: {
+        rx: d(now.rxDropped, before.rxDropped),
+        tx: d(now.txDropped, before.txDropped),
+        rxTotal: d(now.rxDropped, start.rxDropped),
+        txTotal: d(now.txDropped, start.txDropped),
+      },
     };
   });
   let dropsTotal = 0;

@@ -22,8 +22,22 @@ export const DNS_FLAGS: FlagSpec[] = [
     valueName: 'NAME',
     help: 'only queries for NAME or names under it (suffix match; applied in wirelens, not in the kernel)',
   },
-  { name: 'timeout', type: 'number', min: 0.05, max: 3600, valueName: 'SECONDS', help: 'report a query with no response after SECONDS as timeout (default 5)' },
-  { name: 'stats', type: 'number', min: 0.1, max: 86400, valueName: 'SECONDS', help: 'print the summary to stderr every SECONDS' },
+  {
+    name: 'timeout',
+    type: 'number',
+    min: 0.05,
+    max: 3600,
+    valueName: 'SECONDS',
+    help: 'report a query with no response after SECONDS as timeout (default 5)',
+  },
+  {
+    name: 'stats',
+    type: 'number',
+    min: 0.1,
+    max: 86400,
+    valueName: 'SECONDS',
+    help: 'print the summary to stderr every SECONDS',
+  },
 ];
 
 export const DNS_HELP = `wirelens dns: DNS queries and responses with their processes
@@ -54,7 +68,9 @@ export function parseNames(values: string[] | undefined): string[] {
   return (values ?? []).map((v) => {
     const n = v.toLowerCase().replace(/\.$/, '');
     if (n === '' || n.length > 253 || !/^[\x21-\x7e]+$/.test(n) || n.includes('..')) {
-      throw new UsageError(`--name "${v}" is not a domain name (printable ASCII, at most 253 characters, no empty label)`);
+      throw new UsageError(
+        `--name "${v}" is not a domain name (printable ASCII, at most 253 characters, no empty label)`,
+      );
     }
     return n;
   });
@@ -80,7 +96,11 @@ function statusColumn(t: DnsTransaction): string {
 
 const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
 
-export function dnsTool(names: string[], timeoutS: number, deps: PayloadDeps = KERNEL_PAYLOAD): LiveTool<DnsTransaction> {
+export function dnsTool(
+  names: string[],
+  timeoutS: number,
+  deps: PayloadDeps = KERNEL_PAYLOAD,
+): LiveTool<DnsTransaction> {
   const tracker = new DnsTransactions({ timeoutNs: BigInt(Math.round(timeoutS * 1e9)) });
   const stats = new DnsStats();
   let running: RunningFamily | undefined;
@@ -95,7 +115,11 @@ export function dnsTool(names: string[], timeoutS: number, deps: PayloadDeps = K
   return {
     name: 'dns',
     start: (opts, features, emit, onBad) =>
-      (running = deps.start({ dns: true, tls: false, filters: opts.filters, hookMode: opts.hookMode, features }, (c) => deliver(tracker.push(c), emit), onBad)),
+      (running = deps.start(
+        { dns: true, tls: false, filters: opts.filters, hookMode: opts.hookMode, features },
+        (c) => deliver(tracker.push(c), emit),
+        onBad,
+      )),
     tick: (now, emit) => {
       // What waits in the ring first: a response there is not a timeout.
       running?.drain();

@@ -83,7 +83,11 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
   const priv = readPrivileges();
   checks.push(
     priv.sufficient
-      ? { name: 'privileges', status: 'ok', detail: priv.uid === 0 ? 'root' : 'capabilities CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN' }
+      ? {
+          name: 'privileges',
+          status: 'ok',
+          detail: priv.uid === 0 ? 'root' : 'capabilities CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN',
+        }
       : {
           name: 'privileges',
           status: 'missing',
@@ -128,7 +132,12 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
       status: t.state === 'mounted' ? 'ok' : 'info',
       detail: t.state === 'mounted' ? t.path : 'not mounted (wirelens mounts it when run as root)',
     });
-    checks.push({ name: 'hooks', status: 'info', detail: 'not probed: loading test programs needs root', remedy: PRIVILEGE_REMEDY });
+    checks.push({
+      name: 'hooks',
+      status: 'info',
+      detail: 'not probed: loading test programs needs root',
+      remedy: PRIVILEGE_REMEDY,
+    });
     return { checks, hooks };
   }
 
@@ -141,9 +150,10 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
   checks.push({
     name: 'bpffs',
     status: 'info',
-    detail: fs.existsSync('/sys/fs/bpf') && fs.readFileSync('/proc/mounts', 'utf8').includes(' /sys/fs/bpf bpf ')
-      ? 'mounted at /sys/fs/bpf'
-      : 'not mounted (wirelens pins nothing by default)',
+    detail:
+      fs.existsSync('/sys/fs/bpf') && fs.readFileSync('/proc/mounts', 'utf8').includes(' /sys/fs/bpf bpf ')
+        ? 'mounted at /sys/fs/bpf'
+        : 'not mounted (wirelens pins nothing by default)',
   });
   if (!built || !btf) return { checks, hooks };
 
@@ -159,7 +169,13 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
   const stand = [{ name: 'IFACE', ifindex: 1, l2Len: 14 }];
   const topSlots = trafficSlots(stand, undefined, undefined, '(the cgroup v2 root)');
   const payloadSlots = sockPayloadSlots({ kind: 'cgroup', path: 'CGROUP2_ROOT' }); // only the kinds are read here
-  for (const [tool, slots] of [['tcp', TCP_LIFE_SLOTS], ['tcp --events', healthSlots], ['http', HTTP_SLOTS], ['top', topSlots], ['dns/tls', payloadSlots]] as const) {
+  for (const [tool, slots] of [
+    ['tcp', TCP_LIFE_SLOTS],
+    ['tcp --events', healthSlots],
+    ['http', HTTP_SLOTS],
+    ['top', topSlots],
+    ['dns/tls', payloadSlots],
+  ] as const) {
     for (const slot of slots) {
       const pick = candidatesFor(slot, 'auto').find((c) => features.get(c.kind).state === 'supported');
       checks.push(
@@ -168,7 +184,9 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
           : {
               name: `${tool}: ${slot.slot}`,
               status: slot.required ? 'missing' : 'warn',
-              detail: slot.required ? `no hook available: \`wirelens ${tool}\` cannot run` : `no hook available: ${slot.degraded}`,
+              detail: slot.required
+                ? `no hook available: \`wirelens ${tool}\` cannot run`
+                : `no hook available: ${slot.degraded}`,
               // Only what every command needs makes wirelens unusable.
               fatal: slot.required && tool === 'tcp',
             },
@@ -181,12 +199,17 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
     const orphans = orphanPrograms();
     checks.push(
       orphans.length === 0
-        ? { name: 'leftovers', status: 'ok', detail: `${mine.length} wl_ program(s) loaded, all held by running processes` }
+        ? {
+            name: 'leftovers',
+            status: 'ok',
+            detail: `${mine.length} wl_ program(s) loaded, all held by running processes`,
+          }
         : {
             name: 'leftovers',
             status: 'warn',
             detail: `${orphans.length} wl_ program(s) held by no process: ${orphans.map((o) => `${o.name}#${o.id} (${o.type})`).join(', ')}`,
-            remedy: 'they are pinned or attached as classic TC filters; `bpftool prog show` and `tc filter show dev IFACE ingress` find them, and the next `wirelens` run removes its own',
+            remedy:
+              'they are pinned or attached as classic TC filters; `bpftool prog show` and `tc filter show dev IFACE ingress` find them, and the next `wirelens` run removes its own',
           },
     );
   } catch (e) {
@@ -199,20 +222,25 @@ export function formatReport(checks: Check[]): string {
   const lines: string[] = [];
   const width = Math.max(...checks.map((c) => c.name.length));
   for (const c of checks) {
-    const mark = c.status === 'ok' ? 'ok     ' : c.status === 'missing' ? 'MISSING' : c.status === 'warn' ? 'warn   ' : 'info   ';
+    const mark =
+      c.status === 'ok' ? 'ok     ' : c.status === 'missing' ? 'MISSING' : c.status === 'warn' ? 'warn   ' : 'info   ';
     lines.push(`${mark} ${c.name.padEnd(width)}  ${escapeTerminal(c.detail)}`);
     if (c.remedy && c.status !== 'ok') lines.push(`${' '.repeat(8 + width)}  -> ${c.remedy}`);
   }
   const fatal = checks.filter((c) => c.fatal && c.status === 'missing');
   lines.push('');
-  lines.push(fatal.length === 0 ? 'wirelens can run here.' : `wirelens cannot run here: ${fatal.map((c) => c.name).join(', ')}.`);
+  lines.push(
+    fatal.length === 0 ? 'wirelens can run here.' : `wirelens cannot run here: ${fatal.map((c) => c.name).join(', ')}.`,
+  );
   return lines.join('\n');
 }
 
 export function doctorCommand(argv: string[]): number {
   const { flags, positionals } = parseArgs(argv, DOCTOR_FLAGS);
   if (flags.help) {
-    process.stdout.write(`wirelens doctor: check this machine and show which hooks wirelens uses\n\noptions:\n${flagHelp(DOCTOR_FLAGS)}\n`);
+    process.stdout.write(
+      `wirelens doctor: check this machine and show which hooks wirelens uses\n\noptions:\n${flagHelp(DOCTOR_FLAGS)}\n`,
+    );
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);

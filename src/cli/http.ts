@@ -13,13 +13,39 @@ import { LiveTool, runLive } from './live';
 
 export const HTTP_FLAGS: FlagSpec[] = [
   ...LIVE_FLAGS,
-  { name: 'url-prefix', type: 'string', valueName: 'PREFIX', help: 'only requests whose target starts with PREFIX (in the kernel)' },
+  {
+    name: 'url-prefix',
+    type: 'string',
+    valueName: 'PREFIX',
+    help: 'only requests whose target starts with PREFIX (in the kernel)',
+  },
   { name: 'method', type: 'string', valueName: 'METHOD', help: 'only this request method (in the kernel)' },
-  { name: 'url-contains', type: 'string', valueName: 'TEXT', help: 'only requests whose target contains TEXT in its first 256 bytes (in the kernel)' },
-  { name: 'host', type: 'string', valueName: 'HOST', help: 'only requests with this Host header, port ignored (in the kernel)' },
+  {
+    name: 'url-contains',
+    type: 'string',
+    valueName: 'TEXT',
+    help: 'only requests whose target contains TEXT in its first 256 bytes (in the kernel)',
+  },
+  {
+    name: 'host',
+    type: 'string',
+    valueName: 'HOST',
+    help: 'only requests with this Host header, port ignored (in the kernel)',
+  },
   { name: 'headers', type: 'bool', help: 'show request and response headers' },
-  { name: 'no-redact', type: 'bool', help: 'show credentials (Authorization, Cookie, token parameters, ...) as captured' },
-  { name: 'stats', type: 'number', min: 0.1, max: 86400, valueName: 'SECONDS', help: 'print per-endpoint statistics to stderr every SECONDS' },
+  {
+    name: 'no-redact',
+    type: 'bool',
+    help: 'show credentials (Authorization, Cookie, token parameters, ...) as captured',
+  },
+  {
+    name: 'stats',
+    type: 'number',
+    min: 0.1,
+    max: 86400,
+    valueName: 'SECONDS',
+    help: 'print per-endpoint statistics to stderr every SECONDS',
+  },
 ];
 
 export const HTTP_HELP = `wirelens http: HTTP/1.x requests and responses with their processes
@@ -114,7 +140,6 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
     },
   };
 }
-
 
 function httpOptions(f: Flags): HttpCliOptions {
   return {

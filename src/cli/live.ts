@@ -35,7 +35,8 @@ const TICK_MS = 250;
 export function reportChoices(choices: HookChoice[], err: (m: string) => void, verbose: (m: string) => void): void {
   for (const c of choices) {
     verbose(`hook ${describeChoice(c)}`);
-    if (c.kind === 'none') err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
+    if (c.kind === 'none')
+      err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
   }
 }
 
@@ -101,12 +102,12 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   }
   const attachedMs = performance.now() - t0;
   reportChoices(running.choices, err, verbose);
-  verbose(`attached in ${attachedMs.toFixed(1)} ms (features from ${features.fromCache.size > 0 ? 'cache' : 'probes'})`);
+  verbose(
+    `attached in ${attachedMs.toFixed(1)} ms (features from ${features.fromCache.size > 0 ? 'cache' : 'probes'})`,
+  );
   if (!opts.json) process.stdout.write(tool.header() + '\n');
 
-  const ticker = tool.tick
-    ? setInterval(() => tool.tick!(process.hrtime.bigint(), emit), TICK_MS)
-    : undefined;
+  const ticker = tool.tick ? setInterval(() => tool.tick!(process.hrtime.bigint(), emit), TICK_MS) : undefined;
   ticker?.unref();
   const periodic =
     opts.statsS !== undefined && tool.periodic
@@ -152,7 +153,11 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
           running.close();
         }
         flush();
-        const parts = [`${printed} records`, `${stats ? stats.lost : '?'} lost`, `${stats ? stats.filtered : '?'} filtered in kernel`];
+        const parts = [
+          `${printed} records`,
+          `${stats ? stats.lost : '?'} lost`,
+          `${stats ? stats.filtered : '?'} filtered in kernel`,
+        ];
         if (outputDropped) parts.push(`${outputDropped} dropped (output too slow)`);
         if (bad) parts.push(`${bad} undecodable`);
         if (running.handlerErrors) parts.push(`${running.handlerErrors} failed to format`);
@@ -165,6 +170,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
       });
     };
     process.stdout.on('error', onStdoutError);
-    if (opts.durationS !== undefined) durationTimer = setTimeout(() => stop(`${opts.durationS}s elapsed`), opts.durationS * 1000);
+    if (opts.durationS !== undefined)
+      durationTimer = setTimeout(() => stop(`${opts.durationS}s elapsed`), opts.durationS * 1000);
   });
 }

@@ -14,12 +14,36 @@ import { TLS_FLAGS, tlsCommand } from './tls';
 const VERSION = '0.1.0';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<number>; usage: string; about: string }> = {
-  tcp: { run: tcpCommand, usage: shortUsage('tcp', TCP_FLAGS), about: 'TCP connections opening and closing, with process, duration and bytes' },
-  http: { run: httpCommand, usage: shortUsage('http', HTTP_FLAGS), about: 'HTTP/1.x exchanges with both processes, URL, status, latency, bytes' },
-  top: { run: topCommand, usage: shortUsage('top', TOP_FLAGS), about: 'live traffic per process, remote, port, protocol and interface, counted in the kernel' },
-  dns: { run: dnsCommand, usage: shortUsage('dns', DNS_FLAGS), about: 'DNS transactions with both processes, names, types, answers, rcode, latency' },
-  tls: { run: tlsCommand, usage: shortUsage('tls', TLS_FLAGS), about: 'TLS handshakes with both processes: SNI, ALPN and versions offered, version and cipher chosen' },
-  doctor: { run: doctorCommand, usage: 'usage: wirelens doctor [--json]', about: 'check this machine and show which hooks wirelens uses' },
+  tcp: {
+    run: tcpCommand,
+    usage: shortUsage('tcp', TCP_FLAGS),
+    about: 'TCP connections opening and closing, with process, duration and bytes',
+  },
+  http: {
+    run: httpCommand,
+    usage: shortUsage('http', HTTP_FLAGS),
+    about: 'HTTP/1.x exchanges with both processes, URL, status, latency, bytes',
+  },
+  top: {
+    run: topCommand,
+    usage: shortUsage('top', TOP_FLAGS),
+    about: 'live traffic per process, remote, port, protocol and interface, counted in the kernel',
+  },
+  dns: {
+    run: dnsCommand,
+    usage: shortUsage('dns', DNS_FLAGS),
+    about: 'DNS transactions with both processes, names, types, answers, rcode, latency',
+  },
+  tls: {
+    run: tlsCommand,
+    usage: shortUsage('tls', TLS_FLAGS),
+    about: 'TLS handshakes with both processes: SNI, ALPN and versions offered, version and cipher chosen',
+  },
+  doctor: {
+    run: doctorCommand,
+    usage: 'usage: wirelens doctor [--json]',
+    about: 'check this machine and show which hooks wirelens uses',
+  },
 };
 
 export const MAIN_HELP = `wirelens ${VERSION}: eBPF network monitor and protocol analyzer
@@ -34,7 +58,10 @@ ${Object.entries(COMMANDS)
 wirelens needs root. Start with \`wirelens doctor\`.`;
 
 function usageFor(command: string | undefined): string {
-  return (command && COMMANDS[command]?.usage) || 'usage: wirelens <command> [options]; commands: ' + Object.keys(COMMANDS).join(', ');
+  return (
+    (command && COMMANDS[command]?.usage) ||
+    'usage: wirelens <command> [options]; commands: ' + Object.keys(COMMANDS).join(', ')
+  );
 }
 
 export async function run(argv: string[]): Promise<number> {

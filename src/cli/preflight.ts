@@ -19,9 +19,13 @@ export type Log = (msg: string) => void;
 export function preflight(log: Log, verbose: Log): void {
   const priv = readPrivileges();
   if (!priv.sufficient) {
-    throw new WlError('WL_ERR_PRIVILEGE', `wirelens needs root to load BPF programs (missing ${priv.missing.join(', ')})`, {
-      remedy: PRIVILEGE_REMEDY,
-    });
+    throw new WlError(
+      'WL_ERR_PRIVILEGE',
+      `wirelens needs root to load BPF programs (missing ${priv.missing.join(', ')})`,
+      {
+        remedy: PRIVILEGE_REMEDY,
+      },
+    );
   }
   if (!fs.existsSync(BTF_PATH)) {
     throw new WlError('WL_ERR_NO_BTF', `this kernel has no BTF (${BTF_PATH} is missing)`, { remedy: BTF_REMEDY });

@@ -24,7 +24,14 @@ export const TCP_FLAGS: FlagSpec[] = [
     valueName: 'KINDS',
     help: `which events, comma-separated: ${TCP_EVENT_KINDS.join(',')} or all (default: open,close)`,
   },
-  { name: 'rtt-every', type: 'number', min: 1, max: 3_600_000, valueName: 'MS', help: 'rtt events: at most one per connection per MS (default 1000)' },
+  {
+    name: 'rtt-every',
+    type: 'number',
+    min: 1,
+    max: 3_600_000,
+    valueName: 'MS',
+    help: 'rtt events: at most one per connection per MS (default 1000)',
+  },
 ];
 
 export const TCP_HELP = `wirelens tcp: TCP connections and their health, with their process

@@ -13,7 +13,14 @@ import { KERNEL_PAYLOAD, PayloadDeps, kernelStatsLine, readKernelStats } from '.
 
 export const TLS_FLAGS: FlagSpec[] = [
   ...LIVE_FLAGS,
-  { name: 'timeout', type: 'number', min: 0.05, max: 3600, valueName: 'SECONDS', help: 'report a ClientHello with no ServerHello after SECONDS (default 5)' },
+  {
+    name: 'timeout',
+    type: 'number',
+    min: 0.05,
+    max: 3600,
+    valueName: 'SECONDS',
+    help: 'report a ClientHello with no ServerHello after SECONDS (default 5)',
+  },
 ];
 
 export const TLS_HELP = `wirelens tls: TLS handshakes with their processes
@@ -90,7 +97,12 @@ export function tlsTool(timeoutS: number, deps: PayloadDeps = KERNEL_PAYLOAD): L
       const c = h.client;
       const s = h.server;
       const offered = c ? c.alpn.join(',') : '';
-      const cipher = h.status === 'ok' ? (s?.cipher ?? '') : h.status === 'malformed' ? `malformed: ${h.error ?? ''}` : h.status.replace(/_/g, ' ');
+      const cipher =
+        h.status === 'ok'
+          ? (s?.cipher ?? '')
+          : h.status === 'malformed'
+            ? `malformed: ${h.error ?? ''}`
+            : h.status.replace(/_/g, ' ');
       return [
         clock.timeOfDay(h.tsNs).padEnd(15),
         h.side.padEnd(6),
@@ -130,4 +142,3 @@ export async function tlsCommand(argv: string[]): Promise<number> {
   if (!flags) return 0;
   return runLive(tlsTool((flags.timeout as number | undefined) ?? 5), liveOptions(flags));
 }
-

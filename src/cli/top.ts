@@ -20,14 +20,54 @@ import { preflight } from './preflight';
 import { reportChoices } from './live';
 
 export const TOP_FLAGS: FlagSpec[] = [
-  { name: 'interface', short: 'i', type: 'string', multiple: true, valueName: 'IFACE', help: 'also count every frame on this interface with TC, process or not (repeatable)' },
-  { name: 'interval', type: 'number', min: 0.1, max: 3600, valueName: 'SECONDS', help: 'read the counters every SECONDS (default 1)' },
+  {
+    name: 'interface',
+    short: 'i',
+    type: 'string',
+    multiple: true,
+    valueName: 'IFACE',
+    help: 'also count every frame on this interface with TC, process or not (repeatable)',
+  },
+  {
+    name: 'interval',
+    type: 'number',
+    min: 0.1,
+    max: 3600,
+    valueName: 'SECONDS',
+    help: 'read the counters every SECONDS (default 1)',
+  },
   ...LIVE_FLAGS.filter((f) => f.name === 'duration'),
   { name: 'json', type: 'bool', help: 'one JSON snapshot per interval instead of the live view' },
-  { name: 'sort', type: 'string', choices: SORT_KEYS, valueName: 'KEY', help: 'bytes, packets or connections (default bytes; keys b/p/c live)' },
-  { name: 'rows', type: 'int', min: 1, max: 100_000, valueName: 'N', help: 'rows per view (default: what fits the terminal; 20 in snapshots)' },
-  { name: 'max-entries', type: 'int', min: 64, max: 1 << 18, valueName: 'N', help: 'entries per kernel table: processes, remote addresses, ports (default 8192, LRU beyond)' },
-  { name: 'hooks', type: 'string', choices: ['auto', 'fallback'], valueName: 'MODE', help: 'auto: cheapest hooks this kernel offers; fallback: the portable path (per-packet counting, classic TC)' },
+  {
+    name: 'sort',
+    type: 'string',
+    choices: SORT_KEYS,
+    valueName: 'KEY',
+    help: 'bytes, packets or connections (default bytes; keys b/p/c live)',
+  },
+  {
+    name: 'rows',
+    type: 'int',
+    min: 1,
+    max: 100_000,
+    valueName: 'N',
+    help: 'rows per view (default: what fits the terminal; 20 in snapshots)',
+  },
+  {
+    name: 'max-entries',
+    type: 'int',
+    min: 64,
+    max: 1 << 18,
+    valueName: 'N',
+    help: 'entries per kernel table: processes, remote addresses, ports (default 8192, LRU beyond)',
+  },
+  {
+    name: 'hooks',
+    type: 'string',
+    choices: ['auto', 'fallback'],
+    valueName: 'MODE',
+    help: 'auto: cheapest hooks this kernel offers; fallback: the portable path (per-packet counting, classic TC)',
+  },
   { name: 'verbose', short: 'v', type: 'bool', help: 'explain hook choices on stderr' },
   ...LIVE_FLAGS.filter((f) => f.name === 'help'),
 ];
@@ -117,7 +157,12 @@ export async function topCommand(argv: string[]): Promise<number> {
   let counters: TrafficCounters;
   try {
     preflight(err, verbose);
-    counters = new TrafficCounters({ ifaces: o.ifaces, hookMode: o.hookMode, features: new Features(), ...(o.maxEntries ? { maxEntries: o.maxEntries } : {}) });
+    counters = new TrafficCounters({
+      ifaces: o.ifaces,
+      hookMode: o.hookMode,
+      features: new Features(),
+      ...(o.maxEntries ? { maxEntries: o.maxEntries } : {}),
+    });
   } catch (e) {
     unlisten();
     throw e;
@@ -147,7 +192,8 @@ async function runView(
   try {
     reportChoices(counters.choices, err, verbose);
     verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
-    source = o.ifaces.length > 0 ? `TC on ${o.ifaces.map((i) => i.name).join(',')} (${counters.tcKind})` : 'all sockets';
+    source =
+      o.ifaces.length > 0 ? `TC on ${o.ifaces.map((i) => i.name).join(',')} (${counters.tcKind})` : 'all sockets';
     mapBytes = counters.mapMemoryBytes();
     first = counters.snapshot();
   } catch (e) {
@@ -163,7 +209,9 @@ async function runView(
     const model = buildTopModel(first, before, cur, sort);
     const now = new Date();
     if (o.json) {
-      process.stdout.write(topJson(model, { ts: now.toISOString(), sort, source, rows: o.rows ?? 20, mapBytes }) + '\n');
+      process.stdout.write(
+        topJson(model, { ts: now.toISOString(), sort, source, rows: o.rows ?? 20, mapBytes }) + '\n',
+      );
       return;
     }
     const width = live ? process.stdout.columns || 120 : 160;
@@ -177,7 +225,9 @@ async function runView(
       time: now.toTimeString().slice(0, 8),
       ...(live ? { keysHelp: 'b/p/c sort, q quit' } : {}),
     });
-    process.stdout.write(live ? HOME_CLEAR + text.replace(/\n$/, '').replace(/\n/g, '\x1b[K\n') + CLEAR_REST : text + '\n');
+    process.stdout.write(
+      live ? HOME_CLEAR + text.replace(/\n$/, '').replace(/\n/g, '\x1b[K\n') + CLEAR_REST : text + '\n',
+    );
   };
 
   return new Promise<number>((resolve) => {
@@ -250,7 +300,9 @@ async function runView(
         process.stdout.write(ALT_SCREEN_OFF);
         for (const m of held) err(m);
       }
-      err(`top: stopped after ${(Number(process.hrtime.bigint() - first.tNs) / 1e9).toFixed(1)} s; kernel maps held ${formatBytes(mapBytes)}`);
+      err(
+        `top: stopped after ${(Number(process.hrtime.bigint() - first.tNs) / 1e9).toFixed(1)} s; kernel maps held ${formatBytes(mapBytes)}`,
+      );
       resolve(code);
     }
     setStop(stop);

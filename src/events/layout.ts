@@ -55,7 +55,18 @@ export const WL_TCP_EVENT = {
 export const WL_TCP_NOTE = {
   struct: 'wl_tcp_note',
   size: 144,
-  fields: { hdr: 0, proc: 16, sock: 56, health: 104, reason: 128, segs: 132, kind: 134, state: 135, has_sock: 136, _pad: 137 },
+  fields: {
+    hdr: 0,
+    proc: 16,
+    sock: 56,
+    health: 104,
+    reason: 128,
+    segs: 132,
+    kind: 134,
+    state: 135,
+    has_sock: 136,
+    _pad: 137,
+  },
 } as const satisfies StructLayout;
 
 export const WL_HTTP_EVENT = {
@@ -80,14 +91,45 @@ export const WL_HTTP_EVENT = {
 export const WL_SP_EVENT = {
   struct: 'wl_sp_event',
   size: 136,
-  fields: { hdr: 0, proc: 16, sock: 56, conn: 104, len: 112, off: 116, stream: 120, cap: 124, kind: 126, dir: 127, flags: 128, _pad: 129 },
+  fields: {
+    hdr: 0,
+    proc: 16,
+    sock: 56,
+    conn: 104,
+    len: 112,
+    off: 116,
+    stream: 120,
+    cap: 124,
+    kind: 126,
+    dir: 127,
+    flags: 128,
+    _pad: 129,
+  },
 } as const satisfies StructLayout;
 
 /** wl_sp_event.kind, .dir and .flags values (bpf/include/events.h). */
-export const SP = { DNS: 1, TLS: 2, EGRESS: 1, INGRESS: 2, F_FIN: 1, F_RST: 2, F_LIMIT: 4, F_CUT: 8, F_LISTENER: 16 } as const;
+export const SP = {
+  DNS: 1,
+  TLS: 2,
+  EGRESS: 1,
+  INGRESS: 2,
+  F_FIN: 1,
+  F_RST: 2,
+  F_LIMIT: 4,
+  F_CUT: 8,
+  F_LISTENER: 16,
+} as const;
 
 /** Slots of the per-CPU wl_sp_stats array (enum wl_sp_stat). */
-export const SP_STAT = { PORT_FILTERED: 0, PROC_FILTERED: 1, LISTENER: 2, NOT_FRESH: 3, OUT_OF_WINDOW: 4, LIMIT: 5, CUT: 6 } as const;
+export const SP_STAT = {
+  PORT_FILTERED: 0,
+  PROC_FILTERED: 1,
+  LISTENER: 2,
+  NOT_FRESH: 3,
+  OUT_OF_WINDOW: 4,
+  LIMIT: 5,
+  CUT: 6,
+} as const;
 
 /** Every layout and the object file whose BTF must agree with it. */
 export const WL_TOP_COUNTS = {

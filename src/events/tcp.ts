@@ -119,7 +119,13 @@ const NOTE_EVENTS: Record<number, TcpEventKind> = {
   [NOTE.RTT]: 'rtt',
 };
 
-function decodeNote(v: DataView, off: number, len: number, hdr: RecordHeader, reasonName: ReasonNames): TcpRecord | null {
+function decodeNote(
+  v: DataView,
+  off: number,
+  len: number,
+  hdr: RecordHeader,
+  reasonName: ReasonNames,
+): TcpRecord | null {
   const f = WL_TCP_NOTE.fields;
   if (len < WL_TCP_NOTE.size) return null;
   const kind = v.getUint8(off + f.kind);

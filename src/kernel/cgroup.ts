@@ -40,7 +40,11 @@ export function cgroup2Root(): string {
   } catch (e) {
     why = (e as Error).message;
   }
-  throw new WlError('WL_ERR_NO_HOOK', `no cgroup v2 hierarchy is mounted, and mounting one failed${why ? ` (${why})` : ''}`, {
-    remedy: CGROUP2_REMEDY,
-  });
+  throw new WlError(
+    'WL_ERR_NO_HOOK',
+    `no cgroup v2 hierarchy is mounted, and mounting one failed${why ? ` (${why})` : ''}`,
+    {
+      remedy: CGROUP2_REMEDY,
+    },
+  );
 }

@@ -24,7 +24,9 @@ export class DropReasons {
 
   /** Drops counted per reason in a wl_drop_reasons map (bpf/include/drop_count.bpf.h), most first. */
   read(m: BpfMap): [string, bigint][] {
-    const out: [string, bigint][] = m.entries().map(({ key, value }) => [this.name(key.readUInt32LE(0)), sumSlotsU64(value, m.slotBytes)]);
+    const out: [string, bigint][] = m
+      .entries()
+      .map(({ key, value }) => [this.name(key.readUInt32LE(0)), sumSlotsU64(value, m.slotBytes)]);
     return out.sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0));
   }
 

@@ -91,13 +91,16 @@ export const ALL_HOOK_KINDS = Object.keys(HOOK_PROBES) as HookKind[];
 // errno values that conclusively mean "this kernel does not do that" (now).
 // EPERM is policy (lockdown, LSM, sysctl) rather than capability: it is
 // reported like the others but never cached, since policy can change.
-const CONCLUSIVE = new Set([1 /*EPERM*/, 2 /*ENOENT*/, 3 /*ESRCH*/, 22 /*EINVAL*/, 95 /*EOPNOTSUPP*/, 524 /*ENOTSUPP*/]);
+const CONCLUSIVE = new Set([
+  1 /*EPERM*/, 2 /*ENOENT*/, 3 /*ESRCH*/, 22 /*EINVAL*/, 95 /*EOPNOTSUPP*/, 524 /*ENOTSUPP*/,
+]);
 
 function classify(e: unknown, spec: ProbeSpec, step: string, ms: number): Support {
   const errno = (e as { errno?: number }).errno;
   const msg = e instanceof Error ? e.message : String(e);
   const reason = `${step} failed: ${msg.replace(/^.*?: (?=[^:]+$)/, '')}`;
-  if (errno !== undefined && CONCLUSIVE.has(errno)) return { state: 'unsupported', reason, minKernel: spec.minKernel, ms, errno };
+  if (errno !== undefined && CONCLUSIVE.has(errno))
+    return { state: 'unsupported', reason, minKernel: spec.minKernel, ms, errno };
   return { state: 'probeFailed', reason: `${step} failed: ${msg}`, ms };
 }
 

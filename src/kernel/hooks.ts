@@ -46,7 +46,10 @@ export function candidatesFor(slot: HookSlot, mode: HookMode): HookCandidate[] {
 
 /** The program libbpf names in its log when a load fails, if any. */
 function failedProgram(e: unknown): string | undefined {
-  const log = (e as { cause?: { libbpfLog?: string }; libbpfLog?: string }).cause?.libbpfLog ?? (e as { libbpfLog?: string }).libbpfLog ?? '';
+  const log =
+    (e as { cause?: { libbpfLog?: string }; libbpfLog?: string }).cause?.libbpfLog ??
+    (e as { libbpfLog?: string }).libbpfLog ??
+    '';
   // "failed to load" (verifier) or "failed to find kernel BTF type ID" (no such hook here).
   return /prog '([^']+)': failed to (?:load|find)/.exec(log)?.[1];
 }
@@ -91,13 +94,19 @@ export function loadAndAttach(
       // profiler's SIGPROF, a Ctrl-C being delivered): the same load again.
       if (errnoOf(e) === 11) {
         if (attempt < MAX_LOAD_ATTEMPTS) continue;
-        throw new WlError('WL_ERR_LIBBPF', `the kernel's verifier was interrupted by signals ${MAX_LOAD_ATTEMPTS} times while loading ${obj.name}`, {
-          remedy: 'run it again; if a profiler or a tight timer sends signals to wirelens, lower its sampling rate',
-          cause: e,
-        });
+        throw new WlError(
+          'WL_ERR_LIBBPF',
+          `the kernel's verifier was interrupted by signals ${MAX_LOAD_ATTEMPTS} times while loading ${obj.name}`,
+          {
+            remedy: 'run it again; if a profiler or a tight timer sends signals to wirelens, lower its sampling rate',
+            cause: e,
+          },
+        );
       }
       const prog = failedProgram(e);
-      const cand = prog ? slots.flatMap((s) => candidatesFor(s, mode)).find((c) => c.programs.includes(prog)) : undefined;
+      const cand = prog
+        ? slots.flatMap((s) => candidatesFor(s, mode)).find((c) => c.programs.includes(prog))
+        : undefined;
       if (!cand || dropped.has(cand) || attempt >= MAX_LOAD_ATTEMPTS) throw e;
       dropped.set(cand, `load failed: ${(e as Error).message.replace(/^.*?: /, '')}`);
       firstLoadError ??= e;
@@ -143,7 +152,8 @@ function attachSlots(
     if (choice.kind === 'none' && s.required) {
       const tried = choice.skipped.map((k) => `${k.kind}: ${k.reason}`).join('; ');
       throw new WlError('WL_ERR_NO_HOOK', `no way to hook ${s.slot} on this kernel (${tried})`, {
-        remedy: 'run `wirelens doctor` to see which hook kinds this kernel offers; a kernel with BTF and tracepoints (5.8+) is needed',
+        remedy:
+          'run `wirelens doctor` to see which hook kinds this kernel offers; a kernel with BTF and tracepoints (5.8+) is needed',
       });
     }
     choices.push(choice);

@@ -34,7 +34,8 @@ export function readNetdevStats(): Map<string, NetdevStats> {
   for (const dev of devs) {
     const s: NetdevStats = { rxBytes: 0, rxPkts: 0, txBytes: 0, txPkts: 0, rxDropped: 0, txDropped: 0 };
     try {
-      for (const [k, f] of FILES) s[k] = Number(fs.readFileSync(`/sys/class/net/${dev}/statistics/${f}`, 'utf8').trim()) || 0;
+      for (const [k, f] of FILES)
+        s[k] = Number(fs.readFileSync(`/sys/class/net/${dev}/statistics/${f}`, 'utf8').trim()) || 0;
     } catch {
       continue; // went away meanwhile
     }

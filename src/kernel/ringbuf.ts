@@ -13,7 +13,12 @@ export type RecordHandler = (view: DataView, offset: number, length: number) => 
 
 const BATCH_BYTES = 4 << 20;
 
-export function forEachRecord(batch: Buffer, fn: RecordHandler, bytes = batch.byteLength, view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength)): number {
+export function forEachRecord(
+  batch: Buffer,
+  fn: RecordHandler,
+  bytes = batch.byteLength,
+  view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength),
+): number {
   let off = 0;
   let n = 0;
   while (off + 8 <= bytes) {

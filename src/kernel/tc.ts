@@ -46,9 +46,13 @@ export function resolveIface(name: string): Iface {
   const base = `/sys/class/net/${name}`;
   if (name.includes('/') || name === '.' || name === '..' || !fs.existsSync(`${base}/ifindex`)) {
     const known = listIfaces().join(', ');
-    throw new WlError('WL_ERR_USAGE', `-i ${JSON.stringify(name)}: no such network interface in this network namespace`, {
-      remedy: `choose one of: ${known || '(none found)'} (\`ip link\` lists them; for another namespace run wirelens with \`ip netns exec NS\`)`,
-    });
+    throw new WlError(
+      'WL_ERR_USAGE',
+      `-i ${JSON.stringify(name)}: no such network interface in this network namespace`,
+      {
+        remedy: `choose one of: ${known || '(none found)'} (\`ip link\` lists them; for another namespace run wirelens with \`ip netns exec NS\`)`,
+      },
+    );
   }
   const ifindex = Number(fs.readFileSync(`${base}/ifindex`, 'utf8').trim());
   const type = Number(fs.readFileSync(`${base}/type`, 'utf8').trim());
@@ -144,7 +148,9 @@ export function removeTcLeftovers(): string[] {
       try {
         const now = nat.tcFilters(f.ifindex, f.ingress).find((x) => x.handle === f.handle && x.priority === f.priority);
         if (now && now.progId === f.progId && nat.tcDetach(f.ifindex, f.ingress, f.handle, f.priority)) {
-          said.push(`removed TC filter ${now.name.replace(/:.*$/, '')} on ${f.ifname} ${side(f.ingress)} left by an earlier wirelens (pid ${st.pid})`);
+          said.push(
+            `removed TC filter ${now.name.replace(/:.*$/, '')} on ${f.ifname} ${side(f.ingress)} left by an earlier wirelens (pid ${st.pid})`,
+          );
         }
       } catch {
         /* the interface went away */
@@ -183,7 +189,9 @@ export function removeTcLeftovers(): string[] {
         held ??= scanHeldPrograms();
         if (held.ids.has(f.progId)) continue; // a running wirelens's
         if (!held.complete) {
-          said.push(`warning: TC filter ${prog} on ${name} ${side(ingress)} may be left by an earlier wirelens, but not every process's fds can be read to be sure: left in place (\`tc filter del dev ${name} ${side(ingress)} pref ${f.priority}\` removes it)`);
+          said.push(
+            `warning: TC filter ${prog} on ${name} ${side(ingress)} may be left by an earlier wirelens, but not every process's fds can be read to be sure: left in place (\`tc filter del dev ${name} ${side(ingress)} pref ${f.priority}\` removes it)`,
+          );
           continue;
         }
         try {
@@ -233,7 +241,10 @@ export class TcAttachment {
           const errno = (e as { errno?: number }).errno;
           // Refused by policy, not by the kernel's abilities: no other hook kind would do better.
           if (errno === 1 || errno === 13) {
-            throw new WlError('WL_ERR_USAGE', `-i ${iface.name}: no permission to attach TC programs (${what})`, { remedy: TC_REMEDY, cause: e });
+            throw new WlError('WL_ERR_USAGE', `-i ${iface.name}: no permission to attach TC programs (${what})`, {
+              remedy: TC_REMEDY,
+              cause: e,
+            });
           }
           throw wrapNative(what, e, TC_REMEDY);
         }
@@ -252,7 +263,14 @@ export class TcAttachment {
   private record(iface: Iface, ingress: boolean, link: NativeLink): void {
     const handle = link.handle ?? 0;
     const priority = link.priority ?? 0;
-    this.state.filters.push({ ifindex: iface.ifindex, ifname: iface.name, ingress, handle, priority, progId: link.progId ?? 0 });
+    this.state.filters.push({
+      ifindex: iface.ifindex,
+      ifname: iface.name,
+      ingress,
+      handle,
+      priority,
+      progId: link.progId ?? 0,
+    });
     if (link.createdHook && !this.state.qdiscs.some((q) => q.ifindex === iface.ifindex)) {
       this.state.qdiscs.push({ ifindex: iface.ifindex, ifname: iface.name });
     }

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 export const TRACEFS = '/sys/kernel/tracing';
 const DEBUGFS_TRACING = '/sys/kernel/debug/tracing';
 
-export type TracefsState = { state: 'mounted'; path: string; mountedNow: boolean } | { state: 'missing'; reason: string };
+export type TracefsState =
+  { state: 'mounted'; path: string; mountedNow: boolean } | { state: 'missing'; reason: string };
 
 function hasEvents(dir: string): boolean {
   try {

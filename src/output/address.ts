@@ -8,7 +8,7 @@ export function formatAddress(b: Uint8Array): string {
   }
   let bestStart = -1;
   let bestLen = 1; // a single zero word is not compressed
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;

@@ -25,7 +25,8 @@ const SECRET_HEADERS = new Set([
 const URL_HEADERS = new Set(['referer', 'location', 'content-location', 'origin']);
 
 /** A parameter name that contains any of these is a secret (client_secret, X-Amz-Signature, user[password], ...). */
-const SECRET_PARAM = /pass(word|wd)?|pwd|secret|token|api[_-]?key|apikey|auth|session|signature|credential|(^|[_\-.[])(sig|key|code)($|[_\-.\]])/i;
+const SECRET_PARAM =
+  /pass(word|wd)?|pwd|secret|token|api[_-]?key|apikey|auth|session|signature|credential|(^|[_\-.[])(sig|key|code)($|[_\-.\]])/i;
 
 export function redactHeaders(headers: [string, string][]): [string, string][] {
   return headers.map(([n, v]) => {

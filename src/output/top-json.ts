@@ -45,7 +45,11 @@ export function topJson(m: TopModel, o: TopJsonOptions): string {
       rx_dropped: r.dropped?.rxTotal ?? null,
       tx_dropped: r.dropped?.txTotal ?? null,
     })),
-    processes: rows(m.procs, (r: ProcRow) => ({ pid: r.pid === 0 ? null : r.pid, comm: r.pid === 0 ? null : r.comm, uid: r.pid === 0 ? null : r.uid })),
+    processes: rows(m.procs, (r: ProcRow) => ({
+      pid: r.pid === 0 ? null : r.pid,
+      comm: r.pid === 0 ? null : r.comm,
+      uid: r.pid === 0 ? null : r.uid,
+    })),
     remotes: rows(m.remotes, (r) => ({ address: r.key })),
     ports: rows(m.ports, (r) => {
       const [protocol, port] = r.key.split('/');

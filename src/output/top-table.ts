@@ -45,7 +45,14 @@ function counterColumns<R extends Row>(): Column<R>[] {
   ];
 }
 
-function table<R extends Row>(title: string, keyCols: Column<R>[], rows: R[], s: number, o: TableOptions, extra: Column<R>[] = []): string[] {
+function table<R extends Row>(
+  title: string,
+  keyCols: Column<R>[],
+  rows: R[],
+  s: number,
+  o: TableOptions,
+  extra: Column<R>[] = [],
+): string[] {
   const cols = [...keyCols, ...counterColumns<R>(), ...extra];
   const fit = (c: Column<R>, text: string): string => {
     const t = text.length > c.width ? text.slice(0, c.width - 1) + '~' : text;
@@ -61,7 +68,12 @@ function table<R extends Row>(title: string, keyCols: Column<R>[], rows: R[], s:
 }
 
 // Keys are addresses, ports and protocol names, or interface names: escaped all the same.
-const keyCol = <R extends Row>(title: string, width: number): Column<R> => ({ title, width, left: true, cell: (r) => escapeTerminal(r.key) });
+const keyCol = <R extends Row>(title: string, width: number): Column<R> => ({
+  title,
+  width,
+  left: true,
+  cell: (r) => escapeTerminal(r.key),
+});
 
 export function renderTopTable(m: TopModel, o: TableOptions): string {
   const s = m.intervalS;
@@ -72,9 +84,20 @@ export function renderTopTable(m: TopModel, o: TableOptions): string {
       .map((d) => `${d.reason} ${perS(d.delta, s)}`)
       .join(', ') || 'none';
   const lines = [
-    `wirelens top  ${o.time}  every ${s.toFixed(1)} s, up ${m.uptimeS.toFixed(0)} s  sorted by ${o.sort}  ${o.source}${o.keysHelp ? `  [${o.keysHelp}]` : ''}`.slice(0, o.width),
-    `drops ${perS(m.drops.delta, s)} (${drops}; ${formatCount(m.drops.total)} in all)  TCP retransmits ${perS(m.retrans.delta, s)} (${formatCount(m.retrans.total)} in all)  maps ${formatBytes(o.mapBytes)}`.slice(0, o.width),
-    ...m.fullTables.map((t) => `warning: ${t.name} table ${t.entries}/${t.max} full: the least recent are evicted and their counts lost (--max-entries)`.slice(0, o.width)),
+    `wirelens top  ${o.time}  every ${s.toFixed(1)} s, up ${m.uptimeS.toFixed(0)} s  sorted by ${o.sort}  ${o.source}${o.keysHelp ? `  [${o.keysHelp}]` : ''}`.slice(
+      0,
+      o.width,
+    ),
+    `drops ${perS(m.drops.delta, s)} (${drops}; ${formatCount(m.drops.total)} in all)  TCP retransmits ${perS(m.retrans.delta, s)} (${formatCount(m.retrans.total)} in all)  maps ${formatBytes(o.mapBytes)}`.slice(
+      0,
+      o.width,
+    ),
+    ...m.fullTables.map((t) =>
+      `warning: ${t.name} table ${t.entries}/${t.max} full: the least recent are evicted and their counts lost (--max-entries)`.slice(
+        0,
+        o.width,
+      ),
+    ),
     '',
     ...table<IfaceRow>('INTERFACES', [keyCol('IFACE', 15)], m.ifaces, s, o, [
       { title: 'DROP', width: 8, cell: (r, sec) => (r.dropped ? perS(r.dropped.rx + r.dropped.tx, sec) : '-') },

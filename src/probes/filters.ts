@@ -17,7 +17,9 @@ export function validateFilters(f: KernelFilters): void {
   if (f.pids.length > WL_MAX_FILTER) throw new UsageError(`at most ${WL_MAX_FILTER} --pid values`);
   if (f.ports.length > WL_MAX_FILTER) throw new UsageError(`at most ${WL_MAX_FILTER} --port values`);
   if (f.comm !== undefined && Buffer.byteLength(f.comm) >= WL_COMM_LEN) {
-    throw new UsageError(`--comm is matched against the kernel's ${WL_COMM_LEN - 1}-byte task name; "${f.comm}" is longer`);
+    throw new UsageError(
+      `--comm is matched against the kernel's ${WL_COMM_LEN - 1}-byte task name; "${f.comm}" is longer`,
+    );
   }
 }
 

@@ -18,7 +18,9 @@ export const HTTP_SLOTS: HookSlot[] = [
   {
     slot: 'socket reads and writes',
     required: true,
-    candidates: [{ kind: 'syscall_tracepoint', programs: SYSCALLS.flatMap((s) => [`wl_http_in_${s}`, `wl_http_out_${s}`]) }],
+    candidates: [
+      { kind: 'syscall_tracepoint', programs: SYSCALLS.flatMap((s) => [`wl_http_in_${s}`, `wl_http_out_${s}`]) },
+    ],
   },
   {
     slot: 'connection close',
@@ -44,9 +46,14 @@ export interface HttpKernelFilters {
 }
 
 export function validateHttpFilters(f: HttpKernelFilters): void {
-  for (const [flag, v] of [['--url-prefix', f.urlPrefix], ['--url-contains', f.urlContains]] as const) {
+  for (const [flag, v] of [
+    ['--url-prefix', f.urlPrefix],
+    ['--url-contains', f.urlContains],
+  ] as const) {
     if (v !== undefined && !/^[\x21-\x7e]*$/.test(v)) {
-      throw new UsageError(`${flag} is compared with the raw request line: use printable ASCII (percent-encode the rest)`);
+      throw new UsageError(
+        `${flag} is compared with the raw request line: use printable ASCII (percent-encode the rest)`,
+      );
     }
   }
   if (f.urlPrefix !== undefined && (Buffer.byteLength(f.urlPrefix) > URL_PREFIX_MAX || f.urlPrefix === '')) {
@@ -70,7 +77,11 @@ export interface HttpCaptureOptions {
   features: Features;
 }
 
-export function startHttpCapture(opts: HttpCaptureOptions, onChunk: (c: HttpChunk) => void, onBad: () => void): RunningFamily {
+export function startHttpCapture(
+  opts: HttpCaptureOptions,
+  onChunk: (c: HttpChunk) => void,
+  onBad: () => void,
+): RunningFamily {
   validateHttpFilters(opts.http);
   return RunningFamily.start({
     object: 'http',
@@ -86,7 +97,10 @@ export function startHttpCapture(opts: HttpCaptureOptions, onChunk: (c: HttpChun
       obj.setGlobal('wl_http_method', fixedText(opts.http.method, METHOD_MAX));
       obj.setGlobal('wl_http_method_len', u32le(opts.http.method ? opts.http.method.length : 0));
       obj.setGlobal('wl_http_contains', fixedText(opts.http.urlContains, CONTAINS_MAX));
-      obj.setGlobal('wl_http_contains_len', u32le(opts.http.urlContains ? Buffer.byteLength(opts.http.urlContains) : 0));
+      obj.setGlobal(
+        'wl_http_contains_len',
+        u32le(opts.http.urlContains ? Buffer.byteLength(opts.http.urlContains) : 0),
+      );
       const host = opts.http.host?.toLowerCase();
       obj.setGlobal('wl_http_host', fixedText(host, HOST_MAX));
       obj.setGlobal('wl_http_host_len', u32le(host ? host.length : 0));

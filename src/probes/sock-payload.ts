@@ -23,7 +23,11 @@ export const SOCK_PACKETS_SLOT = 'socket packets (cgroup_skb on the root cgroup)
 /** The hooks; `cgroup` is where cgroup programs attach (the root of the v2 hierarchy). */
 export function sockPayloadSlots(cgroup: AttachTarget): HookSlot[] {
   return [
-    { slot: SOCK_PACKETS_SLOT, required: true, candidates: [{ kind: 'cgroup', programs: ['wl_sp_in', 'wl_sp_out'], target: cgroup }] },
+    {
+      slot: SOCK_PACKETS_SLOT,
+      required: true,
+      candidates: [{ kind: 'cgroup', programs: ['wl_sp_in', 'wl_sp_out'], target: cgroup }],
+    },
     ...ownerSlots(cgroup),
   ];
 }
@@ -41,7 +45,11 @@ export interface SockPayloadOptions {
   ringBytes?: number;
 }
 
-export function startSockPayload(opts: SockPayloadOptions, onChunk: (c: PayloadChunk) => void, onBad: () => void): RunningFamily {
+export function startSockPayload(
+  opts: SockPayloadOptions,
+  onChunk: (c: PayloadChunk) => void,
+  onBad: () => void,
+): RunningFamily {
   const spec = {
     object: 'sock_payload',
     slots: sockPayloadSlots({ kind: 'cgroup', path: cgroup2Root() }),

@@ -45,7 +45,10 @@ function healthSlot(slot: string, btf: string[], tp: string): HookSlot {
   return {
     slot,
     required: true, // asked for by name: failing to hook it is an error
-    candidates: [...btf.map((p) => ({ kind: 'tp_btf' as const, programs: [p] })), { kind: 'tracepoint', programs: [tp] }],
+    candidates: [
+      ...btf.map((p) => ({ kind: 'tp_btf' as const, programs: [p] })),
+      { kind: 'tracepoint', programs: [tp] },
+    ],
   };
 }
 
@@ -106,7 +109,8 @@ export class TcpLife {
       configure: (obj: BpfObject) => {
         if (opts.tableSize) obj.setMaxEntries('wl_tcp_socks', opts.tableSize);
         obj.setGlobal('wl_tcp_events', u32le([...events].reduce((m, k) => m | EVENT_BITS[k], 0)));
-        if (opts.rttEveryMs !== undefined) obj.setGlobal('wl_rtt_every_ns', u64le(BigInt(Math.round(opts.rttEveryMs * 1e6))));
+        if (opts.rttEveryMs !== undefined)
+          obj.setGlobal('wl_rtt_every_ns', u64le(BigInt(Math.round(opts.rttEveryMs * 1e6))));
       },
       afterAttach: (obj: BpfObject, choices: HookChoice[]) => {
         const accept = choices.find((c) => c.slot === ACCEPT_SLOT);

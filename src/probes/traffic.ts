@@ -96,7 +96,11 @@ export function trafficSlots(
     return att.attach(obj, p, p === 'wl_top_tc_in');
   };
   const out: HookSlot[] = [
-    { slot: SOCK_SLOT, required: true, candidates: [{ kind: 'cgroup', programs: ['wl_top_sock_in', 'wl_top_sock_out'], target: cgroup }] },
+    {
+      slot: SOCK_SLOT,
+      required: true,
+      candidates: [{ kind: 'cgroup', programs: ['wl_top_sock_in', 'wl_top_sock_out'], target: cgroup }],
+    },
     ...ownerSlots(cgroup),
   ];
   if (perSocket) {
@@ -113,7 +117,12 @@ export function trafficSlots(
           },
         ],
       },
-      { slot: RELEASE_SLOT, required: false, degraded: perPacket, candidates: [{ kind: 'cgroup', programs: ['wl_top_release'], target: cgroup }] },
+      {
+        slot: RELEASE_SLOT,
+        required: false,
+        degraded: perPacket,
+        candidates: [{ kind: 'cgroup', programs: ['wl_top_release'], target: cgroup }],
+      },
       {
         slot: 'TCP sockets at CLOSE',
         required: false,
@@ -196,7 +205,8 @@ export class TrafficCounters {
       try {
         obj.setMaxEntries('wl_events', 4096); // no records: the ring is only the shared header's
         obj.setGlobal('wl_top_sock_views', u32le(opts.ifaces.length > 0 ? 0 : 1));
-        if (opts.maxEntries) for (const m of ['wl_top_procs', 'wl_top_remotes', 'wl_top_ports']) obj.setMaxEntries(m, opts.maxEntries);
+        if (opts.maxEntries)
+          for (const m of ['wl_top_procs', 'wl_top_remotes', 'wl_top_ports']) obj.setMaxEntries(m, opts.maxEntries);
       } catch (e) {
         obj.close();
         throw e;
@@ -205,7 +215,12 @@ export class TrafficCounters {
     };
     let loaded;
     try {
-      loaded = loadAndAttach(open, trafficSlots(opts.ifaces, tcx, classic, cgroup2Root(), this.iter, opts.hookMode !== 'fallback'), opts.features, opts.hookMode);
+      loaded = loadAndAttach(
+        open,
+        trafficSlots(opts.ifaces, tcx, classic, cgroup2Root(), this.iter, opts.hookMode !== 'fallback'),
+        opts.features,
+        opts.hookMode,
+      );
     } catch (e) {
       for (const t of this.tc) t.close(); // a qdisc made before the failure
       throw e;
@@ -248,7 +263,15 @@ export class TrafficCounters {
     const dev = readNetdevStats();
     for (const [name, d] of dev) s.devDrops.set(name, { rxDropped: d.rxDropped, txDropped: d.txDropped });
     if (this.ifnames.size === 0) {
-      for (const [name, d] of dev) s.ifaces.set(name, { rxBytes: d.rxBytes, rxPkts: d.rxPkts, txBytes: d.txBytes, txPkts: d.txPkts, conns: 0, retrans: 0 });
+      for (const [name, d] of dev)
+        s.ifaces.set(name, {
+          rxBytes: d.rxBytes,
+          rxPkts: d.rxPkts,
+          txBytes: d.txBytes,
+          txPkts: d.txPkts,
+          conns: 0,
+          retrans: 0,
+        });
     }
     const { procs, remotes, ports, protos, ifaces, drops } = this.maps;
     for (const { key, value } of procs.entries()) {

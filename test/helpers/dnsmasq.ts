@@ -36,7 +36,9 @@ export async function startDnsmasq(port: number, records: string[], where: Dnsma
     ...records,
   ];
   // `ip netns exec` execs dnsmasq in place: the pid is dnsmasq's.
-  const proc: Spawned = where.netns ? start('ip', ['netns', 'exec', where.netns, 'dnsmasq', ...args]) : start('dnsmasq', args);
+  const proc: Spawned = where.netns
+    ? start('ip', ['netns', 'exec', where.netns, 'dnsmasq', ...args])
+    : start('dnsmasq', args);
   try {
     await waitFor(proc.stderr, /started, version/, 10_000, 'dnsmasq to start');
   } catch (e) {

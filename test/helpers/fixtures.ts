@@ -12,7 +12,11 @@ export function startIn(ns: string | undefined, argv: string[]): Spawned {
 }
 
 /** Starts a fixture server (`node SCRIPT ...args`) and waits for its "listening PORT" line. */
-export async function startFixtureServer(script: string, args: string[], ns?: string): Promise<{ srv: Spawned; port: number }> {
+export async function startFixtureServer(
+  script: string,
+  args: string[],
+  ns?: string,
+): Promise<{ srv: Spawned; port: number }> {
   const srv = startIn(ns, [process.execPath, script, ...args]);
   const m = await waitFor(srv.stdout, /listening (\d+)/, 10000, `${script} to listen`);
   return { srv, port: Number(m[1]) };

@@ -76,7 +76,10 @@ export function createNetnsPair(tag: string): NetnsPair {
     ip('-n', b, 'addr', 'add', `${pair.addrB}/24`, 'dev', vb);
     ip('-n', a, 'addr', 'add', `${pair.addr6A}/64`, 'dev', va, 'nodad');
     ip('-n', b, 'addr', 'add', `${pair.addr6B}/64`, 'dev', vb, 'nodad');
-    for (const [ns, dev] of [[a, va], [b, vb]] as const) {
+    for (const [ns, dev] of [
+      [a, va],
+      [b, vb],
+    ] as const) {
       ip('-n', ns, 'link', 'set', dev, 'up');
       ip('-n', ns, 'link', 'set', 'lo', 'up');
     }

@@ -7,7 +7,11 @@ process.on('exit', () => {
 });
 // A cancelled test run (Ctrl-C, the runner's SIGTERM) exits through 'exit', so
 // every cleanup hook (children here, namespaces in netns.ts) still runs.
-for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+for (const [sig, n] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+  ['SIGHUP', 1],
+] as const) {
   process.once(sig, () => process.exit(128 + n));
 }
 
@@ -55,7 +59,12 @@ export async function stop(s: Spawned, signal: NodeJS.Signals = 'SIGTERM', ms = 
 }
 
 /** Runs to completion with a time bound. */
-export async function run(cmd: string, args: string[], ms = 20000, opts: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function run(
+  cmd: string,
+  args: string[],
+  ms = 20000,
+  opts: SpawnOptions = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const s = start(cmd, args, opts);
   const t = setTimeout(() => s.child.kill('SIGKILL'), ms);
   const code = await s.exited;

@@ -28,7 +28,23 @@ export function makeCert(): Cert {
   const key = path.join(dir, 'key.pem');
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=myhost.test', '-addext', 'subjectAltName=DNS:myhost.test,DNS:other.test'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=myhost.test',
+      '-addext',
+      'subjectAltName=DNS:myhost.test,DNS:other.test',
+    ],
     { stdio: 'ignore' },
   );
   fs.chmodSync(key, 0o644); // nginx workers run unprivileged
@@ -99,10 +115,28 @@ export interface SServer {
 }
 
 /** `openssl s_server` on host:port (127.0.0.1, or in network namespace `netns`) with `extra` options; resolves once it accepts. */
-export async function startSServer(c: Cert, port: number, extra: string[], where: { host?: string; netns?: string } = {}): Promise<SServer> {
-  const argv = ['openssl', 's_server', '-accept', `${where.host ?? '127.0.0.1'}:${port}`, '-cert', c.cert, '-key', c.key, '-www', ...extra];
+export async function startSServer(
+  c: Cert,
+  port: number,
+  extra: string[],
+  where: { host?: string; netns?: string } = {},
+): Promise<SServer> {
+  const argv = [
+    'openssl',
+    's_server',
+    '-accept',
+    `${where.host ?? '127.0.0.1'}:${port}`,
+    '-cert',
+    c.cert,
+    '-key',
+    c.key,
+    '-www',
+    ...extra,
+  ];
   // `ip netns exec` execs openssl in place: the pid is openssl's.
-  const p: Spawned = where.netns ? start('ip', ['netns', 'exec', where.netns, ...argv]) : start(argv[0]!, argv.slice(1));
+  const p: Spawned = where.netns
+    ? start('ip', ['netns', 'exec', where.netns, ...argv])
+    : start(argv[0]!, argv.slice(1));
   try {
     await waitFor(p.stdout, /ACCEPT/, 10_000, 'openssl s_server to accept');
   } catch (e) {
@@ -130,7 +164,13 @@ export function recordClientHello(sni: string): Promise<Buffer> {
     });
     recorder.listen(0, '127.0.0.1', () => {
       const port = (recorder.address() as net.AddressInfo).port;
-      const c = tls.connect({ host: '127.0.0.1', port, servername: sni, ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false });
+      const c = tls.connect({
+        host: '127.0.0.1',
+        port,
+        servername: sni,
+        ALPNProtocols: ['h2', 'http/1.1'],
+        rejectUnauthorized: false,
+      });
       c.on('error', () => undefined);
     });
   });

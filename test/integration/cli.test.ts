@@ -59,7 +59,11 @@ describe('doctor', () => {
   it('as root: every check passes, hooks are probed, --json parses', { skip }, async () => {
     const r = await wl('doctor', '--json');
     assert.equal(r.code, 0, r.stderr);
-    const rep = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string }[]; hooks: Record<string, { state: string }> };
+    const rep = JSON.parse(r.stdout) as {
+      ok: boolean;
+      checks: { name: string; status: string }[];
+      hooks: Record<string, { state: string }>;
+    };
     assert.equal(rep.ok, true);
     assert.equal(rep.hooks.tracepoint?.state, 'supported');
     assert.equal(rep.hooks.ringbuf?.state, 'supported');
@@ -71,24 +75,36 @@ describe('doctor', () => {
     assert.match(human.stdout, /wirelens can run here/);
     // Kinds this kernel lacks come with what wirelens does instead.
     for (const [k, v] of Object.entries(rep.hooks)) {
-      if (v.state !== 'supported') assert.match(human.stdout, new RegExp(`hook ${k}[^\\n]*\\n\\s+-> \\S`), `remedy for ${k}`);
+      if (v.state !== 'supported')
+        assert.match(human.stdout, new RegExp(`hook ${k}[^\\n]*\\n\\s+-> \\S`), `remedy for ${k}`);
     }
   });
 
-  const setpriv = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
-  it('as an unprivileged user: says to run as root, exits non-zero, no stack trace', { skip: process.getuid?.() !== 0 ? 'needs root to drop privileges' : undefined }, async () => {
-    const r = await run(setpriv[0]!, [...setpriv.slice(1), process.execPath, CLI, 'doctor'], 30000);
-    assert.notEqual(r.code, 0);
-    assert.match(r.stdout, /MISSING privileges/);
-    assert.match(r.stdout, /run as root/);
-    assert.match(r.stdout, /wirelens cannot run here: privileges/);
-    assert.doesNotMatch(r.stdout + r.stderr, STACK);
-    const t = await run(setpriv[0]!, [...setpriv.slice(1), process.execPath, CLI, 'tcp'], 30000);
-    assert.equal(t.code, 77);
-    assert.match(t.stderr, /^wirelens: error: wirelens needs root/m);
-    assert.match(t.stderr, /^wirelens: remedy: run as root/m);
-    assert.doesNotMatch(t.stderr, STACK);
-  });
+  const setpriv = [
+    'setpriv',
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    '--inh-caps=-all',
+    '--bounding-set=-all',
+  ];
+  it(
+    'as an unprivileged user: says to run as root, exits non-zero, no stack trace',
+    { skip: process.getuid?.() !== 0 ? 'needs root to drop privileges' : undefined },
+    async () => {
+      const r = await run(setpriv[0]!, [...setpriv.slice(1), process.execPath, CLI, 'doctor'], 30000);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout, /MISSING privileges/);
+      assert.match(r.stdout, /run as root/);
+      assert.match(r.stdout, /wirelens cannot run here: privileges/);
+      assert.doesNotMatch(r.stdout + r.stderr, STACK);
+      const t = await run(setpriv[0]!, [...setpriv.slice(1), process.execPath, CLI, 'tcp'], 30000);
+      assert.equal(t.code, 77);
+      assert.match(t.stderr, /^wirelens: error: wirelens needs root/m);
+      assert.match(t.stderr, /^wirelens: remedy: run as root/m);
+      assert.doesNotMatch(t.stderr, STACK);
+    },
+  );
 });
 
 function loadedProgIds(): Set<number> {
@@ -105,7 +121,9 @@ describe('lifecycle', { skip }, () => {
       ids = progIdsHeldBy(p.child.pid!);
       assert.ok(ids.length >= 2, `it holds its programs (${ids})`);
       const before = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
-      const names = (JSON.parse(before) as { id: number; name?: string }[]).filter((x) => ids.includes(x.id)).map((x) => x.name);
+      const names = (JSON.parse(before) as { id: number; name?: string }[])
+        .filter((x) => ids.includes(x.id))
+        .map((x) => x.name);
       assert.equal(names.length, new Set(ids).size, 'bpftool lists every program it holds');
       for (const n of names) assert.match(String(n), /^wl_/, 'program names start with wl_');
     } finally {
@@ -120,7 +138,9 @@ describe('lifecycle', { skip }, () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.deepEqual(left, [], 'programs gone after SIGKILL');
-    const links = JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { prog_id: number }[];
+    const links = JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' })) as {
+      prog_id: number;
+    }[];
     assert.equal(links.filter((l) => ids.includes(l.prog_id)).length, 0, 'no links left');
   });
 
@@ -140,7 +160,10 @@ describe('lifecycle', { skip }, () => {
       assert.equal(d.code, 0, d.stderr);
       assert.ok(Date.now() - t0 < 10000);
       assert.match(d.stderr, /stopped \(1s elapsed\): \d+ records, 0 lost, \d+ filtered in kernel/);
-      assert.match(d.stdout, /^TIME\s+EVENT\s+DIR\s+PID\s+UID\s+COMM\s+NETNS\s+LOCAL\/SOURCE\s+REMOTE\/DEST\s+DETAILS$/m);
+      assert.match(
+        d.stdout,
+        /^TIME\s+EVENT\s+DIR\s+PID\s+UID\s+COMM\s+NETNS\s+LOCAL\/SOURCE\s+REMOTE\/DEST\s+DETAILS$/m,
+      );
     } finally {
       await stop(p, 'SIGKILL');
       await stop(srv);

@@ -128,16 +128,25 @@ describe('wirelens dns with dnsmasq and dig', { skip }, () => {
         assert.deepEqual([ca.daddr, ca.dport, ca.saddr], ['127.0.0.1', port, '127.0.0.1']);
         const sa = check(records, a, 'server', { qname: 'h.test', qtype: 'A', transport: 'udp', server }, dm.pid);
         assert.deepEqual([sa.saddr, sa.sport, sa.dport], ['127.0.0.1', port, ca.sport], "dnsmasq's socket, dig's port");
-        assert.ok((sa.latency_ms as number) <= (ca.latency_ms as number) + 1, 'dnsmasq answers within the time dig waits');
+        assert.ok(
+          (sa.latency_ms as number) <= (ca.latency_ms as number) + 1,
+          'dnsmasq answers within the time dig waits',
+        );
 
         const c6 = check(records, aaaa, 'client', { qname: 'h.test', qtype: 'AAAA', server: `[::1]:${port}` }, dm.pid);
-        assert.deepEqual([c6.saddr, c6.daddr, c6.answers], ['::1', '::1', [{ name: 'h.test', type: 'AAAA', ttl: 0, data: 'fd00::7' }]]);
+        assert.deepEqual(
+          [c6.saddr, c6.daddr, c6.answers],
+          ['::1', '::1', [{ name: 'h.test', type: 'AAAA', ttl: 0, data: 'fd00::7' }]],
+        );
         check(records, aaaa, 'server', { qname: 'h.test', qtype: 'AAAA', server: `[::1]:${port}` }, dm.pid);
 
         const cmx = check(records, mx, 'client', { qname: 'm.test', qtype: 'MX' }, dm.pid);
         assert.equal((cmx.answers as Rec[])[0]!.data, '10 mail.m.test.');
         check(records, mx, 'server', { qname: 'm.test', qtype: 'MX' }, dm.pid);
-        assert.equal((check(records, txt, 'client', { qname: 't.test', qtype: 'TXT' }, dm.pid).answers as Rec[])[0]!.data, '"hello world"');
+        assert.equal(
+          (check(records, txt, 'client', { qname: 't.test', qtype: 'TXT' }, dm.pid).answers as Rec[])[0]!.data,
+          '"hello world"',
+        );
         check(records, txt, 'server', { qname: 't.test', qtype: 'TXT' }, dm.pid);
 
         assert.equal(nx.status, 'NXDOMAIN');
@@ -147,9 +156,15 @@ describe('wirelens dns with dnsmasq and dig', { skip }, () => {
         check(records, tcp, 'client', { qname: 'a.test', qtype: 'A', transport: 'tcp' }, dm.pid);
         check(records, tcp, 'server', { qname: 'a.test', qtype: 'A', transport: 'tcp' }, dm.pid);
 
-        assert.match(stderr, /dns: 12 transactions: 12 answered, 0 timed out, 0 malformed; NXDOMAIN 16\.7%, SERVFAIL 0\.0% of answered/);
+        assert.match(
+          stderr,
+          /dns: 12 transactions: 12 answered, 0 timed out, 0 malformed; NXDOMAIN 16\.7%, SERVFAIL 0\.0% of answered/,
+        );
         assert.match(stderr, /top names: h\.test 4, /);
-        assert.match(stderr, new RegExp(`latency client side, server 127\\.0\\.0\\.1:${port}: 5 answered, p50 [\\d.]+ms, p99 [\\d.]+ms`));
+        assert.match(
+          stderr,
+          new RegExp(`latency client side, server 127\\.0\\.0\\.1:${port}: 5 answered, p50 [\\d.]+ms, p99 [\\d.]+ms`),
+        );
       } finally {
         await dm?.stop();
         await wl?.finish();
@@ -188,9 +203,16 @@ describe('wirelens dns with dnsmasq and dig', { skip }, () => {
         const { records, stderr } = await wl.finish();
         assert.equal(records.length, 2, JSON.stringify(records));
         for (const r of records) {
-          assert.deepEqual([r.status, r.error, r.id, r.qname, r.comm], ['malformed', 'pointer loop', 0x4242, 'loop.test', 'node']);
+          assert.deepEqual(
+            [r.status, r.error, r.id, r.qname, r.comm],
+            ['malformed', 'pointer loop', 0x4242, 'loop.test', 'node'],
+          );
         }
-        assert.deepEqual(records.map((r) => r.side).sort(), ['client', 'server'], 'the receiver (client side) and the sender (server side)');
+        assert.deepEqual(
+          records.map((r) => r.side).sort(),
+          ['client', 'server'],
+          'the receiver (client side) and the sender (server side)',
+        );
         assert.match(stderr, /0 answered, 0 timed out, 2 malformed/);
       } finally {
         await wl?.finish();
@@ -202,7 +224,17 @@ describe('wirelens dns with dnsmasq and dig', { skip }, () => {
       let dm: TestDnsmasq | undefined;
       try {
         const port = await freeDnsPort();
-        wl = await startWirelens(['dns', '--port', String(port), '--comm', 'dig', '--name', 'A.test.', '--hooks', hooks]);
+        wl = await startWirelens([
+          'dns',
+          '--port',
+          String(port),
+          '--comm',
+          'dig',
+          '--name',
+          'A.test.',
+          '--hooks',
+          hooks,
+        ]);
         dm = await startDnsmasq(port, [...RECORDS, '--address=/x.a.test/10.4.4.4']);
         const p = String(port);
         await dig(['@127.0.0.1', '-p', p, 'h.test']);
@@ -214,7 +246,11 @@ describe('wirelens dns with dnsmasq and dig', { skip }, () => {
           ['client', 'x.a.test', x.pid],
         ]);
         const byProcess = Number(/dns: kernel: (\d+) records dropped by --pid\/--comm/.exec(stderr)?.[1]);
-        assert.equal(byProcess, 6, `dnsmasq's 3 queries in and 3 answers out dropped in the kernel by --comm: ${stderr}`);
+        assert.equal(
+          byProcess,
+          6,
+          `dnsmasq's 3 queries in and 3 answers out dropped in the kernel by --comm: ${stderr}`,
+        );
       } finally {
         await dm?.stop();
         await wl?.finish();
@@ -240,7 +276,13 @@ describe('wirelens dns across network namespaces', { skip }, () => {
       const c4 = check(records, v4, 'client', { qname: 'h.test', qtype: 'A', server: `${ns.addrB}:${port}` }, dm.pid);
       const s4 = check(records, v4, 'server', { qname: 'h.test', qtype: 'A', server: `${ns.addrB}:${port}` }, dm.pid);
       assert.deepEqual([c4.netns, c4.saddr, s4.netns, s4.daddr], [ns.inodeA, ns.addrA, ns.inodeB, ns.addrA]);
-      const c6 = check(records, v6, 'client', { qname: 'h.test', qtype: 'AAAA', server: `[${ns.addr6B}]:${port}` }, dm.pid);
+      const c6 = check(
+        records,
+        v6,
+        'client',
+        { qname: 'h.test', qtype: 'AAAA', server: `[${ns.addr6B}]:${port}` },
+        dm.pid,
+      );
       assert.deepEqual([c6.netns, c6.saddr], [ns.inodeA, ns.addr6A]);
       check(records, v6, 'server', { qname: 'h.test', qtype: 'AAAA' }, dm.pid);
     } finally {
@@ -279,121 +321,159 @@ function kernelCount(stderr: string, what: RegExp): number {
 
 const DNS_TCP_CLIENT = path.join(FIXTURES, 'dns-tcp-client.js');
 
-describe('wirelens dns: TCP the kernel does not send by itself, TFO, and connections made before start', { skip }, () => {
-  it('the query on the handshake-completing segment, a retransmission before the start, a FIN ahead of a gap, segments past the window', async () => {
-    let ns: NetnsPair | undefined;
-    let wl: WirelensRun | undefined;
-    let dm: TestDnsmasq | undefined;
-    try {
-      ns = createNetnsPair('dnsraw');
-      const peer = craftPeer(ns);
-      const port = await freeDnsPort();
-      wl = await startWirelens(['dns', '--port', String(port)]);
-      dm = await startDnsmasq(port, RECORDS, { listen: [ns.addrB], netns: ns.b });
-      const hex = (b: Buffer): string => b.toString('hex');
-      const [q1, q2a, q2b, q3a, q3b, q4a, q4b] = [0x1101, 0x1201, 0x1202, 0x1301, 0x1302, 0x1401, 0x1402].map((id) => overTcp(dnsQuery(id, 'h.test')));
-      // 1. No bare ACK: the query's segment completes the handshake, on the listener.
-      const c1 = await peer.run(port, [{ syn: '' }, { data: hex(q1!), off: 0 }, { answers: 1 }, { rst: true }]);
-      // 2. A segment from the SYN's own number on: its first byte is before the stream's start.
-      const c2 = await peer.run(port, [
-        { syn: '' },
-        { ack: true },
-        { data: hex(q2a!), off: 0 },
-        { answers: 1 },
-        { data: '00' + hex(q2a!) + hex(q2b!), off: -1 },
-        { answers: 2 },
-        { rst: true },
-      ]);
-      // 3. The second query's end and FIN first, its start 50 ms later.
-      const c3 = await peer.run(port, [
-        { syn: '' },
-        { ack: true },
-        { data: hex(q3a!), off: 0 },
-        { answers: 1 },
-        { data: hex(q3b!.subarray(5)), off: q3a!.length + 5, fin: true },
-        { sleep: 50 },
-        { data: hex(q3b!.subarray(0, 5)), off: q3a!.length },
-        { answers: 2 },
-        { rst: true },
-      ]);
-      // 4. 60 segments far past the receive window (TCP drops them), then the next query.
-      const junk: CraftStep[] = Array.from({ length: 60 }, (_, i) => ({ data: 'ab', repeat: 1400, off: 100_000 + i * 1400 }));
-      const c4 = await peer.run(port, [{ syn: '' }, { ack: true }, { data: hex(q4a!), off: 0 }, { answers: 1 }, ...junk, { data: hex(q4b!), off: q4a!.length }, { answers: 2 }, { rst: true }]);
-      const { records, stderr } = await wl.finish();
-      const mine = pick(records, { netns: ns.inodeB });
-      assert.deepEqual(pick(mine, { status: 'malformed' }), [], 'nothing cut or broken');
-      const server = `${ns.addrB}:${port}`;
-      const c1r = answeredOnce(mine, ns.inodeB, 'server', 0x1101, { dport: c1.sport, server, transport: 'tcp', qname: 'h.test' });
-      assert.equal(c1r.comm, 'dnsmasq');
-      for (const [c, ids] of [[c2, [0x1201, 0x1202]], [c3, [0x1301, 0x1302]], [c4, [0x1401, 0x1402]]] as const) {
-        for (const id of ids) answeredOnce(mine, ns.inodeB, 'server', id, { dport: c.sport });
+describe(
+  'wirelens dns: TCP the kernel does not send by itself, TFO, and connections made before start',
+  { skip },
+  () => {
+    it('the query on the handshake-completing segment, a retransmission before the start, a FIN ahead of a gap, segments past the window', async () => {
+      let ns: NetnsPair | undefined;
+      let wl: WirelensRun | undefined;
+      let dm: TestDnsmasq | undefined;
+      try {
+        ns = createNetnsPair('dnsraw');
+        const peer = craftPeer(ns);
+        const port = await freeDnsPort();
+        wl = await startWirelens(['dns', '--port', String(port)]);
+        dm = await startDnsmasq(port, RECORDS, { listen: [ns.addrB], netns: ns.b });
+        const hex = (b: Buffer): string => b.toString('hex');
+        const [q1, q2a, q2b, q3a, q3b, q4a, q4b] = [0x1101, 0x1201, 0x1202, 0x1301, 0x1302, 0x1401, 0x1402].map((id) =>
+          overTcp(dnsQuery(id, 'h.test')),
+        );
+        // 1. No bare ACK: the query's segment completes the handshake, on the listener.
+        const c1 = await peer.run(port, [{ syn: '' }, { data: hex(q1!), off: 0 }, { answers: 1 }, { rst: true }]);
+        // 2. A segment from the SYN's own number on: its first byte is before the stream's start.
+        const c2 = await peer.run(port, [
+          { syn: '' },
+          { ack: true },
+          { data: hex(q2a!), off: 0 },
+          { answers: 1 },
+          { data: '00' + hex(q2a!) + hex(q2b!), off: -1 },
+          { answers: 2 },
+          { rst: true },
+        ]);
+        // 3. The second query's end and FIN first, its start 50 ms later.
+        const c3 = await peer.run(port, [
+          { syn: '' },
+          { ack: true },
+          { data: hex(q3a!), off: 0 },
+          { answers: 1 },
+          { data: hex(q3b!.subarray(5)), off: q3a!.length + 5, fin: true },
+          { sleep: 50 },
+          { data: hex(q3b!.subarray(0, 5)), off: q3a!.length },
+          { answers: 2 },
+          { rst: true },
+        ]);
+        // 4. 60 segments far past the receive window (TCP drops them), then the next query.
+        const junk: CraftStep[] = Array.from({ length: 60 }, (_, i) => ({
+          data: 'ab',
+          repeat: 1400,
+          off: 100_000 + i * 1400,
+        }));
+        const c4 = await peer.run(port, [
+          { syn: '' },
+          { ack: true },
+          { data: hex(q4a!), off: 0 },
+          { answers: 1 },
+          ...junk,
+          { data: hex(q4b!), off: q4a!.length },
+          { answers: 2 },
+          { rst: true },
+        ]);
+        const { records, stderr } = await wl.finish();
+        const mine = pick(records, { netns: ns.inodeB });
+        assert.deepEqual(pick(mine, { status: 'malformed' }), [], 'nothing cut or broken');
+        const server = `${ns.addrB}:${port}`;
+        const c1r = answeredOnce(mine, ns.inodeB, 'server', 0x1101, {
+          dport: c1.sport,
+          server,
+          transport: 'tcp',
+          qname: 'h.test',
+        });
+        assert.equal(c1r.comm, 'dnsmasq');
+        for (const [c, ids] of [
+          [c2, [0x1201, 0x1202]],
+          [c3, [0x1301, 0x1302]],
+          [c4, [0x1401, 0x1402]],
+        ] as const) {
+          for (const id of ids) answeredOnce(mine, ns.inodeB, 'server', id, { dport: c.sport });
+        }
+        assert.equal(mine.length, 7, JSON.stringify(mine));
+        assert.ok(kernelCount(stderr, /(\d+) segments copied from a listener/) >= 1);
+        assert.ok(kernelCount(stderr, /(\d+) segments past the receive window not copied/) >= 60);
+      } finally {
+        await dm?.stop();
+        await wl?.finish();
+        ns?.remove();
       }
-      assert.equal(mine.length, 7, JSON.stringify(mine));
-      assert.ok(kernelCount(stderr, /(\d+) segments copied from a listener/) >= 1);
-      assert.ok(kernelCount(stderr, /(\d+) segments past the receive window not copied/) >= 60);
-    } finally {
-      await dm?.stop();
-      await wl?.finish();
-      ns?.remove();
-    }
-  });
+    });
 
-  it('TCP Fast Open: the query in the SYN and the next one, from both ends', async () => {
-    let ns: NetnsPair | undefined;
-    let wl: WirelensRun | undefined;
-    let dm: TestDnsmasq | undefined;
-    try {
-      ns = createNetnsPair('dnstfo');
-      nsSysctl(ns.a, 'net.ipv4.tcp_fastopen', String(0x1 | 0x4)); // client, no cookie needed
-      nsSysctl(ns.b, 'net.ipv4.tcp_fastopen', String(0x2 | 0x200 | 0x400)); // server, no cookie, every listener (set before dnsmasq listens)
-      const port = await freeDnsPort();
-      wl = await startWirelens(['dns', '--port', String(port)]);
-      dm = await startDnsmasq(port, RECORDS, { listen: [ns.addrB], netns: ns.b });
-      const c = await tfoClient(ns.a, ns.addrB, port, [overTcp(dnsQuery(0x2101, 'h.test')).toString('hex'), overTcp(dnsQuery(0x2102, 'a.test')).toString('hex')]);
-      assert.equal(c.answers, 2);
-      const { records, stderr } = await wl.finish();
-      for (const id of [0x2101, 0x2102]) {
-        answeredOnce(records, ns.inodeA, 'client', id, { sport: c.local, transport: 'tcp' });
-        answeredOnce(records, ns.inodeB, 'server', id, { dport: c.local, transport: 'tcp' });
+    it('TCP Fast Open: the query in the SYN and the next one, from both ends', async () => {
+      let ns: NetnsPair | undefined;
+      let wl: WirelensRun | undefined;
+      let dm: TestDnsmasq | undefined;
+      try {
+        ns = createNetnsPair('dnstfo');
+        nsSysctl(ns.a, 'net.ipv4.tcp_fastopen', String(0x1 | 0x4)); // client, no cookie needed
+        nsSysctl(ns.b, 'net.ipv4.tcp_fastopen', String(0x2 | 0x200 | 0x400)); // server, no cookie, every listener (set before dnsmasq listens)
+        const port = await freeDnsPort();
+        wl = await startWirelens(['dns', '--port', String(port)]);
+        dm = await startDnsmasq(port, RECORDS, { listen: [ns.addrB], netns: ns.b });
+        const c = await tfoClient(ns.a, ns.addrB, port, [
+          overTcp(dnsQuery(0x2101, 'h.test')).toString('hex'),
+          overTcp(dnsQuery(0x2102, 'a.test')).toString('hex'),
+        ]);
+        assert.equal(c.answers, 2);
+        const { records, stderr } = await wl.finish();
+        for (const id of [0x2101, 0x2102]) {
+          answeredOnce(records, ns.inodeA, 'client', id, { sport: c.local, transport: 'tcp' });
+          answeredOnce(records, ns.inodeB, 'server', id, { dport: c.local, transport: 'tcp' });
+        }
+        assert.equal(records.length, 4, JSON.stringify(records));
+        assert.ok(kernelCount(stderr, /(\d+) segments copied from a listener/) >= 1, 'the SYN reached the listener');
+      } finally {
+        await dm?.stop();
+        await wl?.finish();
+        ns?.remove();
       }
-      assert.equal(records.length, 4, JSON.stringify(records));
-      assert.ok(kernelCount(stderr, /(\d+) segments copied from a listener/) >= 1, 'the SYN reached the listener');
-    } finally {
-      await dm?.stop();
-      await wl?.finish();
-      ns?.remove();
-    }
-  });
+    });
 
-  it('a TCP connection made before start is not copied (its streams began unseen): no false timeouts or gaps, counted', async () => {
-    let ns: NetnsPair | undefined;
-    let wl: WirelensRun | undefined;
-    let dm: TestDnsmasq | undefined;
-    try {
-      ns = createNetnsPair('dnsold');
-      const port = await freeDnsPort();
-      dm = await startDnsmasq(port, RECORDS, { listen: [ns.addrB], netns: ns.b });
-      const queries = [0x3101, 0x3102, 0x3103].map((id) => overTcp(dnsQuery(id, 'h.test')).toString('hex'));
-      const client = start('ip', ['netns', 'exec', ns.a, process.execPath, DNS_TCP_CLIENT, ns.addrB, String(port), ...queries], { stdio: ['pipe', 'pipe', 'pipe'] });
-      await waitFor(client.stdout, /answer 1\n/, 10_000, 'the first answer');
-      wl = await startWirelens(['dns', '--port', String(port), '--timeout', '0.5']);
-      client.child.stdin!.write('next\n');
-      await waitFor(client.stdout, /answer 2\n/, 10_000, 'the second answer');
-      client.child.stdin!.write('next\n');
-      await waitFor(client.stdout, /answer 3\n/, 10_000, 'the third answer');
-      await new Promise((r) => setTimeout(r, 800)); // past --timeout, had anything been taken for a query
-      const { records, stderr } = await wl.finish();
-      client.child.stdin!.end();
-      await client.exited;
-      assert.deepEqual(records, [], 'nothing from a connection seen mid-stream');
-      assert.ok(kernelCount(stderr, /(\d+) connections first seen mid-stream not copied/) >= 2, 'the client socket and the server one');
-    } finally {
-      await dm?.stop();
-      await wl?.finish();
-      ns?.remove();
-    }
-  });
-});
+    it('a TCP connection made before start is not copied (its streams began unseen): no false timeouts or gaps, counted', async () => {
+      let ns: NetnsPair | undefined;
+      let wl: WirelensRun | undefined;
+      let dm: TestDnsmasq | undefined;
+      try {
+        ns = createNetnsPair('dnsold');
+        const port = await freeDnsPort();
+        dm = await startDnsmasq(port, RECORDS, { listen: [ns.addrB], netns: ns.b });
+        const queries = [0x3101, 0x3102, 0x3103].map((id) => overTcp(dnsQuery(id, 'h.test')).toString('hex'));
+        const client = start(
+          'ip',
+          ['netns', 'exec', ns.a, process.execPath, DNS_TCP_CLIENT, ns.addrB, String(port), ...queries],
+          { stdio: ['pipe', 'pipe', 'pipe'] },
+        );
+        await waitFor(client.stdout, /answer 1\n/, 10_000, 'the first answer');
+        wl = await startWirelens(['dns', '--port', String(port), '--timeout', '0.5']);
+        client.child.stdin!.write('next\n');
+        await waitFor(client.stdout, /answer 2\n/, 10_000, 'the second answer');
+        client.child.stdin!.write('next\n');
+        await waitFor(client.stdout, /answer 3\n/, 10_000, 'the third answer');
+        await new Promise((r) => setTimeout(r, 800)); // past --timeout, had anything been taken for a query
+        const { records, stderr } = await wl.finish();
+        client.child.stdin!.end();
+        await client.exited;
+        assert.deepEqual(records, [], 'nothing from a connection seen mid-stream');
+        assert.ok(
+          kernelCount(stderr, /(\d+) connections first seen mid-stream not copied/) >= 2,
+          'the client socket and the server one',
+        );
+      } finally {
+        await dm?.stop();
+        await wl?.finish();
+        ns?.remove();
+      }
+    });
+  },
+);
 
 describe('wirelens dns: the copy limit of a TCP direction', { skip }, () => {
   it('the record where the kernel stops copying says so: a message cut there is malformed, the directions counted', async () => {
@@ -405,7 +485,14 @@ describe('wirelens dns: the copy limit of a TCP direction', { skip }, () => {
       const tracker = new DnsTransactions({ timeoutNs: 5_000_000_000n });
       const out: Rec[] = [];
       fam = startSockPayload(
-        { dns: true, tls: false, filters: { pids: [], comm: undefined, ports: [port] }, hookMode: 'auto', features: new Features(), dnsTcpMax: 100 },
+        {
+          dns: true,
+          tls: false,
+          filters: { pids: [], comm: undefined, ports: [port] },
+          hookMode: 'auto',
+          features: new Features(),
+          dnsTcpMax: 100,
+        },
         (c) => {
           for (const t of tracker.push(c)) out.push({ side: t.side, status: t.status, error: t.error, id: t.id });
         },
@@ -413,7 +500,9 @@ describe('wirelens dns: the copy limit of a TCP direction', { skip }, () => {
       );
       // Four queries of 26 bytes: the fourth crosses byte 100.
       const queries = [0x4101, 0x4102, 0x4103, 0x4104].map((id) => overTcp(dnsQuery(id, 'h.test')).toString('hex'));
-      const client = start(process.execPath, [DNS_TCP_CLIENT, '127.0.0.1', String(port), ...queries], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const client = start(process.execPath, [DNS_TCP_CLIENT, '127.0.0.1', String(port), ...queries], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       for (const n of [1, 2, 3]) {
         await waitFor(client.stdout, new RegExp(`answer ${n}\n`), 10_000, `answer ${n}`);
         client.child.stdin!.write('next\n');
@@ -426,10 +515,18 @@ describe('wirelens dns: the copy limit of a TCP direction', { skip }, () => {
       fam.drain();
       const k = sockPayloadStats(fam);
       const cut = out.filter((r) => r.status === 'malformed');
-      assert.equal(cut.length, 4, `the fourth query and the third answer cut, seen from each end: ${JSON.stringify(out)}`);
+      assert.equal(
+        cut.length,
+        4,
+        `the fourth query and the third answer cut, seen from each end: ${JSON.stringify(out)}`,
+      );
       for (const r of cut) assert.equal(r.error, 'cut at the copy limit');
       // Answers are 42 bytes: the third crosses byte 100 the other way.
-      assert.equal(pick(out, { side: 'client', status: 'answered', id: 0x4102 }).length, 1, 'what came before the limit is whole');
+      assert.equal(
+        pick(out, { side: 'client', status: 'answered', id: 0x4102 }).length,
+        1,
+        'what came before the limit is whole',
+      );
       assert.ok(k.limit >= 4n, `both directions of both sockets: ${k.limit}`);
     } finally {
       fam?.close();

@@ -27,7 +27,11 @@ async function oneConnection(features: Features, server: (s: net.Socket) => void
   const port = (srv.address() as net.AddressInfo).port;
   let fam: RunningFamily | undefined;
   try {
-    fam = new TcpLife({ filters: { pids: [], ports: [port] }, hookMode: 'auto', features }, (r) => recs.push(r), () => undefined).family;
+    fam = new TcpLife(
+      { filters: { pids: [], ports: [port] }, hookMode: 'auto', features },
+      (r) => recs.push(r),
+      () => undefined,
+    ).family;
     await new Promise<void>((resolve) => {
       const c = net.connect(port, '127.0.0.1', () => client(c));
       c.on('close', () => resolve());
@@ -59,27 +63,42 @@ describe('hook selection', { skip }, () => {
     // the next candidate, the socket-I/O owner hook (tp_btf). Elsewhere there
     // is nothing to drop.
     const real = new Features();
-    if (real.get('fentry').state === 'supported' || real.get('kprobe').state === 'supported' || real.get('tp_btf').state !== 'supported') {
+    if (
+      real.get('fentry').state === 'supported' ||
+      real.get('kprobe').state === 'supported' ||
+      real.get('tp_btf').state !== 'supported'
+    ) {
       t.skip('this kernel offers fentry or kprobes (or lacks tp_btf): no candidate fails here');
       return;
     }
-    const features = new Features({ preset: { fentry: yes, kprobe: yes, tp_btf: yes, tracepoint: yes, syscall_tracepoint: yes } });
+    const features = new Features({
+      preset: { fentry: yes, kprobe: yes, tp_btf: yes, tracepoint: yes, syscall_tracepoint: yes },
+    });
     const { recs, choices } = await oneConnection(features, echoOnce, pingThenEnd);
     const accept = choices.find((c) => c.slot === 'accepting process')!;
     assert.equal(accept.kind, 'tp_btf');
-    assert.deepEqual(accept.skipped.map((s) => s.kind), ['fentry', 'kprobe']);
+    assert.deepEqual(
+      accept.skipped.map((s) => s.kind),
+      ['fentry', 'kprobe'],
+    );
     assert.match(accept.skipped[0]!.reason, /load failed/);
     const passiveOpen = recs.find((r) => r.event === 'open' && r.direction === 'passive');
     assert.equal(passiveOpen?.proc?.pid, process.pid, 'the accepting process is named');
   });
 
   it('without any accept hook, passive opens are still reported and the owner is named at close', async () => {
-    const features = new Features({ preset: { fentry: no, kprobe: no, syscall_tracepoint: no, tp_btf: no, tracepoint: yes } });
+    const features = new Features({
+      preset: { fentry: no, kprobe: no, syscall_tracepoint: no, tp_btf: no, tracepoint: yes },
+    });
     const { recs, choices } = await oneConnection(features, echoOnce, pingThenEnd);
     assert.equal(choices.find((c) => c.slot === 'accepting process')!.kind, 'none');
     const open = recs.filter((r) => r.event === 'open' && r.direction === 'passive');
     const close = recs.filter((r) => r.event === 'close' && r.direction === 'passive');
-    assert.equal(open.length, 1, JSON.stringify(recs, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+    assert.equal(
+      open.length,
+      1,
+      JSON.stringify(recs, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+    );
     assert.equal(open[0]!.proc, null, 'no process at the handshake');
     assert.equal(close.length, 1);
     assert.equal(close[0]!.proc?.pid, process.pid, 'the closing owner is named');
@@ -88,7 +107,9 @@ describe('hook selection', { skip }, () => {
   });
 
   it('the syscall-tracepoint owner hook names the accepting process too', async () => {
-    const features = new Features({ preset: { fentry: no, kprobe: no, tp_btf: no, tracepoint: yes, syscall_tracepoint: yes } });
+    const features = new Features({
+      preset: { fentry: no, kprobe: no, tp_btf: no, tracepoint: yes, syscall_tracepoint: yes },
+    });
     const { recs, choices } = await oneConnection(features, echoOnce, pingThenEnd);
     assert.equal(choices.find((c) => c.slot === 'accepting process')!.kind, 'syscall_tracepoint');
     const open = recs.filter((r) => r.event === 'open' && r.direction === 'passive');
@@ -97,7 +118,9 @@ describe('hook selection', { skip }, () => {
   });
 
   it('counts payload exactly when a connection ends in a reset, not a FIN', async () => {
-    const features = new Features({ preset: { tp_btf: yes, tracepoint: yes, syscall_tracepoint: yes, fentry: no, kprobe: no } });
+    const features = new Features({
+      preset: { tp_btf: yes, tracepoint: yes, syscall_tracepoint: yes, fentry: no, kprobe: no },
+    });
     const { recs } = await oneConnection(
       features,
       (s) => s.once('data', () => s.resetAndDestroy()),

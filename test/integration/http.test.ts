@@ -42,7 +42,10 @@ function pair(recs: Rec[], where: Rec, clientPid: number, serverPids: number[]):
   for (const r of [c[0]!, s[0]!]) assert.ok((r.latency_ms as number) > 0, 'latency > 0');
   // Timestamps are taken at syscall exit on different CPUs: on loopback the
   // client's write may return after the server's read did. Allow 2 ms.
-  assert.ok((c[0]!.latency_ms as number) + 2 >= (s[0]!.latency_ms as number), 'the client waits about as long as the server works, or longer');
+  assert.ok(
+    (c[0]!.latency_ms as number) + 2 >= (s[0]!.latency_ms as number),
+    'the client waits about as long as the server works, or longer',
+  );
   return { c: c[0]!, s: s[0]! };
 }
 
@@ -111,7 +114,10 @@ describe('wirelens http with nginx and curl', { skip }, () => {
       const server = pick(records, { side: 'server' });
       assert.equal(client.length, 50);
       assert.equal(server.length, 50);
-      assert.deepEqual(client.map((r) => r.url), urls.map((u) => u.slice(u.indexOf('/index'))));
+      assert.deepEqual(
+        client.map((r) => r.url),
+        urls.map((u) => u.slice(u.indexOf('/index'))),
+      );
       assert.equal(new Set(client.map((r) => r.sport)).size, 1, 'one connection');
     } finally {
       await stop(wl.proc, 'SIGKILL');
@@ -121,9 +127,15 @@ describe('wirelens http with nginx and curl', { skip }, () => {
   it('--url-prefix /api/ keeps only /api/ exchanges; the rest is dropped in the kernel', async () => {
     const wl = await startWirelens(['http', '--port', String(ng.port), '--url-prefix', '/api/']);
     try {
-      for (const u of ['/api/users', '/static/a.css', '/index.html', '/api/users?x=1']) await curl(['-o', '/dev/null', `http://127.0.0.1:${ng.port}${u}`]);
+      for (const u of ['/api/users', '/static/a.css', '/index.html', '/api/users?x=1'])
+        await curl(['-o', '/dev/null', `http://127.0.0.1:${ng.port}${u}`]);
       const { records, stderr } = await wl.finish();
-      assert.deepEqual(records.map((r) => r.url).sort(), ['/api/users', '/api/users', '/api/users?x=1', '/api/users?x=1']);
+      assert.deepEqual(records.map((r) => r.url).sort(), [
+        '/api/users',
+        '/api/users',
+        '/api/users?x=1',
+        '/api/users?x=1',
+      ]);
       const filtered = Number(/(\d+) filtered in kernel/.exec(stderr)?.[1]);
       assert.equal(filtered, 4, `2 requests x 2 ends dropped in the kernel: ${stderr}`);
     } finally {
@@ -133,7 +145,10 @@ describe('wirelens http with nginx and curl', { skip }, () => {
 
   it('--url-contains, --host and --method filter in the kernel', async () => {
     const cases: [string[], string[]][] = [
-      [['--url-contains', 'users'], ['/api/users', '/api/users?x=1']],
+      [
+        ['--url-contains', 'users'],
+        ['/api/users', '/api/users?x=1'],
+      ],
       [['--host', 'Example.TEST'], ['/index.html']],
       [['--method', 'HEAD'], ['/static/a.css']],
     ];
@@ -160,18 +175,26 @@ describe('wirelens http with nginx and curl', { skip }, () => {
   it('redacts credentials unless --no-redact', async () => {
     const url = `http://127.0.0.1:${ng.port}/index.html?token=tok456&q=1`;
     for (const redact of [true, false]) {
-      const wl = await startWirelens(['http', '--port', String(ng.port), '--headers', ...(redact ? [] : ['--no-redact'])]);
+      const wl = await startWirelens([
+        'http',
+        '--port',
+        String(ng.port),
+        '--headers',
+        ...(redact ? [] : ['--no-redact']),
+      ]);
       try {
         await curl(['-o', '/dev/null', '-H', 'Authorization: Bearer secret123', '-H', 'Cookie: sid=cookie789', url]);
         const { records } = await wl.finish();
         const text = JSON.stringify(records);
         assert.equal(records.length, 2);
         if (redact) {
-          for (const secret of ['secret123', 'cookie789', 'tok456']) assert.ok(!text.includes(secret), `${secret} must not appear`);
+          for (const secret of ['secret123', 'cookie789', 'tok456'])
+            assert.ok(!text.includes(secret), `${secret} must not appear`);
           assert.match(text, /\[REDACTED\]/);
           assert.match(text, /q=1/);
         } else {
-          for (const secret of ['secret123', 'cookie789', 'tok456']) assert.ok(text.includes(secret), `${secret} shown with --no-redact`);
+          for (const secret of ['secret123', 'cookie789', 'tok456'])
+            assert.ok(text.includes(secret), `${secret} shown with --no-redact`);
         }
       } finally {
         await stop(wl.proc, 'SIGKILL');
@@ -187,10 +210,19 @@ describe('wirelens http with a Node server', { skip }, () => {
     try {
       const base = `http://127.0.0.1:${port}`;
       const pids: Record<string, number> = {};
-      for (const m of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) pids[m] = await curl(['-o', '/dev/null', '-X', m, `${base}/m/${m}`]);
+      for (const m of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])
+        pids[m] = await curl(['-o', '/dev/null', '-X', m, `${base}/m/${m}`]);
       const slow = await curl(['-o', '/dev/null', `${base}/sleep?ms=200`]);
       const chunked = await curl(['-o', '/dev/null', `${base}/chunked`]);
-      const cont = await curl(['-o', '/dev/null', '-H', 'Expect: 100-continue', '--data-binary', 'x'.repeat(5000), `${base}/continue`]);
+      const cont = await curl([
+        '-o',
+        '/dev/null',
+        '-H',
+        'Expect: 100-continue',
+        '--data-binary',
+        'x'.repeat(5000),
+        `${base}/continue`,
+      ]);
       const mb = Buffer.alloc(1024 * 1024, 0x78);
       const bigFile = path.join(os.tmpdir(), `wl-test-post-${process.pid}`);
       fs.writeFileSync(bigFile, mb);
@@ -211,7 +243,10 @@ describe('wirelens http with a Node server', { skip }, () => {
       assert.ok((c.c.req_bytes as number) >= 5000);
       const up = pair(records, { method: 'POST', url: '/upload' }, post, [srv.child.pid!]);
       for (const r of [up.c, up.s]) {
-        assert.ok((r.req_bytes as number) > 1024 * 1024 && (r.req_bytes as number) < 1024 * 1024 + 1024, `1 MB body + head: ${r.req_bytes}`);
+        assert.ok(
+          (r.req_bytes as number) > 1024 * 1024 && (r.req_bytes as number) < 1024 * 1024 + 1024,
+          `1 MB body + head: ${r.req_bytes}`,
+        );
       }
       assert.equal(up.c.req_bytes, up.s.req_bytes, 'both ends count the same request bytes');
       assert.equal(records.length, 20);
@@ -225,20 +260,43 @@ describe('wirelens http with a Node server', { skip }, () => {
     const { srv, port } = await nodeServer('127.0.0.1');
     const wl = await startWirelens(['http', '--port', String(port)]);
     try {
-      const piecewise = startIn(undefined, [process.execPath, path.join(FIXTURES, 'http-pieces-client.js'), '127.0.0.1', String(port), '/trickle?by=node', 'pieces.test']);
+      const piecewise = startIn(undefined, [
+        process.execPath,
+        path.join(FIXTURES, 'http-pieces-client.js'),
+        '127.0.0.1',
+        String(port),
+        '/trickle?by=node',
+        'pieces.test',
+      ]);
       assert.equal(await piecewise.exited, 0, piecewise.stderr());
       assert.equal(piecewise.stdout().trim(), 'HTTP/1.1 200 OK');
-      const viaCurl = await curl(['-o', '/dev/null', '-H', 'Host: curl.test', `http://127.0.0.1:${port}/trickle?by=curl`]);
+      const viaCurl = await curl([
+        '-o',
+        '/dev/null',
+        '-H',
+        'Host: curl.test',
+        `http://127.0.0.1:${port}/trickle?by=curl`,
+      ]);
       const { records } = await wl.finish();
       const resp = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello';
       const byNode = pick(records, { url: '/trickle?by=node' });
-      assert.deepEqual(byNode.map((r) => [r.side, r.pid]).sort(), [['client', piecewise.child.pid], ['server', srv.child.pid]].sort(), JSON.stringify(records));
+      assert.deepEqual(
+        byNode.map((r) => [r.side, r.pid]).sort(),
+        [
+          ['client', piecewise.child.pid],
+          ['server', srv.child.pid],
+        ].sort(),
+        JSON.stringify(records),
+      );
       for (const r of byNode) {
         assert.equal(r.host, 'pieces.test', 'the Host header came in a later piece');
         assert.equal(r.status, 200);
         assert.equal(r.content_type, 'text/plain');
         assert.equal(r.resp_bytes, resp.length);
-        assert.equal(r.req_bytes, 'GET /trickle?by=node HTTP/1.1\r\nHost: pieces.test\r\nX-Piece: 1\r\nConnection: close\r\n\r\n'.length);
+        assert.equal(
+          r.req_bytes,
+          'GET /trickle?by=node HTTP/1.1\r\nHost: pieces.test\r\nX-Piece: 1\r\nConnection: close\r\n\r\n'.length,
+        );
       }
       const c = pair(records, { url: '/trickle?by=curl' }, viaCurl, [srv.child.pid!]);
       for (const r of [c.c, c.s]) {
@@ -277,7 +335,10 @@ describe('wirelens http with a Node server', { skip }, () => {
       const cut = pick(records, { url: '/cut', side: 'server' });
       assert.equal(cut.length, 1, 'the cut request is reported');
       assert.ok(cut[0]!.status === null || cut[0]!.status === 400, `no response, or Node's 400: ${cut[0]!.status}`);
-      assert.equal(cut[0]!.req_bytes, 'POST /cut HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly a little'.length);
+      assert.equal(
+        cut[0]!.req_bytes,
+        'POST /cut HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly a little'.length,
+      );
     } finally {
       await stop(wl.proc, 'SIGKILL');
       await stop(srv);

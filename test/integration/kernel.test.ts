@@ -64,7 +64,10 @@ describe('kernel wrappers', { skip }, () => {
     const obj = loaded();
     try {
       assert.throws(() => obj.setGlobal('wl_filter_pid_n', Buffer.alloc(8)), /has 4 bytes, value has 8/);
-      assert.throws(() => obj.setGlobal('wl_no_such_global', Buffer.alloc(4)), /no global variable named wl_no_such_global/);
+      assert.throws(
+        () => obj.setGlobal('wl_no_such_global', Buffer.alloc(4)),
+        /no global variable named wl_no_such_global/,
+      );
       obj.setGlobal('wl_filter_pid_n', Buffer.alloc(4));
       obj.load();
       assert.throws(() => obj.setGlobal('wl_filter_pid_n', Buffer.alloc(4)), /after load/);
@@ -81,7 +84,9 @@ describe('kernel wrappers', { skip }, () => {
         () => obj.attach('wl_tcp_state_tp', { kind: 'tracepoint', category: 'sock', name: 'wl_no_such_tracepoint' }),
         (e: unknown) => {
           const n = e as { errno?: number; code?: string; message: string };
-          return n.code === 'WL_ERR_LIBBPF' && n.errno === 2 && /attaching wl_tcp_state_tp \(tracepoint\)/.test(n.message);
+          return (
+            n.code === 'WL_ERR_LIBBPF' && n.errno === 2 && /attaching wl_tcp_state_tp \(tracepoint\)/.test(n.message)
+          );
         },
       );
     } finally {
@@ -90,6 +95,9 @@ describe('kernel wrappers', { skip }, () => {
   });
 
   it('a missing object file is a WL_ERR_NOT_BUILT error with a remedy', () => {
-    assert.throws(() => BpfObject.open('wl_no_such_object'), (e: unknown) => e instanceof WlError && e.code === 'WL_ERR_NOT_BUILT' && /npm run build:bpf/.test(e.remedy ?? ''));
+    assert.throws(
+      () => BpfObject.open('wl_no_such_object'),
+      (e: unknown) => e instanceof WlError && e.code === 'WL_ERR_NOT_BUILT' && /npm run build:bpf/.test(e.remedy ?? ''),
+    );
   });
 });

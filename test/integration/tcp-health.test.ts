@@ -39,7 +39,24 @@ async function noLoss(ns: string): Promise<void> {
 }
 
 async function queueDelay(ns: string, dev: string): Promise<void> {
-  const r = await run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'tbf', 'rate', '4mbit', 'burst', '16kb', 'latency', '50ms']);
+  const r = await run('ip', [
+    'netns',
+    'exec',
+    ns,
+    'tc',
+    'qdisc',
+    'replace',
+    'dev',
+    dev,
+    'root',
+    'tbf',
+    'rate',
+    '4mbit',
+    'burst',
+    '16kb',
+    'latency',
+    '50ms',
+  ]);
   assert.equal(r.code, 0, r.stderr);
 }
 
@@ -72,7 +89,15 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
         const s = await startFixtureServer(HOLD, ['server', ns.addrB, '0', String(200_000)], ns.b);
         srv = s.srv;
         const port = s.port;
-        wl = await startWirelens(['tcp', '--events', 'retransmit,close,drop', '--port', String(port), '--hooks', hooks]);
+        wl = await startWirelens([
+          'tcp',
+          '--events',
+          'retransmit,close,drop',
+          '--port',
+          String(port),
+          '--hooks',
+          hooks,
+        ]);
         // One segment per packet on the lossy path: 30% of ~140 packets, not of a few 64 KB ones.
         const gso = await run('ip', ['-n', ns.a, 'link', 'set', 'dev', ns.devA, 'gso_max_segs', '1']);
         assert.equal(gso.code, 0, gso.stderr);
@@ -84,7 +109,13 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
         await noLoss(ns.b);
         await stop(client);
         const { records } = await wl.finish();
-        const mine = pick(records, { event: 'retransmit', saddr: ns.addrA, sport: lport, daddr: ns.addrB, dport: port });
+        const mine = pick(records, {
+          event: 'retransmit',
+          saddr: ns.addrA,
+          sport: lport,
+          daddr: ns.addrB,
+          dport: port,
+        });
         const others = pick(records, { event: 'retransmit' }).filter((r) => r.sport !== lport);
         assert.ok(truth >= 10, `30% loss makes retransmits (ss says ${truth})`);
         assert.deepEqual(others, [], 'no retransmits from other connections');
@@ -96,13 +127,29 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
         }
         // One event per retransmitted packet, which may hold several segments; ss counts segments.
         const segs = mine.reduce((n, r) => n + (r.segments as number), 0);
-        assert.ok(segs >= truth * 0.9 && segs <= truth, `${segs} segments in ${mine.length} events vs ${truth} retransmitted segments`);
+        assert.ok(
+          segs >= truth * 0.9 && segs <= truth,
+          `${segs} segments in ${mine.length} events vs ${truth} retransmitted segments`,
+        );
         const close = pick(records, { event: 'close', sport: lport, pid: client.child.pid });
         assert.equal(close.length, 1);
-        assert.ok((close[0]!.retrans as number) >= truth, `close carries the socket's retransmits: ${close[0]!.retrans} >= ${truth}`);
-        const drops = pick(records, { event: 'drop', reason: 'NETFILTER_DROP', saddr: ns.addrA, sport: lport, daddr: ns.addrB, dport: port });
+        assert.ok(
+          (close[0]!.retrans as number) >= truth,
+          `close carries the socket's retransmits: ${close[0]!.retrans} >= ${truth}`,
+        );
+        const drops = pick(records, {
+          event: 'drop',
+          reason: 'NETFILTER_DROP',
+          saddr: ns.addrA,
+          sport: lport,
+          daddr: ns.addrB,
+          dport: port,
+        });
         // Every lost segment was a drop here; a drop may also hit a retransmission.
-        assert.ok(drops.length >= truth * 0.5, `the firewall's drops, named by the kernel: ${drops.length} for ${truth} retransmits`);
+        assert.ok(
+          drops.length >= truth * 0.5,
+          `the firewall's drops, named by the kernel: ${drops.length} for ${truth} retransmits`,
+        );
         for (const d of drops) assert.equal(d.netns, ns.inodeB);
       } finally {
         await noLoss(ns.b);
@@ -121,7 +168,17 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
         const s = await startFixtureServer(HOLD, ['server', ns.addrB, '0', '400000'], ns.b);
         srv = s.srv;
         const port = s.port;
-        wl = await startWirelens(['tcp', '--events', 'close,rtt', '--rtt-every', '100', '--port', String(port), '--hooks', hooks]);
+        wl = await startWirelens([
+          'tcp',
+          '--events',
+          'close,rtt',
+          '--rtt-every',
+          '100',
+          '--port',
+          String(port),
+          '--hooks',
+          hooks,
+        ]);
         await queueDelay(ns.a, ns.devA);
         client = startIn(ns.a, [process.execPath, HOLD, 'client', ns.addrB, String(port), '400000']);
         const m = await waitFor(client.stdout, /done (\d+)/, 30_000, 'the queued transfer');
@@ -138,7 +195,10 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
         assert.ok((close[0]!.min_rtt_us as number) <= srtt, 'min rtt <= srtt');
         const samples = pick(records, { event: 'rtt', sport: lport, daddr: ns.addrB, dport: port });
         assert.ok(samples.length >= 2, `rtt samples from the client socket, one per 100 ms at most: ${samples.length}`);
-        assert.ok(samples.some((s) => (s.srtt_us as number) >= 5000), 'samples see the queue');
+        assert.ok(
+          samples.some((s) => (s.srtt_us as number) >= 5000),
+          'samples see the queue',
+        );
         for (const s of samples) assert.equal(s.pid, client.child.pid);
       } finally {
         await noQdisc(ns.a, ns.devA);
@@ -154,27 +214,60 @@ describe('wirelens tcp --events across namespaces', { skip }, () => {
       const closedPort = 9;
       const wl = await startWirelens(['tcp', '--events', 'reset,drop', '--port', String(closedPort), '--hooks', hooks]);
       try {
-        const conn = startIn(ns.a, [process.execPath, '-e', `require('net').connect(${closedPort}, '${ns.addrB}').on('error', (e) => { console.log(e.code); process.exit(0); })`]);
+        const conn = startIn(ns.a, [
+          process.execPath,
+          '-e',
+          `require('net').connect(${closedPort}, '${ns.addrB}').on('error', (e) => { console.log(e.code); process.exit(0); })`,
+        ]);
         assert.equal(await conn.exited, 0);
         assert.equal(conn.stdout().trim(), 'ECONNREFUSED');
-        const udp = startIn(ns.a, [process.execPath, '-e', `const s = require('dgram').createSocket('udp4'); s.send('x', ${closedPort}, '${ns.addrB}', () => setTimeout(() => s.close(), 50));`]);
+        const udp = startIn(ns.a, [
+          process.execPath,
+          '-e',
+          `const s = require('dgram').createSocket('udp4'); s.send('x', ${closedPort}, '${ns.addrB}', () => setTimeout(() => s.close(), 50));`,
+        ]);
         assert.equal(await udp.exited, 0);
         const { records, stderr } = await wl.finish();
-        const received = pick(records, { event: 'reset', direction: 'received', saddr: ns.addrA, daddr: ns.addrB, dport: closedPort });
+        const received = pick(records, {
+          event: 'reset',
+          direction: 'received',
+          saddr: ns.addrA,
+          daddr: ns.addrB,
+          dport: closedPort,
+        });
         assert.equal(received.length, 1, JSON.stringify(records));
         assert.equal(received[0]!.pid, conn.child.pid, "the connecting process's socket");
         assert.equal(received[0]!.state, 'SYN_SENT');
         assert.equal(received[0]!.netns, ns.inodeA);
         const cport = received[0]!.sport as number;
-        const sent = pick(records, { event: 'reset', direction: 'sent', saddr: ns.addrB, sport: closedPort, daddr: ns.addrA, dport: cport });
+        const sent = pick(records, {
+          event: 'reset',
+          direction: 'sent',
+          saddr: ns.addrB,
+          sport: closedPort,
+          daddr: ns.addrA,
+          dport: cport,
+        });
         assert.equal(sent.length, 1, 'the reset namespace b sent, from its closed port to the client');
         assert.equal(sent[0]!.netns, ns.inodeB);
         assert.equal(sent[0]!.pid, null);
-        const udpDrop = pick(records, { event: 'drop', protocol: 'udp', saddr: ns.addrA, daddr: ns.addrB, dport: closedPort });
+        const udpDrop = pick(records, {
+          event: 'drop',
+          protocol: 'udp',
+          saddr: ns.addrA,
+          daddr: ns.addrB,
+          dport: closedPort,
+        });
         assert.equal(udpDrop.length, 1);
         assert.equal(udpDrop[0]!.reason, 'NO_SOCKET');
         assert.equal(udpDrop[0]!.netns, ns.inodeB);
-        const synDrop = pick(records, { event: 'drop', protocol: 'tcp', saddr: ns.addrA, sport: cport, dport: closedPort });
+        const synDrop = pick(records, {
+          event: 'drop',
+          protocol: 'tcp',
+          saddr: ns.addrA,
+          sport: cport,
+          dport: closedPort,
+        });
         assert.equal(synDrop.length, 1, 'the SYN to a closed port is dropped too');
         assert.equal(synDrop[0]!.reason, 'NO_SOCKET');
         assert.match(stderr, /drops by reason \(all packets, before filters\): .*NO_SOCKET \d+/);

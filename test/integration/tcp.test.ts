@@ -20,7 +20,13 @@ function startServer(host: string, replyBytes: number, ns?: string): Promise<{ s
 }
 
 /** Runs one client to completion; returns its pid. */
-async function runClient(host: string, port: number, sendBytes: number, expectReply: number, ns?: string): Promise<number> {
+async function runClient(
+  host: string,
+  port: number,
+  sendBytes: number,
+  expectReply: number,
+  ns?: string,
+): Promise<number> {
   const c = startIn(ns, [process.execPath, TCP_PEER, 'client', host, String(port), String(sendBytes)]);
   const code = await c.exited;
   assert.equal(code, 0, `client failed: ${c.stderr()}`);
@@ -29,7 +35,20 @@ async function runClient(host: string, port: number, sendBytes: number, expectRe
 }
 
 /** The 4 records of one connection made by client `cpid` to server `spid` on `port`. */
-function assertConnection(recs: Rec[], o: { cpid: number; spid: number; port: number; caddr: string; saddr: string; sent: number; reply: number; cns?: number; sns?: number }): void {
+function assertConnection(
+  recs: Rec[],
+  o: {
+    cpid: number;
+    spid: number;
+    port: number;
+    caddr: string;
+    saddr: string;
+    sent: number;
+    reply: number;
+    cns?: number;
+    sns?: number;
+  },
+): void {
   const active = pick(recs, { pid: o.cpid, direction: 'active', dport: o.port });
   const aOpen = pick(active, { event: 'open' });
   const aClose = pick(active, { event: 'close' });
@@ -85,7 +104,17 @@ for (const hooks of ['auto', 'fallback'] as const) {
         assert.equal(mine.length, 12, `exactly 3 connections x (open, close) x 2 sides: ${JSON.stringify(mine)}`);
         const sends = [1000, 2345, 65536];
         clients.forEach((cpid, i) =>
-          assertConnection(mine, { cpid, spid: srv.child.pid!, port, caddr: pair.addrB, saddr: pair.addrA, sent: sends[i]!, reply: 7000, cns: pair.inodeB, sns: pair.inodeA }),
+          assertConnection(mine, {
+            cpid,
+            spid: srv.child.pid!,
+            port,
+            caddr: pair.addrB,
+            saddr: pair.addrA,
+            sent: sends[i]!,
+            reply: 7000,
+            cns: pair.inodeB,
+            sns: pair.inodeA,
+          }),
         );
       } finally {
         await stop(wl.proc, 'SIGKILL');
@@ -99,14 +128,27 @@ for (const hooks of ['auto', 'fallback'] as const) {
       try {
         const cpid = await runClient(pair.addr6A, port, 20, 10, pair.b);
         const { records } = await wl.finish();
-        assertConnection(records, { cpid, spid: srv.child.pid!, port, caddr: pair.addr6B, saddr: pair.addr6A, sent: 20, reply: 10, cns: pair.inodeB, sns: pair.inodeA });
+        assertConnection(records, {
+          cpid,
+          spid: srv.child.pid!,
+          port,
+          caddr: pair.addr6B,
+          saddr: pair.addr6A,
+          sent: 20,
+          reply: 10,
+          cns: pair.inodeB,
+          sns: pair.inodeA,
+        });
       } finally {
         await stop(wl.proc, 'SIGKILL');
         await stop(srv);
       }
     });
 
-    for (const [host, family] of [['127.0.0.1', 'IPv4'], ['::1', 'IPv6']] as const) {
+    for (const [host, family] of [
+      ['127.0.0.1', 'IPv4'],
+      ['::1', 'IPv6'],
+    ] as const) {
       it(`reports loopback connections on ${host} (${family})`, async () => {
         const { srv, port } = await startServer(host, 4321);
         const wl = await startWirelens(['tcp', '--hooks', hooks, '--port', String(port)]);
@@ -114,7 +156,15 @@ for (const hooks of ['auto', 'fallback'] as const) {
           const cpid = await runClient(host, port, 1234, 4321);
           const { records } = await wl.finish();
           assert.equal(records.length, 4, JSON.stringify(records));
-          assertConnection(records, { cpid, spid: srv.child.pid!, port, caddr: host, saddr: host, sent: 1234, reply: 4321 });
+          assertConnection(records, {
+            cpid,
+            spid: srv.child.pid!,
+            port,
+            caddr: host,
+            saddr: host,
+            sent: 1234,
+            reply: 4321,
+          });
         } finally {
           await stop(wl.proc, 'SIGKILL');
           await stop(srv);
@@ -162,7 +212,7 @@ describe('wirelens tcp kernel filters', { skip }, () => {
         assert.ok(r.sport === a.port || r.dport === a.port, 'only --port');
         assert.equal(r.comm, 'node', 'only --comm');
       }
-      assert.equal(pick(records, { direction: 'passive' }).length, 4, 'both accepted connections, curl\'s included');
+      assert.equal(pick(records, { direction: 'passive' }).length, 4, "both accepted connections, curl's included");
     } finally {
       await stop(wl.proc, 'SIGKILL');
       await stop(a.srv);

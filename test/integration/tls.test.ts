@@ -12,7 +12,15 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { Cert, makeCert, recordClientHello, SServer, startSServer, startTlsNginx, TlsNginx } from '../helpers/tls-servers';
+import {
+  Cert,
+  makeCert,
+  recordClientHello,
+  SServer,
+  startSServer,
+  startTlsNginx,
+  TlsNginx,
+} from '../helpers/tls-servers';
 import { createNetnsPair, NetnsPair } from '../helpers/netns';
 import { craftPeer } from '../helpers/tcp-craft';
 import { freePort } from '../helpers/ports';
@@ -40,7 +48,8 @@ function one(recs: Rec[], where: Rec): Rec {
 
 /** The fields both ends of one connection must agree on. */
 function sameHandshake(c: Rec, s: Rec): void {
-  for (const k of ['sni', 'alpn_offered', 'versions_offered', 'version', 'cipher', 'alpn', 'status']) assert.deepEqual(c[k], s[k], k);
+  for (const k of ['sni', 'alpn_offered', 'versions_offered', 'version', 'cipher', 'alpn', 'status'])
+    assert.deepEqual(c[k], s[k], k);
   assert.deepEqual([c.sport, c.dport], [s.dport, s.sport], 'the two ends of one connection');
   for (const r of [c, s]) assert.ok((r.hello_ms as number) >= 0);
 }
@@ -61,7 +70,16 @@ describe('wirelens tls', { skip }, () => {
         // Attached before nginx makes its listener: accepted sockets are someone's whatever the hooks.
         wl = await startWirelens(['tls', '--port', String(port), '--hooks', hooks]);
         ng = await startTlsNginx(cert, port);
-        const pid = await exits('curl', ['-sk', '--max-time', '10', '-o', '/dev/null', '--resolve', `myhost.test:${ng.port}:127.0.0.1`, `https://myhost.test:${ng.port}/`]);
+        const pid = await exits('curl', [
+          '-sk',
+          '--max-time',
+          '10',
+          '-o',
+          '/dev/null',
+          '--resolve',
+          `myhost.test:${ng.port}:127.0.0.1`,
+          `https://myhost.test:${ng.port}/`,
+        ]);
         const { records } = await wl.finish();
         assert.equal(records.length, 2, JSON.stringify(records));
         const c = one(records, { side: 'client' });
@@ -72,7 +90,10 @@ describe('wirelens tls', { skip }, () => {
         // accepted socket stays with its listener's maker: nginx before it forked into the background.
         if (hooks === 'auto') assert.ok(ng.workers.includes(s.pid as number), `nginx pid ${s.pid} in ${ng.workers}`);
         else assert.notEqual(s.pid, pid);
-        assert.deepEqual([c.status, c.sni, c.alpn_offered, c.version], ['ok', 'myhost.test', ['h2', 'http/1.1'], 'TLS 1.3']);
+        assert.deepEqual(
+          [c.status, c.sni, c.alpn_offered, c.version],
+          ['ok', 'myhost.test', ['h2', 'http/1.1'], 'TLS 1.3'],
+        );
         assert.ok((c.versions_offered as string[]).includes('TLS 1.3'));
         assert.match(c.cipher as string, /^TLS_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305_SHA256)$/);
         assert.equal(c.alpn, null, 'TLS 1.3 encrypts the ALPN choice');
@@ -108,13 +129,19 @@ describe('wirelens tls', { skip }, () => {
 
         const c12 = one(records, { side: 'client', sni: 'v12.test' });
         const s12 = one(records, { side: 'server', sni: 'v12.test' });
-        assert.deepEqual([c12.pid, c12.version, c12.alpn, c12.versions_offered], [p12, 'TLS 1.2', 'http/1.1', ['TLS 1.2']]);
+        assert.deepEqual(
+          [c12.pid, c12.version, c12.alpn, c12.versions_offered],
+          [p12, 'TLS 1.2', 'http/1.1', ['TLS 1.2']],
+        );
         assert.match(c12.cipher as string, /^TLS_ECDHE_RSA_WITH_/);
         sameHandshake(c12, s12);
 
         const cp = one(records, { side: 'client', sni: 'pieces.test' });
         const sp = one(records, { side: 'server', sni: 'pieces.test' });
-        assert.deepEqual([cp.pid, cp.comm, cp.status, cp.alpn_offered], [pieces.child.pid, 'node', 'ok', ['h2', 'http/1.1']]);
+        assert.deepEqual(
+          [cp.pid, cp.comm, cp.status, cp.alpn_offered],
+          [pieces.child.pid, 'node', 'ok', ['h2', 'http/1.1']],
+        );
         assert.equal(sp.pid, srv.pid);
         sameHandshake(cp, sp);
         const local = Number(/local (\d+)/.exec(pieces.stdout())?.[1]);
@@ -133,7 +160,16 @@ describe('wirelens tls', { skip }, () => {
       const port = await freePort();
       wl = await startWirelens(['tls', '--port', String(port)]);
       ng = await startTlsNginx(cert, port, { deferred: true });
-      const pid = await exits('curl', ['-sk', '--max-time', '10', '-o', '/dev/null', '--resolve', `myhost.test:${ng.port}:127.0.0.1`, `https://myhost.test:${ng.port}/`]);
+      const pid = await exits('curl', [
+        '-sk',
+        '--max-time',
+        '10',
+        '-o',
+        '/dev/null',
+        '--resolve',
+        `myhost.test:${ng.port}:127.0.0.1`,
+        `https://myhost.test:${ng.port}/`,
+      ]);
       const { records, stderr } = await wl.finish();
       assert.equal(records.length, 2, JSON.stringify(records));
       const c = one(records, { side: 'client' });
@@ -159,7 +195,12 @@ describe('wirelens tls', { skip }, () => {
       const hello = await recordClientHello('raw.test');
       wl = await startWirelens(['tls', '--port', String(port)]);
       srv = await startSServer(cert, port, [], { host: ns.addrB, netns: ns.b });
-      const c = await peer.run(port, [{ syn: '' }, { data: hello.toString('hex'), off: 0 }, { expect: 100 }, { rst: true }]);
+      const c = await peer.run(port, [
+        { syn: '' },
+        { data: hello.toString('hex'), off: 0 },
+        { expect: 100 },
+        { rst: true },
+      ]);
       assert.equal(c.received[0], 22, 'the server answered with a handshake record');
       const { records } = await wl.finish();
       const s = one(records, { side: 'server', netns: ns.inodeB });

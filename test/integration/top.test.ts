@@ -25,7 +25,18 @@ type Snap = Record<string, unknown> & {
 
 /** Starts `wirelens top --json` (in namespace ns if given); resolves once its first snapshot is out. */
 async function startTop(args: string[], ns?: string): Promise<Spawned> {
-  const argv = inNetns(ns, [process.execPath, CLI, 'top', '--json', '--interval', '0.2', '--rows', '10000', '-v', ...args]);
+  const argv = inNetns(ns, [
+    process.execPath,
+    CLI,
+    'top',
+    '--json',
+    '--interval',
+    '0.2',
+    '--rows',
+    '10000',
+    '-v',
+    ...args,
+  ]);
   const p = start(argv[0]!, argv.slice(1));
   try {
     await waitFor(p.stdout, /\n/, 15000, 'the first snapshot');
@@ -39,7 +50,10 @@ async function startTop(args: string[], ns?: string): Promise<Spawned> {
 /** Stops top (SIGINT) and returns its last snapshot: the totals since start. */
 async function finishTop(p: Spawned): Promise<{ last: Snap; stderr: string; code: number | null }> {
   const code = await stop(p, 'SIGINT');
-  const lines = p.stdout().split('\n').filter((l) => l.trim() !== '');
+  const lines = p
+    .stdout()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   assert.ok(lines.length > 0, `snapshots: ${p.stderr()}`);
   return { last: JSON.parse(lines[lines.length - 1]!) as Snap, stderr: p.stderr(), code };
 }
@@ -73,11 +87,17 @@ describe('wirelens top', { skip }, () => {
         const tx = me.tx_bytes as number;
         // IP packets: the payload plus 52 bytes of headers per segment of up to 64 KB on lo.
         assert.ok(tx >= SIZE && tx <= SIZE * 1.02, `client tx ${tx} vs ${SIZE}`);
-        assert.ok((me.rx_bytes as number) >= 1000 && (me.rx_bytes as number) < 1000 + 64 * 1024, `client rx ${me.rx_bytes}`);
+        assert.ok(
+          (me.rx_bytes as number) >= 1000 && (me.rx_bytes as number) < 1000 + 64 * 1024,
+          `client rx ${me.rx_bytes}`,
+        );
         assert.equal(me.connections, 1, 'one SYN sent');
         const server = last.processes.find((p) => p.pid === srv!.child.pid);
         assert.ok(server, 'server process');
-        assert.ok((server.rx_bytes as number) >= SIZE && (server.rx_bytes as number) <= SIZE * 1.02, `server rx ${server.rx_bytes}`);
+        assert.ok(
+          (server.rx_bytes as number) >= SIZE && (server.rx_bytes as number) <= SIZE * 1.02,
+          `server rx ${server.rx_bytes}`,
+        );
         const port = last.ports.find((p) => p.protocol === 'tcp' && p.port === s.port);
         assert.ok(port && (port.rx_bytes as number) >= SIZE, `port ${s.port}: ${JSON.stringify(port)}`);
         assert.ok(last.remotes.some((r) => r.address === '127.0.0.1'));
@@ -111,7 +131,10 @@ describe('wirelens top', { skip }, () => {
           assert.equal(icmp.tx_packets, 20, JSON.stringify(icmp));
           assert.equal(icmp.rx_packets, 20, JSON.stringify(icmp));
           const dev = last.interfaces.find((i) => i.name === ns.devA);
-          assert.ok(dev && (dev.tx_packets as number) >= 20 && (dev.rx_packets as number) >= 20, JSON.stringify(last.interfaces));
+          assert.ok(
+            dev && (dev.tx_packets as number) >= 20 && (dev.rx_packets as number) >= 20,
+            JSON.stringify(last.interfaces),
+          );
           const peer = last.remotes.find((r) => r.address === ns.addrB);
           assert.ok(peer && (peer.tx_packets as number) >= 20, JSON.stringify(last.remotes));
           const pinger = last.processes.find((p) => p.pid === ping.child.pid);
@@ -154,9 +177,22 @@ describe('wirelens top', { skip }, () => {
         top = undefined;
         assert.match(await tcShow(ns.a, ns.devA, 'filter', 'ingress'), /wl_top_tc_in/, 'the filter outlives a SIGKILL');
         assert.match(await tcShow(ns.a, ns.devA, 'qdisc'), /clsact/);
-        const again = await run('ip', ['netns', 'exec', ns.a, process.execPath, CLI, 'top', '--json', '--duration', '0.3']);
+        const again = await run('ip', [
+          'netns',
+          'exec',
+          ns.a,
+          process.execPath,
+          CLI,
+          'top',
+          '--json',
+          '--duration',
+          '0.3',
+        ]);
         assert.equal(again.code, 0, again.stderr);
-        assert.match(again.stderr, new RegExp(`removed TC filter wl_top_tc_in on ${ns.devA} ingress left by an earlier wirelens`));
+        assert.match(
+          again.stderr,
+          new RegExp(`removed TC filter wl_top_tc_in on ${ns.devA} ingress left by an earlier wirelens`),
+        );
         assert.match(again.stderr, new RegExp(`removed TC filter wl_top_tc_out on ${ns.devA} egress`));
         assert.match(again.stderr, new RegExp(`removed the clsact qdisc an earlier wirelens added to ${ns.devA}`));
         assert.doesNotMatch(await tcShow(ns.a, ns.devA, 'qdisc'), /clsact/);
@@ -181,7 +217,10 @@ describe('wirelens top', { skip }, () => {
       t.child.stdin!.write('p');
       await waitFor(t.stdout, /sorted by packets/, 5000, 'the packets sort');
       t.child.stdin!.write('q');
-      const code = await Promise.race([t.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 5000))]);
+      const code = await Promise.race([
+        t.exited,
+        new Promise<string>((r) => setTimeout(() => r('still running'), 5000)),
+      ]);
       assert.equal(code, 0, t.stdout().slice(-500));
       const out = t.stdout();
       assert.ok(out.includes('\x1b[?1049h'), 'the alternate screen is entered');
@@ -194,13 +233,22 @@ describe('wirelens top', { skip }, () => {
 
   it('an interface that does not exist: one line and a remedy, exit 2, nothing attached', async () => {
     // Programs of earlier tests may still be on their way out: no new one may appear.
-    const tops = (): number[] => wirelensPrograms().filter((p) => p.name.startsWith('wl_top_')).map((p) => p.id);
+    const tops = (): number[] =>
+      wirelensPrograms()
+        .filter((p) => p.name.startsWith('wl_top_'))
+        .map((p) => p.id);
     const before = new Set(tops());
     const r = await run(process.execPath, [CLI, 'top', '-i', 'wlt-nosuch0', '--duration', '1']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^wirelens: error: -i "wlt-nosuch0": no such network interface in this network namespace\nwirelens: remedy: choose one of: .*lo/);
+    assert.match(
+      r.stderr,
+      /^wirelens: error: -i "wlt-nosuch0": no such network interface in this network namespace\nwirelens: remedy: choose one of: .*lo/,
+    );
     assert.equal(r.stdout, '');
-    assert.deepEqual(tops().filter((id) => !before.has(id)), []);
+    assert.deepEqual(
+      tops().filter((id) => !before.has(id)),
+      [],
+    );
   });
 
   it('a nonsense --sort value: exit 2', async () => {

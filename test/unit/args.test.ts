@@ -8,7 +8,10 @@ import { readPrivileges } from '../../src/kernel/privileges';
 
 describe('parseArgs', () => {
   it('parses the common live flags', () => {
-    const { flags } = parseArgs(['--json', '-c', '5', '--duration=2.5', '--pid', '1,2', '-p', '3', '--port', '80', '--comm', 'curl'], LIVE_FLAGS);
+    const { flags } = parseArgs(
+      ['--json', '-c', '5', '--duration=2.5', '--pid', '1,2', '-p', '3', '--port', '80', '--comm', 'curl'],
+      LIVE_FLAGS,
+    );
     const o = liveOptions(flags);
     assert.equal(o.json, true);
     assert.equal(o.count, 5);
@@ -33,14 +36,18 @@ describe('parseArgs', () => {
   ];
   for (const [argv, re] of bad) {
     it(`rejects ${argv.join(' ')}`, () => {
-      assert.throws(() => liveOptions(parseArgs(argv, LIVE_FLAGS).flags), (e: unknown) => e instanceof UsageError && re.test(e.message));
+      assert.throws(
+        () => liveOptions(parseArgs(argv, LIVE_FLAGS).flags),
+        (e: unknown) => e instanceof UsageError && re.test(e.message),
+      );
     });
   }
 });
 
 describe('readPrivileges', () => {
   const status = (uid: number, cap: string) => `Name:\tx\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nCapEff:\t${cap}\n`;
-  it('root with full caps is enough', () => assert.equal(readPrivileges(status(0, '000001ffffffffff')).sufficient, true));
+  it('root with full caps is enough', () =>
+    assert.equal(readPrivileges(status(0, '000001ffffffffff')).sufficient, true));
   it('nobody without caps is not, and says what is missing', () => {
     const p = readPrivileges(status(65534, '0000000000000000'));
     assert.equal(p.sufficient, false);

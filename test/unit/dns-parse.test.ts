@@ -1,7 +1,17 @@
 /** DNS message parsing, presentation, heuristic and TCP framing over byte fixtures, captured and built. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { DnsMessage, DnsParse, DnsTcpFramer, looksLikeDns, MAX_ENTRIES, parseDnsMessage, rcodeName, typeName, typeNumber } from '../../src/protocols/dns';
+import {
+  DnsMessage,
+  DnsParse,
+  DnsTcpFramer,
+  looksLikeDns,
+  MAX_ENTRIES,
+  parseDnsMessage,
+  rcodeName,
+  typeName,
+  typeNumber,
+} from '../../src/protocols/dns';
 
 /* Captured from dnsmasq 2.90 on loopback:
  *   dnsmasq --no-daemon --no-resolv --port=53531 --listen-address=127.0.0.1 --bind-interfaces
@@ -16,13 +26,19 @@ const REAL = {
   aaaa: hex('1a2c858000010001000000000168047465737400001c0001c00c001c0001000000000010fd000000000000000000000000000001'),
   mx: hex('1a2d85800001000100000000016d047465737400000f0001c00c000f000100000000000f000a046d61696c016d047465737400'),
   txt: hex('1a2e85800001000100000000017404746573740000100001c00c0010000100000000000c0b763d73706631202d616c6c'),
-  srv: hex('1a2f85800001000100000000025f78045f746370017304746573740000210001c00c00210001000000000015000100021f90067461726765740173047465737400'),
-  ptr: hex('1a308580000100010000000001310130013002313007696e2d61646472046172706100000c0001c00c000c00010000000000080168047465737400'),
+  srv: hex(
+    '1a2f85800001000100000000025f78045f746370017304746573740000210001c00c00210001000000000015000100021f90067461726765740173047465737400',
+  ),
+  ptr: hex(
+    '1a308580000100010000000001310130013002313007696e2d61646472046172706100000c0001c00c000c00010000000000080168047465737400',
+  ),
   nxdomain: hex('1a3181830001000000000000046e6f706504746573740000010001'),
   anyEdns: hex(
     '1a3285800001000200000001016804746573740000ff0001c00c000100010000000000040a000001c00c001c0001000000000010fd00000000000000000000000000000100002904d0000080000000',
   ),
-  tcpQueries: hex('00182b010100000100000000000001680474657374000001000100182b0201000001000000000000016d047465737400000f0001'),
+  tcpQueries: hex(
+    '00182b010100000100000000000001680474657374000001000100182b0201000001000000000000016d047465737400000f0001',
+  ),
   tcpAnswers: hex(
     '00282b0185800001000100000000016804746573740000010001c00c000100010000000000040a00000100332b0285800001000100000000016d047465737400000f0001c00c000f000100000000000f000a046d61696c016d047465737400',
   ),
@@ -47,7 +63,14 @@ function q(name: string | number[], type: number, cls = 1): number[] {
   return [...(typeof name === 'string' ? nm(name) : name), ...u16(type), ...u16(cls)];
 }
 function rr(name: string | number[], type: number, data: number[], ttl = 300, cls = 1): number[] {
-  return [...(typeof name === 'string' ? nm(name) : name), ...u16(type), ...u16(cls), ...u32(ttl), ...u16(data.length), ...data];
+  return [
+    ...(typeof name === 'string' ? nm(name) : name),
+    ...u16(type),
+    ...u16(cls),
+    ...u32(ttl),
+    ...u16(data.length),
+    ...data,
+  ];
 }
 interface Build {
   id?: number;
@@ -90,7 +113,26 @@ function prng(seed: number): () => number {
   };
 }
 
-const T = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35, OPT: 41, DS: 43, RRSIG: 46, DNSKEY: 48, SVCB: 64, HTTPS: 65, ANY: 255, CAA: 257 };
+const T = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  NAPTR: 35,
+  OPT: 41,
+  DS: 43,
+  RRSIG: 46,
+  DNSKEY: 48,
+  SVCB: 64,
+  HTTPS: 65,
+  ANY: 255,
+  CAA: 257,
+};
 
 describe('DNS messages captured from dnsmasq', () => {
   it('a query with EDNS0 and its answer', () => {
@@ -120,10 +162,16 @@ describe('DNS messages captured from dnsmasq', () => {
     assert.deepEqual(data(REAL.srv), ['1 2 8080 target.s.test.']);
     const ptrMsg = ok(parseDnsMessage(REAL.ptr));
     assert.equal(ptrMsg.questions[0]!.name, '1.0.0.10.in-addr.arpa.');
-    assert.deepEqual(ptrMsg.answers.map((r) => [r.type, r.data]), [['PTR', 'h.test.']]);
+    assert.deepEqual(
+      ptrMsg.answers.map((r) => [r.type, r.data]),
+      [['PTR', 'h.test.']],
+    );
     const any = ok(parseDnsMessage(REAL.anyEdns));
     assert.equal(any.questions[0]!.type, 'ANY');
-    assert.deepEqual(any.answers.map((r) => `${r.name} ${r.type} ${r.data}`), ['h.test. A 10.0.0.1', 'h.test. AAAA fd00::1']);
+    assert.deepEqual(
+      any.answers.map((r) => `${r.name} ${r.type} ${r.data}`),
+      ['h.test. A 10.0.0.1', 'h.test. AAAA fd00::1'],
+    );
   });
 
   it('NXDOMAIN for a local domain', () => {
@@ -146,7 +194,10 @@ describe('DNS messages captured from dnsmasq', () => {
   it('a fault after the question keeps the question', () => {
     const p = failed(parseDnsMessage(REAL.srv.subarray(0, REAL.srv.length - 3)));
     assert.equal(p.response, true);
-    assert.deepEqual(p.questions.map((x) => x.name), ['_x._tcp.s.test.']);
+    assert.deepEqual(
+      p.questions.map((x) => x.name),
+      ['_x._tcp.s.test.'],
+    );
   });
 });
 
@@ -162,29 +213,61 @@ describe('rdata presentation', () => {
     assert.equal(v6('00000000000000000000ffffc0000201'), '::ffff:192.0.2.1');
     assert.equal(v6('fe800000000000000000000000000000'), 'fe80::');
     assert.deepEqual(data(answer(T.NS, nm('ns1.example.com'))), ['ns1.example.com.']);
-    assert.deepEqual(data(answer(T.CNAME, [3, ...Buffer.from('www'), ...ptr(12)])), ['www.x.test.'], 'compressed target');
+    assert.deepEqual(
+      data(answer(T.CNAME, [3, ...Buffer.from('www'), ...ptr(12)])),
+      ['www.x.test.'],
+      'compressed target',
+    );
     assert.deepEqual(data(answer(T.PTR, nm('.'))), ['.']);
   });
 
   it('SOA, MX, SRV, TXT, NAPTR, CAA', () => {
-    const soa = [...nm('ns.x.test'), ...nm('admin.x.test'), ...u32(2024010101), ...u32(7200), ...u32(3600), ...u32(1209600), ...u32(300)];
+    const soa = [
+      ...nm('ns.x.test'),
+      ...nm('admin.x.test'),
+      ...u32(2024010101),
+      ...u32(7200),
+      ...u32(3600),
+      ...u32(1209600),
+      ...u32(300),
+    ];
     assert.deepEqual(data(answer(T.SOA, soa)), ['ns.x.test. admin.x.test. 2024010101 7200 3600 1209600 300']);
     assert.deepEqual(data(answer(T.MX, [...u16(10), ...nm('mail.example.com')])), ['10 mail.example.com.']);
-    assert.deepEqual(data(answer(T.SRV, [...u16(0), ...u16(5), ...u16(5060), ...nm('sip.x.test')])), ['0 5 5060 sip.x.test.']);
+    assert.deepEqual(data(answer(T.SRV, [...u16(0), ...u16(5), ...u16(5060), ...nm('sip.x.test')])), [
+      '0 5 5060 sip.x.test.',
+    ]);
     assert.deepEqual(data(answer(T.TXT, [...str('v=spf1 -all'), ...str('x')])), ['"v=spf1 -all" "x"']);
     assert.deepEqual(data(answer(T.TXT, [...str('a"b\\c'), 3, 0, 0x1b, 0xff])), ['"a\\"b\\\\c" "\\000\\027\\255"']);
     assert.deepEqual(data(answer(T.TXT, [0])), ['""']);
     const naptr = [...u16(100), ...u16(10), ...str('S'), ...str('SIP+D2U'), ...str(''), ...nm('_sip._udp.x.test')];
     assert.deepEqual(data(answer(T.NAPTR, naptr)), ['100 10 "S" "SIP+D2U" "" _sip._udp.x.test.']);
-    assert.deepEqual(data(answer(T.CAA, [0, ...str('issue'), ...Buffer.from('letsencrypt.org')])), ['0 issue "letsencrypt.org"']);
-    assert.deepEqual(data(answer(T.CAA, [128, ...str('iodef'), ...Buffer.from('mailto:a@x.test')])), ['128 iodef "mailto:a@x.test"']);
+    assert.deepEqual(data(answer(T.CAA, [0, ...str('issue'), ...Buffer.from('letsencrypt.org')])), [
+      '0 issue "letsencrypt.org"',
+    ]);
+    assert.deepEqual(data(answer(T.CAA, [128, ...str('iodef'), ...Buffer.from('mailto:a@x.test')])), [
+      '128 iodef "mailto:a@x.test"',
+    ]);
   });
 
   it('DS, DNSKEY, RRSIG', () => {
     const digest = [...hex('2bb183af5f22588179a53b0a98631fad1a292118')];
-    assert.deepEqual(data(answer(T.DS, [...u16(60485), 5, 1, ...digest])), ['60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118']);
+    assert.deepEqual(data(answer(T.DS, [...u16(60485), 5, 1, ...digest])), [
+      '60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118',
+    ]);
     assert.deepEqual(data(answer(T.DNSKEY, [...u16(257), 3, 13, 1, 2, 3, 4, 5, 6])), ['257 3 13 AQIDBAUG']);
-    const sig = [...u16(T.A), 13, 2, ...u32(3600), ...u32(1704067200), ...u32(1701388800), ...u16(12345), ...nm('x.test'), 9, 8, 7];
+    const sig = [
+      ...u16(T.A),
+      13,
+      2,
+      ...u32(3600),
+      ...u32(1704067200),
+      ...u32(1701388800),
+      ...u16(12345),
+      ...nm('x.test'),
+      9,
+      8,
+      7,
+    ];
     assert.deepEqual(data(answer(T.RRSIG, sig)), ['A 13 2 3600 20240101000000 20231201000000 12345 x.test. CQgH']);
   });
 
@@ -203,11 +286,19 @@ describe('rdata presentation', () => {
     assert.deepEqual(data(answer(T.HTTPS, [...u16(1), ...nm('.'), ...params])), [
       '1 . mandatory=alpn alpn="h2,h3" no-default-alpn port=8443 ipv4hint=192.0.2.1,192.0.2.2 ech=AQID ipv6hint=2001:db8::1 key65000=0102',
     ]);
-    const svcb = [...u16(1), ...nm('svc.x.test'), ...p(1, [...str('h2'), ...str('http/1.1')]), ...p(3, u16(443)), ...p(4, ip4('10.0.0.1'))];
+    const svcb = [
+      ...u16(1),
+      ...nm('svc.x.test'),
+      ...p(1, [...str('h2'), ...str('http/1.1')]),
+      ...p(3, u16(443)),
+      ...p(4, ip4('10.0.0.1')),
+    ];
     assert.deepEqual(data(answer(T.SVCB, svcb)), ['1 svc.x.test. alpn="h2,http/1.1" port=443 ipv4hint=10.0.0.1']);
     assert.deepEqual(data(answer(T.HTTPS, [...u16(0), ...nm('pool.x.test')])), ['0 pool.x.test.'], 'alias mode');
     // RFC 9460 appendix A.1: a comma and a backslash inside one alpn id.
-    assert.deepEqual(data(answer(T.HTTPS, [...u16(1), 0, ...p(1, [...str('f\\oo,bar'), ...str('h2')])])), ['1 . alpn="f\\\\\\\\oo\\\\,bar,h2"']);
+    assert.deepEqual(data(answer(T.HTTPS, [...u16(1), 0, ...p(1, [...str('f\\oo,bar'), ...str('h2')])])), [
+      '1 . alpn="f\\\\\\\\oo\\\\,bar,h2"',
+    ]);
     // Keys out of order: not SVCB as specified, so the generic form.
     const bad = [...u16(1), 0, ...p(3, u16(443)), ...p(1, str('h2'))];
     assert.match(data(answer(T.HTTPS, bad))[0]!, /^\\# 16 /);
@@ -217,15 +308,30 @@ describe('rdata presentation', () => {
     const m = ok(parseDnsMessage(answer(65280, [0xde, 0xad])));
     assert.deepEqual([m.answers[0]!.type, m.answers[0]!.data], ['TYPE65280', '\\# 2 DEAD']);
     assert.deepEqual(data(answer(T.A, [1, 2, 3])), ['\\# 3 010203']);
-    assert.deepEqual(data(answer(T.MX, [...u16(10), ...nm('a.b'), 0])), ['\\# 8 000A016101620000'], 'bytes after the name');
+    assert.deepEqual(
+      data(answer(T.MX, [...u16(10), ...nm('a.b'), 0])),
+      ['\\# 8 000A016101620000'],
+      'bytes after the name',
+    );
     assert.deepEqual(data(answer(T.TXT, [5, 0x61])), ['\\# 2 0561'], 'a string past the rdata');
     assert.deepEqual(data(answer(T.CNAME, [3, 0x61])), ['\\# 2 0361'], 'a name past the rdata');
     assert.deepEqual(data(answer(T.A, [])), ['\\# 0']);
   });
 
   it('question types and classes by name, ANY included; unknown as TYPEnnn/CLASSnnn', () => {
-    const m = ok(parseDnsMessage(message({ flags: 0x0100, qd: [q('x.test', T.ANY), q('y.test', 4242, 3), q('z.test', T.HTTPS, 9)] })));
-    assert.deepEqual(m.questions.map((x) => [x.type, x.qtype, x.class]), [['ANY', 255, 'IN'], ['TYPE4242', 4242, 'CH'], ['HTTPS', 65, 'CLASS9']]);
+    const m = ok(
+      parseDnsMessage(
+        message({ flags: 0x0100, qd: [q('x.test', T.ANY), q('y.test', 4242, 3), q('z.test', T.HTTPS, 9)] }),
+      ),
+    );
+    assert.deepEqual(
+      m.questions.map((x) => [x.type, x.qtype, x.class]),
+      [
+        ['ANY', 255, 'IN'],
+        ['TYPE4242', 4242, 'CH'],
+        ['HTTPS', 65, 'CLASS9'],
+      ],
+    );
     assert.equal(typeName(T.CAA), 'CAA');
     assert.equal(typeNumber('https'), 65);
     assert.equal(typeNumber('TYPE999'), 999);
@@ -248,7 +354,11 @@ describe('malformed names and counts', () => {
   it('compression loops and forward pointers end in a fault', () => {
     assert.equal(failed(parseDnsMessage(name12(ptr(12)))).error, 'pointer loop', 'a pointer to itself');
     assert.equal(failed(parseDnsMessage(name12([1, 0x61, ...ptr(12)]))).error, 'pointer loop', 'back to its own name');
-    assert.equal(failed(parseDnsMessage(name12([...ptr(14), ...ptr(12)]))).error, 'bad pointer', 'forward, then back: a cycle');
+    assert.equal(
+      failed(parseDnsMessage(name12([...ptr(14), ...ptr(12)]))).error,
+      'bad pointer',
+      'forward, then back: a cycle',
+    );
     // A record whose owner points at a question name that points forward at the record.
     const cycle = message({ qd: [[...ptr(18), ...u16(1), ...u16(1)]], an: [rr(ptr(12), 1, ip4('1.2.3.4'))] });
     assert.equal(failed(parseDnsMessage(cycle)).error, 'bad pointer');
@@ -272,14 +382,25 @@ describe('malformed names and counts', () => {
   it('labels over 63 bytes (the 0x40 and 0x80 kinds) and names over 255', () => {
     assert.equal(failed(parseDnsMessage(name12([64, ...new Array(64).fill(0x61), 0]))).error, 'label too long');
     assert.equal(failed(parseDnsMessage(name12([0x80, 0x61, 0]))).error, 'label too long');
-    assert.deepEqual(ok(parseDnsMessage(name12([63, ...new Array(63).fill(0x61), 0]))).questions[0]!.name, 'a'.repeat(63) + '.');
+    assert.deepEqual(
+      ok(parseDnsMessage(name12([63, ...new Array(63).fill(0x61), 0]))).questions[0]!.name,
+      'a'.repeat(63) + '.',
+    );
     const labels = (n: number) => new Array(n).fill([63, ...new Array(63).fill(0x62)]).flat();
     // 3 * 64 + 62 + root = 255: the longest legal name; one byte more is too long.
     assert.ok(parseDnsMessage(name12([...labels(3), 61, ...new Array(61).fill(0x63), 0])).ok);
-    assert.equal(failed(parseDnsMessage(name12([...labels(3), 62, ...new Array(62).fill(0x63), 0]))).error, 'name too long');
+    assert.equal(
+      failed(parseDnsMessage(name12([...labels(3), 62, ...new Array(62).fill(0x63), 0]))).error,
+      'name too long',
+    );
     // Too long only once a pointer joins two halves.
     const half = labels(2);
-    const joined = message({ qd: [[...half, 0, ...u16(1), ...u16(1)], [...half, ...ptr(12), ...u16(1), ...u16(1)]] });
+    const joined = message({
+      qd: [
+        [...half, 0, ...u16(1), ...u16(1)],
+        [...half, ...ptr(12), ...u16(1), ...u16(1)],
+      ],
+    });
     assert.equal(failed(parseDnsMessage(joined)).error, 'name too long');
   });
 
@@ -297,7 +418,13 @@ describe('malformed names and counts', () => {
     const m = [...message({ qd: [q('x.test', 1)], an: [rr(ptr(12), 1, ip4('1.2.3.4'))] })];
     m[m.length - 5] = 9; // rdlength 4 -> 9
     assert.equal(failed(parseDnsMessage(Buffer.from(m))).error, 'rdata overrun');
-    assert.deepEqual(parseDnsMessage(Buffer.from([0xab, 0xcd, 0x81])), { ok: false, error: 'truncated', id: 0xabcd, response: true, questions: [] });
+    assert.deepEqual(parseDnsMessage(Buffer.from([0xab, 0xcd, 0x81])), {
+      ok: false,
+      error: 'truncated',
+      id: 0xabcd,
+      response: true,
+      questions: [],
+    });
     assert.deepEqual(parseDnsMessage(new Uint8Array(0)), { ok: false, error: 'truncated', questions: [] });
   });
 });
@@ -308,8 +435,23 @@ describe('EDNS0 and RCODEs', () => {
 
   it('UDP size, DO bit, version and options', () => {
     const cookie = [...u16(10), ...u16(8), 1, 2, 3, 4, 5, 6, 7, 8];
-    const m = ok(parseDnsMessage(message({ qd: [q('x.test', 1)], ar: [opt({ size: 1232, flags: 0x8000, rdata: [...cookie, ...u16(12), ...u16(0)] })] })));
-    assert.deepEqual(m.edns, { udpSize: 1232, version: 0, dnssecOk: true, options: [{ code: 10, length: 8 }, { code: 12, length: 0 }] });
+    const m = ok(
+      parseDnsMessage(
+        message({
+          qd: [q('x.test', 1)],
+          ar: [opt({ size: 1232, flags: 0x8000, rdata: [...cookie, ...u16(12), ...u16(0)] })],
+        }),
+      ),
+    );
+    assert.deepEqual(m.edns, {
+      udpSize: 1232,
+      version: 0,
+      dnssecOk: true,
+      options: [
+        { code: 10, length: 8 },
+        { code: 12, length: 0 },
+      ],
+    });
     assert.deepEqual(m.additional, []);
     assert.equal(m.rcode, 'NOERROR');
   });
@@ -322,16 +464,48 @@ describe('EDNS0 and RCODEs', () => {
   });
 
   it('an OPT option past its rdata, or two OPTs, is a fault', () => {
-    assert.equal(failed(parseDnsMessage(message({ qd: [q('x.test', 1)], ar: [opt({ rdata: [...u16(10), ...u16(9), 1] })] }))).error, 'bad OPT');
-    assert.equal(failed(parseDnsMessage(message({ qd: [q('x.test', 1)], ar: [opt({}), opt({})] }))).error, 'multiple OPT');
+    assert.equal(
+      failed(parseDnsMessage(message({ qd: [q('x.test', 1)], ar: [opt({ rdata: [...u16(10), ...u16(9), 1] })] })))
+        .error,
+      'bad OPT',
+    );
+    assert.equal(
+      failed(parseDnsMessage(message({ qd: [q('x.test', 1)], ar: [opt({}), opt({})] }))).error,
+      'multiple OPT',
+    );
   });
 
   it('NXDOMAIN with the SOA in the authority section', () => {
-    const soa = [...nm('ns.x.test'), ...nm('hostmaster.x.test'), ...u32(1), ...u32(2), ...u32(3), ...u32(4), ...u32(60)];
-    const m = ok(parseDnsMessage(message({ flags: 0x8183, qd: [q('nope.x.test', 1)], ns: [rr([1, 0x78, 4, ...Buffer.from('test'), 0], T.SOA, soa, 60)] })));
+    const soa = [
+      ...nm('ns.x.test'),
+      ...nm('hostmaster.x.test'),
+      ...u32(1),
+      ...u32(2),
+      ...u32(3),
+      ...u32(4),
+      ...u32(60),
+    ];
+    const m = ok(
+      parseDnsMessage(
+        message({
+          flags: 0x8183,
+          qd: [q('nope.x.test', 1)],
+          ns: [rr([1, 0x78, 4, ...Buffer.from('test'), 0], T.SOA, soa, 60)],
+        }),
+      ),
+    );
     assert.equal(m.rcode, 'NXDOMAIN');
     assert.deepEqual(m.answers, []);
-    assert.deepEqual(m.authority, [{ name: 'x.test.', type: 'SOA', rtype: 6, class: 'IN', ttl: 60, data: 'ns.x.test. hostmaster.x.test. 1 2 3 4 60' }]);
+    assert.deepEqual(m.authority, [
+      {
+        name: 'x.test.',
+        type: 'SOA',
+        rtype: 6,
+        class: 'IN',
+        ttl: 60,
+        data: 'ns.x.test. hostmaster.x.test. 1 2 3 4 60',
+      },
+    ]);
   });
 });
 
@@ -339,7 +513,9 @@ describe('bounded work', () => {
   it('decodes MAX_ENTRIES entries, steps over the rest, and still finds an OPT after them', () => {
     const n = 600;
     const answers = Array.from({ length: n }, (_, i) => rr(ptr(12), T.A, [10, 0, i >> 8, i & 255]));
-    const m = ok(parseDnsMessage(message({ qd: [q('x.test', 1)], an: answers, ar: [rr('.', T.OPT, [], 0x01000000, 512)] })));
+    const m = ok(
+      parseDnsMessage(message({ qd: [q('x.test', 1)], an: answers, ar: [rr('.', T.OPT, [], 0x01000000, 512)] })),
+    );
     assert.equal(m.answers.length, MAX_ENTRIES - 1);
     assert.equal(m.omitted, n - (MAX_ENTRIES - 1));
     assert.equal(m.rcode, 'BADVERS', 'the OPT past the cap was read');
@@ -374,7 +550,11 @@ describe('bounded work', () => {
 
   it('20000 seeded mutations of real and built messages: no throw, bounded time', () => {
     const seeds = [
-      REAL.aEdns, REAL.anyEdns, REAL.srv, REAL.ptr, REAL.mx,
+      REAL.aEdns,
+      REAL.anyEdns,
+      REAL.srv,
+      REAL.ptr,
+      REAL.mx,
       answer(T.HTTPS, [...u16(1), 0, ...u16(1), ...u16(3), ...str('h2'), ...u16(4), ...u16(4), 1, 2, 3, 4]),
       answer(T.RRSIG, [...u16(1), 13, 2, ...u32(1), ...u32(2), ...u32(3), ...u16(4), ...ptr(12), 1, 2]),
       answer(T.NAPTR, [...u16(1), ...u16(2), ...str('S'), ...str('x'), ...str(''), ...ptr(12)]),
@@ -447,22 +627,45 @@ describe('looksLikeDns', () => {
 
 describe('DnsTcpFramer', () => {
   const prefixed = (...ms: Uint8Array[]) => Buffer.concat(ms.flatMap((m) => [Buffer.from(u16(m.length)), m]));
-  const all = (f: DnsTcpFramer, chunks: Uint8Array[]) => chunks.flatMap((c) => f.push(c).messages.map((m) => Buffer.from(m).toString('hex')));
+  const all = (f: DnsTcpFramer, chunks: Uint8Array[]) =>
+    chunks.flatMap((c) => f.push(c).messages.map((m) => Buffer.from(m).toString('hex')));
 
   it('real length-prefixed queries and answers, two in one chunk', () => {
     const answers = all(new DnsTcpFramer(), [REAL.tcpAnswers]).map((h) => ok(parseDnsMessage(hex(h))));
-    assert.deepEqual(answers.map((m) => [m.id, m.answers[0]!.data]), [[0x2b01, '10.0.0.1'], [0x2b02, '10 mail.m.test.']]);
-    assert.deepEqual(all(new DnsTcpFramer(), [REAL.tcpQueries]).map((h) => ok(parseDnsMessage(hex(h))).questions[0]!.name), ['h.test.', 'm.test.']);
+    assert.deepEqual(
+      answers.map((m) => [m.id, m.answers[0]!.data]),
+      [
+        [0x2b01, '10.0.0.1'],
+        [0x2b02, '10 mail.m.test.'],
+      ],
+    );
+    assert.deepEqual(
+      all(new DnsTcpFramer(), [REAL.tcpQueries]).map((h) => ok(parseDnsMessage(hex(h))).questions[0]!.name),
+      ['h.test.', 'm.test.'],
+    );
   });
 
   it('the same messages whatever the split: at every byte position, and a byte at a time', () => {
     const stream = prefixed(REAL.aEdns, REAL.srv, new Uint8Array(0), REAL.mx);
     const whole = all(new DnsTcpFramer(), [stream]);
-    assert.deepEqual(whole, [REAL.aEdns, REAL.srv, new Uint8Array(0), REAL.mx].map((b) => Buffer.from(b).toString('hex')));
+    assert.deepEqual(
+      whole,
+      [REAL.aEdns, REAL.srv, new Uint8Array(0), REAL.mx].map((b) => Buffer.from(b).toString('hex')),
+    );
     for (let cut = 1; cut < stream.length; cut++) {
-      assert.deepEqual(all(new DnsTcpFramer(), [stream.subarray(0, cut), stream.subarray(cut)]), whole, `split at ${cut}`);
+      assert.deepEqual(
+        all(new DnsTcpFramer(), [stream.subarray(0, cut), stream.subarray(cut)]),
+        whole,
+        `split at ${cut}`,
+      );
     }
-    assert.deepEqual(all(new DnsTcpFramer(), [...stream].map((x) => Buffer.from([x]))), whole);
+    assert.deepEqual(
+      all(
+        new DnsTcpFramer(),
+        [...stream].map((x) => Buffer.from([x])),
+      ),
+      whole,
+    );
   });
 
   it('messages are copies: reusing the chunk buffer does not change them', () => {

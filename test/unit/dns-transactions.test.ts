@@ -36,7 +36,22 @@ function query(id: number, name: string, type = 1): Buffer {
 }
 function answer(id: number, name: string, rcode = 0, a: number[][] = [[10, 9, 8, 7]], type = 1): Buffer {
   const rrs = a.flatMap((d) => [...PTR_QNAME, ...u16(type), 0, 1, ...u32(60), ...u16(d.length), ...d]);
-  return Buffer.from([...u16(id), 0x85, 0x80 | rcode, ...u16(1), ...u16(a.length), 0, 0, 0, 0, ...nm(name), ...u16(type), 0, 1, ...rrs]);
+  return Buffer.from([
+    ...u16(id),
+    0x85,
+    0x80 | rcode,
+    ...u16(1),
+    ...u16(a.length),
+    0,
+    0,
+    0,
+    0,
+    ...nm(name),
+    ...u16(type),
+    0,
+    1,
+    ...rrs,
+  ]);
 }
 /** A response whose answer's name is a pointer to itself. */
 function pointerLoop(id: number, name: string): Buffer {
@@ -49,7 +64,15 @@ const tcp = (m: Buffer) => Buffer.concat([Buffer.from(u16(m.length)), m]);
 /* ---- records ---- */
 const DIG: ProcInfo = { pid: 100, tid: 100, uid: 0, gid: 0, cgroupId: 1n, comm: 'dig' };
 const DNSMASQ: ProcInfo = { pid: 200, tid: 200, uid: 0, gid: 0, cgroupId: 1n, comm: 'dnsmasq' };
-const CLIENT_SOCK: SockInfo = { netns: 1, family: 'ipv4', protocol: 17, saddr: '127.0.0.1', sport: 40000, daddr: '127.0.0.1', dport: 5353 };
+const CLIENT_SOCK: SockInfo = {
+  netns: 1,
+  family: 'ipv4',
+  protocol: 17,
+  saddr: '127.0.0.1',
+  sport: 40000,
+  daddr: '127.0.0.1',
+  dport: 5353,
+};
 const SERVER_SOCK: SockInfo = { ...CLIENT_SOCK, sport: 5353, dport: 40000 };
 
 let ts = 1_000_000n;
@@ -77,7 +100,11 @@ function chunk(bytes: Uint8Array, o: Partial<PayloadChunk> = {}): PayloadChunk {
 }
 const tracker = (timeoutS = 5) => new DnsTransactions({ timeoutNs: BigInt(timeoutS * 1e9) });
 function one(list: DnsTransaction[]): DnsTransaction {
-  assert.equal(list.length, 1, JSON.stringify(list, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+  assert.equal(
+    list.length,
+    1,
+    JSON.stringify(list, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+  );
   return list[0]!;
 }
 
@@ -172,7 +199,13 @@ describe('DNS transactions over UDP', () => {
     const big = answer(17, 'big.test', 0, txt, 16);
     assert.ok(big.length > 8192);
     const at = ts + 1000n;
-    const parts = [0, 4096, 8192].map((off) => ({ tsNs: at, dir: 'ingress' as const, len: big.length, off, bytes: big.subarray(off, off + 4096) }));
+    const parts = [0, 4096, 8192].map((off) => ({
+      tsNs: at,
+      dir: 'ingress' as const,
+      len: big.length,
+      off,
+      bytes: big.subarray(off, off + 4096),
+    }));
     assert.deepEqual(t.push(chunk(parts[2]!.bytes, parts[2])), []);
     assert.deepEqual(t.push(chunk(query(99, 'other.test'), { conn: 9n })), []);
     assert.deepEqual(t.push(chunk(parts[0]!.bytes, parts[0])), []);
@@ -217,8 +250,13 @@ describe('DNS transactions over TCP', () => {
   it('two messages in one segment, the second answered first', () => {
     const t = tracker();
     t.push(chunk(Buffer.concat([tcp(query(22, 'x.test')), tcp(query(23, 'y.test'))]), T));
-    const r = t.push(chunk(Buffer.concat([tcp(answer(23, 'y.test')), tcp(answer(22, 'x.test'))]), { ...T, dir: 'ingress' }));
-    assert.deepEqual(r.map((x) => x.qname), ['y.test', 'x.test']);
+    const r = t.push(
+      chunk(Buffer.concat([tcp(answer(23, 'y.test')), tcp(answer(22, 'x.test'))]), { ...T, dir: 'ingress' }),
+    );
+    assert.deepEqual(
+      r.map((x) => x.qname),
+      ['y.test', 'x.test'],
+    );
   });
 
   it('a 64 KB message of garbage, in 4 KB records: malformed, counted, quickly', () => {
@@ -240,10 +278,12 @@ describe('DNS transactions over TCP', () => {
     const t = tracker();
     const q = tcp(query(24, 'gap.test'));
     let out: DnsTransaction[] = [];
-    for (let i = 0; i < 40; i++) out = out.concat(t.push(chunk(Buffer.alloc(2048, 1), { ...T, stream: 100 + i * 2048 })));
+    for (let i = 0; i < 40; i++)
+      out = out.concat(t.push(chunk(Buffer.alloc(2048, 1), { ...T, stream: 100 + i * 2048 })));
     assert.equal(one(out).error, 'gap in the TCP stream');
     // The rest of that stream keeps coming: no second fault, no new stream.
-    for (let i = 40; i < 80; i++) assert.deepEqual(t.push(chunk(Buffer.alloc(2048, 1), { ...T, stream: 100 + i * 2048 })), []);
+    for (let i = 40; i < 80; i++)
+      assert.deepEqual(t.push(chunk(Buffer.alloc(2048, 1), { ...T, stream: 100 + i * 2048 })), []);
     assert.deepEqual(t.push(chunk(q, { ...T, stream: 0 })), []);
     assert.equal(t.waiting, 0, 'nothing framed from a broken direction');
     assert.equal(t.messages.stats.brokenStreams, 1);
@@ -260,10 +300,18 @@ describe('DNS transactions over TCP', () => {
 
 /** A TCP chunk of `bytes` at `stream` (len: what the kernel copied of the packet from there). */
 function seg(bytes: Uint8Array, stream: number, o: Partial<PayloadChunk> = {}): PayloadChunk {
-  return chunk(bytes, { transport: 'tcp', conn: 5n, sock: { ...CLIENT_SOCK, protocol: 6 }, stream, len: bytes.length, ...o });
+  return chunk(bytes, {
+    transport: 'tcp',
+    conn: 5n,
+    sock: { ...CLIENT_SOCK, protocol: 6 },
+    stream,
+    len: bytes.length,
+    ...o,
+  });
 }
 const isMsg = (m: DnsWireMessage | DnsStreamFault): m is DnsWireMessage => !('error' in m);
-const ids = (list: (DnsWireMessage | DnsStreamFault)[]) => list.filter(isMsg).map((m) => (m.bytes[0]! << 8) | m.bytes[1]!);
+const ids = (list: (DnsWireMessage | DnsStreamFault)[]) =>
+  list.filter(isMsg).map((m) => (m.bytes[0]! << 8) | m.bytes[1]!);
 /** ArrayBuffer bytes allocated by `f` and still reachable from what it returns (garbage collected before and after). */
 function arrayBytesHeld(f: () => unknown): number {
   v8.setFlagsFromString('--expose-gc');
@@ -382,7 +430,18 @@ describe('DNS: listener segments, late responses, responses without a question',
 
   it("a query a listener saw (TCP_DEFER_ACCEPT, TFO) pairs with its connection's answer", () => {
     const t = tracker();
-    assert.deepEqual(t.push(seg(tcp(query(61, 'deferred.test')), 0, { conn: 70n, listener: true, dir: 'ingress', sock: SRV, proc: DNSMASQ })), []);
+    assert.deepEqual(
+      t.push(
+        seg(tcp(query(61, 'deferred.test')), 0, {
+          conn: 70n,
+          listener: true,
+          dir: 'ingress',
+          sock: SRV,
+          proc: DNSMASQ,
+        }),
+      ),
+      [],
+    );
     const r = one(t.push(seg(tcp(answer(61, 'deferred.test')), 0, { conn: 71n, sock: SRV, proc: DNSMASQ })));
     assert.deepEqual([r.side, r.status, r.qname], ['server', 'answered', 'deferred.test']);
     assert.notEqual(r.latencyNs, null);
@@ -427,7 +486,15 @@ describe('DNS: listener segments, late responses, responses without a question',
 
 describe('wirelens dns tool: tick and finish', () => {
   const OPTS = { filters: { pids: [], comm: undefined, ports: [] }, hookMode: 'auto' } as unknown as LiveOptions;
-  const ZERO: SockPayloadKernelStats = { portFiltered: 0n, procFiltered: 6n, listener: 0n, notFresh: 0n, outOfWindow: 0n, limit: 0n, cut: 0n };
+  const ZERO: SockPayloadKernelStats = {
+    portFiltered: 0n,
+    procFiltered: 6n,
+    listener: 0n,
+    notFresh: 0n,
+    outOfWindow: 0n,
+    limit: 0n,
+    cut: 0n,
+  };
 
   /** The tool over a fake kernel whose ring holds `waiting` until drained. */
   function fake(waiting: PayloadChunk[]) {
@@ -441,7 +508,12 @@ describe('wirelens dns tool: tick and finish', () => {
       kernelStats: () => ZERO,
     });
     const out: DnsTransaction[] = [];
-    tool.start(OPTS, new Features({ preset: {} }), (t) => out.push(t), () => undefined);
+    tool.start(
+      OPTS,
+      new Features({ preset: {} }),
+      (t) => out.push(t),
+      () => undefined,
+    );
     return { tool, out, feed: (c: PayloadChunk) => onChunk(c) };
   }
 
@@ -451,15 +523,24 @@ describe('wirelens dns tool: tick and finish', () => {
     feed(chunk(query(71, 'ring.test')));
     answerWaiting.push(chunk(answer(71, 'ring.test'), { dir: 'ingress' }));
     tool.tick!(ts + 2_000_000_000n, (t) => out.push(t));
-    assert.deepEqual(out.map((t) => t.status), ['answered']);
+    assert.deepEqual(
+      out.map((t) => t.status),
+      ['answered'],
+    );
   });
 
   it('finish reports the queries overdue by then, and the summary the kernel counters', () => {
     const { tool, out, feed } = fake([]);
     feed(chunk(query(72, 'end.test'), { tsNs: 1n }));
     tool.finish!((t) => out.push(t));
-    assert.deepEqual(out.map((t) => [t.status, t.qname]), [['timeout', 'end.test']]);
-    assert.match(tool.summary!().join('\n'), /dns: kernel: 6 records dropped by --pid\/--comm, 0 records or connections by --port/);
+    assert.deepEqual(
+      out.map((t) => [t.status, t.qname]),
+      [['timeout', 'end.test']],
+    );
+    assert.match(
+      tool.summary!().join('\n'),
+      /dns: kernel: 6 records dropped by --pid\/--comm, 0 records or connections by --port/,
+    );
   });
 });
 
@@ -503,12 +584,20 @@ describe('DNS summary and --name', () => {
   it('top names, NXDOMAIN/SERVFAIL rates, latency per server and side', () => {
     const t = tracker();
     const s = new DnsStats();
-    for (const [id, name, rcode] of [[1, 'h.test', 0], [2, 'h.test', 0], [3, 'nope.test', 3], [4, 'sf.test', 2]] as const) {
+    for (const [id, name, rcode] of [
+      [1, 'h.test', 0],
+      [2, 'h.test', 0],
+      [3, 'nope.test', 3],
+      [4, 'sf.test', 2],
+    ] as const) {
       t.push(chunk(query(id, name)));
       for (const r of t.push(chunk(answer(id, name, rcode, rcode ? [] : undefined), { dir: 'ingress' }))) s.add(r);
     }
     const lines = formatDnsStats(s, (x) => x).join('\n');
-    assert.match(lines, /4 transactions: 4 answered, 0 timed out, 0 malformed; NXDOMAIN 25\.0%, SERVFAIL 25\.0% of answered/);
+    assert.match(
+      lines,
+      /4 transactions: 4 answered, 0 timed out, 0 malformed; NXDOMAIN 25\.0%, SERVFAIL 25\.0% of answered/,
+    );
     assert.match(lines, /top names: h\.test 2, nope\.test 1, sf\.test 1/);
     assert.match(lines, /latency client side, server 127\.0\.0\.1:5353: 4 answered, p50 0\.001ms/);
   });

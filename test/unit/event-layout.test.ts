@@ -16,9 +16,16 @@ describe('event layouts agree with BTF', () => {
   }
 
   it('every wl_*_event struct in events.h has a TS layout', () => {
-    const header = fs.readFileSync(bpfObjectPath('tcp_life').replace(/build\/bpf\/.*$/, 'bpf/include/events.h'), 'utf8');
+    const header = fs.readFileSync(
+      bpfObjectPath('tcp_life').replace(/build\/bpf\/.*$/, 'bpf/include/events.h'),
+      'utf8',
+    );
     const structs = [...header.matchAll(/^struct (wl_\w+) \{/gm)].map((m) => m[1]);
-    const known = new Set(Object.values(LAYOUTS_BY_OBJECT).flat().map((l) => l.struct));
+    const known = new Set(
+      Object.values(LAYOUTS_BY_OBJECT)
+        .flat()
+        .map((l) => l.struct),
+    );
     for (const s of structs) assert.ok(known.has(s!), `struct ${s} has no TS layout`);
   });
 
@@ -28,7 +35,10 @@ describe('event layouts agree with BTF', () => {
     assert.match(layoutMismatches(moved, path).join('\n'), /tx_bytes: offset 113 in TS, 112 in BTF/);
     const { rx_bytes: _dropped, ...fewer } = WL_TCP_EVENT.fields;
     void _dropped;
-    assert.match(layoutMismatches({ ...WL_TCP_EVENT, fields: fewer }, path).join('\n'), /rx_bytes: in BTF, not decoded/);
+    assert.match(
+      layoutMismatches({ ...WL_TCP_EVENT, fields: fewer }, path).join('\n'),
+      /rx_bytes: in BTF, not decoded/,
+    );
     assert.match(layoutMismatches({ ...WL_TCP_EVENT, size: 128 }, path).join('\n'), /size 128 in TS, 160 in BTF/);
   });
 

@@ -54,6 +54,10 @@ describe('forEachRecord', () => {
     const seen: [number, number, number][] = [];
     const n = forEachRecord(batch, (v, off, len) => seen.push([off, len, v.getUint8(off)]));
     assert.equal(n, 3);
-    assert.deepEqual(seen, [[8, 3, 1], [24, 16, 2], [48, 9, 3]]);
+    assert.deepEqual(seen, [
+      [8, 3, 1],
+      [24, 16, 2],
+      [48, 9, 3],
+    ]);
   });
 });

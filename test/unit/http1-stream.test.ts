@@ -36,15 +36,24 @@ describe('Http1Stream requests', () => {
   it('pipelined GET, POST (Content-Length), PUT (chunked + trailer), DELETE', () => {
     const ev = assertSplitInvariant('request', b(PIPELINED));
     const reqs = ev.filter((e) => e.kind === 'request');
-    assert.deepEqual(reqs.map((r) => [r.method, r.target, r.version]), [
-      ['GET', '/api/users?id=7', '1.1'],
-      ['POST', '/api/items', '1.1'],
-      ['PUT', '/up', '1.1'],
-      ['DELETE', '/x', '1.0'],
-    ]);
+    assert.deepEqual(
+      reqs.map((r) => [r.method, r.target, r.version]),
+      [
+        ['GET', '/api/users?id=7', '1.1'],
+        ['POST', '/api/items', '1.1'],
+        ['PUT', '/up', '1.1'],
+        ['DELETE', '/x', '1.0'],
+      ],
+    );
     assert.equal(reqs[0]!.host, 'example.test');
-    assert.deepEqual(ev.filter((e) => e.kind === 'end').map((e) => e.bodyBytes), [0, 11, 8, 0]);
-    assert.equal(ev.some((e) => e.kind === 'error'), false);
+    assert.deepEqual(
+      ev.filter((e) => e.kind === 'end').map((e) => e.bodyBytes),
+      [0, 11, 8, 0],
+    );
+    assert.equal(
+      ev.some((e) => e.kind === 'error'),
+      false,
+    );
   });
 
   it('every method', () => {
@@ -52,13 +61,17 @@ describe('Http1Stream requests', () => {
       const ev = feed('request', [b(`${m} / HTTP/1.1\r\nHost: a\r\n\r\n`)]);
       assert.equal(ev[0]?.kind === 'request' && ev[0].method, m);
     }
-    const c = feed('request', [b('CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n\x16\x03\x01binary')]);
+    const c = feed('request', [
+      b('CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n\x16\x03\x01binary'),
+    ]);
     assert.equal(c[0]?.kind === 'request' && c[0].target, 'example.test:443');
     assert.equal(c.length, 1, 'a tunnel carries no more HTTP');
   });
 
   it('Expect: 100-continue and empty lines before a request', () => {
-    const ev = feed('request', [b('\r\n\r\nPOST /big HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc')]);
+    const ev = feed('request', [
+      b('\r\n\r\nPOST /big HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc'),
+    ]);
     assert.equal(ev[0]?.kind === 'request' && ev[0].expectContinue, true);
     assert.deepEqual(ev[1], { kind: 'end', bodyBytes: 3 });
   });
@@ -84,10 +97,19 @@ describe('Http1Stream requests', () => {
     const rnd = Buffer.alloc(4096);
     let x = 12345;
     for (let i = 0; i < rnd.length; i++) rnd[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
-    for (const input of [rnd, b('\x16\x03\x01\x02\x00\r\n\r\n'), b('GET / HTTP/1.1\r\nno colon here\r\n\r\n'), b('GET / HTTP/1.1\r\nContent-Length: -5\r\n\r\n'), b('GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n')]) {
+    for (const input of [
+      rnd,
+      b('\x16\x03\x01\x02\x00\r\n\r\n'),
+      b('GET / HTTP/1.1\r\nno colon here\r\n\r\n'),
+      b('GET / HTTP/1.1\r\nContent-Length: -5\r\n\r\n'),
+      b('GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'),
+    ]) {
       const ev = feed('request', [input]);
       assert.ok(ev.every((e) => e.kind !== 'request' || e.method === 'GET'));
-      assert.ok(ev.some((e) => e.kind === 'error'), `error for ${JSON.stringify(input.subarray(0, 20).toString('latin1'))}`);
+      assert.ok(
+        ev.some((e) => e.kind === 'error'),
+        `error for ${JSON.stringify(input.subarray(0, 20).toString('latin1'))}`,
+      );
     }
   });
 
@@ -111,15 +133,36 @@ describe('Http1Stream responses', () => {
     const methods = ['POST', 'HEAD', 'GET', 'GET', 'GET', 'GET'];
     const ev = assertSplitInvariant('response', b(RESPONSES), methods);
     const resp = ev.filter((e) => e.kind === 'response');
-    assert.deepEqual(resp.map((r) => [r.status, r.interim]), [[100, true], [200, false], [200, false], [404, false], [204, false], [304, false], [200, false]]);
+    assert.deepEqual(
+      resp.map((r) => [r.status, r.interim]),
+      [
+        [100, true],
+        [200, false],
+        [200, false],
+        [404, false],
+        [204, false],
+        [304, false],
+        [200, false],
+      ],
+    );
     assert.equal(resp[1]!.contentType, 'application/json');
     assert.equal(resp[3]!.reason, 'Not Found');
-    assert.deepEqual(ev.filter((e) => e.kind === 'end').map((e) => e.bodyBytes), [2, 0, 4, 0, 0, 11]);
+    assert.deepEqual(
+      ev.filter((e) => e.kind === 'end').map((e) => e.bodyBytes),
+      [2, 0, 4, 0, 0, 11],
+    );
   });
 
   it('101 Switching Protocols stops parsing (the bytes after are not HTTP)', () => {
-    const ev = feed('response', [b('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello')], ['GET']);
-    assert.deepEqual(ev.map((e) => e.kind), ['response', 'end']);
+    const ev = feed(
+      'response',
+      [b('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello')],
+      ['GET'],
+    );
+    assert.deepEqual(
+      ev.map((e) => e.kind),
+      ['response', 'end'],
+    );
   });
 });
 

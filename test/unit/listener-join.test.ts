@@ -5,10 +5,36 @@ import { ListenerJoin } from '../../src/analysis/listener-join';
 import { PayloadChunk } from '../../src/events/sock-payload';
 import { SockInfo } from '../../src/events/record';
 
-const SOCK: SockInfo = { netns: 7, family: 'ipv4', protocol: 6, saddr: '10.0.0.2', sport: 53, daddr: '10.0.0.1', dport: 40000 };
+const SOCK: SockInfo = {
+  netns: 7,
+  family: 'ipv4',
+  protocol: 6,
+  saddr: '10.0.0.2',
+  sport: 53,
+  daddr: '10.0.0.1',
+  dport: 40000,
+};
 function chunk(o: Partial<PayloadChunk>): PayloadChunk {
   const bytes = o.bytes ?? Buffer.from('abc');
-  return { tsNs: 1000n, proc: null, sock: SOCK, conn: 1n, kind: 'dns', transport: 'tcp', dir: 'ingress', len: bytes.length, off: 0, stream: 0, fin: false, rst: false, limit: false, cut: false, listener: false, bytes, ...o };
+  return {
+    tsNs: 1000n,
+    proc: null,
+    sock: SOCK,
+    conn: 1n,
+    kind: 'dns',
+    transport: 'tcp',
+    dir: 'ingress',
+    len: bytes.length,
+    off: 0,
+    stream: 0,
+    fin: false,
+    rst: false,
+    limit: false,
+    cut: false,
+    listener: false,
+    bytes,
+    ...o,
+  };
 }
 
 describe('ListenerJoin', () => {
@@ -19,10 +45,13 @@ describe('ListenerJoin', () => {
     ring.fill(0);
     const child = chunk({ conn: 42n, dir: 'egress', bytes: Buffer.from('answer') });
     const out = j.push(child);
-    assert.deepEqual(out.map((c) => [c.conn, c.dir, c.listener, Buffer.from(c.bytes).toString()]), [
-      [42n, 'ingress', false, 'query'],
-      [42n, 'egress', false, 'answer'],
-    ]);
+    assert.deepEqual(
+      out.map((c) => [c.conn, c.dir, c.listener, Buffer.from(c.bytes).toString()]),
+      [
+        [42n, 'ingress', false, 'query'],
+        [42n, 'egress', false, 'answer'],
+      ],
+    );
     assert.equal(j.stats.joined, 1);
     assert.deepEqual(j.push(child), [child], 'joined once');
   });
@@ -30,7 +59,11 @@ describe('ListenerJoin', () => {
   it('another namespace or other ends do not join', () => {
     const j = new ListenerJoin(5_000_000_000n);
     j.push(chunk({ conn: 9n, listener: true }));
-    for (const sock of [{ ...SOCK, netns: 8 }, { ...SOCK, dport: 40001 }, { ...SOCK, daddr: '10.0.0.3' }]) {
+    for (const sock of [
+      { ...SOCK, netns: 8 },
+      { ...SOCK, dport: 40001 },
+      { ...SOCK, daddr: '10.0.0.3' },
+    ]) {
       const c = chunk({ conn: 43n, sock });
       assert.deepEqual(j.push(c), [c]);
     }
@@ -48,7 +81,10 @@ describe('ListenerJoin', () => {
     assert.equal(j.stats.alone, 1);
     for (const dport of [1, 2]) j.push(chunk({ tsNs: 3000n, listener: true, sock: { ...SOCK, dport } }));
     const pushed = j.push(chunk({ tsNs: 3000n, listener: true, sock: { ...SOCK, dport: 3 } }));
-    assert.deepEqual(pushed.map((c) => c.sock.dport), [1]);
+    assert.deepEqual(
+      pushed.map((c) => c.sock.dport),
+      [1],
+    );
     assert.notEqual(pushed[0]!.conn, alone[0]!.conn);
   });
 });

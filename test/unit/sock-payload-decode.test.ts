@@ -4,7 +4,10 @@ import * as assert from 'node:assert/strict';
 import { decodeSockPayload } from '../../src/events/sock-payload';
 import { EV, FLAG, SP, WL_HDR, WL_PROC, WL_SOCK_ID, WL_SP_EVENT } from '../../src/events/layout';
 
-function record(payload: Buffer, o: { type?: number; kind?: number; dir?: number; flags?: number; cap?: number; hdrFlags?: number; v6?: boolean } = {}): Buffer {
+function record(
+  payload: Buffer,
+  o: { type?: number; kind?: number; dir?: number; flags?: number; cap?: number; hdrFlags?: number; v6?: boolean } = {},
+): Buffer {
   const b = Buffer.alloc(WL_SP_EVENT.size + payload.length);
   const f = WL_SP_EVENT.fields;
   b.writeBigUInt64LE(123456789n, f.hdr + WL_HDR.fields.ts_ns);
@@ -46,15 +49,30 @@ describe('decodeSockPayload', () => {
     const c = decodeSockPayload(view(b), 0, b.length)!;
     assert.equal(c.tsNs, 123456789n);
     assert.deepEqual([c.proc!.pid, c.proc!.tid, c.proc!.uid, c.proc!.comm], [42, 42, 1000, 'dig']);
-    assert.deepEqual([c.sock.saddr, c.sock.sport, c.sock.daddr, c.sock.dport, c.sock.netns], ['127.0.0.1', 40000, '127.0.0.53', 53, 4026531840]);
-    assert.deepEqual([c.conn, c.kind, c.transport, c.dir, c.len, c.off, c.stream, c.fin, c.rst], [0x1234_5678_9abcn, 'dns', 'udp', 'ingress', 9000, 4096, 77, false, false]);
+    assert.deepEqual(
+      [c.sock.saddr, c.sock.sport, c.sock.daddr, c.sock.dport, c.sock.netns],
+      ['127.0.0.1', 40000, '127.0.0.53', 53, 4026531840],
+    );
+    assert.deepEqual(
+      [c.conn, c.kind, c.transport, c.dir, c.len, c.off, c.stream, c.fin, c.rst],
+      [0x1234_5678_9abcn, 'dns', 'udp', 'ingress', 9000, 4096, 77, false, false],
+    );
     assert.equal(Buffer.from(c.bytes).toString(), 'abc');
   });
 
   it('TLS over TCP and IPv6, egress, FIN and RST, no process', () => {
-    const b = record(Buffer.alloc(0), { kind: SP.TLS, dir: SP.EGRESS, flags: SP.F_FIN | SP.F_RST, hdrFlags: FLAG.PROC_UNKNOWN, v6: true });
+    const b = record(Buffer.alloc(0), {
+      kind: SP.TLS,
+      dir: SP.EGRESS,
+      flags: SP.F_FIN | SP.F_RST,
+      hdrFlags: FLAG.PROC_UNKNOWN,
+      v6: true,
+    });
     const c = decodeSockPayload(view(b), 0, b.length)!;
-    assert.deepEqual([c.kind, c.transport, c.dir, c.fin, c.rst, c.proc, c.sock.saddr], ['tls', 'tcp', 'egress', true, true, null, '::1']);
+    assert.deepEqual(
+      [c.kind, c.transport, c.dir, c.fin, c.rst, c.proc, c.sock.saddr],
+      ['tls', 'tcp', 'egress', true, true, null, '::1'],
+    );
     assert.equal(c.bytes.length, 0);
   });
 
@@ -70,7 +88,11 @@ describe('decodeSockPayload', () => {
   it('refuses other record types, unknown kinds, short records and a cap past the record', () => {
     const ok = record(Buffer.from('abcd'));
     assert.equal(decodeSockPayload(view(ok), 0, WL_SP_EVENT.size - 1), null);
-    for (const bad of [record(Buffer.from('x'), { type: EV.HTTP_DATA }), record(Buffer.from('x'), { kind: 9 }), record(Buffer.from('abcd'), { cap: 5 })]) {
+    for (const bad of [
+      record(Buffer.from('x'), { type: EV.HTTP_DATA }),
+      record(Buffer.from('x'), { kind: 9 }),
+      record(Buffer.from('abcd'), { cap: 5 }),
+    ]) {
       assert.equal(decodeSockPayload(view(bad), 0, bad.length), null);
     }
   });

@@ -69,7 +69,15 @@ describe('decodeTcpEvent', () => {
     assert.equal(r.event, 'close');
     assert.equal(r.tsNs, 123456789n);
     assert.deepEqual(r.proc, { pid: 4242, tid: 4243, uid: 1000, gid: 0, cgroupId: 0n, comm: 'curl' });
-    assert.deepEqual(r.sock, { netns: 4026531840, family: 'ipv4', protocol: 6, saddr: '10.0.0.1', sport: 45678, daddr: '192.0.2.7', dport: 443 });
+    assert.deepEqual(r.sock, {
+      netns: 4026531840,
+      family: 'ipv4',
+      protocol: 6,
+      saddr: '10.0.0.1',
+      sport: 45678,
+      daddr: '192.0.2.7',
+      dport: 443,
+    });
     assert.equal(r.durationNs, 2_500_000n);
     assert.equal(r.txBytes, 1234n);
     assert.equal(r.rxBytes, 5678n);
@@ -95,7 +103,10 @@ describe('decodeTcpEvent', () => {
     assert.equal(drop.health, null);
     assert.equal(drop.state, null);
     assert.equal(decodeTcpEvent(view(note(2, {})), 0, WL_TCP_NOTE.size, names)!.resetDirection, 'sent');
-    assert.equal(decodeTcpEvent(view(note(3, { hasSock: true })), 0, WL_TCP_NOTE.size, names)!.resetDirection, 'received');
+    assert.equal(
+      decodeTcpEvent(view(note(3, { hasSock: true })), 0, WL_TCP_NOTE.size, names)!.resetDirection,
+      'received',
+    );
     assert.equal(decodeTcpEvent(view(note(9, {})), 0, WL_TCP_NOTE.size, names), null, 'unknown kind');
     assert.equal(decodeTcpEvent(view(note(1, {})), 0, WL_TCP_NOTE.size - 1, names), null, 'short');
   });
@@ -108,7 +119,12 @@ describe('decodeTcpEvent', () => {
   });
 
   it('honours flags: unknown process, unknown start, never established; IPv6', () => {
-    const r = decodeTcpEvent(view(fixture({ type: 2, flags: 1 | 2 | 4, family: 10, v6: true })), 0, WL_TCP_EVENT.size, names)!;
+    const r = decodeTcpEvent(
+      view(fixture({ type: 2, flags: 1 | 2 | 4, family: 10, v6: true })),
+      0,
+      WL_TCP_EVENT.size,
+      names,
+    )!;
     assert.equal(r.proc, null);
     assert.equal(r.durationNs, null);
     assert.equal(r.established, false);

@@ -18,7 +18,8 @@ const u16 = (n: number) => Buffer.from([n >> 8, n & 255]);
 const vec8 = (b: Uint8Array) => Buffer.concat([Buffer.from([b.length]), b]);
 const vec16 = (b: Uint8Array) => Buffer.concat([u16(b.length), b]);
 const ext = (type: number, data: Uint8Array) => Buffer.concat([u16(type), vec16(data)]);
-const handshake = (type: number, body: Buffer) => Buffer.concat([Buffer.from([type, body.length >> 16, (body.length >> 8) & 255, body.length & 255]), body]);
+const handshake = (type: number, body: Buffer) =>
+  Buffer.concat([Buffer.from([type, body.length >> 16, (body.length >> 8) & 255, body.length & 255]), body]);
 const record = (fragment: Buffer) => Buffer.concat([Buffer.from([22, 3, 1]), u16(fragment.length), fragment]);
 
 function clientHello(sni: string, alpn: string[], versions: number[]): Buffer {
@@ -27,25 +28,65 @@ function clientHello(sni: string, alpn: string[], versions: number[]): Buffer {
     ext(16, vec16(Buffer.concat(alpn.map((a) => vec8(Buffer.from(a)))))),
     ext(43, vec8(Buffer.concat(versions.map(u16)))),
   ];
-  const body = Buffer.concat([u16(0x0303), Buffer.alloc(32, 7), vec8(Buffer.alloc(32, 1)), vec16(Buffer.concat([u16(0x1301), u16(0xc02f)])), vec8(Buffer.from([0])), vec16(Buffer.concat(exts))]);
+  const body = Buffer.concat([
+    u16(0x0303),
+    Buffer.alloc(32, 7),
+    vec8(Buffer.alloc(32, 1)),
+    vec16(Buffer.concat([u16(0x1301), u16(0xc02f)])),
+    vec8(Buffer.from([0])),
+    vec16(Buffer.concat(exts)),
+  ]);
   return record(handshake(1, body));
 }
 
 function serverHello(version: number, cipher: number, alpn?: string): Buffer {
   const exts = version === 0x0304 ? [ext(43, u16(0x0304))] : alpn ? [ext(16, vec16(vec8(Buffer.from(alpn))))] : [];
-  const body = Buffer.concat([u16(0x0303), Buffer.alloc(32, 9), vec8(Buffer.alloc(32, 1)), u16(cipher), Buffer.from([0]), vec16(Buffer.concat(exts))]);
+  const body = Buffer.concat([
+    u16(0x0303),
+    Buffer.alloc(32, 9),
+    vec8(Buffer.alloc(32, 1)),
+    u16(cipher),
+    Buffer.from([0]),
+    vec16(Buffer.concat(exts)),
+  ]);
   return record(handshake(2, body));
 }
 
 /* ---- records ---- */
 const CURL: ProcInfo = { pid: 300, tid: 300, uid: 0, gid: 0, cgroupId: 1n, comm: 'curl' };
 const NGINX: ProcInfo = { pid: 400, tid: 400, uid: 33, gid: 33, cgroupId: 1n, comm: 'nginx' };
-const SOCK: SockInfo = { netns: 1, family: 'ipv4', protocol: 6, saddr: '127.0.0.1', sport: 50000, daddr: '127.0.0.1', dport: 443 };
+const SOCK: SockInfo = {
+  netns: 1,
+  family: 'ipv4',
+  protocol: 6,
+  saddr: '127.0.0.1',
+  sport: 50000,
+  daddr: '127.0.0.1',
+  dport: 443,
+};
 
 let ts = 5_000_000n;
 function chunk(bytes: Uint8Array, o: Partial<PayloadChunk> = {}): PayloadChunk {
   ts += 1000n;
-  return { tsNs: ts, proc: CURL, sock: SOCK, conn: 1n, kind: 'tls', transport: 'tcp', dir: 'egress', len: bytes.length, off: 0, stream: 0, fin: false, rst: false, limit: false, cut: false, listener: false, bytes, ...o };
+  return {
+    tsNs: ts,
+    proc: CURL,
+    sock: SOCK,
+    conn: 1n,
+    kind: 'tls',
+    transport: 'tcp',
+    dir: 'egress',
+    len: bytes.length,
+    off: 0,
+    stream: 0,
+    fin: false,
+    rst: false,
+    limit: false,
+    cut: false,
+    listener: false,
+    bytes,
+    ...o,
+  };
 }
 const tracker = () => new TlsHandshakes({ timeoutNs: 1_000_000_000n });
 /** ArrayBuffer bytes allocated by `f` and still reachable from what it returns (garbage collected before and after). */
@@ -77,7 +118,10 @@ describe('TLS handshakes', () => {
     assert.equal(h.client!.sni, 'myhost.test');
     assert.deepEqual(h.client!.alpn, ['h2', 'http/1.1']);
     assert.deepEqual(h.client!.versions, ['TLS 1.3', 'TLS 1.2']);
-    assert.deepEqual([h.server!.version, h.server!.cipher, h.server!.alpn], ['TLS 1.3', 'TLS_AES_256_GCM_SHA384', undefined]);
+    assert.deepEqual(
+      [h.server!.version, h.server!.cipher, h.server!.alpn],
+      ['TLS 1.3', 'TLS_AES_256_GCM_SHA384', undefined],
+    );
     assert.equal(h.helloNs, 1000);
   });
 
@@ -102,7 +146,10 @@ describe('TLS handshakes', () => {
     t.push(chunk(CH));
     assert.deepEqual(t.tick(ts + 999_999_999n), []);
     const late = one(t.tick(ts + 1_000_000_000n));
-    assert.deepEqual([late.status, late.side, late.client!.sni, late.server], ['no_server_hello', 'client', 'myhost.test', null]);
+    assert.deepEqual(
+      [late.status, late.side, late.client!.sni, late.server],
+      ['no_server_hello', 'client', 'myhost.test', null],
+    );
     t.push(chunk(CH, { conn: 2n }));
     const fin = one(t.push(chunk(new Uint8Array(0), { conn: 2n, dir: 'ingress', fin: true })));
     assert.equal(fin.status, 'no_server_hello');
@@ -145,7 +192,10 @@ describe('TLS handshakes', () => {
   it('a FIN ahead of a gap waits for the gap: the ClientHello is whole, then the ServerHello makes it ok', () => {
     const t = tracker();
     const half = 60;
-    assert.deepEqual(t.push(chunk(CH.subarray(half), { conn: 21n, stream: half, len: CH.length - half, fin: true })), []);
+    assert.deepEqual(
+      t.push(chunk(CH.subarray(half), { conn: 21n, stream: half, len: CH.length - half, fin: true })),
+      [],
+    );
     assert.deepEqual(t.push(chunk(CH.subarray(0, half), { conn: 21n, stream: 0, len: half })), []);
     const h = one(t.push(chunk(SH13, { conn: 21n, dir: 'ingress' })));
     assert.deepEqual([h.status, h.client!.sni], ['ok', 'myhost.test']);

@@ -5,7 +5,14 @@
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { HelloResult, TlsHelloGatherer, cipherName, looksLikeTlsHandshake, parseHello, versionName } from '../../src/protocols/tls';
+import {
+  HelloResult,
+  TlsHelloGatherer,
+  cipherName,
+  looksLikeTlsHandshake,
+  parseHello,
+  versionName,
+} from '../../src/protocols/tls';
 
 const hex = (lines: string[]) => Buffer.from(lines.join(''), 'hex');
 
@@ -72,7 +79,14 @@ const HELLO_RETRY = hex([
   '000101',
 ]);
 
-const FIXTURES = [CURL_HELLO, S_CLIENT_HELLO, TLS13_SERVER_HELLO, TLS13_ALPN_SERVER_HELLO, TLS12_SERVER_HELLO, HELLO_RETRY];
+const FIXTURES = [
+  CURL_HELLO,
+  S_CLIENT_HELLO,
+  TLS13_SERVER_HELLO,
+  TLS13_ALPN_SERVER_HELLO,
+  TLS12_SERVER_HELLO,
+  HELLO_RETRY,
+];
 const ERRORS = ['bad length', 'too long', 'not a hello', 'bad record', 'duplicate extension', 'truncated'];
 
 /** The results of pushing the parts in order, then finish(): exactly one result is expected. */
@@ -112,8 +126,10 @@ const vec8 = (b: Uint8Array) => Buffer.concat([Buffer.from([b.length]), b]);
 const vec16 = (b: Uint8Array) => Buffer.concat([u16(b.length), b]);
 const ext = (type: number, data: Uint8Array) => Buffer.concat([u16(type), vec16(data)]);
 const sniExt = (host: Uint8Array) => ext(0, vec16(Buffer.concat([Buffer.from([0]), vec16(host)])));
-const handshake = (type: number, body: Uint8Array) => Buffer.concat([Buffer.from([type, 0, body.length >> 8, body.length & 0xff]), body]);
-const record = (fragment: Uint8Array, type = 22) => Buffer.concat([Buffer.from([type, 3, 3]), u16(fragment.length), fragment]);
+const handshake = (type: number, body: Uint8Array) =>
+  Buffer.concat([Buffer.from([type, 0, body.length >> 8, body.length & 0xff]), body]);
+const record = (fragment: Uint8Array, type = 22) =>
+  Buffer.concat([Buffer.from([type, 3, 3]), u16(fragment.length), fragment]);
 
 function clientHelloBody(exts: Buffer[] | undefined, suites = [0x1301, 0xc02f]): Buffer {
   return Buffer.concat([
@@ -165,7 +181,10 @@ describe('TLS hellos from real clients and servers', () => {
   });
 
   it('a TLS 1.3 ServerHello: version from supported_versions, suite name, no ALPN (it is encrypted)', () => {
-    const expected = { kind: 'server_hello', hello: { version: 'TLS 1.3', cipher: 'TLS_AES_256_GCM_SHA384', helloRetry: false } };
+    const expected = {
+      kind: 'server_hello',
+      hello: { version: 'TLS 1.3', cipher: 'TLS_AES_256_GCM_SHA384', helloRetry: false },
+    };
     assert.deepEqual(gather([TLS13_SERVER_HELLO]), expected);
     assert.deepEqual(gather([TLS13_ALPN_SERVER_HELLO]), expected, 'the server chose ALPN, but in EncryptedExtensions');
   });
@@ -173,7 +192,12 @@ describe('TLS hellos from real clients and servers', () => {
   it('a TLS 1.2 ServerHello: legacy version, suite name, the ALPN protocol selected', () => {
     assert.deepEqual(gather([TLS12_SERVER_HELLO]), {
       kind: 'server_hello',
-      hello: { version: 'TLS 1.2', cipher: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', alpn: 'http/1.1', helloRetry: false },
+      hello: {
+        version: 'TLS 1.2',
+        cipher: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+        alpn: 'http/1.1',
+        helloRetry: false,
+      },
     });
   });
 
@@ -206,14 +230,29 @@ describe('TLS hellos from real clients and servers', () => {
       for (const cuts of [[2], [4], [40], [msg.length - 1], [1, 2, 3, 100]]) {
         assert.deepEqual(assertSplitInvariant(reframe(msg, cuts)), whole, `records cut at ${cuts}`);
       }
-      const oneBytePerRecord = reframe(msg, [...Array(msg.length - 1).keys()].map((k) => k + 1));
+      const oneBytePerRecord = reframe(
+        msg,
+        [...Array(msg.length - 1).keys()].map((k) => k + 1),
+      );
       assert.deepEqual(gather([oneBytePerRecord]), whole, 'one byte per record');
     }
   });
 
   it('names versions and suites, and writes the unknown as 0xNNNN', () => {
-    assert.deepEqual([0x0300, 0x0301, 0x0302, 0x0303, 0x0304, 0x7f1c].map(versionName), ['SSL 3.0', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3', '0x7f1c']);
-    assert.deepEqual([0x1301, 0xcca8, 0x002f, 0xfefe].map(cipherName), ['TLS_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256', 'TLS_RSA_WITH_AES_128_CBC_SHA', '0xfefe']);
+    assert.deepEqual([0x0300, 0x0301, 0x0302, 0x0303, 0x0304, 0x7f1c].map(versionName), [
+      'SSL 3.0',
+      'TLS 1.0',
+      'TLS 1.1',
+      'TLS 1.2',
+      'TLS 1.3',
+      '0x7f1c',
+    ]);
+    assert.deepEqual([0x1301, 0xcca8, 0x002f, 0xfefe].map(cipherName), [
+      'TLS_AES_128_GCM_SHA256',
+      'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+      'TLS_RSA_WITH_AES_128_CBC_SHA',
+      '0xfefe',
+    ]);
   });
 });
 
@@ -245,7 +284,11 @@ describe('what is not a TLS hello', () => {
 
   it('a non-handshake record in the middle of the hello: bad record', () => {
     const msg = message(CURL_HELLO);
-    const mixed = Buffer.concat([record(msg.subarray(0, 100)), record(Uint8Array.of(1), 20), record(msg.subarray(100))]);
+    const mixed = Buffer.concat([
+      record(msg.subarray(0, 100)),
+      record(Uint8Array.of(1), 20),
+      record(msg.subarray(100)),
+    ]);
     assert.deepEqual(gather([mixed]), { kind: 'malformed', error: 'bad record' });
   });
 
@@ -277,18 +320,31 @@ describe('forged and absurd lengths', () => {
 
   it('handshake length 0xFFFFFF: too long at its header, before any body', () => {
     const g = new TlsHelloGatherer();
-    assert.deepEqual(firstResult(g, Buffer.from('16030340000100ffffff', 'hex')), [{ kind: 'malformed', error: 'too long' }, 9]);
+    assert.deepEqual(firstResult(g, Buffer.from('16030340000100ffffff', 'hex')), [
+      { kind: 'malformed', error: 'too long' },
+      9,
+    ]);
     assert.equal(g.push(Buffer.alloc(1 << 20)), undefined, 'a megabyte after it is ignored');
   });
 
   it('record length 0xFFFF or 0: bad length at the record header', () => {
-    assert.deepEqual(firstResult(new TlsHelloGatherer(), Buffer.from('160301ffff01', 'hex')), [{ kind: 'malformed', error: 'bad length' }, 5]);
-    assert.deepEqual(firstResult(new TlsHelloGatherer(), Buffer.from('160301000001', 'hex')), [{ kind: 'malformed', error: 'bad length' }, 5]);
+    assert.deepEqual(firstResult(new TlsHelloGatherer(), Buffer.from('160301ffff01', 'hex')), [
+      { kind: 'malformed', error: 'bad length' },
+      5,
+    ]);
+    assert.deepEqual(firstResult(new TlsHelloGatherer(), Buffer.from('160301000001', 'hex')), [
+      { kind: 'malformed', error: 'bad length' },
+      5,
+    ]);
   });
 
   it("a hello over the gatherer's bound: too long", () => {
     assert.deepEqual(gather([CURL_HELLO], 511), { kind: 'malformed', error: 'too long' });
-    assert.equal(gather([CURL_HELLO], 512).kind, 'client_hello', 'the bound is the message, its 4-byte header included (508 + 4)');
+    assert.equal(
+      gather([CURL_HELLO], 512).kind,
+      'client_hello',
+      'the bound is the message, its 4-byte header included (508 + 4)',
+    );
   });
 
   it('an extension past the end of the extensions: bad length', () => {
@@ -310,14 +366,29 @@ describe('forged and absurd lengths', () => {
     longSession[5 + 4 + 2 + 32] = 33;
     assert.deepEqual(gather([longSession]), badLength);
     assert.deepEqual(gather([forged(undefined, [])]), badLength);
-    const oddSuites = record(handshake(1, Buffer.concat([u16(0x0303), Buffer.alloc(32), vec8(Buffer.alloc(0)), vec16(Buffer.from([0x13])), vec8(Buffer.from([0]))])));
+    const oddSuites = record(
+      handshake(
+        1,
+        Buffer.concat([
+          u16(0x0303),
+          Buffer.alloc(32),
+          vec8(Buffer.alloc(0)),
+          vec16(Buffer.from([0x13])),
+          vec8(Buffer.from([0])),
+        ]),
+      ),
+    );
     assert.deepEqual(gather([oddSuites]), badLength);
     assert.deepEqual(gather([forged([sniExt(Buffer.alloc(256, 0x61))])]), badLength);
     assert.equal(gather([forged([sniExt(Buffer.alloc(255, 0x61))])]).kind, 'client_hello');
     assert.deepEqual(gather([forged([sniExt(Buffer.alloc(0))])]), badLength);
     assert.deepEqual(gather([forged([ext(16, vec16(Buffer.from([2, 0x68, 0x32, 0])))])]), badLength);
     assert.deepEqual(gather([record(handshake(1, Buffer.alloc(0)))]), badLength);
-    assert.deepEqual(gather([forged([Buffer.from([0, 43, 0, 3, 2, 3])])]), badLength, 'extension longer than the block');
+    assert.deepEqual(
+      gather([forged([Buffer.from([0, 43, 0, 3, 2, 3])])]),
+      badLength,
+      'extension longer than the block',
+    );
   });
 
   it('the same extension twice: duplicate extension', () => {
@@ -330,7 +401,13 @@ describe('forged and absurd lengths', () => {
       kind: 'client_hello',
       hello: { alpn: [], legacyVersion: 'TLS 1.2', versions: [], cipherSuites: 2 },
     });
-    const grease = forged([ext(43, vec8(Buffer.concat([u16(0x2a2a), u16(0x0304)]))), ext(16, vec16(Buffer.concat([vec8(Buffer.from([0x3a, 0x3a])), vec8(Buffer.from('h2'))])))], [0x0a0a, 0x1301]);
+    const grease = forged(
+      [
+        ext(43, vec8(Buffer.concat([u16(0x2a2a), u16(0x0304)]))),
+        ext(16, vec16(Buffer.concat([vec8(Buffer.from([0x3a, 0x3a])), vec8(Buffer.from('h2'))]))),
+      ],
+      [0x0a0a, 0x1301],
+    );
     assert.deepEqual(gather([grease]), {
       kind: 'client_hello',
       hello: { alpn: ['h2'], legacyVersion: 'TLS 1.2', versions: ['TLS 1.3'], cipherSuites: 1 },
@@ -390,7 +467,7 @@ describe('fuzzing the captured hellos', () => {
       }
       const g = new TlsHelloGatherer(int(4) === 0 ? 300 : undefined); // now and then a bound some hellos exceed
       const results: HelloResult[] = [];
-      for (let i = 0; i < b.length; ) {
+      for (let i = 0; i < b.length;) {
         const step = 1 + int(64);
         const r = g.push(b.subarray(i, i + step));
         if (r) results.push(r);
@@ -408,10 +485,16 @@ describe('fuzzing the captured hellos', () => {
       if (r.kind === 'malformed') assert.ok(ERRORS.includes(r.error), r.error);
       if (r.kind === 'client_hello') {
         assert.ok(r.hello.sni === undefined || /^[\x20-\x7e]*$/.test(r.hello.sni), 'SNI printable');
-        assert.ok(r.hello.alpn.every((a) => /^[\x20-\x7e]+$/.test(a)), 'ALPN printable');
+        assert.ok(
+          r.hello.alpn.every((a) => /^[\x20-\x7e]+$/.test(a)),
+          'ALPN printable',
+        );
       }
     }
     assert.ok(Date.now() - started < 15000, 'bounded time');
-    assert.ok((kinds['client_hello'] ?? 0) > 0 && (kinds['server_hello'] ?? 0) > 0 && (kinds['bad length'] ?? 0) > 0, JSON.stringify(kinds));
+    assert.ok(
+      (kinds['client_hello'] ?? 0) > 0 && (kinds['server_hello'] ?? 0) > 0 && (kinds['bad length'] ?? 0) > 0,
+      JSON.stringify(kinds),
+    );
   });
 });

@@ -41,7 +41,10 @@ describe('top model', () => {
     });
     const m = buildTopModel(first, prev, cur, 'bytes');
     assert.equal(m.intervalS, 2);
-    assert.deepEqual(m.procs.map((p) => p.pid), [20, 10]);
+    assert.deepEqual(
+      m.procs.map((p) => p.pid),
+      [20, 10],
+    );
     assert.equal(m.procs[1]!.delta.txBytes, 200);
     assert.equal(m.procs[1]!.total.txBytes, 300);
     // Device counters count from boot: totals from wirelens's start.
@@ -49,7 +52,10 @@ describe('top model', () => {
     assert.equal(m.ifaces[0]!.delta.rxBytes, 4000);
     assert.equal(m.drops.delta, 4);
     const byPackets = buildTopModel(first, prev, cur, 'packets');
-    assert.deepEqual(byPackets.procs.map((p) => p.pid), [10, 20]);
+    assert.deepEqual(
+      byPackets.procs.map((p) => p.pid),
+      [10, 20],
+    );
   });
 
   it('a counter that went backwards (LRU entry made again) counts from zero, never negative', () => {
@@ -63,9 +69,18 @@ describe('top model', () => {
     const evil = 'x\x1b[2J\x07y';
     const cur = snap(1, { procs: new Map([[7, { pid: 7, uid: 0, comm: evil, ...c({ txBytes: 10, txPkts: 1 }) }]]) });
     const m = buildTopModel(snap(0), snap(0), cur, 'bytes');
-    const text = renderTopTable(m, { sort: 'bytes', rows: 5, width: 200, source: 'all sockets', mapBytes: 1 << 20, time: '00:00:00' });
+    const text = renderTopTable(m, {
+      sort: 'bytes',
+      rows: 5,
+      width: 200,
+      source: 'all sockets',
+      mapBytes: 1 << 20,
+      time: '00:00:00',
+    });
     assert.doesNotMatch(text, /[\x00-\x08\x0b-\x1f\x7f]/);
-    const j = JSON.parse(topJson(m, { ts: 't', sort: 'bytes', source: 's', rows: 5, mapBytes: 0 })) as { processes: { comm: string; tx_bps: number }[] };
+    const j = JSON.parse(topJson(m, { ts: 't', sort: 'bytes', source: 's', rows: 5, mapBytes: 0 })) as {
+      processes: { comm: string; tx_bps: number }[];
+    };
     assert.equal(j.processes[0]!.comm, evil);
     assert.equal(j.processes[0]!.tx_bps, 80);
   });

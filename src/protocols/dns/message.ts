@@ -106,7 +106,7 @@ function readOpt(c: Cursor, f: number, rdOff: number, rdEnd: number): string | u
   if (c.edns) return 'multiple OPT';
   const m = c.msg;
   const options: { code: number; length: number }[] = [];
-  for (let p = rdOff; p < rdEnd; ) {
+  for (let p = rdOff; p < rdEnd;) {
     if (p + 4 > rdEnd) return 'bad OPT';
     const length = u16(m, p + 2);
     if (p + 4 + length > rdEnd) return 'bad OPT';
@@ -163,7 +163,15 @@ export function parseDnsMessage(b: Uint8Array): DnsParse {
   const f2 = b[3]!;
   const qd = u16(b, 4);
   const counts = [u16(b, 6), u16(b, 8), u16(b, 10)] as const;
-  const c: Cursor = { msg: b, pos: HEADER_BYTES, budget: MAX_ENTRIES, omitted: 0, edns: undefined, extendedRcode: 0, questions: [] };
+  const c: Cursor = {
+    msg: b,
+    pos: HEADER_BYTES,
+    budget: MAX_ENTRIES,
+    omitted: 0,
+    edns: undefined,
+    extendedRcode: 0,
+    questions: [],
+  };
   const response = (f1 & 0x80) !== 0;
   const fault = (error: string): DnsParse => ({ ok: false, error, id, response, questions: c.questions });
 

@@ -15,7 +15,13 @@ export function svcKeyName(key: number): string {
   return KEY_NAMES[key] ?? `key${key}`;
 }
 
-function list(m: Uint8Array, o: number, len: number, size: number, item: (m: Uint8Array, o: number) => string): string | null {
+function list(
+  m: Uint8Array,
+  o: number,
+  len: number,
+  size: number,
+  item: (m: Uint8Array, o: number) => string,
+): string | null {
   if (len === 0 || len % size !== 0) return null;
   const out: string[] = [];
   for (let p = o; p < o + len; p += size) out.push(item(m, p));

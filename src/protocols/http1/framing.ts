@@ -41,7 +41,12 @@ export function requestFraming(method: string, te: string | undefined, cl: strin
 }
 
 /** `method`: of the request this answers, when known. */
-export function responseFraming(method: string | undefined, status: number, te: string | undefined, cl: string | undefined): BodyFraming {
+export function responseFraming(
+  method: string | undefined,
+  status: number,
+  te: string | undefined,
+  cl: string | undefined,
+): BodyFraming {
   if (status === 101 || (method === 'CONNECT' && status >= 200 && status < 300)) return { kind: 'tunnel' };
   if (method === 'HEAD' || status === 204 || status === 304) return { kind: 'none' };
   return byLength(te, cl, { kind: 'until-close' });

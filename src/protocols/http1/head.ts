@@ -85,9 +85,12 @@ function scan(b: Uint8Array, wantHeaders: boolean): Scan {
     }
     const c = b[i]! | 0x20;
     if (c === 0x68 /* h */ && nameIs(b, i, contentEnd, 'host')) fields.host = value(b, i + 5, contentEnd);
-    else if (c === 0x63 /* c */ && nameIs(b, i, contentEnd, 'content-type')) fields.contentType = value(b, i + 13, contentEnd);
-    else if (c === 0x63 && nameIs(b, i, contentEnd, 'content-length')) fields.contentLength = value(b, i + 15, contentEnd);
-    else if (c === 0x74 /* t */ && nameIs(b, i, contentEnd, 'transfer-encoding')) fields.transferEncoding = value(b, i + 18, contentEnd);
+    else if (c === 0x63 /* c */ && nameIs(b, i, contentEnd, 'content-type'))
+      fields.contentType = value(b, i + 13, contentEnd);
+    else if (c === 0x63 && nameIs(b, i, contentEnd, 'content-length'))
+      fields.contentLength = value(b, i + 15, contentEnd);
+    else if (c === 0x74 /* t */ && nameIs(b, i, contentEnd, 'transfer-encoding'))
+      fields.transferEncoding = value(b, i + 18, contentEnd);
     if (wantHeaders) lines.push(text(b, i, e));
     i = e + 1;
   }

@@ -56,7 +56,9 @@ export function header(headers: [string, string][], name: string): string | unde
 /** Cheap first-bytes test: could this stream carry HTTP/1 requests? */
 export function looksLikeRequest(b: Uint8Array): boolean {
   const head = latin1(b.subarray(0, 9));
-  return METHODS.some((m) => head.startsWith(m + ' ') || (head.length <= m.length && m.startsWith(head) && head.length >= 3));
+  return METHODS.some(
+    (m) => head.startsWith(m + ' ') || (head.length <= m.length && m.startsWith(head) && head.length >= 3),
+  );
 }
 
 /** Could these bytes start an HTTP/1 response? */

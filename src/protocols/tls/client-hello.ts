@@ -1,5 +1,16 @@
 /** The body of a ClientHello handshake message (RFC 8446 4.1.2, RFC 5246 7.4.1.2). */
-import { EXT_ALPN, EXT_SERVER_NAME, EXT_SUPPORTED_VERSIONS, Fail, alpnNames, fail, isFail, offeredVersions, readExtensions, serverName } from './extensions';
+import {
+  EXT_ALPN,
+  EXT_SERVER_NAME,
+  EXT_SUPPORTED_VERSIONS,
+  Fail,
+  alpnNames,
+  fail,
+  isFail,
+  offeredVersions,
+  readExtensions,
+  serverName,
+} from './extensions';
 import { Reader } from './reader';
 import { ClientHello } from './types';
 import { isGrease, versionName } from './versions';
