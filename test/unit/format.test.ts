@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { formatAddress, formatEndpoint } from '../../src/output/address';
-import { escapeTerminal } from '../../src/output/sanitize';
+import { escapeTerminal, latin1Text, wireText } from '../../src/output/sanitize';
 import { isoMicros } from '../../src/output/clock';
 import { forEachRecord } from '../../src/kernel/ringbuf';
 
@@ -28,10 +28,42 @@ describe('formatAddress (RFC 5952)', () => {
 });
 
 describe('escapeTerminal', () => {
-  it('escapes control characters, DEL, C1 and backslash', () => {
-    assert.equal(escapeTerminal('a\x1b[31mb\x07\x7f\x9b\\'), 'a\\x1b[31mb\\x07\\x7f\\x9b\\\\');
+  it('escapes control characters, DEL and C1 by their UTF-8 bytes, keeps backslash', () => {
+    assert.equal(escapeTerminal('a\x1b[31mb\x07\x7f\x9b\\'), 'a\\x1b[31mb\\x07\\x7f\\xc2\\x9b\\');
   });
-  it('keeps printable text', () => assert.equal(escapeTerminal('nginx: worker'), 'nginx: worker'));
+  it('escapes bidirectional overrides', () => assert.equal(escapeTerminal('a\u202eb'), 'a\\xe2\\x80\\xaeb'));
+  it('keeps printable text', () => assert.equal(escapeTerminal('nginx: worker café'), 'nginx: worker café'));
+  it('is idempotent', () => {
+    const once = escapeTerminal('x\x1b\x9b\\y');
+    assert.equal(escapeTerminal(once), once);
+  });
+});
+
+describe('wireText', () => {
+  const t = (b: number[] | string) => wireText(typeof b === 'string' ? Buffer.from(b, 'latin1') : Uint8Array.from(b));
+  it('decodes valid UTF-8', () => assert.equal(t('/caf\xc3\xa9'), '/café'));
+  it('escapes a C1 control written as UTF-8 by its bytes', () => assert.equal(t('a\xc2\x9bb'), 'a\\xc2\\x9bb'));
+  it('escapes C0 and DEL', () => assert.equal(t('a\x00\x1b[0m\x7f'), 'a\\x00\\x1b[0m\\x7f'));
+  it('escapes each byte of an invalid sequence', () => {
+    assert.equal(t('\xff\xfe'), '\\xff\\xfe');
+    assert.equal(t('\xc3('), '\\xc3('); // a lead byte without its continuation
+    assert.equal(t('\xe0\x80\xaf'), '\\xe0\\x80\\xaf'); // overlong
+    assert.equal(t('\xed\xa0\x80'), '\\xed\\xa0\\x80'); // surrogate
+    assert.equal(t('\xf4\x90\x80\x80'), '\\xf4\\x90\\x80\\x80'); // above U+10FFFF
+    assert.equal(t('\x9b'), '\\x9b'); // a lone C1 byte (latin1 CSI)
+  });
+  it('keeps four-byte characters and backslash', () => assert.equal(t('\xf0\x9f\x98\x80 /a\\b'), '\u{1f600} /a\\b'));
+  it('never lets a control character through (fuzz)', () => {
+    let seed = 7;
+    for (let n = 0; n < 2000; n++) {
+      const b = new Uint8Array(1 + (n % 40));
+      for (let i = 0; i < b.length; i++) b[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+      const s = wireText(b);
+      assert.ok(!/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(s), JSON.stringify(s));
+      assert.equal(wireText(Buffer.from(s, 'utf8')), s);
+      assert.equal(latin1Text(Buffer.from(b).toString('latin1')), s);
+    }
+  });
 });
 
 describe('isoMicros', () => {
