@@ -7,7 +7,9 @@
 #include "link.h"
 #include "maps.h"
 #include "object.h"
+#include "pcap.h"
 #include "probe.h"
+#include "prog.h"
 #include "ringbuf.h"
 #include "tc.h"
 
@@ -22,6 +24,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   wl::InitBtf(env, exports);
   wl::InitProbe(env, exports);
   wl::InitTc(env, exports);
+  wl::InitPcap(env, exports);
+  wl::InitProg(env, exports);
   return exports;
 }
 

@@ -106,6 +106,16 @@ export interface NativeBinding {
   tcRemoveClsact(ifindex: number): boolean;
   setLibbpfDebug(on: boolean): void;
   libbpfVersion(): string;
+  /** libpcap: a pcap-filter expression compiled to classic BPF (8-byte instructions). */
+  pcapCompile(expression: string, linkType: number, snaplen: number, optimize: boolean): Buffer;
+  /** libpcap's own interpreter: 0 rejects, else the snap length. */
+  pcapFilter(insns: Buffer, packet: Buffer, wireLength: number): number;
+  pcapLinkTypeName(linkType: number): string | null;
+  pcapVersion(): string;
+  /** Loads raw eBPF instructions as a program of the named type; returns its fd. */
+  progLoad(type: string, insns: Buffer, name: string): number;
+  progTestRun(fd: number, data: Buffer, repeat?: number): { retval: number; durationNs: number };
+  closeFd(fd: number): void;
 }
 
 /** Repository root (holds build/ and native/), found from this file's place in dist/. */

@@ -1,0 +1,32 @@
+/** Runs a translated filter in the kernel (BPF_PROG_TEST_RUN) and libpcap's interpreter on the same frame. */
+import { native } from '../../src/kernel/native';
+import { decodeClassic } from '../../src/filter/cbpf';
+import { translateClassic, verdictOutcomes } from '../../src/filter/cbpf-to-ebpf';
+import { encodeEbpf } from '../../src/filter/ebpf';
+
+export const DLT_EN10MB = 1;
+export const DLT_RAW = 12;
+
+export interface LoadedFilter {
+  classic: Buffer;
+  fd: number;
+  close(): void;
+}
+
+/** Compiles with libpcap, translates, loads as `progType` ('sched_cls' or 'cgroup_skb'). */
+export function loadFilter(expr: string, link: number, progType: string): LoadedFilter {
+  const n = native();
+  const classic = n.pcapCompile(expr, link, 262144, true);
+  const insns = translateClassic(decodeClassic(classic), verdictOutcomes(1, 0));
+  const fd = n.progLoad(progType, encodeEbpf(insns), 'wl_filter_test');
+  return { classic, fd, close: () => n.closeFd(fd) };
+}
+
+/** Kernel verdict for an Ethernet frame (cgroup_skb programs see it from the IP header). */
+export function kernelVerdict(f: LoadedFilter, frame: Buffer): boolean {
+  return native().progTestRun(f.fd, frame).retval !== 0;
+}
+
+export function pcapVerdict(classic: Buffer, packet: Buffer): boolean {
+  return native().pcapFilter(classic, packet, packet.length) !== 0;
+}
