@@ -19,6 +19,7 @@ enum wl_event_type {
 	WL_EV_HTTP_CLOSE = 4,	/* an HTTP connection closed */
 	WL_EV_TCP_NOTE = 5,	/* struct wl_tcp_note: retransmit, reset, drop, RTT sample */
 	WL_EV_SOCK_PAYLOAD = 6, /* struct wl_sp_event: DNS or TLS bytes of a packet */
+	WL_EV_CAPTURE = 7,	/* struct wl_cap_event: a captured packet */
 };
 
 /* wl_hdr.flags */
@@ -228,6 +229,43 @@ struct wl_sp_event {
 	__u8 flags; /* WL_SP_F_* */
 	__u8 _pad[7];
 	/* followed by cap bytes */
+};
+
+/*
+ * wirelens capture (bpf/capture.bpf.c): a packet that passed the filter,
+ * copied up to the snap length. Socket hooks (cgroup_skb) copy from the IP
+ * header; TC hooks from the link-layer header. The process is the socket's
+ * owner where the packet has a local socket (hdr.flags WL_F_PROC_UNKNOWN
+ * otherwise).
+ */
+enum wl_cap_hook {
+	WL_CAP_HOOK_SOCK = 1, /* cgroup_skb on the root cgroup: every local socket */
+	WL_CAP_HOOK_TC = 2,   /* tcx / classic TC on an interface */
+};
+
+/* Counters in the per-CPU array wl_cap_stats. */
+enum wl_cap_stat {
+	WL_CAP_STAT_SEEN = 0,	       /* packets the hooks saw ("received by filter") */
+	WL_CAP_STAT_PROC_FILTERED = 1, /* rejected by --pid/--comm/--uid */
+	WL_CAP_STAT_MATCHED = 2,       /* passed the expression */
+	WL_CAP_STAT_TAIL_FAILED = 3,   /* the filter's tail call failed (no program in the slot) */
+	WL_CAP_STAT_MAX = 4,
+};
+
+struct wl_cap_event {
+	struct wl_hdr hdr;
+	__u32 pid; /* the socket owner's process, 0 if unknown */
+	__u32 uid;
+	char comm[WL_COMM_LEN];
+	__u32 netns;	/* the socket's network namespace inode (socket hooks), else 0 */
+	__u32 ifindex;	/* skb->ifindex: the interface (TC), the arriving device (socket ingress) */
+	__u32 len;	/* the packet's length (skb->len) */
+	__u32 caplen;	/* bytes that follow */
+	__u16 protocol; /* skb->protocol, network order (ETH_P_IP, ETH_P_IPV6, ...) */
+	__u8 hook;	/* enum wl_cap_hook */
+	__u8 egress;	/* 1: leaving, 0: arriving */
+	__u32 _pad;
+	/* followed by caplen bytes */
 };
 
 /*

@@ -25,9 +25,10 @@ bool ProgType(const std::string &name, bpf_prog_type *out) {
   return false;
 }
 
-// progLoad(type, insns, name) -> {fd, log}: loads eBPF instructions (8 bytes
-// each, host order) as a program of the named type ('sched_cls',
-// 'cgroup_skb', ...). On refusal throws with the verifier's log.
+// progLoad(type, insns, name, attachType?) -> fd: loads eBPF instructions (8
+// bytes each, host order) as a program of the named type ('sched_cls',
+// 'cgroup_skb', ...), with an expected attach type when given
+// ('cgroup_inet_ingress', ...). On refusal throws with the verifier's log.
 Napi::Value Load(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsString() || !info[1].IsBuffer() || !info[2].IsString()) {
@@ -52,6 +53,21 @@ Napi::Value Load(const Napi::CallbackInfo &info) {
   opts.log_size = static_cast<__u32>(log.size());
   opts.log_buf = log.data();
   opts.log_level = 0;
+  if (info.Length() > 3 && info[3].IsString()) {
+    std::string at = info[3].As<Napi::String>();
+    bool found = false;
+    for (int t = 0; t < 128 && !found; t++) {
+      const char *n = libbpf_bpf_attach_type_str(static_cast<bpf_attach_type>(t));
+      if (n && at == n) {
+        opts.expected_attach_type = static_cast<bpf_attach_type>(t);
+        found = true;
+      }
+    }
+    if (!found) {
+      ThrowUsage(env, "progLoad: unknown attach type " + at);
+      return env.Undefined();
+    }
+  }
   int fd = bpf_prog_load(type, name.c_str(), "GPL", insns.data(), insns.size(), &opts);
   if (fd < 0 && errno != EPERM) {
     // Again with the verifier's log, to say why.

@@ -131,6 +131,29 @@ export const SP_STAT = {
   CUT: 6,
 } as const;
 
+export const WL_CAP_EVENT = {
+  struct: 'wl_cap_event',
+  size: 64,
+  fields: {
+    hdr: 0,
+    pid: 16,
+    uid: 20,
+    comm: 24,
+    netns: 40,
+    ifindex: 44,
+    len: 48,
+    caplen: 52,
+    protocol: 56,
+    hook: 58,
+    egress: 59,
+    _pad: 60,
+  },
+} as const satisfies StructLayout;
+
+/** enum wl_cap_hook and the slots of the per-CPU wl_cap_stats array (enum wl_cap_stat). */
+export const CAP = { HOOK_SOCK: 1, HOOK_TC: 2 } as const;
+export const CAP_STAT = { SEEN: 0, PROC_FILTERED: 1, MATCHED: 2, TAIL_FAILED: 3 } as const;
+
 /** Every layout and the object file whose BTF must agree with it. */
 export const WL_TOP_COUNTS = {
   struct: 'wl_top_counts',
@@ -164,10 +187,19 @@ export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>
   traffic: [WL_TOP_COUNTS, WL_TOP_PROC, WL_TOP_ADDR, WL_TOP_IFCFG],
   http: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_HTTP_EVENT],
   sock_payload: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_SP_EVENT],
+  capture: [WL_HDR, WL_CAP_EVENT],
 };
 
 /** wl_hdr.type values (enum wl_event_type). */
-export const EV = { TCP_OPEN: 1, TCP_CLOSE: 2, HTTP_DATA: 3, HTTP_CLOSE: 4, TCP_NOTE: 5, SOCK_PAYLOAD: 6 } as const;
+export const EV = {
+  TCP_OPEN: 1,
+  TCP_CLOSE: 2,
+  HTTP_DATA: 3,
+  HTTP_CLOSE: 4,
+  TCP_NOTE: 5,
+  SOCK_PAYLOAD: 6,
+  CAPTURE: 7,
+} as const;
 
 /** wl_tcp_note.kind values (enum wl_tcp_note_kind). */
 export const NOTE = { RETRANSMIT: 1, RESET_SENT: 2, RESET_RECV: 3, DROP: 4, RTT: 5 } as const;

@@ -112,8 +112,8 @@ export interface NativeBinding {
   pcapFilter(insns: Buffer, packet: Buffer, wireLength: number): number;
   pcapLinkTypeName(linkType: number): string | null;
   pcapVersion(): string;
-  /** Loads raw eBPF instructions as a program of the named type; returns its fd. */
-  progLoad(type: string, insns: Buffer, name: string): number;
+  /** Loads raw eBPF instructions as a program of the named type (libbpf's names); returns its fd. */
+  progLoad(type: string, insns: Buffer, name: string, attachType?: string): number;
   progTestRun(fd: number, data: Buffer, repeat?: number): { retval: number; durationNs: number };
   closeFd(fd: number): void;
 }

@@ -82,6 +82,11 @@ export class BpfObject {
     return new BpfMap(info, this.handle.mapFd(name));
   }
 
+  /** A loaded program's fd (owned by the object: valid until close()). */
+  progFd(program: string): number {
+    return this.handle.progFd(program);
+  }
+
   /** Starts consuming a ring buffer map; onRecord sees each record in place. */
   ringBuffer(name: string, onRecord: RecordHandler, pollMs = 0): RingBuffer {
     const rb = new RingBuffer(this.handle.mapFd(name), onRecord, pollMs);

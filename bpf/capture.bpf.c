@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * wirelens capture: packets copied to user space, filtered in the kernel.
+ *
+ * Hooks: cgroup_skb ingress/egress on the root cgroup (every packet of
+ * every local socket, from the IP header, with the socket's process from
+ * socket storage, sk_owner.bpf.h) and TC ingress/egress on interfaces
+ * (every frame, from the link-layer header).
+ *
+ * Each hook's entry program applies the process filters (--pid, --comm,
+ * --uid) and tail-calls slot 0 of its direction's prog array: the pcap
+ * filter expression compiled by user space (libpcap's classic program
+ * translated to eBPF, src/filter/), which on a match tail-calls slot 1,
+ * the emit program here; without an expression slot 0 holds the emit
+ * program itself. A tail call never returns, so every program on the way
+ * returns the pass verdict itself, on every path: capture never changes a
+ * packet's fate.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "common.bpf.h"
+#include "sk_owner.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define SOCK_PASS 1 /* cgroup_skb: let the packet through */
+#define TC_PASS -1  /* TC_ACT_UNSPEC / TCX_NEXT: not ours to judge */
+
+/* Bytes copied of each packet at most (-s); a power of two's worth is reserved per record. */
+const volatile __u32 wl_cap_snaplen = 262144;
+/* --uid: only sockets of this user (when wl_cap_uid_set). */
+const volatile __u32 wl_cap_uid_set = 0;
+const volatile __u32 wl_cap_uid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WL_CAP_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} wl_cap_stats SEC(".maps");
+
+/* One prog array per hook and direction: slot 0 the filter (or emit), slot 1 emit. */
+#define PROG_ARRAY(name)                               \
+	struct {                                       \
+		__uint(type, BPF_MAP_TYPE_PROG_ARRAY); \
+		__uint(max_entries, 2);                \
+		__uint(key_size, sizeof(__u32));       \
+		__uint(value_size, sizeof(__u32));     \
+	} name SEC(".maps")
+PROG_ARRAY(wl_cap_sock_in_progs);
+PROG_ARRAY(wl_cap_sock_out_progs);
+PROG_ARRAY(wl_cap_tc_in_progs);
+PROG_ARRAY(wl_cap_tc_out_progs);
+
+static __always_inline void cap_stat(__u32 slot)
+{
+	wl_count(&wl_cap_stats, slot);
+}
+
+/* The packet's socket owner, if it has a full socket with one. */
+static __always_inline struct sk_owner *owner_of(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return NULL;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return NULL;
+	return bpf_sk_storage_get(&wl_owners, sk, 0, 0);
+}
+
+static __always_inline bool proc_filter_active(void)
+{
+	return wl_filter_pid_n > 0 || wl_filter_comm_set || wl_cap_uid_set;
+}
+
+/* --pid/--comm/--uid on the socket's owner; a packet without one fails any of them. */
+static __always_inline bool proc_allowed(struct __sk_buff *skb)
+{
+	struct sk_owner *o = owner_of(skb);
+	struct wl_proc p = {};
+
+	if (!o)
+		return false;
+	if (wl_cap_uid_set && o->uid != wl_cap_uid)
+		return false;
+	p.pid = o->tgid;
+	__builtin_memcpy(p.comm, o->comm, sizeof(p.comm));
+	return wl_proc_allowed(&p);
+}
+
+static __always_inline int enter(struct __sk_buff *skb, void *progs, int pass)
+{
+	cap_stat(WL_CAP_STAT_SEEN);
+	if (proc_filter_active() && !proc_allowed(skb)) {
+		cap_stat(WL_CAP_STAT_PROC_FILTERED);
+		return pass;
+	}
+	bpf_tail_call(skb, progs, 0);
+	cap_stat(WL_CAP_STAT_TAIL_FAILED);
+	return pass;
+}
+
+SEC("cgroup_skb/ingress")
+int wl_cap_sock_in(struct __sk_buff *skb)
+{
+	return enter(skb, &wl_cap_sock_in_progs, SOCK_PASS);
+}
+
+SEC("cgroup_skb/egress")
+int wl_cap_sock_out(struct __sk_buff *skb)
+{
+	return enter(skb, &wl_cap_sock_out_progs, SOCK_PASS);
+}
+
+SEC("tc")
+int wl_cap_tc_in(struct __sk_buff *skb)
+{
+	return enter(skb, &wl_cap_tc_in_progs, TC_PASS);
+}
+
+SEC("tc")
+int wl_cap_tc_out(struct __sk_buff *skb)
+{
+	return enter(skb, &wl_cap_tc_out_progs, TC_PASS);
+}
+
+/*
+ * n (known to the compiler to be small) masked in a way the verifier sees:
+ * the compiler would drop a mask it can prove changes nothing.
+ */
+static __always_inline __u64 shown_bound(__u32 n, __u64 mask)
+{
+	__u64 k = n;
+
+	asm volatile("" : "+r"(k));
+	return k & mask;
+}
+
+static __always_inline void fill(struct wl_cap_event *e, struct __sk_buff *skb, __u8 hook, bool egress,
+				 __u32 caplen)
+{
+	struct sk_owner *o = owner_of(skb);
+	struct bpf_sock *sk;
+
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.type = WL_EV_CAPTURE;
+	e->hdr.flags = o ? 0 : WL_F_PROC_UNKNOWN;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->pid = o ? o->tgid : 0;
+	e->uid = o ? o->uid : 0;
+	if (o)
+		__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
+	else
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	e->netns = 0;
+	sk = skb->sk;
+	if (hook == WL_CAP_HOOK_SOCK && sk) {
+		sk = bpf_sk_fullsock(sk);
+		if (sk)
+			e->netns = wl_sk_netns((const struct sock *)wl_ptr_id(sk));
+	}
+	e->ifindex = skb->ifindex;
+	e->len = skb->len;
+	e->caplen = caplen;
+	e->protocol = (__u16)skb->protocol;
+	e->hook = hook;
+	e->egress = egress;
+	e->_pad = 0;
+}
+
+#define CLASS_DEF(size)                \
+	struct cap_##size {            \
+		struct wl_cap_event e; \
+		__u8 data[size];       \
+	}
+CLASS_DEF(128);
+CLASS_DEF(256);
+CLASS_DEF(512);
+CLASS_DEF(1024);
+CLASS_DEF(2048);
+CLASS_DEF(4096);
+CLASS_DEF(8192);
+CLASS_DEF(16384);
+CLASS_DEF(32768);
+CLASS_DEF(65536);
+CLASS_DEF(131072);
+CLASS_DEF(262144);
+
+/* One record of the smallest class that holds n (1..size) bytes. */
+#define EMIT_CLASS(size)                                                               \
+	if (n <= (size)) {                                                             \
+		struct cap_##size *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0); \
+		__u64 k = shown_bound(n, 2 * (size)-1);                                \
+		if (!r) {                                                              \
+			wl_stat_inc(WL_STAT_RB_LOST);                                  \
+			return pass;                                                   \
+		}                                                                      \
+		if (k == 0 || k > (size) || bpf_skb_load_bytes(skb, 0, r->data, k)) {  \
+			bpf_ringbuf_discard(r, 0);                                     \
+			return pass;                                                   \
+		}                                                                      \
+		fill(&r->e, skb, hook, egress, k);                                     \
+		bpf_ringbuf_submit(r, wl_submit_flags());                              \
+		wl_stat_inc(WL_STAT_EMITTED);                                          \
+		return pass;                                                           \
+	}
+
+static __always_inline int emit(struct __sk_buff *skb, __u8 hook, bool egress, int pass)
+{
+	__u32 n = skb->len;
+
+	cap_stat(WL_CAP_STAT_MATCHED);
+	if (n > wl_cap_snaplen)
+		n = wl_cap_snaplen;
+	if (n == 0) {
+		struct wl_cap_event *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);
+
+		if (!r) {
+			wl_stat_inc(WL_STAT_RB_LOST);
+			return pass;
+		}
+		fill(r, skb, hook, egress, 0);
+		bpf_ringbuf_submit(r, wl_submit_flags());
+		wl_stat_inc(WL_STAT_EMITTED);
+		return pass;
+	}
+	EMIT_CLASS(128)
+	EMIT_CLASS(256)
+	EMIT_CLASS(512)
+	EMIT_CLASS(1024)
+	EMIT_CLASS(2048)
+	EMIT_CLASS(4096)
+	EMIT_CLASS(8192)
+	EMIT_CLASS(16384)
+	EMIT_CLASS(32768)
+	EMIT_CLASS(65536)
+	EMIT_CLASS(131072)
+	EMIT_CLASS(262144)
+	return pass;
+}
+
+SEC("cgroup_skb/ingress")
+int wl_cap_sock_in_emit(struct __sk_buff *skb)
+{
+	return emit(skb, WL_CAP_HOOK_SOCK, false, SOCK_PASS);
+}
+
+SEC("cgroup_skb/egress")
+int wl_cap_sock_out_emit(struct __sk_buff *skb)
+{
+	return emit(skb, WL_CAP_HOOK_SOCK, true, SOCK_PASS);
+}
+
+SEC("tc")
+int wl_cap_tc_in_emit(struct __sk_buff *skb)
+{
+	return emit(skb, WL_CAP_HOOK_TC, false, TC_PASS);
+}
+
+SEC("tc")
+int wl_cap_tc_out_emit(struct __sk_buff *skb)
+{
+	return emit(skb, WL_CAP_HOOK_TC, true, TC_PASS);
+}

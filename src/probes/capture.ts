@@ -1,0 +1,286 @@
+/**
+ * Packet capture in the kernel (bpf/capture.bpf.c): the socket hook
+ * (cgroup_skb on the root cgroup, every local socket's packets from the IP
+ * header, with the process) or TC on interfaces (every frame), the pcap
+ * filter expression compiled by libpcap, translated to eBPF and loaded as
+ * its own program in slot 0 of each hook direction's prog array, the emit
+ * program in slot 1. An expression the kernel cannot run (protochain
+ * loops) is applied in user space instead, with libpcap's interpreter, on
+ * every packet the kernel copies: exact, but every packet is copied.
+ */
+import * as fs from 'node:fs';
+import { WlError } from '../errors';
+import { CAP_STAT } from '../events/layout';
+import { decodeCapture, CapturedRecord } from '../events/capture';
+import { C, decodeClassic } from '../filter/cbpf';
+import { TranslateError, rejectsAll, tailCallOutcomes, translateClassic } from '../filter/cbpf-to-ebpf';
+import { Insn, encodeEbpf } from '../filter/ebpf';
+import { cgroup2Root } from '../kernel/cgroup';
+import { u32le } from '../kernel/encode';
+import { Features } from '../kernel/features';
+import { HookChoice, HookMode, HookSlot } from '../kernel/hooks';
+import { BpfMap } from '../kernel/maps';
+import { native } from '../kernel/native';
+import { BpfObject } from '../kernel/object';
+import { Iface, TcAttachment } from '../kernel/tc';
+import { LINKTYPE } from '../model/packet';
+import { RunningFamily } from './family';
+import { KernelFilters } from './filters';
+import { ownerSlots } from './owner-slots';
+
+/** libpcap's DLT_ values for pcap_compile (DLT_RAW is 12 on Linux; files say LINKTYPE_RAW 101). */
+const DLT = { EN10MB: 1, RAW: 12 } as const;
+
+export interface CaptureSpec {
+  /** Empty: the socket hook. Otherwise TC on these interfaces (one link type). */
+  ifaces: Iface[];
+  expression: string;
+  snaplen: number;
+  /** Which directions: -Q. */
+  directions: { in: boolean; out: boolean };
+  filters: KernelFilters;
+  uid?: number | undefined;
+  hookMode: HookMode;
+  features: Features;
+  ringBytes: number;
+  onPacket: (r: CapturedRecord) => void;
+  /** Records the ring held that did not decode (counted by the caller). */
+  onBad: () => void;
+}
+
+const ARPHRD_LOOPBACK = 772;
+
+export function isLoopback(i: Iface): boolean {
+  try {
+    return Number(fs.readFileSync(`/sys/class/net/${i.name}/type`, 'utf8').trim()) === ARPHRD_LOOPBACK;
+  } catch {
+    return false;
+  }
+}
+
+/** Where a hook's packets start, in libpcap's terms. */
+export function hookLink(ifaces: Iface[]): { dlt: number; linkType: number } {
+  if (ifaces.length === 0) return { dlt: DLT.RAW, linkType: LINKTYPE.RAW };
+  const eth = ifaces.filter((i) => i.l2Len === 14);
+  if (eth.length !== 0 && eth.length !== ifaces.length) {
+    throw new WlError(
+      'WL_ERR_USAGE',
+      `-i: ${eth.map((i) => i.name).join(', ')} carry Ethernet headers and ${ifaces
+        .filter((i) => i.l2Len !== 14)
+        .map((i) => i.name)
+        .join(', ')} do not; one capture runs one link type`,
+      { remedy: 'capture them in two runs (one -w file each)' },
+    );
+  }
+  return eth.length ? { dlt: DLT.EN10MB, linkType: LINKTYPE.ETHERNET } : { dlt: DLT.RAW, linkType: LINKTYPE.RAW };
+}
+
+/** The expression compiled by libpcap: one line of libpcap's words on a mistake. */
+export function compileExpression(expression: string, dlt: number, snaplen: number): Buffer {
+  try {
+    return native().pcapCompile(expression, dlt, snaplen, true);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const hint =
+      dlt === DLT.RAW && /ether|link|vlan|mpls|pppoe|broadcast|not a broadcast|arp/i.test(msg + expression)
+        ? ' (socket packets have no link-layer header: capture with -i IFACE for link-layer filters)'
+        : '';
+    throw new WlError('WL_ERR_USAGE', `filter expression: ${msg}${hint}`, {
+      remedy: 'see `man pcap-filter` for the syntax; quote the expression as one argument',
+    });
+  }
+}
+
+export interface KernelFilterPlan {
+  classic: Buffer;
+  /** null: the kernel cannot run it (why in `userSpaceReason`); user space filters instead. */
+  translated: Insn[] | null;
+  userSpaceReason?: string;
+}
+
+/** Compiles and translates; `translated` is for display (-d) with a placeholder prog array. */
+export function planFilter(expression: string, dlt: number, snaplen: number): KernelFilterPlan {
+  const classic = compileExpression(expression, dlt, snaplen);
+  const prog = decodeClassic(classic);
+  if (rejectsAll(prog)) {
+    throw new WlError('WL_ERR_USAGE', `filter expression rejects all packets: ${JSON.stringify(expression)}`, {
+      remedy: 'check the expression (for socket packets there is no link layer: arp, ether and vlan match nothing)',
+    });
+  }
+  try {
+    return { classic, translated: translateClassic(prog, tailCallOutcomes(-1, 1, 1)) };
+  } catch (e) {
+    if (e instanceof TranslateError) return { classic, translated: null, userSpaceReason: e.message };
+    throw e;
+  }
+}
+
+/** True when the classic program accepts every packet (no expression, or one that is always true). */
+function acceptsAll(classic: Buffer): boolean {
+  const p = decodeClassic(classic);
+  return p.length === 1 && p[0]!.code === (C.RET | C.K) && p[0]!.k !== 0;
+}
+
+interface Direction {
+  entry: string;
+  emit: string;
+  progs: string;
+  ingress: boolean;
+}
+
+function directions(tc: boolean, want: { in: boolean; out: boolean }): Direction[] {
+  const h = tc ? 'tc' : 'sock';
+  const all: Direction[] = [
+    { entry: `wl_cap_${h}_in`, emit: `wl_cap_${h}_in_emit`, progs: `wl_cap_${h}_in_progs`, ingress: true },
+    { entry: `wl_cap_${h}_out`, emit: `wl_cap_${h}_out_emit`, progs: `wl_cap_${h}_out_progs`, ingress: false },
+  ];
+  return all.filter((d) => (d.ingress ? want.in : want.out));
+}
+
+export class KernelCapture {
+  readonly choices: HookChoice[];
+  readonly linkType: number;
+  /** Set when the expression runs in user space (libpcap's interpreter per packet). */
+  readonly userSpaceFilter: string | undefined;
+  private readonly family: RunningFamily;
+  private readonly stats: BpfMap;
+  private readonly tc: TcAttachment[];
+  private userRejected = 0;
+
+  constructor(spec: CaptureSpec) {
+    const tc = spec.ifaces.length > 0;
+    const { dlt, linkType } = hookLink(spec.ifaces);
+    this.linkType = linkType;
+    const plan = planFilter(spec.expression, dlt, spec.snaplen);
+    const inKernel = plan.translated !== null && !acceptsAll(plan.classic);
+    this.userSpaceFilter = plan.translated === null ? plan.userSpaceReason : undefined;
+    const dirs = directions(tc, spec.directions);
+    const progType = tc ? 'sched_cls' : 'cgroup_skb';
+    const pass = tc ? -1 : 1;
+
+    // Slot 0: the filter (tail-calls slot 1 on a match) or emit itself; slot 1: emit.
+    const fill = (obj: BpfObject, d: Direction): void => {
+      const progs = obj.map(d.progs);
+      const emitFd = obj.progFd(d.emit);
+      progs.update(u32le(1), u32le(emitFd));
+      if (!inKernel) {
+        progs.update(u32le(0), u32le(emitFd));
+        return;
+      }
+      const insns = translateClassic(decodeClassic(plan.classic), tailCallOutcomes(progs.fd, 1, pass));
+      const attachType = tc ? undefined : d.ingress ? 'cgroup_inet_ingress' : 'cgroup_inet_egress';
+      let fd: number;
+      try {
+        fd = native().progLoad(progType, encodeEbpf(insns), 'wl_cap_filter', attachType);
+      } catch (e) {
+        throw new WlError('WL_ERR_LIBBPF', `the kernel refused the compiled filter: ${(e as Error).message}`, {
+          remedy: 'report this expression as a bug; WIRELENS_DEBUG=1 shows the verifier log',
+          cause: e,
+        });
+      }
+      try {
+        progs.update(u32le(0), u32le(fd));
+      } finally {
+        native().closeFd(fd); // the prog array holds it now
+      }
+    };
+    const hooked = (attach: (obj: BpfObject, d: Direction) => { close(): void }) => (obj: BpfObject, p: string) => {
+      const d = dirs.find((x) => x.emit === p || x.entry === p)!;
+      if (p === d.emit) {
+        fill(obj, d);
+        return { close: () => undefined };
+      }
+      return attach(obj, d);
+    };
+    // Emit before entry: the prog arrays are full before the first packet reaches them.
+    const programs = dirs.flatMap((d) => [d.emit, d.entry]);
+    const cgroup = { kind: 'cgroup' as const, path: cgroup2Root() };
+    // A loopback interface passes each packet twice (out, then in): keep the egress pass, which knows the
+    // sending socket, as libpcap keeps one of the two.
+    const inIfaces = spec.ifaces.filter((i) => !isLoopback(i));
+    const tcx = { in: new TcAttachment(inIfaces, false), out: new TcAttachment(spec.ifaces, false) };
+    const classic = { in: new TcAttachment(inIfaces, true), out: new TcAttachment(spec.ifaces, true) };
+    this.tc = [tcx.in, tcx.out, classic.in, classic.out];
+    const tcAttach = (att: { in: TcAttachment; out: TcAttachment }) => (obj: BpfObject, d: Direction) =>
+      (d.ingress ? att.in : att.out).attach(obj, d.entry, d.ingress);
+    const slots: HookSlot[] = tc
+      ? [
+          {
+            slot: 'interface packets (TC ingress and egress)',
+            required: true,
+            candidates: [
+              { kind: 'tcx', programs, attach: hooked(tcAttach(tcx)) },
+              { kind: 'tc', programs, attach: hooked(tcAttach(classic)) },
+            ],
+          },
+          ...ownerSlots(cgroup).map((s) => ({ ...s, required: false })),
+        ]
+      : [
+          {
+            slot: 'socket packets (cgroup_skb on the root cgroup)',
+            required: true,
+            candidates: [{ kind: 'cgroup', programs, attach: hooked((obj, d) => obj.attach(d.entry, cgroup)) }],
+          },
+          ...ownerSlots(cgroup),
+        ];
+    const filter = plan.translated === null ? plan.classic : null;
+    const onRecord = (v: DataView, off: number, len: number): void => {
+      const r = decodeCapture(v, off, len);
+      if (!r) {
+        spec.onBad();
+        return;
+      }
+      if (
+        filter &&
+        native().pcapFilter(filter, Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), r.len) === 0
+      ) {
+        this.userRejected++;
+        return;
+      }
+      spec.onPacket(r);
+    };
+    this.family = RunningFamily.start({
+      object: 'capture',
+      slots,
+      filters: spec.filters,
+      hookMode: spec.hookMode,
+      features: spec.features,
+      ringBytes: spec.ringBytes,
+      configure: (obj) => {
+        obj.setGlobal('wl_cap_snaplen', u32le(spec.snaplen));
+        obj.setGlobal('wl_cap_uid_set', u32le(spec.uid !== undefined ? 1 : 0));
+        obj.setGlobal('wl_cap_uid', u32le(spec.uid ?? 0));
+      },
+      onRecord,
+    });
+    this.choices = this.family.choices;
+    this.stats = this.family.obj.map('wl_cap_stats');
+  }
+
+  /** tcpdump's figures: received by filter, dropped by the kernel; and what wirelens adds. */
+  counts(): { seen: number; procFiltered: number; matched: number; lost: number; userRejected: number } {
+    const s = (slot: number) => Number(this.stats.sumPerCpuU64(slot));
+    const k = this.family.kernelStats();
+    return {
+      seen: s(CAP_STAT.SEEN),
+      procFiltered: s(CAP_STAT.PROC_FILTERED),
+      matched: s(CAP_STAT.MATCHED),
+      lost: Number(k.lost),
+      userRejected: this.userRejected,
+    };
+  }
+
+  drain(): void {
+    this.family.drain();
+  }
+
+  detach(): void {
+    this.family.detach();
+    for (const t of this.tc) t.close();
+  }
+
+  close(): void {
+    this.detach();
+    this.family.close();
+  }
+}
