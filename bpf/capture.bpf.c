@@ -23,6 +23,7 @@
 #include <bpf/bpf_endian.h>
 #include "common.bpf.h"
 #include "sk_owner.bpf.h"
+#include "ip_header.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -31,6 +32,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Bytes copied of each packet at most (-s); a power of two's worth is reserved per record. */
 const volatile __u32 wl_cap_snaplen = 262144;
+/* TC: bytes of link-layer header before the IP header on the hooked interfaces (14 or 0). */
+const volatile __u32 wl_cap_l2_len = 14;
 /* --uid: only sockets of this user (when wl_cap_uid_set). */
 const volatile __u32 wl_cap_uid_set = 0;
 const volatile __u32 wl_cap_uid = 0;
@@ -71,6 +74,59 @@ static __always_inline struct sk_owner *owner_of(struct __sk_buff *skb)
 	if (!sk)
 		return NULL;
 	return bpf_sk_storage_get(&wl_owners, sk, 0, 0);
+}
+
+/*
+ * TC, a frame with no socket yet (arriving): the local socket it is for,
+ * looked up by its ends in the interface's namespace, and its owner copied
+ * out (the socket reference is released before returning). TCP finds
+ * listeners and established sockets; UDP bound and connected ones.
+ */
+static __always_inline bool lookup_owner(struct __sk_buff *skb, struct sk_owner *out)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk, *full;
+	struct sk_owner *o;
+	struct wl_ip ip = {};
+	__u16 ports[2];
+	__u32 size;
+	bool found = false;
+
+	if (!wl_ip_header(skb, wl_cap_l2_len, skb->protocol, &ip) || ip.later_fragment)
+		return false;
+	if (ip.proto != WL_IPPROTO_TCP && ip.proto != WL_IPPROTO_UDP)
+		return false;
+	if (bpf_skb_load_bytes(skb, ip.l4, ports, sizeof(ports)))
+		return false;
+	if (ip.family == AF_INET) {
+		__builtin_memcpy(&t.ipv4.saddr, ip.saddr, 4);
+		__builtin_memcpy(&t.ipv4.daddr, ip.daddr, 4);
+		t.ipv4.sport = ports[0];
+		t.ipv4.dport = ports[1];
+		size = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, ip.saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, ip.daddr, 16);
+		t.ipv6.sport = ports[0];
+		t.ipv6.dport = ports[1];
+		size = sizeof(t.ipv6);
+	}
+	if (ip.proto == WL_IPPROTO_TCP)
+		sk = bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	else
+		sk = bpf_sk_lookup_udp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return false;
+	full = bpf_sk_fullsock(sk);
+	if (full) {
+		o = bpf_sk_storage_get(&wl_owners, full, 0, 0);
+		if (o) {
+			*out = *o;
+			found = true;
+		}
+	}
+	bpf_sk_release(sk);
+	return found;
 }
 
 static __always_inline bool proc_filter_active(void)
@@ -144,9 +200,15 @@ static __always_inline __u64 shown_bound(__u32 n, __u64 mask)
 static __always_inline void fill(struct wl_cap_event *e, struct __sk_buff *skb, __u8 hook, bool egress,
 				 __u32 caplen)
 {
-	struct sk_owner *o = owner_of(skb);
+	struct sk_owner found, *o = NULL;
 	struct bpf_sock *sk;
 
+	/* TC ingress: the local socket the frame is for; a socket it still carries is its sender's
+	 * (a veth peer in another namespace). Elsewhere the packet's own socket. */
+	if (hook == WL_CAP_HOOK_TC && !egress && lookup_owner(skb, &found))
+		o = &found;
+	else
+		o = owner_of(skb);
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->hdr.type = WL_EV_CAPTURE;
 	e->hdr.flags = o ? 0 : WL_F_PROC_UNKNOWN;

@@ -248,6 +248,7 @@ export class KernelCapture {
       ringBytes: spec.ringBytes,
       configure: (obj) => {
         obj.setGlobal('wl_cap_snaplen', u32le(spec.snaplen));
+        obj.setGlobal('wl_cap_l2_len', u32le(linkType === LINKTYPE.ETHERNET ? 14 : 0));
         obj.setGlobal('wl_cap_uid_set', u32le(spec.uid !== undefined ? 1 : 0));
         obj.setGlobal('wl_cap_uid', u32le(spec.uid ?? 0));
       },
