@@ -1,0 +1,284 @@
+/**
+ * pcapng writer (little-endian), written from the pcapng specification
+ * (draft-ietf-opsawg-pcapng): a Section Header Block, one Interface
+ * Description Block per capture interface (added at any time: an IDB may
+ * follow packets in a section), Enhanced Packet Blocks carrying the process
+ * in `opt_comment` and the direction in `epb_flags`, and Interface Statistics
+ * Blocks with the drop counts.
+ *
+ * Blocks are encoded into one buffer and handed to `write` by `flush()`
+ * (one write per batch); the buffer is flushed by itself when it grows past
+ * `batchBytes`, so memory stays bounded whatever the caller does. Each
+ * flushed Buffer is fresh: the consumer may keep it (asynchronous writes).
+ */
+import type { CaptureInterface, CaptureStats, Packet, Proc } from '../model/packet';
+import { escapeTerminal } from './sanitize';
+
+export const BT_SHB = 0x0a0d0d0a;
+export const BT_IDB = 0x00000001;
+export const BT_PB = 0x00000002;
+export const BT_SPB = 0x00000003;
+export const BT_ISB = 0x00000005;
+export const BT_EPB = 0x00000006;
+export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+
+export const OPT_ENDOFOPT = 0;
+export const OPT_COMMENT = 1;
+export const SHB_USERAPPL = 4;
+export const IF_NAME = 2;
+export const IF_DESCRIPTION = 3;
+export const IF_TSRESOL = 9;
+export const IF_FILTER = 11;
+export const IF_TSOFFSET = 14;
+export const EPB_FLAGS = 2;
+export const ISB_STARTTIME = 2;
+export const ISB_ENDTIME = 3;
+export const ISB_IFRECV = 4;
+export const ISB_IFDROP = 5;
+export const ISB_FILTERACCEPT = 6;
+export const ISB_OSDROP = 7;
+
+/** An option's value is at most this long (the length field is 16 bits; keep it 4-aligned). */
+const MAX_OPTION = 65532;
+const DEFAULT_BATCH = 256 * 1024;
+
+export interface PcapngWriterOptions {
+  /** shb_userappl; 'wirelens' by default. */
+  userappl?: string;
+  /** Flush by itself once this many bytes are buffered (default 256 KiB). */
+  batchBytes?: number;
+}
+
+/** Statistics for an ISB: CaptureStats plus the optional OS-side drops (isb_osdrop). */
+export interface IsbStats extends CaptureStats {
+  osDropped?: number;
+}
+
+export interface WallTime {
+  sec: number;
+  nsec: number;
+}
+
+/**
+ * A wall time as a 64-bit count of nanoseconds, split in its high and low
+ * 32 bits, exactly (sec * 1e9 overflows a double's 53 bits).
+ */
+export function nsHighLow(sec: number, nsec: number): [number, number] {
+  if (!(sec >= 0)) sec = 0;
+  if (!(nsec >= 0)) nsec = 0;
+  sec = Math.floor(sec);
+  nsec = Math.floor(nsec);
+  const sh = Math.floor(sec / 65536);
+  const sl = sec % 65536;
+  const a = sh * 1e9; // total = a * 2^16 + b
+  const b = sl * 1e9 + nsec;
+  const ah = Math.floor(a / 65536);
+  const al = a % 65536;
+  const mid = al * 65536 + b; // total = ah * 2^32 + mid
+  const carry = Math.floor(mid / 4294967296);
+  return [(ah + carry) >>> 0, mid - carry * 4294967296];
+}
+
+/** The comment wirelens writes for a process: "PID: n\nCmd: comm\nUID: n\nTID: n" (known fields only). */
+export function procComment(p: Proc): string {
+  let s = `PID: ${p.pid}\nCmd: ${escapeTerminal(p.comm)}`;
+  if (p.uid !== undefined) s += `\nUID: ${p.uid}`;
+  if (p.tid !== undefined) s += `\nTID: ${p.tid}`;
+  return s;
+}
+
+function utf8Bounded(s: string): Buffer {
+  const b = Buffer.from(s, 'utf8');
+  if (b.length <= MAX_OPTION) return b;
+  let n = MAX_OPTION;
+  while (n > 0 && (b[n]! & 0xc0) === 0x80) n--; // do not cut a character in two
+  return b.subarray(0, n);
+}
+
+const pad4 = (n: number) => (n + 3) & ~3;
+
+/** Encoded options: a list of [code, value]; the end-of-options marker is added when any are present. */
+type Opt = [number, Uint8Array];
+
+function optionsLength(opts: Opt[]): number {
+  if (opts.length === 0) return 0;
+  let n = 4;
+  for (const [, v] of opts) n += 4 + pad4(v.length);
+  return n;
+}
+
+function u32le(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0, 0);
+  return b;
+}
+
+function u64le(n: number): Buffer {
+  const b = Buffer.alloc(8);
+  const v = Math.max(0, Math.floor(n));
+  b.writeUInt32LE(v % 4294967296, 0);
+  b.writeUInt32LE(Math.floor(v / 4294967296) >>> 0, 4);
+  return b;
+}
+
+function timeOpt(t: WallTime): Buffer {
+  const [hi, lo] = nsHighLow(t.sec, t.nsec);
+  const b = Buffer.alloc(8);
+  b.writeUInt32LE(hi, 0);
+  b.writeUInt32LE(lo, 4);
+  return b;
+}
+
+export class PcapngWriter {
+  private buf: Buffer;
+  private len = 0;
+  private readonly batch: number;
+  private readonly ifaces: CaptureInterface[] = [];
+  private total = 0;
+
+  constructor(
+    private readonly write: (b: Buffer) => void,
+    opts: PcapngWriterOptions = {},
+  ) {
+    this.batch = Math.max(4096, opts.batchBytes ?? DEFAULT_BATCH);
+    this.buf = Buffer.allocUnsafe(this.batch);
+    const appl = utf8Bounded(opts.userappl ?? 'wirelens');
+    const o: Opt[] = [[SHB_USERAPPL, appl]];
+    const body = 16 + optionsLength(o);
+    const off = this.begin(BT_SHB, body);
+    this.buf.writeUInt32LE(BYTE_ORDER_MAGIC, off);
+    this.buf.writeUInt16LE(1, off + 4);
+    this.buf.writeUInt16LE(0, off + 6);
+    this.buf.writeInt32LE(-1, off + 8); // section length: not given
+    this.buf.writeInt32LE(-1, off + 12);
+    this.end(this.putOptions(off + 16, o), body);
+  }
+
+  /** Interfaces added so far, in id order. */
+  get interfaces(): readonly CaptureInterface[] {
+    return this.ifaces;
+  }
+
+  /** Bytes produced so far (flushed or buffered). */
+  get size(): number {
+    return this.total + this.len;
+  }
+
+  /** Bytes waiting for flush(). */
+  get buffered(): number {
+    return this.len;
+  }
+
+  /** Writes an IDB; returns the interface id packets refer to (Packet.iface). Time stamps are in ns. */
+  addInterface(i: CaptureInterface): number {
+    const o: Opt[] = [[IF_NAME, utf8Bounded(i.name)]];
+    if (i.description) o.push([IF_DESCRIPTION, utf8Bounded(i.description)]);
+    o.push([IF_TSRESOL, Uint8Array.of(9)]);
+    if (i.filter !== undefined && i.filter !== '') {
+      const f = utf8Bounded(i.filter);
+      const v = Buffer.alloc(Math.min(f.length + 1, MAX_OPTION));
+      f.copy(v, 1, 0, v.length - 1); // first byte 0: the filter as a string
+      o.push([IF_FILTER, v]);
+    }
+    const body = 8 + optionsLength(o);
+    const off = this.begin(BT_IDB, body);
+    this.buf.writeUInt16LE(i.linkType & 0xffff, off);
+    this.buf.writeUInt16LE(0, off + 2);
+    this.buf.writeUInt32LE(Math.max(0, Math.min(i.snaplen, 0xffffffff)) >>> 0, off + 4);
+    this.end(this.putOptions(off + 8, o), body);
+    this.ifaces.push({ ...i, tsUnitNs: 1 });
+    return this.ifaces.length - 1;
+  }
+
+  /** Writes an EPB. p.iface must be an id returned by addInterface (others are written as they are). */
+  packet(p: Packet): void {
+    const o: Opt[] = [];
+    if (p.proc) o.push([OPT_COMMENT, utf8Bounded(procComment(p.proc))]);
+    if (p.comment) o.push([OPT_COMMENT, utf8Bounded(p.comment)]);
+    if (p.direction === 'in' || p.direction === 'out') o.push([EPB_FLAGS, u32le(p.direction === 'in' ? 1 : 2)]);
+    const cap = p.data.length;
+    const body = 20 + pad4(cap) + optionsLength(o);
+    const off = this.begin(BT_EPB, body);
+    const [hi, lo] = nsHighLow(p.sec, p.nsec);
+    this.buf.writeUInt32LE(p.iface >>> 0, off);
+    this.buf.writeUInt32LE(hi, off + 4);
+    this.buf.writeUInt32LE(lo, off + 8);
+    this.buf.writeUInt32LE(cap, off + 12);
+    this.buf.writeUInt32LE(Math.max(cap, Math.min(p.wireLen, 0xffffffff)) >>> 0, off + 16);
+    this.buf.set(p.data, off + 20);
+    this.buf.fill(0, off + 20 + cap, off + 20 + pad4(cap));
+    this.end(this.putOptions(off + 20 + pad4(cap), o), body);
+  }
+
+  /**
+   * Writes an ISB for an interface: isb_ifrecv = received, isb_filteraccept =
+   * captured, isb_ifdrop = dropped (lost in the kernel ring), isb_osdrop when
+   * given, and the capture's start and end times when given. The block's
+   * own time stamp is `end` (or `at`, or now).
+   */
+  stats(ifaceId: number, s: IsbStats, start?: WallTime, end?: WallTime, at?: WallTime): void {
+    const o: Opt[] = [];
+    if (start) o.push([ISB_STARTTIME, timeOpt(start)]);
+    if (end) o.push([ISB_ENDTIME, timeOpt(end)]);
+    o.push([ISB_IFRECV, u64le(s.received)]);
+    o.push([ISB_IFDROP, u64le(s.dropped)]);
+    o.push([ISB_FILTERACCEPT, u64le(s.captured)]);
+    if (s.osDropped !== undefined) o.push([ISB_OSDROP, u64le(s.osDropped)]);
+    let t = at ?? end;
+    if (!t) {
+      const ms = Date.now();
+      t = { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
+    }
+    const body = 12 + optionsLength(o);
+    const off = this.begin(BT_ISB, body);
+    const [hi, lo] = nsHighLow(t.sec, t.nsec);
+    this.buf.writeUInt32LE(ifaceId >>> 0, off);
+    this.buf.writeUInt32LE(hi, off + 4);
+    this.buf.writeUInt32LE(lo, off + 8);
+    this.end(this.putOptions(off + 12, o), body);
+  }
+
+  /** Hands the buffered blocks to `write` in one Buffer (nothing when empty). */
+  flush(): void {
+    if (this.len === 0) return;
+    const out = this.buf.subarray(0, this.len);
+    this.total += this.len;
+    this.len = 0;
+    this.buf = Buffer.allocUnsafe(this.batch);
+    this.write(out);
+  }
+
+  /** Reserves a block of `body` bytes; returns the body's offset in this.buf. */
+  private begin(type: number, body: number): number {
+    const need = body + 12;
+    if (this.len > 0 && this.len + need > this.batch) this.flush();
+    if (this.len + need > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.batch, this.len + need));
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    this.buf.writeUInt32LE(type, this.len);
+    this.buf.writeUInt32LE(need, this.len + 4);
+    return this.len + 8;
+  }
+
+  private end(bodyEnd: number, body: number): void {
+    this.buf.writeUInt32LE(body + 12, bodyEnd);
+    this.len = bodyEnd + 4;
+    if (this.len >= this.batch) this.flush();
+  }
+
+  private putOptions(off: number, opts: Opt[]): number {
+    if (opts.length === 0) return off;
+    for (const [code, v] of opts) {
+      this.buf.writeUInt16LE(code, off);
+      this.buf.writeUInt16LE(v.length, off + 2);
+      this.buf.set(v, off + 4);
+      const p = pad4(v.length);
+      this.buf.fill(0, off + 4 + v.length, off + 4 + p);
+      off += 4 + p;
+    }
+    this.buf.writeUInt32LE(0, off); // opt_endofopt
+    return off + 4;
+  }
+}
