@@ -10,6 +10,7 @@ import { HTTP_FLAGS, httpCommand } from './http';
 import { TOP_FLAGS, topCommand } from './top';
 import { DNS_FLAGS, dnsCommand } from './dns';
 import { TLS_FLAGS, tlsCommand } from './tls';
+import { captureCommand } from './capture';
 
 const VERSION = '0.1.0';
 

@@ -52,3 +52,8 @@ function withMicros(secondPrefix: string, wallNs: bigint): string {
 export function isoMicros(wallNs: bigint): string {
   return withMicros(isoSecond(wallNs / 1_000_000_000n), wallNs);
 }
+
+/** ISO-8601 UTC with microseconds for a wall time given as seconds and nanoseconds (no BigInt). */
+export function isoFromWall(sec: number, nsec: number): string {
+  return `${new Date(sec * 1000).toISOString().slice(0, 19)}.${String(Math.floor(nsec / 1000)).padStart(6, '0')}Z`;
+}

@@ -1,0 +1,438 @@
+/**
+ * wirelens capture: tcpdump's job, with the filter expression run in the
+ * kernel and the process on every packet. Composes a source (the kernel
+ * capture, or a pcap/pcapng file with -r) with sinks (text lines or JSON on
+ * stdout, pcapng files with -w), and prints tcpdump's summary at the end.
+ */
+import * as fs from 'node:fs';
+import { WlError } from '../errors';
+import { Features } from '../kernel/features';
+import { native } from '../kernel/native';
+import { Iface, listIfaces, resolveIface } from '../kernel/tc';
+import { CaptureInterface, LINKTYPE, Packet } from '../model/packet';
+import { CapturedRecord } from '../events/capture';
+import { KernelCapture, hookLink, isLoopback, planFilter } from '../probes/capture';
+import { classicText, decodeClassic } from '../filter/cbpf';
+import { ebpfText } from '../filter/ebpf';
+import { PacketText, TimeFormat } from '../output/packet-text';
+import { packetJson } from '../output/packet-json';
+import { CaptureFiles } from '../output/capture-files';
+import { CaptureReader } from '../sources/pcap/capture-reader';
+import { escapeTerminal } from '../output/sanitize';
+import { CaptureOptions, captureHelp, parseCaptureArgs } from './capture-args';
+import { reportChoices } from './live';
+import { preflight } from './preflight';
+
+const DEFAULT_RING_KIB = 8192;
+
+/** libpcap's DLT for a file's LINKTYPE (they differ only for raw IP). */
+function dltOf(linkType: number): number {
+  return linkType === LINKTYPE.RAW ? 12 : linkType;
+}
+
+const TIME_STYLES: TimeFormat[] = ['default', 'none', 'epoch', 'default', 'date'];
+
+function textOptions(o: CaptureOptions) {
+  return {
+    verbose: o.verbose > 0,
+    link: o.linkHeader,
+    quick: o.quick,
+    time: TIME_STYLES[o.timeStyle]!,
+    ascii: o.ascii,
+    hex: o.hex,
+  };
+}
+
+/** -t 3 (-ttt): the time since the previous packet, as tcpdump prints it. */
+function deltaText(prev: { sec: number; nsec: number } | undefined, p: Packet): string {
+  if (!prev) return '00:00:00.000000';
+  let ns = (p.sec - prev.sec) * 1e9 + (p.nsec - prev.nsec);
+  if (ns < 0) ns = 0;
+  const us = Math.floor(ns / 1000);
+  const s = Math.floor(us / 1e6);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}.${pad(us % 1e6, 6)}`;
+}
+
+/** Every interface that is up (for -i any). */
+function upIfaces(): string[] {
+  return listIfaces().filter((n) => {
+    try {
+      return (Number.parseInt(fs.readFileSync(`/sys/class/net/${n}/flags`, 'utf8'), 16) & 1) === 1;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function listInterfaces(): string {
+  const lines = listIfaces().map((name, i) => {
+    const flags: string[] = [];
+    try {
+      const f = Number.parseInt(fs.readFileSync(`/sys/class/net/${name}/flags`, 'utf8'), 16);
+      flags.push(f & 1 ? 'Up' : 'Down');
+      if (f & 0x40) flags.push('Running');
+      if (f & 8) flags.push('Loopback');
+    } catch {
+      /* gone meanwhile */
+    }
+    return `${i + 1}.${escapeTerminal(name)} [${flags.join(', ')}]`;
+  });
+  lines.push(`${lines.length + 1}.any (every interface that is up, with TC)`);
+  lines.push(
+    `(without -i: every local socket's packets, from the IP header, with their process, in every network namespace)`,
+  );
+  return lines.join('\n');
+}
+
+/** -d: libpcap's classic program and the eBPF the kernel runs, per hook. */
+function dumpPrograms(o: CaptureOptions, ifaces: Iface[]): string {
+  const { dlt } = hookLink(ifaces);
+  const plan = planFilter(o.expression, dlt, o.snaplen);
+  const out = [`# ${ifaces.length ? 'TC on ' + ifaces.map((i) => i.name).join(', ') : 'socket packets (raw IP)'}`];
+  out.push('# classic BPF (libpcap, as tcpdump -d prints it)');
+  decodeClassic(plan.classic).forEach((i, pc) => out.push(classicText(i, pc)));
+  if (plan.translated) {
+    out.push('# eBPF run in the kernel (a match tail-calls the emit program)');
+    plan.translated.forEach((i, pc) => out.push(ebpfText(i, pc)));
+  } else {
+    out.push(`# not run in the kernel: ${plan.userSpaceReason}; libpcap filters in user space`);
+  }
+  return out.join('\n');
+}
+
+/** Where packets go: text or JSON lines on stdout, and/or pcapng files. */
+class Sinks {
+  private readonly text: PacketText;
+  private readonly files: CaptureFiles | undefined;
+  private pending: string[] = [];
+  private prev: { sec: number; nsec: number } | undefined;
+  /** Interface ids in the files, by the source's interface index. */
+  private readonly fileIds = new Map<number, number>();
+  captured = 0;
+
+  constructor(
+    private readonly o: CaptureOptions,
+    private readonly interfaces: () => readonly CaptureInterface[],
+    private readonly out: (s: string) => void,
+  ) {
+    this.text = new PacketText(textOptions(o));
+    this.files =
+      o.write !== undefined
+        ? new CaptureFiles({
+            path: o.write,
+            fileSizeBytes: o.fileSizeMB !== undefined ? o.fileSizeMB * 1_000_000 : undefined,
+            fileCount: o.fileCount,
+            rotateSeconds: o.rotateSeconds,
+            packetBuffered: o.packetBuffered,
+          })
+        : undefined;
+  }
+
+  /** Text goes to stdout unless -w - takes it. */
+  private get printing(): boolean {
+    return this.o.write === undefined;
+  }
+
+  packet(p: Packet): void {
+    this.captured++;
+    if (this.files) {
+      let id = this.fileIds.get(p.iface);
+      if (id === undefined) {
+        id = this.files.addInterface(this.interfaces()[p.iface]!);
+        this.fileIds.set(p.iface, id);
+      }
+      this.files.packet(p.iface === id ? p : { ...p, iface: id });
+    }
+    if (!this.printing) return;
+    const iface = this.interfaces()[p.iface];
+    let line: string;
+    if (this.o.json) line = packetJson(p, iface);
+    else {
+      line = this.text.format(p, iface);
+      if (this.o.timeStyle === 3) line = `${deltaText(this.prev, p)} ${line}`;
+    }
+    this.prev = { sec: p.sec, nsec: p.nsec };
+    this.pending.push(line + '\n');
+    if (this.o.lineBuffered) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length) {
+      this.out(this.pending.join(''));
+      this.pending = [];
+    }
+    this.files?.flush();
+  }
+
+  close(stats?: { received: number; dropped: number }): void {
+    this.flush();
+    if (this.files) {
+      if (stats) {
+        for (const [, id] of this.fileIds) {
+          this.files.stats(id, { captured: this.captured, received: stats.received, dropped: stats.dropped });
+        }
+      }
+      this.files.close();
+    }
+  }
+}
+
+function summary(err: (m: string) => void, captured: number, received: number, dropped: number): void {
+  const n = (x: number, what: string) => `${x} ${what}${x === 1 ? '' : 's'}`;
+  err(`${n(captured, 'packet')} captured`);
+  err(`${n(received, 'packet')} received by filter`);
+  err(`${n(dropped, 'packet')} dropped by kernel`);
+}
+
+const plainErr = (m: string): void => void process.stderr.write(`${m}\n`);
+const wlErr = (m: string): void => void process.stderr.write(`wirelens: ${m}\n`);
+
+async function readFile(o: CaptureOptions, out: (s: string) => void): Promise<number> {
+  const path = o.read!;
+  const reader = new CaptureReader();
+  const filters = new Map<number, Buffer | null>();
+  let sinks: Sinks | undefined;
+  let announced = false;
+  let done = false;
+  const filterFor = (linkType: number): Buffer | null => {
+    let f = filters.get(linkType);
+    if (f === undefined) {
+      f = o.expression.trim() === '' ? null : planFilter(o.expression, dltOf(linkType), o.snaplen).classic;
+      filters.set(linkType, f);
+    }
+    return f;
+  };
+  const take = (packets: Packet[]): void => {
+    for (const p of packets) {
+      if (done) return;
+      if (!announced) {
+        const i = reader.interfaces[p.iface];
+        const name = native().pcapLinkTypeName(dltOf(p.linkType)) ?? `${p.linkType}`;
+        plainErr(
+          `reading from file ${path === '-' ? '-' : escapeTerminal(path)}, link-type ${name}, snapshot length ${i?.snaplen ?? 0}`,
+        );
+        announced = true;
+      }
+      const f = filterFor(p.linkType);
+      if (f && native().pcapFilter(f, Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength), p.wireLen) === 0)
+        continue;
+      sinks!.packet(p);
+      if (o.count !== undefined && sinks!.captured >= o.count) done = true;
+    }
+  };
+  sinks = new Sinks(o, () => reader.interfaces, out);
+  if (o.expression.trim() !== '') planFilter(o.expression, 1, o.snaplen); // a syntax error before any packet
+  const stream = path === '-' ? process.stdin : fs.createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream) {
+      take(reader.push(chunk as Buffer));
+      sinks.flush();
+      if (reader.error !== undefined || done) break;
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new WlError('WL_ERR_USAGE', `-r ${path}: cannot read it (${code ?? (e as Error).message})`, {
+      remedy: 'check the path and its permissions',
+    });
+  } finally {
+    if (path !== '-') (stream as fs.ReadStream).destroy();
+  }
+  if (!done) reader.end();
+  sinks.close();
+  for (const n of reader.notes) wlErr(`note: ${escapeTerminal(n)}`);
+  if (reader.error !== undefined) {
+    wlErr(`error: -r ${escapeTerminal(path)}: ${escapeTerminal(reader.error)} (after ${sinks.captured} packets)`);
+    return 2;
+  }
+  if (!announced && reader.interfaces.length === 0) wlErr(`-r ${escapeTerminal(path)}: no packets in it`);
+  return 0;
+}
+
+/** Wall clock for CLOCK_MONOTONIC kernel stamps, as seconds and nanoseconds. */
+function wallClock(): (monoNs: number) => { sec: number; nsec: number } {
+  const mono = process.hrtime.bigint();
+  const off = BigInt(Date.now()) * 1_000_000n - mono;
+  const offSec = Number(off / 1_000_000_000n);
+  const offNsec = Number(off % 1_000_000_000n);
+  return (monoNs: number) => {
+    let sec = offSec + Math.floor(monoNs / 1e9);
+    let nsec = offNsec + (monoNs % 1e9);
+    if (nsec >= 1e9) {
+      nsec -= 1e9;
+      sec++;
+    } else if (nsec < 0) {
+      nsec += 1e9;
+      sec--;
+    }
+    return { sec, nsec };
+  };
+}
+
+async function live(o: CaptureOptions, out: (s: string) => void): Promise<number> {
+  const verbose = (m: string): void => {
+    if (o.verbose > 0) wlErr(m);
+  };
+  const names = o.ifaces.includes('any') ? upIfaces() : o.ifaces;
+  const ifaces = names.map((n) => resolveIface(n));
+  // One link type per capture: with -i any, interfaces without an Ethernet header are left out (said).
+  let used = ifaces;
+  if (o.ifaces.includes('any')) {
+    const eth = ifaces.filter((i) => i.l2Len === 14);
+    const left = ifaces.filter((i) => i.l2Len !== 14);
+    if (left.length && eth.length) {
+      wlErr(`-i any: left out ${left.map((i) => i.name).join(', ')} (no Ethernet header; capture them with -i NAME)`);
+      used = eth;
+    }
+  }
+  if (o.dump) {
+    out(dumpPrograms(o, used) + '\n');
+    return 0;
+  }
+
+  let stop: (why: string) => void = () => undefined;
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = (sig: NodeJS.Signals): void => stop(sig);
+  for (const s of signals) process.on(s, onSignal);
+  const unlisten = (): void => {
+    for (const s of signals) process.off(s, onSignal);
+  };
+
+  const toWall = wallClock();
+  const interfaces: CaptureInterface[] = [];
+  const byIfindex = new Map<number, number>();
+  const tc = used.length > 0;
+  const { linkType } = hookLink(used);
+  if (!tc) interfaces.push({ name: 'sockets', linkType, snaplen: o.snaplen, description: 'every local socket (cgroup_skb)' });
+  const ifaceOf = (r: CapturedRecord): number => {
+    if (!tc) return 0;
+    let id = byIfindex.get(r.ifindex);
+    if (id === undefined) {
+      const i = used.find((x) => x.ifindex === r.ifindex);
+      id = interfaces.length;
+      interfaces.push({ name: i?.name ?? `if${r.ifindex}`, linkType, snaplen: o.snaplen });
+      if (o.expression) interfaces[id]!.filter = o.expression;
+      byIfindex.set(r.ifindex, id);
+    }
+    return id;
+  };
+  if (!tc && o.expression) interfaces[0]!.filter = o.expression;
+
+  const sinks = new Sinks(o, () => interfaces, out);
+  let bad = 0;
+  let stopping = false;
+  const onPacket = (r: CapturedRecord): void => {
+    if (stopping && o.count !== undefined && sinks.captured >= o.count) return;
+    const t = toWall(r.monoNs);
+    const p: Packet = {
+      sec: t.sec,
+      nsec: t.nsec,
+      iface: ifaceOf(r),
+      linkType,
+      data: Uint8Array.prototype.slice.call(r.data),
+      wireLen: r.len,
+      direction: r.egress ? 'out' : 'in',
+    };
+    if (r.proc) p.proc = { pid: r.proc.pid, uid: r.proc.uid, comm: r.proc.comm };
+    if (r.netns) p.netns = r.netns;
+    sinks.packet(p);
+    if (o.count !== undefined && sinks.captured >= o.count) stop(`${o.count} packets`);
+  };
+
+  let cap: KernelCapture;
+  try {
+    preflight(wlErr, verbose);
+    cap = new KernelCapture({
+      ifaces: used,
+      expression: o.expression,
+      snaplen: o.snaplen,
+      directions: { in: o.direction !== 'out', out: o.direction !== 'in' },
+      filters: { pids: o.pids, comm: o.comm, ports: [] },
+      uid: o.uid,
+      hookMode: o.hookMode,
+      features: new Features(),
+      ringBytes: (o.bufferKiB ?? DEFAULT_RING_KIB) * 1024,
+      onPacket,
+      onBad: () => bad++,
+    });
+  } catch (e) {
+    unlisten();
+    sinks.close();
+    throw e;
+  }
+  reportChoices(cap.choices, wlErr, verbose);
+  if (cap.userSpaceFilter) {
+    wlErr(`warning: the expression runs in user space (${cap.userSpaceFilter}): every packet is copied to be judged`);
+  }
+  if (tc && used.some(isLoopback) && o.direction === 'in') {
+    wlErr('note: on a loopback interface wirelens sees each packet once, as it leaves (-Q in shows none of it)');
+  }
+  const where = tc ? used.map((i) => i.name).join(', ') : 'every local socket (with processes)';
+  const linkName = native().pcapLinkTypeName(dltOf(linkType)) ?? String(linkType);
+  plainErr(
+    `listening on ${escapeTerminal(where)}, link-type ${linkName}, snapshot length ${o.snaplen} bytes${o.expression ? '' : ''}`,
+  );
+
+  const flusher = setInterval(() => sinks.flush(), o.immediate ? 10 : 100);
+  let lastLost = 0;
+  const watch = setInterval(() => {
+    const lost = cap.counts().lost;
+    if (lost > lastLost) {
+      wlErr(`warning: ${lost - lastLost} packets dropped by the kernel (ring buffer full); total ${lost}`);
+      lastLost = lost;
+    }
+  }, 1000);
+
+  return new Promise<number>((resolve) => {
+    let durationTimer: NodeJS.Timeout | undefined;
+    const onStdoutError = (): void => stop('stdout closed');
+    stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      setImmediate(() => {
+        if (durationTimer) clearTimeout(durationTimer);
+        clearInterval(flusher);
+        clearInterval(watch);
+        unlisten();
+        process.stdout.off('error', onStdoutError);
+        let counts;
+        try {
+          cap.detach();
+          cap.drain();
+          counts = cap.counts();
+        } finally {
+          cap.close();
+        }
+        sinks.close({ received: counts.seen - counts.procFiltered, dropped: counts.lost });
+        verbose(`stopped (${why})`);
+        summary(plainErr, sinks.captured, counts.seen - counts.procFiltered, counts.lost);
+        if (bad) wlErr(`${bad} records undecodable`);
+        if (counts.userRejected) verbose(`${counts.userRejected} packets rejected by the filter in user space`);
+        resolve(0);
+      });
+    };
+    process.stdout.on('error', onStdoutError);
+    if (o.durationS !== undefined) durationTimer = setTimeout(() => stop(`${o.durationS}s elapsed`), o.durationS * 1000);
+  });
+}
+
+export async function captureCommand(argv: string[]): Promise<number> {
+  const o = parseCaptureArgs(argv);
+  const out = (s: string): void => void process.stdout.write(s);
+  if (o.help) {
+    out(captureHelp() + '\n');
+    return 0;
+  }
+  if (o.listIfaces) {
+    out(listInterfaces() + '\n');
+    return 0;
+  }
+  if (o.read !== undefined) {
+    if (o.dump) {
+      out(dumpPrograms(o, []) + '\n');
+      return 0;
+    }
+    return readFile(o, out);
+  }
+  return live(o, out);
+}
