@@ -104,7 +104,7 @@ function dumpPrograms(o: CaptureOptions, ifaces: Iface[]): string {
 /** Where packets go: text or JSON lines on stdout, and/or pcapng files. */
 class Sinks {
   private readonly text: PacketText;
-  private readonly files: CaptureFiles | undefined;
+  private readonly files: CaptureFiles | undefined = undefined;
   private pending: string[] = [];
   private prev: { sec: number; nsec: number } | undefined;
   /** Interface ids in the files, by the source's interface index. */
@@ -117,16 +117,27 @@ class Sinks {
     private readonly out: (s: string) => void,
   ) {
     this.text = new PacketText(textOptions(o));
-    this.files =
-      o.write !== undefined
-        ? new CaptureFiles({
-            path: o.write,
-            fileSizeBytes: o.fileSizeMB !== undefined ? o.fileSizeMB * 1_000_000 : undefined,
-            fileCount: o.fileCount,
-            rotateSeconds: o.rotateSeconds,
-            packetBuffered: o.packetBuffered,
-          })
-        : undefined;
+    if (o.write !== undefined) {
+      const files = new CaptureFiles({
+        path: o.write,
+        ...(o.fileSizeMB !== undefined ? { sizeMB: o.fileSizeMB } : {}),
+        ...(o.fileCount !== undefined ? { files: o.fileCount } : {}),
+        ...(o.rotateSeconds !== undefined ? { rotateSeconds: o.rotateSeconds } : {}),
+      });
+      const bad = files.open();
+      if (bad)
+        throw new WlError('WL_ERR_USAGE', `-w: ${escapeTerminal(bad)}`, {
+          remedy: 'check the path and its permissions',
+        });
+      this.files = files;
+    }
+  }
+
+  /** A file that failed (the capture stops), or -G -W's last file done. */
+  fileProblem: string | undefined;
+
+  get filesDone(): boolean {
+    return this.files?.done === true;
   }
 
   /** Text goes to stdout unless -w - takes it. */
@@ -142,7 +153,9 @@ class Sinks {
         id = this.files.addInterface(this.interfaces()[p.iface]!);
         this.fileIds.set(p.iface, id);
       }
-      this.files.packet(p.iface === id ? p : { ...p, iface: id });
+      const bad = this.files.packet(p.iface === id ? p : { ...p, iface: id });
+      if (bad) this.fileProblem ??= bad;
+      else if (this.o.packetBuffered) this.files.flush();
     }
     if (!this.printing) return;
     const iface = this.interfaces()[p.iface];
@@ -162,18 +175,21 @@ class Sinks {
       this.out(this.pending.join(''));
       this.pending = [];
     }
-    this.files?.flush();
+    const bad = this.files?.flush();
+    if (bad) this.fileProblem ??= bad;
   }
 
   close(stats?: { received: number; dropped: number }): void {
     this.flush();
     if (this.files) {
-      if (stats) {
-        for (const [, id] of this.fileIds) {
-          this.files.stats(id, { captured: this.captured, received: stats.received, dropped: stats.dropped });
-        }
-      }
-      this.files.close();
+      const isb = stats
+        ? [...this.fileIds.values()].map((id) => ({
+            iface: id,
+            stats: { captured: this.captured, received: stats.received, dropped: stats.dropped },
+          }))
+        : [];
+      const bad = this.files.close(isb);
+      if (bad) this.fileProblem ??= bad;
     }
   }
 }
@@ -215,7 +231,10 @@ async function readFile(o: CaptureOptions, out: (s: string) => void): Promise<nu
         announced = true;
       }
       const f = filterFor(p.linkType);
-      if (f && native().pcapFilter(f, Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength), p.wireLen) === 0)
+      if (
+        f &&
+        native().pcapFilter(f, Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength), p.wireLen) === 0
+      )
         continue;
       sinks!.packet(p);
       if (o.count !== undefined && sinks!.captured >= o.count) done = true;
@@ -303,7 +322,8 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   const byIfindex = new Map<number, number>();
   const tc = used.length > 0;
   const { linkType } = hookLink(used);
-  if (!tc) interfaces.push({ name: 'sockets', linkType, snaplen: o.snaplen, description: 'every local socket (cgroup_skb)' });
+  if (!tc)
+    interfaces.push({ name: 'sockets', linkType, snaplen: o.snaplen, description: 'every local socket (cgroup_skb)' });
   const ifaceOf = (r: CapturedRecord): number => {
     if (!tc) return 0;
     let id = byIfindex.get(r.ifindex);
@@ -412,7 +432,8 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
       });
     };
     process.stdout.on('error', onStdoutError);
-    if (o.durationS !== undefined) durationTimer = setTimeout(() => stop(`${o.durationS}s elapsed`), o.durationS * 1000);
+    if (o.durationS !== undefined)
+      durationTimer = setTimeout(() => stop(`${o.durationS}s elapsed`), o.durationS * 1000);
   });
 }
 

@@ -40,6 +40,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<numbe
     usage: shortUsage('tls', TLS_FLAGS),
     about: 'TLS handshakes with both processes: SNI, ALPN and versions offered, version and cipher chosen',
   },
+  capture: {
+    run: captureCommand,
+    usage: 'usage: wirelens capture [-i IFACE] [-w FILE | -r FILE] [-c N] [-s SNAPLEN] [options] [EXPRESSION]',
+    about: "tcpdump's job: a pcap-filter expression run in the kernel, the process on every packet, pcapng",
+  },
   doctor: {
     run: doctorCommand,
     usage: 'usage: wirelens doctor [--json]',
