@@ -208,7 +208,7 @@ async function readFile(o: CaptureOptions, out: (s: string) => void): Promise<nu
   const path = o.read!;
   const reader = new CaptureReader();
   const filters = new Map<number, Buffer | null>();
-  let sinks: Sinks | undefined;
+  const sinks = new Sinks(o, () => reader.interfaces, out);
   let announced = false;
   let done = false;
   const filterFor = (linkType: number): Buffer | null => {
@@ -236,11 +236,11 @@ async function readFile(o: CaptureOptions, out: (s: string) => void): Promise<nu
         native().pcapFilter(f, Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength), p.wireLen) === 0
       )
         continue;
-      sinks!.packet(p);
-      if (o.count !== undefined && sinks!.captured >= o.count) done = true;
+      sinks.packet(p);
+      if (o.count !== undefined && sinks.captured >= o.count) done = true;
     }
   };
-  sinks = new Sinks(o, () => reader.interfaces, out);
+
   if (o.expression.trim() !== '') planFilter(o.expression, 1, o.snaplen); // a syntax error before any packet
   const stream = path === '-' ? process.stdin : fs.createReadStream(path, { highWaterMark: 1 << 20 });
   try {

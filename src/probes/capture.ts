@@ -121,20 +121,55 @@ function acceptsAll(classic: Buffer): boolean {
   return p.length === 1 && p[0]!.code === (C.RET | C.K) && p[0]!.k !== 0;
 }
 
-interface Direction {
+/** cgroup_skb lets a packet through with 1; TC_ACT_UNSPEC / TCX_NEXT (-1) leaves it to the next. */
+export const SOCK_PASS = 1;
+export const TC_PASS = -1;
+
+export interface Direction {
   entry: string;
   emit: string;
   progs: string;
   ingress: boolean;
 }
 
-function directions(tc: boolean, want: { in: boolean; out: boolean }): Direction[] {
+export function directions(tc: boolean, want: { in: boolean; out: boolean }): Direction[] {
   const h = tc ? 'tc' : 'sock';
   const all: Direction[] = [
     { entry: `wl_cap_${h}_in`, emit: `wl_cap_${h}_in_emit`, progs: `wl_cap_${h}_in_progs`, ingress: true },
     { entry: `wl_cap_${h}_out`, emit: `wl_cap_${h}_out_emit`, progs: `wl_cap_${h}_out_progs`, ingress: false },
   ];
   return all.filter((d) => (d.ingress ? want.in : want.out));
+}
+
+/**
+ * Fills one hook direction's prog array: slot 1 the emit program, slot 0
+ * the compiled filter (tail-calls slot 1 on a match), or emit itself when
+ * `classic` is null (no expression, or one the kernel cannot run).
+ */
+export function fillProgArray(obj: BpfObject, d: Direction, tc: boolean, classic: Buffer | null): void {
+  const progs = obj.map(d.progs);
+  const emitFd = obj.progFd(d.emit);
+  progs.update(u32le(1), u32le(emitFd));
+  if (!classic) {
+    progs.update(u32le(0), u32le(emitFd));
+    return;
+  }
+  const insns = translateClassic(decodeClassic(classic), tailCallOutcomes(progs.fd, 1, tc ? TC_PASS : SOCK_PASS));
+  const attachType = tc ? undefined : d.ingress ? 'cgroup_inet_ingress' : 'cgroup_inet_egress';
+  let fd: number;
+  try {
+    fd = native().progLoad(tc ? 'sched_cls' : 'cgroup_skb', encodeEbpf(insns), 'wl_cap_filter', attachType);
+  } catch (e) {
+    throw new WlError('WL_ERR_LIBBPF', `the kernel refused the compiled filter: ${(e as Error).message}`, {
+      remedy: 'report this expression as a bug; WIRELENS_DEBUG=1 shows the verifier log',
+      cause: e,
+    });
+  }
+  try {
+    progs.update(u32le(0), u32le(fd));
+  } finally {
+    native().closeFd(fd); // the prog array holds it now
+  }
 }
 
 export class KernelCapture {
@@ -155,35 +190,8 @@ export class KernelCapture {
     const inKernel = plan.translated !== null && !acceptsAll(plan.classic);
     this.userSpaceFilter = plan.translated === null ? plan.userSpaceReason : undefined;
     const dirs = directions(tc, spec.directions);
-    const progType = tc ? 'sched_cls' : 'cgroup_skb';
-    const pass = tc ? -1 : 1;
 
-    // Slot 0: the filter (tail-calls slot 1 on a match) or emit itself; slot 1: emit.
-    const fill = (obj: BpfObject, d: Direction): void => {
-      const progs = obj.map(d.progs);
-      const emitFd = obj.progFd(d.emit);
-      progs.update(u32le(1), u32le(emitFd));
-      if (!inKernel) {
-        progs.update(u32le(0), u32le(emitFd));
-        return;
-      }
-      const insns = translateClassic(decodeClassic(plan.classic), tailCallOutcomes(progs.fd, 1, pass));
-      const attachType = tc ? undefined : d.ingress ? 'cgroup_inet_ingress' : 'cgroup_inet_egress';
-      let fd: number;
-      try {
-        fd = native().progLoad(progType, encodeEbpf(insns), 'wl_cap_filter', attachType);
-      } catch (e) {
-        throw new WlError('WL_ERR_LIBBPF', `the kernel refused the compiled filter: ${(e as Error).message}`, {
-          remedy: 'report this expression as a bug; WIRELENS_DEBUG=1 shows the verifier log',
-          cause: e,
-        });
-      }
-      try {
-        progs.update(u32le(0), u32le(fd));
-      } finally {
-        native().closeFd(fd); // the prog array holds it now
-      }
-    };
+    const fill = (obj: BpfObject, d: Direction): void => fillProgArray(obj, d, tc, inKernel ? plan.classic : null);
     const hooked = (attach: (obj: BpfObject, d: Direction) => { close(): void }) => (obj: BpfObject, p: string) => {
       const d = dirs.find((x) => x.emit === p || x.entry === p)!;
       if (p === d.emit) {
