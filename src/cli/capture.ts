@@ -384,8 +384,8 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   if (cap.userSpaceFilter) {
     wlErr(`warning: the expression runs in user space (${cap.userSpaceFilter}): every packet is copied to be judged`);
   }
-  if (tc && used.some(isLoopback) && o.direction === 'in') {
-    wlErr('note: on a loopback interface wirelens sees each packet once, as it leaves (-Q in shows none of it)');
+  if (tc && used.some(isLoopback) && o.direction === 'out') {
+    wlErr('note: on a loopback interface wirelens sees each packet once, as it arrives (-Q out shows none of it)');
   }
   const where = tc ? used.map((i) => i.name).join(', ') : 'every local socket (with processes)';
   const linkName = native().pcapLinkTypeName(dltOf(linkType)) ?? String(linkType);

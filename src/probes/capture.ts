@@ -203,11 +203,12 @@ export class KernelCapture {
     // Emit before entry: the prog arrays are full before the first packet reaches them.
     const programs = dirs.flatMap((d) => [d.emit, d.entry]);
     const cgroup = { kind: 'cgroup' as const, path: cgroup2Root() };
-    // A loopback interface passes each packet twice (out, then in): keep the egress pass, which knows the
-    // sending socket, as libpcap keeps one of the two.
-    const inIfaces = spec.ifaces.filter((i) => !isLoopback(i));
-    const tcx = { in: new TcAttachment(inIfaces, false), out: new TcAttachment(spec.ifaces, false) };
-    const classic = { in: new TcAttachment(inIfaces, true), out: new TcAttachment(spec.ifaces, true) };
+    // A loopback interface passes each packet twice, out then in. Keep the arriving pass, as libpcap
+    // does: the leaving one is seen before the device splits packets past its GSO size (BIG TCP), so
+    // only the arriving one matches what tcpdump shows. Its process is the receiving socket's.
+    const outIfaces = spec.ifaces.filter((i) => !isLoopback(i));
+    const tcx = { in: new TcAttachment(spec.ifaces, false), out: new TcAttachment(outIfaces, false) };
+    const classic = { in: new TcAttachment(spec.ifaces, true), out: new TcAttachment(outIfaces, true) };
     this.tc = [tcx.in, tcx.out, classic.in, classic.out];
     const tcAttach = (att: { in: TcAttachment; out: TcAttachment }) => (obj: BpfObject, d: Direction) =>
       (d.ingress ? att.in : att.out).attach(obj, d.entry, d.ingress);

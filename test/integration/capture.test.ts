@@ -1,0 +1,297 @@
+/**
+ * wirelens capture on real traffic, checked against tcpdump and tshark:
+ * the same packets as tcpdump on the same loopback traffic; pcapng files
+ * whose comments tshark shows with each packet's process; -r reading back;
+ * rotation; -w - into tshark; -c; bad input as one line and exit 2; and
+ * traffic that flows unchanged while capture runs.
+ */
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { kernelSkipReason } from '../helpers/skip';
+import { CLI } from '../helpers/paths';
+import { Spawned, run, start, stop, waitFor } from '../helpers/proc';
+import { TestNginx, nginxWorkerPids, startNginx } from '../helpers/nginx';
+import { TestDnsmasq, startDnsmasq } from '../helpers/dnsmasq';
+import { freeDnsPort } from '../helpers/ports';
+import { createNetnsPair } from '../helpers/netns';
+import { readCaptureFile } from '../../src/sources/pcap/capture-reader';
+
+const missing = ['tcpdump', 'tshark', 'curl', 'dig', 'ping', 'nginx', 'dnsmasq'].filter(
+  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
+);
+const skip = kernelSkipReason() ?? (missing.length ? `needs ${missing.join(', ')}` : undefined);
+
+const BODY = Buffer.alloc(300_000, 'x');
+
+function capture(args: string[]): Spawned {
+  return start(process.execPath, [CLI, 'capture', ...args]);
+}
+
+async function listening(s: Spawned, what: string): Promise<void> {
+  await waitFor(s.stderr, /listening on/, 15_000, `${what} to listen`);
+}
+
+function totals(file: string): { packets: number; bytes: number; captured: number } {
+  const r = readCaptureFile(file);
+  assert.equal(r.error, undefined, `${file}: ${r.error}`);
+  return {
+    packets: r.packets.length,
+    bytes: r.packets.reduce((n, p) => n + p.wireLen, 0),
+    captured: r.packets.reduce((n, p) => n + p.data.length, 0),
+  };
+}
+
+describe('wirelens capture', { skip }, () => {
+  let dir: string;
+  let nginx: TestNginx;
+  let dns: TestDnsmasq;
+  const traffic = async (): Promise<void> => {
+    for (let i = 0; i < 3; i++) {
+      const c = await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${nginx.port}/big.bin`]);
+      assert.equal(c.code, 0, c.stderr);
+    }
+    for (const name of ['a.test', 'b.test', 'nx.test']) {
+      const d = await run('dig', ['@127.0.0.1', '-p', String(dns.port), '+tries=1', '+time=2', name, 'A']);
+      assert.equal(d.code, 0, d.stderr);
+    }
+    // 127.0.0.2 (still lo): other processes' pings of 127.0.0.1 stay out of the expressions.
+    const p = await run('ping', ['-c', '3', '-i', '0.2', '-q', '127.0.0.2']);
+    assert.equal(p.code, 0, p.stderr);
+  };
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wl-capture-'));
+    nginx = await startNginx({ 'big.bin': BODY, 'index.html': 'hello\n' });
+    dns = await startDnsmasq(await freeDnsPort(), ['--host-record=a.test,10.0.0.1', '--host-record=b.test,10.0.0.2']);
+  });
+  after(async () => {
+    nginx?.stop();
+    await dns?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('captures the same packets as tcpdump -i lo with the same expression (count and bytes)', async () => {
+    const expr = `tcp port ${nginx.port} or udp port ${dns.port} or (icmp and host 127.0.0.2)`;
+    const tf = path.join(dir, 'tcpdump.pcap');
+    const wf = path.join(dir, 'wirelens.pcapng');
+    const td = start('tcpdump', ['-i', 'lo', '-n', '-U', '-w', tf, expr]);
+    const wl = capture(['-i', 'lo', '-w', wf, expr]);
+    try {
+      await waitFor(td.stderr, /listening on/, 15_000, 'tcpdump to listen');
+      await listening(wl, 'wirelens');
+      await traffic();
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await stop(td, 'SIGINT');
+      await stop(wl, 'SIGINT');
+    }
+    const a = totals(tf);
+    const b = totals(wf);
+    assert.ok(a.packets > 30, `tcpdump saw ${a.packets} packets`);
+    assert.deepEqual(b, a, `wirelens ${JSON.stringify(b)} vs tcpdump ${JSON.stringify(a)}`);
+    assert.match(wl.stderr(), new RegExp(`^${b.packets} packets captured$`, 'm'));
+    assert.match(wl.stderr(), /^0 packets dropped by kernel$/m);
+  });
+
+  it('-w: tshark shows curl on curl packets and nginx on nginx packets; tcpdump -r and -r read it back', async () => {
+    const wf = path.join(dir, 'procs.pcapng');
+    const wl = capture(['-w', wf, `tcp port ${nginx.port}`]);
+    let curlPid = 0;
+    let curlPort = 0;
+    try {
+      await listening(wl, 'wirelens');
+      const c = start('curl', [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{local_port}',
+        `http://127.0.0.1:${nginx.port}/big.bin`,
+      ]);
+      curlPid = c.child.pid!;
+      assert.equal(await c.exited, 0);
+      curlPort = Number(c.stdout());
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await stop(wl, 'SIGINT');
+    }
+    const workers = await nginxWorkerPids(nginx.dir);
+    const rows = execFileSync(
+      'tshark',
+      [
+        '-r',
+        wf,
+        '-T',
+        'fields',
+        '-E',
+        'separator=|',
+        '-e',
+        'frame.comment',
+        '-e',
+        'tcp.srcport',
+        '-e',
+        'frame.packet_flags_direction',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    )
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|'));
+    const out = rows.filter((r) => r[2] === '0x00000002');
+    const fromCurl = out.filter((r) => Number(r[1]) === curlPort);
+    const fromNginx = out.filter((r) => Number(r[1]) === nginx.port);
+    assert.ok(fromCurl.length >= 3 && fromNginx.length >= 3, `${fromCurl.length} curl, ${fromNginx.length} nginx rows`);
+    for (const r of fromCurl) assert.equal(r[0], `PID: ${curlPid}\\nCmd: curl\\nUID: 0`);
+    // nginx's answer after it read the request: the worker that read it.
+    const named = fromNginx.filter((r) => r[0] !== '');
+    assert.ok(named.length >= fromNginx.length - 2, `nginx rows without a process: ${fromNginx.length - named.length}`);
+    for (const r of named)
+      assert.match(r[0]!, new RegExp(`^PID: (${workers.join('|')})\\\\nCmd: nginx\\\\nUID: \\d+$`));
+    // tcpdump reads a single-link-type file.
+    const td = await run('tcpdump', ['-n', '-r', wf]);
+    assert.equal(td.code, 0, td.stderr);
+    assert.match(td.stderr, /link-type RAW/);
+    assert.equal(td.stdout.trim().split('\n').length, rows.length);
+    // wirelens reads the processes back.
+    const back = await run(process.execPath, [CLI, 'capture', '-r', wf]);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, new RegExp(`\\[pid ${curlPid} curl\\]`));
+    assert.match(back.stdout, /\[pid \d+ nginx\]/);
+  });
+
+  it('-C/-W rotate into readable files; -w - streams into tshark -r -; -c stops', async () => {
+    const base = path.join(dir, 'ring');
+    const wl = capture(['-i', 'lo', '-C', '0.1', '-W', '3', '-w', base, `tcp port ${nginx.port}`]);
+    try {
+      await listening(wl, 'wirelens');
+      await traffic();
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await stop(wl, 'SIGINT');
+    }
+    const files = fs.readdirSync(dir).filter((f) => f.startsWith('ring'));
+    assert.deepEqual(files.sort(), ['ring0', 'ring1', 'ring2']);
+    for (const f of files) {
+      const t = totals(path.join(dir, f));
+      assert.ok(t.packets > 0, `${f} holds packets`);
+      const td = await run('tcpdump', ['-n', '-r', path.join(dir, f)]);
+      assert.equal(td.code, 0, `${f}: ${td.stderr}`);
+    }
+
+    const pipe = await run('sh', [
+      '-c',
+      `${process.execPath} ${CLI} capture -i lo -c 6 -w - 'icmp' | tshark -r - -T fields -e icmp.type 2>/dev/null & sleep 2; ping -c 4 -i 0.2 -q 127.0.0.1 >/dev/null; wait`,
+    ]);
+    assert.equal(pipe.code, 0, pipe.stderr);
+    assert.deepEqual(pipe.stdout.trim().split('\n'), ['8', '0', '8', '0', '8', '0']);
+  });
+
+  it('bad input: one line and exit 2, never a stack trace', async () => {
+    const trunc = path.join(dir, 'trunc.pcapng');
+    const good = fs.readFileSync(path.join(dir, 'wirelens.pcapng'));
+    fs.writeFileSync(trunc, good.subarray(0, good.length - 37));
+    const shbLen = good.readUInt32LE(4);
+    const absurd = Buffer.from(good.subarray(0, shbLen + 64));
+    absurd.writeUInt32LE(0x7ffffff0, shbLen + 4); // the IDB's length
+    const absurdFile = path.join(dir, 'absurd.pcapng');
+    fs.writeFileSync(absurdFile, absurd);
+    const cases: [string[], RegExp, number][] = [
+      [['tcp prt 80'], /filter expression: .*syntax error/, 2],
+      [['-i', 'wl-no-such0', 'tcp'], /no such network interface/, 2],
+      [['-r', path.join(dir, 'none.pcap')], /-r .*none\.pcap: .*ENOENT/, 2],
+      [['-r', absurdFile], /absurd|block length|too long/i, 2],
+      [['ether host 00:11:22:33:44:55'], /socket packets have no link-layer header/, 2],
+      [['-i', 'lo', 'arp and tcp'], /rejects all packets/, 2],
+    ];
+    for (const [args, re, code] of cases) {
+      const r = await run(process.execPath, [CLI, 'capture', ...args]);
+      assert.equal(r.code, code, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+      assert.match(r.stderr, re, args.join(' '));
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+    // A truncated file: the packets read so far, and a note.
+    const t = await run(process.execPath, [CLI, 'capture', '-r', trunc]);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stderr, /truncated/);
+    assert.ok(t.stdout.trim().split('\n').length >= totals(path.join(dir, 'wirelens.pcapng')).packets - 1);
+  });
+
+  it('traffic flows unchanged and nothing is retransmitted while capture runs', async () => {
+    // Its own namespaces: the counters are theirs alone.
+    const ns = createNetnsPair('cap');
+    const www = path.join(dir, 'www');
+    fs.mkdirSync(www, { recursive: true });
+    fs.writeFileSync(path.join(www, 'big.bin'), BODY);
+    const server = start('ip', [
+      'netns',
+      'exec',
+      ns.b,
+      'python3',
+      '-m',
+      'http.server',
+      '8080',
+      '--bind',
+      ns.addrB,
+      '-d',
+      www,
+    ]);
+    const retrans = (): number => {
+      let n = 0;
+      for (const x of [ns.a, ns.b]) {
+        const out = execFileSync('ip', ['netns', 'exec', x, 'nstat', '-asz', 'TcpRetransSegs'], { encoding: 'utf8' });
+        n += Number(/TcpRetransSegs\s+(\d+)/.exec(out)?.[1] ?? 0);
+      }
+      return n;
+    };
+    try {
+      for (let i = 0; ; i++) {
+        const c = await run('ip', ['netns', 'exec', ns.a, 'curl', '-s', '-o', '/dev/null', `http://${ns.addrB}:8080/`]);
+        if (c.code === 0) break;
+        if (i > 100) throw new Error('the test server did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const variants: { args: string[]; netns?: string }[] = [
+        { args: [] },
+        { args: ['tcp port 8080 and greater 1000'] },
+        { args: ['ip6 protochain 6'] },
+        { args: ['-i', ns.devA, 'tcp'], netns: ns.a },
+        { args: ['-i', ns.devA, 'not tcp'], netns: ns.a },
+      ];
+      for (const v of variants) {
+        const argv = [process.execPath, CLI, 'capture', '-w', '/dev/null', ...v.args];
+        const wl = v.netns ? start('ip', ['netns', 'exec', v.netns, ...argv]) : start(argv[0]!, argv.slice(1));
+        try {
+          await listening(wl, `wirelens ${v.args.join(' ')}`);
+          const r0 = retrans();
+          const got = path.join(dir, 'got.bin');
+          const c = await run('ip', [
+            'netns',
+            'exec',
+            ns.a,
+            'curl',
+            '-s',
+            '-o',
+            got,
+            `http://${ns.addrB}:8080/big.bin`,
+          ]);
+          assert.equal(c.code, 0, c.stderr);
+          assert.ok(fs.readFileSync(got).equals(BODY), `body intact with ${v.args.join(' ') || 'no expression'}`);
+          const p = await run('ip', ['netns', 'exec', ns.a, 'ping', '-c', '5', '-i', '0.2', '-q', ns.addrB]);
+          assert.match(p.stdout, / 0% packet loss/, v.args.join(' '));
+          assert.equal(retrans() - r0, 0, `no retransmits with ${v.args.join(' ') || 'no expression'}`);
+        } finally {
+          await stop(wl, 'SIGINT');
+        }
+        assert.match(wl.stderr(), /packets captured/);
+      }
+    } finally {
+      await stop(server);
+      ns.remove();
+    }
+  });
+});
