@@ -16,6 +16,7 @@ import { EndpointStats, HttpStats } from '../analysis/http-stats';
 import { formatEndpoint } from './address';
 import { Clock } from './clock';
 import { HttpView } from './http-view';
+import { escapeTerminal } from './sanitize';
 import { formatCount } from './units';
 
 /** Columns at which the wide layout starts. */
@@ -46,8 +47,8 @@ export function fitCell(s: string, width: number, left: boolean): string {
 function fitEndpoint(s: string, width: number): string {
   const chars = [...s];
   if (chars.length <= width) return s.padEnd(width);
-  const colon = s.lastIndexOf(':');
-  const port = s.slice(colon); // ":8080"
+  const bracket = s.lastIndexOf(']');
+  const port = s.slice(bracket >= 0 ? bracket : s.lastIndexOf(':')); // "]:8080" or ":8080"
   const keep = width - port.length - 1;
   return keep > 0 ? chars.slice(0, keep).join('') + CUT + port : fitCell(s, width, true);
 }
@@ -55,10 +56,14 @@ function fitEndpoint(s: string, width: number): string {
 /** A duration in at most 7 columns: 0.123ms 12.35ms 123.5ms 1.234s 12.35s 1234s. */
 export function compactDuration(ns: number | null): string {
   if (ns === null) return '-';
-  const ms = ns / 1e6;
-  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 3 : ms < 100 ? 2 : 1)}ms`;
-  const s = ms / 1000;
-  return `${s.toFixed(s < 10 ? 3 : s < 100 ? 2 : s < 1000 ? 1 : 0)}s`;
+  const fit = (x: number, unit: string): string | undefined => {
+    for (let d = 3; d >= 0; d--) {
+      const t = `${x.toFixed(d)}${unit}`;
+      if (t.length <= 7) return t;
+    }
+    return undefined;
+  };
+  return (ns < 999.95e6 ? fit(ns / 1e6, 'ms') : undefined) ?? fit(ns / 1e9, 's') ?? `${Math.round(ns / 1e9)}s`;
 }
 
 interface Column {
@@ -87,7 +92,7 @@ function columns(wide: boolean): Column[] {
   ];
   if (wide) cols.push({ title: 'PID', width: 7, cell: (v) => (v.proc ? String(v.proc.pid) : '-') });
   cols.push(
-    { title: 'COMM', width: wide ? 15 : 9, left: true, cell: (v) => v.proc?.comm ?? '-' },
+    { title: 'COMM', width: wide ? 15 : 8, left: true, cell: (v) => escapeTerminal(v.proc?.comm ?? '-') },
     // The peer: the server for a client's record, the client for a server's.
     { title: 'REMOTE', width: wide ? 47 : 21, left: true, cell: remote },
     { title: 'STS', width: 3, cell: (v) => (v.status === null ? '-' : String(v.status)) },

@@ -8,7 +8,11 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { CLI } from '../helpers/paths';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startNginx, TestNginx } from '../helpers/nginx';
+import { startFixtureServer } from '../helpers/fixtures';
+import { CLI, FIXTURES } from '../helpers/paths';
 import { Spawned, start, stop, waitFor } from '../helpers/proc';
 import { kernelSkipReason } from '../helpers/skip';
 
@@ -149,5 +153,129 @@ describe('wirelens http output', { skip }, () => {
     assert.doesNotMatch(all, /\/a\\\\b/, 'never /a\\\\b');
     assert.match(text.stderr, / GET \/a\\b$/m, 'the table shows /a\\b');
     assert.match(text.stderr, / GET \/café\//, 'the table shows /café');
+  });
+  it('marks a header list cut at the copied 2 KB (a 100 KB X-Big header), in text and JSON', async () => {
+    const big = latin1(`GET /big HTTP/1.1\r\nHost: big.test\r\nX-Big: ${'a'.repeat(100 * 1024)}\r\nX-After: 1\r\n\r\n`);
+    const small = latin1('GET /small HTTP/1.1\r\nHost: small.test\r\n\r\n');
+    const json = await runHttp(['--port', String(port), '--json', '--headers'], () => exchange(port, [big, small]));
+    assert.equal(json.code, 0, json.stderr);
+    const recs = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const bigRecs = recs.filter((r) => r.url === '/big');
+    assert.equal(bigRecs.length, 2, 'client and server');
+    for (const r of bigRecs) {
+      assert.deepEqual(r.req_headers, [['Host', 'big.test']], 'what was copied');
+      assert.equal(r.req_headers_truncated, true, `${r.side}: the list is marked cut`);
+      assert.equal(r.resp_headers_truncated, false);
+    }
+    for (const r of recs.filter((x) => x.url === '/small')) assert.equal(r.req_headers_truncated, false);
+
+    const text = await runHttp(['--port', String(port), '--headers'], () => exchange(port, [big, small]));
+    const marks = text.stdout.split('\n').filter((l) => l.startsWith('    > (more headers not captured'));
+    assert.equal(marks.length, 2, `one mark under each /big line:\n${text.stdout}`);
+  });
+});
+
+describe('wirelens http: long heads with nginx and curl', { skip }, () => {
+  let ng: TestNginx;
+  before(async () => {
+    ng = await startNginx({ 'index.html': 'hi' }, { accessLog: true });
+  });
+  after(() => ng?.stop());
+
+  it('a 1500-byte URL is whole on both sides (nginx reads the head 1 KB at a time), as in the access log', async () => {
+    const target = `/long/${'a'.repeat(700)}?q=${'b'.repeat(1500 - 700 - 9)}`;
+    assert.equal(target.length, 1500);
+    let curlPid = 0;
+    const { stdout, stderr, code } = await runHttp(['--port', String(ng.port), '--json'], async () => {
+      const c = start('curl', [
+        '-s',
+        '-S',
+        '--max-time',
+        '10',
+        '-o',
+        '/dev/null',
+        `http://127.0.0.1:${ng.port}${target}`,
+      ]);
+      curlPid = c.child.pid!;
+      assert.equal(await c.exited, 0, c.stderr());
+    });
+    assert.equal(code, 0, stderr);
+    const logged = fs.readFileSync(path.join(ng.dir, 'access.log'), 'utf8').trim();
+    assert.equal(logged, target, "nginx's access log has the target");
+    const recs = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(recs.map((r) => r.side).sort(), ['client', 'server'], stdout);
+    for (const r of recs) {
+      assert.equal(r.url, logged, `${r.side}: the whole URL`);
+      assert.equal(r.url_truncated, false);
+      assert.equal(r.status, 404);
+    }
+    assert.equal(recs.find((r) => r.side === 'client')!.pid, curlPid);
+  });
+});
+
+describe('wirelens http: order and peers', { skip }, () => {
+  let srv: Spawned;
+  let port: number;
+  before(async () => {
+    ({ srv, port } = await startFixtureServer(path.join(FIXTURES, 'http-server.js'), ['127.0.0.1', '0']));
+  });
+  after(async () => {
+    if (srv) await stop(srv);
+  });
+
+  /** A slow request, then a fast one that completes first; returns curl's local port of the fast one. */
+  async function slowThenFast(): Promise<number> {
+    const slow = start('curl', ['-s', '-o', '/dev/null', '--max-time', '10', `http://127.0.0.1:${port}/sleep?ms=400`]);
+    await new Promise((r) => setTimeout(r, 100));
+    const fast = start('curl', ['-s', '-o', '/dev/null', '-w', '%{local_port}', `http://127.0.0.1:${port}/fast`]);
+    assert.equal(await fast.exited, 0);
+    assert.equal(await slow.exited, 0);
+    return Number(fast.stdout());
+  }
+
+  it('prints exchanges in the order of their timestamps, not of completion (JSON and text)', async () => {
+    const json = await runHttp(['--port', String(port), '--json'], async () => void (await slowThenFast()));
+    const recs = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      recs.map((r) => (r.url as string).split('?')[0]),
+      ['/sleep', '/sleep', '/fast', '/fast'],
+      json.stdout,
+    );
+    const ts = recs.map((r) => r.ts as string);
+    assert.deepEqual(ts, [...ts].sort(), 'timestamps never go back');
+  });
+
+  it('text lines carry the peer: the server for the client, the client (as curl reports its port) for the server', async () => {
+    let fastPort = 0;
+    const text = await runHttp(['--port', String(port)], async () => {
+      fastPort = await slowThenFast();
+    });
+    const lines = text.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^TIME +SIDE +COMM +REMOTE +STS +LATENCY REQUEST$/);
+    const body = lines.slice(1);
+    assert.deepEqual(
+      body.map((l) => / GET (\/\w+)/.exec(l)?.[1]),
+      ['/sleep', '/sleep', '/fast', '/fast'],
+      text.stdout,
+    );
+    const fast = body.filter((l) => l.includes('GET /fast'));
+    assert.match(
+      fast.find((l) => / cli /.test(l))!,
+      new RegExp(` 127\\.0\\.0\\.1:${port} +200 `),
+    );
+    assert.match(
+      fast.find((l) => / srv /.test(l))!,
+      new RegExp(` 127\\.0\\.0\\.1:${fastPort} +200 `),
+    );
+    for (const l of lines) assert.ok(l.length <= 80, `fits 80 columns: ${l}`);
   });
 });
