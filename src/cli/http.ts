@@ -16,26 +16,26 @@ export const HTTP_FLAGS: FlagSpec[] = [
     name: 'url-prefix',
     type: 'string',
     valueName: 'PREFIX',
-    help: 'only requests whose target starts with PREFIX (in the kernel)',
+    help: 'only requests whose target starts with PREFIX',
   },
-  { name: 'method', type: 'string', valueName: 'METHOD', help: 'only this request method (in the kernel)' },
+  { name: 'method', type: 'string', valueName: 'METHOD', help: 'only this request method' },
   {
     name: 'url-contains',
     type: 'string',
     valueName: 'TEXT',
-    help: 'only requests whose target contains TEXT in its first 256 bytes (in the kernel)',
+    help: 'only targets with TEXT in their first 256 bytes',
   },
   {
     name: 'host',
     type: 'string',
     valueName: 'HOST',
-    help: 'only requests with this Host header, port ignored (in the kernel)',
+    help: 'only this Host header (port ignored)',
   },
   { name: 'headers', type: 'bool', help: 'show request and response headers' },
   {
     name: 'no-redact',
     type: 'bool',
-    help: 'show credentials (Authorization, Cookie, token parameters, ...) as captured',
+    help: 'show credentials (Authorization, tokens) as sent',
   },
   {
     name: 'stats',
@@ -43,7 +43,7 @@ export const HTTP_FLAGS: FlagSpec[] = [
     min: 0.1,
     max: 86400,
     valueName: 'SECONDS',
-    help: 'print per-endpoint statistics to stderr every SECONDS',
+    help: 'per-endpoint table on stderr every SECONDS',
   },
 ];
 
@@ -51,18 +51,23 @@ export const HTTP_HELP = `wirelens http: HTTP/1.x requests and responses with th
 
 One line per exchange, from each end on this host (the client process and the
 server process), found by content on any port: method, URL, status, latency
-(request's first byte to the final response's first byte), bytes each way.
+(request's first byte to the final response's first byte), the peer's
+address. Lines come in time order (each is held up to 1 s for earlier ones).
 All filters run in the kernel: a filtered request, its body and its response
 are never copied to user space, and the exit summary counts them.
+Credentials are redacted everywhere (lines, JSON, --stats, the summary)
+unless --no-redact.
 
 options:
 ${flagHelp(HTTP_FLAGS)}
 
-JSON fields: the common ones, then side method url url_truncated host version
-status reason latency_ms req_bytes resp_bytes content_type (and req_headers,
-resp_headers with --headers). The kernel copies the first 2048 bytes of each
-head, so a URL is kept whole up to about 2000 bytes; a longer one is cut there
-and marked url_truncated.`;
+JSON fields: the common ones (daddr, dport: the peer), then side method url
+url_truncated host version status reason latency_ms req_bytes resp_bytes
+content_type (and req_headers, req_headers_truncated, resp_headers,
+resp_headers_truncated with --headers). The kernel copies the first 2048
+bytes of each head, so a URL is kept whole up to about 2000 bytes; a longer
+one is cut there and marked url_truncated, and headers past it are missing
+(marked *_headers_truncated).`;
 
 interface HttpCliOptions {
   headers: boolean;

@@ -145,28 +145,30 @@ export function httpLine(v: HttpView, clock: Clock, layout: HttpTextLayout, head
 const ms = (us: number): string => (Number.isNaN(us) ? '-' : (us / 1000).toFixed(us < 10_000 ? 3 : 1));
 
 /**
- * The per-endpoint table (stderr): one row per side and endpoint, busiest
- * first; fixed columns fit 80 with the endpoint last. Endpoints are keyed by
- * the shown form of the URL, so they hold nothing a record line would not.
+ * The per-endpoint table (stderr, after a "wirelens: " prefix): one row per
+ * side and endpoint, busiest first; the fixed columns end by column 72 (80
+ * with the prefix), the endpoint last. Endpoints are keyed by the shown form
+ * of the URL, so they hold nothing a record line would not.
  */
 export function formatHttpStats(stats: HttpStats, limit = 30): string[] {
   const rows = stats.endpoints();
   if (rows.length === 0) return ['http: no exchanges'];
   const lines = [
-    `${'SIDE'.padEnd(6)} ${'REQS'.padStart(6)} ${'2xx'.padStart(6)} ${'3xx'.padStart(5)} ${'4xx'.padStart(5)} ${'5xx'.padStart(5)} ` +
-      `${'p50ms'.padStart(7)} ${'p90ms'.padStart(7)} ${'p99ms'.padStart(7)} ${'maxms'.padStart(7)}  ENDPOINT`,
+    `${'SIDE'.padEnd(4)} ${'REQS'.padStart(6)} ${'2xx'.padStart(6)} ${'3xx'.padStart(5)} ${'4xx'.padStart(5)} ` +
+      `${'5xx'.padStart(5)} ${'p50ms'.padStart(7)} ${'p99ms'.padStart(7)} ${'maxms'.padStart(7)}  ENDPOINT`,
   ];
-  const n = (x: number, w: number): string => fitCell(formatCount(x), w, false);
-  for (const r of rows.slice(0, limit)) lines.push(statsRow(r, n));
+  for (const r of rows.slice(0, limit)) lines.push(statsRow(r));
   if (rows.length > limit) lines.push(`... ${rows.length - limit} more endpoints`);
   return lines;
 }
 
-function statsRow(r: EndpointStats, n: (x: number, w: number) => string): string {
+function statsRow(r: EndpointStats): string {
+  const n = (x: number, w: number): string => fitCell(formatCount(x), w, false);
   const s = (k: string): number => r.status[k] ?? 0;
   const q = (x: number): string => fitCell(ms(x), 7, false);
+  const side = r.side === 'client' ? 'cli' : r.side === 'server' ? 'srv' : r.side;
   return (
-    `${r.side.padEnd(6)} ${n(r.requests, 6)} ${n(s('2xx'), 6)} ${n(s('3xx'), 5)} ${n(s('4xx'), 5)} ${n(s('5xx'), 5)} ` +
-    `${q(r.latency.quantile(0.5))} ${q(r.latency.quantile(0.9))} ${q(r.latency.quantile(0.99))} ${q(r.latency.max)}  ${r.endpoint}`
+    `${side.padEnd(4)} ${n(r.requests, 6)} ${n(s('2xx'), 6)} ${n(s('3xx'), 5)} ${n(s('4xx'), 5)} ${n(s('5xx'), 5)} ` +
+    `${q(r.latency.quantile(0.5))} ${q(r.latency.quantile(0.99))} ${q(r.latency.max)}  ${r.endpoint}`
   );
 }
