@@ -49,7 +49,7 @@ export function httpView(ex: HttpExchange, redact: boolean): HttpView {
     proc: ex.proc,
     sock: ex.sock,
     method: latin1Text(ex.method),
-    url: latin1Text(redact ? redactUrl(ex.url) : ex.url),
+    url: latin1Text(redact ? redactUrl(ex.url, ex.urlTruncated) : ex.url),
     urlTruncated: ex.urlTruncated,
     host: text(ex.host),
     version: latin1Text(ex.version),

@@ -112,6 +112,30 @@ describe('http text lines', () => {
   });
 });
 
+describe('the shown form of an exchange', () => {
+  it('redacts userinfo, a cut authority, secret parameters and credential headers, then decodes', () => {
+    const v = httpView(
+      ex({
+        url: 'http://bob:hunter2@h/caf\xc3\xa9?password=pw&q=1',
+        reqHeaders: [
+          ['Authorization', 'Basic x'],
+          ['X-Name', 'caf\xc3\xa9\x9b'],
+        ],
+      }),
+      true,
+    );
+    assert.equal(v.url, 'http://[REDACTED]@h/café?password=[REDACTED]&q=1');
+    assert.deepEqual(v.reqHeaders, [
+      ['Authorization', '[REDACTED]'],
+      ['X-Name', 'café\\x9b'],
+    ]);
+    const cut = httpView(ex({ url: `http://bob:${'p'.repeat(4096)}`, urlTruncated: true }), true);
+    assert.equal(cut.url, 'http://[REDACTED]', 'the @ was cut off: the whole authority goes');
+    assert.equal(httpView(ex({ url: 'http://h:8080' }), true).url, 'http://h:8080');
+    assert.equal(httpView(ex({ url: 'http://bob:pw@h/' }), false).url, 'http://bob:pw@h/', '--no-redact');
+  });
+});
+
 describe('ReorderWindow', () => {
   const view = (t: number) => ({ tsNs: BigInt(t) }) as HttpView;
   it('releases records in stamp order once the window has passed, and everything at the end', () => {
