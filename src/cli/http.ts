@@ -120,9 +120,10 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
     periodic: () => formatHttpStats(stats),
     summary: () => {
       const a = assembler.stats;
+      // Each line fits 80 columns after the "wirelens: " prefix.
       return [
-        `http: ${stats.total} exchanges; ${a.unanswered} unanswered; ${a.unpaired} incomplete (a request or response record lost, not reported); ` +
-          `${a.malformed} malformed heads; ${a.evictedConns} connections evicted`,
+        `http: ${stats.total} exchanges, ${a.unanswered} unanswered, ${a.malformed} malformed heads`,
+        `http: ${a.unpaired} incomplete (record lost, not shown), ${a.evictedConns} connections evicted`,
         ...formatHttpStats(stats),
       ];
     },
