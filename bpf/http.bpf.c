@@ -608,9 +608,9 @@ static __always_inline int on_exit(long ret)
 			EMIT_HEAD(http_rec_large, WL_HTTP_HEAD_MAX, 0);
 		c->head_room[dx & 1] = room > 0 ? room_after(src, n, ret, room) : 0;
 	} else {
-		c->head_room[dx & 1] = 0;
 		struct http_rec_tail *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);
 
+		c->head_room[dx & 1] = 0;
 		if (!r) {
 			wl_stat_inc(WL_STAT_RB_LOST);
 			return 0;
