@@ -11,30 +11,42 @@
  * Pure: the caller passes the time.
  */
 export class ReorderWindow<T> {
+  /** Held records, oldest stamp first (kept sorted as they come: they mostly come in order). */
   private held: T[] = [];
+  /** Their stamps as numbers (ns as a double: exact enough to order by). */
+  private keys: number[] = [];
+  private readonly windowNs: number;
 
   constructor(
     private readonly stamp: (r: T) => bigint,
-    private readonly windowNs: bigint,
+    windowNs: bigint,
     private readonly max = 10_000,
-  ) {}
+  ) {
+    this.windowNs = Number(windowNs);
+  }
 
   get size(): number {
     return this.held.length;
   }
 
   add(r: T, emit: (r: T) => void): void {
-    this.held.push(r);
+    const k = Number(this.stamp(r));
+    const n = this.keys.length;
+    if (n === 0 || k >= this.keys[n - 1]!) {
+      this.held.push(r);
+      this.keys.push(k);
+    } else {
+      // After every record with the same stamp: one stamp keeps completion order.
+      const at = this.upperBound(k);
+      this.held.splice(at, 0, r);
+      this.keys.splice(at, 0, k);
+    }
     if (this.held.length > this.max) this.release(this.held.length - Math.floor(this.max / 2), emit);
   }
 
   /** Releases the records stamped at or before now - window. */
   flush(nowNs: bigint, emit: (r: T) => void): void {
-    const due = nowNs - this.windowNs;
-    this.sort();
-    let n = 0;
-    while (n < this.held.length && this.stamp(this.held[n]!) <= due) n++;
-    this.release(n, emit);
+    this.release(this.upperBound(Number(nowNs) - this.windowNs), emit);
   }
 
   /** Releases everything (at stop). */
@@ -42,20 +54,22 @@ export class ReorderWindow<T> {
     this.release(this.held.length, emit);
   }
 
-  private sort(): void {
-    // Stable: records with one stamp keep the order they completed in.
-    this.held.sort((a, b) => {
-      const x = this.stamp(a);
-      const y = this.stamp(b);
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
+  /** Index of the first key above k. */
+  private upperBound(k: number): number {
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.keys[mid]! <= k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private release(n: number, emit: (r: T) => void): void {
     if (n <= 0) return;
-    this.sort();
-    const out = this.held.slice(0, n);
-    this.held = this.held.slice(n);
+    const out = this.held.splice(0, n);
+    this.keys.splice(0, n);
     for (const r of out) emit(r);
   }
 }
