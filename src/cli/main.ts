@@ -10,6 +10,7 @@ import { HTTP_FLAGS, httpCommand } from './http';
 import { TOP_FLAGS, topCommand } from './top';
 import { DNS_FLAGS, dnsCommand } from './dns';
 import { TLS_FLAGS, tlsCommand } from './tls';
+import { writeOut } from '../output/stdout';
 
 const VERSION = '0.1.0';
 
@@ -68,11 +69,11 @@ export async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-      process.stdout.write(MAIN_HELP + '\n');
+      writeOut(MAIN_HELP + '\n');
       return 0;
     }
     if (command === '--version' || command === 'version') {
-      process.stdout.write(`wirelens ${VERSION}\n`);
+      writeOut(`wirelens ${VERSION}\n`);
       return 0;
     }
     const cmd = COMMANDS[command];
