@@ -7,7 +7,7 @@ import { writeOut } from '../output/stdout';
 
 export const LIVE_FLAGS: FlagSpec[] = [
   { name: 'json', type: 'bool', help: 'one JSON object per line (stable snake_case fields)' },
-  { name: 'count', short: 'c', type: 'int', min: 1, valueName: 'N', help: 'stop after N records' },
+  { name: 'count', short: 'c', type: 'int', min: 1, max: 2 ** 32, valueName: 'N', help: 'stop after N records' },
   {
     name: 'duration',
     type: 'number',
