@@ -54,3 +54,13 @@ export function onStdoutClosed(f: CloseListener): () => void {
 export function stdoutBacklog(): number {
   return process.stdout.writableLength;
 }
+
+/** Text lines are fitted to this many columns when stdout is not a terminal and $COLUMNS is not set. */
+export const DEFAULT_COLUMNS = 80;
+
+/** The width human lines are laid out for: the terminal's; else $COLUMNS; else 80 (as ps does). */
+export function outputColumns(): number {
+  if (process.stdout.isTTY && process.stdout.columns > 0) return process.stdout.columns;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env > 0 ? env : DEFAULT_COLUMNS;
+}

@@ -182,7 +182,16 @@ describe('lifecycle', { skip }, () => {
       assert.match(d.stderr, /stopped \(1s elapsed\): \d+ records, 0 lost, \d+ filtered in kernel/);
       assert.match(
         d.stdout,
+        /^TIME\s+EVENT\s+PID\s+COMM\s+LPORT\s+REMOTE\s+DETAILS$/m,
+        'the 80-column table when stdout is not a terminal',
+      );
+      const wide = await run(process.execPath, [CLI, 'tcp', '--duration', '0.2'], 20000, {
+        env: { ...process.env, COLUMNS: '200' },
+      });
+      assert.match(
+        wide.stdout,
         /^TIME\s+EVENT\s+DIR\s+PID\s+UID\s+COMM\s+NETNS\s+LOCAL\/SOURCE\s+REMOTE\/DEST\s+DETAILS$/m,
+        'the wide table for COLUMNS=200',
       );
     } finally {
       await stop(p, 'SIGKILL');
