@@ -63,8 +63,10 @@ ${flagHelp(DNS_FLAGS)}
 JSON fields: the common ones (saddr/sport is this host's socket), then side
 (client/server) transport (udp/tcp) server (address:port) id qname qtype
 rcode status (answered/timeout/malformed) answers ([{name,type,ttl,data}],
-data as dig prints it) latency_ms truncated (the TC bit) error (why
-malformed). Names are without their trailing dot.`;
+data as dig prints it) latency_ms truncated (the TC bit; the text's answers
+say "(truncated)") error (why malformed; for a timeout, that the server
+replied with bytes that are not DNS). Names are without their trailing dot,
+as dig writes them otherwise (bytes outside printable ASCII as \\DDD).`;
 
 /** --name values, checked and normalised (lower case, no trailing dot). */
 export function parseNames(values: string[] | undefined): string[] {
@@ -134,7 +136,8 @@ export function dnsTool(
       return [
         ...formatDnsStats(stats, escapeTerminal),
         `dns: ${tracker.waiting} queries still waiting at exit, ${s.unmatched} responses without their query, ` +
-          `${s.late} responses after their timeout (not reported again), ${s.notDns} UDP datagrams not DNS, ` +
+          `${s.late} responses after their timeout (not reported again), ${s.notDns} UDP datagrams not DNS ` +
+          `(${s.notDnsReplies} of them replies to a pending query), ` +
           `${s.evicted} pending queries evicted, ${m.partialDatagrams} datagrams incomplete`,
         `dns: tcp: ${m.brokenStreams} streams broken, ${m.idleStreams} idle and ${m.evictedStreams} evicted (buffers dropped, place kept), ` +
           `${m.droppedMessages} messages dropped with them, ${m.forgottenStreams} places forgotten, ${m.limitedStreams} at the copy limit; ` +
