@@ -4,7 +4,7 @@
  *
  * Widths: under 160 columns a line holds TIME, EVENT, PID, COMM, the local
  * port (LPORT), an arrow (-> active, <- passive), the remote end and the
- * details (a close: duration, bytes sent/received); from 100 columns on,
+ * details (a close: duration in three digits, bytes sent/received); from 100 columns on,
  * time to the microsecond, whole task names and a close's socket figures. From 160 on, the wide
  * table: DIR, UID, NETNS, the local address and the details spelt out.
  */
@@ -13,7 +13,7 @@ import { formatEndpoint } from './address';
 import { Clock } from './clock';
 import { commonJsonPrefix } from './common-fields';
 import { Column, TextTable } from './columns';
-import { formatDuration } from './duration';
+import { formatDuration, formatShortDuration } from './duration';
 import { shortCount } from './units';
 
 const WIDE = 160;
@@ -58,7 +58,7 @@ function shortDetails(r: TcpRecord, health: boolean): string {
   const lead = d === 'active' || d === 'passive' || d === '' ? '' : `${d} `;
   if (r.event !== 'close') return lead + details(r);
   const bytes = r.established ? ` ${shortCount(Number(r.txBytes))}/${shortCount(Number(r.rxBytes))}` : '';
-  return `${lead}${formatDuration(r.durationNs)}${bytes}${health && r.health ? ` ${healthText(r.health)}` : ''}`;
+  return `${lead}${formatShortDuration(r.durationNs)}${bytes}${health && r.health ? ` ${healthText(r.health)}` : ''}`;
 }
 
 const arrow = (r: TcpRecord): string => (r.direction === 'passive' ? '<-' : '->'); // others carry 'unknown'

@@ -15,6 +15,7 @@ import { tcpTable } from '../../src/output/tcp-text';
 import { dnsTable } from '../../src/output/dns-text';
 import { tlsTable } from '../../src/output/tls-text';
 import { DEFAULT_COLUMNS } from '../../src/output/stdout';
+import { formatShortDuration } from '../../src/output/duration';
 
 const clock = new Clock();
 const ts = process.hrtime.bigint();
@@ -205,8 +206,8 @@ describe('text tables fit the width, columns aligned', () => {
 
   it('tcp at 80: the remote end keeps its port, a close its duration and bytes', () => {
     const lines = checkTable(tcpTable(80), TCP, 80);
-    assert.match(lines[1]!, /41835 <- 127\.0\.0\.1:37130 +1\.339ms 5\.0k\/1\.2k$/);
-    assert.match(lines[2]!, /\]:65535 failed 0\.052ms/);
+    assert.match(lines[1]!, /41835 <- 127\.0\.0\.1:37130 +1\.34ms 5\.0k\/1\.2k$/);
+    assert.match(lines[2]!, /\]:65535 failed 52us$/);
     assert.match(lines[2]!, /^\S+ close {3}4194304 x\\xc2\\x\u2026 52344 -> /);
   });
 
@@ -222,6 +223,23 @@ describe('text tables fit the width, columns aligned', () => {
     const lines = checkTable(tlsTable(200), TLS, 200);
     assert.match(lines[1]!, / caf\u00e9\.\\x1b\[3\u2026example\.test /);
     assert.doesNotMatch(lines[1]!, /\\\\/);
+  });
+
+  it('short durations: three digits', () => {
+    const d = [0, 999, 65_000, 1_339_000, 11_786_000, 118_000_000, 999_600_000, 1_234_000_000, 61e9, 7200e9, 36000e9];
+    assert.deepEqual(d.map(formatShortDuration), [
+      '0ns',
+      '999ns',
+      '65us',
+      '1.34ms',
+      '11.8ms',
+      '118ms',
+      '1.00s',
+      '1.23s',
+      '61.0s',
+      '120m',
+      '10.0h',
+    ]);
   });
 
   it('cutText: the end, or the middle for addresses', () => {
