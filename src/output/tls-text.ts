@@ -4,7 +4,7 @@
  * parser's one wireText step): printed as they are.
  *
  * Widths: under 170 columns TIME, SIDE (cli/srv), COMM, REMOTE, SNI,
- * VERSION and the cipher (or the status); from 120 on, time to the
+ * VERSION and the cipher without its TLS_ prefix (or the status); from 120 on, time to the
  * microsecond, PID and whole task names. From 170 on, the wide table adds
  * the ALPN offered and chosen.
  */
@@ -39,11 +39,12 @@ export function tlsTable(width: number): TextTable<TlsHandshake> {
     { title: 'PID', width: 7, right: true, from: MORE, cell: pid },
     { title: 'COMM', width: 8, below: MORE, cell: comm },
     { title: 'COMM', width: 15, from: MORE, cell: comm },
-    { title: 'REMOTE', width: 21, cut: 'middle', cell: remote },
-    { title: 'SNI', width: 16, below: MORE, cut: 'middle', cell: sni },
+    { title: 'REMOTE', width: 15, below: MORE, cut: 'middle', cell: remote },
+    { title: 'REMOTE', width: 21, from: MORE, cut: 'middle', cell: remote },
+    { title: 'SNI', width: 14, below: MORE, cut: 'middle', cell: sni },
     { title: 'SNI', width: 24, from: MORE, cut: 'middle', cell: sni },
     { title: 'VERSION', width: 7, cell: version },
-    { title: 'CIPHER', width: 8, cell: cipherColumn },
+    { title: 'CIPHER', width: 8, cell: (h) => cipherColumn(h).replace(/^TLS_/, '') },
   ];
   const wide: Column<TlsHandshake>[] = [
     { title: 'TIME', width: 15, cell: time },
