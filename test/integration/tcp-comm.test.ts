@@ -35,7 +35,10 @@ describe('wirelens tcp: task names as text', { skip }, () => {
   it('UTF-8 decoded, C1 and invalid bytes escaped, in text and in JSON', async () => {
     const port = await freePort();
     const srv = net.createServer((s) => s.end()).listen(port, '127.0.0.1');
-    const text = start(process.execPath, [CLI, 'tcp', '-v', '--port', String(port)]);
+    // The wide table: whole task names (the 80-column one cuts them to 8 columns).
+    const text = start(process.execPath, [CLI, 'tcp', '-v', '--port', String(port)], {
+      env: { ...process.env, COLUMNS: '200' },
+    });
     const json = await startWirelens(['tcp', '--port', String(port)]);
     try {
       await waitFor(text.stderr, /attached in/, 15000, 'text wirelens to attach');
