@@ -102,7 +102,11 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): { flags: Flags; po
     const numeric = spec.type === 'int' || spec.type === 'number';
     const nextFlag = inline === undefined && raw !== undefined && raw.startsWith('-') && raw.length > 1;
     if (raw === undefined || (nextFlag && !(numeric && /^-[\d.]/.test(raw)))) {
-      const what = numeric ? rangeText(spec) : `a value${spec.valueName ? ` (${spec.valueName})` : ''}`;
+      const what = numeric
+        ? rangeText(spec)
+        : spec.choices
+          ? `one of ${spec.choices.join(', ')}`
+          : `a value${spec.valueName ? ` (${spec.valueName})` : ''}`;
       throw new UsageError(`${used} needs ${what}`);
     }
     if (spec.multiple) {

@@ -41,6 +41,7 @@ describe('parseArgs', () => {
     [['--json=yes'], /takes no value/],
     [['-c'], /^-c needs a whole number from 1 to 2\^32$/],
     [['--comm', '-x'], /--comm needs a value \(NAME\)/],
+    [['--hooks'], /^--hooks needs one of auto, fallback$/],
     [['--pid', '1,2,3,4,5,6,7,8,9'], /at most 8 --pid/],
   ];
   for (const [argv, re] of bad) {
