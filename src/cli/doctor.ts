@@ -17,6 +17,7 @@ import { HTTP_SLOTS } from '../probes/http-capture';
 import { trafficSlots } from '../probes/traffic';
 import { sockPayloadSlots } from '../probes/sock-payload';
 import { escapeTerminal } from '../output/sanitize';
+import { writeOut } from '../output/stdout';
 import { FlagSpec, flagHelp, parseArgs } from './args';
 import { BTF_PATH, BTF_REMEDY } from './preflight';
 
@@ -238,7 +239,7 @@ export function formatReport(checks: Check[]): string {
 export function doctorCommand(argv: string[]): number {
   const { flags, positionals } = parseArgs(argv, DOCTOR_FLAGS);
   if (flags.help) {
-    process.stdout.write(
+    writeOut(
       `wirelens doctor: check this machine and show which hooks wirelens uses\n\noptions:\n${flagHelp(DOCTOR_FLAGS)}\n`,
     );
     return 0;
@@ -246,7 +247,7 @@ export function doctorCommand(argv: string[]): number {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const { checks, hooks } = runChecks();
   const ok = !checks.some((c) => c.fatal && c.status === 'missing');
-  if (flags.json) process.stdout.write(JSON.stringify({ ok, checks, hooks }) + '\n');
-  else process.stdout.write(formatReport(checks) + '\n');
+  if (flags.json) writeOut(JSON.stringify({ ok, checks, hooks }) + '\n');
+  else writeOut(formatReport(checks) + '\n');
   return ok ? 0 : 1;
 }

@@ -9,6 +9,7 @@ import { HookChoice, describeChoice } from '../kernel/hooks';
 import { native } from '../kernel/native';
 import { KernelStats, RunningFamily } from '../probes/family';
 import { Clock } from '../output/clock';
+import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { LiveOptions } from './common-flags';
 import { preflight } from './preflight';
 
@@ -74,11 +75,11 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
     if (pending.length === 0) return;
     const text = pending.join('');
     pending = [];
-    process.stdout.write(text);
+    writeOut(text);
   };
   const emit = (r: R): void => {
     if (opts.count !== undefined && printed >= opts.count) return;
-    if (process.stdout.writableLength > MAX_PENDING_OUTPUT) {
+    if (stdoutBacklog() > MAX_PENDING_OUTPUT) {
       outputDropped++;
       return;
     }
@@ -105,7 +106,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   verbose(
     `attached in ${attachedMs.toFixed(1)} ms (features from ${features.fromCache.size > 0 ? 'cache' : 'probes'})`,
   );
-  if (!opts.json) process.stdout.write(tool.header() + '\n');
+  if (!opts.json) writeOut(tool.header() + '\n');
 
   const ticker = tool.tick ? setInterval(() => tool.tick!(process.hrtime.bigint(), emit), TICK_MS) : undefined;
   ticker?.unref();
@@ -129,7 +130,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
 
   return new Promise<number>((resolve) => {
     let durationTimer: NodeJS.Timeout | undefined;
-    const onStdoutError = (): void => stop('stdout closed');
+    let unsubscribe = (): void => undefined;
     stop = (why: string): void => {
       if (stopping) return;
       stopping = true;
@@ -139,7 +140,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
         if (ticker) clearInterval(ticker);
         if (periodic) clearInterval(periodic);
         unlisten();
-        process.stdout.off('error', onStdoutError);
+        unsubscribe();
         let stats: KernelStats | undefined;
         try {
           // Detach first: whatever the kernel wrote until then is drained and counted.
@@ -169,7 +170,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
         resolve(stats ? 0 : 70);
       });
     };
-    process.stdout.on('error', onStdoutError);
+    unsubscribe = onStdoutClosed((why) => stop(why));
     if (opts.durationS !== undefined)
       durationTimer = setTimeout(() => stop(`${opts.durationS}s elapsed`), opts.durationS * 1000);
   });

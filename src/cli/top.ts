@@ -13,6 +13,7 @@ import { TrafficCounters, TrafficSnapshot } from '../probes/traffic';
 import { renderTopTable } from '../output/top-table';
 import { topJson } from '../output/top-json';
 import { formatBytes } from '../output/units';
+import { onStdoutClosed, writeOut } from '../output/stdout';
 import { UsageError } from '../errors';
 import { FlagSpec, Flags, flagHelp } from './args';
 import { LIVE_FLAGS, parseLiveArgs } from './common-flags';
@@ -209,9 +210,7 @@ async function runView(
     const model = buildTopModel(first, before, cur, sort);
     const now = new Date();
     if (o.json) {
-      process.stdout.write(
-        topJson(model, { ts: now.toISOString(), sort, source, rows: o.rows ?? 20, mapBytes }) + '\n',
-      );
+      writeOut(topJson(model, { ts: now.toISOString(), sort, source, rows: o.rows ?? 20, mapBytes }) + '\n');
       return;
     }
     const width = live ? process.stdout.columns || 120 : 160;
@@ -225,9 +224,7 @@ async function runView(
       time: now.toTimeString().slice(0, 8),
       ...(live ? { keysHelp: 'b/p/c sort, q quit' } : {}),
     });
-    process.stdout.write(
-      live ? HOME_CLEAR + text.replace(/\n$/, '').replace(/\n/g, '\x1b[K\n') + CLEAR_REST : text + '\n',
-    );
+    writeOut(live ? HOME_CLEAR + text.replace(/\n$/, '').replace(/\n/g, '\x1b[K\n') + CLEAR_REST : text + '\n');
   };
 
   return new Promise<number>((resolve) => {
@@ -252,7 +249,6 @@ async function runView(
       }
     };
     const onResize = (): void => guarded('redrawing', () => show(...last));
-    const onStdoutError = (): void => stop();
     const tick = setInterval(
       () =>
         guarded('reading the counters', () => {
@@ -269,7 +265,7 @@ async function runView(
       stopped = true;
       clearInterval(tick);
       if (timer) clearTimeout(timer);
-      process.stdout.off('error', onStdoutError);
+      unsubscribe();
       process.stdout.off('resize', onResize);
       let code = failed ? 1 : 0;
       try {
@@ -297,7 +293,7 @@ async function runView(
           /* the terminal hung up */
         }
         process.stdin.pause();
-        process.stdout.write(ALT_SCREEN_OFF);
+        writeOut(ALT_SCREEN_OFF);
         for (const m of held) err(m);
       }
       err(
@@ -307,9 +303,9 @@ async function runView(
     }
     setStop(stop);
 
-    process.stdout.on('error', onStdoutError);
+    const unsubscribe = onStdoutClosed(() => stop());
     if (live) {
-      process.stdout.write(ALT_SCREEN_ON);
+      writeOut(ALT_SCREEN_ON);
       if (process.stdin.isTTY) {
         process.stdin.setRawMode(true);
         process.stdin.on('data', onKey);
