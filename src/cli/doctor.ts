@@ -12,10 +12,12 @@ import { orphanPrograms, wirelensPrograms } from '../kernel/leftovers';
 import { bpfObjectPath, native } from '../kernel/native';
 import { PRIVILEGE_REMEDY, readPrivileges } from '../kernel/privileges';
 import { TRACEFS_REMEDY, ensureTracefs } from '../kernel/tracefs';
-import { HEALTH_SLOTS, TCP_LIFE_SLOTS } from '../probes/tcp-life';
-import { HTTP_SLOTS } from '../probes/http-capture';
-import { trafficSlots } from '../probes/traffic';
-import { sockPayloadSlots } from '../probes/sock-payload';
+import { TCP_EVENT_KINDS } from '../events/tcp';
+import { HookChoice, HookSlot } from '../kernel/hooks';
+import { TcpLife } from '../probes/tcp-life';
+import { startHttpCapture } from '../probes/http-capture';
+import { TrafficCounters, trafficSlots } from '../probes/traffic';
+import { startSockPayload } from '../probes/sock-payload';
 import { escapeTerminal } from '../output/sanitize';
 import { FlagSpec, flagHelp, parseArgs } from './args';
 import { BTF_PATH, BTF_REMEDY } from './preflight';
@@ -73,6 +75,129 @@ function supportCheck(kind: HookKind, s: Support): Check {
     };
   }
   return { name: `hook ${kind}`, status: 'warn', detail: `${spec.what}: could not tell (${s.reason})`, remedy: conseq };
+}
+
+/** What a command loads, started the way the command starts it, and closed again. */
+interface CommandProbe {
+  tool: string;
+  /** Starts the command's own probe family (same object, slots and load path); returns its hook choices and a close. */
+  start: (features: Features) => { choices: HookChoice[]; close(): void };
+}
+
+const NO_FILTERS = { pids: [], ports: [] };
+const noop = (): void => undefined;
+
+export const COMMAND_PROBES: CommandProbe[] = [
+  {
+    tool: 'tcp',
+    start: (features) => {
+      const life = new TcpLife({ filters: NO_FILTERS, hookMode: 'auto', features }, noop, noop);
+      return { choices: life.family.choices, close: () => life.family.close() };
+    },
+  },
+  {
+    tool: 'tcp --events all',
+    start: (features) => {
+      const events = new Set(TCP_EVENT_KINDS);
+      const life = new TcpLife({ filters: NO_FILTERS, hookMode: 'auto', features, events }, noop, noop);
+      return { choices: life.family.choices, close: () => life.family.close() };
+    },
+  },
+  {
+    tool: 'http',
+    start: (features) => {
+      const f = startHttpCapture({ filters: NO_FILTERS, http: {}, hookMode: 'auto', features }, noop, noop);
+      return { choices: f.choices, close: () => f.close() };
+    },
+  },
+  {
+    tool: 'top',
+    start: (features) => {
+      const t = new TrafficCounters({ ifaces: [], hookMode: 'auto', features });
+      return { choices: t.choices, close: () => t.close() };
+    },
+  },
+  {
+    tool: 'dns/tls',
+    start: (features) => {
+      const opts = {
+        dns: true,
+        tls: true,
+        filters: NO_FILTERS,
+        hookMode: 'auto' as const,
+        features,
+        ringBytes: 1 << 16,
+      };
+      const f = startSockPayload(opts, noop, noop);
+      return { choices: f.choices, close: () => f.close() };
+    },
+  },
+];
+
+/**
+ * Each command's hooks as the command gets them: its own object loaded and
+ * attached through the same path (a program the kernel refuses is dropped,
+ * the next candidate tried), then closed. What doctor calls ok is what the
+ * command attaches.
+ */
+function commandChecks(features: Features): Check[] {
+  const checks: Check[] = [];
+  for (const probe of COMMAND_PROBES) {
+    let got: { choices: HookChoice[]; close(): void };
+    try {
+      got = probe.start(features);
+    } catch (e) {
+      const w = e as WlError;
+      checks.push({
+        name: probe.tool,
+        status: 'missing',
+        detail: `\`wirelens ${probe.tool}\` cannot run here: ${w.message}`,
+        ...(w.remedy ? { remedy: w.remedy } : {}),
+        fatal: probe.tool === 'tcp',
+      });
+      continue;
+    }
+    try {
+      for (const c of got.choices) checks.push(choiceCheck(probe.tool, c));
+    } finally {
+      got.close();
+    }
+  }
+  // top -i attaches to the interfaces given: its hook kinds are judged by the kind probes (tcx attached to lo).
+  const tcSlot = trafficSlots([{ name: 'IFACE', ifindex: 1, l2Len: 14 }], undefined, undefined, '(cgroup v2 root)').at(
+    -1,
+  )!;
+  checks.push(kindCheck('top -i', tcSlot, features));
+  return checks;
+}
+
+function choiceCheck(tool: string, c: HookChoice): Check {
+  const name = `${tool}: ${c.slot}`;
+  if (c.kind !== 'none') {
+    const passed = [...new Set(c.skipped.map((s) => s.kind))];
+    return {
+      name,
+      status: 'ok',
+      detail: `via ${c.kind}${passed.length ? ` (${passed.join(', ')} refused here)` : ''}`,
+    };
+  }
+  return {
+    name,
+    status: 'warn',
+    detail: `not hooked here: ${c.skipped.map((s) => `${s.kind}: ${s.reason}`).join('; ')}`,
+    ...(c.degraded ? { remedy: `without it: ${c.degraded}` } : {}),
+  };
+}
+
+function kindCheck(tool: string, slot: HookSlot, features: Features): Check {
+  const pick = candidatesFor(slot, 'auto').find((c) => features.get(c.kind).state === 'supported');
+  return pick
+    ? { name: `${tool}: ${slot.slot}`, status: 'ok', detail: `via ${pick.kind}` }
+    : {
+        name: `${tool}: ${slot.slot}`,
+        status: slot.required ? 'missing' : 'warn',
+        detail: slot.required ? `no hook available: \`wirelens ${tool}\` cannot run` : `no hook available`,
+      };
 }
 
 export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, Support>> } {
@@ -164,35 +289,7 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
     checks.push(supportCheck(kind, s));
   }
 
-  const healthSlots = Object.values(HEALTH_SLOTS).flat();
-  // Only the kinds matter here: no cgroup path is looked up (or mounted) for it.
-  const stand = [{ name: 'IFACE', ifindex: 1, l2Len: 14 }];
-  const topSlots = trafficSlots(stand, undefined, undefined, '(the cgroup v2 root)');
-  const payloadSlots = sockPayloadSlots({ kind: 'cgroup', path: 'CGROUP2_ROOT' }); // only the kinds are read here
-  for (const [tool, slots] of [
-    ['tcp', TCP_LIFE_SLOTS],
-    ['tcp --events', healthSlots],
-    ['http', HTTP_SLOTS],
-    ['top', topSlots],
-    ['dns/tls', payloadSlots],
-  ] as const) {
-    for (const slot of slots) {
-      const pick = candidatesFor(slot, 'auto').find((c) => features.get(c.kind).state === 'supported');
-      checks.push(
-        pick
-          ? { name: `${tool}: ${slot.slot}`, status: 'ok', detail: `via ${pick.kind}` }
-          : {
-              name: `${tool}: ${slot.slot}`,
-              status: slot.required ? 'missing' : 'warn',
-              detail: slot.required
-                ? `no hook available: \`wirelens ${tool}\` cannot run`
-                : `no hook available: ${slot.degraded}`,
-              // Only what every command needs makes wirelens unusable.
-              fatal: slot.required && tool === 'tcp',
-            },
-      );
-    }
-  }
+  checks.push(...commandChecks(features));
 
   try {
     const mine = wirelensPrograms();

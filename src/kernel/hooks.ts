@@ -35,6 +35,8 @@ export interface HookChoice {
   kind: HookKind | 'none';
   programs: string[];
   skipped: { kind: HookKind; reason: string }[];
+  /** What is lost when nothing is hooked (the slot's degraded). */
+  degraded?: string;
 }
 
 /** 'auto': preferred first. 'fallback': only each slot's last (most portable) candidate, for testing the fallback path. */
@@ -135,6 +137,7 @@ function attachSlots(
   const choices: HookChoice[] = [];
   for (const s of slots) {
     const choice: HookChoice = { slot: s.slot, kind: 'none', programs: [], skipped: skipped.get(s)! };
+    if (s.degraded) choice.degraded = s.degraded;
     for (const c of candidatesFor(s, mode)) {
       if (!c.programs.every((p) => wanted.has(p))) continue;
       const attached: { close(): void }[] = [];
