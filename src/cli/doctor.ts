@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import { UsageError, WlError } from '../errors';
 import { ALL_HOOK_KINDS, Features, HOOK_PROBES, HookKind, Support } from '../kernel/features';
 import { candidatesFor } from '../kernel/hooks';
-import { orphanPrograms, wirelensPrograms } from '../kernel/leftovers';
+import { orphanPrograms, progIdsHeldBy, removePins, wirelensPrograms } from '../kernel/leftovers';
+import { netnsInode, removeTcLeftovers } from '../kernel/tc';
 import { bpfObjectPath, native } from '../kernel/native';
 import { PRIVILEGE_REMEDY, readPrivileges } from '../kernel/privileges';
 import { TRACEFS_REMEDY, ensureTracefs } from '../kernel/tracefs';
@@ -20,7 +21,7 @@ import { TrafficCounters, trafficSlots } from '../probes/traffic';
 import { startSockPayload } from '../probes/sock-payload';
 import { escapeTerminal } from '../output/sanitize';
 import { FlagSpec, flagHelp, parseArgs } from './args';
-import { BTF_PATH, BTF_REMEDY } from './preflight';
+import { BTF_PATH, BTF_REMEDY, describeOrphans } from './preflight';
 
 export type CheckStatus = 'ok' | 'missing' | 'warn' | 'info';
 
@@ -35,6 +36,11 @@ export interface Check {
 
 const DOCTOR_FLAGS: FlagSpec[] = [
   { name: 'json', type: 'bool', help: 'print the report as one JSON object' },
+  {
+    name: 'clean',
+    type: 'bool',
+    help: 'first remove what a killed wirelens left in this network namespace (pins, classic TC filters, qdiscs it added); for another namespace: ip netns exec NAME wirelens doctor --clean',
+  },
   { name: 'help', short: 'h', type: 'bool', help: 'show this help' },
 ];
 
@@ -140,7 +146,7 @@ export const COMMAND_PROBES: CommandProbe[] = [
  * the next candidate tried), then closed. What doctor calls ok is what the
  * command attaches.
  */
-function commandChecks(features: Features): Check[] {
+function commandChecks(features: Features, closed: Set<number>): Check[] {
   const checks: Check[] = [];
   for (const probe of COMMAND_PROBES) {
     let got: { choices: HookChoice[]; close(): void };
@@ -160,6 +166,7 @@ function commandChecks(features: Features): Check[] {
     try {
       for (const c of got.choices) checks.push(choiceCheck(probe.tool, c));
     } finally {
+      for (const id of progIdsHeldBy(process.pid)) closed.add(id);
       got.close();
     }
   }
@@ -200,7 +207,11 @@ function kindCheck(tool: string, slot: HookSlot, features: Features): Check {
       };
 }
 
-export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, Support>> } {
+/** `freed`: program ids just let go of (filters removed by --clean), waited for rather than reported. */
+export function runChecks(freed: ReadonlySet<number> = new Set()): {
+  checks: Check[];
+  hooks: Partial<Record<HookKind, Support>>;
+} {
   const checks: Check[] = [];
   const hooks: Partial<Record<HookKind, Support>> = {};
   checks.push({ name: 'kernel', status: 'info', detail: `${os.type()} ${os.release()} ${os.arch()}` });
@@ -289,26 +300,21 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
     checks.push(supportCheck(kind, s));
   }
 
-  checks.push(...commandChecks(features));
+  // Programs doctor loaded and closed itself: freed a moment later, not leftovers.
+  const closed = new Set<number>(freed);
+  checks.push(...commandChecks(features, closed));
 
   try {
     const mine = wirelensPrograms();
-    const orphans = orphanPrograms();
-    checks.push(
-      orphans.length === 0
-        ? {
-            name: 'leftovers',
-            status: 'ok',
-            detail: `${mine.length} wl_ program(s) loaded, all held by running processes`,
-          }
-        : {
-            name: 'leftovers',
-            status: 'warn',
-            detail: `${orphans.length} wl_ program(s) held by no process: ${orphans.map((o) => `${o.name}#${o.id} (${o.type})`).join(', ')}`,
-            remedy:
-              'they are pinned or attached as classic TC filters; `bpftool prog show` and `tc filter show dev IFACE ingress` find them, and the next `wirelens` run removes its own',
-          },
-    );
+    const said = describeOrphans(orphanPrograms(closed));
+    if (said.length === 0) {
+      checks.push({
+        name: 'leftovers',
+        status: 'ok',
+        detail: `${mine.length} wl_ program(s) loaded, all held by running processes`,
+      });
+    }
+    for (const o of said) checks.push({ name: 'leftovers', status: 'warn', detail: o.what, remedy: o.remedy });
   } catch (e) {
     checks.push({ name: 'leftovers', status: 'warn', detail: `could not list BPF programs: ${(e as Error).message}` });
   }
@@ -341,9 +347,25 @@ export function doctorCommand(argv: string[]): number {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const { checks, hooks } = runChecks();
+  const freed = new Set<number>();
+  let cleaned: string[] | undefined;
+  if (flags.clean) {
+    const priv = readPrivileges();
+    if (!priv.sufficient) {
+      throw new WlError('WL_ERR_PRIVILEGE', `--clean needs root (missing ${priv.missing.join(', ')})`, {
+        remedy: PRIVILEGE_REMEDY,
+      });
+    }
+    cleaned = [...removePins().map((p) => `removed leftover pin ${p}`), ...removeTcLeftovers(freed)];
+    if (cleaned.length === 0)
+      cleaned.push(`nothing left by wirelens in this network namespace (inode ${netnsInode()})`);
+  }
+  const { checks, hooks } = runChecks(freed);
   const ok = !checks.some((c) => c.fatal && c.status === 'missing');
-  if (flags.json) process.stdout.write(JSON.stringify({ ok, checks, hooks }) + '\n');
-  else process.stdout.write(formatReport(checks) + '\n');
+  if (flags.json) process.stdout.write(JSON.stringify({ ok, ...(cleaned ? { cleaned } : {}), checks, hooks }) + '\n');
+  else
+    process.stdout.write(
+      (cleaned ? cleaned.map((l) => `clean   ${l}\n`).join('') + '\n' : '') + formatReport(checks) + '\n',
+    );
   return ok ? 0 : 1;
 }
