@@ -96,7 +96,9 @@ JSON: {ts, interval_s, uptime_s, sort, source, map_bytes, interfaces[], processe
 remotes[], ports[], protocols[], drops{total,per_s,by_reason}, retransmits{total,per_s}, full_tables[]};
 each row has its key (name | pid,comm,uid | address | protocol,port | protocol) and
 rx_bytes tx_bytes rx_packets tx_packets connections retransmits (since start)
-rx_bps tx_bps rx_pps tx_pps (over the interval).`;
+rx_bps tx_bps rx_pps tx_pps (over the interval). A snapshot is printed every
+interval and one for the partial interval at stop, unless that is shorter than
+a tenth of an interval (with --duration, the tick at the end is the last one).`;
 
 /** wl_top_ifcfg and wl_top_ifaces hold this many (bpf/traffic.bpf.c). */
 const MAX_IFACES = 64;
@@ -129,6 +131,13 @@ function topOptions(f: Flags): TopOptions {
     verbose: f.verbose === true,
   };
 }
+
+/**
+ * A stop less than this fraction of --interval after the last snapshot prints
+ * no further snapshot (the totals it would add are at most that much traffic);
+ * with --duration, the tick at the end is the last snapshot.
+ */
+const MIN_TAIL = 0.1;
 
 const ALT_SCREEN_ON = '\x1b[?1049h\x1b[?25l';
 const ALT_SCREEN_OFF = '\x1b[?25h\x1b[?1049l';
@@ -253,15 +262,16 @@ async function runView(
     };
     const onResize = (): void => guarded('redrawing', () => show(...last));
     const onStdoutError = (): void => stop();
-    const tick = setInterval(
-      () =>
-        guarded('reading the counters', () => {
-          const cur = counters.snapshot();
-          show(prev, cur);
-          prev = cur;
-        }),
-      o.intervalS * 1000,
-    );
+    const tick = setInterval(() => {
+      guarded('reading the counters', () => {
+        const cur = counters.snapshot();
+        show(prev, cur);
+        prev = cur;
+      });
+      // The tick at the end of --duration is the last snapshot: no sliver of a tail after it.
+      if (o.durationS !== undefined && Number(prev.tNs - first.tNs) >= (o.durationS - o.intervalS * MIN_TAIL) * 1e9)
+        stop();
+    }, o.intervalS * 1000);
     const timer = o.durationS !== undefined ? setTimeout(() => stop(), o.durationS * 1000) : undefined;
 
     function stop(): void {
@@ -273,11 +283,11 @@ async function runView(
       process.stdout.off('resize', onResize);
       let code = failed ? 1 : 0;
       try {
-        // The last, partial interval: what happened since the last snapshot is not lost.
-        // (A live view is being left: nothing would show it.)
+        // The last, partial interval, when it is at least MIN_TAIL of one: rates over a
+        // few milliseconds mean nothing. (A live view is being left: nothing would show it.)
         if (!live) {
           const cur = counters.snapshot();
-          if (cur.tNs - prev.tNs > 1_000_000n) show(prev, cur);
+          if (Number(cur.tNs - prev.tNs) >= o.intervalS * MIN_TAIL * 1e9) show(prev, cur);
         }
       } catch (e) {
         say(`error while stopping: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,0 +1,67 @@
+/**
+ * `wirelens top` as a script sees it: --duration prints whole intervals and
+ * no sliver of a tail; --hooks fallback says a hook was left out because
+ * fallback was asked for, not that the kernel cannot do it.
+ */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { CLI } from '../helpers/paths';
+import { run } from '../helpers/proc';
+import { kernelSkipReason } from '../helpers/skip';
+
+const skip = kernelSkipReason();
+const wl = (...args: string[]) => run(process.execPath, [CLI, ...args], 60000);
+
+describe('top --json --duration', { skip }, () => {
+  for (const [duration, interval, want] of [
+    ['1', '1', 1],
+    ['2', '1', 2],
+    ['1', '0.5', 2],
+  ] as const) {
+    it(`--duration ${duration} --interval ${interval}: ${want} snapshot(s), none shorter than a tenth of an interval`, async () => {
+      for (let i = 0; i < 3; i++) {
+        const r = await wl('top', '--json', '--duration', duration, '--interval', interval);
+        assert.equal(r.code, 0, r.stderr);
+        const snaps = r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { interval_s: number });
+        for (const s of snaps) assert.ok(s.interval_s >= Number(interval) / 10, `a ${s.interval_s} s snapshot`);
+        assert.equal(snaps.length, want, r.stdout);
+      }
+    });
+  }
+
+  it('a partial last interval of at least a tenth is printed', async () => {
+    const r = await wl('top', '--json', '--duration', '1.5', '--interval', '1');
+    const snaps = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { interval_s: number });
+    assert.equal(snaps.length, 2, r.stdout);
+    assert.ok(snaps[1]!.interval_s > 0.3 && snaps[1]!.interval_s < 0.7, `tail ${snaps[1]!.interval_s}`);
+  });
+});
+
+describe('--hooks fallback warnings', { skip }, () => {
+  for (const cmd of [
+    ['top', '--json'],
+    ['tcp', '--json'],
+    ['dns', '--json'],
+  ]) {
+    it(`${cmd[0]}: a hook left out by fallback is said to be, not blamed on the kernel`, async () => {
+      const auto = await wl(...cmd, '-v', '--duration', '0.3');
+      const fb = await wl(...cmd, '-v', '--hooks', 'fallback', '--duration', '0.3');
+      assert.equal(fb.code, 0, fb.stderr);
+      for (const line of fb.stderr.split('\n').filter((l) => /warning: .* (not hooked|could not be hooked)/.test(l))) {
+        const slot = /warning: (.+?) (?:not hooked|could not be hooked)/.exec(line)![1]!;
+        const inAuto = new RegExp(`hook ${slot.replace(/[()[\]]/g, '\\$&')}: (\\w+)`).exec(auto.stderr)?.[1];
+        // The same slot hooked without --hooks fallback: fallback, not the kernel, left it out.
+        if (inAuto && inAuto !== 'NOT') {
+          assert.doesNotMatch(line, /could not be hooked on this kernel/, line);
+          assert.match(line, /--hooks fallback tries only \S+ for it \(.+ left out as asked\)/, line);
+        }
+      }
+    });
+  }
+});
