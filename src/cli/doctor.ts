@@ -19,20 +19,10 @@ import { TcpLife } from '../probes/tcp-life';
 import { startHttpCapture } from '../probes/http-capture';
 import { TrafficCounters, trafficSlots } from '../probes/traffic';
 import { startSockPayload } from '../probes/sock-payload';
-import { escapeTerminal } from '../output/sanitize';
+import { Check, formatReport } from '../output/doctor-report';
+import { atLeast, readKernelConfig } from '../kernel/kconfig';
 import { FlagSpec, flagHelp, parseArgs } from './args';
 import { BTF_PATH, BTF_REMEDY, describeOrphans } from './preflight';
-
-export type CheckStatus = 'ok' | 'missing' | 'warn' | 'info';
-
-export interface Check {
-  name: string;
-  status: CheckStatus;
-  detail: string;
-  remedy?: string;
-  /** wirelens cannot work at all without it */
-  fatal?: boolean;
-}
 
 const DOCTOR_FLAGS: FlagSpec[] = [
   { name: 'json', type: 'bool', help: 'print the report as one JSON object' },
@@ -59,6 +49,17 @@ const CONSEQUENCE: Partial<Record<HookKind, string>> = {
   ringbuf: 'wirelens needs BPF ring buffers (kernel 5.8+)',
 };
 
+/** Why a kind this kernel lacks is missing: its build options when the kernel is new enough, else its version. */
+function whyMissing(spec: (typeof HOOK_PROBES)[HookKind]): string {
+  if (!atLeast(spec.minKernel)) return `needs kernel ${spec.minKernel}+ (this is ${os.release()})`;
+  if (!spec.configs) return `kernel ${os.release()} is new enough: a build option or policy leaves it out`;
+  const cfg = readKernelConfig();
+  if (!cfg) return `kernel ${os.release()} is new enough: likely built without ${spec.configs.join(' or ')}`;
+  const unset = spec.configs.filter((c) => !cfg.values.has(c));
+  if (unset.length === 0) return `${spec.configs.join(', ')} are set (${cfg.source}): a policy refuses it`;
+  return `this kernel is built without ${unset.join(', ')} (${cfg.source})`;
+}
+
 function supportCheck(kind: HookKind, s: Support): Check {
   const spec = HOOK_PROBES[kind];
   if (s.state === 'supported') return { name: `hook ${kind}`, status: 'ok', detail: `${spec.what} (${s.ms} ms)` };
@@ -75,7 +76,7 @@ function supportCheck(kind: HookKind, s: Support): Check {
     return {
       name: `hook ${kind}`,
       status: kind === 'ringbuf' ? 'missing' : 'warn',
-      detail: `${spec.what}: not available here (${s.reason}); needs kernel ${spec.minKernel}+`,
+      detail: `${spec.what}: not available here (${s.reason}); ${whyMissing(spec)}`,
       remedy: conseq,
       fatal: kind === 'ringbuf',
     };
@@ -319,23 +320,6 @@ export function runChecks(freed: ReadonlySet<number> = new Set()): {
     checks.push({ name: 'leftovers', status: 'warn', detail: `could not list BPF programs: ${(e as Error).message}` });
   }
   return { checks, hooks };
-}
-
-export function formatReport(checks: Check[]): string {
-  const lines: string[] = [];
-  const width = Math.max(...checks.map((c) => c.name.length));
-  for (const c of checks) {
-    const mark =
-      c.status === 'ok' ? 'ok     ' : c.status === 'missing' ? 'MISSING' : c.status === 'warn' ? 'warn   ' : 'info   ';
-    lines.push(`${mark} ${c.name.padEnd(width)}  ${escapeTerminal(c.detail)}`);
-    if (c.remedy && c.status !== 'ok') lines.push(`${' '.repeat(8 + width)}  -> ${c.remedy}`);
-  }
-  const fatal = checks.filter((c) => c.fatal && c.status === 'missing');
-  lines.push('');
-  lines.push(
-    fatal.length === 0 ? 'wirelens can run here.' : `wirelens cannot run here: ${fatal.map((c) => c.name).join(', ')}.`,
-  );
-  return lines.join('\n');
 }
 
 export function doctorCommand(argv: string[]): number {

@@ -96,7 +96,7 @@ JSON: {ts, interval_s, uptime_s, sort, source, map_bytes, interfaces[], processe
 remotes[], ports[], protocols[], drops{total,per_s,by_reason}, retransmits{total,per_s}, full_tables[]};
 each row has its key (name | pid,comm,uid | address | protocol,port | protocol) and
 rx_bytes tx_bytes rx_packets tx_packets connections retransmits (since start)
-rx_bps tx_bps rx_pps tx_pps (over the interval). A snapshot is printed every
+rx_bps tx_bps rx_pps tx_pps conns_per_s (over the interval). A snapshot is printed every
 interval and one for the partial interval at stop, unless that is shorter than
 a tenth of an interval (with --duration, the tick at the end is the last one).`;
 
@@ -223,12 +223,13 @@ async function runView(
       );
       return;
     }
-    const width = live ? process.stdout.columns || 120 : 160;
-    const rows = o.rows ?? (live ? rowsThatFit(process.stdout.rows || 40) : 10);
+    // 80 columns unless the terminal is wider; on a terminal, every view fits its height.
+    const width = live ? process.stdout.columns || 80 : 80;
     const text = renderTopTable(model, {
       sort,
-      rows,
+      rows: o.rows ?? (live ? 1000 : 10),
       width,
+      ...(live ? { height: process.stdout.rows || 24 } : {}),
       source,
       mapBytes,
       time: now.toTimeString().slice(0, 8),
@@ -329,14 +330,4 @@ async function runView(
       guarded('drawing', () => show(first, first));
     }
   });
-}
-
-/**
- * Rows per view on a terminal of `height` lines: two title lines and a blank,
- * five views of a title and a header each with blanks between, protocols
- * always whole (5 rows); the other four share what is left.
- */
-export function rowsThatFit(height: number): number {
-  const fixed = 3 + 5 * 2 + 4 + 5;
-  return Math.max(1, Math.floor((height - fixed) / 4) - 1); // and a "... N more" line each
 }

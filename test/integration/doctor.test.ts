@@ -73,3 +73,17 @@ describe('doctor agrees with the commands', { skip }, () => {
     }
   });
 });
+
+describe('doctor text', { skip }, () => {
+  it('fits 80 columns; a missing kind on a new enough kernel names its build options, not a version', async () => {
+    const r = await wl('doctor');
+    assert.equal(r.code, 0, r.stderr);
+    for (const l of r.stdout.split('\n')) assert.ok([...l].length <= 80, `${[...l].length} columns: ${l}`);
+    const j = JSON.parse((await wl('doctor', '--json')).stdout) as { hooks: Record<string, { state: string }> };
+    if (j.hooks.kprobe?.state === 'unsupported') {
+      const kprobe = /^warn {4}hook kprobe[\s\S]*?(?=\n\S)/m.exec(r.stdout)?.[0] ?? '';
+      assert.doesNotMatch(kprobe, /needs kernel 4\.1\+/, kprobe);
+      assert.match(kprobe.replace(/\s+/g, ' '), /CONFIG_KPROBES/, kprobe);
+    }
+  });
+});
