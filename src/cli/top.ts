@@ -200,6 +200,14 @@ async function runView(
   let source: string;
   try {
     reportChoices(counters.choices, err, verbose);
+    const ex = counters.existingOwners;
+    if (ex) {
+      verbose(
+        `named the process of ${ex.owned} socket(s) made before start in ${ex.ms} ms` +
+          (ex.refused ? `; ${ex.refused} process(es) would not give their fds` : '') +
+          (ex.cut ? '; stopped at the bound (65536 sockets or 3 s): the rest count for (no process)' : ''),
+      );
+    }
     verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
     source =
       o.ifaces.length > 0 ? `TC on ${o.ifaces.map((i) => i.name).join(',')} (${counters.tcKind})` : 'all sockets';

@@ -101,6 +101,10 @@ export interface NativeBinding {
   takeLibbpfLog(): string;
   /** Runs a BPF iterator once over all its elements; returns the bytes it wrote. */
   iterRun(linkFd: number): number;
+  /** A pidfd of process pid, or -errno. */
+  pidfdOpen(pid: number): number;
+  /** Gives an inet socket of another process (its fd targetFd) `value` in a socket-storage map: 1 done, 0 not inet or already set, -errno. */
+  ownSocket(mapFd: number, pidfd: number, targetFd: number, value: Buffer): number;
   tcFilters(ifindex: number, ingress: boolean): NativeTcFilter[];
   tcDetach(ifindex: number, ingress: boolean, handle: number, priority: number): boolean;
   tcRemoveClsact(ifindex: number): boolean;

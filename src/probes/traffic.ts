@@ -17,7 +17,7 @@ import { BpfObject } from '../kernel/object';
 import { NativeLink, native } from '../kernel/native';
 import { Iface, TcAttachment } from '../kernel/tc';
 import { readNetdevStats } from '../kernel/netdev';
-import { ownerSlots } from './owner-slots';
+import { ExistingOwners, ownExistingSockets, ownerSlots } from './owner-slots';
 
 export interface Counts {
   rxBytes: number;
@@ -192,6 +192,8 @@ export class TrafficCounters {
   private readonly iter: IterHolder = {};
   /** Sockets' counts are kept per socket and moved to the tables by the iterator. */
   readonly perSocket: boolean;
+  /** Sockets made before start, given their process (undefined: the socket() hook is not attached). */
+  readonly existingOwners?: ExistingOwners;
   private readonly maps: Record<'procs' | 'remotes' | 'ports' | 'protos' | 'ifaces' | 'drops', BpfMap>;
 
   constructor(opts: TrafficOptions) {
@@ -231,6 +233,8 @@ export class TrafficCounters {
     const hooked = (slot: string): boolean => this.choices.some((c) => c.slot === slot && c.kind !== 'none');
     this.perSocket = this.iter.link !== undefined && hooked(RELEASE_SLOT); // the link is set only once the iterator attached
     if (this.perSocket) this.obj.map('wl_top_mode').update(u32le(0), u32le(1));
+    // Now that sockets made from here on get their owner at socket(), the ones made before get theirs.
+    if (hooked('socket owners at socket()')) this.existingOwners = ownExistingSockets(this.obj.map('wl_owners'));
     const m = (n: string): BpfMap => this.obj.map(n);
     this.maps = {
       procs: m('wl_top_procs'),

@@ -5,8 +5,11 @@
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
+import * as path from 'node:path';
 import { CLI } from '../helpers/paths';
-import { run } from '../helpers/proc';
+import { run, start, stop, waitFor } from '../helpers/proc';
+import { startFixtureServer } from '../helpers/fixtures';
 import { kernelSkipReason } from '../helpers/skip';
 
 const skip = kernelSkipReason();
@@ -64,4 +67,45 @@ describe('--hooks fallback warnings', { skip }, () => {
       }
     });
   }
+});
+
+describe('top: a listener opened before top', { skip }, () => {
+  it('its connections count for its process, not (no process), with a connections/s rate', async () => {
+    const script = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'http-server.js');
+    const { srv, port } = await startFixtureServer(script, ['127.0.0.1', '0']);
+    const top = start(process.execPath, [CLI, 'top', '--json', '--interval', '0.5', '--rows', '1000', '-v']);
+    try {
+      await waitFor(top.stderr, /attached in/, 20000, 'top to attach');
+      assert.match(top.stderr(), /named the process of \d+ socket\(s\) made before start/);
+      const N = 40;
+      for (let i = 0; i < N; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const req = http.get({ host: '127.0.0.1', port, path: `/n${i}`, agent: false }, (res) => {
+            res.resume();
+            res.on('end', () => resolve());
+          });
+          req.on('error', reject);
+        });
+      }
+      await new Promise((r) => setTimeout(r, 1200));
+      await stop(top, 'SIGINT');
+      const snaps = top
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { processes: { pid: number | null; connections: number; conns_per_s: number }[] });
+      const last = snaps[snaps.length - 1]!;
+      const server = last.processes.find((p) => p.pid === srv.child.pid);
+      const none = last.processes.find((p) => p.pid === null);
+      assert.ok(server, `the server (pid ${srv.child.pid}) has a row: ${JSON.stringify(last.processes)}`);
+      assert.ok(server.connections >= N, `server connections ${server.connections} >= ${N}`);
+      assert.ok((none?.connections ?? 0) < N / 4, `(no process) connections ${none?.connections}`);
+      // The rate: some interval saw the server's connections at a positive rate.
+      const rates = snaps.map((sn) => sn.processes.find((p) => p.pid === srv.child.pid)?.conns_per_s ?? 0);
+      assert.ok(Math.max(...rates) > 0, `conns_per_s ${rates}`);
+    } finally {
+      await stop(top, 'SIGKILL');
+      await stop(srv, 'SIGKILL');
+    }
+  });
 });
