@@ -170,6 +170,7 @@ export async function topCommand(argv: string[]): Promise<number> {
       ifaces: o.ifaces,
       hookMode: o.hookMode,
       features: new Features(),
+      intervalS: o.intervalS,
       ...(o.maxEntries ? { maxEntries: o.maxEntries } : {}),
     });
   } catch (e) {
@@ -208,6 +209,13 @@ async function runView(
           (ex.cut ? '; stopped at the bound (65536 sockets or 3 s): the rest count for (no process)' : ''),
       );
     }
+    verbose(
+      !counters.perSocket
+        ? 'counting: every packet to the tables as it passes'
+        : counters.selfFlushMs
+          ? `counting: per socket; TCP and UDP sockets iterated in every network namespace before each read (the socket-storage iterator is refused), the rest move their counts at close and every ${counters.selfFlushMs} ms of traffic`
+          : 'counting: per socket, every socket iterated before each read',
+    );
     verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
     source =
       o.ifaces.length > 0 ? `TC on ${o.ifaces.map((i) => i.name).join(',')} (${counters.tcKind})` : 'all sockets';

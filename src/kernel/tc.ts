@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import { WlError, wrapNative } from '../errors';
 import { scanHeldPrograms, wirelensPrograms } from './leftovers';
+import { netnsInode, netnsNames, processInNetns } from './netns';
 import { NativeLink, native } from './native';
 import { BpfObject } from './object';
 
@@ -32,14 +33,6 @@ interface TcState {
 
 const ARPHRD_ETHER = 1;
 const ARPHRD_LOOPBACK = 772;
-
-export function netnsInode(): number {
-  try {
-    return fs.statSync('/proc/self/ns/net').ino;
-  } catch {
-    return 0;
-  }
-}
 
 /** Looks up an interface of this network namespace; a clear usage error when there is none. */
 export function resolveIface(name: string): Iface {
@@ -313,42 +306,6 @@ export interface LeftoverPlace {
   progIds: number[];
   /** The command that removes them, run from the host. */
   clean: string;
-}
-
-/** `ip netns` names by namespace inode (/run/netns bind mounts). */
-export function netnsNames(): Map<number, string> {
-  const out = new Map<number, string>();
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync('/run/netns');
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    try {
-      out.set(fs.statSync(`/run/netns/${n}`).ino, n);
-    } catch {
-      /* not a namespace mount */
-    }
-  }
-  return out;
-}
-
-function processInNetns(ino: number): number | undefined {
-  let pids: string[] = [];
-  try {
-    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return undefined;
-  }
-  for (const p of pids) {
-    try {
-      if (fs.statSync(`/proc/${p}/ns/net`).ino === ino) return Number(p);
-    } catch {
-      /* exited, or not ours to read */
-    }
-  }
-  return undefined;
 }
 
 /**

@@ -126,7 +126,7 @@ export function renderTopTable(m: TopModel, o: TableOptions): string {
       .slice(0, 3)
       .map((d) => `${d.reason} ${perS(d.delta, s)}`)
       .join(', ') || 'none';
-  const title = `wirelens top  ${o.time}  every ${s.toFixed(1)} s, up ${m.uptimeS.toFixed(0)} s  by ${o.sort}  ${o.source}`;
+  const title = `wirelens top  ${o.time}  every ${s.toFixed(1)} s, up ${m.uptimeS.toFixed(0)} s  sorted by ${o.sort}  ${o.source}`;
   const keys = o.keysHelp ? `  [${o.keysHelp}]` : '';
   const head = [
     displayWidth(title + keys) <= width ? title + keys : title,

@@ -9,6 +9,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { CLI } from '../helpers/paths';
 import { run, start, stop, waitFor } from '../helpers/proc';
+import { execFileSync } from 'node:child_process';
 import { startFixtureServer } from '../helpers/fixtures';
 import { kernelSkipReason } from '../helpers/skip';
 
@@ -106,6 +107,56 @@ describe('top: a listener opened before top', { skip }, () => {
     } finally {
       await stop(top, 'SIGKILL');
       await stop(srv, 'SIGKILL');
+    }
+  });
+});
+
+describe('top: per-socket counting', { skip }, () => {
+  it('is what top gets wherever this kernel has iterators (not per-packet counting)', async () => {
+    const doc = JSON.parse((await wl('doctor', '--json')).stdout) as { hooks: Record<string, { state: string }> };
+    const r = await wl('top', '--json', '-v', '--duration', '0.3');
+    if (doc.hooks.iter?.state !== 'supported') return;
+    assert.match(r.stderr, /hook per-socket counts moved to the tables \(iterator\): iter \[/, r.stderr);
+    assert.match(r.stderr, /counting: per socket/);
+  });
+
+  it('counts a process in another namespace whole while its connection stays open', async () => {
+    const NS = `wlt-topns-${process.pid}`;
+    const SIZE = 10 * 1024 * 1024;
+    const hold = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tcp-hold.js');
+    execFileSync('ip', ['netns', 'add', NS]);
+    execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+    const top = start(process.execPath, [CLI, 'top', '--json', '--interval', '0.3', '--rows', '1000', '-v']);
+    let srv: Awaited<ReturnType<typeof startFixtureServer>>['srv'] | undefined;
+    let client: ReturnType<typeof start> | undefined;
+    try {
+      await waitFor(top.stderr, /attached in/, 20000, 'top to attach');
+      const s = await startFixtureServer(hold, ['server', '127.0.0.1', '0', String(SIZE)], NS);
+      srv = s.srv;
+      client = start('ip', [
+        'netns',
+        'exec',
+        NS,
+        process.execPath,
+        hold,
+        'client',
+        '127.0.0.1',
+        String(s.port),
+        String(SIZE),
+      ]);
+      await waitFor(client.stdout, /done \d+/, 15000, 'the transfer');
+      // Three reads later, the connection still open and idle: are the bytes in?
+      await new Promise((r) => setTimeout(r, 1200));
+      const lines = top.stdout().trim().split('\n');
+      const last = JSON.parse(lines[lines.length - 1]!) as { processes: { pid: number | null; tx_bytes: number }[] };
+      const me = last.processes.find((p) => p.pid === client!.child.pid);
+      assert.ok(me, `client ${client.child.pid} in ${JSON.stringify(last.processes.slice(0, 5))}`);
+      assert.ok(me.tx_bytes >= SIZE && me.tx_bytes <= SIZE * 1.02, `client tx ${me.tx_bytes} vs ${SIZE}`);
+    } finally {
+      await stop(top, 'SIGKILL');
+      if (client) await stop(client, 'SIGKILL');
+      if (srv) await stop(srv, 'SIGKILL');
+      execFileSync('ip', ['netns', 'del', NS]);
     }
   });
 });
