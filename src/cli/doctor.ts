@@ -184,6 +184,9 @@ function choiceCheck(tool: string, c: HookChoice): Check {
   const name = `${tool}: ${c.slot}`;
   if (c.kind !== 'none') {
     const passed = [...new Set(c.skipped.map((s) => s.kind))];
+    // A preferred program of the same kind refused: name the ones in use.
+    if (passed.includes(c.kind))
+      return { name, status: 'ok', detail: `via ${c.kind} ${c.programs.join(', ')} (a preferred one is refused here)` };
     return {
       name,
       status: 'ok',
