@@ -30,7 +30,7 @@ const DOCTOR_FLAGS: FlagSpec[] = [
   {
     name: 'clean',
     type: 'bool',
-    help: 'first remove what a killed wirelens left in this network namespace (pins, classic TC filters, qdiscs it added); for another namespace: ip netns exec NAME wirelens doctor --clean',
+    help: 'first remove what a killed wirelens left in this network namespace',
   },
   { name: 'help', short: 'h', type: 'bool', help: 'show this help' },
 ];

@@ -51,7 +51,7 @@ export const TOP_FLAGS: FlagSpec[] = [
     min: 1,
     max: 100_000,
     valueName: 'N',
-    help: 'rows per view (default: what fits the terminal; 20 in snapshots)',
+    help: 'rows per view (default: what fits the terminal; 10 in text snapshots, 20 in JSON)',
   },
   {
     name: 'max-entries',
@@ -92,13 +92,16 @@ next start removes what is left and says so.
 options:
 ${flagHelp(TOP_FLAGS)}
 
-JSON: {ts, interval_s, uptime_s, sort, source, map_bytes, interfaces[], processes[],
-remotes[], ports[], protocols[], drops{total,per_s,by_reason}, retransmits{total,per_s}, full_tables[]};
-each row has its key (name | pid,comm,uid | address | protocol,port | protocol) and
-rx_bytes tx_bytes rx_packets tx_packets connections retransmits (since start)
-rx_bps tx_bps rx_pps tx_pps conns_per_s (over the interval). A snapshot is printed every
-interval and one for the partial interval at stop, unless that is shorter than
-a tenth of an interval (with --duration, the tick at the end is the last one).`;
+JSON: {ts, interval_s, uptime_s, sort, source, map_bytes, interfaces[],
+processes[], remotes[], ports[], protocols[], drops{total,per_s,by_reason},
+retransmits{total,per_s}, full_tables[]}; each row has its key (name |
+pid,comm,uid | address | protocol,port | protocol) and rx_bytes tx_bytes
+rx_packets tx_packets connections retransmits (since start), rx_bps tx_bps
+rx_pps tx_pps conns_per_s (over the interval). A snapshot is printed every
+interval and one for the partial interval at stop, unless that is shorter
+than a tenth of an interval (with --duration, the tick at the end is the
+last one). Leftovers of a killed run in another network namespace:
+ip netns exec NAME wirelens doctor --clean.`;
 
 /** wl_top_ifcfg and wl_top_ifaces hold this many (bpf/traffic.bpf.c). */
 const MAX_IFACES = 64;
