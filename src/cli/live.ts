@@ -5,7 +5,7 @@
  * summary (records, lost, filtered in the kernel) to stderr.
  */
 import { Features } from '../kernel/features';
-import { HookChoice, describeChoice } from '../kernel/hooks';
+import { HookChoice, describeChoice, unhookedWarning } from '../kernel/hooks';
 import { native } from '../kernel/native';
 import { KernelStats, RunningFamily } from '../probes/family';
 import { Clock } from '../output/clock';
@@ -36,8 +36,7 @@ const TICK_MS = 250;
 export function reportChoices(choices: HookChoice[], err: (m: string) => void, verbose: (m: string) => void): void {
   for (const c of choices) {
     verbose(`hook ${describeChoice(c)}`);
-    if (c.kind === 'none')
-      err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
+    if (c.kind === 'none') err(`warning: ${unhookedWarning(c)}`);
   }
 }
 
