@@ -88,6 +88,11 @@ struct http_conn {
 	__u32 req_seq;	/* request heads seen */
 	__u32 resp_seq; /* final response heads seen */
 	__u32 tuple;	/* ports and peer address: tells a reused socket address apart */
+	/* Per direction ([0] requests, [1] responses): bytes of a head still to
+	 * be copied from the next chunks. A head read in pieces (nginx reads a
+	 * request head 1 KB at a time) is copied up to WL_HTTP_HEAD_MAX bytes in
+	 * all, not only its first piece. */
+	__u16 head_room[2];
 };
 
 /*
@@ -408,6 +413,26 @@ static __always_inline void fill(struct wl_http_event *e, const struct sock *sk,
 		bpf_ringbuf_submit(r, wl_submit_flags());                        \
 	} while (0)
 
+/*
+ * What of a head may still come in the next chunk of its direction, after
+ * `n` of a `ret`-byte chunk were copied (`room` allowed at most): nothing
+ * unless the chunk was copied whole and does not end with the blank line
+ * that ends a head (a head ending mid-chunk, with a body after it, is
+ * complete in the copy already).
+ */
+static __always_inline __u16 room_after(__u64 src, __u32 n, long ret, __u32 room)
+{
+	__u8 b[4] = {};
+
+	if (n == 0 || n != ret || n >= room || n < 4)
+		return 0;
+	if (bpf_probe_read_user(b, sizeof(b), (void *)(src + n - 4)))
+		return 0;
+	if (b[3] == '\n' && (b[2] == '\n' || (b[2] == '\r' && b[1] == '\n')))
+		return 0;
+	return room - n;
+}
+
 /* Records the verdict of the request just numbered (c->req_seq). */
 static __always_inline void push_verdict(struct http_conn *c, bool pass)
 {
@@ -460,7 +485,7 @@ static __always_inline int on_exit(long ret)
 	const struct sock *sk;
 	struct http_conn *c, fresh = {};
 	__u8 peek[16] = {};
-	__u32 n, seq = 0, tuple;
+	__u32 n = 0, seq = 0, tuple, room, dx;
 	__u64 src, buf_len, head_len;
 	bool start, final_resp, is_req_dir, is_req = false, is_resp = false;
 
@@ -555,6 +580,8 @@ static __always_inline int on_exit(long ret)
 			return 0;
 	}
 
+	dx = is_req_dir ? 0 : 1;
+	room = c->head_room[dx & 1];
 	if (start) {
 		head_len = buf_len;
 		if (head_len <= HEAD_SMALL)
@@ -563,14 +590,27 @@ static __always_inline int on_exit(long ret)
 			EMIT_HEAD(http_rec_medium, HEAD_MEDIUM, 1);
 		else
 			EMIT_HEAD(http_rec_large, WL_HTTP_HEAD_MAX, 1);
-	} else if (src && ret <= WL_HTTP_PIECE_MAX) {
+		c->head_room[dx & 1] = room_after(src, n, ret, WL_HTTP_HEAD_MAX);
+		if (!is_req_dir)
+			c->head_room[0] = 0; /* a response: the request's head is over */
+	} else if (src && (ret <= WL_HTTP_PIECE_MAX || (room > 0 && (is_req_dir || ret <= room)))) {
 		/* A small piece travels whole: it may be part of a head written or
-		 * read a few bytes at a time, or a chunked body's last chunk. */
-		head_len = buf_len;
-		EMIT_HEAD(http_rec_small, HEAD_SMALL, 0);
+		 * read a few bytes at a time, or a chunked body's last chunk. So
+		 * does the next piece of a head in progress, up to the head's
+		 * bound (a response's only when it fits: a larger chunk keeps its
+		 * tail, where a chunked body may end). */
+		head_len = ret <= WL_HTTP_PIECE_MAX || buf_len <= room ? buf_len : room;
+		if (head_len <= HEAD_SMALL)
+			EMIT_HEAD(http_rec_small, HEAD_SMALL, 0);
+		else if (head_len <= HEAD_MEDIUM)
+			EMIT_HEAD(http_rec_medium, HEAD_MEDIUM, 0);
+		else
+			EMIT_HEAD(http_rec_large, WL_HTTP_HEAD_MAX, 0);
+		c->head_room[dx & 1] = room > 0 ? room_after(src, n, ret, room) : 0;
 	} else {
 		struct http_rec_tail *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);
 
+		c->head_room[dx & 1] = 0;
 		if (!r) {
 			wl_stat_inc(WL_STAT_RB_LOST);
 			return 0;

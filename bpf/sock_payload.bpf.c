@@ -69,7 +69,7 @@ struct conn_dir {
 	__u8 _pad;
 };
 
-/* A TCP socket's verdict and copy state, freed with the socket. */
+/* A TCP socket's verdict and copy state (for a UDP socket: CONN_DNS after a DNS query), freed with the socket. */
 struct conn {
 	__u8 kind;
 	__u8 _pad[3];
@@ -372,18 +372,36 @@ static __always_inline void emit(struct __sk_buff *skb, struct emit_ctx *m, __u3
 		emit_one(skb, m, from, n % WL_SP_CHUNK);
 }
 
+/*
+ * A UDP datagram: copied when its header could be DNS. A socket that sends a
+ * DNS query is marked (kind CONN_DNS in its storage); the first datagram it
+ * then receives that is not DNS is copied too, once per mark, so user space
+ * counts it and tells the query's timeout that its server answered something
+ * else.
+ */
 static __always_inline void on_udp(struct __sk_buff *skb, const struct bpf_sock *sk, const struct pkt *p,
 				   bool egress)
 {
 	struct emit_ctx m;
+	struct conn *c;
 	__u8 h[DNS_HEADER + 1] = {};
+	bool dns = false;
 
-	if (p->len < DNS_HEADER)
-		return;
-	if (bpf_skb_load_bytes(skb, p->off, h, p->len > DNS_HEADER ? DNS_HEADER + 1 : DNS_HEADER))
-		return;
-	if (!dns_header_ok(h, p->len))
-		return;
+	if (p->len >= DNS_HEADER &&
+	    !bpf_skb_load_bytes(skb, p->off, h, p->len > DNS_HEADER ? DNS_HEADER + 1 : DNS_HEADER))
+		dns = dns_header_ok(h, p->len);
+	if (!dns) {
+		if (egress || p->len == 0)
+			return;
+		c = bpf_sk_storage_get(&wl_sp_conns, (void *)sk, 0, 0);
+		if (!c || c->kind != CONN_DNS)
+			return;
+		c->kind = CONN_UNKNOWN;
+	} else if (egress && !(h[2] & 0x80)) {
+		c = bpf_sk_storage_get(&wl_sp_conns, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (c)
+			c->kind = CONN_DNS;
+	}
 	if (!prepare(&m.e, skb, sk, p, egress, WL_SP_DNS))
 		return;
 	m.payload_off = p->off;

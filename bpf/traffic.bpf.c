@@ -232,6 +232,7 @@ struct top_sock {
 	__u64 tx_bytes;
 	__u64 tx_pkts;
 	__u64 conns;
+	__u64 flushed_ns;	   /* when the packet path last moved them (self-flush mode) */
 	struct wl_top_addr remote; /* family 0: not connected (each packet's peer is counted as it passes) */
 	__u32 port_key;		   /* wl_top_ports key, 0: none */
 	__u8 idx;		   /* enum wl_top_proto */
@@ -245,10 +246,16 @@ struct {
 	__type(value, struct top_sock);
 } wl_top_socks SEC(".maps");
 
-/* [0] = 1: per-socket counts, moved to the tables by wl_top_flush_iter (set by user space once it is attached). */
+/*
+ * Set by user space once what moves per-socket counts is attached:
+ * [0] = 1: per-socket counts (0: every packet to the tables as it passes).
+ * [1] = N: the packet path also moves a socket's counts when N ms have passed
+ *     since it last did (when only TCP/UDP sockets can be iterated, namespace
+ *     by namespace: the socket-storage iterator is refused); 0: never.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u32);
 } wl_top_mode SEC(".maps");
@@ -282,52 +289,6 @@ static __always_inline void key_sock(struct top_sock *ts, struct bpf_sock *sk)
 	}
 	ts->remote.family = AF_INET6;
 	__builtin_memcpy(ts->remote.addr, a, 16);
-}
-
-static __always_inline int on_sock_skb(struct __sk_buff *skb, bool egress)
-{
-	struct bpf_sock *sk = skb->sk;
-	struct top_sock *ts = 0;
-	struct pkt p;
-	bool syn_check, peer_each;
-	__u32 bytes = skb->len, pkts = skb_pkts(skb), zero = 0;
-	__u32 *per_socket = bpf_map_lookup_elem(&wl_top_mode, &zero);
-
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	if (!per_socket || !*per_socket)
-		return count_packet(skb, sk, egress);
-	if (sk)
-		ts = bpf_sk_storage_get(&wl_top_socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!ts)
-		return count_packet(skb, sk, egress);
-	if (!ts->remote.family) /* not keyed yet, or not connected (yet) */
-		key_sock(ts, sk);
-	if (egress) {
-		__sync_fetch_and_add(&ts->tx_bytes, bytes);
-		__sync_fetch_and_add(&ts->tx_pkts, pkts);
-	} else {
-		__sync_fetch_and_add(&ts->rx_bytes, bytes);
-		__sync_fetch_and_add(&ts->rx_pkts, pkts);
-	}
-	/* Only a connecting socket sends, and only a listener receives, a connection's first SYN. */
-	syn_check = ts->idx == WL_TOP_TCP && (egress ? sk->state == TCP_SYN_SENT : sk->state == TCP_LISTEN);
-	/* Not connected: each packet's peer is counted as it passes. */
-	peer_each = wl_top_sock_views && !ts->remote.family;
-	if ((syn_check || peer_each) && parse_ip(skb, 0, skb->protocol, &p)) {
-		if (syn_check && p.syn)
-			__sync_fetch_and_add(&ts->conns, 1);
-		if (peer_each) {
-			struct wl_top_addr a = {.family = p.ip.family};
-			struct wl_top_counts *c;
-
-			__builtin_memcpy(a.addr, egress ? p.ip.daddr : p.ip.saddr, 16);
-			c = counts_at(&wl_top_remotes, &a);
-			if (c)
-				add(c, egress, bytes, pkts, 0);
-		}
-	}
-	return 1; /* allow */
 }
 
 static __always_inline void sum(struct wl_top_counts *c, const struct wl_top_counts *d)
@@ -378,6 +339,68 @@ static __always_inline void flush(struct top_sock *ts, struct sk_owner *o)
 	}
 }
 
+/* Self-flush mode: a socket's counts are moved by its own packets, at most every wl_top_mode[1] ms. */
+static __always_inline void self_flush(struct top_sock *ts, struct bpf_sock *sk)
+{
+	__u32 one = 1, *every_ms = bpf_map_lookup_elem(&wl_top_mode, &one);
+	__u64 now;
+
+	if (!every_ms || !*every_ms)
+		return;
+	now = bpf_ktime_get_coarse_ns();
+	if (now - ts->flushed_ns < (__u64)*every_ms * 1000000)
+		return;
+	ts->flushed_ns = now;
+	flush(ts, bpf_sk_storage_get(&wl_owners, sk, 0, 0));
+}
+
+static __always_inline int on_sock_skb(struct __sk_buff *skb, bool egress)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct top_sock *ts = 0;
+	struct pkt p;
+	bool syn_check, peer_each;
+	__u32 bytes = skb->len, pkts = skb_pkts(skb), zero = 0;
+	__u32 *per_socket = bpf_map_lookup_elem(&wl_top_mode, &zero);
+
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (!per_socket || !*per_socket)
+		return count_packet(skb, sk, egress);
+	if (sk)
+		ts = bpf_sk_storage_get(&wl_top_socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!ts)
+		return count_packet(skb, sk, egress);
+	if (!ts->remote.family) /* not keyed yet, or not connected (yet) */
+		key_sock(ts, sk);
+	if (egress) {
+		__sync_fetch_and_add(&ts->tx_bytes, bytes);
+		__sync_fetch_and_add(&ts->tx_pkts, pkts);
+	} else {
+		__sync_fetch_and_add(&ts->rx_bytes, bytes);
+		__sync_fetch_and_add(&ts->rx_pkts, pkts);
+	}
+	self_flush(ts, sk);
+	/* Only a connecting socket sends, and only a listener receives, a connection's first SYN. */
+	syn_check = ts->idx == WL_TOP_TCP && (egress ? sk->state == TCP_SYN_SENT : sk->state == TCP_LISTEN);
+	/* Not connected: each packet's peer is counted as it passes. */
+	peer_each = wl_top_sock_views && !ts->remote.family;
+	if ((syn_check || peer_each) && parse_ip(skb, 0, skb->protocol, &p)) {
+		if (syn_check && p.syn)
+			__sync_fetch_and_add(&ts->conns, 1);
+		if (peer_each) {
+			struct wl_top_addr a = {.family = p.ip.family};
+			struct wl_top_counts *c;
+
+			__builtin_memcpy(a.addr, egress ? p.ip.daddr : p.ip.saddr, 16);
+			c = counts_at(&wl_top_remotes, &a);
+			if (c)
+				add(c, egress, bytes, pkts, 0);
+		}
+	}
+	return 1; /* allow */
+}
+
 /* User space runs this over every socket's storage before it reads the tables. */
 SEC("iter/bpf_sk_storage_map")
 int wl_top_flush_iter(struct bpf_iter__bpf_sk_storage_map *ctx)
@@ -388,6 +411,44 @@ int wl_top_flush_iter(struct bpf_iter__bpf_sk_storage_map *ctx)
 	if (!sk || !ts)
 		return 0;
 	flush(ts, bpf_sk_storage_get(&wl_owners, sk, 0, 0));
+	return 0;
+}
+
+/*
+ * Where the socket-storage iterator is refused: TCP and UDP sockets, iterated
+ * before each read in every network namespace user space finds (an iterator
+ * walks the namespace it is created in); a socket none of those walks finds
+ * moves its counts by itself (self_flush) and at release and close.
+ */
+SEC("iter/tcp")
+int wl_top_flush_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp;
+	struct top_sock *ts;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	ts = bpf_sk_storage_get(&wl_top_socks, tp, 0, 0);
+	if (ts)
+		flush(ts, bpf_sk_storage_get(&wl_owners, tp, 0, 0));
+	return 0;
+}
+
+SEC("iter/udp")
+int wl_top_flush_udp(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *udp = ctx->udp_sk;
+	struct top_sock *ts;
+
+	if (!udp)
+		return 0;
+	ts = bpf_sk_storage_get(&wl_top_socks, udp, 0, 0);
+	if (ts)
+		flush(ts, bpf_sk_storage_get(&wl_owners, udp, 0, 0));
 	return 0;
 }
 

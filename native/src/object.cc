@@ -279,18 +279,25 @@ Napi::Value BpfObject::Attach(const Napi::CallbackInfo &info) {
     close(cg);  // the link holds the cgroup
     errno = saved;
   } else if (kind == "iter") {
-    // An iterator over a map's elements (e.g. socket storage); run with iterRun(link.fd()).
-    bpf_map *m = bpf_object__find_map_by_name(obj_, OptString(t, "map").c_str());
-    if (!m) {
-      ThrowUsage(env, "attach(program, {kind: 'iter', map}): no map " + OptString(t, "map"));
-      return env.Undefined();
+    // An iterator, over a map's elements (e.g. socket storage) when `map` is
+    // given, else over its target's objects (iter/tcp: this namespace's TCP
+    // sockets); run with iterRun(link.fd()).
+    std::string map = OptString(t, "map");
+    if (map.empty()) {
+      link = bpf_program__attach_iter(p, nullptr);
+    } else {
+      bpf_map *m = bpf_object__find_map_by_name(obj_, map.c_str());
+      if (!m) {
+        ThrowUsage(env, "attach(program, {kind: 'iter', map}): no map " + map);
+        return env.Undefined();
+      }
+      union bpf_iter_link_info linfo = {};
+      linfo.map.map_fd = bpf_map__fd(m);
+      LIBBPF_OPTS(bpf_iter_attach_opts, io);
+      io.link_info = &linfo;
+      io.link_info_len = sizeof(linfo);
+      link = bpf_program__attach_iter(p, &io);
     }
-    union bpf_iter_link_info linfo = {};
-    linfo.map.map_fd = bpf_map__fd(m);
-    LIBBPF_OPTS(bpf_iter_attach_opts, io);
-    io.link_info = &linfo;
-    io.link_info_len = sizeof(linfo);
-    link = bpf_program__attach_iter(p, &io);
   } else if (kind == "xdp") {
     link = bpf_program__attach_xdp(p, (int)OptInt(t, "ifindex", 0));
   } else if (kind == "tcx") {

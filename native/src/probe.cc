@@ -2,6 +2,10 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -113,6 +117,103 @@ Napi::Value ListLinks(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// iterRunIn(linkFd, netnsPaths) -> namespaces it ran in: runs a BPF iterator
+// whose target walks the caller's network namespace (iter/tcp, iter/udp) in
+// each namespace given (/proc/PID/ns/net, /run/netns/NAME): the calling
+// thread enters it (setns) only to create the iterator, then returns to its
+// own before reading. A namespace that is gone meanwhile is skipped.
+Napi::Value IterRunIn(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsArray()) {
+    ThrowUsage(env, "iterRunIn(linkFd: number, netnsPaths: string[])");
+    return env.Undefined();
+  }
+  int link = info[0].As<Napi::Number>().Int32Value();
+  auto paths = info[1].As<Napi::Array>();
+  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) {
+    ThrowErrno(env, "opening this thread's network namespace", errno);
+    return env.Undefined();
+  }
+  double ran = 0;
+  char buf[4096];
+  for (uint32_t i = 0; i < paths.Length(); i++) {
+    std::string path = paths.Get(i).ToString();
+    int ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0) continue;
+    int fd = -1;
+    if (setns(ns, CLONE_NEWNET) == 0) {
+      fd = bpf_iter_create(link);
+      if (setns(home, CLONE_NEWNET) != 0) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        close(ns);
+        close(home);
+        ThrowErrno(env, "returning to wirelens's network namespace", e);
+        return env.Undefined();
+      }
+    }
+    close(ns);
+    if (fd < 0) continue;
+    for (;;) {
+      ssize_t n = read(fd, buf, sizeof(buf));
+      if (n > 0 || (n < 0 && errno == EINTR)) continue;
+      break;
+    }
+    close(fd);
+    ran++;
+  }
+  close(home);
+  return Napi::Number::New(env, ran);
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+// pidfdOpen(pid) -> a pidfd, or -errno.
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    ThrowUsage(env, "pidfdOpen(pid: number)");
+    return env.Undefined();
+  }
+  long fd = syscall(SYS_pidfd_open, info[0].As<Napi::Number>().Int32Value(), 0);
+  return Napi::Number::New(env, fd < 0 ? -errno : fd);
+}
+
+// ownSocket(mapFd, pidfd, targetFd, value) -> 1 when the socket (an IPv4 or
+// IPv6 one) got `value` in the socket-storage map mapFd, 0 when it is not an
+// inet socket or already has a value, -errno when the fd could not be had.
+// The process's fd is duplicated (pidfd_getfd), used as the map key, closed.
+Napi::Value OwnSocket(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() ||
+      !info[3].IsBuffer()) {
+    ThrowUsage(env, "ownSocket(mapFd: number, pidfd: number, targetFd: number, value: Buffer)");
+    return env.Undefined();
+  }
+  int map_fd = info[0].As<Napi::Number>().Int32Value();
+  int pidfd = info[1].As<Napi::Number>().Int32Value();
+  int target = info[2].As<Napi::Number>().Int32Value();
+  auto value = info[3].As<Napi::Buffer<uint8_t>>();
+  int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, target, 0));
+  if (fd < 0) return Napi::Number::New(env, -errno);
+  int domain = 0;
+  socklen_t len = sizeof(domain);
+  int ret = 0;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+      (domain == AF_INET || domain == AF_INET6)) {
+    ret =
+        bpf_map_update_elem(map_fd, &fd, value.Data(), BPF_NOEXIST) == 0 ? 1 : (errno == EEXIST ? 0 : -errno);
+  }
+  close(fd);
+  return Napi::Number::New(env, ret);
+}
+
 Napi::Value TakeLog(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), TakeLibbpfLog()); }
 
 Napi::Value SetDebug(const Napi::CallbackInfo &info) {
@@ -129,6 +230,9 @@ Napi::Value Version(const Napi::CallbackInfo &info) {
 void InitProbe(Napi::Env env, Napi::Object exports) {
   exports.Set("probeMapType", Napi::Function::New(env, ProbeMapType));
   exports.Set("iterRun", Napi::Function::New(env, IterRun));
+  exports.Set("iterRunIn", Napi::Function::New(env, IterRunIn));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("ownSocket", Napi::Function::New(env, OwnSocket));
   exports.Set("listPrograms", Napi::Function::New(env, ListPrograms));
   exports.Set("listLinks", Napi::Function::New(env, ListLinks));
   exports.Set("takeLibbpfLog", Napi::Function::New(env, TakeLog));

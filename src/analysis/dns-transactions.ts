@@ -63,8 +63,14 @@ export interface DnsTransactionStats {
   unmatched: number;
   timeouts: number;
   malformed: number;
-  /** UDP datagrams the kernel's cheap test let through and the parser's heuristic did not (not DNS). */
+  /**
+   * UDP datagrams that are not DNS: ones the kernel's cheap test let through
+   * and the parser's did not, and a reply that is not DNS to a socket that
+   * asked a query (the kernel copies the first one after each query).
+   */
   notDns: number;
+  /** Of those, replies from the server a pending query was sent to (its timeout says so). */
+  notDnsReplies: number;
   /** Pending queries dropped over the cap. */
   evicted: number;
   /** Responses to queries already reported as timeout: counted, not reported again. */
@@ -82,8 +88,12 @@ interface Pending {
   qtype: string | null;
 }
 
-/** A query waiting, with its pairing key without the question (what a response without one pairs by). */
-type Waiting = Pending & { idKey: string };
+/**
+ * A query waiting, with its pairing key without the question (what a
+ * response without one pairs by), its socket and peer (what a reply that is
+ * not DNS pairs by), and the size of such a reply once one came.
+ */
+type Waiting = Pending & { idKey: string; peerKey: string; notDnsReply?: number };
 
 export interface DnsTransactionsOptions {
   timeoutNs: bigint;
@@ -142,6 +152,7 @@ export class DnsTransactions {
     timeouts: 0,
     malformed: 0,
     notDns: 0,
+    notDnsReplies: 0,
     evicted: 0,
     late: 0,
   };
@@ -150,6 +161,7 @@ export class DnsTransactions {
   /** Insertion order is query time order: the oldest come first. */
   private readonly pending = new Map<string, Waiting>();
   private readonly pendingById = new KeyIndex();
+  private readonly pendingByPeer = new KeyIndex();
   /** Timed-out queries' keys (to their id keys), oldest first. */
   private readonly timedOut = new Map<string, string>();
   private readonly timedOutById = new KeyIndex();
@@ -191,7 +203,9 @@ export class DnsTransactions {
       this.dropPending(k, p);
       this.stats.timeouts++;
       this.rememberTimeout(k, p.idKey);
-      out.push(this.record(p, 'timeout', null, null));
+      const t = this.record(p, 'timeout', null, null);
+      if (p.notDnsReply !== undefined) t.error = `the server replied with ${p.notDnsReply} bytes that are not DNS`;
+      out.push(t);
     }
     return out;
   }
@@ -225,11 +239,17 @@ export class DnsTransactions {
 
   private message(m: DnsWireMessage, out: DnsTransaction[]): void {
     const udp = m.transport === 'udp';
-    if (udp && !DNS_PORTS.has(m.sock.sport) && !DNS_PORTS.has(m.sock.dport) && !looksLikeDns(m.bytes)) {
-      this.stats.notDns++;
+    const doubted = udp && !looksLikeDns(m.bytes);
+    // On the DNS ports a message the heuristic doubts is still DNS when it parses.
+    if (doubted && !DNS_PORTS.has(m.sock.sport) && !DNS_PORTS.has(m.sock.dport)) {
+      this.notDns(m);
       return;
     }
     const parsed = parseDnsMessage(m.bytes);
+    if (doubted && !parsed.ok) {
+      this.notDns(m);
+      return;
+    }
     if (!parsed.ok && parsed.response === undefined) {
       out.push(this.malformed(m, parsed, false));
       return;
@@ -248,6 +268,7 @@ export class DnsTransactions {
       const idKey = this.idKey(m, id);
       const p: Waiting = {
         idKey,
+        peerKey: this.peerKey(m),
         tsNs: m.tsNs,
         proc: m.proc,
         sock: m.sock,
@@ -262,6 +283,7 @@ export class DnsTransactions {
       if (this.pending.size >= this.maxPending) this.evictOldest();
       this.pending.set(key, p);
       this.pendingById.add(idKey, key);
+      this.pendingByPeer.add(p.peerKey, key);
       return;
     }
     this.stats.responses++;
@@ -293,6 +315,24 @@ export class DnsTransactions {
     out.push(t);
   }
 
+  /**
+   * A UDP datagram that is not DNS: counted; when a socket received it from
+   * the server its oldest pending query was sent to, that query notes it.
+   */
+  private notDns(m: DnsWireMessage): void {
+    this.stats.notDns++;
+    if (m.dir !== 'ingress') return;
+    const k = this.pendingByPeer.first(this.peerKey(m));
+    const p = k === undefined ? undefined : this.pending.get(k);
+    if (!p || p.notDnsReply !== undefined) return;
+    p.notDnsReply = m.bytes.length;
+    this.stats.notDnsReplies++;
+  }
+
+  private peerKey(m: { conn: bigint; sock: SockInfo }): string {
+    return `${m.conn}|${m.sock.daddr}|${m.sock.dport}`;
+  }
+
   private idKey(m: { conn: bigint; sock: SockInfo }, id: number): string {
     return `${m.conn}|${m.sock.daddr}|${m.sock.dport}|${id}`;
   }
@@ -314,6 +354,7 @@ export class DnsTransactions {
   private dropPending(k: string, p: Waiting): void {
     this.pending.delete(k);
     this.pendingById.delete(p.idKey, k);
+    this.pendingByPeer.delete(p.peerKey, k);
   }
 
   private evictOldest(): void {

@@ -39,8 +39,10 @@ export interface HttpExchange {
   contentType: string | undefined;
   reqHeaders: [string, string][];
   respHeaders: [string, string][];
-  /** The request or response head was longer than what the kernel copied. */
-  headTruncated: boolean;
+  /** The request head was longer than what the kernel copied: headers past it are missing. */
+  reqHeadTruncated: boolean;
+  /** The same for the response head. */
+  respHeadTruncated: boolean;
 }
 
 interface Pending {
@@ -314,7 +316,8 @@ export class HttpAssembler {
       contentType: undefined,
       reqHeaders: head.headers,
       respHeaders: [],
-      headTruncated: head.truncated,
+      reqHeadTruncated: head.truncated,
+      respHeadTruncated: false,
     };
     const p = { ex, no };
     this.enqueue(conn, p);
@@ -432,7 +435,7 @@ export class HttpAssembler {
     ex.latencyNs = c.tsNs - Number(ex.tsNs);
     ex.contentType = head.contentType;
     ex.respHeaders = head.headers;
-    ex.headTruncated ||= head.truncated;
+    ex.respHeadTruncated = head.truncated;
     const framing = responseFraming(ex.method, head.status, head.transferEncoding, head.contentLength);
     const expected = messageBytes(framing, head.headBytes);
     const rest = c.len - off;

@@ -4,7 +4,19 @@
  * maxEndpoints, new endpoints are folded into one "(other)" row.
  */
 import { LatencyHistogram } from './latency-histogram';
-import { HttpExchange } from './http-exchanges';
+
+/**
+ * What a row is counted from. The caller passes the exchange as it is shown
+ * (redacted and decoded: src/output/http-view.ts), so the table's keys are
+ * exactly what the record lines print.
+ */
+export interface EndpointSample {
+  side: string;
+  method: string;
+  url: string;
+  status: number | null;
+  latencyNs: number | null;
+}
 
 export interface EndpointStats {
   endpoint: string;
@@ -22,7 +34,7 @@ export class HttpStats {
     this.maxEndpoints = maxEndpoints;
   }
 
-  add(ex: HttpExchange): void {
+  add(ex: EndpointSample): void {
     const q = ex.url.indexOf('?');
     let endpoint = `${ex.method} ${q >= 0 ? ex.url.slice(0, q) : ex.url}`;
     let key = `${ex.side} ${endpoint}`;
@@ -51,23 +63,4 @@ export class HttpStats {
     for (const r of this.rows.values()) n += r.requests;
     return n;
   }
-}
-
-const ms = (us: number): string => (Number.isNaN(us) ? '-' : (us / 1000).toFixed(us < 10_000 ? 3 : 1));
-
-export function formatHttpStats(stats: HttpStats, escape: (s: string) => string, limit = 30): string[] {
-  const rows = stats.endpoints();
-  if (rows.length === 0) return ['http: no exchanges'];
-  const lines = [
-    `${'SIDE'.padEnd(6)} ${'REQS'.padStart(8)} ${'2xx'.padStart(7)} ${'3xx'.padStart(6)} ${'4xx'.padStart(6)} ${'5xx'.padStart(6)} ${'p50ms'.padStart(8)} ${'p90ms'.padStart(8)} ${'p99ms'.padStart(8)} ${'maxms'.padStart(8)}  ENDPOINT`,
-  ];
-  for (const r of rows.slice(0, limit)) {
-    const s = (k: string): string => String(r.status[k] ?? 0);
-    lines.push(
-      `${r.side.padEnd(6)} ${String(r.requests).padStart(8)} ${s('2xx').padStart(7)} ${s('3xx').padStart(6)} ${s('4xx').padStart(6)} ${s('5xx').padStart(6)} ` +
-        `${ms(r.latency.quantile(0.5)).padStart(8)} ${ms(r.latency.quantile(0.9)).padStart(8)} ${ms(r.latency.quantile(0.99)).padStart(8)} ${ms(r.latency.max).padStart(8)}  ${escape(r.endpoint)}`,
-    );
-  }
-  if (rows.length > limit) lines.push(`... ${rows.length - limit} more endpoints`);
-  return lines;
 }

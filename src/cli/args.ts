@@ -1,6 +1,7 @@
 /**
  * A small strict flag parser: unknown flags, missing values and values out
- * of range are UsageErrors (one line, exit 2), never stack traces.
+ * of range are UsageErrors (one line naming the flag as written and, for
+ * numbers, the range it takes; exit 2), never stack traces.
  */
 import { UsageError } from '../errors';
 
@@ -22,21 +23,41 @@ export interface FlagSpec {
 export type FlagValue = boolean | string | number | (string | number)[];
 export type Flags = Record<string, FlagValue | undefined>;
 
-function convert(spec: FlagSpec, raw: string): string | number {
-  const flag = `--${spec.name}`;
+/** A limit as people read it: 4294967296 as 2^32. */
+function limitText(n: number): string {
+  for (let k = 32; k <= 53; k++) if (n === 2 ** k) return `2^${k}`;
+  return String(n);
+}
+
+/** What a numeric flag takes, for its error message: "a whole number from 1 to 65535". */
+export function rangeText(spec: FlagSpec): string {
+  const kind = spec.type === 'int' ? 'a whole number' : 'a number';
+  if (spec.min !== undefined && spec.max !== undefined)
+    return `${kind} from ${limitText(spec.min)} to ${limitText(spec.max)}`;
+  if (spec.min !== undefined) return `${kind} of at least ${limitText(spec.min)}`;
+  if (spec.max !== undefined) return `${kind} of at most ${limitText(spec.max)}`;
+  return kind;
+}
+
+/** The flag as the user wrote it (-c or --count). */
+function convert(spec: FlagSpec, raw: string, used: string): string | number {
   if (spec.type === 'string') {
     if (spec.choices && !spec.choices.includes(raw)) {
-      throw new UsageError(`${flag} must be one of ${spec.choices.join(', ')} (got "${raw}")`);
+      throw new UsageError(`${used} must be one of ${spec.choices.join(', ')} (got "${raw}")`);
     }
     return raw;
   }
+  // Plain decimal text only (no 0x, no exponent, no sign but a minus that is out of range anyway).
   const isInt = spec.type === 'int';
-  const ok = isInt ? /^\d+$/.test(raw) : /^\d+(\.\d+)?$/.test(raw);
-  if (!ok) throw new UsageError(`${flag} needs ${isInt ? 'a whole number' : 'a number'} (got "${raw}")`);
+  const ok = isInt ? /^-?\d+$/.test(raw) : /^-?(\d+(\.\d*)?|\.\d+)$/.test(raw);
   const n = Number(raw);
-  if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
-    const range = `${spec.min ?? '-inf'}-${spec.max ?? 'inf'}`;
-    throw new UsageError(`${flag} ${raw} is out of range (${range})`);
+  if (
+    !ok ||
+    !Number.isFinite(n) ||
+    (spec.min !== undefined && n < spec.min) ||
+    (spec.max !== undefined && n > spec.max)
+  ) {
+    throw new UsageError(`${used} needs ${rangeText(spec)} (got "${raw}")`);
   }
   return n;
 }
@@ -54,14 +75,17 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): { flags: Flags; po
     }
     let spec: FlagSpec | undefined;
     let inline: string | undefined;
+    let used: string;
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
       spec = byLong.get(name);
+      used = `--${name}`;
       if (!spec) throw new UsageError(`unknown flag --${name}`);
     } else if (arg.startsWith('-') && arg.length > 1) {
       spec = byShort.get(arg.slice(1, 2));
+      used = arg.slice(0, 2);
       if (!spec) throw new UsageError(`unknown flag ${arg}`);
       if (arg.length > 2) inline = arg.slice(2);
     } else {
@@ -69,23 +93,31 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): { flags: Flags; po
       continue;
     }
     if (spec.type === 'bool') {
-      if (inline !== undefined) throw new UsageError(`--${spec.name} takes no value`);
+      if (inline !== undefined) throw new UsageError(`${used} takes no value (got "${inline}")`);
       flags[spec.name] = true;
       continue;
     }
     const raw = inline ?? argv[++i];
-    if (raw === undefined || (inline === undefined && raw.startsWith('-') && raw.length > 1)) {
-      throw new UsageError(`--${spec.name} needs a value${spec.valueName ? ` (${spec.valueName})` : ''}`);
+    // A negative number is a (bad) value for a numeric flag, not the next flag.
+    const numeric = spec.type === 'int' || spec.type === 'number';
+    const nextFlag = inline === undefined && raw !== undefined && raw.startsWith('-') && raw.length > 1;
+    if (raw === undefined || (nextFlag && !(numeric && /^-[\d.]/.test(raw)))) {
+      const what = numeric
+        ? rangeText(spec)
+        : spec.choices
+          ? `one of ${spec.choices.join(', ')}`
+          : `a value${spec.valueName ? ` (${spec.valueName})` : ''}`;
+      throw new UsageError(`${used} needs ${what}`);
     }
     if (spec.multiple) {
       const list = (flags[spec.name] as (string | number)[] | undefined) ?? [];
       for (const part of raw.split(',')) {
-        if (part === '') throw new UsageError(`--${spec.name} has an empty value in "${raw}"`);
-        list.push(convert(spec, part));
+        if (part === '') throw new UsageError(`${used} has an empty value in "${raw}"`);
+        list.push(convert(spec, part, used));
       }
       flags[spec.name] = list;
     } else {
-      flags[spec.name] = convert(spec, raw);
+      flags[spec.name] = convert(spec, raw, used);
     }
   }
   return { flags, positionals };
@@ -98,9 +130,4 @@ export function flagHelp(specs: FlagSpec[]): string {
       return `  ${names.padEnd(28)} ${s.help}`;
     })
     .join('\n');
-}
-
-export function shortUsage(command: string, specs: FlagSpec[]): string {
-  const parts = specs.map((s) => `[--${s.name}${s.type === 'bool' ? '' : ` ${s.valueName ?? s.type.toUpperCase()}`}]`);
-  return `usage: wirelens ${command} ${parts.join(' ')}`;
 }

@@ -19,11 +19,14 @@ import { packetJson } from '../output/packet-json';
 import { CaptureFiles } from '../output/capture-files';
 import { CaptureReader } from '../sources/pcap/capture-reader';
 import { escapeTerminal } from '../output/sanitize';
+import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { CaptureOptions, captureHelp, parseCaptureArgs } from './capture-args';
 import { reportChoices } from './live';
 import { preflight } from './preflight';
 
 const DEFAULT_RING_KIB = 8192;
+/** Output waiting for a slow reader of stdout above this: packets are dropped and counted. */
+const MAX_BACKLOG = 64 << 20;
 
 /** libpcap's DLT for a file's LINKTYPE (they differ only for raw IP). */
 function dltOf(linkType: number): number {
@@ -145,7 +148,16 @@ class Sinks {
     return this.o.write === undefined;
   }
 
+  /** Packets not written because stdout's reader fell behind by more than MAX_BACKLOG (counted, said at exit). */
+  tooSlow = 0;
+
   packet(p: Packet): void {
+    if (this.o.write === '-' || this.printing) {
+      if (stdoutBacklog() > MAX_BACKLOG) {
+        this.tooSlow++;
+        return;
+      }
+    }
     this.captured++;
     if (this.files) {
       let id = this.fileIds.get(p.iface);
@@ -357,6 +369,8 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
     if (r.netns) p.netns = r.netns;
     sinks.packet(p);
     if (o.count !== undefined && sinks.captured >= o.count) stop(`${o.count} packets`);
+    else if (sinks.fileProblem) stop('a capture file failed');
+    else if (sinks.filesDone) stop(`${o.fileCount} files written`);
   };
 
   let cap: KernelCapture;
@@ -405,7 +419,6 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
 
   return new Promise<number>((resolve) => {
     let durationTimer: NodeJS.Timeout | undefined;
-    const onStdoutError = (): void => stop('stdout closed');
     stop = (why: string): void => {
       if (stopping) return;
       stopping = true;
@@ -414,7 +427,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
         clearInterval(flusher);
         clearInterval(watch);
         unlisten();
-        process.stdout.off('error', onStdoutError);
+        unsubscribe();
         let counts;
         try {
           cap.detach();
@@ -427,11 +440,13 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
         verbose(`stopped (${why})`);
         summary(plainErr, sinks.captured, counts.seen - counts.procFiltered, counts.lost);
         if (bad) wlErr(`${bad} records undecodable`);
+        if (sinks.tooSlow) wlErr(`${sinks.tooSlow} packets dropped: the reader of standard output fell behind`);
+        if (sinks.fileProblem) wlErr(`error: -w: ${escapeTerminal(sinks.fileProblem)}`);
         if (counts.userRejected) verbose(`${counts.userRejected} packets rejected by the filter in user space`);
-        resolve(0);
+        resolve(sinks.fileProblem ? 1 : 0);
       });
     };
-    process.stdout.on('error', onStdoutError);
+    const unsubscribe = onStdoutClosed((why) => stop(why));
     if (o.durationS !== undefined)
       durationTimer = setTimeout(() => stop(`${o.durationS}s elapsed`), o.durationS * 1000);
   });
@@ -439,7 +454,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
 
 export async function captureCommand(argv: string[]): Promise<number> {
   const o = parseCaptureArgs(argv);
-  const out = (s: string): void => void process.stdout.write(s);
+  const out = writeOut;
   if (o.help) {
     out(captureHelp() + '\n');
     return 0;

@@ -3,10 +3,11 @@ import { HookMode } from '../kernel/hooks';
 import { KernelFilters, validateFilters } from '../probes/filters';
 import { UsageError } from '../errors';
 import { FlagSpec, Flags, parseArgs } from './args';
+import { writeOut } from '../output/stdout';
 
 export const LIVE_FLAGS: FlagSpec[] = [
   { name: 'json', type: 'bool', help: 'one JSON object per line (stable snake_case fields)' },
-  { name: 'count', short: 'c', type: 'int', min: 1, valueName: 'N', help: 'stop after N records' },
+  { name: 'count', short: 'c', type: 'int', min: 1, max: 2 ** 32, valueName: 'N', help: 'stop after N records' },
   {
     name: 'duration',
     type: 'number',
@@ -79,7 +80,7 @@ export function liveOptions(f: Flags): LiveOptions {
 export function parseLiveArgs(argv: string[], specs: FlagSpec[], help: string): Flags | null {
   const { flags, positionals } = parseArgs(argv, specs);
   if (flags.help) {
-    process.stdout.write(help + '\n');
+    writeOut(help + '\n');
     return null;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);

@@ -3,10 +3,10 @@ import { DnsStats, formatDnsStats } from '../analysis/dns-stats';
 import { DnsTransaction, DnsTransactions } from '../analysis/dns-transactions';
 import { RunningFamily } from '../probes/family';
 import { SockPayloadKernelStats } from '../probes/sock-payload';
-import { commonJsonPrefix } from '../output/common-fields';
 import { escapeTerminal } from '../output/sanitize';
 import { Clock } from '../output/clock';
-import { formatDuration } from '../output/duration';
+import { dnsJson, dnsTable } from '../output/dns-text';
+import { outputColumns } from '../output/stdout';
 import { UsageError } from '../errors';
 import { FlagSpec, flagHelp } from './args';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
@@ -54,14 +54,19 @@ runs in wirelens, on the parsed query name. The summary on exit gives the
 busiest names, the NXDOMAIN and SERVFAIL rates and latency per server,
 and what was not reported or not copied, counted.
 
+Lines fit the terminal's width (80 columns, or $COLUMNS, when stdout is not
+a terminal); wider terminals get more columns; --json has every field.
+
 options:
 ${flagHelp(DNS_FLAGS)}
 
 JSON fields: the common ones (saddr/sport is this host's socket), then side
 (client/server) transport (udp/tcp) server (address:port) id qname qtype
 rcode status (answered/timeout/malformed) answers ([{name,type,ttl,data}],
-data as dig prints it) latency_ms truncated (the TC bit) error (why
-malformed). Names are without their trailing dot.`;
+data as dig prints it) latency_ms truncated (the TC bit; the text's answers
+say "(truncated)") error (why malformed; for a timeout, that the server
+replied with bytes that are not DNS). Names are without their trailing dot,
+as dig writes them otherwise (bytes outside printable ASCII as \\DDD).`;
 
 /** --name values, checked and normalised (lower case, no trailing dot). */
 export function parseNames(values: string[] | undefined): string[] {
@@ -84,23 +89,13 @@ export function nameMatches(qname: string | null, names: string[]): boolean {
   return names.some((n) => q === n || q.endsWith(`.${n}`));
 }
 
-function answersText(t: DnsTransaction): string {
-  if (t.status === 'malformed') return `(${t.error ?? 'malformed'})`;
-  return t.answers.map((a) => `${a.type} ${a.data}`).join(', ');
-}
-
-function statusColumn(t: DnsTransaction): string {
-  if (t.status !== 'answered') return t.status;
-  return t.rcode ?? '-';
-}
-
-const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
-
 export function dnsTool(
   names: string[],
   timeoutS: number,
   deps: PayloadDeps = KERNEL_PAYLOAD,
+  width = outputColumns(),
 ): LiveTool<DnsTransaction> {
+  const table = dnsTable(width);
   const tracker = new DnsTransactions({ timeoutNs: BigInt(Math.round(timeoutS * 1e9)) });
   const stats = new DnsStats();
   let running: RunningFamily | undefined;
@@ -130,30 +125,9 @@ export function dnsTool(
       kernel = readKernelStats(deps, running);
       deliver(tracker.tick(process.hrtime.bigint()), emit);
     },
-    header: () =>
-      `${'TIME'.padEnd(15)} ${'SIDE'.padEnd(6)} ${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'PROTO'.padEnd(5)} ${'SERVER'.padEnd(22)} ${'ID'.padStart(5)} ${'TYPE'.padEnd(6)} ${'NAME'.padEnd(30)} ${'RCODE'.padEnd(9)} ${'LATENCY'.padStart(10)}  ANSWERS`,
-    human: (t: DnsTransaction, clock: Clock) =>
-      [
-        clock.timeOfDay(t.tsNs).padEnd(15),
-        t.side.padEnd(6),
-        (t.proc ? String(t.proc.pid) : '-').padStart(7),
-        escapeTerminal(t.proc?.comm ?? '-').padEnd(16),
-        t.transport.padEnd(5),
-        t.server.padEnd(22),
-        (t.id === null ? '-' : String(t.id)).padStart(5),
-        escapeTerminal(t.qtype ?? '-').padEnd(6),
-        escapeTerminal(t.qname ?? '-').padEnd(30),
-        statusColumn(t).padEnd(9),
-        formatDuration(t.latencyNs).padStart(10),
-        ` ${escapeTerminal(answersText(t))}`,
-      ]
-        .join(' ')
-        .trimEnd(),
-    json: (t: DnsTransaction, clock: Clock) =>
-      `${commonJsonPrefix(clock, t.tsNs, t.proc, t.sock)},"side":"${t.side}","transport":"${t.transport}",` +
-      `"server":"${t.server}","id":${t.id ?? 'null'},"qname":${str(t.qname)},"qtype":${str(t.qtype)},` +
-      `"rcode":${str(t.rcode)},"status":"${t.status}","answers":${JSON.stringify(t.answers)},` +
-      `"latency_ms":${t.latencyNs === null ? 'null' : t.latencyNs / 1e6},"truncated":${t.truncated},"error":${str(t.error)}}`,
+    header: () => table.header(),
+    human: (t: DnsTransaction, clock: Clock) => table.line(t, clock),
+    json: dnsJson,
     periodic: () => formatDnsStats(stats, escapeTerminal),
     summary: () => {
       const s = tracker.stats;
@@ -162,7 +136,8 @@ export function dnsTool(
       return [
         ...formatDnsStats(stats, escapeTerminal),
         `dns: ${tracker.waiting} queries still waiting at exit, ${s.unmatched} responses without their query, ` +
-          `${s.late} responses after their timeout (not reported again), ${s.notDns} UDP datagrams not DNS, ` +
+          `${s.late} responses after their timeout (not reported again), ${s.notDns} UDP datagrams not DNS ` +
+          `(${s.notDnsReplies} of them replies to a pending query), ` +
           `${s.evicted} pending queries evicted, ${m.partialDatagrams} datagrams incomplete`,
         `dns: tcp: ${m.brokenStreams} streams broken, ${m.idleStreams} idle and ${m.evictedStreams} evicted (buffers dropped, place kept), ` +
           `${m.droppedMessages} messages dropped with them, ${m.forgottenStreams} places forgotten, ${m.limitedStreams} at the copy limit; ` +

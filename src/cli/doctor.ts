@@ -8,31 +8,31 @@ import * as os from 'node:os';
 import { UsageError, WlError } from '../errors';
 import { ALL_HOOK_KINDS, Features, HOOK_PROBES, HookKind, Support } from '../kernel/features';
 import { candidatesFor } from '../kernel/hooks';
-import { orphanPrograms, wirelensPrograms } from '../kernel/leftovers';
+import { orphanPrograms, progIdsHeldBy, removePins, wirelensPrograms } from '../kernel/leftovers';
+import { removeTcLeftovers } from '../kernel/tc';
+import { netnsInode } from '../kernel/netns';
 import { bpfObjectPath, native } from '../kernel/native';
 import { PRIVILEGE_REMEDY, readPrivileges } from '../kernel/privileges';
 import { TRACEFS_REMEDY, ensureTracefs } from '../kernel/tracefs';
-import { HEALTH_SLOTS, TCP_LIFE_SLOTS } from '../probes/tcp-life';
-import { HTTP_SLOTS } from '../probes/http-capture';
-import { trafficSlots } from '../probes/traffic';
-import { sockPayloadSlots } from '../probes/sock-payload';
-import { escapeTerminal } from '../output/sanitize';
+import { TCP_EVENT_KINDS } from '../events/tcp';
+import { HookChoice, HookSlot } from '../kernel/hooks';
+import { TcpLife } from '../probes/tcp-life';
+import { startHttpCapture } from '../probes/http-capture';
+import { TrafficCounters, trafficSlots } from '../probes/traffic';
+import { startSockPayload } from '../probes/sock-payload';
+import { Check, formatReport } from '../output/doctor-report';
+import { atLeast, readKernelConfig } from '../kernel/kconfig';
+import { writeOut } from '../output/stdout';
 import { FlagSpec, flagHelp, parseArgs } from './args';
-import { BTF_PATH, BTF_REMEDY } from './preflight';
-
-export type CheckStatus = 'ok' | 'missing' | 'warn' | 'info';
-
-export interface Check {
-  name: string;
-  status: CheckStatus;
-  detail: string;
-  remedy?: string;
-  /** wirelens cannot work at all without it */
-  fatal?: boolean;
-}
+import { BTF_PATH, BTF_REMEDY, describeOrphans } from './preflight';
 
 const DOCTOR_FLAGS: FlagSpec[] = [
   { name: 'json', type: 'bool', help: 'print the report as one JSON object' },
+  {
+    name: 'clean',
+    type: 'bool',
+    help: 'first remove what a killed wirelens left in this network namespace',
+  },
   { name: 'help', short: 'h', type: 'bool', help: 'show this help' },
 ];
 
@@ -51,6 +51,17 @@ const CONSEQUENCE: Partial<Record<HookKind, string>> = {
   ringbuf: 'wirelens needs BPF ring buffers (kernel 5.8+)',
 };
 
+/** Why a kind this kernel lacks is missing: its build options when the kernel is new enough, else its version. */
+function whyMissing(spec: (typeof HOOK_PROBES)[HookKind]): string {
+  if (!atLeast(spec.minKernel)) return `needs kernel ${spec.minKernel}+ (this is ${os.release()})`;
+  if (!spec.configs) return `kernel ${os.release()} is new enough: a build option or policy leaves it out`;
+  const cfg = readKernelConfig();
+  if (!cfg) return `kernel ${os.release()} is new enough: likely built without ${spec.configs.join(' or ')}`;
+  const unset = spec.configs.filter((c) => !cfg.values.has(c));
+  if (unset.length === 0) return `${spec.configs.join(', ')} are set (${cfg.source}): a policy refuses it`;
+  return `this kernel is built without ${unset.join(', ')} (${cfg.source})`;
+}
+
 function supportCheck(kind: HookKind, s: Support): Check {
   const spec = HOOK_PROBES[kind];
   if (s.state === 'supported') return { name: `hook ${kind}`, status: 'ok', detail: `${spec.what} (${s.ms} ms)` };
@@ -67,7 +78,7 @@ function supportCheck(kind: HookKind, s: Support): Check {
     return {
       name: `hook ${kind}`,
       status: kind === 'ringbuf' ? 'missing' : 'warn',
-      detail: `${spec.what}: not available here (${s.reason}); needs kernel ${spec.minKernel}+`,
+      detail: `${spec.what}: not available here (${s.reason}); ${whyMissing(spec)}`,
       remedy: conseq,
       fatal: kind === 'ringbuf',
     };
@@ -75,7 +86,138 @@ function supportCheck(kind: HookKind, s: Support): Check {
   return { name: `hook ${kind}`, status: 'warn', detail: `${spec.what}: could not tell (${s.reason})`, remedy: conseq };
 }
 
-export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, Support>> } {
+/** What a command loads, started the way the command starts it, and closed again. */
+interface CommandProbe {
+  tool: string;
+  /** Starts the command's own probe family (same object, slots and load path); returns its hook choices and a close. */
+  start: (features: Features) => { choices: HookChoice[]; close(): void };
+}
+
+const NO_FILTERS = { pids: [], ports: [] };
+const noop = (): void => undefined;
+
+export const COMMAND_PROBES: CommandProbe[] = [
+  {
+    tool: 'tcp',
+    start: (features) => {
+      const life = new TcpLife({ filters: NO_FILTERS, hookMode: 'auto', features }, noop, noop);
+      return { choices: life.family.choices, close: () => life.family.close() };
+    },
+  },
+  {
+    tool: 'tcp --events all',
+    start: (features) => {
+      const events = new Set(TCP_EVENT_KINDS);
+      const life = new TcpLife({ filters: NO_FILTERS, hookMode: 'auto', features, events }, noop, noop);
+      return { choices: life.family.choices, close: () => life.family.close() };
+    },
+  },
+  {
+    tool: 'http',
+    start: (features) => {
+      const f = startHttpCapture({ filters: NO_FILTERS, http: {}, hookMode: 'auto', features }, noop, noop);
+      return { choices: f.choices, close: () => f.close() };
+    },
+  },
+  {
+    tool: 'top',
+    start: (features) => {
+      const t = new TrafficCounters({ ifaces: [], hookMode: 'auto', features });
+      return { choices: t.choices, close: () => t.close() };
+    },
+  },
+  {
+    tool: 'dns/tls',
+    start: (features) => {
+      const opts = {
+        dns: true,
+        tls: true,
+        filters: NO_FILTERS,
+        hookMode: 'auto' as const,
+        features,
+        ringBytes: 1 << 16,
+      };
+      const f = startSockPayload(opts, noop, noop);
+      return { choices: f.choices, close: () => f.close() };
+    },
+  },
+];
+
+/**
+ * Each command's hooks as the command gets them: its own object loaded and
+ * attached through the same path (a program the kernel refuses is dropped,
+ * the next candidate tried), then closed. What doctor calls ok is what the
+ * command attaches.
+ */
+function commandChecks(features: Features, closed: Set<number>): Check[] {
+  const checks: Check[] = [];
+  for (const probe of COMMAND_PROBES) {
+    let got: { choices: HookChoice[]; close(): void };
+    try {
+      got = probe.start(features);
+    } catch (e) {
+      const w = e as WlError;
+      checks.push({
+        name: probe.tool,
+        status: 'missing',
+        detail: `\`wirelens ${probe.tool}\` cannot run here: ${w.message}`,
+        ...(w.remedy ? { remedy: w.remedy } : {}),
+        fatal: probe.tool === 'tcp',
+      });
+      continue;
+    }
+    try {
+      for (const c of got.choices) checks.push(choiceCheck(probe.tool, c));
+    } finally {
+      for (const id of progIdsHeldBy(process.pid)) closed.add(id);
+      got.close();
+    }
+  }
+  // top -i attaches to the interfaces given: its hook kinds are judged by the kind probes (tcx attached to lo).
+  const tcSlot = trafficSlots([{ name: 'IFACE', ifindex: 1, l2Len: 14 }], undefined, undefined, '(cgroup v2 root)').at(
+    -1,
+  )!;
+  checks.push(kindCheck('top -i', tcSlot, features));
+  return checks;
+}
+
+function choiceCheck(tool: string, c: HookChoice): Check {
+  const name = `${tool}: ${c.slot}`;
+  if (c.kind !== 'none') {
+    const passed = [...new Set(c.skipped.map((s) => s.kind))];
+    // A preferred program of the same kind refused: name the ones in use.
+    if (passed.includes(c.kind))
+      return { name, status: 'ok', detail: `via ${c.kind} ${c.programs.join(', ')} (a preferred one is refused here)` };
+    return {
+      name,
+      status: 'ok',
+      detail: `via ${c.kind}${passed.length ? ` (${passed.join(', ')} refused here)` : ''}`,
+    };
+  }
+  return {
+    name,
+    status: 'warn',
+    detail: `not hooked here: ${c.skipped.map((s) => `${s.kind}: ${s.reason}`).join('; ')}`,
+    ...(c.degraded ? { remedy: `without it: ${c.degraded}` } : {}),
+  };
+}
+
+function kindCheck(tool: string, slot: HookSlot, features: Features): Check {
+  const pick = candidatesFor(slot, 'auto').find((c) => features.get(c.kind).state === 'supported');
+  return pick
+    ? { name: `${tool}: ${slot.slot}`, status: 'ok', detail: `via ${pick.kind}` }
+    : {
+        name: `${tool}: ${slot.slot}`,
+        status: slot.required ? 'missing' : 'warn',
+        detail: slot.required ? `no hook available: \`wirelens ${tool}\` cannot run` : `no hook available`,
+      };
+}
+
+/** `freed`: program ids just let go of (filters removed by --clean), waited for rather than reported. */
+export function runChecks(freed: ReadonlySet<number> = new Set()): {
+  checks: Check[];
+  hooks: Partial<Record<HookKind, Support>>;
+} {
   const checks: Check[] = [];
   const hooks: Partial<Record<HookKind, Support>> = {};
   checks.push({ name: 'kernel', status: 'info', detail: `${os.type()} ${os.release()} ${os.arch()}` });
@@ -164,89 +306,52 @@ export function runChecks(): { checks: Check[]; hooks: Partial<Record<HookKind, 
     checks.push(supportCheck(kind, s));
   }
 
-  const healthSlots = Object.values(HEALTH_SLOTS).flat();
-  // Only the kinds matter here: no cgroup path is looked up (or mounted) for it.
-  const stand = [{ name: 'IFACE', ifindex: 1, l2Len: 14 }];
-  const topSlots = trafficSlots(stand, undefined, undefined, '(the cgroup v2 root)');
-  const payloadSlots = sockPayloadSlots({ kind: 'cgroup', path: 'CGROUP2_ROOT' }); // only the kinds are read here
-  for (const [tool, slots] of [
-    ['tcp', TCP_LIFE_SLOTS],
-    ['tcp --events', healthSlots],
-    ['http', HTTP_SLOTS],
-    ['top', topSlots],
-    ['dns/tls', payloadSlots],
-  ] as const) {
-    for (const slot of slots) {
-      const pick = candidatesFor(slot, 'auto').find((c) => features.get(c.kind).state === 'supported');
-      checks.push(
-        pick
-          ? { name: `${tool}: ${slot.slot}`, status: 'ok', detail: `via ${pick.kind}` }
-          : {
-              name: `${tool}: ${slot.slot}`,
-              status: slot.required ? 'missing' : 'warn',
-              detail: slot.required
-                ? `no hook available: \`wirelens ${tool}\` cannot run`
-                : `no hook available: ${slot.degraded}`,
-              // Only what every command needs makes wirelens unusable.
-              fatal: slot.required && tool === 'tcp',
-            },
-      );
-    }
-  }
+  // Programs doctor loaded and closed itself: freed a moment later, not leftovers.
+  const closed = new Set<number>(freed);
+  checks.push(...commandChecks(features, closed));
 
   try {
     const mine = wirelensPrograms();
-    const orphans = orphanPrograms();
-    checks.push(
-      orphans.length === 0
-        ? {
-            name: 'leftovers',
-            status: 'ok',
-            detail: `${mine.length} wl_ program(s) loaded, all held by running processes`,
-          }
-        : {
-            name: 'leftovers',
-            status: 'warn',
-            detail: `${orphans.length} wl_ program(s) held by no process: ${orphans.map((o) => `${o.name}#${o.id} (${o.type})`).join(', ')}`,
-            remedy:
-              'they are pinned or attached as classic TC filters; `bpftool prog show` and `tc filter show dev IFACE ingress` find them, and the next `wirelens` run removes its own',
-          },
-    );
+    const said = describeOrphans(orphanPrograms(closed));
+    if (said.length === 0) {
+      checks.push({
+        name: 'leftovers',
+        status: 'ok',
+        detail: `${mine.length} wl_ program(s) loaded, all held by running processes`,
+      });
+    }
+    for (const o of said) checks.push({ name: 'leftovers', status: 'warn', detail: o.what, remedy: o.remedy });
   } catch (e) {
     checks.push({ name: 'leftovers', status: 'warn', detail: `could not list BPF programs: ${(e as Error).message}` });
   }
   return { checks, hooks };
 }
 
-export function formatReport(checks: Check[]): string {
-  const lines: string[] = [];
-  const width = Math.max(...checks.map((c) => c.name.length));
-  for (const c of checks) {
-    const mark =
-      c.status === 'ok' ? 'ok     ' : c.status === 'missing' ? 'MISSING' : c.status === 'warn' ? 'warn   ' : 'info   ';
-    lines.push(`${mark} ${c.name.padEnd(width)}  ${escapeTerminal(c.detail)}`);
-    if (c.remedy && c.status !== 'ok') lines.push(`${' '.repeat(8 + width)}  -> ${c.remedy}`);
-  }
-  const fatal = checks.filter((c) => c.fatal && c.status === 'missing');
-  lines.push('');
-  lines.push(
-    fatal.length === 0 ? 'wirelens can run here.' : `wirelens cannot run here: ${fatal.map((c) => c.name).join(', ')}.`,
-  );
-  return lines.join('\n');
-}
-
 export function doctorCommand(argv: string[]): number {
   const { flags, positionals } = parseArgs(argv, DOCTOR_FLAGS);
   if (flags.help) {
-    process.stdout.write(
+    writeOut(
       `wirelens doctor: check this machine and show which hooks wirelens uses\n\noptions:\n${flagHelp(DOCTOR_FLAGS)}\n`,
     );
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const { checks, hooks } = runChecks();
+  const freed = new Set<number>();
+  let cleaned: string[] | undefined;
+  if (flags.clean) {
+    const priv = readPrivileges();
+    if (!priv.sufficient) {
+      throw new WlError('WL_ERR_PRIVILEGE', `--clean needs root (missing ${priv.missing.join(', ')})`, {
+        remedy: PRIVILEGE_REMEDY,
+      });
+    }
+    cleaned = [...removePins().map((p) => `removed leftover pin ${p}`), ...removeTcLeftovers(freed)];
+    if (cleaned.length === 0)
+      cleaned.push(`nothing left by wirelens in this network namespace (inode ${netnsInode()})`);
+  }
+  const { checks, hooks } = runChecks(freed);
   const ok = !checks.some((c) => c.fatal && c.status === 'missing');
-  if (flags.json) process.stdout.write(JSON.stringify({ ok, checks, hooks }) + '\n');
-  else process.stdout.write(formatReport(checks) + '\n');
+  if (flags.json) writeOut(JSON.stringify({ ok, ...(cleaned ? { cleaned } : {}), checks, hooks }) + '\n');
+  else writeOut((cleaned ? cleaned.map((l) => `clean   ${l}\n`).join('') + '\n' : '') + formatReport(checks) + '\n');
   return ok ? 0 : 1;
 }

@@ -1,12 +1,11 @@
 /** `wirelens http`: every HTTP/1.x exchange on this host, with its process, from both ends. */
 import { HttpAssembler, HttpExchange } from '../analysis/http-exchanges';
-import { HttpStats, formatHttpStats } from '../analysis/http-stats';
+import { HttpStats } from '../analysis/http-stats';
 import { HttpKernelFilters, startHttpCapture, validateHttpFilters } from '../probes/http-capture';
-import { commonJsonPrefix } from '../output/common-fields';
-import { redactHeaders, redactUrl } from '../output/redact';
-import { escapeTerminal } from '../output/sanitize';
-import { Clock } from '../output/clock';
-import { formatDuration } from '../output/duration';
+import { HttpView, httpView } from '../output/http-view';
+import { httpJson } from '../output/http-json';
+import { formatHttpStats, httpHeaderLine, httpLine, httpTextLayout } from '../output/http-text';
+import { ReorderWindow } from '../output/reorder';
 import { FlagSpec, Flags, flagHelp } from './args';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
@@ -17,26 +16,26 @@ export const HTTP_FLAGS: FlagSpec[] = [
     name: 'url-prefix',
     type: 'string',
     valueName: 'PREFIX',
-    help: 'only requests whose target starts with PREFIX (in the kernel)',
+    help: 'only requests whose target starts with PREFIX',
   },
-  { name: 'method', type: 'string', valueName: 'METHOD', help: 'only this request method (in the kernel)' },
+  { name: 'method', type: 'string', valueName: 'METHOD', help: 'only this request method' },
   {
     name: 'url-contains',
     type: 'string',
     valueName: 'TEXT',
-    help: 'only requests whose target contains TEXT in its first 256 bytes (in the kernel)',
+    help: 'only targets with TEXT in their first 256 bytes',
   },
   {
     name: 'host',
     type: 'string',
     valueName: 'HOST',
-    help: 'only requests with this Host header, port ignored (in the kernel)',
+    help: 'only this Host header (port ignored)',
   },
   { name: 'headers', type: 'bool', help: 'show request and response headers' },
   {
     name: 'no-redact',
     type: 'bool',
-    help: 'show credentials (Authorization, Cookie, token parameters, ...) as captured',
+    help: 'show credentials (Authorization, tokens) as sent',
   },
   {
     name: 'stats',
@@ -44,7 +43,7 @@ export const HTTP_FLAGS: FlagSpec[] = [
     min: 0.1,
     max: 86400,
     valueName: 'SECONDS',
-    help: 'print per-endpoint statistics to stderr every SECONDS',
+    help: 'per-endpoint table on stderr every SECONDS',
   },
 ];
 
@@ -52,38 +51,53 @@ export const HTTP_HELP = `wirelens http: HTTP/1.x requests and responses with th
 
 One line per exchange, from each end on this host (the client process and the
 server process), found by content on any port: method, URL, status, latency
-(request's first byte to the final response's first byte), bytes each way.
+(request's first byte to the final response's first byte), the peer's
+address. Lines come in time order (each is held up to 1 s for earlier ones).
 All filters run in the kernel: a filtered request, its body and its response
 are never copied to user space, and the exit summary counts them.
+Credentials are redacted everywhere (lines, JSON, --stats, the summary)
+unless --no-redact.
 
 options:
 ${flagHelp(HTTP_FLAGS)}
 
-JSON fields: the common ones, then side method url url_truncated host version
-status reason latency_ms req_bytes resp_bytes content_type (and req_headers,
-resp_headers with --headers). The kernel copies the first 2048 bytes of each
-head, so a URL is kept whole up to about 2000 bytes; a longer one is cut there
-and marked url_truncated.`;
+JSON fields: the common ones (daddr, dport: the peer), then side method url
+url_truncated host version status reason latency_ms req_bytes resp_bytes
+content_type (and req_headers, req_headers_truncated, resp_headers,
+resp_headers_truncated with --headers). The kernel copies the first 2048
+bytes of each head, so a URL is kept whole up to about 2000 bytes; a longer
+one is cut there and marked url_truncated, and headers past it are missing
+(marked *_headers_truncated).`;
 
 interface HttpCliOptions {
   headers: boolean;
   redact: boolean;
+  /** The terminal's width; undefined when stdout is not a terminal. */
+  columns: number | undefined;
 }
 
-function headerPairs(h: [string, string][], o: HttpCliOptions): [string, string][] {
-  return o.redact ? redactHeaders(h) : h;
-}
+/**
+ * Lines are printed in the order of their timestamps (the request's first
+ * byte): an exchange is complete only at its response, so each is held until
+ * this much time has passed since its request, then printed with the others
+ * due, oldest first. One slower than this is printed when it completes.
+ */
+export const HTTP_REORDER_NS = 1_000_000_000n;
 
-export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool<HttpExchange> {
+export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool<HttpView> {
   const assembler = new HttpAssembler({ keepHeaders: o.headers });
   const stats = new HttpStats();
-  const deliver = (list: HttpExchange[], emit: (r: HttpExchange) => void): void => {
+  const window = new ReorderWindow<HttpView>((v) => v.tsNs, HTTP_REORDER_NS);
+  const layout = httpTextLayout(o.columns);
+  // Each exchange becomes its shown form (redacted, decoded) once; lines,
+  // JSON and the per-endpoint table all read that.
+  const deliver = (list: HttpExchange[], emit: (v: HttpView) => void): void => {
     for (const ex of list) {
-      stats.add(ex);
-      emit(ex);
+      const v = httpView(ex, o.redact);
+      stats.add(v);
+      window.add(v, emit);
     }
   };
-  const url = (ex: HttpExchange): string => (o.redact ? redactUrl(ex.url) : ex.url);
   return {
     name: 'http',
     start: (opts, features, emit, onBad) =>
@@ -92,50 +106,25 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
         (chunk) => deliver(assembler.push(chunk), emit),
         onBad,
       ),
-    tick: (now, emit) => deliver(assembler.flushIdle(now), emit),
-    finish: (emit) => deliver(assembler.flushAll(), emit),
-    header: () =>
-      `${'TIME'.padEnd(15)} ${'SIDE'.padEnd(6)} ${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'METHOD'.padEnd(7)} ${'STATUS'.padStart(6)} ${'LATENCY'.padStart(10)} ${'REQ'.padStart(8)} ${'RESP'.padStart(9)}  URL`,
-    human: (ex: HttpExchange, clock: Clock) => {
-      const line = [
-        clock.timeOfDay(ex.tsNs).padEnd(15),
-        ex.side.padEnd(6),
-        (ex.proc ? String(ex.proc.pid) : '-').padStart(7),
-        escapeTerminal(ex.proc?.comm ?? '-').padEnd(16),
-        escapeTerminal(ex.method).padEnd(7),
-        (ex.status === null ? '-' : String(ex.status)).padStart(6),
-        formatDuration(ex.latencyNs).padStart(10),
-        String(ex.reqBytes).padStart(8),
-        String(ex.respBytes).padStart(9),
-        ` ${escapeTerminal(url(ex))}${ex.urlTruncated ? '...' : ''}`,
-      ].join(' ');
-      if (!o.headers) return line;
-      const h = [
-        ...headerPairs(ex.reqHeaders, o).map(([n, v]) => `    > ${escapeTerminal(n)}: ${escapeTerminal(v)}`),
-        ...headerPairs(ex.respHeaders, o).map(([n, v]) => `    < ${escapeTerminal(n)}: ${escapeTerminal(v)}`),
-      ];
-      return [line, ...h].join('\n');
+    tick: (now, emit) => {
+      deliver(assembler.flushIdle(now), emit);
+      window.flush(now, emit);
     },
-    json: (ex: HttpExchange, clock: Clock) => {
-      const s = (v: string | undefined): string => (v === undefined ? 'null' : JSON.stringify(v));
-      let line =
-        `${commonJsonPrefix(clock, ex.tsNs, ex.proc, ex.sock)},"side":"${ex.side}","method":${s(ex.method)},` +
-        `"url":${s(url(ex))},"url_truncated":${ex.urlTruncated},"host":${s(ex.host)},"version":${s(ex.version)},` +
-        `"status":${ex.status ?? 'null'},"reason":${s(ex.reason)},` +
-        `"latency_ms":${ex.latencyNs === null ? 'null' : ex.latencyNs / 1e6},` +
-        `"req_bytes":${ex.reqBytes},"resp_bytes":${ex.respBytes},"content_type":${s(ex.contentType)}`;
-      if (o.headers) {
-        line += `,"req_headers":${JSON.stringify(headerPairs(ex.reqHeaders, o))},"resp_headers":${JSON.stringify(headerPairs(ex.respHeaders, o))}`;
-      }
-      return line + '}';
+    finish: (emit) => {
+      deliver(assembler.flushAll(), emit);
+      window.flushAll(emit);
     },
-    periodic: () => formatHttpStats(stats, escapeTerminal),
+    header: () => httpHeaderLine(layout),
+    human: (v, clock) => httpLine(v, clock, layout, o.headers),
+    json: (v, clock) => httpJson(v, clock, o.headers),
+    periodic: () => formatHttpStats(stats),
     summary: () => {
       const a = assembler.stats;
+      // Each line fits 80 columns after the "wirelens: " prefix.
       return [
-        `http: ${stats.total} exchanges; ${a.unanswered} unanswered; ${a.unpaired} incomplete (a request or response record lost, not reported); ` +
-          `${a.malformed} malformed heads; ${a.evictedConns} connections evicted`,
-        ...formatHttpStats(stats, escapeTerminal),
+        `http: ${stats.total} exchanges, ${a.unanswered} unanswered, ${a.malformed} malformed heads`,
+        `http: ${a.unpaired} incomplete (record lost, not shown), ${a.evictedConns} connections evicted`,
+        ...formatHttpStats(stats),
       ];
     },
   };
@@ -145,6 +134,7 @@ function httpOptions(f: Flags): HttpCliOptions {
   return {
     headers: f.headers === true,
     redact: f['no-redact'] !== true,
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
   };
 }
 

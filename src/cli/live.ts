@@ -5,10 +5,11 @@
  * summary (records, lost, filtered in the kernel) to stderr.
  */
 import { Features } from '../kernel/features';
-import { HookChoice, describeChoice } from '../kernel/hooks';
+import { HookChoice, describeChoice, unhookedWarning } from '../kernel/hooks';
 import { native } from '../kernel/native';
 import { KernelStats, RunningFamily } from '../probes/family';
 import { Clock } from '../output/clock';
+import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { LiveOptions } from './common-flags';
 import { preflight } from './preflight';
 
@@ -35,8 +36,7 @@ const TICK_MS = 250;
 export function reportChoices(choices: HookChoice[], err: (m: string) => void, verbose: (m: string) => void): void {
   for (const c of choices) {
     verbose(`hook ${describeChoice(c)}`);
-    if (c.kind === 'none')
-      err(`warning: ${c.slot} could not be hooked on this kernel: ${c.skipped.map((s) => s.reason).join('; ')}`);
+    if (c.kind === 'none') err(`warning: ${unhookedWarning(c)}`);
   }
 }
 
@@ -74,11 +74,11 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
     if (pending.length === 0) return;
     const text = pending.join('');
     pending = [];
-    process.stdout.write(text);
+    writeOut(text);
   };
   const emit = (r: R): void => {
     if (opts.count !== undefined && printed >= opts.count) return;
-    if (process.stdout.writableLength > MAX_PENDING_OUTPUT) {
+    if (stdoutBacklog() > MAX_PENDING_OUTPUT) {
       outputDropped++;
       return;
     }
@@ -105,7 +105,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   verbose(
     `attached in ${attachedMs.toFixed(1)} ms (features from ${features.fromCache.size > 0 ? 'cache' : 'probes'})`,
   );
-  if (!opts.json) process.stdout.write(tool.header() + '\n');
+  if (!opts.json) writeOut(tool.header() + '\n');
 
   const ticker = tool.tick ? setInterval(() => tool.tick!(process.hrtime.bigint(), emit), TICK_MS) : undefined;
   ticker?.unref();
@@ -129,7 +129,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
 
   return new Promise<number>((resolve) => {
     let durationTimer: NodeJS.Timeout | undefined;
-    const onStdoutError = (): void => stop('stdout closed');
+    let unsubscribe = (): void => undefined;
     stop = (why: string): void => {
       if (stopping) return;
       stopping = true;
@@ -139,7 +139,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
         if (ticker) clearInterval(ticker);
         if (periodic) clearInterval(periodic);
         unlisten();
-        process.stdout.off('error', onStdoutError);
+        unsubscribe();
         let stats: KernelStats | undefined;
         try {
           // Detach first: whatever the kernel wrote until then is drained and counted.
@@ -169,7 +169,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
         resolve(stats ? 0 : 70);
       });
     };
-    process.stdout.on('error', onStdoutError);
+    unsubscribe = onStdoutClosed((why) => stop(why));
     if (opts.durationS !== undefined)
       durationTimer = setTimeout(() => stop(`${opts.durationS}s elapsed`), opts.durationS * 1000);
   });

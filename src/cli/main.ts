@@ -1,53 +1,47 @@
 /**
  * Entry point: dispatch to a command, map every error to one line with its
- * remedy and an exit status. Usage errors exit 2 with the usage line.
+ * remedy and an exit status. Usage errors exit 2: the error, and a remedy
+ * line naming --help (the usage itself is long; --help shows it).
  */
 import { EXIT_STATUS, UsageError, WlError } from '../errors';
-import { shortUsage } from './args';
 import { doctorCommand } from './doctor';
-import { TCP_FLAGS, tcpCommand } from './tcp';
-import { HTTP_FLAGS, httpCommand } from './http';
-import { TOP_FLAGS, topCommand } from './top';
-import { DNS_FLAGS, dnsCommand } from './dns';
-import { TLS_FLAGS, tlsCommand } from './tls';
+import { tcpCommand } from './tcp';
+import { httpCommand } from './http';
+import { topCommand } from './top';
+import { dnsCommand } from './dns';
+import { tlsCommand } from './tls';
+import { writeOut } from '../output/stdout';
 import { captureCommand } from './capture';
 
 const VERSION = '0.1.0';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<number>; usage: string; about: string }> = {
+const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<number>; about: string }> = {
   tcp: {
     run: tcpCommand,
-    usage: shortUsage('tcp', TCP_FLAGS),
     about: 'TCP connections opening and closing, with process, duration and bytes',
   },
   http: {
     run: httpCommand,
-    usage: shortUsage('http', HTTP_FLAGS),
     about: 'HTTP/1.x exchanges with both processes, URL, status, latency, bytes',
   },
   top: {
     run: topCommand,
-    usage: shortUsage('top', TOP_FLAGS),
     about: 'live traffic per process, remote, port, protocol and interface, counted in the kernel',
   },
   dns: {
     run: dnsCommand,
-    usage: shortUsage('dns', DNS_FLAGS),
     about: 'DNS transactions with both processes, names, types, answers, rcode, latency',
   },
   tls: {
     run: tlsCommand,
-    usage: shortUsage('tls', TLS_FLAGS),
     about: 'TLS handshakes with both processes: SNI, ALPN and versions offered, version and cipher chosen',
   },
   capture: {
     run: captureCommand,
-    usage: 'usage: wirelens capture [-i IFACE] [-w FILE | -r FILE] [-c N] [-s SNAPLEN] [options] [EXPRESSION]',
     about: "tcpdump's job: a pcap-filter expression run in the kernel, the process on every packet, pcapng",
   },
   doctor: {
     run: doctorCommand,
-    usage: 'usage: wirelens doctor [--json]',
     about: 'check this machine and show which hooks wirelens uses',
   },
 };
@@ -63,22 +57,22 @@ ${Object.entries(COMMANDS)
 
 wirelens needs root. Start with \`wirelens doctor\`.`;
 
-function usageFor(command: string | undefined): string {
-  return (
-    (command && COMMANDS[command]?.usage) ||
-    'usage: wirelens <command> [options]; commands: ' + Object.keys(COMMANDS).join(', ')
-  );
+/** Where the options of `command` (or the commands) are listed. */
+function helpFor(command: string | undefined): string {
+  return command && COMMANDS[command]
+    ? `wirelens ${command} --help lists its options`
+    : 'wirelens --help lists the commands';
 }
 
 export async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-      process.stdout.write(MAIN_HELP + '\n');
+      writeOut(MAIN_HELP + '\n');
       return 0;
     }
     if (command === '--version' || command === 'version') {
-      process.stdout.write(`wirelens ${VERSION}\n`);
+      writeOut(`wirelens ${VERSION}\n`);
       return 0;
     }
     const cmd = COMMANDS[command];
@@ -86,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`wirelens: error: ${e.message}\n${usageFor(command)}\n`);
+      process.stderr.write(`wirelens: error: ${e.message}\nwirelens: remedy: ${helpFor(command)}\n`);
       return EXIT_STATUS.WL_ERR_USAGE;
     }
     if (e instanceof WlError) {

@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import { WlError } from '../errors';
-import { orphanPrograms, removePins } from '../kernel/leftovers';
-import { removeTcLeftovers } from '../kernel/tc';
+import { LoadedProgram, orphanPrograms, removePins } from '../kernel/leftovers';
+import { describePlace, leftoverPlaces, removeTcLeftovers } from '../kernel/tc';
 import { PRIVILEGE_REMEDY, readPrivileges } from '../kernel/privileges';
 import { TRACEFS_REMEDY, ensureTracefs } from '../kernel/tracefs';
 
@@ -34,12 +34,38 @@ export function preflight(log: Log, verbose: Log): void {
   if (t.state === 'missing') throw new WlError('WL_ERR_TRACEFS', t.reason, { remedy: TRACEFS_REMEDY });
   if (t.mountedNow) verbose(`mounted tracefs at ${t.path}`);
   for (const p of removePins()) log(`removed leftover pin ${p} from an earlier run`);
-  for (const line of removeTcLeftovers()) log(line);
-  const orphans = orphanPrograms();
-  if (orphans.length > 0) {
-    log(
-      `warning: ${orphans.length} wirelens BPF program(s) from an earlier run are still loaded and held by no process ` +
-        `(${orphans.map((o) => `${o.name}#${o.id}`).join(', ')}); run \`wirelens doctor\` for details`,
-    );
+  const freed = new Set<number>();
+  for (const line of removeTcLeftovers(freed)) log(line);
+  // The filters just removed free their programs a moment later: not leftovers.
+  for (const o of describeOrphans(orphanPrograms(freed))) log(`warning: ${o.what}; ${o.remedy}`);
+}
+
+const progList = (ps: LoadedProgram[]): string => ps.map((o) => `${o.name}#${o.id}`).join(', ');
+
+/**
+ * What leftover programs are and what removes them: classic TC filters a
+ * killed wirelens left in another network namespace are named with that
+ * namespace and the command that cleans it there; the rest as they are.
+ */
+export function describeOrphans(orphans: LoadedProgram[]): { what: string; remedy: string }[] {
+  if (orphans.length === 0) return [];
+  const out: { what: string; remedy: string }[] = [];
+  const placed = new Set<number>();
+  for (const p of leftoverPlaces(orphans.map((o) => o.id))) {
+    const progs = orphans.filter((o) => p.progIds.includes(o.id));
+    progs.forEach((o) => placed.add(o.id));
+    out.push({
+      what: `${progs.length} wirelens BPF program(s) (${progList(progs)}) are TC filters a killed wirelens left in ${describePlace(p)}`,
+      remedy: `\`${p.clean}\` removes them`,
+    });
   }
+  const rest = orphans.filter((o) => !placed.has(o.id));
+  if (rest.length > 0) {
+    out.push({
+      what: `${rest.length} wirelens BPF program(s) from an earlier run are still loaded and held by no process (${progList(rest)})`,
+      remedy:
+        'they are pinned or attached as classic TC filters: `bpftool net` (in each network namespace) and `bpftool prog show` find them; a wirelens run in their namespace removes its own',
+    });
+  }
+  return out;
 }

@@ -3,13 +3,11 @@
  * and on request the health events: retransmits, resets, drops with the
  * kernel's reason, RTT samples.
  */
-import { TCP_EVENT_KINDS, TcpEventKind, TcpHealth, TcpRecord } from '../events/tcp';
+import { TCP_EVENT_KINDS, TcpEventKind, TcpRecord } from '../events/tcp';
 import { DEFAULT_TCP_EVENTS, TcpLife } from '../probes/tcp-life';
-import { commonJsonPrefix } from '../output/common-fields';
-import { formatEndpoint } from '../output/address';
-import { escapeTerminal } from '../output/sanitize';
 import { Clock } from '../output/clock';
-import { formatDuration } from '../output/duration';
+import { outputColumns } from '../output/stdout';
+import { tcpJson, tcpTable } from '../output/tcp-text';
 import { UsageError } from '../errors';
 import { FlagSpec, Flags, flagHelp } from './args';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
@@ -46,6 +44,9 @@ name), rtt (a sample per connection per --rtt-every). Filters run in the
 kernel; drops and resets answering a packet have no process, so --pid and
 --comm leave them out.
 
+Lines fit the terminal's width (80 columns, or $COLUMNS, when stdout is not
+a terminal); wider terminals get more columns; --json has every field.
+
 options:
 ${flagHelp(TCP_FLAGS)}
 
@@ -65,41 +66,14 @@ export function parseEvents(values: string[] | undefined): Set<TcpEventKind> {
   return out;
 }
 
-function healthText(h: TcpHealth): string {
-  return `srtt=${formatDuration(h.srttUs * 1000)} min_rtt=${formatDuration(h.minRttUs === null ? null : h.minRttUs * 1000)} retrans=${h.retrans} lost=${h.lost} cwnd=${h.cwnd}`;
-}
-
-/** What follows the addresses on a human line. */
-function details(r: TcpRecord): string {
-  switch (r.event) {
-    case 'open':
-      return '';
-    case 'close':
-      return `${formatDuration(r.durationNs)} tx=${r.txBytes} rx=${r.rxBytes}${r.health ? ` ${healthText(r.health)}` : ''}`;
-    case 'drop':
-      return `${r.reason ?? ''} ${protoName(r.sock.protocol)}`;
-    case 'retransmit':
-      return `${r.state ?? ''} segs=${r.segments ?? 1}${r.health ? ` ${healthText(r.health)}` : ''}`;
-    default:
-      return `${r.state ?? ''}${r.health ? ` ${healthText(r.health)}` : ''}`;
-  }
-}
-
-const PROTOS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' };
-const protoName = (p: number): string => PROTOS[p] ?? `proto ${p}`;
-
-function directionColumn(r: TcpRecord): string {
-  if (r.event === 'reset') return r.resetDirection ?? '';
-  if (r.event === 'close' && !r.established) return 'failed';
-  if (r.event === 'open' || r.event === 'close') return r.direction;
-  return '';
-}
-
-const num = (n: number | null | undefined): string => (n === undefined || n === null ? 'null' : String(n));
-
-export function tcpTool(events: ReadonlySet<TcpEventKind>, rttEveryMs: number | undefined): LiveTool<TcpRecord> {
+export function tcpTool(
+  events: ReadonlySet<TcpEventKind>,
+  rttEveryMs: number | undefined,
+  width = outputColumns(),
+): LiveTool<TcpRecord> {
   let life: TcpLife | undefined;
   let drops: [string, bigint][] = [];
+  const table = tcpTable(width);
   return {
     name: 'tcp',
     start: (opts, features, emit, onBad) => {
@@ -114,42 +88,9 @@ export function tcpTool(events: ReadonlySet<TcpEventKind>, rttEveryMs: number | 
       drops.length === 0
         ? []
         : [`drops by reason (all packets, before filters): ${drops.map(([n, c]) => `${n} ${c}`).join(', ')}`],
-    header: () =>
-      `${'TIME'.padEnd(15)} ${'EVENT'.padEnd(10)} ${'DIR'.padEnd(8)} ${'PID'.padStart(7)} ${'UID'.padStart(6)} ${'COMM'.padEnd(16)} ${'NETNS'.padStart(10)} ${'LOCAL/SOURCE'.padEnd(22)}    ${'REMOTE/DEST'.padEnd(22)} DETAILS`,
-    human: (r: TcpRecord, clock: Clock) => {
-      const arrow = r.direction === 'passive' ? '<-' : '->'; // events other than open/close carry 'unknown'
-      return [
-        clock.timeOfDay(r.tsNs).padEnd(15),
-        r.event.padEnd(10),
-        directionColumn(r).padEnd(8),
-        (r.proc ? String(r.proc.pid) : '-').padStart(7),
-        (r.proc ? String(r.proc.uid) : '-').padStart(6),
-        (r.proc ? escapeTerminal(r.proc.comm) : '-').padEnd(16),
-        String(r.sock.netns).padStart(10),
-        formatEndpoint(r.sock.saddr, r.sock.sport).padEnd(22),
-        arrow,
-        formatEndpoint(r.sock.daddr, r.sock.dport).padEnd(22),
-        details(r),
-      ]
-        .join(' ')
-        .trimEnd();
-    },
-    json: (r: TcpRecord, clock: Clock) => {
-      const close = r.event === 'close';
-      const dur = close && r.durationNs !== null ? String(Number(r.durationNs) / 1e6) : 'null';
-      const h = r.health;
-      const conn = r.event === 'open' || close;
-      return (
-        `${commonJsonPrefix(clock, r.tsNs, r.proc, r.sock)},"event":"${r.event}",` +
-        `"direction":${r.event === 'reset' ? `"${r.resetDirection}"` : conn ? `"${r.direction}"` : 'null'},` +
-        `"duration_ms":${dur},"tx_bytes":${close ? String(r.txBytes) : 'null'},` +
-        `"rx_bytes":${close ? String(r.rxBytes) : 'null'},"established":${conn ? String(r.established) : 'null'},` +
-        `"state":${r.state === null ? 'null' : `"${r.state}"`},"reason":${r.reason === null ? 'null' : JSON.stringify(r.reason)},` +
-        `"protocol":"${protoName(r.sock.protocol)}","segments":${num(r.segments)},` +
-        `"srtt_us":${num(h?.srttUs)},"min_rtt_us":${num(h?.minRttUs)},"retrans":${num(h?.retrans)},` +
-        `"lost":${num(h?.lost)},"cwnd":${num(h?.cwnd)}}`
-      );
-    },
+    header: () => table.header(),
+    human: (r: TcpRecord, clock: Clock) => table.line(r, clock),
+    json: tcpJson,
   };
 }
 

@@ -2,10 +2,9 @@
 import { TlsHandshake, TlsHandshakes } from '../analysis/tls-handshakes';
 import { RunningFamily } from '../probes/family';
 import { SockPayloadKernelStats, TLS_HELLO_MAX } from '../probes/sock-payload';
-import { commonJsonPrefix } from '../output/common-fields';
-import { formatEndpoint } from '../output/address';
-import { escapeTerminal } from '../output/sanitize';
 import { Clock } from '../output/clock';
+import { outputColumns } from '../output/stdout';
+import { tlsJson, tlsTable } from '../output/tls-text';
 import { FlagSpec, flagHelp } from './args';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
@@ -35,6 +34,9 @@ each connection (cgroup_skb on the root cgroup), in order, so a hello split
 over segments or writes is whole. Any port, IPv4 and IPv6, every network
 namespace. --pid, --comm (the socket's process) and --port run in the kernel.
 
+Lines fit the terminal's width (80 columns, or $COLUMNS, when stdout is not
+a terminal); wider terminals get more columns; --json has every field.
+
 options:
 ${flagHelp(TLS_FLAGS)}
 
@@ -44,14 +46,12 @@ alpn_offered versions_offered (supported_versions, or the legacy version
 when absent) version cipher alpn hello_retry hello_ms (ClientHello to
 ServerHello as this socket saw them) error.`;
 
-const str = (v: string | null | undefined): string => (v === null || v === undefined ? 'null' : JSON.stringify(v));
-
-function offeredVersions(h: TlsHandshake): string[] {
-  if (!h.client) return [];
-  return h.client.versions.length > 0 ? h.client.versions : [h.client.legacyVersion];
-}
-
-export function tlsTool(timeoutS: number, deps: PayloadDeps = KERNEL_PAYLOAD): LiveTool<TlsHandshake> {
+export function tlsTool(
+  timeoutS: number,
+  deps: PayloadDeps = KERNEL_PAYLOAD,
+  width = outputColumns(),
+): LiveTool<TlsHandshake> {
+  const table = tlsTable(width);
   const tracker = new TlsHandshakes({ timeoutNs: BigInt(Math.round(timeoutS * 1e9)), maxHello: TLS_HELLO_MAX });
   const deliver = (list: TlsHandshake[], emit: (h: TlsHandshake) => void): void => {
     for (const h of list) emit(h);
@@ -91,39 +91,9 @@ export function tlsTool(timeoutS: number, deps: PayloadDeps = KERNEL_PAYLOAD): L
         emit(h);
       });
     },
-    header: () =>
-      `${'TIME'.padEnd(15)} ${'SIDE'.padEnd(6)} ${'PID'.padStart(7)} ${'COMM'.padEnd(16)} ${'REMOTE'.padEnd(22)} ${'SNI'.padEnd(24)} ${'OFFERED'.padEnd(18)} ${'VERSION'.padEnd(8)} ${'ALPN'.padEnd(8)} CIPHER`,
-    human: (h: TlsHandshake, clock: Clock) => {
-      const c = h.client;
-      const s = h.server;
-      const offered = c ? c.alpn.join(',') : '';
-      const cipher =
-        h.status === 'ok'
-          ? (s?.cipher ?? '')
-          : h.status === 'malformed'
-            ? `malformed: ${h.error ?? ''}`
-            : h.status.replace(/_/g, ' ');
-      return [
-        clock.timeOfDay(h.tsNs).padEnd(15),
-        h.side.padEnd(6),
-        (h.proc ? String(h.proc.pid) : '-').padStart(7),
-        escapeTerminal(h.proc?.comm ?? '-').padEnd(16),
-        formatEndpoint(h.sock.daddr, h.sock.dport).padEnd(22),
-        escapeTerminal(c?.sni ?? '-').padEnd(24),
-        escapeTerminal(offered || '-').padEnd(18),
-        (s?.version ?? '-').padEnd(8),
-        escapeTerminal(s?.alpn ?? '-').padEnd(8),
-        cipher,
-      ]
-        .join(' ')
-        .trimEnd();
-    },
-    json: (h: TlsHandshake, clock: Clock) =>
-      `${commonJsonPrefix(clock, h.tsNs, h.proc, h.sock)},"side":"${h.side}","status":"${h.status}",` +
-      `"sni":${str(h.client?.sni)},"alpn_offered":${JSON.stringify(h.client?.alpn ?? [])},` +
-      `"versions_offered":${JSON.stringify(offeredVersions(h))},"version":${str(h.server?.version)},` +
-      `"cipher":${str(h.server?.cipher)},"alpn":${str(h.server?.alpn)},"hello_retry":${h.server?.helloRetry ?? false},` +
-      `"hello_ms":${h.helloNs === null ? 'null' : h.helloNs / 1e6},"error":${str(h.error)}}`,
+    header: () => table.header(),
+    human: (h: TlsHandshake, clock: Clock) => table.line(h, clock),
+    json: tlsJson,
     summary: () => {
       const s = tracker.stats;
       const j = tracker.join.stats;

@@ -13,6 +13,7 @@ import { TrafficCounters, TrafficSnapshot } from '../probes/traffic';
 import { renderTopTable } from '../output/top-table';
 import { topJson } from '../output/top-json';
 import { formatBytes } from '../output/units';
+import { onStdoutClosed, writeOut } from '../output/stdout';
 import { UsageError } from '../errors';
 import { FlagSpec, Flags, flagHelp } from './args';
 import { LIVE_FLAGS, parseLiveArgs } from './common-flags';
@@ -51,7 +52,7 @@ export const TOP_FLAGS: FlagSpec[] = [
     min: 1,
     max: 100_000,
     valueName: 'N',
-    help: 'rows per view (default: what fits the terminal; 20 in snapshots)',
+    help: 'rows per view (default: what fits the terminal; 10 in text snapshots, 20 in JSON)',
   },
   {
     name: 'max-entries',
@@ -92,11 +93,16 @@ next start removes what is left and says so.
 options:
 ${flagHelp(TOP_FLAGS)}
 
-JSON: {ts, interval_s, uptime_s, sort, source, map_bytes, interfaces[], processes[],
-remotes[], ports[], protocols[], drops{total,per_s,by_reason}, retransmits{total,per_s}, full_tables[]};
-each row has its key (name | pid,comm,uid | address | protocol,port | protocol) and
-rx_bytes tx_bytes rx_packets tx_packets connections retransmits (since start)
-rx_bps tx_bps rx_pps tx_pps (over the interval).`;
+JSON: {ts, interval_s, uptime_s, sort, source, map_bytes, interfaces[],
+processes[], remotes[], ports[], protocols[], drops{total,per_s,by_reason},
+retransmits{total,per_s}, full_tables[]}; each row has its key (name |
+pid,comm,uid | address | protocol,port | protocol) and rx_bytes tx_bytes
+rx_packets tx_packets connections retransmits (since start), rx_bps tx_bps
+rx_pps tx_pps conns_per_s (over the interval). A snapshot is printed every
+interval and one for the partial interval at stop, unless that is shorter
+than a tenth of an interval (with --duration, the tick at the end is the
+last one). Leftovers of a killed run in another network namespace:
+ip netns exec NAME wirelens doctor --clean.`;
 
 /** wl_top_ifcfg and wl_top_ifaces hold this many (bpf/traffic.bpf.c). */
 const MAX_IFACES = 64;
@@ -130,6 +136,13 @@ function topOptions(f: Flags): TopOptions {
   };
 }
 
+/**
+ * A stop less than this fraction of --interval after the last snapshot prints
+ * no further snapshot (the totals it would add are at most that much traffic);
+ * with --duration, the tick at the end is the last snapshot.
+ */
+const MIN_TAIL = 0.1;
+
 const ALT_SCREEN_ON = '\x1b[?1049h\x1b[?25l';
 const ALT_SCREEN_OFF = '\x1b[?25h\x1b[?1049l';
 const HOME_CLEAR = '\x1b[H';
@@ -161,6 +174,7 @@ export async function topCommand(argv: string[]): Promise<number> {
       ifaces: o.ifaces,
       hookMode: o.hookMode,
       features: new Features(),
+      intervalS: o.intervalS,
       ...(o.maxEntries ? { maxEntries: o.maxEntries } : {}),
     });
   } catch (e) {
@@ -191,6 +205,21 @@ async function runView(
   let source: string;
   try {
     reportChoices(counters.choices, err, verbose);
+    const ex = counters.existingOwners;
+    if (ex) {
+      verbose(
+        `named the process of ${ex.owned} socket(s) made before start in ${ex.ms} ms` +
+          (ex.refused ? `; ${ex.refused} process(es) would not give their fds` : '') +
+          (ex.cut ? '; stopped at the bound (65536 sockets or 3 s): the rest count for (no process)' : ''),
+      );
+    }
+    verbose(
+      !counters.perSocket
+        ? 'counting: every packet to the tables as it passes'
+        : counters.selfFlushMs
+          ? `counting: per socket; TCP and UDP sockets iterated in every network namespace before each read (the socket-storage iterator is refused), the rest move their counts at close and every ${counters.selfFlushMs} ms of traffic`
+          : 'counting: per socket, every socket iterated before each read',
+    );
     verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
     source =
       o.ifaces.length > 0 ? `TC on ${o.ifaces.map((i) => i.name).join(',')} (${counters.tcKind})` : 'all sockets';
@@ -209,25 +238,22 @@ async function runView(
     const model = buildTopModel(first, before, cur, sort);
     const now = new Date();
     if (o.json) {
-      process.stdout.write(
-        topJson(model, { ts: now.toISOString(), sort, source, rows: o.rows ?? 20, mapBytes }) + '\n',
-      );
+      writeOut(topJson(model, { ts: now.toISOString(), sort, source, rows: o.rows ?? 20, mapBytes }) + '\n');
       return;
     }
-    const width = live ? process.stdout.columns || 120 : 160;
-    const rows = o.rows ?? (live ? rowsThatFit(process.stdout.rows || 40) : 10);
+    // 80 columns unless the terminal is wider; on a terminal, every view fits its height.
+    const width = live ? process.stdout.columns || 80 : 80;
     const text = renderTopTable(model, {
       sort,
-      rows,
+      rows: o.rows ?? (live ? 1000 : 10),
       width,
+      ...(live ? { height: process.stdout.rows || 24 } : {}),
       source,
       mapBytes,
       time: now.toTimeString().slice(0, 8),
       ...(live ? { keysHelp: 'b/p/c sort, q quit' } : {}),
     });
-    process.stdout.write(
-      live ? HOME_CLEAR + text.replace(/\n$/, '').replace(/\n/g, '\x1b[K\n') + CLEAR_REST : text + '\n',
-    );
+    writeOut(live ? HOME_CLEAR + text.replace(/\n$/, '').replace(/\n/g, '\x1b[K\n') + CLEAR_REST : text + '\n');
   };
 
   return new Promise<number>((resolve) => {
@@ -252,16 +278,16 @@ async function runView(
       }
     };
     const onResize = (): void => guarded('redrawing', () => show(...last));
-    const onStdoutError = (): void => stop();
-    const tick = setInterval(
-      () =>
-        guarded('reading the counters', () => {
-          const cur = counters.snapshot();
-          show(prev, cur);
-          prev = cur;
-        }),
-      o.intervalS * 1000,
-    );
+    const tick = setInterval(() => {
+      guarded('reading the counters', () => {
+        const cur = counters.snapshot();
+        show(prev, cur);
+        prev = cur;
+      });
+      // The tick at the end of --duration is the last snapshot: no sliver of a tail after it.
+      if (o.durationS !== undefined && Number(prev.tNs - first.tNs) >= (o.durationS - o.intervalS * MIN_TAIL) * 1e9)
+        stop();
+    }, o.intervalS * 1000);
     const timer = o.durationS !== undefined ? setTimeout(() => stop(), o.durationS * 1000) : undefined;
 
     function stop(): void {
@@ -269,15 +295,15 @@ async function runView(
       stopped = true;
       clearInterval(tick);
       if (timer) clearTimeout(timer);
-      process.stdout.off('error', onStdoutError);
+      unsubscribe();
       process.stdout.off('resize', onResize);
       let code = failed ? 1 : 0;
       try {
-        // The last, partial interval: what happened since the last snapshot is not lost.
-        // (A live view is being left: nothing would show it.)
+        // The last, partial interval, when it is at least MIN_TAIL of one: rates over a
+        // few milliseconds mean nothing. (A live view is being left: nothing would show it.)
         if (!live) {
           const cur = counters.snapshot();
-          if (cur.tNs - prev.tNs > 1_000_000n) show(prev, cur);
+          if (Number(cur.tNs - prev.tNs) >= o.intervalS * MIN_TAIL * 1e9) show(prev, cur);
         }
       } catch (e) {
         say(`error while stopping: ${e instanceof Error ? e.message : String(e)}`);
@@ -297,7 +323,7 @@ async function runView(
           /* the terminal hung up */
         }
         process.stdin.pause();
-        process.stdout.write(ALT_SCREEN_OFF);
+        writeOut(ALT_SCREEN_OFF);
         for (const m of held) err(m);
       }
       err(
@@ -307,9 +333,9 @@ async function runView(
     }
     setStop(stop);
 
-    process.stdout.on('error', onStdoutError);
+    const unsubscribe = onStdoutClosed(() => stop());
     if (live) {
-      process.stdout.write(ALT_SCREEN_ON);
+      writeOut(ALT_SCREEN_ON);
       if (process.stdin.isTTY) {
         process.stdin.setRawMode(true);
         process.stdin.on('data', onKey);
@@ -319,14 +345,4 @@ async function runView(
       guarded('drawing', () => show(first, first));
     }
   });
-}
-
-/**
- * Rows per view on a terminal of `height` lines: two title lines and a blank,
- * five views of a title and a header each with blanks between, protocols
- * always whole (5 rows); the other four share what is left.
- */
-export function rowsThatFit(height: number): number {
-  const fixed = 3 + 5 * 2 + 4 + 5;
-  return Math.max(1, Math.floor((height - fixed) / 4) - 1); // and a "... N more" line each
 }

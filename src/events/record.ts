@@ -3,6 +3,7 @@
  * its common parts (wl_hdr, wl_proc, wl_sock_id) over a DataView.
  */
 import { formatAddress } from '../output/address';
+import { wireText } from '../output/sanitize';
 import { WL_HDR, WL_PROC, WL_SOCK_ID, FLAG } from './layout';
 
 export interface ProcInfo {
@@ -42,15 +43,16 @@ export function decodeHeader(v: DataView, off: number): RecordHeader {
   };
 }
 
-/** A NUL-terminated C string of at most `max` bytes, decoded as latin1 (bytes kept 1:1 for escaping later). */
+/**
+ * A NUL-terminated C string of at most `max` bytes from the kernel (a task
+ * name: any bytes a process chose), as safe text, once, here: valid UTF-8
+ * decoded, controls and invalid bytes as \xNN (see output/sanitize).
+ */
 export function cString(v: DataView, off: number, max: number): string {
-  let s = '';
-  for (let i = 0; i < max; i++) {
-    const c = v.getUint8(off + i);
-    if (c === 0) break;
-    s += String.fromCharCode(c);
-  }
-  return s;
+  const b = new Uint8Array(v.buffer, v.byteOffset + off, max);
+  let n = 0;
+  while (n < max && b[n] !== 0) n++;
+  return wireText(b, 0, n);
 }
 
 export function decodeProc(v: DataView, off: number, hdrFlags: number): ProcInfo | null {

@@ -37,6 +37,8 @@ interface ProbeSpec {
   target?: () => AttachTarget;
   minKernel: string;
   what: string;
+  /** Kernel build options it needs, named when a kernel new enough lacks it. */
+  configs?: string[];
 }
 
 function libcPath(): string {
@@ -47,21 +49,33 @@ function libcPath(): string {
 }
 
 export const HOOK_PROBES: Record<HookKind, ProbeSpec> = {
-  kprobe: { program: 'wl_probe_kprobe', minKernel: '4.1', what: 'kprobes (CONFIG_KPROBES, CONFIG_KPROBE_EVENTS)' },
-  fentry: { program: 'wl_probe_fentry', minKernel: '5.5', what: 'fentry/fexit BPF trampolines' },
+  kprobe: {
+    program: 'wl_probe_kprobe',
+    minKernel: '4.1',
+    what: 'kprobes',
+    configs: ['CONFIG_KPROBES', 'CONFIG_KPROBE_EVENTS'],
+  },
+  fentry: {
+    program: 'wl_probe_fentry',
+    minKernel: '5.5',
+    what: 'fentry/fexit BPF trampolines',
+    configs: ['CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS'],
+  },
   tp_btf: { program: 'wl_probe_tp_btf', minKernel: '5.5', what: 'BTF-typed raw tracepoints (tp_btf)' },
   raw_tp: { program: 'wl_probe_raw_tp', minKernel: '4.17', what: 'raw tracepoints' },
   tracepoint: { program: 'wl_probe_tracepoint', minKernel: '4.7', what: 'tracepoints (sock, tcp, skb)' },
   syscall_tracepoint: {
     program: 'wl_probe_syscall_tp',
     minKernel: '4.7',
-    what: 'syscall tracepoints (CONFIG_FTRACE_SYSCALLS)',
+    what: 'syscall tracepoints',
+    configs: ['CONFIG_FTRACE_SYSCALLS'],
   },
   uprobe: {
     program: 'wl_probe_uprobe',
     target: () => ({ kind: 'uprobe', path: libcPath(), func: 'getpid' }),
     minKernel: '4.3',
-    what: 'uprobes (CONFIG_UPROBE_EVENTS)',
+    what: 'uprobes',
+    configs: ['CONFIG_UPROBES', 'CONFIG_UPROBE_EVENTS'],
   },
   cgroup: {
     program: 'wl_probe_cgroup',
@@ -69,8 +83,13 @@ export const HOOK_PROBES: Record<HookKind, ProbeSpec> = {
     minKernel: '5.7',
     what: 'cgroup socket and packet programs through bpf_link (root cgroup v2)',
   },
-  iter: { program: 'wl_probe_iter', minKernel: '5.9', what: 'BPF iterators (over maps and socket storage)' },
-  tc: { program: 'wl_probe_tc', minKernel: '4.1', what: 'TC classifier programs (attach checked when used)' },
+  iter: { program: 'wl_probe_iter', minKernel: '5.9', what: 'BPF iterators (probed over maps)' },
+  tc: {
+    program: 'wl_probe_tc',
+    minKernel: '4.1',
+    what: 'TC classifier programs (attach checked when used)',
+    configs: ['CONFIG_NET_CLS_BPF', 'CONFIG_NET_SCH_INGRESS'],
+  },
   tcx: {
     program: 'wl_probe_tc',
     target: () => ({ kind: 'tcx', ifindex: 1, ingress: true }),

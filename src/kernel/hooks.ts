@@ -35,6 +35,10 @@ export interface HookChoice {
   kind: HookKind | 'none';
   programs: string[];
   skipped: { kind: HookKind; reason: string }[];
+  /** What is lost when nothing is hooked (the slot's degraded). */
+  degraded?: string;
+  /** Preferred kinds not tried because --hooks fallback asked for the portable path only. */
+  leftOut?: HookKind[];
 }
 
 /** 'auto': preferred first. 'fallback': only each slot's last (most portable) candidate, for testing the fallback path. */
@@ -135,6 +139,10 @@ function attachSlots(
   const choices: HookChoice[] = [];
   for (const s of slots) {
     const choice: HookChoice = { slot: s.slot, kind: 'none', programs: [], skipped: skipped.get(s)! };
+    if (s.degraded) choice.degraded = s.degraded;
+    const tried = candidatesFor(s, mode);
+    if (tried.length < s.candidates.length)
+      choice.leftOut = s.candidates.slice(0, s.candidates.length - tried.length).map((c) => c.kind);
     for (const c of candidatesFor(s, mode)) {
       if (!c.programs.every((p) => wanted.has(p))) continue;
       const attached: { close(): void }[] = [];
@@ -164,5 +172,20 @@ function attachSlots(
 export function describeChoice(c: HookChoice): string {
   const skipped = c.skipped.map((s) => `${s.kind} (${s.reason})`).join(', ');
   const chosen = c.kind === 'none' ? 'NOT HOOKED' : `${c.kind} [${c.programs.join(', ')}]`;
-  return `${c.slot}: ${chosen}${skipped ? `; skipped ${skipped}` : ''}`;
+  const left = c.leftOut?.length ? `; left out by --hooks fallback: ${c.leftOut.join(', ')}` : '';
+  return `${c.slot}: ${chosen}${skipped ? `; skipped ${skipped}` : ''}${left}`;
+}
+
+/** The warning for a slot left unhooked: why, and whether --hooks fallback is the reason. */
+export function unhookedWarning(c: HookChoice): string {
+  const why = c.skipped.map((s) => `${s.kind}: ${s.reason}`).join('; ');
+  const lost = c.degraded ? `; ${c.degraded}` : '';
+  if (c.leftOut?.length) {
+    const tried = c.skipped.map((s) => s.kind).join(', ') || 'its last hook';
+    return (
+      `${c.slot} not hooked: --hooks fallback tries only ${tried} for it (${c.leftOut.join(', ')} left out as asked), ` +
+      `and this kernel refuses that (${c.skipped.map((s) => s.reason).join('; ')})${lost}`
+    );
+  }
+  return `${c.slot} could not be hooked on this kernel (${why})${lost}`;
 }

@@ -70,12 +70,26 @@ export function wirelensPrograms(): LoadedProgram[] {
     .filter((p) => p.name.startsWith(PROG_PREFIX));
 }
 
-/** wl_ programs no process holds: leftovers of a killed wirelens (or pinned ones). */
-export function orphanPrograms(): LoadedProgram[] {
-  const progs = wirelensPrograms();
-  if (progs.length === 0) return [];
-  const held = scanHeldPrograms().ids;
-  return progs.filter((p) => !held.has(p.id));
+/**
+ * wl_ programs no process holds: leftovers of a killed wirelens (or pinned
+ * ones). `freeing`: ids this process just let go of (filters it removed, its
+ * own objects it closed); the kernel frees a program after an RCU grace
+ * period, so they are waited for (up to `waitMs`) rather than reported.
+ */
+export function orphanPrograms(freeing: ReadonlySet<number> = new Set(), waitMs = 2000): LoadedProgram[] {
+  const deadline = performance.now() + waitMs;
+  for (;;) {
+    const progs = wirelensPrograms();
+    if (progs.length === 0) return [];
+    const held = scanHeldPrograms().ids;
+    const orphans = progs.filter((p) => !held.has(p.id));
+    if (!orphans.some((o) => freeing.has(o.id)) || performance.now() >= deadline) return orphans;
+    sleepSync(20);
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Removes wirelens pins; returns what was removed, for the caller to say so. */

@@ -28,7 +28,7 @@ export type AttachTarget =
   | { kind: 'tracepoint'; category: string; name: string }
   | { kind: 'uprobe'; path: string; func?: string; offset?: number; retprobe?: boolean; pid?: number }
   | { kind: 'cgroup'; path: string }
-  | { kind: 'iter'; map: string }
+  | { kind: 'iter'; map?: string }
   | { kind: 'xdp'; ifindex: number }
   | { kind: 'tcx'; ifindex: number; ingress: boolean }
   | { kind: 'tc'; ifindex: number; ingress: boolean; handle?: number; priority?: number };
@@ -101,6 +101,12 @@ export interface NativeBinding {
   takeLibbpfLog(): string;
   /** Runs a BPF iterator once over all its elements; returns the bytes it wrote. */
   iterRun(linkFd: number): number;
+  /** Runs an iterator over a namespace's objects (iter/tcp) once in each network namespace given; returns how many it ran in. */
+  iterRunIn(linkFd: number, netnsPaths: string[]): number;
+  /** A pidfd of process pid, or -errno. */
+  pidfdOpen(pid: number): number;
+  /** Gives an inet socket of another process (its fd targetFd) `value` in a socket-storage map: 1 done, 0 not inet or already set, -errno. */
+  ownSocket(mapFd: number, pidfd: number, targetFd: number, value: Buffer): number;
   tcFilters(ifindex: number, ingress: boolean): NativeTcFilter[];
   tcDetach(ifindex: number, ingress: boolean, handle: number, priority: number): boolean;
   tcRemoveClsact(ifindex: number): boolean;

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import { WlError, wrapNative } from '../errors';
 import { scanHeldPrograms, wirelensPrograms } from './leftovers';
+import { netnsInode, netnsNames, processInNetns } from './netns';
 import { NativeLink, native } from './native';
 import { BpfObject } from './object';
 
@@ -32,14 +33,6 @@ interface TcState {
 
 const ARPHRD_ETHER = 1;
 const ARPHRD_LOOPBACK = 772;
-
-function netnsInode(): number {
-  try {
-    return fs.statSync('/proc/self/ns/net').ino;
-  } catch {
-    return 0;
-  }
-}
 
 /** Looks up an interface of this network namespace; a clear usage error when there is none. */
 export function resolveIface(name: string): Iface {
@@ -137,8 +130,10 @@ function removeIfUnused(ifindex: number): boolean {
  * they created, once nothing uses them. Then, for records that were lost,
  * bpf filters running a wl_ program no process holds, only when every
  * process's fds could be read (else a live wirelens could be mistaken).
+ * The program ids of removed filters are added to `freed`: the kernel frees
+ * them a moment later (after an RCU grace period), not at once.
  */
-export function removeTcLeftovers(): string[] {
+export function removeTcLeftovers(freed: Set<number> = new Set()): string[] {
   const said: string[] = [];
   const nat = native();
   const here = netnsInode();
@@ -148,6 +143,7 @@ export function removeTcLeftovers(): string[] {
       try {
         const now = nat.tcFilters(f.ifindex, f.ingress).find((x) => x.handle === f.handle && x.priority === f.priority);
         if (now && now.progId === f.progId && nat.tcDetach(f.ifindex, f.ingress, f.handle, f.priority)) {
+          freed.add(f.progId);
           said.push(
             `removed TC filter ${now.name.replace(/:.*$/, '')} on ${f.ifname} ${side(f.ingress)} left by an earlier wirelens (pid ${st.pid})`,
           );
@@ -196,6 +192,7 @@ export function removeTcLeftovers(): string[] {
         }
         try {
           if (nat.tcDetach(ifindex, ingress, f.handle, f.priority)) {
+            freed.add(f.progId);
             said.push(`removed TC filter ${prog} on ${name} ${side(ingress)} left by an earlier wirelens`);
           }
         } catch {
@@ -295,4 +292,61 @@ export class TcAttachment {
     }
     this.finish();
   }
+}
+
+/** Where leftover programs sit when they are classic TC filters of another network namespace. */
+export interface LeftoverPlace {
+  /** Inode of the network namespace (as `ls -L -i /proc/PID/ns/net` and `lsns -t net` show it). */
+  netns: number;
+  /** Its `ip netns` name, when /run/netns has a bind mount of it. */
+  name?: string;
+  /** A process in it, when it has no name. */
+  pid?: number;
+  ifaces: string[];
+  progIds: number[];
+  /** The command that removes them, run from the host. */
+  clean: string;
+}
+
+/**
+ * The network namespaces (other than this one) whose classic TC filters run
+ * the given programs, from the records dead wirelens processes left; each
+ * with the command that cleans it. Programs not found there are not in the result.
+ */
+export function leftoverPlaces(progIds: number[], wirelens = 'wirelens'): LeftoverPlace[] {
+  const here = netnsInode();
+  const wanted = new Set(progIds);
+  const byNs = new Map<number, LeftoverPlace>();
+  const names = netnsNames();
+  for (const st of readStates()) {
+    if (st.netns === here || alive(st.pid)) continue;
+    for (const f of st.filters) {
+      if (!wanted.has(f.progId)) continue;
+      let place = byNs.get(st.netns);
+      if (!place) {
+        const name = names.get(st.netns);
+        const pid = name === undefined ? processInNetns(st.netns) : undefined;
+        const clean =
+          name !== undefined
+            ? `ip netns exec ${name} ${wirelens} doctor --clean`
+            : pid !== undefined
+              ? `nsenter --net=/proc/${pid}/ns/net ${wirelens} doctor --clean`
+              : `${wirelens} doctor --clean, run in that namespace`;
+        place = { netns: st.netns, ifaces: [], progIds: [], clean };
+        if (name !== undefined) place.name = name;
+        if (pid !== undefined) place.pid = pid;
+        byNs.set(st.netns, place);
+      }
+      if (!place.ifaces.includes(f.ifname)) place.ifaces.push(f.ifname);
+      place.progIds.push(f.progId);
+    }
+  }
+  return [...byNs.values()];
+}
+
+/** One line naming a place: `network namespace wlt-x (inode 4026532…), interfaces lo`. */
+export function describePlace(p: LeftoverPlace): string {
+  const ns =
+    p.name !== undefined ? `network namespace "${p.name}" (inode ${p.netns})` : `network namespace inode ${p.netns}`;
+  return `${ns}, on ${p.ifaces.join(', ')}`;
 }

@@ -23,6 +23,7 @@
 import * as fs from 'node:fs';
 import type { CaptureInterface, Packet } from '../model/packet';
 import { type IsbStats, PcapngWriter, type WallTime } from './pcapng-writer';
+import { writeOutBytes } from './stdout';
 
 export interface FileTarget {
   write(b: Buffer): void;
@@ -101,7 +102,7 @@ function counterWidth(files: number | undefined): number {
 
 function fileTarget(path: string): FileTarget {
   if (path === '-') {
-    return { write: (b) => void process.stdout.write(b), close: () => undefined };
+    return { write: (b) => writeOutBytes(b), close: () => undefined };
   }
   const fd = fs.openSync(path, 'w', 0o644);
   return {

@@ -42,7 +42,12 @@ function redactUserinfo(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, `$1${REDACTED}@`);
 }
 
-export function redactUrl(raw: string): string {
+/**
+ * @param cut the URL was cut short (url_truncated): an authority that never
+ * ends may hold a user:password whose '@' was cut off, so all of it goes.
+ */
+export function redactUrl(raw: string, cut = false): string {
+  if (cut && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*$/i.test(raw)) return raw.replace(/^([^:]*:\/\/).*$/s, `$1${REDACTED}`);
   const url = redactUserinfo(raw);
   const q = url.indexOf('?');
   if (q < 0) return url;

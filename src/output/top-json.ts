@@ -1,7 +1,7 @@
 /**
  * `wirelens top --json`: one object per interval with every view's rows:
  * totals since start (bytes, packets, connections, retransmits) and rates
- * over the interval (bits/s, packets/s). Stable snake_case fields.
+ * over the interval (bits/s, packets/s, connections/s). Stable snake_case fields.
  */
 import { ProcRow, Row, TopModel } from '../analysis/traffic-view';
 
@@ -26,6 +26,7 @@ function counters(r: Row, s: number): Record<string, number> {
     tx_bps: per(r.delta.txBytes * 8),
     rx_pps: per(r.delta.rxPkts),
     tx_pps: per(r.delta.txPkts),
+    conns_per_s: per(r.delta.conns),
   };
 }
 

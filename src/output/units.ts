@@ -28,3 +28,14 @@ export function formatCount(n: number): string {
   const [t, p] = scaled(n, 1000);
   return `${t}${p}`;
 }
+
+/** At most four characters: 123, 5.0k, 12k, 1.2M (SI). */
+export function shortCount(n: number): string {
+  if (n < 999.5) return String(Math.round(n));
+  let i = 0;
+  while (n >= 999.5 && i < PREFIXES.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n < 9.95 ? n.toFixed(1) : n.toFixed(0)}${PREFIXES[i]}`;
+}

@@ -14,10 +14,11 @@ import { HookChoice, HookMode, HookSlot, loadAndAttach } from '../kernel/hooks';
 import { u32le } from '../kernel/encode';
 import { BpfMap } from '../kernel/maps';
 import { BpfObject } from '../kernel/object';
-import { NativeLink, native } from '../kernel/native';
+import { AttachTarget, NativeLink, native } from '../kernel/native';
 import { Iface, TcAttachment } from '../kernel/tc';
 import { readNetdevStats } from '../kernel/netdev';
-import { ownerSlots } from './owner-slots';
+import { otherNetnsPaths } from '../kernel/netns';
+import { ExistingOwners, ownExistingSockets, ownerSlots } from './owner-slots';
 
 export interface Counts {
   rxBytes: number;
@@ -61,15 +62,17 @@ export interface TrafficOptions {
   features: Features;
   /** Entries of each LRU table (processes, remote addresses, ports). */
   maxEntries?: number;
+  /** Seconds between reads (default 1): how stale a socket's own flush may leave its counts. */
+  intervalS?: number;
 }
 
 const SOCK_SLOT = 'socket packets (cgroup_skb on the root cgroup)';
-const ITER_SLOT = 'per-socket counts moved to the tables (iterator over socket storage)';
+const ITER_SLOT = 'per-socket counts moved to the tables (iterator)';
 const RELEASE_SLOT = 'counts of sockets as they are closed (cgroup/sock_release)';
 
-/** Where the iterator's link lands once attached: snapshot() runs it. */
+/** Where the iterators' links land once attached: snapshot() runs them. */
 interface IterHolder {
-  link?: NativeLink;
+  links: NativeLink[];
 }
 const TC_SLOT = 'interface packets (TC ingress and egress)';
 
@@ -79,11 +82,21 @@ export function trafficSlots(
   tcx = new TcAttachment(ifaces, false),
   classic = new TcAttachment(ifaces, true),
   cgroupPath: string = cgroup2Root(),
-  iter: IterHolder = {},
+  iter: IterHolder = { links: [] },
   /** false: every packet goes to the tables as it passes (the portable path, for --hooks fallback). */
   perSocket = true,
 ): HookSlot[] {
   const cgroup = { kind: 'cgroup' as const, path: cgroupPath };
+  const keep = (target: AttachTarget) => (obj: BpfObject, p: string) => {
+    const link = obj.attach(p, target);
+    iter.links.push(link);
+    return {
+      close: () => {
+        iter.links.splice(iter.links.indexOf(link), 1);
+        link.close();
+      },
+    };
+  };
   const perPacket = 'every packet is added to the tables as it passes (costs more per packet)';
   // Each interface's parse settings are in place before a TC program sees a packet (written again per program: harmless).
   const tcAttach = (att: TcAttachment) => (obj: BpfObject, p: string) => {
@@ -110,11 +123,10 @@ export function trafficSlots(
         required: false,
         degraded: perPacket,
         candidates: [
-          {
-            kind: 'iter',
-            programs: ['wl_top_flush_iter'],
-            attach: (obj: BpfObject, p: string) => (iter.link = obj.attach(p, { kind: 'iter', map: 'wl_top_socks' })),
-          },
+          // Every socket's storage, in every namespace.
+          { kind: 'iter', programs: ['wl_top_flush_iter'], attach: keep({ kind: 'iter', map: 'wl_top_socks' }) },
+          // Where that is refused: this namespace's TCP and UDP sockets; the rest move their counts themselves.
+          { kind: 'iter', programs: ['wl_top_flush_tcp', 'wl_top_flush_udp'], attach: keep({ kind: 'iter' }) },
         ],
       },
       {
@@ -189,9 +201,13 @@ export class TrafficCounters {
   private readonly tc: TcAttachment[];
   private readonly ifnames: Map<number, string>;
   private readonly reasons = new DropReasons();
-  private readonly iter: IterHolder = {};
+  private readonly iter: IterHolder = { links: [] };
   /** Sockets' counts are kept per socket and moved to the tables by the iterator. */
   readonly perSocket: boolean;
+  /** Per socket through iter/tcp and iter/udp run in each namespace (the socket-storage iterator is refused); a socket no namespace walk finds moves its counts every this many ms of traffic. */
+  readonly selfFlushMs: number = 0;
+  /** Sockets made before start, given their process (undefined: the socket() hook is not attached). */
+  readonly existingOwners?: ExistingOwners;
   private readonly maps: Record<'procs' | 'remotes' | 'ports' | 'protos' | 'ifaces' | 'drops', BpfMap>;
 
   constructor(opts: TrafficOptions) {
@@ -229,8 +245,17 @@ export class TrafficCounters {
     this.choices = loaded.choices;
     // Per-socket counting only when what moves the counts to the tables is in place.
     const hooked = (slot: string): boolean => this.choices.some((c) => c.slot === slot && c.kind !== 'none');
-    this.perSocket = this.iter.link !== undefined && hooked(RELEASE_SLOT); // the link is set only once the iterator attached
+    const iterChoice = this.choices.find((c) => c.slot === ITER_SLOT);
+    this.perSocket = this.iter.links.length > 0 && hooked(RELEASE_SLOT); // links are kept only once attached
+    if (this.perSocket && iterChoice?.programs.includes('wl_top_flush_tcp')) {
+      // The iterators are run in every namespace with a process or a name; a socket elsewhere (passed to
+      // a process of another namespace) moves its own counts, at most once an interval, and at close.
+      this.selfFlushMs = Math.round(Math.max(1000, (opts.intervalS ?? 1) * 1000));
+      this.obj.map('wl_top_mode').update(u32le(1), u32le(this.selfFlushMs));
+    }
     if (this.perSocket) this.obj.map('wl_top_mode').update(u32le(0), u32le(1));
+    // Now that sockets made from here on get their owner at socket(), the ones made before get theirs.
+    if (hooked('socket owners at socket()')) this.existingOwners = ownExistingSockets(this.obj.map('wl_owners'));
     const m = (n: string): BpfMap => this.obj.map(n);
     this.maps = {
       procs: m('wl_top_procs'),
@@ -248,7 +273,14 @@ export class TrafficCounters {
   }
 
   snapshot(): TrafficSnapshot {
-    if (this.perSocket) native().iterRun(this.iter.link!.fd());
+    if (this.perSocket) {
+      // iter/tcp and iter/udp walk the namespace they are run in: this one, then each other one.
+      const others = this.selfFlushMs ? otherNetnsPaths() : [];
+      for (const l of this.iter.links) {
+        native().iterRun(l.fd());
+        if (others.length > 0) native().iterRunIn(l.fd(), others);
+      }
+    }
     const s: TrafficSnapshot = {
       tNs: process.hrtime.bigint(),
       procs: new Map(),

@@ -38,8 +38,11 @@ http {
   scgi_temp_path ${dir}/scgi;`;
 }
 
-/** Serves `files` (name -> content) on 127.0.0.1 and [::1] at one port. */
-export async function startNginx(files: Record<string, string | Buffer>): Promise<TestNginx> {
+/** Serves `files` (name -> content) on 127.0.0.1 and [::1] at one port; with `accessLog`, logs each request's target to dir/access.log. */
+export async function startNginx(
+  files: Record<string, string | Buffer>,
+  opts: { accessLog?: boolean } = {},
+): Promise<TestNginx> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wl-test-nginx-'));
   const port = await freePort('127.0.0.1');
   for (const [name, content] of Object.entries(files)) {
@@ -50,7 +53,9 @@ export async function startNginx(files: Record<string, string | Buffer>): Promis
   const conf = `${nginxPreamble(dir, 1, 256)}
   types { text/css css; text/html html; application/json json; }
   client_max_body_size 8m;
+  log_format wl_target '$request_uri';
   server {
+    ${opts.accessLog ? `access_log ${dir}/access.log wl_target;` : ''}
     listen 127.0.0.1:${port};
     listen [::1]:${port};
     root ${dir}/www;

@@ -19,19 +19,29 @@ describe('parseArgs', () => {
     assert.deepEqual(o.filters, { pids: [1, 2, 3], comm: 'curl', ports: [80] });
     assert.equal(o.hookMode, 'auto');
   });
+  it('numbers in range, written as decimals', () => {
+    assert.equal(parseArgs(['--duration', '.5'], LIVE_FLAGS).flags.duration, 0.5);
+    assert.equal(parseArgs(['-c', String(2 ** 32)], LIVE_FLAGS).flags.count, 2 ** 32);
+  });
   it('short flag with attached value', () => {
     assert.equal(parseArgs(['-c10'], LIVE_FLAGS).flags.count, 10);
   });
   const bad: [string[], RegExp][] = [
     [['--nope'], /unknown flag --nope/],
     [['-z'], /unknown flag -z/],
-    [['--port', '65536'], /out of range/],
-    [['--port', '-1'], /--port needs a value/],
+    [['--port', '65536'], /--port needs a whole number from 1 to 65535 \(got "65536"\)/],
+    [['--port', '-1'], /--port needs a whole number from 1 to 65535 \(got "-1"\)/],
+    [['-c', '-1'], /^-c needs a whole number from 1 to 2\^32 \(got "-1"\)$/],
+    [['--duration', '1e99'], /--duration needs a number from 0.001 to 2000000 \(got "1e99"\)/],
+    [['--duration', 'Infinity'], /--duration needs a number from/],
+    [['--pid', '0x10'], /--pid needs a whole number from 1 to 4194304/],
     [['--pid', '12x'], /whole number/],
     [['--pid', '1,,2'], /empty value/],
-    [['--duration', 'soon'], /needs a number/],
+    [['--duration', 'soon'], /--duration needs a number from 0.001 to 2000000 \(got "soon"\)/],
     [['--json=yes'], /takes no value/],
-    [['-c'], /needs a value/],
+    [['-c'], /^-c needs a whole number from 1 to 2\^32$/],
+    [['--comm', '-x'], /--comm needs a value \(NAME\)/],
+    [['--hooks'], /^--hooks needs one of auto, fallback$/],
     [['--pid', '1,2,3,4,5,6,7,8,9'], /at most 8 --pid/],
   ];
   for (const [argv, re] of bad) {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { HttpAssembler, HttpExchange } from '../../src/analysis/http-exchanges';
 import { LatencyHistogram } from '../../src/analysis/latency-histogram';
-import { HttpStats } from '../../src/analysis/http-stats';
+import { EndpointSample, HttpStats } from '../../src/analysis/http-stats';
 import { HttpChunk } from '../../src/events/http';
 import { parseRequestHead, parseResponseHead } from '../../src/protocols/http1/head';
 import { redactHeaders, redactUrl } from '../../src/output/redact';
@@ -317,7 +317,7 @@ describe('HttpAssembler', () => {
     );
     assert.equal(out[0]!.reqBytes, 'GET /split HTTP/1.1\r\nHost: example.test\r\nX-A: 1\r\n\r\n'.length);
     assert.equal(out[0]!.latencyNs, 8_000_000, 'from the first piece');
-    assert.equal(out[0]!.headTruncated, false);
+    assert.equal(out[0]!.reqHeadTruncated, false);
   });
 
   it('a response read three bytes at a time pairs, and the kernel numbering after it stays aligned', () => {
@@ -349,7 +349,7 @@ describe('HttpAssembler', () => {
     const out = [...a.flushIdle(BigInt(5e9)), ...a.flushAll()];
     assert.equal(out.length, 1);
     assert.equal(out[0]!.url, '/x');
-    assert.equal(out[0]!.headTruncated, true);
+    assert.equal(out[0]!.reqHeadTruncated, true);
   });
 
   it('a chunked body whose last chunk comes as a small piece ends there', () => {
@@ -449,7 +449,8 @@ describe('latency percentiles', () => {
   });
   it('group endpoints without the query string, bounded', () => {
     const s = new HttpStats(2);
-    const ex = (url: string) => ({ method: 'GET', url, side: 'server', status: 200, latencyNs: 1000 }) as HttpExchange;
+    const ex = (url: string) =>
+      ({ method: 'GET', url, side: 'server', status: 200, latencyNs: 1000 }) as EndpointSample;
     for (const u of ['/a?x=1', '/a?x=2', '/b', '/c', '/d']) s.add(ex(u));
     assert.deepEqual(
       s.endpoints().map((e) => [e.endpoint, e.requests]),

@@ -6,6 +6,7 @@ import { Counts, TrafficSnapshot, ZERO_COUNTS } from '../../src/probes/traffic';
 import { renderTopTable } from '../../src/output/top-table';
 import { topJson } from '../../src/output/top-json';
 import { formatBitRate, formatBytes } from '../../src/output/units';
+import { displayWidth } from '../../src/output/width';
 
 const c = (o: Partial<Counts>): Counts => ({ ...ZERO_COUNTS, ...o });
 
@@ -91,4 +92,94 @@ describe('top model', () => {
     assert.equal(formatBytes(4_988_416), '4.76 MiB');
     assert.equal(formatBytes(512), '512 B');
   });
+});
+
+describe('top table fits the terminal', () => {
+  /** A busy host: many rows in every view, a link-local IPv6 peer, escaped and wide task names. */
+  function busy(): ReturnType<typeof buildTopModel> {
+    const procs = new Map<number, { pid: number; uid: number; comm: string } & Counts>();
+    const comms = [
+      'nginx',
+      'x\x1b[2Jevil\x07name',
+      '\u4e2d\u6587\u4e2d\u6587\u4e2d\u6587\u4e2d\u6587\u4e2d',
+      'caf\u00e9',
+    ];
+    for (let i = 0; i < 40; i++) {
+      procs.set(1000 + i, {
+        pid: 1000 + i,
+        uid: 0,
+        comm: comms[i % comms.length]!,
+        ...c({ txBytes: 1e9 - i, txPkts: 9, conns: 5 }),
+      });
+    }
+    procs.set(0, { pid: 0, uid: 0, comm: '', ...c({ rxBytes: 5, rxPkts: 1 }) });
+    const remotes = new Map<string, Counts>([
+      ['fe80::1234:5678:9abc:def0%veth-very-long0', c({ rxBytes: 123456789012, rxPkts: 10, conns: 171000 })],
+      ['2001:db8:85a3:1234:5678:8a2e:370:7334', c({ rxBytes: 2e9, rxPkts: 4 })],
+    ]);
+    for (let i = 0; i < 30; i++) remotes.set(`10.0.0.${i}`, c({ rxBytes: 1000 + i, rxPkts: 1 }));
+    const ports = new Map<string, Counts>();
+    for (let i = 0; i < 30; i++) ports.set(`tcp/${8000 + i}`, c({ txBytes: 1000 + i, txPkts: 1 }));
+    const ifaces = new Map<string, Counts>([
+      ['eth0', c({ rxBytes: 9e12, rxPkts: 10 })],
+      ['veth-\\x1b-name', c({ rxBytes: 1, rxPkts: 1 })],
+    ]);
+    const protos = new Map<string, Counts>([
+      ['tcp', c({ rxBytes: 9e9, rxPkts: 10 })],
+      ['udp', c({ rxBytes: 5, rxPkts: 1 })],
+      ['icmp', c({})],
+      ['icmpv6', c({})],
+      ['other', c({})],
+    ]);
+    return buildTopModel(snap(0), snap(0), snap(1, { procs, remotes, ports, ifaces, protos }), 'bytes');
+  }
+  const HEADINGS = ['wirelens top', 'INTERFACES', 'PROCESSES', 'REMOTE ADDRESSES', 'LOCAL PORTS', 'PROTOCOLS'];
+  const opts = { sort: 'bytes' as const, source: 'all sockets', mapBytes: 5 << 20, time: '12:00:00' };
+
+  /** The header and row lines of each table: those after a heading, up to a blank or the next heading. */
+  function tables(text: string): string[][] {
+    const out: string[][] = [];
+    let cur: string[] | undefined;
+    for (const l of text.split('\n')) {
+      if (HEADINGS.includes(l)) out.push((cur = []));
+      else if (l === '') cur = undefined;
+      else if (!/^ {2}(\.\.\. \d+ more|\(nothing yet\))$/.test(l)) cur?.push(l);
+    }
+    return out;
+  }
+
+  for (const [w, h] of [
+    [80, 24],
+    [80, undefined],
+    [120, undefined],
+    [120, 40],
+    [200, 50],
+  ] as const) {
+    it(`${w} columns${h ? ` x ${h} lines` : ''}: every line fits, every heading shows, columns line up`, () => {
+      const text = renderTopTable(busy(), {
+        ...opts,
+        rows: h ? 1000 : 10,
+        width: w,
+        ...(h ? { height: h, keysHelp: 'b/p/c sort, q quit' } : {}),
+      });
+      const lines = text.replace(/\n$/, '').split('\n');
+      if (h) assert.ok(lines.length <= h, `${lines.length} lines for ${h}`);
+      for (const l of lines) assert.ok(displayWidth(l) <= w, `${displayWidth(l)} columns: ${l}`);
+      assert.match(lines[0]!, /^wirelens top/);
+      for (const hd of HEADINGS.slice(1)) assert.ok(lines.includes(hd), `heading ${hd} shown`);
+      const t = tables(text);
+      assert.equal(t.length, 5);
+      for (const tab of t) {
+        assert.match(tab[0]!, /TX TOTAL/, 'TX TOTAL column shown');
+        assert.ok(tab.length >= 2, `rows shown: ${tab.join('\n')}`);
+        // The last column is right-aligned: every line of a table ends at the same column.
+        for (const l of tab) assert.equal(displayWidth(l), displayWidth(tab[0]!), `aligned:\n${tab.join('\n')}`);
+      }
+      // The link-local address keeps its %iface end and its prefix.
+      assert.match(text, /fe80::\S*long0 /);
+      assert.doesNotMatch(text, /[\x00-\x08\x0b-\x1f\x7f]/);
+      if (w >= 120) assert.match(text, /RX PKT/);
+      assert.match(text, /CONN\/s/);
+    });
+  }
 });

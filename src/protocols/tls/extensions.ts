@@ -5,7 +5,7 @@
  * exactly; failures are returned as { fail }, never thrown.
  */
 import { Reader } from './reader';
-import { printable } from './text';
+import { wireText } from '../../output/sanitize';
 import { HelloError } from './types';
 import { isGrease } from './versions';
 
@@ -60,7 +60,7 @@ export function serverName(r: Reader): string | undefined | Fail {
     if (type < 0 || !name) return fail('bad length');
     if (type !== HOST_NAME || host !== undefined) continue;
     if (name.left === 0 || name.left > MAX_HOST_NAME) return fail('bad length');
-    host = printable(name.b, name.pos, name.end);
+    host = wireText(name.b, name.pos, name.end);
   }
   return host;
 }
@@ -80,7 +80,7 @@ export function alpnNames(r: Reader): string[] | Fail {
   while (list.left > 0) {
     const name = list.vec8();
     if (!name || name.left === 0) return fail('bad length');
-    if (!greaseName(name)) names.push(printable(name.b, name.pos, name.end));
+    if (!greaseName(name)) names.push(wireText(name.b, name.pos, name.end));
   }
   return names;
 }

@@ -13,7 +13,7 @@ export type HelloError =
   | 'truncated'; // the stream ended (finish()) before the hello did
 
 export interface ClientHello {
-  /** The server_name host_name; bytes that are not printable ASCII, and '\', are written \xNN. */
+  /** The server_name host_name as safe text (wireText: UTF-8 decoded, controls and invalid bytes as \xNN). */
   sni?: string;
   /** The ALPN protocol names offered, in order, escaped like sni; [] when no ALPN extension. */
   alpn: string[];

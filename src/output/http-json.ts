@@ -1,0 +1,25 @@
+/**
+ * `wirelens http --json`: one object per exchange, from its shown form
+ * (src/output/http-view.ts: redacted and decoded, so no raw control
+ * character and no secret reaches a JSON line either).
+ */
+import { Clock } from './clock';
+import { commonJsonPrefix } from './common-fields';
+import { HttpView } from './http-view';
+
+const s = (v: string | undefined): string => (v === undefined ? 'null' : JSON.stringify(v));
+
+export function httpJson(v: HttpView, clock: Clock, headers: boolean): string {
+  let line =
+    `${commonJsonPrefix(clock, v.tsNs, v.proc, v.sock)},"side":"${v.side}","method":${s(v.method)},` +
+    `"url":${s(v.url)},"url_truncated":${v.urlTruncated},"host":${s(v.host)},"version":${s(v.version)},` +
+    `"status":${v.status ?? 'null'},"reason":${s(v.reason)},` +
+    `"latency_ms":${v.latencyNs === null ? 'null' : v.latencyNs / 1e6},` +
+    `"req_bytes":${v.reqBytes},"resp_bytes":${v.respBytes},"content_type":${s(v.contentType)}`;
+  if (headers) {
+    line +=
+      `,"req_headers":${JSON.stringify(v.reqHeaders)},"req_headers_truncated":${v.reqHeadersTruncated}` +
+      `,"resp_headers":${JSON.stringify(v.respHeaders)},"resp_headers_truncated":${v.respHeadersTruncated}`;
+  }
+  return line + '}';
+}
