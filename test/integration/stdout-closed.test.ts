@@ -172,6 +172,27 @@ describe('closed stdout: every command stops cleanly', { skip }, () => {
     }
   });
 
+  it('capture (text and -w -)', async () => {
+    const port = await freePort();
+    const srv = net.createServer((s) => s.end('hello')).listen(port, '127.0.0.1');
+    try {
+      const poke = (): Promise<void> =>
+        new Promise((res) => {
+          const c = net.connect(port, '127.0.0.1', () => c.resume());
+          c.on('close', () => res());
+          c.on('error', () => res());
+        });
+      assertClean(await closeAfterFirstLine(['capture', '-v', '-i', 'lo', `tcp port ${port}`], poke), STOPPED);
+      // pcapng to stdout: its first block starts with a newline byte, so any output counts as read.
+      const r = await closeAfterFirstLine(['capture', '-v', '-w', '-', `tcp port ${port}`], poke);
+      assert.doesNotMatch(r.stderr, /internal error|EPIPE/);
+      assert.match(r.stderr, STOPPED);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      srv.close();
+    }
+  });
+
   it('top --json', async () => {
     const r = await closeAfterFirstLine(['top', '--json', '--interval', '0.2'], async () => undefined);
     assertClean(r, /top: stopped/);
