@@ -20,12 +20,13 @@ import { syscallCostReport } from './lib/syscall-cost';
 import { Workload, WORKLOADS } from './lib/workloads';
 import { topBench } from './lib/top-bench';
 import { dnsBench } from './lib/dns-bench';
+import { captureBench } from './lib/capture-bench';
 
 const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
   --seconds N   length of each wrk run (default 6)
   --rounds N    rounds; each round runs every mode once (default 5)
   --quick       1 round of 3 s runs (explicit --seconds/--rounds still win)
-  --only NAME   one part: http (wrk + nginx, start-up, syscall cost), top (iperf3) or dns (dnsmasq)`;
+  --only NAME   one part: http (wrk + nginx, start-up, syscall cost), top (iperf3), dns (dnsmasq) or capture (iperf3)`;
 
 const STARTUP_RUNS = 5;
 
@@ -35,7 +36,7 @@ interface Options {
   only: string | undefined;
 }
 
-const PARTS = ['http', 'top', 'dns'];
+const PARTS = ['http', 'top', 'dns', 'capture'];
 
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
@@ -78,6 +79,7 @@ async function bench(o: Options): Promise<void> {
   const want = (part: string): boolean => o.only === undefined || o.only === part;
   if (want('http')) await httpBench(o);
   if (want('top')) out(await topBench(o.seconds, o.rounds, log));
+  if (want('capture')) out(await captureBench(o.seconds, o.rounds, log));
   if (want('dns')) out(await dnsBench(o.rounds, log));
 }
 

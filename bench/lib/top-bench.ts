@@ -9,15 +9,13 @@
  * that is the cost, measured directly. Also prints the kernel memory top's
  * maps hold.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { execFileSync } from 'node:child_process';
 import { freePort } from '../../test/helpers/ports';
-import { describeExit, Proc } from './proc';
+import { Proc } from './proc';
+import { bpfRunTime, enableBpfStats, stopped, transfer } from './loopback';
 import { median } from './stats';
 import { fixed, formatTable } from './table';
 import { startWirelens } from './wirelens';
-import { progIdsHeldBy } from '../../src/kernel/leftovers';
 import { BpfObject } from '../../src/kernel/object';
 import { native } from '../../src/kernel/native';
 import { cgroup2Root } from '../../src/kernel/cgroup';
@@ -29,38 +27,12 @@ interface TopMode {
   start(): Promise<{ stop(): Promise<{ note: string; bpf?: BpfUse }> }>;
 }
 
-async function stopped(p: Proc): Promise<void> {
-  const exit = await p.stop('SIGINT', 15_000);
-  if (exit.killed || exit.code !== 0)
-    throw new Error(`${p.name} did not stop cleanly (${describeExit(exit)})${p.tail()}`);
-}
-
 /** BPF run time of one mode's run: programs' ns and runs, over wallS seconds. */
 interface BpfUse {
   ns: number;
   runs: number;
   wallS: number;
 }
-
-/** Run time (ns) and runs of the BPF programs process `pid` holds (or the program ids given), from bpftool. */
-function bpfRunTime(pid: number, ids?: number[]): { ns: number; runs: number } {
-  const mine = new Set(ids ?? progIdsHeldBy(pid));
-  const progs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' })) as {
-    id: number;
-    run_time_ns?: number;
-    run_cnt?: number;
-  }[];
-  let ns = 0;
-  let runs = 0;
-  for (const p of progs) {
-    if (!mine.has(p.id)) continue;
-    ns += p.run_time_ns ?? 0;
-    runs += p.run_cnt ?? 0;
-  }
-  return { ns, runs };
-}
-
-const STATS = '/proc/sys/kernel/bpf_stats_enabled';
 
 function topMode(name: string, args: string[]): TopMode {
   return {
@@ -144,45 +116,13 @@ const MODES: TopMode[] = [
   },
 ];
 
-/** Runs iperf3 for `seconds` against the server; returns received bits/s. */
-async function transfer(port: number, seconds: number): Promise<number> {
-  // Client and server each on their own CPU: less scheduler noise.
-  const p = new Proc(
-    'iperf3 client',
-    'iperf3',
-    [
-      '-c',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-t',
-      String(seconds),
-      '-J',
-      ...(os.cpus().length > 1 ? ['-A', '0,1'] : []),
-    ],
-    {},
-  );
-  const exit = await p.done;
-  if (exit.code !== 0) throw new Error(`iperf3 failed (${describeExit(exit)})${p.tail()}`);
-  const j = JSON.parse(p.stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
-  const bps = j.end?.sum_received?.bits_per_second;
-  if (!bps) throw new Error('iperf3: no received rate in its JSON');
-  return bps;
-}
-
 export async function topBench(seconds: number, rounds: number, log: (l: string) => void): Promise<string> {
   const port = await freePort();
   const server = new Proc('iperf3 server', 'iperf3', ['-s', '-B', '127.0.0.1', '-p', String(port)], { stdout: 'pipe' });
   const rates = new Map<string, number[]>(MODES.map((m) => [m.name, []]));
   const notes = new Map<string, string>();
   const uses = new Map<string, BpfUse[]>();
-  let statsWas: string | undefined;
-  try {
-    statsWas = fs.readFileSync(STATS, 'utf8').trim();
-    fs.writeFileSync(STATS, '1');
-  } catch {
-    /* no run-time figures then */
-  }
+  const restoreStats = enableBpfStats();
   try {
     await new Promise((r) => setTimeout(r, 300));
     for (let round = 1; round <= rounds; round++) {
@@ -202,7 +142,7 @@ export async function topBench(seconds: number, rounds: number, log: (l: string)
     }
   } finally {
     await server.stop('SIGTERM', 5000);
-    if (statsWas !== undefined) fs.writeFileSync(STATS, statsWas);
+    restoreStats();
   }
   const base = median(rates.get('none')!)!;
   const rows = MODES.map((m) => {

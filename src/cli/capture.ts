@@ -374,6 +374,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   };
 
   let cap: KernelCapture;
+  const t0 = performance.now();
   try {
     preflight(wlErr, verbose);
     cap = new KernelCapture({
@@ -394,6 +395,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
     sinks.close();
     throw e;
   }
+  verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
   reportChoices(cap.choices, wlErr, verbose);
   if (cap.userSpaceFilter) {
     wlErr(`warning: the expression runs in user space (${cap.userSpaceFilter}): every packet is copied to be judged`);

@@ -1,0 +1,178 @@
+/**
+ * `npm run bench -- --only capture`: what capturing a saturating loopback
+ * transfer (iperf3, one TCP stream) costs, side by side in one run, modes
+ * alternating within each round: nothing attached, `tcpdump -i lo -w
+ * /dev/null`, `wirelens capture -i lo -w /dev/null` (TC) and `wirelens
+ * capture -w /dev/null` (the socket hook: every packet of every local socket,
+ * so each loopback packet twice, leaving and arriving). Three settings:
+ * snaplen 96 with no expression, full snaplen with no expression, and full
+ * snaplen with an expression that matches none of the transfer (`udp port
+ * 53`), where wirelens drops in the kernel what tcpdump's filter drops in
+ * the kernel too. Per mode: throughput, packets captured and dropped, the
+ * tool's own CPU time (user + system) and, for wirelens, its BPF programs'
+ * run time (kernel.bpf_stats_enabled).
+ */
+import * as os from 'node:os';
+import { freePort } from '../../test/helpers/ports';
+import { Proc, cpuSeconds } from './proc';
+import { median } from './stats';
+import { fixed, formatTable } from './table';
+import { startWirelens } from './wirelens';
+import { bpfRunTime, enableBpfStats, stopped, transfer } from './loopback';
+
+interface Outcome {
+  captured?: number;
+  dropped?: number;
+  cpuS: number;
+  bpfNs?: number;
+  wallS: number;
+}
+
+interface Mode {
+  name: string;
+  start(snaplen: number, expr: string[]): Promise<{ stop(): Promise<Outcome> }>;
+}
+
+/** tcpdump's (and wirelens capture's) exit summary. */
+function summaryCounts(stderr: string): { captured?: number; dropped?: number } {
+  const c = /(\d+) packets? captured/.exec(stderr);
+  const d = /(\d+) packets? dropped by kernel/.exec(stderr);
+  return { ...(c ? { captured: Number(c[1]) } : {}), ...(d ? { dropped: Number(d[1]) } : {}) };
+}
+
+function wirelensMode(name: string, extra: string[]): Mode {
+  return {
+    name,
+    start: async (snaplen, expr) => {
+      const { proc } = await startWirelens(['capture', ...extra, '-s', String(snaplen), '-w', '/dev/null', ...expr]);
+      const bpf0 = bpfRunTime(proc.pid);
+      const cpu0 = cpuSeconds(proc.pid);
+      const t0 = performance.now();
+      return {
+        stop: async () => {
+          const bpf = bpfRunTime(proc.pid);
+          const cpuS = cpuSeconds(proc.pid) - cpu0;
+          const wallS = (performance.now() - t0) / 1000;
+          await stopped(proc);
+          return { ...summaryCounts(proc.stderr), cpuS, bpfNs: bpf.ns - bpf0.ns, wallS };
+        },
+      };
+    },
+  };
+}
+
+const MODES: Mode[] = [
+  {
+    name: 'none',
+    start: async () => {
+      const t0 = performance.now();
+      return { stop: async () => ({ cpuS: 0, wallS: (performance.now() - t0) / 1000 }) };
+    },
+  },
+  {
+    name: 'tcpdump -i lo',
+    start: async (snaplen, expr) => {
+      const p = new Proc('tcpdump', 'tcpdump', ['-i', 'lo', '-s', String(snaplen), '-w', '/dev/null', ...expr], {
+        stdout: 'null',
+      });
+      await p.waitForStderr(/listening on/, 10_000);
+      const cpu0 = cpuSeconds(p.pid);
+      const t0 = performance.now();
+      return {
+        stop: async () => {
+          const cpuS = cpuSeconds(p.pid) - cpu0;
+          const wallS = (performance.now() - t0) / 1000;
+          await stopped(p);
+          return { ...summaryCounts(p.stderr), cpuS, wallS };
+        },
+      };
+    },
+  },
+  wirelensMode('wirelens capture -i lo', ['-i', 'lo']),
+  wirelensMode('wirelens capture (sockets)', []),
+];
+
+const SETTINGS: { name: string; snaplen: number; expr: string[] }[] = [
+  { name: 'snaplen 96, every packet', snaplen: 96, expr: [] },
+  { name: 'snaplen 262144, every packet', snaplen: 262144, expr: [] },
+  { name: "snaplen 262144, 'udp port 53' (matches none of the transfer)", snaplen: 262144, expr: ['udp port 53'] },
+];
+
+export async function captureBench(seconds: number, rounds: number, log: (l: string) => void): Promise<string> {
+  const port = await freePort();
+  const server = new Proc('iperf3 server', 'iperf3', ['-s', '-B', '127.0.0.1', '-p', String(port)], { stdout: 'pipe' });
+  const key = (s: string, m: string) => `${s}|${m}`;
+  const results = new Map<string, { bps: number; o: Outcome }[]>();
+  const none: number[] = [];
+  const restoreStats = enableBpfStats();
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    for (let round = 1; round <= rounds; round++) {
+      for (const setting of SETTINGS) {
+        for (const mode of MODES) {
+          if (mode.name === 'none' && setting !== SETTINGS[0]) continue; // once per round is enough
+          const att = await mode.start(setting.snaplen, setting.expr);
+          let bps: number;
+          let o: Outcome;
+          try {
+            bps = await transfer(port, seconds);
+          } finally {
+            o = await att.stop();
+          }
+          if (mode.name === 'none') none.push(bps);
+          else
+            results.set(key(setting.name, mode.name), [
+              ...(results.get(key(setting.name, mode.name)) ?? []),
+              { bps, o },
+            ]);
+          log(`capture round ${round}/${rounds} ${setting.name} ${mode.name}: ${(bps / 1e9).toFixed(2)} Gbit/s`);
+        }
+      }
+    }
+  } finally {
+    await server.stop('SIGTERM', 5000);
+    restoreStats();
+  }
+  const base = median(none)!;
+  const cpus = Math.min(2, os.cpus().length);
+  const out: string[] = [
+    `wirelens capture vs tcpdump on a saturating loopback transfer (iperf3, 1 stream, ${seconds} s x ${rounds} rounds, modes alternating); nothing attached: ${(base / 1e9).toFixed(2)} Gbit/s (median)`,
+  ];
+  for (const setting of SETTINGS) {
+    const rows = MODES.filter((m) => m.name !== 'none').map((m) => {
+      const rs = results.get(key(setting.name, m.name)) ?? [];
+      const bps = median(rs.map((r) => r.bps))!;
+      const share = (v: (o: Outcome) => number | undefined) =>
+        median(rs.map((r) => (v(r.o) === undefined ? undefined : (100 * v(r.o)!) / (r.o.wallS * cpus))));
+      const cpu = share((o) => o.cpuS);
+      const bpf = share((o) => (o.bpfNs === undefined ? undefined : o.bpfNs / 1e9));
+      return [
+        m.name,
+        fixed(bps / 1e9, 2),
+        fixed((100 * (base - bps)) / base, 1, '%'),
+        fixed(median(rs.map((r) => r.o.captured)), 0),
+        fixed(median(rs.map((r) => r.o.dropped)), 0),
+        fixed(cpu, 1, '%'),
+        bpf === undefined ? '-' : fixed(bpf, 2, '%'),
+      ];
+    });
+    out.push(
+      '',
+      setting.name,
+      formatTable(['mode', 'Gbit/s', 'cost', 'captured', 'dropped', 'tool CPU', 'BPF CPU'], rows, [
+        'left',
+        'right',
+        'right',
+        'right',
+        'right',
+        'right',
+        'right',
+      ]),
+    );
+  }
+  out.push(
+    '',
+    `(medians over rounds; CPU as a share of ${cpus} CPUs; tcpdump's kernel copy runs in the sender's context and is in no column but the cost; the socket hook sees each loopback packet twice)`,
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,76 @@
+/**
+ * What the loopback benches share: a saturating iperf3 transfer, clean
+ * stops of the tools under test, and the CPU time BPF programs spend
+ * (kernel.bpf_stats_enabled), turned on for the run and restored after.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { describeExit, Proc } from './proc';
+import { progIdsHeldBy } from '../../src/kernel/leftovers';
+
+export async function stopped(p: Proc): Promise<void> {
+  const exit = await p.stop('SIGINT', 15_000);
+  if (exit.killed || exit.code !== 0)
+    throw new Error(`${p.name} did not stop cleanly (${describeExit(exit)})${p.tail()}`);
+}
+
+export /** Run time (ns) and runs of the BPF programs process `pid` holds (or the program ids given), from bpftool. */
+function bpfRunTime(pid: number, ids?: number[]): { ns: number; runs: number } {
+  const mine = new Set(ids ?? progIdsHeldBy(pid));
+  const progs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' })) as {
+    id: number;
+    run_time_ns?: number;
+    run_cnt?: number;
+  }[];
+  let ns = 0;
+  let runs = 0;
+  for (const p of progs) {
+    if (!mine.has(p.id)) continue;
+    ns += p.run_time_ns ?? 0;
+    runs += p.run_cnt ?? 0;
+  }
+  return { ns, runs };
+}
+
+const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+
+/** Turns on BPF run-time statistics; returns the function that restores the setting. */
+export function enableBpfStats(): () => void {
+  let was: string | undefined;
+  try {
+    was = fs.readFileSync(STATS, 'utf8').trim();
+    fs.writeFileSync(STATS, '1');
+  } catch {
+    /* no run-time figures then */
+  }
+  return () => {
+    if (was !== undefined) fs.writeFileSync(STATS, was);
+  };
+}
+
+export /** Runs iperf3 for `seconds` against the server; returns received bits/s. */
+async function transfer(port: number, seconds: number): Promise<number> {
+  // Client and server each on their own CPU: less scheduler noise.
+  const p = new Proc(
+    'iperf3 client',
+    'iperf3',
+    [
+      '-c',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-t',
+      String(seconds),
+      '-J',
+      ...(os.cpus().length > 1 ? ['-A', '0,1'] : []),
+    ],
+    {},
+  );
+  const exit = await p.done;
+  if (exit.code !== 0) throw new Error(`iperf3 failed (${describeExit(exit)})${p.tail()}`);
+  const j = JSON.parse(p.stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
+  const bps = j.end?.sum_received?.bits_per_second;
+  if (!bps) throw new Error('iperf3: no received rate in its JSON');
+  return bps;
+}
