@@ -243,6 +243,27 @@ describe('capture files and packet lines against tcpdump/tshark', { skip }, () =
     assert.equal(line, `${tcpdumpText(lo, [])[1]!.replace(/^(\S+) /, '$1 lo    Out ')} [pid 1001 curl]`);
   });
 
+  it('-w - streams pcapng that tshark -r - reads as it comes (flushed per batch)', () => {
+    const script = [
+      `const { CaptureFiles } = require(${JSON.stringify(path.join(__dirname, '../../src/output/capture-files.js'))});`,
+      `const { readCaptureFile } = require(${JSON.stringify(path.join(__dirname, '../../src/sources/pcap/capture-reader.js'))});`,
+      `const r = readCaptureFile(${JSON.stringify(lo)});`,
+      "const out = new CaptureFiles({ path: '-' });",
+      'if (out.open()) process.exit(2);',
+      "out.addInterface({ linkType: 1, name: 'lo', snaplen: 262144 });",
+      "r.packets.forEach((p, i) => { out.packet({ ...p, iface: 0, proc: { pid: 4242, comm: 'curl' } }); if (i % 3 === 2) out.flush(); });",
+      'out.close([{ iface: 0, stats: { captured: r.packets.length, received: r.packets.length, dropped: 0 } }]);',
+    ].join('\n');
+    const res = spawnSync(
+      'sh',
+      ['-c', 'node -e "$WL_SCRIPT" | tshark -r - -T fields -e frame.comment -e frame.interface_name'],
+      { env: { ...process.env, WL_SCRIPT: script }, timeout: 60_000 },
+    );
+    const lines = res.stdout.toString().trim().split('\n');
+    assert.equal(lines.length, readCaptureFile(lo).packets.length, res.stderr.toString());
+    for (const l of lines) assert.equal(l, 'PID: 4242\\nCmd: curl\tlo');
+  });
+
   it('frame corpus: lines equal tcpdump -n except the documented differences', () => {
     const f = path.join(dir, 'corpus.pcapng');
     const chunks: Buffer[] = [];
