@@ -36,8 +36,8 @@ function samplePackets(): Packet[] {
     wireLen: fr.bytes.length + (k % 5),
     direction: k % 3 === 0 ? 'in' : k % 3 === 1 ? 'out' : 'unknown',
     ...(k % 4 === 1 ? { proc: { pid: 1000 + k, comm: 'curl', uid: 1000, tid: 2000 + k } } : {}),
-    ...(k % 4 === 2 ? { proc: { pid: 7, comm: 'nginx' } } : {}),
-    ...(k % 7 === 3 ? { comment: `note ${k}` } : {}),
+    ...(k % 4 === 2 ? { proc: { pid: 7, comm: k % 3 ? 'nginx' : 'café☕' } } : {}),
+    ...(k % 7 === 3 ? { comment: k % 2 ? `note ${k}` : `ünï ${k}` } : {}),
   }));
 }
 
