@@ -8,8 +8,9 @@
  *
  * Blocks are encoded into one buffer and handed to `write` by `flush()`
  * (one write per batch); the buffer is flushed by itself when it grows past
- * `batchBytes`, so memory stays bounded whatever the caller does. Each
- * flushed Buffer is fresh: the consumer may keep it (asynchronous writes).
+ * `batchBytes`, so memory stays bounded whatever the caller does. A flushed
+ * Buffer is a view of bytes the writer never touches again: the consumer may
+ * keep it (asynchronous writes).
  */
 import type { CaptureInterface, CaptureStats, Packet, Proc } from '../model/packet';
 import { escapeTerminal } from './sanitize';
@@ -106,7 +107,6 @@ function optionsLength(opts: Opt[]): number {
   for (const [, v] of opts) n += 4 + pad4(v.length);
   return n;
 }
-
 
 function u64le(n: number): Buffer {
   const b = Buffer.alloc(8);
