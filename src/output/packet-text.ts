@@ -13,8 +13,9 @@
  *
  * Deliberate differences (documented in the report and tests): no checksum
  * verification with -v; no application decoding except HTTP's first line on
- * ports 80/8080 (tcpdump also decodes DNS, DHCP, NTP, ... on their ports:
- * here they read "UDP, length N", as `tcpdump -q` prints them); IPv6
+ * ports 80/8080 and DNS over UDP port 53 (answers listed, as tcpdump without
+ * -v); tcpdump also decodes DHCP, NTP, mDNS, DNS over TCP, ... on their
+ * ports: here they read "UDP, length N", as `tcpdump -q` prints them); IPv6
  * extension headers are walked silently; IP options are not listed; unknown
  * EtherTypes are shown by number.
  *
@@ -24,6 +25,7 @@
 import type { CaptureInterface, Packet } from '../model/packet';
 import { decodePacket } from '../net/decode/index';
 import type { Decoded, Icmp, Ipv4, Ipv6, Tcp, TcpOption } from '../net/decode/types';
+import { dnsSummary } from './dns-summary';
 import { escapeTerminal, wireText } from './sanitize';
 
 export type TimeFormat = 'default' | 'none' | 'epoch' | 'date';
@@ -302,7 +304,11 @@ export class PacketText {
     if (t.kind === 'udp') {
       const a = `${ip.src}.${t.sport} > ${ip.dst}.${t.dport}:`;
       if (d.truncated) return `${a} [|udp]`;
-      return `${a} UDP, length ${Math.max(0, t.length - 8)}`;
+      const len = Math.max(0, t.length - 8);
+      if (!this.o.quick && (t.sport === 53 || t.dport === 53)) {
+        return `${a} ${dnsSummary(this.data, d.payloadOffset, d.payloadOffset + d.payloadLength, len, !!this.o.verbose)}`;
+      }
+      return `${a} UDP, length ${len}`;
     }
     return `${addrs} ${icmpText(t, d, !!this.o.verbose)}`;
   }
