@@ -1,25 +1,24 @@
 /**
  * One line per packet, in tcpdump's words (tcpdump 4.99 is the reference:
- * the text after the time matches `tcpdump -n` for TCP, generic UDP, ICMP
- * echo/unreachable, ICMPv6 echo and neighbour discovery, ARP), with the
- * interface and direction when known (as `tcpdump -i any` shows them) and
- * the process appended as ` [pid 1234 curl]`. Names are never resolved:
- * addresses and ports are always numeric (tcpdump -n).
+ * the whole line matches `tcpdump -n` for TCP, UDP, DNS over UDP port 53,
+ * HTTP on ports 80/8080, ICMP, ICMPv6 echo and neighbour discovery, ARP, on
+ * Ethernet, SLL, SLL2, NULL and raw IP), with the interface and direction
+ * when known (as `tcpdump -i any` shows them) and the process appended as
+ * ` [pid 1234 curl]`. Names are never resolved: addresses and ports are
+ * always numeric (tcpdump -n).
  *
- * Options: -v (IP header fields), -e (link-level header), -q (less protocol
- * information), -t/-tt/-tttt (time), -A (payload as ASCII) and -X (hex and
- * ASCII). TCP sequence numbers are relative per connection after the first
- * ACK-bearing packet, as tcpdump prints them (without -S).
+ * Options: -v (IP header fields, checksums of TCP, UDP over IPv6 and ICMPv6,
+ * the packet an ICMP error quotes), -e (link-level header), -q (less
+ * protocol information), -t/-tt/-tttt (time), -A (payload as ASCII), -X (hex
+ * and ASCII). TCP sequence numbers are relative per connection after the
+ * first ACK-bearing packet, as tcpdump prints them (without -S).
  *
- * Deliberate differences (documented in the report and tests): with -v,
- * checksums are verified for TCP, UDP over IPv6 and ICMPv6 and the IPv4
- * packet an ICMP error quotes is printed, as tcpdump -v does (ICMPv6 errors'
- * quoted packets are not); no application decoding except HTTP's first line on
- * ports 80/8080 and DNS over UDP port 53 (answers listed, as tcpdump without
- * -v); tcpdump also decodes DHCP, NTP, mDNS, DNS over TCP, ... on their
- * ports: here they read "UDP, length N", as `tcpdump -q` prints them); IPv6
- * extension headers are walked silently; IP options are not listed; unknown
- * EtherTypes are shown by number.
+ * Deliberate differences: other application protocols (DHCP, NTP, mDNS, DNS
+ * over TCP, SCTP, GRE, IGMP, LLDP, ...) read "UDP, length N" or by protocol
+ * number, as `tcpdump -q` prints them; IPv6 extension headers are walked
+ * silently (tcpdump prints "HBH", "frag (0|20)"); IP options are not listed
+ * with -v; ICMPv6 errors do not print the quoted packet; unknown EtherTypes
+ * are shown by number.
  *
  * Every byte taken from the packet goes through wireText (or is printed as
  * hex, numbers, or '.' for -A/-X); -A keeps tabs and newlines, as tcpdump.
