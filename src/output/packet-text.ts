@@ -300,9 +300,38 @@ export class PacketText {
     return `(${cls}${flow}hlim ${ip.hopLimit}, next-header ${nh} (${ip.next}) payload length: ${ip.payloadLength})`;
   }
 
+  /**
+   * tcpdump's words for IPv6 extension headers ("HBH ", "DSTOPT ", "frag (0|20) "); after them it
+   * prints TCP and UDP ports without the addresses.
+   */
+  private extText(ip: Ipv6): string {
+    let s = '';
+    for (const h of ip.ext) {
+      if (h === 0) s += 'HBH ';
+      else if (h === 60) s += 'DSTOPT ';
+      else if (h === 44 && ip.frag) {
+        const id = this.o.verbose ? `0x${ip.frag.id.toString(16).padStart(8, '0')}:` : '';
+        s += `frag (${id}${ip.frag.offset}|${ip.frag.length}) `;
+      } else if (h === 43) s += 'srcrt ';
+      else if (h === 51) s += 'AH ';
+    }
+    return s;
+  }
+
   private transportText(d: Decoded, ip: Ipv4 | Ipv6): string {
     const t = d.transport;
-    const addrs = `${ip.src} > ${ip.dst}:`;
+    const ext = ip.kind === 'ipv6' && ip.ext.length > 0 ? this.extText(ip) : '';
+    if (ext && ip.kind === 'ipv6') {
+      if (ip.frag && ip.frag.offset !== 0) return `${ip.src} > ${ip.dst}: ${ext.trimEnd()}`;
+      if (t && (t.kind === 'tcp' || t.kind === 'udp')) {
+        const inner = this.transportText(d, { ...ip, ext: [] });
+        // "a.1000 > b.53: ..." becomes "a > b: HBH 1000 > 53: ...".
+        const ports = `${t.sport} > ${t.dport}:`;
+        const rest = inner.slice(inner.indexOf(`.${t.dport}:`) + `.${t.dport}:`.length);
+        return `${ip.src} > ${ip.dst}: ${ext}${ports}${rest}`;
+      }
+    }
+    const addrs = `${ip.src} > ${ip.dst}:${ext ? ' ' + ext.trimEnd() : ''}`;
     const proto = ip.proto;
     const later = ip.kind === 'ipv4' ? ip.fragOffset !== 0 : ip.frag !== undefined && ip.frag.offset !== 0;
     if (later) return `${addrs} ip-proto-${proto}`;
@@ -551,14 +580,14 @@ export function hexDump(b: Uint8Array, from: number): string {
 
 const hx = (c: number) => (c < 16 ? '0' : '') + c.toString(16);
 
-/** tcpdump -A: printable bytes, tabs and newlines as they are, a CR before a LF dropped, the rest as '.'. */
+/** tcpdump -A: printable bytes, tabs and newlines as they are, a CR dropped before a LF or at the end, the rest as '.'. */
 export function asciiDump(b: Uint8Array, from: number): string {
   let s = '\n';
   for (let i = from; i < b.length; i++) {
     const c = b[i]!;
     if (c === 0x0d) {
-      if (i + 1 >= b.length) s += '.';
-      else if (b[i + 1] !== 0x0a) s += '.';
+      // tcpdump 4.99: a CR is dropped before a LF and among the last two bytes, a '.' elsewhere.
+      if (b.length - i - 1 > 1 && b[i + 1] !== 0x0a) s += '.';
       continue;
     }
     s += (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a ? String.fromCharCode(c) : '.';
