@@ -15,10 +15,10 @@
  *
  * Deliberate differences: other application protocols (DHCP, NTP, mDNS, DNS
  * over TCP, SCTP, GRE, IGMP, LLDP, ...) read "UDP, length N" or by protocol
- * number, as `tcpdump -q` prints them; IPv6 extension headers are walked
- * silently (tcpdump prints "HBH", "frag (0|20)"); IP options are not listed
- * with -v; ICMPv6 errors do not print the quoted packet; unknown EtherTypes
- * are shown by number.
+ * number, as `tcpdump -q` prints them; IPv4 options and IPv6 hop-by-hop
+ * options are not listed with -v (the headers are named, as without -v);
+ * IPv6 routing headers read "srcrt"; ICMPv6 errors do not print the quoted
+ * packet; unknown EtherTypes are shown by number.
  *
  * Every byte taken from the packet goes through wireText (or is printed as
  * hex, numbers, or '.' for -A/-X); -A keeps tabs and newlines, as tcpdump.
