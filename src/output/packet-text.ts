@@ -1,29 +1,33 @@
 /**
  * One line per packet, in tcpdump's words (tcpdump 4.99 is the reference:
- * the text after the time matches `tcpdump -n` for TCP, generic UDP, ICMP
- * echo/unreachable, ICMPv6 echo and neighbour discovery, ARP), with the
- * interface and direction when known (as `tcpdump -i any` shows them) and
- * the process appended as ` [pid 1234 curl]`. Names are never resolved:
- * addresses and ports are always numeric (tcpdump -n).
+ * the whole line matches `tcpdump -n` for TCP, UDP, DNS over UDP port 53,
+ * HTTP on ports 80/8080, ICMP, ICMPv6 echo and neighbour discovery, ARP, on
+ * Ethernet, SLL, SLL2, NULL and raw IP), with the interface and direction
+ * when known (as `tcpdump -i any` shows them) and the process appended as
+ * ` [pid 1234 curl]`. Names are never resolved: addresses and ports are
+ * always numeric (tcpdump -n).
  *
- * Options: -v (IP header fields), -e (link-level header), -q (less protocol
- * information), -t/-tt/-tttt (time), -A (payload as ASCII) and -X (hex and
- * ASCII). TCP sequence numbers are relative per connection after the first
- * ACK-bearing packet, as tcpdump prints them (without -S).
+ * Options: -v (IP header fields, checksums of TCP, UDP over IPv6 and ICMPv6,
+ * the packet an ICMP error quotes), -e (link-level header), -q (less
+ * protocol information), -t/-tt/-tttt (time), -A (payload as ASCII), -X (hex
+ * and ASCII). TCP sequence numbers are relative per connection after the
+ * first ACK-bearing packet, as tcpdump prints them (without -S).
  *
- * Deliberate differences (documented in the report and tests): no checksum
- * verification with -v; no application decoding except HTTP's first line on
- * ports 80/8080 (tcpdump also decodes DNS, DHCP, NTP, ... on their ports:
- * here they read "UDP, length N", as `tcpdump -q` prints them); IPv6
- * extension headers are walked silently; IP options are not listed; unknown
- * EtherTypes are shown by number.
+ * Deliberate differences: other application protocols (DHCP, NTP, mDNS, DNS
+ * over TCP, SCTP, GRE, IGMP, LLDP, ...) read "UDP, length N" or by protocol
+ * number, as `tcpdump -q` prints them; IPv4 options and IPv6 hop-by-hop
+ * options are not listed with -v (the headers are named, as without -v);
+ * IPv6 routing headers read "srcrt"; ICMPv6 errors do not print the quoted
+ * packet; unknown EtherTypes are shown by number.
  *
  * Every byte taken from the packet goes through wireText (or is printed as
  * hex, numbers, or '.' for -A/-X); -A keeps tabs and newlines, as tcpdump.
  */
-import type { CaptureInterface, Packet } from '../model/packet';
+import { type CaptureInterface, LINKTYPE, type Packet } from '../model/packet';
+import { checksumShouldBe, segmentChecksum } from '../net/decode/checksum';
 import { decodePacket } from '../net/decode/index';
 import type { Decoded, Icmp, Ipv4, Ipv6, Tcp, TcpOption } from '../net/decode/types';
+import { dnsSummary } from './dns-summary';
 import { escapeTerminal, wireText } from './sanitize';
 
 export type TimeFormat = 'default' | 'none' | 'epoch' | 'date';
@@ -157,6 +161,19 @@ function httpFirstLine(b: Uint8Array, off: number, end: number): string | undefi
   return wireText(b, off, lineEnd);
 }
 
+/** tcpdump -v on HTTP: every complete line of the captured payload on a line of its own ("\n\t" + line). */
+function httpLines(b: Uint8Array, off: number, end: number): string {
+  let s = '';
+  let start = off;
+  for (let i = off; i < end && s.length < 65536; i++) {
+    if (b[i] !== 0x0a) continue;
+    const lineEnd = i > start && b[i - 1] === 0x0d ? i - 1 : i;
+    s += '\n\t' + wireText(b, start, lineEnd);
+    start = i + 1;
+  }
+  return s;
+}
+
 interface Conv {
   seq: number;
   ack: number;
@@ -166,6 +183,7 @@ export class PacketText {
   private readonly conv = new Map<string, Conv>();
   private readonly maxConv: number;
   private data: Uint8Array = EMPTY;
+  private quoteDepth = 0;
 
   constructor(private readonly o: PacketTextOptions = {}) {
     this.maxConv = o.maxConversations ?? 65536;
@@ -282,9 +300,38 @@ export class PacketText {
     return `(${cls}${flow}hlim ${ip.hopLimit}, next-header ${nh} (${ip.next}) payload length: ${ip.payloadLength})`;
   }
 
+  /**
+   * tcpdump's words for IPv6 extension headers ("HBH ", "DSTOPT ", "frag (0|20) "); after them it
+   * prints TCP and UDP ports without the addresses.
+   */
+  private extText(ip: Ipv6): string {
+    let s = '';
+    for (const h of ip.ext) {
+      if (h === 0) s += 'HBH ';
+      else if (h === 60) s += 'DSTOPT ';
+      else if (h === 44 && ip.frag) {
+        const id = this.o.verbose ? `0x${ip.frag.id.toString(16).padStart(8, '0')}:` : '';
+        s += `frag (${id}${ip.frag.offset}|${ip.frag.length}) `;
+      } else if (h === 43) s += 'srcrt ';
+      else if (h === 51) s += 'AH ';
+    }
+    return s;
+  }
+
   private transportText(d: Decoded, ip: Ipv4 | Ipv6): string {
     const t = d.transport;
-    const addrs = `${ip.src} > ${ip.dst}:`;
+    const ext = ip.kind === 'ipv6' && ip.ext.length > 0 ? this.extText(ip) : '';
+    if (ext && ip.kind === 'ipv6') {
+      if (ip.frag && ip.frag.offset !== 0) return `${ip.src} > ${ip.dst}: ${ext.trimEnd()}`;
+      if (t && (t.kind === 'tcp' || t.kind === 'udp')) {
+        const inner = this.transportText(d, { ...ip, ext: [] });
+        // "a.1000 > b.53: ..." becomes "a > b: HBH 1000 > 53: ...".
+        const ports = `${t.sport} > ${t.dport}:`;
+        const rest = inner.slice(inner.indexOf(`.${t.dport}:`) + `.${t.dport}:`.length);
+        return `${ip.src} > ${ip.dst}: ${ext}${ports}${rest}`;
+      }
+    }
+    const addrs = `${ip.src} > ${ip.dst}:${ext ? ' ' + ext.trimEnd() : ''}`;
     const proto = ip.proto;
     const later = ip.kind === 'ipv4' ? ip.fragOffset !== 0 : ip.frag !== undefined && ip.frag.offset !== 0;
     if (later) return `${addrs} ip-proto-${proto}`;
@@ -300,11 +347,60 @@ export class PacketText {
       return `${a} ${this.tcpText(t, d, ip)}`;
     }
     if (t.kind === 'udp') {
-      const a = `${ip.src}.${t.sport} > ${ip.dst}.${t.dport}:`;
+      let a = `${ip.src}.${t.sport} > ${ip.dst}.${t.dport}:`;
       if (d.truncated) return `${a} [|udp]`;
-      return `${a} UDP, length ${Math.max(0, t.length - 8)}`;
+      const len = Math.max(0, t.length - 8);
+      let sum = '';
+      if (this.o.verbose && ip.kind === 'ipv6') {
+        // tcpdump -v checks UDP over IPv6 (mandatory there); over IPv4 only with -vv.
+        const v = this.verify(d, ip, 17, d.payloadOffset - 8, t.length);
+        if (v !== undefined)
+          sum =
+            v === 0
+              ? '[udp sum ok] '
+              : `[bad udp cksum 0x${hex4(t.checksum)} -> 0x${hex4(checksumShouldBe(t.checksum, v))}!] `;
+      }
+      a += ' ' + sum;
+      if (!this.o.quick && (t.sport === 53 || t.dport === 53)) {
+        return `${a}${dnsSummary(this.data, d.payloadOffset, d.payloadOffset + d.payloadLength, len, !!this.o.verbose)}`;
+      }
+      return `${a}UDP, length ${len}`;
     }
-    return `${addrs} ${icmpText(t, d, !!this.o.verbose)}`;
+    let sum = '';
+    if (this.o.verbose && t.kind === 'icmp6') {
+      const v = this.verify(d, ip, 58, d.payloadOffset - 8, d.payloadWireLength + 8);
+      if (v !== undefined)
+        sum =
+          v === 0
+            ? '[icmp6 sum ok] '
+            : `[bad icmp6 cksum 0x${hex4(t.checksum)} -> 0x${hex4(checksumShouldBe(t.checksum, v))}!] `;
+    }
+    let quoted = '';
+    if (this.o.verbose && t.kind === 'icmp' && t.quote && this.quoteDepth === 0) quoted = this.quotedText(d);
+    return `${addrs} ${sum}${icmpText(t, d, !!this.o.verbose)}${quoted}`;
+  }
+
+  /** tcpdump -v prints the IPv4 packet an ICMP error quotes, on lines of its own. */
+  private quotedText(d: Decoded): string {
+    const outer = this.data;
+    const inner = outer.subarray(d.payloadOffset, d.payloadOffset + d.payloadLength);
+    const q = decodePacket(inner, LINKTYPE.RAW);
+    if (q.net?.kind !== 'ipv4') return '';
+    this.data = inner;
+    this.quoteDepth++;
+    try {
+      return `\n\tIP ${this.ipv4Verbose(q.net)}\n    ${this.transportText(q, q.net)}`;
+    } finally {
+      this.quoteDepth--;
+      this.data = outer;
+    }
+  }
+
+  /** The checksum verification value of a whole captured, unfragmented segment; undefined when it cannot be checked. */
+  private verify(d: Decoded, ip: Ipv4 | Ipv6, proto: number, start: number, len: number): number | undefined {
+    const fragmented = ip.kind === 'ipv4' ? ip.mf || ip.fragOffset !== 0 : ip.frag !== undefined;
+    if (fragmented || start < 0 || len < 0 || start + len > this.data.length) return undefined;
+    return segmentChecksum(this.data, d.netOffset, ip.kind === 'ipv6', proto, start, len);
   }
 
   private tcpText(t: Tcp, d: Decoded, ip: Ipv4 | Ipv6): string {
@@ -337,6 +433,14 @@ export class PacketText {
     }
     let s = `Flags [${tcpFlags(t.flags)}]`;
     if (d.truncated) return `${s} [|tcp]`;
+    if (this.o.verbose) {
+      const start = d.payloadOffset - t.headerLength;
+      const v = this.verify(d, ip, 6, start, t.headerLength + d.payloadWireLength);
+      if (v !== undefined) {
+        s += `, cksum 0x${hex4(t.checksum)}`;
+        s += v === 0 ? ' (correct)' : ` (incorrect -> 0x${hex4(checksumShouldBe(t.checksum, v))})`;
+      }
+    }
     const len = d.payloadWireLength;
     if (len > 0 || t.flags & 0x07) {
       s += `, seq ${seq}`;
@@ -349,13 +453,16 @@ export class PacketText {
     s += `, length ${len}`;
     if (len > 0 && (t.sport === 80 || t.dport === 80 || t.sport === 8080 || t.dport === 8080)) {
       const first = httpFirstLine(this.data, d.payloadOffset, d.payloadOffset + d.payloadLength);
-      s += first !== undefined ? `: HTTP: ${first}` : ': HTTP';
+      if (first === undefined) s += ': HTTP';
+      else if (!this.o.verbose) s += `: HTTP: ${first}`;
+      else s += `: HTTP, length: ${len}${httpLines(this.data, d.payloadOffset, d.payloadOffset + d.payloadLength)}`;
     }
     return s;
   }
 }
 
 const EMPTY = new Uint8Array(0);
+const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 function compareAddr(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -473,14 +580,14 @@ export function hexDump(b: Uint8Array, from: number): string {
 
 const hx = (c: number) => (c < 16 ? '0' : '') + c.toString(16);
 
-/** tcpdump -A: printable bytes, tabs and newlines as they are, a CR before a LF dropped, the rest as '.'. */
+/** tcpdump -A: printable bytes, tabs and newlines as they are, a CR dropped before a LF or at the end, the rest as '.'. */
 export function asciiDump(b: Uint8Array, from: number): string {
   let s = '\n';
   for (let i = from; i < b.length; i++) {
     const c = b[i]!;
     if (c === 0x0d) {
-      if (i + 1 >= b.length) s += '.';
-      else if (b[i + 1] !== 0x0a) s += '.';
+      // tcpdump 4.99: a CR is dropped before a LF and among the last two bytes, a '.' elsewhere.
+      if (b.length - i - 1 > 1 && b[i + 1] !== 0x0a) s += '.';
       continue;
     }
     s += (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a ? String.fromCharCode(c) : '.';

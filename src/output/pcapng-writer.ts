@@ -8,8 +8,9 @@
  *
  * Blocks are encoded into one buffer and handed to `write` by `flush()`
  * (one write per batch); the buffer is flushed by itself when it grows past
- * `batchBytes`, so memory stays bounded whatever the caller does. Each
- * flushed Buffer is fresh: the consumer may keep it (asynchronous writes).
+ * `batchBytes`, so memory stays bounded whatever the caller does. A flushed
+ * Buffer is a view of bytes the writer never touches again: the consumer may
+ * keep it (asynchronous writes).
  */
 import type { CaptureInterface, CaptureStats, Packet, Proc } from '../model/packet';
 import { escapeTerminal } from './sanitize';
@@ -107,12 +108,6 @@ function optionsLength(opts: Opt[]): number {
   return n;
 }
 
-function u32le(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n >>> 0, 0);
-  return b;
-}
-
 function u64le(n: number): Buffer {
   const b = Buffer.alloc(8);
   const v = Math.max(0, Math.floor(n));
@@ -131,7 +126,9 @@ function timeOpt(t: WallTime): Buffer {
 
 export class PcapngWriter {
   private buf: Buffer;
+  /** Write position in buf; blocks from `start` to `len` wait for flush(), bytes before `start` belong to the consumer. */
   private len = 0;
+  private start = 0;
   private readonly batch: number;
   private readonly ifaces: CaptureInterface[] = [];
   private total = 0;
@@ -141,7 +138,7 @@ export class PcapngWriter {
     opts: PcapngWriterOptions = {},
   ) {
     this.batch = Math.max(4096, opts.batchBytes ?? DEFAULT_BATCH);
-    this.buf = Buffer.allocUnsafe(this.batch);
+    this.buf = Buffer.allocUnsafe(this.batch * 4);
     const appl = utf8Bounded(opts.userappl ?? 'wirelens');
     const o: Opt[] = [[SHB_USERAPPL, appl]];
     const body = 16 + optionsLength(o);
@@ -161,12 +158,12 @@ export class PcapngWriter {
 
   /** Bytes produced so far (flushed or buffered). */
   get size(): number {
-    return this.total + this.len;
+    return this.total + this.len - this.start;
   }
 
   /** Bytes waiting for flush(). */
   get buffered(): number {
-    return this.len;
+    return this.len - this.start;
   }
 
   /** Writes an IDB; returns the interface id packets refer to (Packet.iface). Time stamps are in ns. */
@@ -192,22 +189,74 @@ export class PcapngWriter {
 
   /** Writes an EPB. p.iface must be an id returned by addInterface (others are written as they are). */
   packet(p: Packet): void {
-    const o: Opt[] = [];
-    if (p.proc) o.push([OPT_COMMENT, utf8Bounded(procComment(p.proc))]);
-    if (p.comment) o.push([OPT_COMMENT, utf8Bounded(p.comment)]);
-    if (p.direction === 'in' || p.direction === 'out') o.push([EPB_FLAGS, u32le(p.direction === 'in' ? 1 : 2)]);
+    // The hot path: options are written in place, strings encoded straight into the batch buffer.
+    const c1 = p.proc ? procComment(p.proc) : undefined;
+    const c2 = p.comment || undefined;
+    const n1 = c1 === undefined ? -1 : Math.min(Buffer.byteLength(c1), MAX_OPTION);
+    const n2 = c2 === undefined ? -1 : Math.min(Buffer.byteLength(c2), MAX_OPTION);
+    const dir = p.direction === 'in' ? 1 : p.direction === 'out' ? 2 : 0;
+    let opts = 0;
+    if (n1 >= 0) opts += 4 + pad4(n1);
+    if (n2 >= 0) opts += 4 + pad4(n2);
+    if (dir) opts += 8;
+    if (opts) opts += 4;
     const cap = p.data.length;
-    const body = 20 + pad4(cap) + optionsLength(o);
+    const body = 20 + pad4(cap) + opts;
     const off = this.begin(BT_EPB, body);
+    const b = this.buf;
     const [hi, lo] = nsHighLow(p.sec, p.nsec);
-    this.buf.writeUInt32LE(p.iface >>> 0, off);
-    this.buf.writeUInt32LE(hi, off + 4);
-    this.buf.writeUInt32LE(lo, off + 8);
-    this.buf.writeUInt32LE(cap, off + 12);
-    this.buf.writeUInt32LE(Math.max(cap, Math.min(p.wireLen, 0xffffffff)) >>> 0, off + 16);
-    this.buf.set(p.data, off + 20);
-    this.buf.fill(0, off + 20 + cap, off + 20 + pad4(cap));
-    this.end(this.putOptions(off + 20 + pad4(cap), o), body);
+    b.writeUInt32LE(p.iface >>> 0, off);
+    b.writeUInt32LE(hi, off + 4);
+    b.writeUInt32LE(lo, off + 8);
+    b.writeUInt32LE(cap, off + 12);
+    b.writeUInt32LE(Math.max(cap, Math.min(p.wireLen, 0xffffffff)) >>> 0, off + 16);
+    b.set(p.data, off + 20);
+    let o = off + 20 + cap;
+    const pad = pad4(cap) - cap;
+    for (let k = 0; k < pad; k++) b[o++] = 0;
+    if (n1 >= 0) o = this.putString(o, c1!, n1);
+    if (n2 >= 0) o = this.putString(o, c2!, n2);
+    if (dir) {
+      b.writeUInt16LE(EPB_FLAGS, o);
+      b.writeUInt16LE(4, o + 2);
+      b.writeUInt32LE(dir, o + 4);
+      o += 8;
+    }
+    if (opts) {
+      b.writeUInt32LE(0, o);
+      o += 4;
+    }
+    this.end(o, body);
+  }
+
+  /** An opt_comment of `n` UTF-8 bytes (n is already bounded; a longer string is cut at a character). */
+  private putString(o: number, s: string, n: number): number {
+    const b = this.buf;
+    let len = n;
+    let ascii = n === s.length;
+    if (ascii) {
+      // Short ASCII (the usual process comment): a loop beats Buffer#write's call overhead.
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) {
+          ascii = false;
+          break;
+        }
+        b[o + 4 + i] = c;
+      }
+    }
+    if (!ascii) {
+      if (n === MAX_OPTION && Buffer.byteLength(s) > MAX_OPTION) {
+        const cut = utf8Bounded(s);
+        len = cut.length;
+        cut.copy(b, o + 4);
+      } else b.write(s, o + 4, n, 'utf8');
+    }
+    b.writeUInt16LE(OPT_COMMENT, o);
+    b.writeUInt16LE(len, o + 2);
+    const end = o + 4 + pad4(n);
+    for (let i = o + 4 + len; i < end; i++) b[i] = 0;
+    return end;
   }
 
   /**
@@ -240,22 +289,25 @@ export class PcapngWriter {
 
   /** Hands the buffered blocks to `write` in one Buffer (nothing when empty). */
   flush(): void {
-    if (this.len === 0) return;
-    const out = this.buf.subarray(0, this.len);
-    this.total += this.len;
-    this.len = 0;
-    this.buf = Buffer.allocUnsafe(this.batch);
+    if (this.len === this.start) return;
+    // The consumer gets a view of bytes this writer never touches again (later blocks go after them).
+    const out = this.buf.subarray(this.start, this.len);
+    this.total += this.len - this.start;
+    this.start = this.len;
     this.write(out);
   }
 
   /** Reserves a block of `body` bytes; returns the body's offset in this.buf. */
   private begin(type: number, body: number): number {
     const need = body + 12;
-    if (this.len > 0 && this.len + need > this.batch) this.flush();
+    if (this.len > this.start && this.len - this.start + need > this.batch) this.flush();
     if (this.len + need > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.batch, this.len + need));
-      this.buf.copy(bigger, 0, 0, this.len);
-      this.buf = bigger;
+      // A fresh buffer for several batches; pending blocks (less than a batch) move with it.
+      const fresh = Buffer.allocUnsafe(Math.max(this.batch * 4, need + this.batch));
+      this.buf.copy(fresh, 0, this.start, this.len);
+      this.len -= this.start;
+      this.start = 0;
+      this.buf = fresh;
     }
     this.buf.writeUInt32LE(type, this.len);
     this.buf.writeUInt32LE(need, this.len + 4);
@@ -265,7 +317,7 @@ export class PcapngWriter {
   private end(bodyEnd: number, body: number): void {
     this.buf.writeUInt32LE(body + 12, bodyEnd);
     this.len = bodyEnd + 4;
-    if (this.len >= this.batch) this.flush();
+    if (this.len - this.start >= this.batch) this.flush();
   }
 
   private putOptions(off: number, opts: Opt[]): number {

@@ -74,7 +74,9 @@ function seeds(): Buffer[] {
     { sec: 1, frac: 2, data: sll },
     { sec: 3, frac: 4, data: sll.subarray(0, 30) },
   ]);
-  const real = ['lo-traffic.pcap', 'any-snap128.pcap'].map((f) => fs.readFileSync(path.join(FIXTURES, f)));
+  const real = ['lo-traffic.pcap', 'any-snap128.pcap', 'dns-dnsmasq.pcap'].map((f) =>
+    fs.readFileSync(path.join(FIXTURES, f)),
+  );
   return [...real, Buffer.concat(out), be, pcapBe];
 }
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { LINKTYPE, type Packet } from '../../src/model/packet';
 import { nsHighLow, PcapngWriter, procComment } from '../../src/output/pcapng-writer';
-import { CaptureReader, readCaptureBytes } from '../../src/sources/pcap/capture-reader';
+import { CaptureReader, readCaptureBytes, readCaptureStream } from '../../src/sources/pcap/capture-reader';
 import { parseProcComment, ticksToTime } from '../../src/sources/pcap/pcapng-reader';
 import { epb, i64opt, idb, pb, pcapFile, pcapngBlock, shb, spb, str, u32opt } from '../helpers/capture-build';
 import { frameCorpus } from '../helpers/frames';
@@ -36,8 +36,8 @@ function samplePackets(): Packet[] {
     wireLen: fr.bytes.length + (k % 5),
     direction: k % 3 === 0 ? 'in' : k % 3 === 1 ? 'out' : 'unknown',
     ...(k % 4 === 1 ? { proc: { pid: 1000 + k, comm: 'curl', uid: 1000, tid: 2000 + k } } : {}),
-    ...(k % 4 === 2 ? { proc: { pid: 7, comm: 'nginx' } } : {}),
-    ...(k % 7 === 3 ? { comment: `note ${k}` } : {}),
+    ...(k % 4 === 2 ? { proc: { pid: 7, comm: k % 3 ? 'nginx' : 'café☕' } } : {}),
+    ...(k % 7 === 3 ? { comment: k % 2 ? `note ${k}` : `ünï ${k}` } : {}),
   }));
 }
 
@@ -250,5 +250,35 @@ describe('pcap reader', () => {
     f.writeUInt32LE(0x7fffffff, 24 + 8);
     const r = readCaptureBytes(f);
     assert.match(r.error!, /^pcap: absurd record length 2147483647 at offset 24/);
+  });
+});
+
+describe('readCaptureStream', () => {
+  it('reads a stream in odd chunks, stops when asked, reports a failing stream as an error value', async () => {
+    const { Readable } = await import('node:stream');
+    const d = corpus[3]!.bytes;
+    const file = Buffer.concat([
+      shb(false),
+      idb(false, 1, 0),
+      ...[1n, 2n, 3n].map((t) => epb(false, 0, t, d, d.length)),
+    ]);
+    const chunks = [file.subarray(0, 3), file.subarray(3, 50), file.subarray(50)];
+    const seen: number[] = [];
+    const all = await readCaptureStream(Readable.from(chunks), (p) => void seen.push(p.nsec));
+    assert.deepEqual(
+      [all.packets, all.stopped, all.error, all.notes, seen],
+      [3, false, undefined, [], [1000, 2000, 3000]],
+    );
+    const first = await readCaptureStream(Readable.from(chunks), () => false);
+    assert.deepEqual([first.packets, first.stopped], [1, true]);
+    async function* failing() {
+      yield file.subarray(0, 100);
+      throw Object.assign(new Error('boom'), { code: 'EIO' });
+    }
+    const bad = await readCaptureStream(failing(), () => undefined);
+    assert.equal(bad.error, 'cannot read the capture: EIO');
+    const cut = await readCaptureStream(Readable.from([file.subarray(0, file.length - 5)]), () => undefined);
+    assert.equal(cut.packets, 2);
+    assert.match(cut.notes[0]!, /^truncated: last block cut/);
   });
 });

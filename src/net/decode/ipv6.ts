@@ -53,7 +53,8 @@ export function decodeIpv6(b: Uint8Array, off: number, d: Decoded): number {
     let len: number;
     if (nh === NH_FRAGMENT) {
       const fo = u16(b, p + 2);
-      ip.frag = { offset: fo & 0xfff8, more: (fo & 1) !== 0, id: u32(b, p + 4) };
+      const after = Math.max(0, off + 40 + payloadLength - (p + 8));
+      ip.frag = { offset: fo & 0xfff8, more: (fo & 1) !== 0, id: u32(b, p + 4), length: after };
       len = 8;
     } else if (nh === NH_AH) len = (b[p + 1]! + 2) * 4;
     else len = (b[p + 1]! + 1) * 8;

@@ -78,6 +78,8 @@ export interface Ipv6Fragment {
   offset: number;
   more: boolean;
   id: number;
+  /** Bytes of the datagram after the fragment header (from the payload length). */
+  length: number;
 }
 
 export interface Ipv6 {

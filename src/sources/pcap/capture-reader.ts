@@ -120,6 +120,61 @@ export function readCaptureFile(path: string, chunkSize = 65536): ReadAllResult 
   return res;
 }
 
+export interface StreamResult {
+  packets: number;
+  /** The consumer asked to stop (returned false), e.g. -c reached. */
+  stopped: boolean;
+  interfaces: readonly CaptureInterface[];
+  stats: ReadonlyMap<number, InterfaceStats>;
+  notes: readonly string[];
+  error?: string;
+  format: 'pcap' | 'pcapng' | 'unknown';
+}
+
+/**
+ * Reads a capture from a stream (`-r -` is process.stdin, `-r FILE` is
+ * fs.createReadStream(FILE)), calling `f` per packet with the reader (for
+ * its interfaces); `f` returning false stops the reading. Never rejects on
+ * bad input or a failing stream: the error is in the result.
+ */
+export async function readCaptureStream(
+  stream: AsyncIterable<Uint8Array | string>,
+  f: (p: Packet, r: CaptureReader) => boolean | void,
+): Promise<StreamResult> {
+  const r = new CaptureReader();
+  let packets = 0;
+  let stopped = false;
+  let streamError: string | undefined;
+  try {
+    outer: for await (const chunk of stream) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+      for (const p of r.push(b)) {
+        packets++;
+        if (f(p, r) === false) {
+          stopped = true;
+          break outer;
+        }
+      }
+      if (r.error !== undefined) break;
+    }
+  } catch (e) {
+    const x = e as NodeJS.ErrnoException;
+    streamError = `cannot read the capture: ${x.code ?? x.message ?? String(e)}`;
+  }
+  if (!stopped) r.end();
+  const res: StreamResult = {
+    packets,
+    stopped,
+    interfaces: r.interfaces,
+    stats: r.stats,
+    notes: r.notes,
+    format: r.format,
+  };
+  const err = streamError ?? r.error;
+  if (err !== undefined) res.error = err;
+  return res;
+}
+
 /** Reads a capture held in memory, in chunks of `chunkSize` (tests, fuzzing). */
 export function readCaptureBytes(b: Uint8Array, chunkSize = b.length || 1): ReadAllResult {
   const r = new CaptureReader();

@@ -9,7 +9,7 @@
  * buffered for them. wirelens's own comments ("PID: n\nCmd: c\nUID: n\nTID: n")
  * become Packet.proc; other comments become Packet.comment (as safe text).
  */
-import type { CaptureInterface, Direction, Packet, Proc } from '../../model/packet';
+import type { CaptureInterface, Packet, Proc } from '../../model/packet';
 import { wireText } from '../../output/sanitize';
 import { ByteQueue } from './byte-queue';
 import { BE, type Endian, type InterfaceStats, LE, MAX_BLOCK, MAX_INTERFACES, type PacketReader } from './types';
@@ -29,16 +29,54 @@ export function isPcapngMagic(b: Uint8Array): boolean {
 
 /** wirelens's process comment, parsed strictly (anything else is an ordinary comment). */
 export function parseProcComment(s: string): Proc | undefined {
-  const lines = s.split('\n');
-  const pid = /^PID: (\d{1,10})$/.exec(lines[0] ?? '');
-  const cmd = /^Cmd: (.*)$/.exec(lines[1] ?? '');
-  if (!pid || !cmd) return undefined;
-  const p: Proc = { pid: Number(pid[1]), comm: cmd[1]! };
-  for (const l of lines.slice(2)) {
-    const m = /^(UID|TID): (\d{1,10})$/.exec(l);
-    if (!m) return undefined;
-    if (m[1] === 'UID') p.uid = Number(m[2]);
-    else p.tid = Number(m[2]);
+  return parseProcBytes(Buffer.from(s, 'utf8'));
+}
+
+/** Reads a decimal of 1 to 10 digits at b[i..end); returns [value, next index] or undefined. */
+function digits(b: Uint8Array, i: number, end: number): [number, number] | undefined {
+  let v = 0;
+  const from = i;
+  while (i < end && b[i]! >= 0x30 && b[i]! <= 0x39 && i - from < 10) v = v * 10 + (b[i++]! - 0x30);
+  return i > from && (i === end || b[i] === 0x0a) ? [v, i] : undefined;
+}
+
+const startsWith = (b: Uint8Array, i: number, end: number, p: readonly number[]) => {
+  if (i + p.length > end) return false;
+  for (let k = 0; k < p.length; k++) if (b[i + k] !== p[k]) return false;
+  return true;
+};
+const PID = [0x50, 0x49, 0x44, 0x3a, 0x20]; // "PID: "
+const CMD = [0x43, 0x6d, 0x64, 0x3a, 0x20]; // "Cmd: "
+const UID = [0x55, 0x49, 0x44, 0x3a, 0x20]; // "UID: "
+const TID = [0x54, 0x49, 0x44, 0x3a, 0x20]; // "TID: "
+
+/** "PID: n\nCmd: comm[\nUID: n][\nTID: n]" from an opt_comment's bytes; the comm as safe text. */
+export function parseProcBytes(b: Uint8Array, from = 0, end = b.length): Proc | undefined {
+  if (!startsWith(b, from, end, PID)) return undefined;
+  const pid = digits(b, from + 5, end);
+  if (!pid || pid[1] === end) return undefined;
+  let i = pid[1] + 1;
+  if (!startsWith(b, i, end, CMD)) return undefined;
+  i += 5;
+  const c0 = i;
+  let plain = true;
+  while (i < end && b[i] !== 0x0a) {
+    if (b[i]! < 0x20 || b[i]! >= 0x7f) plain = false;
+    i++;
+  }
+  const p: Proc = {
+    pid: pid[0],
+    comm: plain ? Buffer.from(b.buffer, b.byteOffset + c0, i - c0).toString('latin1') : wireText(b, c0, i),
+  };
+  while (i < end) {
+    i++; // the newline
+    const uid = startsWith(b, i, end, UID);
+    if (!uid && !startsWith(b, i, end, TID)) return undefined;
+    const n = digits(b, i + 5, end);
+    if (!n) return undefined;
+    if (uid) p.uid = n[0];
+    else p.tid = n[0];
+    i = n[1];
   }
   return p;
 }
@@ -256,19 +294,28 @@ export class PcapngReader implements PacketReader {
   }
 
   private packetOptions(p: Packet, b: Buffer, off: number, flagsCode: number): void {
-    const comments: string[] = [];
-    this.options(b, off, (code, v) => {
-      if (code === 1) {
-        const s = wireText(v);
-        const proc = p.proc ? undefined : parseProcComment(v.toString('utf8'));
-        if (proc) p.proc = { ...proc, comm: wireText(Buffer.from(proc.comm, 'utf8')) };
-        else comments.push(s);
-      } else if (code === flagsCode && v.length >= 4) {
-        const d = this.e.u32(v, 0) & 3;
-        p.direction = (d === 1 ? 'in' : d === 2 ? 'out' : 'unknown') as Direction;
+    let comments: string | undefined;
+    const e = this.e;
+    while (off + 4 <= b.length) {
+      const code = e.u16(b, off);
+      const n = e.u16(b, off + 2);
+      if (code === 0) break;
+      const v = off + 4;
+      if (v + n > b.length) {
+        this.note(`pcapng: option ${code} runs past its block; ignored`);
+        break;
       }
-    });
-    if (comments.length > 0) p.comment = comments.join('\n');
+      if (code === 1) {
+        const proc = p.proc ? undefined : parseProcBytes(b, v, v + n);
+        if (proc) p.proc = proc;
+        else comments = (comments === undefined ? '' : comments + '\n') + wireText(b, v, v + n);
+      } else if (code === flagsCode && n >= 4) {
+        const d = e.u32(b, v) & 3;
+        p.direction = d === 1 ? 'in' : d === 2 ? 'out' : 'unknown';
+      }
+      off = v + ((n + 3) & ~3);
+    }
+    if (comments !== undefined) p.comment = comments;
   }
 
   private epb(b: Buffer): Packet | undefined {
