@@ -27,6 +27,11 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Keeps the record type and its enums in the object's BTF, where the layout test reads them. */
+const struct wl_cap_event *const wl_btf_cap_event = 0;
+const enum wl_cap_hook wl_btf_cap_hook = 0;
+const enum wl_cap_stat wl_btf_cap_stat = 0;
+
 #define SOCK_PASS 1 /* cgroup_skb: let the packet through */
 #define TC_PASS -1  /* TC_ACT_UNSPEC / TCX_NEXT: not ours to judge */
 

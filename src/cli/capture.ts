@@ -397,6 +397,8 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   }
   verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
   reportChoices(cap.choices, wlErr, verbose);
+  const old = cap.existingOwners;
+  if (old) verbose(`${old.owned} sockets older than the capture given their process (${old.ms.toFixed(0)} ms)`);
   if (cap.userSpaceFilter) {
     wlErr(`warning: the expression runs in user space (${cap.userSpaceFilter}): every packet is copied to be judged`);
   }

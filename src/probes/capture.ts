@@ -26,7 +26,7 @@ import { Iface, TcAttachment } from '../kernel/tc';
 import { LINKTYPE } from '../model/packet';
 import { RunningFamily } from './family';
 import { KernelFilters } from './filters';
-import { ownerSlots } from './owner-slots';
+import { ExistingOwners, ownExistingSockets, ownerSlots } from './owner-slots';
 
 /** libpcap's DLT_ values for pcap_compile (DLT_RAW is 12 on Linux; files say LINKTYPE_RAW 101). */
 const DLT = { EN10MB: 1, RAW: 12 } as const;
@@ -181,6 +181,8 @@ export class KernelCapture {
   private readonly stats: BpfMap;
   private readonly tc: TcAttachment[];
   private userRejected = 0;
+  /** Sockets older than the capture given their process at start. */
+  existingOwners: ExistingOwners | undefined;
 
   constructor(spec: CaptureSpec) {
     const tc = spec.ifaces.length > 0;
@@ -265,6 +267,10 @@ export class KernelCapture {
     });
     this.choices = this.family.choices;
     this.stats = this.family.obj.map('wl_cap_stats');
+    // Sockets made from here on get their owner at socket(); the ones made before get theirs now.
+    if (this.choices.some((c) => c.slot === 'socket owners at socket()' && c.kind !== 'none')) {
+      this.existingOwners = ownExistingSockets(this.family.obj.map('wl_owners'));
+    }
   }
 
   /** tcpdump's figures: received by filter, dropped by the kernel; and what wirelens adds. */

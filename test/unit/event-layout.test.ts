@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { LAYOUTS_BY_OBJECT, WL_TCP_EVENT } from '../../src/events/layout';
+import { CAP, CAP_STAT, LAYOUTS_BY_OBJECT, WL_TCP_EVENT } from '../../src/events/layout';
 import { layoutMismatches } from '../../src/events/layout-check';
 import { bpfObjectPath, native } from '../../src/kernel/native';
 
@@ -40,6 +40,16 @@ describe('event layouts agree with BTF', () => {
       /rx_bytes: in BTF, not decoded/,
     );
     assert.match(layoutMismatches({ ...WL_TCP_EVENT, size: 128 }, path).join('\n'), /size 128 in TS, 160 in BTF/);
+  });
+
+  it("capture's enums in TS equal the object's (wl_cap_hook, wl_cap_stat)", () => {
+    const obj = bpfObjectPath('capture');
+    const byName = (e: { name: string; value: number }[] | null, prefix: string) =>
+      Object.fromEntries((e ?? []).map((x) => [x.name.slice(prefix.length), x.value]));
+    assert.deepEqual(byName(native().btfEnum('wl_cap_hook', obj), 'WL_CAP_'), CAP);
+    const stats = byName(native().btfEnum('wl_cap_stat', obj), 'WL_CAP_STAT_');
+    delete stats.MAX;
+    assert.deepEqual(stats, CAP_STAT);
   });
 
   it('reads kernel enums from vmlinux BTF', () => {
