@@ -74,7 +74,8 @@ function listInterfaces(): string {
     try {
       const f = Number.parseInt(fs.readFileSync(`/sys/class/net/${name}/flags`, 'utf8'), 16);
       flags.push(f & 1 ? 'Up' : 'Down');
-      if (f & 0x40) flags.push('Running');
+      const oper = fs.readFileSync(`/sys/class/net/${name}/operstate`, 'utf8').trim();
+      if (oper === 'up' || oper === 'unknown') flags.push('Running');
       if (f & 8) flags.push('Loopback');
     } catch {
       /* gone meanwhile */
@@ -361,7 +362,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
       nsec: t.nsec,
       iface: ifaceOf(r),
       linkType,
-      data: Uint8Array.prototype.slice.call(r.data),
+      data: r.data, // a view into the ring batch: every sink is done with it before this returns
       wireLen: r.len,
       direction: r.egress ? 'out' : 'in',
     };
