@@ -18,7 +18,7 @@ import { PacketText, TimeFormat } from '../output/packet-text';
 import { packetJson } from '../output/packet-json';
 import { CaptureFiles } from '../output/capture-files';
 import { CaptureReader } from '../sources/pcap/capture-reader';
-import { escapeTerminal } from '../output/sanitize';
+import { escapeTerminal } from '../text/sanitize';
 import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { CaptureOptions, captureHelp, parseCaptureArgs } from './capture-args';
 import { reportChoices } from './live';

@@ -2,7 +2,7 @@
  * `wirelens doctor` as text: one check per line in 80 columns (a long name
  * gets a line of its own, details and remedies wrap under it).
  */
-import { escapeTerminal } from './sanitize';
+import { escapeTerminal } from '../text/sanitize';
 import { displayWidth, wrapCols } from './width';
 
 export type CheckStatus = 'ok' | 'missing' | 'warn' | 'info';

@@ -16,7 +16,7 @@ import { EndpointStats, HttpStats } from '../analysis/http-stats';
 import { formatEndpoint } from './address';
 import { Clock } from './clock';
 import { HttpView } from './http-view';
-import { escapeTerminal } from './sanitize';
+import { escapeTerminal } from '../text/sanitize';
 import { formatCount } from './units';
 
 /** Columns at which the wide layout starts. */

@@ -3,14 +3,14 @@
  * serialised field of `wirelens http` goes through (record lines, --json,
  * the per-endpoint table, summaries). The parser keeps the wire's bytes as
  * latin1 strings; here secrets are redacted (src/output/redact.ts) on those
- * bytes, and then every field becomes safe text once (src/output/sanitize.ts:
+ * bytes, and then every field becomes safe text once (src/text/sanitize.ts:
  * UTF-8 decoded, controls and invalid bytes as \xNN). Nothing downstream
  * reads the raw exchange's strings.
  */
 import { HttpExchange } from '../analysis/http-exchanges';
 import { ProcInfo, SockInfo } from '../events/record';
 import { redactHeaders, redactUrl } from './redact';
-import { latin1Text } from './sanitize';
+import { latin1Text } from '../text/sanitize';
 
 export interface HttpView {
   tsNs: bigint;

@@ -10,7 +10,7 @@
  * terminal with its heading. Names are escaped before they reach a terminal.
  */
 import { IfaceRow, ProcRow, Row, SortKey, TopModel } from '../analysis/traffic-view';
-import { escapeTerminal } from './sanitize';
+import { escapeTerminal } from '../text/sanitize';
 import { formatBitRate, formatBytes, formatCount } from './units';
 import { clipCols, displayWidth, fitCols } from './width';
 

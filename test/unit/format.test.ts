@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { formatAddress, formatEndpoint } from '../../src/output/address';
-import { escapeTerminal, latin1Text, wireText } from '../../src/output/sanitize';
+import { escapeTerminal, latin1Text, wireText } from '../../src/text/sanitize';
 import { isoMicros } from '../../src/output/clock';
 import { forEachRecord } from '../../src/kernel/ringbuf';
 

@@ -10,7 +10,7 @@
  * become Packet.proc; other comments become Packet.comment (as safe text).
  */
 import type { CaptureInterface, Packet, Proc } from '../../model/packet';
-import { wireText } from '../../output/sanitize';
+import { wireText } from '../../text/sanitize';
 import { ByteQueue } from './byte-queue';
 import { BE, type Endian, type InterfaceStats, LE, MAX_BLOCK, MAX_INTERFACES, type PacketReader } from './types';
 
