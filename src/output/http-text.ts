@@ -115,9 +115,9 @@ export function httpLine(v: HttpView, clock: Clock, layout: HttpTextLayout, head
   if (!headers) return line;
   const out = [line];
   for (const [n, val] of v.reqHeaders) out.push(`    > ${n}: ${val}`);
-  if (v.reqHeadersTruncated) out.push(`    > ${HEADERS_CUT_MARK}`);
+  if (v.reqHeadTruncated) out.push(`    > ${HEADERS_CUT_MARK}`);
   for (const [n, val] of v.respHeaders) out.push(`    < ${n}: ${val}`);
-  if (v.respHeadersTruncated) out.push(`    < ${HEADERS_CUT_MARK}`);
+  if (v.respHeadTruncated) out.push(`    < ${HEADERS_CUT_MARK}`);
   return out.join('\n');
 }
 
