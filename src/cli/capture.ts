@@ -23,6 +23,7 @@ import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { CaptureOptions, captureHelp, parseCaptureArgs } from './capture-args';
 import { reportChoices } from './live';
 import { preflight } from './preflight';
+import { catchStopSignals } from './signals';
 
 const DEFAULT_RING_KIB = 8192;
 /** Output waiting for a slow reader of stdout above this: packets are dropped and counted. */
@@ -322,12 +323,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   }
 
   let stop: (why: string) => void = () => undefined;
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  const onSignal = (sig: NodeJS.Signals): void => stop(sig);
-  for (const s of signals) process.on(s, onSignal);
-  const unlisten = (): void => {
-    for (const s of signals) process.off(s, onSignal);
-  };
+  const unlisten = catchStopSignals((sig) => stop(sig));
 
   const toWall = wallClock();
   const interfaces: CaptureInterface[] = [];
