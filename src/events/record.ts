@@ -2,7 +2,7 @@
  * The typed record that flows from probes to outputs, and the decoders of
  * its common parts (wl_hdr, wl_proc, wl_sock_id) over a DataView.
  */
-import { formatAddress } from '../output/address';
+import { formatAddress } from '../text/address';
 import { wireText } from '../text/sanitize';
 import { WL_HDR, WL_PROC, WL_SOCK_ID, FLAG } from './layout';
 

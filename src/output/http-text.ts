@@ -13,7 +13,7 @@
  * whole (--json always has every field in full).
  */
 import { EndpointStats, HttpStats } from '../analysis/http-stats';
-import { formatEndpoint } from './address';
+import { formatEndpoint } from '../text/address';
 import { Clock } from './clock';
 import { cutText, fitCell } from './columns';
 import { HttpView } from './http-view';

@@ -9,7 +9,7 @@
  * the ALPN offered and chosen.
  */
 import { TlsHandshake } from '../analysis/tls-handshakes';
-import { formatEndpoint } from './address';
+import { formatEndpoint } from '../text/address';
 import { Clock } from './clock';
 import { commonJsonPrefix } from './common-fields';
 import { Column, TextTable } from './columns';

@@ -1,5 +1,5 @@
 /** Ethernet II / 802.3 with 802.1Q, 802.1ad (and the old 0x9100) VLAN tags. */
-import { macText } from './addr';
+import { macText } from '../../text/address';
 import { u16 } from './bytes';
 import type { Decoded, Vlan } from './types';
 
