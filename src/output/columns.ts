@@ -82,11 +82,15 @@ function tailCols(s: string, cols: number): string {
   return chars.slice(i).join('');
 }
 
-/** Columns of an address's end that a middle cut keeps whole: `]:port`, `%iface`, or `:port`. */
+/** An address, perhaps with %iface, brackets and port: `[fe80::1%eth0]:80`, `10.0.0.1:53`, `fe80::1%eth0`. */
+const ADDRESS = /^\[?[0-9a-fA-F:.]+(%[^\]\s]+)?(\]:\d+)?(:\d+)?$/;
+
+/** Columns of an address's end that a middle cut keeps whole: `%iface` (and its port), `]:port` or `:port` (0: not an address). */
 function addressEnd(s: string): number {
-  const at = Math.max(s.lastIndexOf(']'), s.lastIndexOf('%'));
-  const colon = s.lastIndexOf(':');
-  return displayWidth(s.slice(at >= 0 ? at : colon >= 0 ? colon : s.length));
+  if (!ADDRESS.test(s)) return 0;
+  const iface = s.indexOf('%');
+  const at = iface >= 0 ? iface : s.lastIndexOf(']') >= 0 ? s.lastIndexOf(']') : s.lastIndexOf(':');
+  return displayWidth(s.slice(at));
 }
 
 /**

@@ -253,6 +253,9 @@ describe('text tables fit the width, columns aligned', () => {
     // A narrow cell still keeps the whole `]:port` (more than half of it) and `%iface`.
     assert.equal(cutText(`[${LINK_LOCAL}]:52344`, 12, 'middle'), '[fe8\u2026]:52344');
     assert.equal(cutText('fe80::1c2d:3e4f:5a6b:7d10%enp0s31f6', 16, 'middle'), 'fe80:\u2026%enp0s31f6');
+    assert.equal(cutText('[fe80::a8c1:abcd:ef01:2345%eth0]:51234', 21, 'middle'), '[fe80::a\u2026%eth0]:51234');
+    // A name is not an address: its middle cut keeps half of each end, whatever it holds.
+    assert.equal(cutText('x%verylongsuffix.example.test', 12, 'middle'), 'x%ver\u2026e.test');
     // East Asian wide characters take two columns: never half of one, the cell padded to its width.
     assert.equal(cutText('\u6771\u4eac\u30bf\u30ef\u30fc', 6), '\u6771\u4eac\u2026');
     assert.equal(displayWidth(fitCell('\u6771\u4eac\u30bf\u30ef\u30fc', 6)), 6);
