@@ -15,7 +15,7 @@
  */
 import { PayloadChunk } from '../events/sock-payload';
 import { ProcInfo, SockInfo } from '../events/record';
-import { formatEndpoint } from '../output/address';
+import { formatEndpoint } from '../text/address';
 import { DnsParse, DnsRecord, looksLikeDns, parseDnsMessage } from '../protocols/dns';
 import { DnsMessages, DnsMessagesOptions, DnsStreamFault, DnsWireMessage } from './dns-messages';
 import { ListenerJoin } from './listener-join';

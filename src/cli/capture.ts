@@ -18,11 +18,12 @@ import { PacketText, TimeFormat } from '../output/packet-text';
 import { packetJson } from '../output/packet-json';
 import { CaptureFiles } from '../output/capture-files';
 import { CaptureReader } from '../sources/pcap/capture-reader';
-import { escapeTerminal } from '../output/sanitize';
+import { escapeTerminal } from '../text/sanitize';
 import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { CaptureOptions, captureHelp, parseCaptureArgs } from './capture-args';
 import { reportChoices } from './live';
 import { preflight } from './preflight';
+import { catchStopSignals } from './signals';
 
 const DEFAULT_RING_KIB = 8192;
 /** Output waiting for a slow reader of stdout above this: packets are dropped and counted. */
@@ -323,12 +324,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   }
 
   let stop: (why: string) => void = () => undefined;
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  const onSignal = (sig: NodeJS.Signals): void => stop(sig);
-  for (const s of signals) process.on(s, onSignal);
-  const unlisten = (): void => {
-    for (const s of signals) process.off(s, onSignal);
-  };
+  const unlisten = catchStopSignals((sig) => stop(sig));
 
   const toWall = wallClock();
   const interfaces: CaptureInterface[] = [];

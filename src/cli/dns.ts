@@ -3,7 +3,7 @@ import { DnsStats, formatDnsStats } from '../analysis/dns-stats';
 import { DnsTransaction, DnsTransactions } from '../analysis/dns-transactions';
 import { RunningFamily } from '../probes/family';
 import { SockPayloadKernelStats } from '../probes/sock-payload';
-import { escapeTerminal } from '../output/sanitize';
+import { escapeTerminal } from '../text/sanitize';
 import { Clock } from '../output/clock';
 import { dnsJson, dnsTable } from '../output/dns-text';
 import { outputColumns } from '../output/stdout';

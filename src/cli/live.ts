@@ -12,6 +12,7 @@ import { Clock } from '../output/clock';
 import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { LiveOptions } from './common-flags';
 import { preflight } from './preflight';
+import { catchStopSignals } from './signals';
 
 export interface LiveTool<R> {
   name: string;
@@ -53,12 +54,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   // does not kill the process without its summary. Start-up is synchronous:
   // the handler runs only once `stop` below is in place.
   let stop: (why: string) => void = () => undefined;
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  const onSignal = (sig: NodeJS.Signals): void => stop(sig);
-  for (const s of signals) process.on(s, onSignal);
-  const unlisten = (): void => {
-    for (const s of signals) process.off(s, onSignal);
-  };
+  const unlisten = catchStopSignals((sig) => stop(sig));
   native().setLibbpfDebug(false);
 
   const clock = new Clock();

@@ -19,6 +19,7 @@ import { FlagSpec, Flags, flagHelp } from './args';
 import { LIVE_FLAGS, parseLiveArgs } from './common-flags';
 import { preflight } from './preflight';
 import { reportChoices } from './live';
+import { catchStopSignals } from './signals';
 
 export const TOP_FLAGS: FlagSpec[] = [
   {
@@ -159,13 +160,8 @@ export async function topCommand(argv: string[]): Promise<number> {
   native().setLibbpfDebug(false);
   // Signals are ours before anything is attached. Start-up is synchronous up to the
   // point runView sets `stop`, so no handler can run before it is in place.
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   let stop: () => void = () => undefined;
-  const onSignal = (): void => stop();
-  for (const sig of signals) process.on(sig, onSignal);
-  const unlisten = (): void => {
-    for (const sig of signals) process.off(sig, onSignal);
-  };
+  const unlisten = catchStopSignals(() => stop());
   const t0 = performance.now();
   let counters: TrafficCounters;
   try {

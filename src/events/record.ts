@@ -2,8 +2,8 @@
  * The typed record that flows from probes to outputs, and the decoders of
  * its common parts (wl_hdr, wl_proc, wl_sock_id) over a DataView.
  */
-import { formatAddress } from '../output/address';
-import { wireText } from '../output/sanitize';
+import { formatAddress } from '../text/address';
+import { wireText } from '../text/sanitize';
 import { WL_HDR, WL_PROC, WL_SOCK_ID, FLAG } from './layout';
 
 export interface ProcInfo {
@@ -46,7 +46,7 @@ export function decodeHeader(v: DataView, off: number): RecordHeader {
 /**
  * A NUL-terminated C string of at most `max` bytes from the kernel (a task
  * name: any bytes a process chose), as safe text, once, here: valid UTF-8
- * decoded, controls and invalid bytes as \xNN (see output/sanitize).
+ * decoded, controls and invalid bytes as \xNN (see text/sanitize).
  */
 export function cString(v: DataView, off: number, max: number): string {
   const b = new Uint8Array(v.buffer, v.byteOffset + off, max);

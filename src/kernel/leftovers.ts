@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from './native';
+import { listPids } from './procfs';
 
 export const PIN_DIR = '/sys/fs/bpf/wirelens';
 export const PROG_PREFIX = 'wl_';
@@ -43,12 +44,8 @@ export function progIdsHeldBy(pid: number | string): number[] {
  */
 export function scanHeldPrograms(): { ids: Set<number>; complete: boolean } {
   const ids = new Set<number>();
-  let pids: string[] = [];
-  try {
-    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return { ids, complete: false };
-  }
+  const pids = listPids();
+  if (pids === undefined) return { ids, complete: false };
   let complete = true;
   for (const pid of pids) {
     const held = readHeld(pid);

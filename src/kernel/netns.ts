@@ -4,6 +4,7 @@
  * or a name.
  */
 import * as fs from 'node:fs';
+import { listPids } from './procfs';
 
 export function netnsInode(): number {
   try {
@@ -33,12 +34,8 @@ export function netnsNames(): Map<number, string> {
 }
 
 export function processInNetns(ino: number): number | undefined {
-  let pids: string[] = [];
-  try {
-    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return undefined;
-  }
+  const pids = listPids();
+  if (pids === undefined) return undefined;
   for (const p of pids) {
     try {
       if (fs.statSync(`/proc/${p}/ns/net`).ino === ino) return Number(p);
@@ -59,12 +56,8 @@ export function otherNetnsPaths(): string[] {
     seen.add(ino);
     out.push(`/run/netns/${name}`);
   }
-  let pids: string[] = [];
-  try {
-    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return out;
-  }
+  const pids = listPids();
+  if (pids === undefined) return out;
   for (const p of pids) {
     try {
       const ino = fs.statSync(`/proc/${p}/ns/net`).ino;

@@ -1,11 +1,13 @@
 /**
- * Fixed-width text tables for the live commands' human lines. A table is
- * chosen for the output width: columns that matter less appear only when
- * the width allows, every cell is cut to its column (so a long IPv6
- * address or an escaped name never shifts the columns after it) and the
- * last column takes what is left; no line is longer than the width.
- * Cut cells end in `…`; addresses keep their end (`[fe80::1…:7d10]:52344`)
- * so the port stays readable. --json has every field whole.
+ * Text in fixed-width columns, for every human table (http, tcp, dns, tls,
+ * top, doctor): the one place that knows how many terminal columns text
+ * takes, how a cell too long for its column is cut (marked `…`, addresses in
+ * the middle so the port or %iface stays readable), how a cell is padded and
+ * how free text wraps. A table is chosen for the output width: columns that
+ * matter less appear only when the width allows, every cell is cut to its
+ * column (so a long IPv6 address or an escaped name never shifts the columns
+ * after it) and the last column takes what is left; no line is longer than
+ * the width. --json has every field whole.
  */
 import { Clock } from './clock';
 
@@ -23,32 +25,133 @@ export interface Column<R> {
   cell: (r: R, clock: Clock) => string;
 }
 
-const ELLIPSIS = '\u2026';
+/** The mark of a cut: one column wide, and not a character URLs and paths use (as `~` is). */
+export const CUT_MARK = '\u2026';
 
-/** Columns a string takes on a terminal (one per code point: captured text is escaped, no wide forms assumed). */
-export function textWidth(s: string): number {
-  if (/^[\x00-\x7f]*$/.test(s)) return s.length;
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
+function isWide(cp: number): boolean {
+  return (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1f64f) ||
+    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  );
 }
 
-/** `s` cut to at most `width` columns, the cut marked with `…`. */
+const COMBINING = /\p{M}/u;
+
+/** Columns of one character: East Asian wide and fullwidth take two, combining marks and zero-width joiners none. */
+function charWidth(ch: string): number {
+  const cp = ch.codePointAt(0)!;
+  if (cp === 0x200b || cp === 0x200c || cp === 0x200d || COMBINING.test(ch)) return 0;
+  return isWide(cp) ? 2 : 1;
+}
+
+/** Columns a string takes on a terminal (it is escaped before it gets here: no controls). */
+export function displayWidth(s: string): number {
+  if (/^[\x20-\x7e]*$/.test(s)) return s.length;
+  let w = 0;
+  for (const ch of s) w += charWidth(ch);
+  return w;
+}
+
+/** The longest start of s that takes at most `cols` columns. */
+function headCols(s: string, cols: number): string {
+  let w = 0;
+  let out = '';
+  for (const ch of s) {
+    const cw = charWidth(ch);
+    if (w + cw > cols) break;
+    w += cw;
+    out += ch;
+  }
+  return out;
+}
+
+/** The longest end of s that takes at most `cols` columns. */
+function tailCols(s: string, cols: number): string {
+  const chars = [...s];
+  let w = 0;
+  let i = chars.length;
+  while (i > 0 && w + charWidth(chars[i - 1]!) <= cols) w += charWidth(chars[--i]!);
+  return chars.slice(i).join('');
+}
+
+/** An address, perhaps with %iface, brackets and port: `[fe80::1%eth0]:80`, `10.0.0.1:53`, `fe80::1%eth0`. */
+const ADDRESS = /^\[?[0-9a-fA-F:.]+(%[^\]\s]+)?(\]:\d+)?(:\d+)?$/;
+
+/** Columns of an address's end that a middle cut keeps whole: `%iface` (and its port), `]:port` or `:port` (0: not an address). */
+function addressEnd(s: string): number {
+  if (!ADDRESS.test(s)) return 0;
+  const iface = s.indexOf('%');
+  const at = iface >= 0 ? iface : s.lastIndexOf(']') >= 0 ? s.lastIndexOf(']') : s.lastIndexOf(':');
+  return displayWidth(s.slice(at));
+}
+
+/**
+ * `s` cut to at most `width` columns, the cut marked with `…`: at the end,
+ * or (`middle`, for addresses) in the middle, keeping the end's half or,
+ * when longer, its `]:port` / `%iface` whole (`[fe80::1c2…d10]:52344`).
+ * A width of Infinity never cuts.
+ */
 export function cutText(s: string, width: number, where: 'end' | 'middle' = 'end'): string {
-  if (textWidth(s) <= width) return s;
+  if (displayWidth(s) <= width) return s;
   if (width <= 0) return '';
-  if (width === 1) return ELLIPSIS;
-  const cps = Array.from(s);
-  if (where === 'end') return cps.slice(0, width - 1).join('') + ELLIPSIS;
-  const tail = Math.ceil((width - 1) / 2);
-  const head = width - 1 - tail;
-  return cps.slice(0, head).join('') + ELLIPSIS + cps.slice(cps.length - tail).join('');
+  if (width === 1) return CUT_MARK;
+  if (where === 'end') return headCols(s, width - 1) + CUT_MARK;
+  const tail = tailCols(s, Math.min(width - 2, Math.max(Math.ceil((width - 1) / 2), addressEnd(s))));
+  return headCols(s, width - 1 - displayWidth(tail)) + CUT_MARK + tail;
 }
 
-function pad(s: string, width: number, right: boolean | undefined): string {
-  const fill = width - textWidth(s);
+/** `s` padded to `width` columns, on the left when `right` (a longer one is left as it is). */
+export function padText(s: string, width: number, right = false): string {
+  const fill = width - displayWidth(s);
   if (fill <= 0) return s;
   return right ? ' '.repeat(fill) + s : s + ' '.repeat(fill);
+}
+
+/** A cell of exactly `width` columns: cut (see cutText), then padded. */
+export function fitCell(s: string, width: number, opts: { right?: boolean; cut?: 'end' | 'middle' } = {}): string {
+  return padText(cutText(s, width, opts.cut), width, opts.right);
+}
+
+/** s cut to at most `cols` columns, with no mark (a line at a terminal's edge). */
+export function clipText(s: string, cols: number): string {
+  return displayWidth(s) <= cols ? s : headCols(s, cols);
+}
+
+/**
+ * `prefix` then `text` broken at spaces into lines of at most `width`
+ * columns; lines after the first start with `indent` spaces (a word longer
+ * than a line is broken across lines).
+ */
+export function wrapText(prefix: string, text: string, width: number, indent: number): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  let room = width - displayWidth(prefix);
+  const flush = (): void => {
+    lines.push(cur);
+    cur = '';
+    room = width - indent;
+  };
+  for (let word of text.split(/ +/)) {
+    if (word === '') continue;
+    if (cur !== '' && displayWidth(cur) + 1 + displayWidth(word) > room) flush();
+    while (cur === '' && displayWidth(word) > room && room > 0) {
+      const head = clipText(word, room);
+      cur = head;
+      word = word.slice(head.length);
+      flush();
+    }
+    cur = cur === '' ? word : `${cur} ${word}`;
+  }
+  if (cur !== '' || lines.length === 0) lines.push(cur);
+  return lines.map((l, i) => (i === 0 ? prefix + l : ' '.repeat(indent) + l));
 }
 
 export class TextTable<R> {
@@ -78,10 +181,10 @@ export class TextTable<R> {
     const last = this.columns.length - 1;
     for (let i = 0; i < last; i++) {
       const c = this.columns[i]!;
-      s += pad(cutText(cells[i]!, c.width, c.cut), c.width, c.right) + ' ';
+      s += fitCell(cells[i]!, c.width, c) + ' ';
     }
     const c = this.columns[last]!;
-    s += pad(cutText(cells[last]!, this.restWidth, c.cut), c.right ? this.restWidth : 0, c.right);
+    s += padText(cutText(cells[last]!, this.restWidth, c.cut), c.right ? this.restWidth : 0, c.right);
     return s.trimEnd();
   }
 }

@@ -11,7 +11,7 @@
  */
 import { parseDnsMessage } from '../protocols/dns/index';
 import type { DnsRecord } from '../protocols/dns/index';
-import { escapeTerminal } from './sanitize';
+import { escapeTerminal } from '../text/sanitize';
 
 const OPCODES = ['', ' inv_q', ' stat', ' op3', ' notify', ' update', ' op6', ' op7'];
 const RCODES = [

@@ -10,7 +10,7 @@
  */
 import { DnsTransaction } from '../analysis/dns-transactions';
 import { Clock } from './clock';
-import { commonJsonPrefix } from './common-fields';
+import { commonJsonPrefix, leadingColumns } from './common-fields';
 import { Column, TextTable } from './columns';
 import { formatDuration } from './duration';
 
@@ -30,20 +30,12 @@ function statusColumn(t: DnsTransaction): string {
   return t.rcode ?? '-';
 }
 
-const time = (t: DnsTransaction, clock: Clock): string => clock.timeOfDay(t.tsNs);
-const pid = (t: DnsTransaction): string => (t.proc ? String(t.proc.pid) : '-');
-const comm = (t: DnsTransaction): string => t.proc?.comm ?? '-';
 const latency = (t: DnsTransaction): string => formatDuration(t.latencyNs);
 
 /** The human lines of `wirelens dns` for an output `width` columns wide. */
 export function dnsTable(width: number): TextTable<DnsTransaction> {
   const narrow: Column<DnsTransaction>[] = [
-    { title: 'TIME', width: 8, below: MORE, cell: (t, clock) => time(t, clock).slice(0, 8) },
-    { title: 'TIME', width: 15, from: MORE, cell: time },
-    { title: 'SIDE', width: 4, cell: (t) => (t.side === 'client' ? 'cli' : 'srv') },
-    { title: 'PID', width: 7, right: true, from: MORE, cell: pid },
-    { title: 'COMM', width: 8, below: MORE, cell: comm },
-    { title: 'COMM', width: 15, from: MORE, cell: comm },
+    ...leadingColumns<DnsTransaction>('narrow', MORE),
     { title: 'TYPE', width: 5, cell: (t) => t.qtype ?? '-' },
     { title: 'NAME', width: 16, below: MORE, cut: 'middle', cell: (t) => t.qname ?? '-' },
     { title: 'NAME', width: 30, from: MORE, cut: 'middle', cell: (t) => t.qname ?? '-' },
@@ -52,10 +44,7 @@ export function dnsTable(width: number): TextTable<DnsTransaction> {
     { title: 'ANSWERS', width: 8, cell: answersText },
   ];
   const wide: Column<DnsTransaction>[] = [
-    { title: 'TIME', width: 15, cell: time },
-    { title: 'SIDE', width: 6, cell: (t) => t.side },
-    { title: 'PID', width: 7, right: true, cell: pid },
-    { title: 'COMM', width: 16, cell: comm },
+    ...leadingColumns<DnsTransaction>('wide', MORE),
     { title: 'PROTO', width: 5, cell: (t) => t.transport },
     { title: 'SERVER', width: 24, cut: 'middle', cell: (t) => t.server },
     { title: 'ID', width: 5, right: true, cell: (t) => (t.id === null ? '-' : String(t.id)) },

@@ -2,8 +2,8 @@
  * `wirelens doctor` as text: one check per line in 80 columns (a long name
  * gets a line of its own, details and remedies wrap under it).
  */
-import { escapeTerminal } from './sanitize';
-import { displayWidth, wrapCols } from './width';
+import { escapeTerminal } from '../text/sanitize';
+import { displayWidth, wrapText } from './columns';
 
 export type CheckStatus = 'ok' | 'missing' | 'warn' | 'info';
 
@@ -31,13 +31,13 @@ export function formatReport(checks: Check[], width = 80): string {
     if (displayWidth(c.name) > NAME_W && displayWidth(oneLine) <= width) {
       lines.push(oneLine);
     } else if (displayWidth(c.name) <= NAME_W) {
-      lines.push(...wrapCols(`${mark}${c.name.padEnd(NAME_W)}  `, detail, width, detailAt));
+      lines.push(...wrapText(`${mark}${c.name.padEnd(NAME_W)}  `, detail, width, detailAt));
     } else {
-      lines.push(...wrapCols(mark, c.name, width, MARK_W + 2));
-      lines.push(...wrapCols(' '.repeat(detailAt), detail, width, detailAt));
+      lines.push(...wrapText(mark, c.name, width, MARK_W + 2));
+      lines.push(...wrapText(' '.repeat(detailAt), detail, width, detailAt));
     }
     if (c.remedy && c.status !== 'ok') {
-      lines.push(...wrapCols(`${' '.repeat(MARK_W + 2)}-> `, escapeTerminal(c.remedy), width, MARK_W + 5));
+      lines.push(...wrapText(`${' '.repeat(MARK_W + 2)}-> `, escapeTerminal(c.remedy), width, MARK_W + 5));
     }
   }
   const fatal = checks.filter((c) => c.fatal && c.status === 'missing');

@@ -18,8 +18,8 @@ export function httpJson(v: HttpView, clock: Clock, headers: boolean): string {
     `"req_bytes":${v.reqBytes},"resp_bytes":${v.respBytes},"content_type":${s(v.contentType)}`;
   if (headers) {
     line +=
-      `,"req_headers":${JSON.stringify(v.reqHeaders)},"req_headers_truncated":${v.reqHeadersTruncated}` +
-      `,"resp_headers":${JSON.stringify(v.respHeaders)},"resp_headers_truncated":${v.respHeadersTruncated}`;
+      `,"req_headers":${JSON.stringify(v.reqHeaders)},"req_headers_truncated":${v.reqHeadTruncated}` +
+      `,"resp_headers":${JSON.stringify(v.respHeaders)},"resp_headers_truncated":${v.respHeadTruncated}`;
   }
   return line + '}';
 }

@@ -5,18 +5,19 @@
  * escaped), so this file only lays it out.
  *
  * Columns are fixed-width and fit 80 columns; a cell longer than its column
- * (an IPv6 peer, an escaped task name) is cut with a '~' mark rather than
- * shifting the columns after it. On a terminal of 150 columns or more the
- * wide layout adds the PID, bytes each way, microseconds and room for any
- * IPv6 peer. The request (method and URL) is last: on a terminal it is cut
- * at the right edge, marked '~'; a pipe or file gets it whole (--json always
- * has every field in full).
+ * (an IPv6 peer, an escaped task name) is cut with a `…` mark rather than
+ * shifting the columns after it (src/output/columns.ts). On a terminal of 150
+ * columns or more the wide layout adds the PID, bytes each way, microseconds
+ * and room for any IPv6 peer. The request (method and URL) is last: on a
+ * terminal it is cut at the right edge, marked `…`; a pipe or file gets it
+ * whole (--json always has every field in full).
  */
 import { EndpointStats, HttpStats } from '../analysis/http-stats';
-import { formatEndpoint } from './address';
+import { formatEndpoint } from '../text/address';
 import { Clock } from './clock';
+import { cutText, fitCell } from './columns';
 import { HttpView } from './http-view';
-import { escapeTerminal } from './sanitize';
+import { escapeTerminal } from '../text/sanitize';
 import { formatCount } from './units';
 
 /** Columns at which the wide layout starts. */
@@ -31,26 +32,6 @@ export interface HttpTextLayout {
 /** The layout for a terminal of `columns` (undefined: not a terminal). */
 export function httpTextLayout(columns: number | undefined): HttpTextLayout {
   return { wide: columns !== undefined && columns >= HTTP_WIDE_COLUMNS, width: columns };
-}
-
-const CUT = '~';
-
-/** A cell of exactly `width` columns: padded, or cut with a mark (by code point: no half character). */
-export function fitCell(s: string, width: number, left: boolean): string {
-  const chars = [...s];
-  if (chars.length > width) return chars.slice(0, width - 1).join('') + CUT;
-  const pad = ' '.repeat(width - chars.length);
-  return left ? s + pad : pad + s;
-}
-
-/** An address:port cell: a long address is cut in its middle so the port stays. */
-function fitEndpoint(s: string, width: number): string {
-  const chars = [...s];
-  if (chars.length <= width) return s.padEnd(width);
-  const bracket = s.lastIndexOf(']');
-  const port = s.slice(bracket >= 0 ? bracket : s.lastIndexOf(':')); // "]:8080" or ":8080"
-  const keep = width - port.length - 1;
-  return keep > 0 ? chars.slice(0, keep).join('') + CUT + port : fitCell(s, width, true);
 }
 
 /** A duration in at most 7 columns: 0.123ms 12.35ms 123.5ms 1.234s 12.35s 1234s. */
@@ -110,15 +91,13 @@ const NARROW = columns(false);
 const WIDE = columns(true);
 
 function cellText(c: Column, text: string): string {
-  return c.title === 'REMOTE' ? fitEndpoint(text, c.width) : fitCell(text, c.width, c.left === true);
+  // The peer, an address:port, is cut in its middle so the port stays.
+  return fitCell(text, c.width, { right: c.left !== true, cut: c.title === 'REMOTE' ? 'middle' : 'end' });
 }
 
-/** The line ends with free text: cut at the terminal's edge. */
+/** The line ends with free text: cut at a terminal's edge, whole on a pipe or file. */
 function withLast(prefix: string, last: string, layout: HttpTextLayout): string {
-  const line = `${prefix} ${last}`;
-  if (layout.width === undefined) return line;
-  const chars = [...line];
-  return chars.length <= layout.width ? line : chars.slice(0, Math.max(layout.width - 1, 0)).join('') + CUT;
+  return cutText(`${prefix} ${last}`, layout.width ?? Infinity);
 }
 
 export function httpHeaderLine(layout: HttpTextLayout): string {
@@ -136,9 +115,9 @@ export function httpLine(v: HttpView, clock: Clock, layout: HttpTextLayout, head
   if (!headers) return line;
   const out = [line];
   for (const [n, val] of v.reqHeaders) out.push(`    > ${n}: ${val}`);
-  if (v.reqHeadersTruncated) out.push(`    > ${HEADERS_CUT_MARK}`);
+  if (v.reqHeadTruncated) out.push(`    > ${HEADERS_CUT_MARK}`);
   for (const [n, val] of v.respHeaders) out.push(`    < ${n}: ${val}`);
-  if (v.respHeadersTruncated) out.push(`    < ${HEADERS_CUT_MARK}`);
+  if (v.respHeadTruncated) out.push(`    < ${HEADERS_CUT_MARK}`);
   return out.join('\n');
 }
 
@@ -163,9 +142,9 @@ export function formatHttpStats(stats: HttpStats, limit = 30): string[] {
 }
 
 function statsRow(r: EndpointStats): string {
-  const n = (x: number, w: number): string => fitCell(formatCount(x), w, false);
+  const n = (x: number, w: number): string => fitCell(formatCount(x), w, { right: true });
   const s = (k: string): number => r.status[k] ?? 0;
-  const q = (x: number): string => fitCell(ms(x), 7, false);
+  const q = (x: number): string => fitCell(ms(x), 7, { right: true });
   const side = r.side === 'client' ? 'cli' : r.side === 'server' ? 'srv' : r.side;
   return (
     `${side.padEnd(4)} ${n(r.requests, 6)} ${n(s('2xx'), 6)} ${n(s('3xx'), 5)} ${n(s('4xx'), 5)} ${n(s('5xx'), 5)} ` +

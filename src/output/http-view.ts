@@ -3,36 +3,20 @@
  * serialised field of `wirelens http` goes through (record lines, --json,
  * the per-endpoint table, summaries). The parser keeps the wire's bytes as
  * latin1 strings; here secrets are redacted (src/output/redact.ts) on those
- * bytes, and then every field becomes safe text once (src/output/sanitize.ts:
+ * bytes, and then every field becomes safe text once (src/text/sanitize.ts:
  * UTF-8 decoded, controls and invalid bytes as \xNN). Nothing downstream
  * reads the raw exchange's strings.
  */
 import { HttpExchange } from '../analysis/http-exchanges';
-import { ProcInfo, SockInfo } from '../events/record';
 import { redactHeaders, redactUrl } from './redact';
-import { latin1Text } from './sanitize';
+import { latin1Text } from '../text/sanitize';
 
-export interface HttpView {
-  tsNs: bigint;
-  side: 'client' | 'server';
-  proc: ProcInfo | null;
-  sock: SockInfo;
-  method: string;
-  url: string;
-  urlTruncated: boolean;
-  host: string | undefined;
-  version: string;
-  status: number | null;
-  reason: string;
-  latencyNs: number | null;
-  reqBytes: number;
-  respBytes: number;
-  contentType: string | undefined;
-  reqHeaders: [string, string][];
-  respHeaders: [string, string][];
-  /** Headers past what the kernel copied of the request head are missing. */
-  reqHeadersTruncated: boolean;
-  respHeadersTruncated: boolean;
+/**
+ * The exchange's fields, every string among them redacted and decoded. The
+ * brand keeps a raw exchange from reaching a renderer by mistake.
+ */
+export interface HttpView extends HttpExchange {
+  readonly shown: true;
 }
 
 const text = (s: string | undefined): string | undefined => (s === undefined ? undefined : latin1Text(s));
@@ -61,7 +45,8 @@ export function httpView(ex: HttpExchange, redact: boolean): HttpView {
     contentType: text(ex.contentType),
     reqHeaders: headers(ex.reqHeaders, redact),
     respHeaders: headers(ex.respHeaders, redact),
-    reqHeadersTruncated: ex.reqHeadTruncated,
-    respHeadersTruncated: ex.respHeadTruncated,
+    reqHeadTruncated: ex.reqHeadTruncated,
+    respHeadTruncated: ex.respHeadTruncated,
+    shown: true,
   };
 }

@@ -28,7 +28,7 @@ import { checksumShouldBe, segmentChecksum } from '../net/decode/checksum';
 import { decodePacket } from '../net/decode/index';
 import type { Decoded, Icmp, Ipv4, Ipv6, Tcp, TcpOption } from '../net/decode/types';
 import { dnsSummary } from './dns-summary';
-import { escapeTerminal, wireText } from './sanitize';
+import { escapeTerminal, wireText } from '../text/sanitize';
 
 export type TimeFormat = 'default' | 'none' | 'epoch' | 'date';
 

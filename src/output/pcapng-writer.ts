@@ -13,7 +13,7 @@
  * keep it (asynchronous writes).
  */
 import type { CaptureInterface, CaptureStats, Packet, Proc } from '../model/packet';
-import { escapeTerminal } from './sanitize';
+import { escapeTerminal } from '../text/sanitize';
 
 export const BT_SHB = 0x0a0d0d0a;
 export const BT_IDB = 0x00000001;

@@ -9,7 +9,7 @@
  * table: DIR, UID, NETNS, the local address and the details spelt out.
  */
 import { TcpHealth, TcpRecord } from '../events/tcp';
-import { formatEndpoint } from './address';
+import { formatEndpoint } from '../text/address';
 import { Clock } from './clock';
 import { commonJsonPrefix } from './common-fields';
 import { Column, TextTable } from './columns';

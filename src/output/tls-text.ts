@@ -9,9 +9,9 @@
  * the ALPN offered and chosen.
  */
 import { TlsHandshake } from '../analysis/tls-handshakes';
-import { formatEndpoint } from './address';
+import { formatEndpoint } from '../text/address';
 import { Clock } from './clock';
-import { commonJsonPrefix } from './common-fields';
+import { commonJsonPrefix, leadingColumns } from './common-fields';
 import { Column, TextTable } from './columns';
 
 const MORE = 120;
@@ -23,9 +23,6 @@ function cipherColumn(h: TlsHandshake): string {
   return h.status.replace(/_/g, ' ');
 }
 
-const time = (h: TlsHandshake, clock: Clock): string => clock.timeOfDay(h.tsNs);
-const pid = (h: TlsHandshake): string => (h.proc ? String(h.proc.pid) : '-');
-const comm = (h: TlsHandshake): string => h.proc?.comm ?? '-';
 const remote = (h: TlsHandshake): string => formatEndpoint(h.sock.daddr, h.sock.dport);
 const sni = (h: TlsHandshake): string => h.client?.sni ?? '-';
 const version = (h: TlsHandshake): string => h.server?.version ?? '-';
@@ -33,12 +30,7 @@ const version = (h: TlsHandshake): string => h.server?.version ?? '-';
 /** The human lines of `wirelens tls` for an output `width` columns wide. */
 export function tlsTable(width: number): TextTable<TlsHandshake> {
   const narrow: Column<TlsHandshake>[] = [
-    { title: 'TIME', width: 8, below: MORE, cell: (h, clock) => time(h, clock).slice(0, 8) },
-    { title: 'TIME', width: 15, from: MORE, cell: time },
-    { title: 'SIDE', width: 4, cell: (h) => (h.side === 'client' ? 'cli' : 'srv') },
-    { title: 'PID', width: 7, right: true, from: MORE, cell: pid },
-    { title: 'COMM', width: 8, below: MORE, cell: comm },
-    { title: 'COMM', width: 15, from: MORE, cell: comm },
+    ...leadingColumns<TlsHandshake>('narrow', MORE),
     { title: 'REMOTE', width: 15, below: MORE, cut: 'middle', cell: remote },
     { title: 'REMOTE', width: 21, from: MORE, cut: 'middle', cell: remote },
     { title: 'SNI', width: 14, below: MORE, cut: 'middle', cell: sni },
@@ -47,10 +39,7 @@ export function tlsTable(width: number): TextTable<TlsHandshake> {
     { title: 'CIPHER', width: 8, cell: (h) => cipherColumn(h).replace(/^TLS_/, '') },
   ];
   const wide: Column<TlsHandshake>[] = [
-    { title: 'TIME', width: 15, cell: time },
-    { title: 'SIDE', width: 6, cell: (h) => h.side },
-    { title: 'PID', width: 7, right: true, cell: pid },
-    { title: 'COMM', width: 16, cell: comm },
+    ...leadingColumns<TlsHandshake>('wide', MORE),
     { title: 'REMOTE', width: 24, cut: 'middle', cell: remote },
     { title: 'SNI', width: 24, cut: 'middle', cell: sni },
     {

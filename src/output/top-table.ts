@@ -5,14 +5,14 @@
  * printed as successive snapshots elsewhere. Every line fits `width` columns:
  * below 120 the narrow set of columns (rates, connections/s, totals), from
  * 120 the wide one (packets/s, connection and retransmit totals too); key
- * columns take what is left, cut with a '~' (addresses in the middle, so the
- * %iface of a link-local address stays). With `height`, every view fits the
+ * columns take what is left, cut with a `…` (addresses in the middle, so the
+ * %iface of a link-local address stays; see columns.ts). With `height`, every view fits the
  * terminal with its heading. Names are escaped before they reach a terminal.
  */
 import { IfaceRow, ProcRow, Row, SortKey, TopModel } from '../analysis/traffic-view';
-import { escapeTerminal } from './sanitize';
+import { escapeTerminal } from '../text/sanitize';
+import { clipText, displayWidth, fitCell } from './columns';
 import { formatBitRate, formatBytes, formatCount } from './units';
-import { clipCols, displayWidth, fitCols } from './width';
 
 export interface TableOptions {
   sort: SortKey;
@@ -92,8 +92,9 @@ function renderView<R extends Row>(v: View<R>, s: number, width: number, wide: b
   );
   last.width = Math.max(4, Math.min(v.keyMax, longest, width - fixed));
   const cols = [...keys, ...rest];
-  const line = (cells: string[]): string => clipCols(cells.join(' ').trimEnd(), width);
-  const fit = (c: Column<R>, t: string): string => fitCols(t, c.width, { right: !c.left, middle: c.middle === true });
+  const line = (cells: string[]): string => clipText(cells.join(' ').trimEnd(), width);
+  const fit = (c: Column<R>, t: string): string =>
+    fitCell(t, c.width, { right: !c.left, cut: c.middle ? 'middle' : 'end' });
   const out = [v.heading, line(cols.map((c) => fit(c, c.title)))];
   for (const r of v.rows.slice(0, shown)) out.push(line(cols.map((c) => fit(c, c.cell(r, s)))));
   if (v.rows.length > shown) out.push(`  ... ${v.rows.length - shown} more`);
@@ -135,7 +136,7 @@ export function renderTopTable(m: TopModel, o: TableOptions): string {
       (t) =>
         `warning: ${t.name} table ${t.entries}/${t.max} full: the least recent are evicted and their counts lost (--max-entries)`,
     ),
-  ].map((l) => clipCols(l, width));
+  ].map((l) => clipText(l, width));
 
   const views: View<Row>[] = [
     {

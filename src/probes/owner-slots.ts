@@ -9,6 +9,7 @@ import { WL_COMM_LEN } from '../events/layout';
 import { AttachTarget, native } from '../kernel/native';
 import { HookSlot } from '../kernel/hooks';
 import { BpfMap } from '../kernel/maps';
+import { listPids } from '../kernel/procfs';
 
 /** struct sk_owner (bpf/include/sk_owner.bpf.h): tgid, uid, comm[WL_COMM_LEN]. */
 const WL_OWNER_SIZE = 8 + WL_COMM_LEN;
@@ -78,15 +79,8 @@ export function ownExistingSockets(owners: BpfMap): ExistingOwners {
   const seen = new Set<string>();
   const out: ExistingOwners = { owned: 0, refused: 0, ms: 0, cut: false };
   if (owners.info.valueSize !== WL_OWNER_SIZE) return out; // not the layout this writes
-  let pids: string[] = [];
-  try {
-    pids = fs
-      .readdirSync('/proc')
-      .filter((d) => /^\d+$/.test(d))
-      .sort((a, b) => Number(a) - Number(b));
-  } catch {
-    return out;
-  }
+  const pids = listPids();
+  if (pids === undefined) return out;
   const self = String(process.pid);
   for (const pid of pids) {
     if (pid === self) continue;

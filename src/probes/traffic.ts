@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { TOP_PROTOS, WL_TOP_ADDR, WL_TOP_COUNTS, WL_TOP_IFCFG, WL_TOP_PROC } from '../events/layout';
 import { cString } from '../events/record';
-import { formatAddress } from '../output/address';
+import { formatAddress } from '../text/address';
 import { cgroup2Root } from '../kernel/cgroup';
 import { DropReasons } from '../kernel/drop-reasons';
 import { Features } from '../kernel/features';

@@ -20,6 +20,16 @@ import {
  * with a small Node dgram client sending hand-built queries (RD set; EDNS0 with a 1232-byte UDP size and
  * DO where noted) and a net client sending two length-prefixed queries in one write. */
 const hex = (s: string) => Buffer.from(s, 'hex');
+/** The fastest of `runs` runs of `f`, in ns: a run the machine delayed does not count. */
+const fastestNs = (f: () => void, runs: number): number => {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    f();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0));
+  }
+  return best;
+};
 const REAL = {
   aQueryEdns: hex('1a2b0100000100000000000101610474657374000001000100002904d0000080000000'),
   aEdns: hex('1a2b85800001000100000001016104746573740000010001c00c000100010000000000040a01020300002904d0000080000000'),
@@ -406,9 +416,9 @@ describe('malformed names and counts', () => {
 
   it('counts larger than the bytes allow fail at once, keeping the questions read', () => {
     const big = Buffer.from([0x12, 0x34, 0x01, 0x00, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 0, 1, 0, 1, 0]);
-    const t0 = process.hrtime.bigint();
     const p = failed(parseDnsMessage(big));
-    assert.ok(process.hrtime.bigint() - t0 < 5_000_000n);
+    // Fails at once: not 65535 questions tried (the fastest of a few runs, so a busy machine cannot fail it).
+    assert.ok(fastestNs(() => parseDnsMessage(big), 5) < 5e6);
     assert.deepEqual([p.error, p.id, p.response, p.questions], ['bad counts', 0x1234, false, []]);
     const an = failed(parseDnsMessage(message({ qd: [q('x.test', 1)], counts: [1, 0xffff, 0, 0] })));
     assert.deepEqual([an.error, an.questions.map((x) => x.name)], ['bad counts', ['x.test.']]);
@@ -521,8 +531,8 @@ describe('bounded work', () => {
     assert.equal(m.rcode, 'BADVERS', 'the OPT past the cap was read');
   });
 
-  it('a 64 KB message parses in a few milliseconds', () => {
-    // Long compressed names and long TXT rdata: the costly shapes.
+  /** A 64 KB message of the costly shapes: long compressed names and long TXT rdata. */
+  const bigMessage = (): Uint8Array => {
     const long = new Array(3).fill([63, ...new Array(63).fill(0x6b)]).flat();
     const answers: number[][] = [];
     let size = 12 + long.length + 5;
@@ -531,16 +541,20 @@ describe('bounded work', () => {
       answers.push(rec);
       size += rec.length;
     }
-    const big = message({ qd: [[...long, 0, ...u16(T.TXT), ...u16(1)]], an: answers });
+    return message({ qd: [[...long, 0, ...u16(T.TXT), ...u16(1)]], an: answers });
+  };
+
+  it('a 64 KB message parses in a few milliseconds', () => {
+    const big = bigMessage();
     for (let i = 0; i < 10; i++) parseDnsMessage(big);
-    const t0 = process.hrtime.bigint();
     const m = ok(parseDnsMessage(big));
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     assert.ok(big.length > 64000);
     assert.equal(m.answers.length, MAX_ENTRIES - 1);
     assert.equal(m.answers[0]!.name.length, 3 * 64);
     assert.ok(m.omitted! > 0);
-    assert.ok(ms < 10, `took ${ms} ms`); // about 1 ms warm on the dev VM
+    // The fastest of 10 runs: a busy machine delays some runs, not all (about 1 ms warm on the dev VM).
+    const ms = fastestNs(() => parseDnsMessage(big), 10) / 1e6;
+    assert.ok(ms < 10, `took ${ms} ms`);
   });
 
   it('a 64 KB string value (URI target) in one record', () => {
@@ -548,7 +562,7 @@ describe('bounded work', () => {
     assert.equal(m.answers[0]!.data, '1 2 "' + 'a'.repeat(65000) + '\\010"');
   });
 
-  it('20000 seeded mutations of real and built messages: no throw, bounded time', () => {
+  it('20000 seeded mutations of real and built messages: no throw, none costs more than a 64 KB message', () => {
     const seeds = [
       REAL.aEdns,
       REAL.anyEdns,
@@ -562,8 +576,8 @@ describe('bounded work', () => {
     const rand = prng(0xd15ea5e);
     const pick = (n: number) => Math.floor(rand() * n);
     let okCount = 0;
-    let worst = 0;
-    const t0 = process.hrtime.bigint();
+    // The slowest mutations as first timed; timed again below, where one delay of the machine no longer counts.
+    const slowest: { ns: number; view: Uint8Array }[] = [];
     for (let i = 0; i < 20000; i++) {
       const b = Buffer.from(seeds[pick(seeds.length)]!);
       let view: Uint8Array = b;
@@ -578,7 +592,12 @@ describe('bounded work', () => {
       const s = process.hrtime.bigint();
       const p = parseDnsMessage(view);
       looksLikeDns(view);
-      worst = Math.max(worst, Number(process.hrtime.bigint() - s));
+      const ns = Number(process.hrtime.bigint() - s);
+      if (slowest.length < 20 || ns > slowest[slowest.length - 1]!.ns) {
+        slowest.push({ ns, view: Buffer.from(view) });
+        slowest.sort((a, b) => b.ns - a.ns);
+        slowest.length = Math.min(slowest.length, 20);
+      }
       if (p.ok) {
         okCount++;
         for (const r of [...p.msg.questions, ...p.msg.answers, ...p.msg.authority, ...p.msg.additional]) {
@@ -589,10 +608,23 @@ describe('bounded work', () => {
         assert.equal(typeof p.error, 'string');
       }
     }
-    const total = Number(process.hrtime.bigint() - t0) / 1e6;
     assert.ok(okCount > 100 && okCount < 20000, `${okCount} parsed`);
-    assert.ok(worst < 20e6, `worst single parse ${worst / 1e6} ms`);
-    assert.ok(total < 5000, `total ${total} ms`);
+    // Bounded work, measured against a baseline of the same run rather than the wall clock: each of the
+    // 20 slowest (a few hundred bytes at most) costs, at its fastest of 5 runs, less than the 64 KB message
+    // of 511 records at its fastest. A pointer or count mutation that made the parser loop, or go
+    // quadratic, would cost far more; a loaded machine slows both sides alike.
+    const big = bigMessage();
+    const baseline = fastestNs(() => parseDnsMessage(big), 5);
+    for (const { view } of slowest) {
+      const ns = fastestNs(() => {
+        parseDnsMessage(view);
+        looksLikeDns(view);
+      }, 5);
+      assert.ok(
+        view.length < 1024 && ns < baseline,
+        `${Buffer.from(view).toString('hex')}: ${ns} ns, 64 KB: ${baseline} ns`,
+      );
+    }
   });
 });
 

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { Check, formatReport } from '../../src/output/doctor-report';
-import { displayWidth } from '../../src/output/width';
+import { displayWidth } from '../../src/output/columns';
 
 describe('doctor report', () => {
   it('fits 80 columns and keeps every word', () => {

@@ -1,14 +1,14 @@
 /** Address text, terminal escaping, timestamps, ring-buffer batch splitting. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { formatAddress, formatEndpoint } from '../../src/output/address';
-import { escapeTerminal, latin1Text, wireText } from '../../src/output/sanitize';
+import { formatAddress, formatEndpoint } from '../../src/text/address';
+import { escapeTerminal, latin1Text, wireText } from '../../src/text/sanitize';
 import { isoMicros } from '../../src/output/clock';
 import { forEachRecord } from '../../src/kernel/ringbuf';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 
-describe('formatAddress (RFC 5952)', () => {
+describe('formatAddress (RFC 5952, as inet_ntop writes it)', () => {
   const cases: [string, string][] = [
     ['00000000000000000000000000000001', '::1'],
     ['00000000000000000000000000000000', '::'],
@@ -18,6 +18,9 @@ describe('formatAddress (RFC 5952)', () => {
     ['20010db8000100000001000100010001', '2001:db8:1:0:1:1:1:1'],
     ['00000000000000000000ffffc0000207', '::ffff:192.0.2.7'],
     ['fe800000000000000000000000000000', 'fe80::'],
+    // IPv4-compatible (deprecated): dotted, as glibc's inet_ntop (ss, tcpdump, dig) writes it.
+    ['000000000000000000000000c0000207', '::192.0.2.7'],
+    ['00000000000000000000000000010002', '::0.1.0.2'],
   ];
   for (const [h, want] of cases) it(`${h} -> ${want}`, () => assert.equal(formatAddress(hex(h)), want));
   it('IPv4', () => assert.equal(formatAddress(Uint8Array.from([127, 0, 0, 1])), '127.0.0.1'));

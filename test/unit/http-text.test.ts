@@ -65,9 +65,9 @@ describe('http text lines', () => {
     const at = ls.map((l, i) => l.indexOf(i === 0 ? 'REQUEST' : 'GET '));
     assert.equal(new Set(at).size, 1, ls.join('\n'));
     assert.match(ls[1]!, /127\.0\.0\.1:8080 +200 +1\.235ms GET \/api\/users\?id=7$/, 'the remote is the peer');
-    assert.match(ls[2]!, / \[fe80::a8c1:a~\]:51234 /, 'a long peer is cut in the middle, its port kept');
-    assert.match(ls[2]!, / \\x1b\[31~ /, 'the escaped name is cut, not shifted');
-    assert.match(ls[2]!, /~$/, 'the request is cut at the edge, marked');
+    assert.match(ls[2]!, / \[fe80::a8c\u2026234\]:51234 /, 'a long peer is cut in the middle, its port kept');
+    assert.match(ls[2]!, / \\x1b\[31\u2026 /, 'the escaped name is cut, not shifted');
+    assert.match(ls[2]!, /\u2026$/, 'the request is cut at the edge, marked');
     assert.doesNotMatch(ls.join(''), /\x1b/);
   });
 

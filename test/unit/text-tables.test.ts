@@ -10,7 +10,7 @@ import { ProcInfo, SockInfo } from '../../src/events/record';
 import { DnsTransaction } from '../../src/analysis/dns-transactions';
 import { TlsHandshake } from '../../src/analysis/tls-handshakes';
 import { Clock } from '../../src/output/clock';
-import { TextTable, cutText, textWidth } from '../../src/output/columns';
+import { TextTable, cutText, displayWidth, fitCell } from '../../src/output/columns';
 import { tcpTable } from '../../src/output/tcp-text';
 import { dnsTable } from '../../src/output/dns-text';
 import { tlsTable } from '../../src/output/tls-text';
@@ -176,7 +176,7 @@ const TLS: TlsHandshake[] = [
 function checkTable<R>(table: TextTable<R>, recs: R[], width: number): string[] {
   const header = table.header();
   const lines = recs.map((r) => table.line(r, clock));
-  for (const l of [header, ...lines]) assert.ok(textWidth(l) <= width, `${textWidth(l)} > ${width}: ${l}`);
+  for (const l of [header, ...lines]) assert.ok(displayWidth(l) <= width, `${displayWidth(l)} > ${width}: ${l}`);
   // Column starts from the header (titles are left-aligned, or right-aligned for numbers).
   let at = 0;
   for (const c of table.columns) {
@@ -247,5 +247,20 @@ describe('text tables fit the width, columns aligned', () => {
     assert.equal(cutText(`[${LINK_LOCAL}]:52344`, 21, 'middle'), '[fe80::1c2\u2026d10]:52344');
     assert.equal(cutText('short', 10), 'short');
     assert.equal(cutText('caf\u00e9!', 4), 'caf\u2026');
+  });
+
+  it('one module for every table: the port or %iface kept whole, wide characters, whole at Infinity', () => {
+    // A narrow cell still keeps the whole `]:port` (more than half of it) and `%iface`.
+    assert.equal(cutText(`[${LINK_LOCAL}]:52344`, 12, 'middle'), '[fe8\u2026]:52344');
+    assert.equal(cutText('fe80::1c2d:3e4f:5a6b:7d10%enp0s31f6', 16, 'middle'), 'fe80:\u2026%enp0s31f6');
+    assert.equal(cutText('[fe80::a8c1:abcd:ef01:2345%eth0]:51234', 21, 'middle'), '[fe80::a\u2026%eth0]:51234');
+    // A name is not an address: its middle cut keeps half of each end, whatever it holds.
+    assert.equal(cutText('x%verylongsuffix.example.test', 12, 'middle'), 'x%ver\u2026e.test');
+    // East Asian wide characters take two columns: never half of one, the cell padded to its width.
+    assert.equal(cutText('\u6771\u4eac\u30bf\u30ef\u30fc', 6), '\u6771\u4eac\u2026');
+    assert.equal(displayWidth(fitCell('\u6771\u4eac\u30bf\u30ef\u30fc', 6)), 6);
+    assert.equal(fitCell('7', 3, { right: true }), '  7');
+    const url = 'GET /' + 'x'.repeat(300);
+    assert.equal(cutText(url, Infinity), url);
   });
 });

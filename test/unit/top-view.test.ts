@@ -6,7 +6,7 @@ import { Counts, TrafficSnapshot, ZERO_COUNTS } from '../../src/probes/traffic';
 import { renderTopTable } from '../../src/output/top-table';
 import { topJson } from '../../src/output/top-json';
 import { formatBitRate, formatBytes } from '../../src/output/units';
-import { displayWidth } from '../../src/output/width';
+import { displayWidth } from '../../src/output/columns';
 
 const c = (o: Partial<Counts>): Counts => ({ ...ZERO_COUNTS, ...o });
 

@@ -1,5 +1,5 @@
 /** ARP (and RARP): addresses decoded for Ethernet/IPv4, the fixed part for others. */
-import { ipv4Text, macText } from './addr';
+import { ipv4Text, macText } from '../../text/address';
 import { u16 } from './bytes';
 import type { Arp, Decoded } from './types';
 

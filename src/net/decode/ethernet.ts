@@ -1,5 +1,5 @@
 /** Ethernet II / 802.3 with 802.1Q, 802.1ad (and the old 0x9100) VLAN tags. */
-import { macText } from './addr';
+import { macText } from '../../text/address';
 import { u16 } from './bytes';
 import type { Decoded, Vlan } from './types';
 
@@ -24,17 +24,21 @@ export function decodeEthernet(b: Uint8Array, d: Decoded): boolean {
   const vlans: Vlan[] = [];
   let type = outer;
   let off = 14;
+  // The link as read so far: the tags up to `off`, `type` the last type field.
+  const setLink = (): void => {
+    d.link = {
+      kind: 'ethernet',
+      src: macText(b, 6),
+      dst: macText(b, 0),
+      type,
+      outerType: outer,
+      vlans,
+      headerLength: off,
+    };
+  };
   while (isVlanTpid(type) && vlans.length < MAX_TAGS) {
     if (off + 4 > b.length) {
-      d.link = {
-        kind: 'ethernet',
-        src: macText(b, 6),
-        dst: macText(b, 0),
-        type,
-        outerType: outer,
-        vlans,
-        headerLength: off,
-      };
+      setLink();
       d.truncated = 'vlan';
       return false;
     }
@@ -43,15 +47,7 @@ export function decodeEthernet(b: Uint8Array, d: Decoded): boolean {
     type = u16(b, off + 2);
     off += 4;
   }
-  d.link = {
-    kind: 'ethernet',
-    src: macText(b, 6),
-    dst: macText(b, 0),
-    type,
-    outerType: outer,
-    vlans,
-    headerLength: off,
-  };
+  setLink();
   d.netOffset = off;
   d.netType = type;
   return true;

@@ -1,5 +1,5 @@
 /** ICMP and ICMPv6: type, code, echo id/seq, neighbour discovery target, and the start of a quoted packet. */
-import { ipv4Text, ipv6Text } from './addr';
+import { ipv4Text, ipv6Text } from '../../text/address';
 import { u16, u32 } from './bytes';
 import type { Decoded, Icmp, IcmpQuote } from './types';
 

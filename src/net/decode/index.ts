@@ -17,7 +17,7 @@ import type { Decoded } from './types';
 import { decodeUdp } from './udp';
 
 export * from './types';
-export { ipv4Text, ipv6Text, macText } from './addr';
+export { ipv4Text, ipv6Text, macText } from '../../text/address';
 export { TH_ACK, TH_AE, TH_CWR, TH_ECE, TH_FIN, TH_PUSH, TH_RST, TH_SYN, TH_URG } from './tcp';
 export { ETH_ARP, ETH_IPV4, ETH_IPV6, ETH_8021Q, ETH_8021AD } from './ethernet';
 export { PACKET_BROADCAST, PACKET_HOST, PACKET_MULTICAST, PACKET_OTHERHOST, PACKET_OUTGOING } from './sll';

@@ -1,5 +1,5 @@
 /** IPv4 header: fragments (offset, MF, DF, id), options length, total length against what was captured. */
-import { ipv4Text } from './addr';
+import { ipv4Text } from '../../text/address';
 import { u16 } from './bytes';
 import type { Decoded } from './types';
 

@@ -1,5 +1,5 @@
 /** IPv6 header and a bounded walk over extension headers (hop-by-hop, routing, fragment, destination options, AH). */
-import { ipv6Text } from './addr';
+import { ipv6Text } from '../../text/address';
 import { u16, u32 } from './bytes';
 import type { Decoded, Ipv6 } from './types';
 

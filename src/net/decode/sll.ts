@@ -1,5 +1,5 @@
 /** Linux "cooked" headers (SLL, SLL2, as `tcpdump -i any` writes them) and BSD loopback (NULL). */
-import { macText } from './addr';
+import { macText } from '../../text/address';
 import { u16, u32 } from './bytes';
 import { ETH_IPV4, ETH_IPV6 } from './ethernet';
 import type { Decoded } from './types';

@@ -1,5 +1,5 @@
 /** TCP header and options (mss, wscale, sackOK, sack blocks, timestamps, TFO; others kept as hex). */
-import { hexText } from './addr';
+import { hexText } from '../../text/address';
 import { u16, u32 } from './bytes';
 import type { Decoded, Tcp, TcpOption } from './types';
 

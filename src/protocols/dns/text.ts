@@ -5,7 +5,7 @@
  * printable ASCII comes out as \DDD, so no output holds a raw control byte.
  * Callers check bounds first; these read exactly the bytes they are given.
  */
-import { formatAddress } from '../../output/address';
+import { formatAddress } from '../../text/address';
 
 function decimalEscape(c: number): string {
   return '\\' + String(c).padStart(3, '0');

@@ -5,7 +5,7 @@
  * exactly; failures are returned as { fail }, never thrown.
  */
 import { Reader } from './reader';
-import { wireText } from '../../output/sanitize';
+import { wireText } from '../../text/sanitize';
 import { HelloError } from './types';
 import { isGrease } from './versions';
 

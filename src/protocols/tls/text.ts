@@ -1,6 +1,6 @@
 /**
  * Numbers as text for values wirelens has no name for. (Peer-chosen bytes,
- * SNI and ALPN, become text through output/sanitize's wireText, once.)
+ * SNI and ALPN, become text through text/sanitize's wireText, once.)
  */
 
 /** 0xNNNN, four lower-case hex digits. */

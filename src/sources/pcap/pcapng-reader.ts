@@ -10,7 +10,7 @@
  * become Packet.proc; other comments become Packet.comment (as safe text).
  */
 import type { CaptureInterface, Packet, Proc } from '../../model/packet';
-import { wireText } from '../../output/sanitize';
+import { wireText } from '../../text/sanitize';
 import { ByteQueue } from './byte-queue';
 import { BE, type Endian, type InterfaceStats, LE, MAX_BLOCK, MAX_INTERFACES, type PacketReader } from './types';
 
@@ -208,11 +208,11 @@ export class PcapngReader implements PacketReader {
       case BT_IDB:
         return this.idb(b);
       case BT_EPB:
-        return this.epb(b);
+        return this.packetBlock(b, false);
       case BT_SPB:
         return this.spb(b);
       case BT_PB:
-        return this.pb(b);
+        return this.packetBlock(b, true);
       case BT_ISB:
         return this.isb(b);
       default:
@@ -318,29 +318,16 @@ export class PcapngReader implements PacketReader {
     if (comments !== undefined) p.comment = comments;
   }
 
-  private epb(b: Buffer): Packet | undefined {
+  /**
+   * An enhanced packet block, or (`obsolete`) the packet block it replaced:
+   * the same but for a 16-bit interface id (then 16 bits of drops).
+   */
+  private packetBlock(b: Buffer, obsolete: boolean): Packet | undefined {
     if (b.length < 20) {
-      this.note('pcapng: enhanced packet block too short; skipped');
+      this.note(`pcapng: ${obsolete ? 'packet block' : 'enhanced packet block'} too short; skipped`);
       return;
     }
-    const i = this.iface(this.e.u32(b, 0), 'packet');
-    if (!i) return;
-    const cap = this.e.u32(b, 12);
-    if (20 + cap > b.length) {
-      this.note(`pcapng: packet of ${cap} bytes does not fit its block; skipped`);
-      return;
-    }
-    const p = this.packet(i, this.e.u32(b, 4), this.e.u32(b, 8), b.subarray(20, 20 + cap), this.e.u32(b, 16));
-    this.packetOptions(p, b, 20 + ((cap + 3) & ~3), 2);
-    return p;
-  }
-
-  private pb(b: Buffer): Packet | undefined {
-    if (b.length < 20) {
-      this.note('pcapng: packet block too short; skipped');
-      return;
-    }
-    const i = this.iface(this.e.u16(b, 0), 'packet');
+    const i = this.iface(obsolete ? this.e.u16(b, 0) : this.e.u32(b, 0), 'packet');
     if (!i) return;
     const cap = this.e.u32(b, 12);
     if (20 + cap > b.length) {

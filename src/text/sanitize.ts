@@ -10,7 +10,8 @@
  *  - everything else, backslash included, stands for itself (so a path
  *    `/a\b` reads `/a\b`; a literal `\x1b` in the data reads the same as an
  *    escaped ESC, but no raw control character ever comes out).
- * Applying any of these to their own output changes nothing.
+ * Applying any of these to their own output changes nothing. A leaf: it imports
+ * nothing of ours, so every layer (protocols and sources included) may use it.
  */
 
 const HEX: string[] = Array.from({ length: 256 }, (_, b) => `\\x${b.toString(16).padStart(2, '0')}`);

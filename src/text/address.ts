@@ -1,4 +1,9 @@
-/** Addresses as text (numeric only, never resolved). */
+/**
+ * Addresses as text, numeric only, never resolved: one spelling for every
+ * layer (packet decoding, records, DNS rdata, tables). IPv6 is written as
+ * inet_ntop writes it (so as tcpdump, ss and dig do), which is RFC 5952's
+ * form. A leaf: it imports nothing of ours.
+ */
 
 const HEX2: string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
@@ -52,4 +57,14 @@ export function ipv6Text(b: Uint8Array, off: number): string {
     s += w[i]!.toString(16);
   }
   return s;
+}
+
+/** An address of 4 bytes (IPv4) or 16 (IPv6) as text. */
+export function formatAddress(b: Uint8Array): string {
+  return b.length === 4 ? ipv4Text(b, 0) : ipv6Text(b, 0);
+}
+
+/** addr:port, with brackets for IPv6. */
+export function formatEndpoint(addr: string, port: number): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
