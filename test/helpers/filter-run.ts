@@ -1,5 +1,7 @@
 /** Runs a translated filter in the kernel (BPF_PROG_TEST_RUN) and libpcap's interpreter on the same frame. */
-import { native } from '../../src/kernel/native';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { native, repoRoot } from '../../src/kernel/native';
 import { decodeClassic } from '../../src/filter/cbpf';
 import { translateClassic, verdictOutcomes } from '../../src/filter/cbpf-to-ebpf';
 import { encodeEbpf } from '../../src/filter/ebpf';
@@ -29,4 +31,14 @@ export function kernelVerdict(f: LoadedFilter, frame: Buffer): boolean {
 
 export function pcapVerdict(classic: Buffer, packet: Buffer): boolean {
   return native().pcapFilter(classic, packet, packet.length) !== 0;
+}
+
+/** The expressions of test/fixtures/filter-expressions.txt ('(empty)' is the empty expression). */
+export function expressionCorpus(): string[] {
+  const text = fs.readFileSync(path.join(repoRoot(), 'test', 'fixtures', 'filter-expressions.txt'), 'utf8');
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => (l === '(empty)' ? '' : l));
 }

@@ -9,13 +9,11 @@
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { frameCorpus } from '../helpers/frames';
-import { DLT_EN10MB, DLT_RAW, pcapVerdict } from '../helpers/filter-run';
+import { DLT_EN10MB, DLT_RAW, expressionCorpus, pcapVerdict } from '../helpers/filter-run';
 import { kernelSkipReason } from '../helpers/skip';
 import { BpfObject } from '../../src/kernel/object';
-import { native, repoRoot } from '../../src/kernel/native';
+import { native } from '../../src/kernel/native';
 import { decodeCapture } from '../../src/events/capture';
 import { SOCK_PASS, TC_PASS, directions, fillProgArray } from '../../src/probes/capture';
 import { TranslateError, translateClassic, verdictOutcomes } from '../../src/filter/cbpf-to-ebpf';
@@ -23,15 +21,6 @@ import { decodeClassic } from '../../src/filter/cbpf';
 import { STAT } from '../../src/events/layout';
 
 const skip = kernelSkipReason();
-
-function corpus(): string[] {
-  const text = fs.readFileSync(path.join(repoRoot(), 'test', 'fixtures', 'filter-expressions.txt'), 'utf8');
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => (l === '(empty)' ? '' : l));
-}
 
 function kernelRuns(classic: Buffer): boolean {
   try {
@@ -67,7 +56,7 @@ describe('capture chain in the kernel: entry -> filter -> emit', { skip }, () =>
         const frames = frameCorpus().filter((f) => hook.tc || f.ip);
         const problems: string[] = [];
         let runs = 0;
-        for (const expr of corpus()) {
+        for (const expr of expressionCorpus()) {
           let classic: Buffer;
           try {
             classic = native().pcapCompile(expr, hook.dlt, 262144, true);

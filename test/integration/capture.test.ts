@@ -36,6 +36,19 @@ async function listening(s: Spawned, what: string): Promise<void> {
   await waitFor(s.stderr, /listening on/, 15_000, `${what} to listen`);
 }
 
+/** Runs `wirelens capture args` while `drive` makes traffic; stopped with SIGINT once the last packets are in. */
+async function captureDuring(args: string[], drive: () => Promise<void>): Promise<Spawned> {
+  const wl = capture(args);
+  try {
+    await listening(wl, `wirelens capture ${args.join(' ')}`);
+    await drive();
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    await stop(wl, 'SIGINT');
+  }
+  return wl;
+}
+
 function totals(file: string): { packets: number; bytes: number; captured: number } {
   const r = readCaptureFile(file);
   assert.equal(r.error, undefined, `${file}: ${r.error}`);
@@ -188,14 +201,7 @@ describe('wirelens capture', { skip }, () => {
 
   it('--comm filters by process in the kernel; -r - reads standard input', async () => {
     const wf = path.join(dir, 'comm.pcapng');
-    const wl = capture(['--comm', 'curl', '-w', wf]);
-    try {
-      await listening(wl, 'wirelens');
-      await traffic();
-      await new Promise((r) => setTimeout(r, 300));
-    } finally {
-      await stop(wl, 'SIGINT');
-    }
+    const wl = await captureDuring(['--comm', 'curl', '-w', wf], traffic);
     const r = readCaptureFile(wf);
     assert.ok(r.packets.length >= 9, `${r.packets.length} packets`);
     for (const p of r.packets) assert.equal(p.proc?.comm, 'curl', 'only curl sockets');
@@ -213,14 +219,7 @@ describe('wirelens capture', { skip }, () => {
 
   it('-C/-W rotate into readable files; -w - streams into tshark -r -; -c stops', async () => {
     const base = path.join(dir, 'ring');
-    const wl = capture(['-i', 'lo', '-C', '0.1', '-W', '3', '-w', base, `tcp port ${nginx.port}`]);
-    try {
-      await listening(wl, 'wirelens');
-      await traffic();
-      await new Promise((r) => setTimeout(r, 300));
-    } finally {
-      await stop(wl, 'SIGINT');
-    }
+    await captureDuring(['-i', 'lo', '-C', '0.1', '-W', '3', '-w', base, `tcp port ${nginx.port}`], traffic);
     const files = fs.readdirSync(dir).filter((f) => f.startsWith('ring'));
     assert.deepEqual(files.sort(), ['ring0', 'ring1', 'ring2']);
     for (const f of files) {

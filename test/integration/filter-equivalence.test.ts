@@ -9,24 +9,12 @@
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { frameCorpus } from '../helpers/frames';
-import { DLT_EN10MB, DLT_RAW, loadFilter, kernelVerdict, pcapVerdict } from '../helpers/filter-run';
+import { DLT_EN10MB, DLT_RAW, expressionCorpus, loadFilter, kernelVerdict, pcapVerdict } from '../helpers/filter-run';
 import { kernelSkipReason } from '../helpers/skip';
 import { TranslateError } from '../../src/filter/cbpf-to-ebpf';
-import { repoRoot } from '../../src/kernel/native';
 
 const skip = kernelSkipReason();
-
-function corpus(): string[] {
-  const text = fs.readFileSync(path.join(repoRoot(), 'test', 'fixtures', 'filter-expressions.txt'), 'utf8');
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => (l === '(empty)' ? '' : l));
-}
 
 const HOOKS = [
   { name: 'TC (Ethernet)', link: DLT_EN10MB, progType: 'sched_cls', ipOnly: false },
@@ -34,7 +22,7 @@ const HOOKS = [
 ] as const;
 
 describe('filter equivalence: translated eBPF in the kernel vs libpcap', { skip }, () => {
-  const exprs = corpus();
+  const exprs = expressionCorpus();
   const frames = frameCorpus();
   for (const hook of HOOKS) {
     it(`${hook.name}: every expression, every frame`, () => {
