@@ -404,9 +404,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   }
   const where = tc ? used.map((i) => i.name).join(', ') : 'every local socket (with processes)';
   const linkName = native().pcapLinkTypeName(dltOf(linkType)) ?? String(linkType);
-  plainErr(
-    `listening on ${escapeTerminal(where)}, link-type ${linkName}, snapshot length ${o.snaplen} bytes${o.expression ? '' : ''}`,
-  );
+  plainErr(`listening on ${escapeTerminal(where)}, link-type ${linkName}, snapshot length ${o.snaplen} bytes`);
 
   const flusher = setInterval(() => sinks.flush(), o.immediate ? 10 : 100);
   let lastLost = 0;
