@@ -139,25 +139,44 @@ static __always_inline bool proc_filter_active(void)
 	return wl_filter_pid_n > 0 || wl_filter_comm_set || wl_cap_uid_set;
 }
 
-/* --pid/--comm/--uid on the socket's owner; a packet without one fails any of them. */
-static __always_inline bool proc_allowed(struct __sk_buff *skb)
+/*
+ * The packet's process, copied out. TC ingress: the local socket the frame
+ * is for; a socket it still carries is its sender's (a veth peer in another
+ * namespace). Elsewhere the packet's own socket. The filters and the record
+ * use this one answer.
+ */
+static __always_inline bool owner_for(struct __sk_buff *skb, bool tc_ingress, struct sk_owner *out)
 {
-	struct sk_owner *o = owner_of(skb);
-	struct wl_proc p = {};
+	struct sk_owner *o;
 
+	if (tc_ingress && lookup_owner(skb, out))
+		return true;
+	o = owner_of(skb);
 	if (!o)
 		return false;
-	if (wl_cap_uid_set && o->uid != wl_cap_uid)
+	*out = *o;
+	return true;
+}
+
+/* --pid/--comm/--uid on the packet's process; a packet without one fails any of them. */
+static __always_inline bool proc_allowed(struct __sk_buff *skb, bool tc_ingress)
+{
+	struct sk_owner o;
+	struct wl_proc p = {};
+
+	if (!owner_for(skb, tc_ingress, &o))
 		return false;
-	p.pid = o->tgid;
-	__builtin_memcpy(p.comm, o->comm, sizeof(p.comm));
+	if (wl_cap_uid_set && o.uid != wl_cap_uid)
+		return false;
+	p.pid = o.tgid;
+	__builtin_memcpy(p.comm, o.comm, sizeof(p.comm));
 	return wl_proc_allowed(&p);
 }
 
-static __always_inline int enter(struct __sk_buff *skb, void *progs, int pass)
+static __always_inline int enter(struct __sk_buff *skb, void *progs, int pass, bool tc_ingress)
 {
 	cap_stat(WL_CAP_STAT_SEEN);
-	if (proc_filter_active() && !proc_allowed(skb)) {
+	if (proc_filter_active() && !proc_allowed(skb, tc_ingress)) {
 		cap_stat(WL_CAP_STAT_PROC_FILTERED);
 		return pass;
 	}
@@ -169,25 +188,25 @@ static __always_inline int enter(struct __sk_buff *skb, void *progs, int pass)
 SEC("cgroup_skb/ingress")
 int wl_cap_sock_in(struct __sk_buff *skb)
 {
-	return enter(skb, &wl_cap_sock_in_progs, SOCK_PASS);
+	return enter(skb, &wl_cap_sock_in_progs, SOCK_PASS, false);
 }
 
 SEC("cgroup_skb/egress")
 int wl_cap_sock_out(struct __sk_buff *skb)
 {
-	return enter(skb, &wl_cap_sock_out_progs, SOCK_PASS);
+	return enter(skb, &wl_cap_sock_out_progs, SOCK_PASS, false);
 }
 
 SEC("tc")
 int wl_cap_tc_in(struct __sk_buff *skb)
 {
-	return enter(skb, &wl_cap_tc_in_progs, TC_PASS);
+	return enter(skb, &wl_cap_tc_in_progs, TC_PASS, true);
 }
 
 SEC("tc")
 int wl_cap_tc_out(struct __sk_buff *skb)
 {
-	return enter(skb, &wl_cap_tc_out_progs, TC_PASS);
+	return enter(skb, &wl_cap_tc_out_progs, TC_PASS, false);
 }
 
 /*
@@ -205,25 +224,17 @@ static __always_inline __u64 shown_bound(__u32 n, __u64 mask)
 static __always_inline void fill(struct wl_cap_event *e, struct __sk_buff *skb, __u8 hook, bool egress,
 				 __u32 caplen)
 {
-	struct sk_owner found, *o = NULL;
+	struct sk_owner found = {}; /* all zero when there is no process */
 	struct bpf_sock *sk;
+	bool have = owner_for(skb, hook == WL_CAP_HOOK_TC && !egress, &found);
 
-	/* TC ingress: the local socket the frame is for; a socket it still carries is its sender's
-	 * (a veth peer in another namespace). Elsewhere the packet's own socket. */
-	if (hook == WL_CAP_HOOK_TC && !egress && lookup_owner(skb, &found))
-		o = &found;
-	else
-		o = owner_of(skb);
 	e->hdr.ts_ns = bpf_ktime_get_ns();
 	e->hdr.type = WL_EV_CAPTURE;
-	e->hdr.flags = o ? 0 : WL_F_PROC_UNKNOWN;
+	e->hdr.flags = have ? 0 : WL_F_PROC_UNKNOWN;
 	e->hdr.cpu = bpf_get_smp_processor_id();
-	e->pid = o ? o->tgid : 0;
-	e->uid = o ? o->uid : 0;
-	if (o)
-		__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
-	else
-		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	e->pid = found.tgid;
+	e->uid = found.uid;
+	__builtin_memcpy(e->comm, found.comm, sizeof(e->comm));
 	e->netns = 0;
 	sk = skb->sk;
 	if (hook == WL_CAP_HOOK_SOCK && sk) {

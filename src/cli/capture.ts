@@ -16,6 +16,7 @@ import { classicText, decodeClassic } from '../filter/cbpf';
 import { ebpfText } from '../filter/ebpf';
 import { PacketText, TimeFormat } from '../output/packet-text';
 import { packetJson } from '../output/packet-json';
+import { wallMinusMonoNs } from '../output/clock';
 import { CaptureFiles } from '../output/capture-files';
 import { CaptureReader } from '../sources/pcap/capture-reader';
 import { escapeTerminal } from '../text/sanitize';
@@ -34,7 +35,8 @@ function dltOf(linkType: number): number {
   return linkType === LINKTYPE.RAW ? 12 : linkType;
 }
 
-const TIME_STYLES: TimeFormat[] = ['default', 'none', 'epoch', 'default', 'date'];
+// -ttt prints its own delta in place of the time.
+const TIME_STYLES: TimeFormat[] = ['default', 'none', 'epoch', 'none', 'date'];
 
 function textOptions(o: CaptureOptions) {
   return {
@@ -284,8 +286,7 @@ async function readFile(o: CaptureOptions, out: (s: string) => void): Promise<nu
 
 /** Wall clock for CLOCK_MONOTONIC kernel stamps, as seconds and nanoseconds. */
 function wallClock(): (monoNs: number) => { sec: number; nsec: number } {
-  const mono = process.hrtime.bigint();
-  const off = BigInt(Date.now()) * 1_000_000n - mono;
+  const off = wallMinusMonoNs();
   const offSec = Number(off / 1_000_000_000n);
   const offNsec = Number(off % 1_000_000_000n);
   return (monoNs: number) => {
@@ -306,7 +307,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   const verbose = (m: string): void => {
     if (o.verbose > 0) wlErr(m);
   };
-  const names = o.ifaces.includes('any') ? upIfaces() : o.ifaces;
+  const names = o.ifaces.includes('any') ? upIfaces() : [...new Set(o.ifaces)];
   const ifaces = names.map((n) => resolveIface(n));
   // One link type per capture: with -i any, interfaces without an Ethernet header are left out (said).
   let used = ifaces;

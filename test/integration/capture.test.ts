@@ -215,6 +215,13 @@ describe('wirelens capture', { skip }, () => {
     const lines = viaStdin.stdout.trim().split('\n');
     assert.equal(lines.length, r.packets.filter((p) => /Flags \[S/.test(new PacketText().format(p))).length);
     for (const l of lines) assert.match(l, /Flags \[S\.?\].*\[pid \d+ curl\]$/);
+
+    // On an interface the filter judges the process the line names: an arriving frame's local socket.
+    const lf = path.join(dir, 'comm-lo.pcapng');
+    await captureDuring(['-i', 'lo', '--comm', 'curl', '-w', lf, `tcp port ${nginx.port}`], traffic);
+    const onLo = readCaptureFile(lf).packets;
+    assert.ok(onLo.length >= 9, `${onLo.length} packets for curl on lo`);
+    for (const p of onLo) assert.equal(p.proc?.comm, 'curl');
   });
 
   it('-C/-W rotate into readable files; -w - streams into tshark -r -; -c stops', async () => {
