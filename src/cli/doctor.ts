@@ -20,6 +20,7 @@ import { TcpLife } from '../probes/tcp-life';
 import { startHttpCapture } from '../probes/http-capture';
 import { TrafficCounters, trafficSlots } from '../probes/traffic';
 import { startSockPayload } from '../probes/sock-payload';
+import { KernelCapture } from '../probes/capture';
 import { Check, formatReport } from '../output/doctor-report';
 import { atLeast, readKernelConfig } from '../kernel/kconfig';
 import { writeOut } from '../output/stdout';
@@ -141,6 +142,25 @@ export const COMMAND_PROBES: CommandProbe[] = [
       return { choices: f.choices, close: () => f.close() };
     },
   },
+  {
+    // With an expression: its compiled filter is loaded and reached by tail call as the command does.
+    tool: 'capture',
+    start: (features) => {
+      const c = new KernelCapture({
+        ifaces: [],
+        expression: 'tcp port 80',
+        snaplen: 96,
+        directions: { in: true, out: true },
+        filters: NO_FILTERS,
+        hookMode: 'auto',
+        features,
+        ringBytes: 1 << 16,
+        onPacket: noop,
+        onBad: noop,
+      });
+      return { choices: c.choices, close: () => c.close() };
+    },
+  },
 ];
 
 /**
@@ -173,11 +193,11 @@ function commandChecks(features: Features, closed: Set<number>): Check[] {
       got.close();
     }
   }
-  // top -i attaches to the interfaces given: its hook kinds are judged by the kind probes (tcx attached to lo).
+  // top -i and capture -i attach to the interfaces given: their hook kinds are judged by the kind probes (tcx on lo).
   const tcSlot = trafficSlots([{ name: 'IFACE', ifindex: 1, l2Len: 14 }], undefined, undefined, '(cgroup v2 root)').at(
     -1,
   )!;
-  checks.push(kindCheck('top -i', tcSlot, features));
+  checks.push(kindCheck('top -i, capture -i', tcSlot, features));
   return checks;
 }
 
