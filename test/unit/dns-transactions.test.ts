@@ -21,6 +21,7 @@ import { LiveOptions } from '../../src/cli/common-flags';
 import { Features } from '../../src/kernel/features';
 import { RunningFamily } from '../../src/probes/family';
 import { SockPayloadKernelStats } from '../../src/probes/sock-payload';
+import { payloadChunk } from '../helpers/payload-chunk';
 
 /* ---- messages ---- */
 const u16 = (n: number) => [n >> 8, n & 255];
@@ -78,25 +79,8 @@ const SERVER_SOCK: SockInfo = { ...CLIENT_SOCK, sport: 5353, dport: 40000 };
 let ts = 1_000_000n;
 function chunk(bytes: Uint8Array, o: Partial<PayloadChunk> = {}): PayloadChunk {
   ts += 1000n;
-  return {
-    tsNs: ts,
-    proc: DIG,
-    sock: CLIENT_SOCK,
-    conn: 1n,
-    kind: 'dns',
-    transport: 'udp',
-    dir: 'egress',
-    len: bytes.length,
-    off: 0,
-    stream: 0,
-    fin: false,
-    rst: false,
-    limit: false,
-    cut: false,
-    listener: false,
-    bytes,
-    ...o,
-  };
+  const base = { tsNs: ts, proc: DIG, sock: CLIENT_SOCK, kind: 'dns', transport: 'udp', dir: 'egress' } as const;
+  return payloadChunk(bytes, base, o);
 }
 const tracker = (timeoutS = 5) => new DnsTransactions({ timeoutNs: BigInt(timeoutS * 1e9) });
 function one(list: DnsTransaction[]): DnsTransaction {

@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { ListenerJoin } from '../../src/analysis/listener-join';
 import { PayloadChunk } from '../../src/events/sock-payload';
 import { SockInfo } from '../../src/events/record';
+import { payloadChunk } from '../helpers/payload-chunk';
 
 const SOCK: SockInfo = {
   netns: 7,
@@ -15,26 +16,8 @@ const SOCK: SockInfo = {
   dport: 40000,
 };
 function chunk(o: Partial<PayloadChunk>): PayloadChunk {
-  const bytes = o.bytes ?? Buffer.from('abc');
-  return {
-    tsNs: 1000n,
-    proc: null,
-    sock: SOCK,
-    conn: 1n,
-    kind: 'dns',
-    transport: 'tcp',
-    dir: 'ingress',
-    len: bytes.length,
-    off: 0,
-    stream: 0,
-    fin: false,
-    rst: false,
-    limit: false,
-    cut: false,
-    listener: false,
-    bytes,
-    ...o,
-  };
+  const base = { tsNs: 1000n, proc: null, sock: SOCK, kind: 'dns', transport: 'tcp', dir: 'ingress' } as const;
+  return payloadChunk(o.bytes ?? Buffer.from('abc'), base, o);
 }
 
 describe('ListenerJoin', () => {

@@ -12,6 +12,7 @@ import * as vm from 'node:vm';
 import { TlsHandshake, TlsHandshakes } from '../../src/analysis/tls-handshakes';
 import { PayloadChunk } from '../../src/events/sock-payload';
 import { ProcInfo, SockInfo } from '../../src/events/record';
+import { payloadChunk } from '../helpers/payload-chunk';
 
 /* ---- hellos, built ---- */
 const u16 = (n: number) => Buffer.from([n >> 8, n & 255]);
@@ -68,25 +69,7 @@ const SOCK: SockInfo = {
 let ts = 5_000_000n;
 function chunk(bytes: Uint8Array, o: Partial<PayloadChunk> = {}): PayloadChunk {
   ts += 1000n;
-  return {
-    tsNs: ts,
-    proc: CURL,
-    sock: SOCK,
-    conn: 1n,
-    kind: 'tls',
-    transport: 'tcp',
-    dir: 'egress',
-    len: bytes.length,
-    off: 0,
-    stream: 0,
-    fin: false,
-    rst: false,
-    limit: false,
-    cut: false,
-    listener: false,
-    bytes,
-    ...o,
-  };
+  return payloadChunk(bytes, { tsNs: ts, proc: CURL, sock: SOCK, kind: 'tls', transport: 'tcp', dir: 'egress' }, o);
 }
 const tracker = () => new TlsHandshakes({ timeoutNs: 1_000_000_000n });
 /** ArrayBuffer bytes allocated by `f` and still reachable from what it returns (garbage collected before and after). */
