@@ -11,6 +11,13 @@
  * the kernel too. Per mode: throughput, packets captured and dropped, the
  * tool's own CPU time (user + system) and, for wirelens, its BPF programs'
  * run time (kernel.bpf_stats_enabled).
+ *
+ * The tool's own CPU leaves out what tcpdump makes the kernel do for it (the
+ * copy into its ring runs in the sender's context), so a fourth setting
+ * offers the same packets to every mode — a fixed-rate UDP transfer, no
+ * segmentation offload, one datagram one packet — and takes the whole
+ * machine's busy time: over nothing attached, that is each tool's full cost,
+ * kernel side included, per packet.
  */
 import * as os from 'node:os';
 import { freePort } from '../../test/helpers/ports';
@@ -18,7 +25,8 @@ import { Proc, cpuSeconds } from './proc';
 import { median } from './stats';
 import { fixed, formatTable } from './table';
 import { startWirelens } from './wirelens';
-import { bpfRunTime, enableBpfStats, stopped, transfer } from './loopback';
+import { bpfRunTime, enableBpfStats, machineBusySeconds, stopped, transfer, udpTransfer } from './loopback';
+import { captureRecordPath } from './record-path';
 
 interface Outcome {
   captured?: number;
@@ -92,6 +100,9 @@ const MODES: Mode[] = [
   wirelensMode('wirelens capture (sockets)', []),
 ];
 
+/** Fixed-rate UDP: 1000-byte datagrams at 200 Mbit/s, about 25,000 packets/s. */
+const UDP = { bitrate: '200M', length: 1000 };
+
 const SETTINGS: { name: string; snaplen: number; expr: string[] }[] = [
   { name: 'snaplen 96, every packet', snaplen: 96, expr: [] },
   { name: 'snaplen 262144, every packet', snaplen: 262144, expr: [] },
@@ -104,6 +115,7 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
   const key = (s: string, m: string) => `${s}|${m}`;
   const results = new Map<string, { bps: number; o: Outcome }[]>();
   const none: number[] = [];
+  const udp = new Map<string, { busy: number; packets: number; o: Outcome }[]>();
   const restoreStats = enableBpfStats();
   try {
     await new Promise((r) => setTimeout(r, 300));
@@ -127,6 +139,26 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
             ]);
           log(`capture round ${round}/${rounds} ${setting.name} ${mode.name}: ${(bps / 1e9).toFixed(2)} Gbit/s`);
         }
+      }
+    }
+    // The same packets for every mode: whole-machine CPU per packet.
+    for (let round = 1; round <= rounds; round++) {
+      for (const mode of MODES) {
+        const att = await mode.start(96, []);
+        let t: Awaited<ReturnType<typeof udpTransfer>>;
+        let busy: number;
+        let o: Outcome;
+        try {
+          const b0 = machineBusySeconds();
+          t = await udpTransfer(port, seconds, UDP.bitrate, UDP.length);
+          busy = machineBusySeconds() - b0;
+        } finally {
+          o = await att.stop();
+        }
+        udp.set(mode.name, [...(udp.get(mode.name) ?? []), { busy, packets: t.packets, o }]);
+        log(
+          `capture round ${round}/${rounds} fixed-rate UDP ${mode.name}: ${t.packets} packets, machine busy ${busy.toFixed(2)} s`,
+        );
       }
     }
   } finally {
@@ -174,5 +206,24 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
     '',
     `(medians over rounds; CPU as a share of ${cpus} CPUs; tcpdump's kernel copy runs in the sender's context and is in no column but the cost; the socket hook sees each loopback packet twice)`,
   );
+  const noneBusy = median((udp.get('none') ?? []).map((r) => r.busy / r.packets))!;
+  const udpRows = MODES.filter((m) => m.name !== 'none').map((m) => {
+    const rs = udp.get(m.name) ?? [];
+    const perPacket = median(rs.map((r) => r.busy / r.packets))!;
+    return [
+      m.name,
+      fixed(median(rs.map((r) => r.packets)), 0),
+      fixed(median(rs.map((r) => r.o.captured)), 0),
+      fixed(median(rs.map((r) => r.o.dropped)), 0),
+      fixed((perPacket - noneBusy) * 1e9, 0),
+      fixed(median(rs.map((r) => (r.o.bpfNs === undefined || !r.o.captured ? undefined : r.o.bpfNs / r.packets))), 0),
+    ];
+  });
+  out.push(
+    '',
+    `fixed-rate UDP (iperf3 -u -b ${UDP.bitrate} -l ${UDP.length}, snaplen 96): the whole machine's busy CPU per datagram sent, over nothing attached (${fixed(noneBusy * 1e9, 0)} ns)`,
+    formatTable(['mode', 'sent', 'captured', 'dropped', 'ns/packet', 'BPF ns/packet'], udpRows),
+  );
+  out.push('', captureRecordPath());
   return out.join('\n');
 }

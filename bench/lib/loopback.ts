@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { describeExit, Proc } from './proc';
+import { clockTicks, describeExit, Proc } from './proc';
 import { progIdsHeldBy } from '../../src/kernel/leftovers';
 
 export async function stopped(p: Proc): Promise<void> {
@@ -73,4 +73,51 @@ async function transfer(port: number, seconds: number): Promise<number> {
   const bps = j.end?.sum_received?.bits_per_second;
   if (!bps) throw new Error('iperf3: no received rate in its JSON');
   return bps;
+}
+
+export /** CPU time the whole machine spent busy so far (user, system, irq, softirq; not idle or stolen), seconds. */
+function machineBusySeconds(): number {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq] = f;
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) / clockTicks();
+}
+
+export interface UdpTransfer {
+  bps: number;
+  /** Datagrams the client sent, and those the server saw lost. */
+  packets: number;
+  lost: number;
+}
+
+export /** A fixed-rate UDP transfer (iperf3 -u): the same packets for every mode, so CPU per packet compares. */
+async function udpTransfer(port: number, seconds: number, bitrate: string, length: number): Promise<UdpTransfer> {
+  const p = new Proc(
+    'iperf3 client',
+    'iperf3',
+    [
+      '-c',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-u',
+      '-b',
+      bitrate,
+      '-l',
+      String(length),
+      '-t',
+      String(seconds),
+      '-J',
+      ...(os.cpus().length > 1 ? ['-A', '0,1'] : []),
+    ],
+    {},
+  );
+  const exit = await p.done;
+  if (exit.code !== 0) throw new Error(`iperf3 -u failed (${describeExit(exit)})${p.tail()}`);
+  const j = JSON.parse(p.stdout) as {
+    end?: { sum?: { bits_per_second?: number; packets?: number; lost_packets?: number } };
+  };
+  const sum = j.end?.sum;
+  if (!sum?.packets) throw new Error('iperf3 -u: no packet count in its JSON');
+  return { bps: sum.bits_per_second ?? 0, packets: sum.packets, lost: sum.lost_packets ?? 0 };
 }

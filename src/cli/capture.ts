@@ -10,13 +10,11 @@ import { Features } from '../kernel/features';
 import { native } from '../kernel/native';
 import { Iface, listIfaces, resolveIface } from '../kernel/tc';
 import { CaptureInterface, LINKTYPE, Packet } from '../model/packet';
-import { CapturedRecord } from '../events/capture';
 import { KernelCapture, hookLink, isLoopback, planFilter } from '../probes/capture';
 import { classicText, decodeClassic } from '../filter/cbpf';
 import { ebpfText } from '../filter/ebpf';
 import { PacketText, TimeFormat } from '../output/packet-text';
 import { packetJson } from '../output/packet-json';
-import { wallMinusMonoNs } from '../output/clock';
 import { CaptureFiles } from '../output/capture-files';
 import { CaptureReader } from '../sources/pcap/capture-reader';
 import { escapeTerminal } from '../text/sanitize';
@@ -284,25 +282,6 @@ async function readFile(o: CaptureOptions, out: (s: string) => void): Promise<nu
   return 0;
 }
 
-/** Wall clock for CLOCK_MONOTONIC kernel stamps, as seconds and nanoseconds. */
-function wallClock(): (monoNs: number) => { sec: number; nsec: number } {
-  const off = wallMinusMonoNs();
-  const offSec = Number(off / 1_000_000_000n);
-  const offNsec = Number(off % 1_000_000_000n);
-  return (monoNs: number) => {
-    let sec = offSec + Math.floor(monoNs / 1e9);
-    let nsec = offNsec + (monoNs % 1e9);
-    if (nsec >= 1e9) {
-      nsec -= 1e9;
-      sec++;
-    } else if (nsec < 0) {
-      nsec += 1e9;
-      sec--;
-    }
-    return { sec, nsec };
-  };
-}
-
 async function live(o: CaptureOptions, out: (s: string) => void): Promise<number> {
   const verbose = (m: string): void => {
     if (o.verbose > 0) wlErr(m);
@@ -327,55 +306,25 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   let stop: (why: string) => void = () => undefined;
   const unlisten = catchStopSignals((sig) => stop(sig));
 
-  const toWall = wallClock();
-  const interfaces: CaptureInterface[] = [];
-  const byIfindex = new Map<number, number>();
   const tc = used.length > 0;
   const { linkType } = hookLink(used);
-  if (!tc)
-    interfaces.push({ name: 'sockets', linkType, snaplen: o.snaplen, description: 'every local socket (cgroup_skb)' });
-  const ifaceOf = (r: CapturedRecord): number => {
-    if (!tc) return 0;
-    let id = byIfindex.get(r.ifindex);
-    if (id === undefined) {
-      const i = used.find((x) => x.ifindex === r.ifindex);
-      id = interfaces.length;
-      interfaces.push({ name: i?.name ?? `if${r.ifindex}`, linkType, snaplen: o.snaplen });
-      if (o.expression) interfaces[id]!.filter = o.expression;
-      byIfindex.set(r.ifindex, id);
-    }
-    return id;
-  };
-  if (!tc && o.expression) interfaces[0]!.filter = o.expression;
-
-  const sinks = new Sinks(o, () => interfaces, out);
-  let bad = 0;
+  // The capture numbers its interfaces as packets name them (cap exists before the first packet).
+  let cap: KernelCapture | undefined;
+  const sinks = new Sinks(o, () => cap?.interfaces ?? [], out);
   let stopping = false;
-  const onPacket = (r: CapturedRecord): void => {
+  const onPacket = (p: Packet): void => {
     if (stopping && o.count !== undefined && sinks.captured >= o.count) return;
-    const t = toWall(r.monoNs);
-    const p: Packet = {
-      sec: t.sec,
-      nsec: t.nsec,
-      iface: ifaceOf(r),
-      linkType,
-      data: r.data, // a view into the ring batch: every sink is done with it before this returns
-      wireLen: r.len,
-      direction: r.egress ? 'out' : 'in',
-    };
-    if (r.proc) p.proc = { pid: r.proc.pid, uid: r.proc.uid, comm: r.proc.comm };
-    if (r.netns) p.netns = r.netns;
     sinks.packet(p);
     if (o.count !== undefined && sinks.captured >= o.count) stop(`${o.count} packets`);
     else if (sinks.fileProblem) stop('a capture file failed');
     else if (sinks.filesDone) stop(`${o.fileCount} files written`);
   };
 
-  let cap: KernelCapture;
   const t0 = performance.now();
+  let kc: KernelCapture;
   try {
     preflight(wlErr, verbose);
-    cap = new KernelCapture({
+    kc = cap = new KernelCapture({
       ifaces: used,
       expression: o.expression,
       snaplen: o.snaplen,
@@ -386,7 +335,6 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
       features: new Features(),
       ringBytes: (o.bufferKiB ?? DEFAULT_RING_KIB) * 1024,
       onPacket,
-      onBad: () => bad++,
     });
   } catch (e) {
     unlisten();
@@ -439,7 +387,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
         sinks.close({ received: counts.seen - counts.procFiltered, dropped: counts.lost });
         verbose(`stopped (${why})`);
         summary(plainErr, sinks.captured, counts.seen - counts.procFiltered, counts.lost);
-        if (bad) wlErr(`${bad} records undecodable`);
+        if (kc.badRecords) wlErr(`${kc.badRecords} records undecodable`);
         if (sinks.tooSlow) wlErr(`${sinks.tooSlow} packets dropped: the reader of standard output fell behind`);
         if (sinks.fileProblem) wlErr(`error: -w: ${escapeTerminal(sinks.fileProblem)}`);
         if (counts.userRejected) verbose(`${counts.userRejected} packets rejected by the filter in user space`);

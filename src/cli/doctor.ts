@@ -156,7 +156,6 @@ export const COMMAND_PROBES: CommandProbe[] = [
         features,
         ringBytes: 1 << 16,
         onPacket: noop,
-        onBad: noop,
       });
       return { choices: c.choices, close: () => c.close() };
     },

@@ -82,12 +82,7 @@ export interface BtfMember {
 export interface NativeBinding {
   BpfObject: new (path: string) => NativeBpfObject;
   /** `batch` is filled in place and reused: onBatch must read it before returning. */
-  RingBuffer: new (
-    mapFd: number,
-    onBatch: (bytes: number, records: number) => void,
-    batch: Buffer,
-    pollMs?: number,
-  ) => NativeRingBuffer;
+  RingBuffer: new (mapFd: number, onBatch: (bytes: number) => void, batch: Buffer, pollMs?: number) => NativeRingBuffer;
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
   mapDelete(fd: number, key: Buffer): boolean;

@@ -3,8 +3,10 @@
  * ring's epoll fd (and a timer) inside libuv and writes many records into one
  * batch Buffer owned here and reused for every batch (no allocation, so no
  * GC pressure per batch); this splits it in place. Record handlers must not
- * keep views into it past their return. Batch layout per record: u32 length,
- * u32 zero, the record, padding to 8 bytes.
+ * keep views into it past their return. Batch layout per record, the
+ * kernel's own (copied a run at a time): u32 length with bit 30 set for a
+ * record its program discarded (skipped here), u32 the kernel's, the
+ * record, padding to 8 bytes.
  */
 import { NativeRingBuffer, native } from './native';
 
@@ -12,6 +14,8 @@ import { NativeRingBuffer, native } from './native';
 export type RecordHandler = (view: DataView, offset: number, length: number) => void;
 
 const BATCH_BYTES = 4 << 20;
+const DISCARDED = 1 << 30;
+const LENGTH = DISCARDED - 1;
 
 export function forEachRecord(
   batch: Buffer,
@@ -22,10 +26,13 @@ export function forEachRecord(
   let off = 0;
   let n = 0;
   while (off + 8 <= bytes) {
-    const len = view.getUint32(off, true);
+    const word = view.getUint32(off, true);
+    const len = word & LENGTH;
     if (off + 8 + len > bytes) break;
-    fn(view, off + 8, len);
-    n++;
+    if ((word & DISCARDED) === 0) {
+      fn(view, off + 8, len);
+      n++;
+    }
     off += 8 + ((len + 7) & ~7);
   }
   return n;

@@ -28,6 +28,8 @@ import { writeOutBytes } from './stdout';
 export interface FileTarget {
   write(b: Buffer): void;
   close(): void;
+  /** `write` is done with its Buffer when it returns (a synchronous write): the writer reuses the memory. */
+  synchronous?: boolean;
 }
 
 export interface CaptureFilesOptions {
@@ -106,6 +108,7 @@ function fileTarget(path: string): FileTarget {
   }
   const fd = fs.openSync(path, 'w', 0o644);
   return {
+    synchronous: true,
     write: (b) => {
       let off = 0;
       while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
@@ -226,7 +229,10 @@ export class CaptureFiles {
     this.opened.push(name);
     if (this.o.rotateSeconds !== undefined && this.count === 0) this.timeFiles++;
     const t = this.target;
-    this.w = new PcapngWriter((b) => t.write(b), this.o.batchBytes ? { batchBytes: this.o.batchBytes } : {});
+    this.w = new PcapngWriter((b) => t.write(b), {
+      ...(this.o.batchBytes ? { batchBytes: this.o.batchBytes } : {}),
+      reuse: t.synchronous === true,
+    });
     for (const i of this.ifaces) this.w.addInterface(i);
     return undefined;
   }

@@ -10,7 +10,12 @@
  * (one write per batch); the buffer is flushed by itself when it grows past
  * `batchBytes`, so memory stays bounded whatever the caller does. A flushed
  * Buffer is a view of bytes the writer never touches again: the consumer may
- * keep it (asynchronous writes).
+ * keep it (asynchronous writes); a consumer that is done with it when `write`
+ * returns (a synchronous file write) says so with `reuse`, and the writer
+ * then fills the same memory again (no fresh pages to fault in per batch).
+ *
+ * A process's comment is encoded once and kept by the identity of its Proc
+ * object (sources hand the same object for the same process).
  */
 import type { CaptureInterface, CaptureStats, Packet, Proc } from '../model/packet';
 import { escapeTerminal } from '../text/sanitize';
@@ -48,7 +53,12 @@ export interface PcapngWriterOptions {
   userappl?: string;
   /** Flush by itself once this many bytes are buffered (default 256 KiB). */
   batchBytes?: number;
+  /** `write` is done with its Buffer when it returns: the writer may fill that memory again. */
+  reuse?: boolean;
 }
+
+/** Encoded process comments kept at most (the table is emptied when full). */
+const MAX_COMMENTS = 4096;
 
 /** Statistics for an ISB: CaptureStats plus the optional OS-side drops (isb_osdrop). */
 export interface IsbStats extends CaptureStats {
@@ -126,19 +136,26 @@ function timeOpt(t: WallTime): Buffer {
 
 export class PcapngWriter {
   private buf: Buffer;
+  /** The same memory as buf, for the hot path's writes (cheaper than Buffer's write methods). */
+  private dv: DataView;
   /** Write position in buf; blocks from `start` to `len` wait for flush(), bytes before `start` belong to the consumer. */
   private len = 0;
   private start = 0;
   private readonly batch: number;
   private readonly ifaces: CaptureInterface[] = [];
   private total = 0;
+  private readonly reuse: boolean;
+  /** opt_comment options (header, text, padding) by the Proc they describe. */
+  private readonly comments = new Map<Proc, Buffer>();
 
   constructor(
     private readonly write: (b: Buffer) => void,
     opts: PcapngWriterOptions = {},
   ) {
     this.batch = Math.max(4096, opts.batchBytes ?? DEFAULT_BATCH);
+    this.reuse = opts.reuse === true;
     this.buf = Buffer.allocUnsafe(this.batch * 4);
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     const appl = utf8Bounded(opts.userappl ?? 'wirelens');
     const o: Opt[] = [[SHB_USERAPPL, appl]];
     const body = 16 + optionsLength(o);
@@ -189,14 +206,13 @@ export class PcapngWriter {
 
   /** Writes an EPB. p.iface must be an id returned by addInterface (others are written as they are). */
   packet(p: Packet): void {
-    // The hot path: options are written in place, strings encoded straight into the batch buffer.
-    const c1 = p.proc ? procComment(p.proc) : undefined;
+    // The hot path: the process's comment comes encoded from the cache, the rest is written in place.
+    const c1 = p.proc ? this.procOption(p.proc) : undefined;
     const c2 = p.comment || undefined;
-    const n1 = c1 === undefined ? -1 : Math.min(Buffer.byteLength(c1), MAX_OPTION);
     const n2 = c2 === undefined ? -1 : Math.min(Buffer.byteLength(c2), MAX_OPTION);
     const dir = p.direction === 'in' ? 1 : p.direction === 'out' ? 2 : 0;
     let opts = 0;
-    if (n1 >= 0) opts += 4 + pad4(n1);
+    if (c1) opts += c1.length;
     if (n2 >= 0) opts += 4 + pad4(n2);
     if (dir) opts += 8;
     if (opts) opts += 4;
@@ -204,29 +220,48 @@ export class PcapngWriter {
     const body = 20 + pad4(cap) + opts;
     const off = this.begin(BT_EPB, body);
     const b = this.buf;
+    const d = this.dv;
     const [hi, lo] = nsHighLow(p.sec, p.nsec);
-    b.writeUInt32LE(p.iface >>> 0, off);
-    b.writeUInt32LE(hi, off + 4);
-    b.writeUInt32LE(lo, off + 8);
-    b.writeUInt32LE(cap, off + 12);
-    b.writeUInt32LE(Math.max(cap, Math.min(p.wireLen, 0xffffffff)) >>> 0, off + 16);
+    d.setUint32(off, p.iface >>> 0, true);
+    d.setUint32(off + 4, hi, true);
+    d.setUint32(off + 8, lo, true);
+    d.setUint32(off + 12, cap, true);
+    d.setUint32(off + 16, Math.max(cap, Math.min(p.wireLen, 0xffffffff)) >>> 0, true);
     b.set(p.data, off + 20);
     let o = off + 20 + cap;
     const pad = pad4(cap) - cap;
     for (let k = 0; k < pad; k++) b[o++] = 0;
-    if (n1 >= 0) o = this.putString(o, c1!, n1);
+    if (c1) {
+      b.set(c1, o);
+      o += c1.length;
+    }
     if (n2 >= 0) o = this.putString(o, c2!, n2);
     if (dir) {
-      b.writeUInt16LE(EPB_FLAGS, o);
-      b.writeUInt16LE(4, o + 2);
-      b.writeUInt32LE(dir, o + 4);
+      d.setUint16(o, EPB_FLAGS, true);
+      d.setUint16(o + 2, 4, true);
+      d.setUint32(o + 4, dir, true);
       o += 8;
     }
     if (opts) {
-      b.writeUInt32LE(0, o);
+      d.setUint32(o, 0, true);
       o += 4;
     }
     this.end(o, body);
+  }
+
+  /** The process's opt_comment, encoded (header, text, padding) once per Proc object. */
+  private procOption(proc: Proc): Buffer {
+    let c = this.comments.get(proc);
+    if (c === undefined) {
+      const text = utf8Bounded(procComment(proc));
+      c = Buffer.alloc(4 + pad4(text.length));
+      c.writeUInt16LE(OPT_COMMENT, 0);
+      c.writeUInt16LE(text.length, 2);
+      text.copy(c, 4);
+      if (this.comments.size >= MAX_COMMENTS) this.comments.clear();
+      this.comments.set(proc, c);
+    }
+    return c;
   }
 
   /** An opt_comment of `n` UTF-8 bytes (n is already bounded; a longer string is cut at a character). */
@@ -295,6 +330,7 @@ export class PcapngWriter {
     this.total += this.len - this.start;
     this.start = this.len;
     this.write(out);
+    if (this.reuse) this.start = this.len = 0;
   }
 
   /** Reserves a block of `body` bytes; returns the body's offset in this.buf. */
@@ -308,14 +344,15 @@ export class PcapngWriter {
       this.len -= this.start;
       this.start = 0;
       this.buf = fresh;
+      this.dv = new DataView(fresh.buffer, fresh.byteOffset, fresh.length);
     }
-    this.buf.writeUInt32LE(type, this.len);
-    this.buf.writeUInt32LE(need, this.len + 4);
+    this.dv.setUint32(this.len, type, true);
+    this.dv.setUint32(this.len + 4, need, true);
     return this.len + 8;
   }
 
   private end(bodyEnd: number, body: number): void {
-    this.buf.writeUInt32LE(body + 12, bodyEnd);
+    this.dv.setUint32(bodyEnd, body + 12, true);
     this.len = bodyEnd + 4;
     if (this.len - this.start >= this.batch) this.flush();
   }

@@ -11,7 +11,6 @@
 import * as fs from 'node:fs';
 import { WlError } from '../errors';
 import { CAP_STAT } from '../events/layout';
-import { decodeCapture, CapturedRecord } from '../events/capture';
 import { C, decodeClassic } from '../filter/cbpf';
 import { TranslateError, rejectsAll, tailCallOutcomes, translateClassic } from '../filter/cbpf-to-ebpf';
 import { Insn, encodeEbpf } from '../filter/ebpf';
@@ -23,7 +22,9 @@ import { BpfMap } from '../kernel/maps';
 import { native } from '../kernel/native';
 import { BpfObject } from '../kernel/object';
 import { Iface, TcAttachment } from '../kernel/tc';
-import { LINKTYPE } from '../model/packet';
+import { CaptureInterface, LINKTYPE, Packet } from '../model/packet';
+import { wallMinusMonoNs } from '../output/clock';
+import { KernelPackets } from '../sources/kernel/capture-packets';
 import { RunningFamily } from './family';
 import { KernelFilters } from './filters';
 import { ExistingOwners, ownExistingSockets, ownerSlots } from './owner-slots';
@@ -43,9 +44,8 @@ export interface CaptureSpec {
   hookMode: HookMode;
   features: Features;
   ringBytes: number;
-  onPacket: (r: CapturedRecord) => void;
-  /** Records the ring held that did not decode (counted by the caller). */
-  onBad: () => void;
+  /** Each packet, as one reused object: valid until the handler returns. */
+  onPacket: (p: Packet) => void;
 }
 
 const ARPHRD_LOOPBACK = 772;
@@ -181,6 +181,7 @@ export class KernelCapture {
   private readonly stats: BpfMap;
   private readonly tc: TcAttachment[];
   private userRejected = 0;
+  private readonly packets: KernelPackets;
   /** Sockets older than the capture given their process at start. */
   existingOwners: ExistingOwners | undefined;
 
@@ -235,20 +236,25 @@ export class KernelCapture {
           ...ownerSlots(cgroup),
         ];
     const filter = plan.translated === null ? plan.classic : null;
+    const packets = new KernelPackets({
+      linkType,
+      snaplen: spec.snaplen,
+      expression: spec.expression,
+      ...(tc ? { ifaceNames: new Map(spec.ifaces.map((i) => [i.ifindex, i.name])) } : {}),
+      wallMinusMonoNs: wallMinusMonoNs(),
+    });
+    this.packets = packets;
     const onRecord = (v: DataView, off: number, len: number): void => {
-      const r = decodeCapture(v, off, len);
-      if (!r) {
-        spec.onBad();
-        return;
-      }
+      const p = packets.decode(v, off, len);
+      if (!p) return;
       if (
         filter &&
-        native().pcapFilter(filter, Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), r.len) === 0
+        native().pcapFilter(filter, Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength), p.wireLen) === 0
       ) {
         this.userRejected++;
         return;
       }
-      spec.onPacket(r);
+      spec.onPacket(p);
     };
     this.family = RunningFamily.start({
       object: 'capture',
@@ -271,6 +277,16 @@ export class KernelCapture {
     if (this.choices.some((c) => c.slot === 'socket owners at socket()' && c.kind !== 'none')) {
       this.existingOwners = ownExistingSockets(this.family.obj.map('wl_owners'));
     }
+  }
+
+  /** Interfaces in the order packets named them (Packet.iface indexes this). */
+  get interfaces(): readonly CaptureInterface[] {
+    return this.packets.interfaces;
+  }
+
+  /** Records the ring held that did not decode. */
+  get badRecords(): number {
+    return this.packets.bad;
   }
 
   /** tcpdump's figures: received by filter, dropped by the kernel; and what wirelens adds. */

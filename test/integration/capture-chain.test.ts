@@ -14,7 +14,7 @@ import { DLT_EN10MB, DLT_RAW, expressionCorpus, pcapVerdict } from '../helpers/f
 import { kernelSkipReason } from '../helpers/skip';
 import { BpfObject } from '../../src/kernel/object';
 import { native } from '../../src/kernel/native';
-import { decodeCapture } from '../../src/events/capture';
+import { KernelPackets } from '../../src/sources/kernel/capture-packets';
 import { SOCK_PASS, TC_PASS, directions, fillProgArray } from '../../src/probes/capture';
 import { TranslateError, translateClassic, verdictOutcomes } from '../../src/filter/cbpf-to-ebpf';
 import { decodeClassic } from '../../src/filter/cbpf';
@@ -48,10 +48,11 @@ describe('capture chain in the kernel: entry -> filter -> emit', { skip }, () =>
         for (const p of obj.programs()) obj.setAutoload(p, keep.has(p));
         obj.setMaxEntries('wl_events', 1 << 20);
         obj.load();
+        const packets = new KernelPackets({ linkType: 1, snaplen: 262144, expression: '', wallMinusMonoNs: 0n });
         const ring = obj.ringBuffer('wl_events', (v, off, len) => {
-          const r = decodeCapture(v, off, len);
-          assert.ok(r, 'a record that decodes');
-          records.push({ data: Buffer.from(r.data), len: r.len });
+          const p = packets.decode(v, off, len);
+          assert.ok(p, 'a record that decodes');
+          records.push({ data: Buffer.from(p.data), len: p.wireLen });
         });
         const frames = frameCorpus().filter((f) => hook.tc || f.ip);
         const problems: string[] = [];

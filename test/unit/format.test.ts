@@ -85,14 +85,17 @@ describe('forEachRecord', () => {
     };
     const torn = Buffer.alloc(8);
     torn.writeUInt32LE(1000, 0);
-    const batch = Buffer.concat([rec(3, 1), rec(16, 2), rec(9, 3), torn]);
+    // A record its program discarded keeps its place in the ring, with bit 30 of the length set.
+    const discarded = rec(5, 9);
+    discarded.writeUInt32LE(5 | (1 << 30), 0);
+    const batch = Buffer.concat([rec(3, 1), rec(16, 2), discarded, rec(9, 3), torn]);
     const seen: [number, number, number][] = [];
     const n = forEachRecord(batch, (v, off, len) => seen.push([off, len, v.getUint8(off)]));
     assert.equal(n, 3);
     assert.deepEqual(seen, [
       [8, 3, 1],
       [24, 16, 2],
-      [48, 9, 3],
+      [64, 9, 3],
     ]);
   });
 });
