@@ -53,13 +53,13 @@ export function perRecordUs(batch: Buffer, handle: RecordHandler, after: () => v
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   let n = 0;
   for (let i = 0; i < 5; i++) {
-    n = forEachRecord(batch, handle, batch.length, view);
+    n = forEachRecord(view, handle);
     after();
   }
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const t0 = process.cpuUsage();
-    forEachRecord(batch, handle, batch.length, view);
+    forEachRecord(view, handle);
     after();
     const t = process.cpuUsage(t0);
     times.push((t.user + t.system) / n);

@@ -12,8 +12,6 @@
 
 namespace wl {
 namespace {
-// Room kept free in the batch: no record the programs emit is larger.
-constexpr size_t kMaxRecord = 64 * 1024;
 // Batches delivered per wake-up at most (the rest waits for the next turn of the loop).
 constexpr int kBatchesPerWake = 16;
 // The kernel's record header (kernel/bpf/ringbuf.c): u32 length with these bits, u32 page offset.
@@ -25,24 +23,24 @@ constexpr size_t kHdr = 8;
 Napi::Function RingBuffer::Init(Napi::Env env) {
   return DefineClass(
       env, "RingBuffer",
-      {InstanceMethod("consume", &RingBuffer::Consume), InstanceMethod("close", &RingBuffer::Close)});
+      {InstanceMethod("consume", &RingBuffer::Consume), InstanceMethod("memory", &RingBuffer::Memory),
+       InstanceMethod("close", &RingBuffer::Close)});
 }
 
-// new RingBuffer(mapFd, onBatch(bytes), batch: Buffer, pollMs?)
-// Records are copied into `batch` (at least 128 KiB), which is reused: the
-// callback must read it before returning. pollMs > 0 also drains every
-// pollMs (for records submitted without wake-up).
-// Batch layout per record, the ring's own: u32 length (bit 30 set: a
-// discarded record, to be skipped), u32 (the kernel's), bytes, padding to 8.
+// new RingBuffer(mapFd, onBatch(start, end), pollMs?)
+// onBatch reads committed records in place, in memory() (the ring's data
+// pages, mapped twice in a row and read-only) from byte `start` to `end`;
+// the kernel may reuse that memory once it returns, so it must not keep
+// views of it. pollMs > 0 also drains every pollMs (for records submitted
+// without wake-up). Layout per record, the kernel's: u32 length (bit 30
+// set: a discarded record, to be skipped), u32 (the kernel's), bytes,
+// padding to 8.
 RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBuffer>(info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsFunction() || !info[2].IsBuffer() ||
-      info[2].As<Napi::Buffer<uint8_t>>().Length() < 2 * kMaxRecord) {
-    ThrowUsage(env,
-               "new RingBuffer(mapFd: number, onBatch: (bytes) => void, batch: Buffer(>=128KiB), pollMs?)");
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
+    ThrowUsage(env, "new RingBuffer(mapFd: number, onBatch: (start, end) => void, pollMs?)");
     return;
   }
-  Napi::Buffer<uint8_t> batch = info[2].As<Napi::Buffer<uint8_t>>();
   int fd = info[0].As<Napi::Number>().Int32Value();
   bpf_map_info mi = {};
   uint32_t mi_len = sizeof(mi);
@@ -74,9 +72,16 @@ RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBu
   producer_page_ = static_cast<uint8_t *>(p);
   data_ = producer_page_ + page_;
   fd_ = fd;
-  batch_ref_ = Napi::Persistent(batch);
-  batch_ = batch.Data();
-  batch_cap_ = batch.Length();
+  // JS reads the records where the kernel wrote them: no copy. close() detaches this buffer before
+  // unmapping, so a view kept by mistake reads as empty instead of faulting.
+  napi_value ab;
+  if (napi_create_external_arraybuffer(env, const_cast<uint8_t *>(data_), 2 * size_, nullptr, nullptr, &ab) !=
+      napi_ok) {
+    Stop();
+    Napi::Error::New(env, "ring buffer: cannot expose its memory to JS").ThrowAsJavaScriptException();
+    return;
+  }
+  memory_ = Napi::Persistent(Napi::ArrayBuffer(env, ab));
   callback_ = Napi::Persistent(info[1].As<Napi::Function>());
   uv_loop_t *loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
@@ -96,7 +101,7 @@ RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBu
         .ThrowAsJavaScriptException();
     return;
   }
-  uint32_t poll_ms = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 0;
+  uint32_t poll_ms = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0;
   if (poll_ms > 0) {
     timer_ = new uv_timer_t;
     timer_->data = this;
@@ -115,45 +120,30 @@ size_t RingBuffer::Drain() {
   uint64_t start = __atomic_load_n(consumer_, __ATOMIC_ACQUIRE);
   uint64_t prod = __atomic_load_n(producer, __ATOMIC_ACQUIRE);
   uint64_t cons = start;
-  size_t room = batch_cap_ - used_;
-  // Walk the committed records; stop at one still being written, or when the batch is full.
+  // The committed records in a row; stop at one still being written, or after a ring's worth.
   while (cons < prod) {
     const uint32_t *hdr = reinterpret_cast<const uint32_t *>(data_ + (cons & (size_ - 1)));
     uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
     if (len & kBusyBit) break;
     uint64_t rec = ((len & ~kDiscardBit) + kHdr + 7) & ~uint64_t(7);
-    if (cons - start + rec > room) {
-      if (cons == start && used_ == 0) {
-        // Larger than the whole batch (no program emits such a record): skip it rather than stall.
-        __atomic_store_n(consumer_, cons + rec, __ATOMIC_RELEASE);
-        skipped_++;
-        return 0;
-      }
-      break;
-    }
+    if (cons - start + rec > size_) break;
     cons += rec;
   }
-  size_t n = cons - start;
-  if (n == 0) return 0;
-  // The data pages are mapped twice in a row: a run that wraps is still contiguous here.
-  memcpy(batch_ + used_, data_ + (start & (size_ - 1)), n);
-  used_ += n;
-  __atomic_store_n(consumer_, cons, __ATOMIC_RELEASE);
-  return n;
+  run_start_ = start;
+  run_end_ = cons;
+  return cons - start;
 }
 
-// The byte count of the batch now in the shared Buffer; resets for the next.
-Napi::Value RingBuffer::TakeBatch(Napi::Env env) {
-  Napi::Number used = Napi::Number::New(env, (double)used_);
-  used_ = 0;
-  return used;
-}
-
+// Hands the run found by Drain() to JS, then gives its memory back to the kernel.
 void RingBuffer::Deliver() {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
-  Napi::Value used = TakeBatch(env);
-  callback_.MakeCallback(env.Global(), {used});
+  // The data pages are mapped twice in a row: a run that wraps is still contiguous here.
+  double start = static_cast<double>(run_start_ & (size_ - 1));
+  double end = start + static_cast<double>(run_end_ - run_start_);
+  callback_.MakeCallback(env.Global(), {Napi::Number::New(env, start), Napi::Number::New(env, end)});
+  if (consumer_) __atomic_store_n(consumer_, run_end_, __ATOMIC_RELEASE);
+  run_start_ = run_end_ = 0;
   if (env.IsExceptionPending()) {
     // No JS frame above a libuv callback: report it as uncaught, as Node would.
     Napi::Error e = env.GetAndClearPendingException();
@@ -163,7 +153,7 @@ void RingBuffer::Deliver() {
 
 void RingBuffer::DrainAndDeliver() {
   for (int i = 0; i < kBatchesPerWake && data_; i++) {
-    if (Drain() == 0 && used_ == 0) return;
+    if (Drain() == 0) return;
     Deliver();
   }
 }
@@ -178,12 +168,26 @@ void RingBuffer::OnTimer(uv_timer_t *handle) {
   if (self) self->DrainAndDeliver();
 }
 
-// consume() -> bytes copied into the shared batch Buffer (0: nothing):
-// drain synchronously (final flush at shutdown).
+// consume() -> bytes delivered: drains synchronously through the callback
+// (the final records at shutdown).
 Napi::Value RingBuffer::Consume(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  Drain();
-  return TakeBatch(env);
+  size_t n = Drain();
+  if (n > 0) {
+    Napi::Value cb = callback_.Value();
+    double start = static_cast<double>(run_start_ & (size_ - 1));
+    cb.As<Napi::Function>().Call(env.Global(), {Napi::Number::New(env, start),
+                                                Napi::Number::New(env, start + static_cast<double>(n))});
+    if (consumer_) __atomic_store_n(consumer_, run_end_, __ATOMIC_RELEASE);
+    run_start_ = run_end_ = 0;
+  }
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// memory() -> the ArrayBuffer over the ring's data pages (twice its size), read-only.
+Napi::Value RingBuffer::Memory(const Napi::CallbackInfo &info) {
+  if (memory_.IsEmpty()) return info.Env().Undefined();
+  return memory_.Value();
 }
 
 void RingBuffer::Stop() {
@@ -201,14 +205,17 @@ void RingBuffer::Stop() {
              [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
     poll_ = nullptr;
   }
+  if (!memory_.IsEmpty()) {
+    Napi::ArrayBuffer ab = memory_.Value();
+    if (!ab.IsDetached()) ab.Detach();
+    memory_.Reset();
+  }
   if (producer_page_) munmap(producer_page_, page_ + 2 * size_);
   if (consumer_) munmap(consumer_, page_);
   producer_page_ = nullptr;
   data_ = nullptr;
   consumer_ = nullptr;
   fd_ = -1;
-  if (!batch_ref_.IsEmpty()) batch_ref_.Reset();
-  batch_ = nullptr;
 }
 
 Napi::Value RingBuffer::Close(const Napi::CallbackInfo &info) {

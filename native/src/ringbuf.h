@@ -1,12 +1,12 @@
 // A BPF ring buffer consumer on the libuv loop: the ring map's fd is polled
-// by uv_poll (and a timer); each wake-up copies the committed records into
-// one JS-owned batch Buffer, reused for every batch, and makes one JS call.
-// The ring is read through its own mmap (the kernel's ABI: a consumer page,
-// then the producer page and the data pages mapped twice), not libbpf's
-// ring_buffer: a run of records is copied with one memcpy and the consumer
-// position written once per batch, not once per record (each write is a
-// cache line the producing CPU reads back). Never blocks the loop; no
-// threads; no allocation per batch.
+// by uv_poll (and a timer); each wake-up hands JS the run of committed
+// records where the kernel wrote them (one call, no copy), then gives the
+// memory back. The ring is read through its own mmap (the kernel's ABI: a
+// consumer page, then the producer page and the data pages mapped twice),
+// not libbpf's ring_buffer: the consumer position is written once per run,
+// not once per record (each write is a cache line the producing CPU reads
+// back), and no record is copied. Never blocks the loop; no threads; no
+// allocation per batch.
 #pragma once
 #include <napi.h>
 #include <uv.h>
@@ -26,11 +26,11 @@ class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
   static void OnTimer(uv_timer_t *handle);
   void DrainAndDeliver();
   Napi::Value Consume(const Napi::CallbackInfo &info);
+  Napi::Value Memory(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
-  // Copies committed records into batch_ after what it holds; returns the bytes copied.
+  // Finds the run of committed records at the consumer position; returns its bytes.
   size_t Drain();
   void Deliver();
-  Napi::Value TakeBatch(Napi::Env env);
   void Stop();
 
   int fd_ = -1;
@@ -43,11 +43,9 @@ class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
   // Drains on a timer too: programs may submit without waking us.
   uv_timer_t *timer_ = nullptr;
   Napi::FunctionReference callback_;
-  Napi::Reference<Napi::Buffer<uint8_t>> batch_ref_;
-  uint8_t *batch_ = nullptr;
-  size_t batch_cap_ = 0;
-  size_t used_ = 0;
-  uint64_t skipped_ = 0;  // records larger than the batch, never delivered
+  Napi::Reference<Napi::ArrayBuffer> memory_;
+  uint64_t run_start_ = 0;  // ring positions of the run Drain() found
+  uint64_t run_end_ = 0;
 };
 
 }  // namespace wl

@@ -59,8 +59,10 @@ export interface NativeBpfObject {
 }
 
 export interface NativeRingBuffer {
-  /** Drains into the shared batch Buffer; returns the bytes written (0: none). */
+  /** Hands what the ring holds now to onBatch, synchronously; returns its bytes (0: none). */
   consume(): number;
+  /** The ring's data pages, mapped twice in a row, read-only (detached at close). */
+  memory(): ArrayBuffer;
   close(): void;
 }
 
@@ -81,8 +83,8 @@ export interface BtfMember {
 
 export interface NativeBinding {
   BpfObject: new (path: string) => NativeBpfObject;
-  /** `batch` is filled in place and reused: onBatch must read it before returning. */
-  RingBuffer: new (mapFd: number, onBatch: (bytes: number) => void, batch: Buffer, pollMs?: number) => NativeRingBuffer;
+  /** onBatch reads memory() from start to end before returning: the kernel reuses it after. */
+  RingBuffer: new (mapFd: number, onBatch: (start: number, end: number) => void, pollMs?: number) => NativeRingBuffer;
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
   mapDelete(fd: number, key: Buffer): boolean;

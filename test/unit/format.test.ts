@@ -90,7 +90,8 @@ describe('forEachRecord', () => {
     discarded.writeUInt32LE(5 | (1 << 30), 0);
     const batch = Buffer.concat([rec(3, 1), rec(16, 2), discarded, rec(9, 3), torn]);
     const seen: [number, number, number][] = [];
-    const n = forEachRecord(batch, (v, off, len) => seen.push([off, len, v.getUint8(off)]));
+    const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+    const n = forEachRecord(view, (v, off, len) => seen.push([off, len, v.getUint8(off)]));
     assert.equal(n, 3);
     assert.deepEqual(seen, [
       [8, 3, 1],
