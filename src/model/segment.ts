@@ -18,9 +18,11 @@ import type { Proc } from './packet';
  *  - 'idle': no packet of the connection for the idle timeout;
  *  - 'evicted': pushed out of a full flow table;
  *  - 'reused': a new connection (SYN with another sequence number) took its ends;
- *  - 'flush': the input ended (end of file).
+ *  - 'flush': the input ended (end of file);
+ *  - 'limit': the source copies nothing more of it (the kernel's copy limit,
+ *    WL_SP_F_LIMIT): the connection may go on unseen.
  */
-export type StreamEnd = 'fin' | 'rst' | 'reset' | 'idle' | 'evicted' | 'reused' | 'flush';
+export type StreamEnd = 'fin' | 'rst' | 'reset' | 'idle' | 'evicted' | 'reused' | 'flush' | 'limit';
 
 export interface Segment {
   kind: 'segment';
