@@ -244,6 +244,8 @@ export class PacketText {
       return `${dir.padEnd(3)} ${l.addr} ${ethertypeText(l.protocol)}, length ${p.wireLen}: `;
     }
     if (l.kind === 'null') return `AF ${l.family}, length ${p.wireLen}: `;
+    // Raw IP has no link header: tcpdump -e says "ip: " where it would say IP or IP6.
+    if (l.kind === 'raw') return 'ip: ';
     return '';
   }
 
@@ -255,9 +257,13 @@ export class PacketText {
     if (d.truncated === 'ip' && d.link.kind === 'raw') return '[|ip]';
     const net = d.net;
     if (!net) {
+      // A cut IP header, in tcpdump's words: "IP  [|ip]", " [|ip6]" (after the link header with -e).
+      if (d.truncated === 'ipv4') return `${lt}${e ? '' : 'IP '} [|ip]`;
+      if (d.truncated === 'ipv6') return `${lt} [|ip6]`;
       if (d.truncated) return `${lt}${e ? '' : 'IP '}[|${d.truncated}]`;
       if (d.malformed) return `${lt}${d.malformed}`;
       const l = d.link;
+      if (l.kind === 'raw' && d.netType === 0 && p.data.length > 0) return `${lt}unknown ip ${p.data[0]! >> 4}`;
       const len = Math.max(0, p.wireLen - l.headerLength);
       if (l.kind === 'ethernet' && l.type < 0x600) return `${lt}802.3, length ${l.type}`;
       if (d.netType === 0x0800 || d.netType === 0x86dd) return `${lt}IP${d.netType === 0x86dd ? '6' : ''} [|ip]`;

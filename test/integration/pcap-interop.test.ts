@@ -285,50 +285,70 @@ describe('capture files and packet lines against tcpdump/tshark', { skip }, () =
     assert.deepEqual(ourText(f, { hex: true }), tcpdumpText(f, ['-X']));
   });
 
-  it('frame corpus: lines equal tcpdump -n except the documented differences', () => {
-    const f = path.join(dir, 'corpus.pcapng');
-    const chunks: Buffer[] = [];
-    const w = new PcapngWriter((b) => chunks.push(b));
-    w.addInterface({ linkType: LINKTYPE.ETHERNET, name: 'eth0', snaplen: 0 });
-    const frames = frameCorpus();
-    frames.forEach((fr, i) =>
-      w.packet({
-        sec: 1764000000 + i,
-        nsec: 0,
-        iface: 0,
-        linkType: 1,
-        data: fr.bytes,
-        wireLen: fr.bytes.length,
-        direction: 'unknown',
-      }),
-    );
-    w.flush();
-    fs.writeFileSync(f, Buffer.concat(chunks));
-    // tcpdump decodes these by port or protocol beyond what we print (mDNS, NTP, DHCP, GRE, SCTP, IGMP, LLDP).
-    const differs = /5353|udp 123|udp broadcast|time exceeded|gre|sctp|igmp|link-local udp|lldp|unknown type/;
-    // -A dumps carry the packets' own newlines: covered on real traffic above.
-    for (const [flags, o] of FLAG_SETS.filter(([fl]) => !fl.includes('-A'))) {
-      const want = tcpdumpText(f, flags);
-      const got = ourText(f, o);
-      const byFrame = (lines: string[]) => {
-        const out: string[][] = [];
-        for (const l of lines) {
-          if ((l.startsWith('\t') || l.startsWith('    ')) && out.length > 0) out.at(-1)!.push(l);
-          else out.push([l]);
-        }
-        return out;
-      };
-      const W = byFrame(want);
-      const G = byFrame(got);
-      assert.equal(G.length, frames.length);
-      frames.forEach((fr, i) => {
-        if (differs.test(fr.name)) return;
-        // -v lists IP options and IPv6 hop-by-hop options: we do not.
-        if (flags.includes('-v') && /ip options|hop-by-hop/.test(fr.name)) return;
-        assert.deepEqual(G[i], W[i], `${fr.name} ${flags.join(' ')}`);
-      });
-    }
-  });
+  // The corpus as Ethernet frames, and as raw IP (LINKTYPE_RAW, what the socket hook writes) with IP
+  // headers cut short and a wrong version added: tcpdump -e says "ip: " there in place of IP/IP6.
+  const CUT_IP: [string, Buffer][] = [
+    ['raw: v4 header cut', Buffer.from([0x45, 0, 0])],
+    ['raw: v6 header cut', Buffer.from([0x60, 0])],
+    ['raw: ip version 1', Buffer.from([0x15, 0, 0, 0])],
+  ];
+  for (const [kind, linkType] of [
+    ['Ethernet', LINKTYPE.ETHERNET],
+    ['raw IP', LINKTYPE.RAW],
+  ] as const) {
+    it(`frame corpus (${kind}): lines equal tcpdump -n except the documented differences`, () => {
+      const f = path.join(dir, `corpus-${linkType}.pcapng`);
+      const chunks: Buffer[] = [];
+      const w = new PcapngWriter((b) => chunks.push(b));
+      w.addInterface({ linkType, name: 'eth0', snaplen: 0 });
+      const frames =
+        linkType === LINKTYPE.ETHERNET
+          ? frameCorpus()
+          : [
+              ...frameCorpus()
+                .filter((fr) => fr.ip)
+                .map((fr) => ({ ...fr, bytes: fr.bytes.subarray(14) })),
+              ...CUT_IP.map(([name, bytes]) => ({ name, bytes, ip: true })),
+            ];
+      frames.forEach((fr, i) =>
+        w.packet({
+          sec: 1764000000 + i,
+          nsec: 0,
+          iface: 0,
+          linkType,
+          data: fr.bytes,
+          wireLen: fr.bytes.length,
+          direction: 'unknown',
+        }),
+      );
+      w.flush();
+      fs.writeFileSync(f, Buffer.concat(chunks));
+      // tcpdump decodes these by port or protocol beyond what we print (mDNS, NTP, DHCP, GRE, SCTP, IGMP, LLDP).
+      const differs = /5353|udp 123|udp broadcast|time exceeded|gre|sctp|igmp|link-local udp|lldp|unknown type/;
+      // -A dumps carry the packets' own newlines: covered on real traffic above.
+      for (const [flags, o] of FLAG_SETS.filter(([fl]) => !fl.includes('-A'))) {
+        const want = tcpdumpText(f, flags);
+        const got = ourText(f, o);
+        const byFrame = (lines: string[]) => {
+          const out: string[][] = [];
+          for (const l of lines) {
+            if ((l.startsWith('\t') || l.startsWith('    ')) && out.length > 0) out.at(-1)!.push(l);
+            else out.push([l]);
+          }
+          return out;
+        };
+        const W = byFrame(want);
+        const G = byFrame(got);
+        assert.equal(G.length, frames.length);
+        frames.forEach((fr, i) => {
+          if (differs.test(fr.name)) return;
+          // -v lists IP options and IPv6 hop-by-hop options: we do not.
+          if (flags.includes('-v') && /ip options|hop-by-hop/.test(fr.name)) return;
+          assert.deepEqual(G[i], W[i], `${fr.name} ${flags.join(' ')}`);
+        });
+      }
+    });
+  }
 });
 
 /** A little-endian pcap rewritten big-endian (header and record headers swapped). */
