@@ -160,17 +160,20 @@ class Sinks {
         return;
       }
     }
-    this.captured++;
     if (this.files) {
+      if (this.files.done) return;
       let id = this.fileIds.get(p.iface);
       if (id === undefined) {
         id = this.files.addInterface(this.interfaces()[p.iface]!);
         this.fileIds.set(p.iface, id);
       }
       const bad = this.files.packet(p.iface === id ? p : { ...p, iface: id });
+      // -G -W: this packet would open one file too many; it is not written, so not captured.
+      if (this.files.done) return;
       if (bad) this.fileProblem ??= bad;
       else if (this.o.packetBuffered) this.files.flush();
     }
+    this.captured++;
     if (!this.printing) return;
     const iface = this.interfaces()[p.iface];
     let line: string;
@@ -251,7 +254,7 @@ async function readFile(o: CaptureOptions, out: (s: string) => void): Promise<nu
       )
         continue;
       sinks.packet(p);
-      if (o.count !== undefined && sinks.captured >= o.count) done = true;
+      if ((o.count !== undefined && sinks.captured >= o.count) || sinks.filesDone) done = true;
     }
   };
 

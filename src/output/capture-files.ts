@@ -10,11 +10,19 @@
  *  - `-G SECONDS`: a new file every SECONDS seconds of packet time, named by
  *    strftime(FILE) at the time of the packet that opens it (%Y %m %d %H %M
  *    %S %s %j %% are supported; anything else after % is left as written).
- *    With `-W N`, `done` turns true after N files (tcpdump exits then).
+ *    With `-W N`, `done` turns true at the packet that would open file N+1:
+ *    that packet is not written, and the last file stays open until
+ *    close() has written the statistics block into it.
  *  - `-G` with `-C`: a new file on either; a size rotation within the same
  *    time slot appends a count to the strftime name (FILE-formatted + 1, 2,
  *    ...), formatted at the time of that rotation, as tcpdump; -W then only
  *    pads the count.
+ *
+ * Every file holds at least one packet: a rotation (-C or -G) waits for the
+ * current file's first packet, and a -G slot starts at the first packet of
+ * its file (the first file is opened at start, named by that time, and its
+ * slot starts when its first packet comes; tcpdump 4.99 rotates it away
+ * empty when nothing arrives within SECONDS, and counts it in -W).
  *
  * Every file starts with a section header and all the interfaces seen so
  * far, so each one reads on its own. Statistics blocks go to the last file
@@ -125,8 +133,10 @@ function errText(e: unknown): string {
 export class CaptureFiles {
   /** Names of the files opened, in order (a ring reuses names). */
   readonly opened: string[] = [];
-  /** -G with -W: the last file is complete (tcpdump exits here). */
+  /** -G with -W: the last file is complete (tcpdump exits here); packet() writes nothing more. */
   done = false;
+  /** Packets written to the current file. */
+  private inFile = 0;
   private readonly ifaces: CaptureInterface[] = [];
   private w: PcapngWriter | undefined;
   private target: FileTarget | undefined;
@@ -162,18 +172,25 @@ export class CaptureFiles {
     return this.ifaces;
   }
 
-  /** Writes a packet, rotating first when -C or -G says so; a one-line error when a file fails. */
+  /**
+   * Writes a packet, rotating first when -C or -G says so; a one-line error
+   * when a file fails. Nothing is written once `done` (check it after the
+   * call: the packet that turns it true is not written either).
+   */
   packet(p: Packet): string | undefined {
     if (this.done) return undefined;
     if (!this.w) return 'capture file is not open';
     const G = this.o.rotateSeconds;
-    if (G !== undefined && p.sec - this.slotStart >= G) {
-      this.slotStart = p.sec;
-      this.count = 0;
+    if (this.inFile === 0) {
+      // A file's first packet: no rotation before it; the first file's -G slot starts here.
+      if (this.opened.length === 1) this.slotStart = p.sec;
+    } else if (G !== undefined && p.sec - this.slotStart >= G) {
       if (this.o.files !== undefined && this.o.sizeMB === undefined && this.timeFiles >= this.o.files) {
         this.done = true;
-        return this.finish();
+        return undefined;
       }
+      this.slotStart = p.sec;
+      this.count = 0;
       const e = this.rotate(p.sec);
       if (e) return e;
     } else if (this.limit !== undefined && this.w.size > this.limit) {
@@ -187,6 +204,7 @@ export class CaptureFiles {
     } catch (e) {
       return `cannot write ${this.current()}: ${errText(e)}`;
     }
+    this.inFile++;
     return undefined;
   }
 
@@ -227,6 +245,7 @@ export class CaptureFiles {
       return `cannot open ${name} for writing: ${errText(e)}`;
     }
     this.opened.push(name);
+    this.inFile = 0;
     if (this.o.rotateSeconds !== undefined && this.count === 0) this.timeFiles++;
     const t = this.target;
     this.w = new PcapngWriter((b) => t.write(b), {

@@ -96,6 +96,36 @@ describe('capture files', () => {
     assert.deepEqual(both.sink.opened, ['h-0', 'h-21', 'h-150']);
   });
 
+  it('-G -W: no file is empty (the first slot starts at its first packet); the packet past file W is not written', () => {
+    const { sink, files, bytes } = memFiles({ path: 'g-%s', rotateSeconds: 1, files: 3, utc: true });
+    assert.equal(sink.open(1000), undefined);
+    sink.addInterface({ linkType: 1, name: 'eth0', snaplen: 0 });
+    let written = 0;
+    // The first packet comes 5 s after the start: the first file (named at the start) takes it.
+    for (const t of [1005, 1005, 1006, 1007, 1007, 1008, 1009]) {
+      assert.equal(sink.packet(pkt(t)), undefined);
+      if (!sink.done) written++;
+    }
+    assert.equal(sink.done, true);
+    assert.equal(written, 5);
+    assert.equal(sink.close([{ iface: 0, stats: { captured: written, received: 7, dropped: 0 } }]), undefined);
+    assert.deepEqual([...files.keys()], ['g-1000', 'g-1006', 'g-1007']);
+    const counts = [...files.keys()].map((n) => readCaptureBytes(bytes(n)).packets.length);
+    assert.deepEqual(counts, [2, 1, 2]);
+    // The statistics block goes to the last file, which stays open for it.
+    assert.deepEqual(readCaptureBytes(bytes('g-1007')).stats.get(0), { received: 7, dropped: 0, filterAccepted: 5 });
+  });
+
+  it('-C: a file takes a packet before it rotates, even when its headers alone pass the size', () => {
+    const { sink, files, bytes } = memFiles({ path: 'tiny', sizeMB: 0.00001, files: 4 });
+    sink.open(1);
+    sink.addInterface({ linkType: 1, name: 'eth0', snaplen: 0 });
+    for (let i = 0; i < 3; i++) assert.equal(sink.packet(pkt(i)), undefined);
+    sink.close();
+    assert.deepEqual([...files.keys()], ['tiny0', 'tiny1', 'tiny2']);
+    for (const n of files.keys()) assert.equal(readCaptureBytes(bytes(n)).packets.length, 1, n);
+  });
+
   it('strftime', () => {
     assert.equal(
       strftime('%Y-%m-%d %H:%M:%S %s %j %% %q', 1764000000, true),
