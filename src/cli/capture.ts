@@ -196,15 +196,21 @@ class Sinks {
     if (bad) this.fileProblem ??= bad;
   }
 
+  /**
+   * Flushes and closes. `stats` (live capture) become the last file's
+   * statistics block, the summary's figures: isb_filteraccept = captured,
+   * isb_ifrecv = received by filter, isb_ifdrop = dropped by kernel (the
+   * fields dumpcap writes ps_recv and ps_drop to). The kernel counts per
+   * capture, not per interface: one block, on the first interface.
+   */
   close(stats?: { received: number; dropped: number }): void {
     this.flush();
     if (this.files) {
-      const isb = stats
-        ? [...this.fileIds.values()].map((id) => ({
-            iface: id,
-            stats: { captured: this.captured, received: stats.received, dropped: stats.dropped },
-          }))
-        : [];
+      const first = this.fileIds.values().next();
+      const isb =
+        stats && !first.done
+          ? [{ iface: first.value, stats: { captured: this.captured, received: stats.received, dropped: stats.dropped } }]
+          : [];
       const bad = this.files.close(isb);
       if (bad) this.fileProblem ??= bad;
     }
@@ -387,9 +393,15 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
         } finally {
           cap.close();
         }
-        sinks.close({ received: counts.seen - counts.procFiltered, dropped: counts.lost });
+        // Received by filter: what the filter (process filters and expression) let through, whether
+        // or not the ring had room, as tcpdump counts on Linux (its packet socket's tp_packets).
+        const received = counts.matched - counts.userRejected;
+        sinks.close({ received, dropped: counts.lost });
         verbose(`stopped (${why})`);
-        summary(plainErr, sinks.captured, counts.seen - counts.procFiltered, counts.lost);
+        verbose(
+          `${counts.seen} packets seen by the hooks; ${counts.procFiltered} left out by the process filters`,
+        );
+        summary(plainErr, sinks.captured, received, counts.lost);
         if (kc.badRecords) wlErr(`${kc.badRecords} records undecodable`);
         if (sinks.tooSlow) wlErr(`${sinks.tooSlow} packets dropped: the reader of standard output fell behind`);
         if (sinks.fileProblem) wlErr(`error: -w: ${escapeTerminal(sinks.fileProblem)}`);

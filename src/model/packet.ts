@@ -63,9 +63,14 @@ export interface Packet {
 
 /** Capture statistics as tcpdump and pcapng's ISB give them. */
 export interface CaptureStats {
-  /** Packets that passed the filter and were written or printed. */
+  /** Packets written or printed ("captured"). */
   captured: number;
-  /** Packets the filter saw ("received by filter"). */
+  /**
+   * Packets the filter accepted, whether or not they were then copied
+   * ("received by filter", as tcpdump counts on Linux: the packet socket's
+   * filter accepted them; some may be lost to a full ring, or still unread
+   * when the capture stopped).
+   */
   received: number;
   /** Packets lost in the kernel (ring buffer full). */
   dropped: number;
