@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { WlError } from '../errors';
 import { Features } from '../kernel/features';
+import { netnsInode } from '../kernel/netns';
 import { native } from '../kernel/native';
 import { Iface, listIfaces, resolveIface } from '../kernel/tc';
 import { CaptureInterface, LINKTYPE, Packet } from '../model/packet';
@@ -116,14 +117,18 @@ class Sinks {
   private readonly fileIds = new Map<number, number>();
   captured = 0;
 
+  /** `hostNetns`: live capture's own network namespace (packets of others say theirs). */
   constructor(
     private readonly o: CaptureOptions,
     private readonly interfaces: () => readonly CaptureInterface[],
     private readonly out: (s: string) => void,
+    hostNetns?: number,
   ) {
-    this.text = new PacketText(textOptions(o));
+    const own = hostNetns !== undefined ? { hostNetns } : {};
+    this.text = new PacketText({ ...textOptions(o), ...own });
     if (o.write !== undefined) {
       const files = new CaptureFiles({
+        ...own,
         path: o.write,
         ...(o.fileSizeMB !== undefined ? { sizeMB: o.fileSizeMB } : {}),
         ...(o.fileCount !== undefined ? { files: o.fileCount } : {}),
@@ -209,7 +214,12 @@ class Sinks {
       const first = this.fileIds.values().next();
       const isb =
         stats && !first.done
-          ? [{ iface: first.value, stats: { captured: this.captured, received: stats.received, dropped: stats.dropped } }]
+          ? [
+              {
+                iface: first.value,
+                stats: { captured: this.captured, received: stats.received, dropped: stats.dropped },
+              },
+            ]
           : [];
       const bad = this.files.close(isb);
       if (bad) this.fileProblem ??= bad;
@@ -319,7 +329,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   const { linkType } = hookLink(used);
   // The capture numbers its interfaces as packets name them (cap exists before the first packet).
   let cap: KernelCapture | undefined;
-  const sinks = new Sinks(o, () => cap?.interfaces ?? [], out);
+  const sinks = new Sinks(o, () => cap?.interfaces ?? [], out, netnsInode());
   let stopping = false;
   const onPacket = (p: Packet): void => {
     if (stopping && o.count !== undefined && sinks.captured >= o.count) return;
@@ -398,9 +408,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
         const received = counts.matched - counts.userRejected;
         sinks.close({ received, dropped: counts.lost });
         verbose(`stopped (${why})`);
-        verbose(
-          `${counts.seen} packets seen by the hooks; ${counts.procFiltered} left out by the process filters`,
-        );
+        verbose(`${counts.seen} packets seen by the hooks; ${counts.procFiltered} left out by the process filters`);
         summary(plainErr, sinks.captured, received, counts.lost);
         if (kc.badRecords) wlErr(`${kc.badRecords} records undecodable`);
         if (sinks.tooSlow) wlErr(`${sinks.tooSlow} packets dropped: the reader of standard output fell behind`);

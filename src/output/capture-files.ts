@@ -53,6 +53,8 @@ export interface CaptureFilesOptions {
   utc?: boolean;
   /** Passed to the pcapng writer (bytes buffered before a write by itself). */
   batchBytes?: number;
+  /** Passed to the pcapng writer: the capture's own network namespace (not written in comments). */
+  hostNetns?: number;
   /** Opens a target (tests); files are opened with fs by default, '-' is stdout. */
   open?: (path: string) => FileTarget;
 }
@@ -251,6 +253,7 @@ export class CaptureFiles {
     this.w = new PcapngWriter((b) => t.write(b), {
       ...(this.o.batchBytes ? { batchBytes: this.o.batchBytes } : {}),
       reuse: t.synchronous === true,
+      ...(this.o.hostNetns !== undefined ? { hostNetns: this.o.hostNetns } : {}),
     });
     for (const i of this.ifaces) this.w.addInterface(i);
     return undefined;

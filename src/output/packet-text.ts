@@ -4,7 +4,8 @@
  * HTTP on ports 80/8080, ICMP, ICMPv6 echo and neighbour discovery, ARP, on
  * Ethernet, SLL, SLL2, NULL and raw IP), with the interface and direction
  * when known (as `tcpdump -i any` shows them) and the process appended as
- * ` [pid 1234 curl]`. Names are never resolved: addresses and ports are
+ * ` [pid 1234 curl]`, then the network namespace as ` [netns 4026532290]`
+ * when it is not the capture's own (`hostNetns`). Names are never resolved: addresses and ports are
  * always numeric (tcpdump -n).
  *
  * Options: -v (IP header fields, checksums of TCP, UDP over IPv6 and ICMPv6,
@@ -47,8 +48,10 @@ export interface PacketTextOptions {
   ascii?: boolean;
   /** -X: the packet (after the link header) in hex and ASCII. */
   hex?: boolean;
-  /** Shows the process (default true). */
+  /** Shows the process and network namespace (default true). */
   proc?: boolean;
+  /** The capture's own network namespace inode: a packet's is shown only when it differs (` [netns N]`). */
+  hostNetns?: number;
   /** Name of an interface index (for SLL2 headers); the index is shown as `ifN` without it. */
   ifName?: (ifindex: number) => string | undefined;
   /** TCP conversations remembered for relative sequence numbers (default 65536). */
@@ -201,7 +204,10 @@ export class PacketText {
     if (s) s += ' ';
     s += this.ifacePrefix(p, iface, d);
     s += this.body(p, d);
-    if (o.proc !== false && p.proc) s += ` [pid ${p.proc.pid} ${escapeTerminal(p.proc.comm)}]`;
+    if (o.proc !== false) {
+      if (p.proc) s += ` [pid ${p.proc.pid} ${escapeTerminal(p.proc.comm)}]`;
+      if (p.netns && p.netns !== o.hostNetns) s += ` [netns ${p.netns}]`;
+    }
     const from = d.link.kind === 'unknown' ? 0 : Math.min(d.link.headerLength, p.data.length);
     if (o.hex) s += hexDump(p.data, from);
     else if (o.ascii) s += asciiDump(p.data, from);

@@ -55,6 +55,8 @@ export interface PcapngWriterOptions {
   batchBytes?: number;
   /** `write` is done with its Buffer when it returns: the writer may fill that memory again. */
   reuse?: boolean;
+  /** The capture's own network namespace inode: a packet's netns is written only when it differs. */
+  hostNetns?: number;
 }
 
 /** Encoded process comments kept at most (the table is emptied when full). */
@@ -90,10 +92,17 @@ export function nsHighLow(sec: number, nsec: number): [number, number] {
   return [(ah + carry) >>> 0, mid - carry * 4294967296];
 }
 
-/** The comment wirelens writes for a process: "PID: n\nCmd: comm\nUID: n\nTID: n" (known fields only). */
-export function procComment(p: Proc): string {
+/**
+ * The comment wirelens writes for a packet's process and network namespace:
+ * "PID: n\nCmd: comm\nUID: n\nNetNS: n\nTID: n" (known fields only), or
+ * "NetNS: n" alone when only the namespace is known; undefined when neither
+ * is. The reader's parseProcBytes is its inverse.
+ */
+export function procComment(p: Proc | undefined, netns?: number): string | undefined {
+  if (!p) return netns ? `NetNS: ${netns}` : undefined;
   let s = `PID: ${p.pid}\nCmd: ${escapeTerminal(p.comm)}`;
   if (p.uid !== undefined) s += `\nUID: ${p.uid}`;
+  if (netns) s += `\nNetNS: ${netns}`;
   if (p.tid !== undefined) s += `\nTID: ${p.tid}`;
   return s;
 }
@@ -107,6 +116,16 @@ function utf8Bounded(s: string): Buffer {
 }
 
 const pad4 = (n: number) => (n + 3) & ~3;
+
+/** An opt_comment option (header, UTF-8 text bounded, padding) as bytes. */
+function commentOption(s: string): Buffer {
+  const text = utf8Bounded(s);
+  const c = Buffer.alloc(4 + pad4(text.length));
+  c.writeUInt16LE(OPT_COMMENT, 0);
+  c.writeUInt16LE(text.length, 2);
+  text.copy(c, 4);
+  return c;
+}
 
 /** Encoded options: a list of [code, value]; the end-of-options marker is added when any are present. */
 type Opt = [number, Uint8Array];
@@ -147,6 +166,10 @@ export class PcapngWriter {
   private readonly reuse: boolean;
   /** opt_comment options (header, text, padding) by the Proc they describe. */
   private readonly comments = new Map<Proc, Buffer>();
+  /** The same for packets of another network namespace than hostNetns, and for a namespace alone. */
+  private readonly nsComments = new Map<Proc, { netns: number; option: Buffer }>();
+  private readonly nsAlone = new Map<number, Buffer>();
+  private readonly hostNetns: number | undefined;
 
   constructor(
     private readonly write: (b: Buffer) => void,
@@ -154,6 +177,7 @@ export class PcapngWriter {
   ) {
     this.batch = Math.max(4096, opts.batchBytes ?? DEFAULT_BATCH);
     this.reuse = opts.reuse === true;
+    this.hostNetns = opts.hostNetns;
     this.buf = Buffer.allocUnsafe(this.batch * 4);
     this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     const appl = utf8Bounded(opts.userappl ?? 'wirelens');
@@ -207,7 +231,8 @@ export class PcapngWriter {
   /** Writes an EPB. p.iface must be an id returned by addInterface (others are written as they are). */
   packet(p: Packet): void {
     // The hot path: the process's comment comes encoded from the cache, the rest is written in place.
-    const c1 = p.proc ? this.procOption(p.proc) : undefined;
+    const ns = p.netns !== this.hostNetns ? p.netns : undefined;
+    const c1 = p.proc ? this.procOption(p.proc, ns) : ns ? this.netnsOption(ns) : undefined;
     const c2 = p.comment || undefined;
     const n2 = c2 === undefined ? -1 : Math.min(Buffer.byteLength(c2), MAX_OPTION);
     const dir = p.direction === 'in' ? 1 : p.direction === 'out' ? 2 : 0;
@@ -249,17 +274,35 @@ export class PcapngWriter {
     this.end(o, body);
   }
 
-  /** The process's opt_comment, encoded (header, text, padding) once per Proc object. */
-  private procOption(proc: Proc): Buffer {
+  /**
+   * The process's opt_comment, encoded (header, text, padding) once per Proc
+   * object, and per Proc and namespace for packets of another namespace.
+   */
+  private procOption(proc: Proc, netns: number | undefined): Buffer {
+    if (netns !== undefined) {
+      const e = this.nsComments.get(proc);
+      if (e !== undefined && e.netns === netns) return e.option;
+      const option = commentOption(procComment(proc, netns)!);
+      if (this.nsComments.size >= MAX_COMMENTS) this.nsComments.clear();
+      this.nsComments.set(proc, { netns, option });
+      return option;
+    }
     let c = this.comments.get(proc);
     if (c === undefined) {
-      const text = utf8Bounded(procComment(proc));
-      c = Buffer.alloc(4 + pad4(text.length));
-      c.writeUInt16LE(OPT_COMMENT, 0);
-      c.writeUInt16LE(text.length, 2);
-      text.copy(c, 4);
+      c = commentOption(procComment(proc)!);
       if (this.comments.size >= MAX_COMMENTS) this.comments.clear();
       this.comments.set(proc, c);
+    }
+    return c;
+  }
+
+  /** "NetNS: n" alone (another namespace, no process), encoded once per namespace. */
+  private netnsOption(netns: number): Buffer {
+    let c = this.nsAlone.get(netns);
+    if (c === undefined) {
+      c = commentOption(procComment(undefined, netns)!);
+      if (this.nsAlone.size >= MAX_COMMENTS) this.nsAlone.clear();
+      this.nsAlone.set(netns, c);
     }
     return c;
   }

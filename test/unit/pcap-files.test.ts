@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { LINKTYPE, type Packet } from '../../src/model/packet';
-import { nsHighLow, PcapngWriter, procComment } from '../../src/output/pcapng-writer';
+import { nsHighLow, PcapngWriter, type PcapngWriterOptions, procComment } from '../../src/output/pcapng-writer';
+import { PacketText } from '../../src/output/packet-text';
 import { CaptureReader, readCaptureBytes, readCaptureStream } from '../../src/sources/pcap/capture-reader';
 import { parseProcComment, ticksToTime } from '../../src/sources/pcap/pcapng-reader';
 import { epb, i64opt, idb, pb, pcapFile, pcapngBlock, shb, spb, str, u32opt } from '../helpers/capture-build';
@@ -16,9 +17,9 @@ function rng(seed: number): () => number {
   };
 }
 
-function writeAll(f: (w: PcapngWriter) => void, batchBytes?: number): Buffer {
+function writeAll(f: (w: PcapngWriter) => void, batchBytes?: number, opts: PcapngWriterOptions = {}): Buffer {
   const out: Buffer[] = [];
-  const w = new PcapngWriter((b) => out.push(b), batchBytes ? { batchBytes } : {});
+  const w = new PcapngWriter((b) => out.push(b), { ...opts, ...(batchBytes ? { batchBytes } : {}) });
   f(w);
   w.flush();
   return Buffer.concat(out);
@@ -38,6 +39,8 @@ function samplePackets(): Packet[] {
     ...(k % 4 === 1 ? { proc: { pid: 1000 + k, comm: 'curl', uid: 1000, tid: 2000 + k } } : {}),
     ...(k % 4 === 2 ? { proc: { pid: 7, comm: k % 3 ? 'nginx' : 'café☕' } } : {}),
     ...(k % 7 === 3 ? { comment: k % 2 ? `note ${k}` : `ünï ${k}` } : {}),
+    // Another network namespace: with a process (after UID), or alone.
+    ...(k % 5 === 1 || k % 5 === 2 ? { netns: 4026532000 + k } : {}),
   }));
 }
 
@@ -104,6 +107,7 @@ describe('pcapng writer -> reader', () => {
         assert.equal(p.wireLen, w.wireLen);
         assert.equal(p.direction, w.direction);
         assert.deepEqual(p.proc, w.proc);
+        assert.equal(p.netns, w.netns);
         assert.equal(p.comment, w.comment);
       });
       assert.deepEqual(r.stats.get(0), { received: 12, dropped: 2, filterAccepted: 10, osDropped: 1 });
@@ -129,9 +133,37 @@ describe('pcapng writer -> reader', () => {
   it('a process name cannot forge comment lines or control characters', () => {
     const c = procComment({ pid: 1, comm: 'a\nUID: 0\x1b[2J', uid: 5 });
     assert.equal(c, 'PID: 1\nCmd: a\\x0aUID: 0\\x1b[2J\nUID: 5');
-    assert.deepEqual(parseProcComment(c), { pid: 1, comm: 'a\\x0aUID: 0\\x1b[2J', uid: 5 });
+    assert.deepEqual(parseProcComment(c), { proc: { pid: 1, comm: 'a\\x0aUID: 0\\x1b[2J', uid: 5 } });
     assert.equal(parseProcComment('PID: 1\nhello'), undefined);
     assert.equal(parseProcComment('hello'), undefined);
+  });
+  it('the network namespace: "NetNS: n" after UID, or alone; not written for the capture\'s own', () => {
+    const c = procComment({ pid: 9, comm: 'curl', uid: 0, tid: 10 }, 4026532290);
+    assert.equal(c, 'PID: 9\nCmd: curl\nUID: 0\nNetNS: 4026532290\nTID: 10');
+    assert.deepEqual(parseProcComment(c!), { proc: { pid: 9, comm: 'curl', uid: 0, tid: 10 }, netns: 4026532290 });
+    assert.equal(procComment(undefined, 4026532290), 'NetNS: 4026532290');
+    assert.deepEqual(parseProcComment('NetNS: 4026532290'), { netns: 4026532290 });
+    assert.equal(procComment(undefined), undefined);
+    for (const bad of ['NetNS: x', 'NetNS: 1\nPID: 2', 'NetNS: ', 'PID: 1\nCmd: a\nNetNS: 1x'])
+      assert.equal(parseProcComment(bad), undefined, bad);
+    const pkt = (netns: number): Packet => ({ ...samplePackets()[1]!, iface: 0, netns });
+    const file = writeAll(
+      (w) => {
+        w.addInterface({ linkType: LINKTYPE.RAW, name: 'sockets', snaplen: 0 });
+        w.packet(pkt(4026531833));
+        w.packet(pkt(4026532290));
+      },
+      4096,
+      { hostNetns: 4026531833 },
+    );
+    const r = readCaptureBytes(file);
+    assert.deepEqual(
+      r.packets.map((p) => p.netns),
+      [undefined, 4026532290],
+    );
+    const t = new PacketText({ time: 'none', hostNetns: 4026531833 });
+    assert.match(t.format(pkt(4026532290)), /\[pid 1001 curl\] \[netns 4026532290\]$/);
+    assert.match(t.format(pkt(4026531833)), /\[pid 1001 curl\]$/);
   });
 });
 

@@ -6,8 +6,9 @@
  * 10 or of 2, if_tsoffset), Enhanced, Simple and the obsolete Packet Blocks
  * (opt_comment, epb_flags/pack_flags direction), Interface Statistics Blocks.
  * Every other block is skipped. Block lengths are checked before anything is
- * buffered for them. wirelens's own comments ("PID: n\nCmd: c\nUID: n\nTID: n")
- * become Packet.proc; other comments become Packet.comment (as safe text).
+ * buffered for them. wirelens's own comments ("PID: n\nCmd: c\nUID: n\nNetNS:
+ * n\nTID: n", or "NetNS: n" alone) become Packet.proc and Packet.netns; other
+ * comments become Packet.comment (as safe text).
  */
 import type { CaptureInterface, Packet, Proc } from '../../model/packet';
 import { wireText } from '../../text/sanitize';
@@ -27,8 +28,14 @@ export function isPcapngMagic(b: Uint8Array): boolean {
   return b.length >= 4 && b[0] === 0x0a && b[1] === 0x0d && b[2] === 0x0d && b[3] === 0x0a;
 }
 
+/** What wirelens's comment says about a packet: its process and/or its network namespace. */
+export interface ProcNote {
+  proc?: Proc;
+  netns?: number;
+}
+
 /** wirelens's process comment, parsed strictly (anything else is an ordinary comment). */
-export function parseProcComment(s: string): Proc | undefined {
+export function parseProcComment(s: string): ProcNote | undefined {
   return parseProcBytes(Buffer.from(s, 'utf8'));
 }
 
@@ -49,9 +56,18 @@ const PID = [0x50, 0x49, 0x44, 0x3a, 0x20]; // "PID: "
 const CMD = [0x43, 0x6d, 0x64, 0x3a, 0x20]; // "Cmd: "
 const UID = [0x55, 0x49, 0x44, 0x3a, 0x20]; // "UID: "
 const TID = [0x54, 0x49, 0x44, 0x3a, 0x20]; // "TID: "
+const NETNS = [0x4e, 0x65, 0x74, 0x4e, 0x53, 0x3a, 0x20]; // "NetNS: "
 
-/** "PID: n\nCmd: comm[\nUID: n][\nTID: n]" from an opt_comment's bytes; the comm as safe text. */
-export function parseProcBytes(b: Uint8Array, from = 0, end = b.length): Proc | undefined {
+/**
+ * "PID: n\nCmd: comm[\nUID: n][\nNetNS: n][\nTID: n]", or "NetNS: n" alone,
+ * from an opt_comment's bytes (the writer's procComment); the comm as safe
+ * text.
+ */
+export function parseProcBytes(b: Uint8Array, from = 0, end = b.length): ProcNote | undefined {
+  if (startsWith(b, from, end, NETNS)) {
+    const n = digits(b, from + NETNS.length, end);
+    return n && n[1] === end ? { netns: n[0] } : undefined;
+  }
   if (!startsWith(b, from, end, PID)) return undefined;
   const pid = digits(b, from + 5, end);
   if (!pid || pid[1] === end) return undefined;
@@ -68,17 +84,25 @@ export function parseProcBytes(b: Uint8Array, from = 0, end = b.length): Proc | 
     pid: pid[0],
     comm: plain ? Buffer.from(b.buffer, b.byteOffset + c0, i - c0).toString('latin1') : wireText(b, c0, i),
   };
+  const note: ProcNote = { proc: p };
   while (i < end) {
     i++; // the newline
-    const uid = startsWith(b, i, end, UID);
-    if (!uid && !startsWith(b, i, end, TID)) return undefined;
-    const n = digits(b, i + 5, end);
+    const key = startsWith(b, i, end, UID)
+      ? UID
+      : startsWith(b, i, end, TID)
+        ? TID
+        : startsWith(b, i, end, NETNS)
+          ? NETNS
+          : undefined;
+    if (!key) return undefined;
+    const n = digits(b, i + key.length, end);
     if (!n) return undefined;
-    if (uid) p.uid = n[0];
-    else p.tid = n[0];
+    if (key === UID) p.uid = n[0];
+    else if (key === TID) p.tid = n[0];
+    else note.netns = n[0];
     i = n[1];
   }
-  return p;
+  return note;
 }
 
 interface Iface {
@@ -306,9 +330,11 @@ export class PcapngReader implements PacketReader {
         break;
       }
       if (code === 1) {
-        const proc = p.proc ? undefined : parseProcBytes(b, v, v + n);
-        if (proc) p.proc = proc;
-        else comments = (comments === undefined ? '' : comments + '\n') + wireText(b, v, v + n);
+        const note = p.proc || p.netns !== undefined ? undefined : parseProcBytes(b, v, v + n);
+        if (note) {
+          if (note.proc) p.proc = note.proc;
+          if (note.netns !== undefined) p.netns = note.netns;
+        } else comments = (comments === undefined ? '' : comments + '\n') + wireText(b, v, v + n);
       } else if (code === flagsCode && n >= 4) {
         const d = e.u32(b, v) & 3;
         p.direction = d === 1 ? 'in' : d === 2 ? 'out' : 'unknown';
