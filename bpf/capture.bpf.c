@@ -8,7 +8,7 @@
  * (every frame, from the link-layer header).
  *
  * Each hook's entry program applies the process filters (--pid, --comm,
- * --uid) and tail-calls slot 0 of its direction's prog array: the pcap
+ * --uid, --cgroup) and tail-calls slot 0 of its direction's prog array: the pcap
  * filter expression compiled by user space (libpcap's classic program
  * translated to eBPF, src/filter/), which on a match tail-calls slot 1,
  * the emit program here; without an expression slot 0 holds the emit
@@ -42,6 +42,13 @@ const volatile __u32 wl_cap_l2_len = 14;
 /* --uid: only sockets of this user (when wl_cap_uid_set). */
 const volatile __u32 wl_cap_uid_set = 0;
 const volatile __u32 wl_cap_uid = 0;
+/*
+ * --cgroup (socket hook only): only sockets in this cgroup v2 or below it.
+ * The id is the cgroup directory's inode number (0: no filter), the level its
+ * depth under the root (the root is level 0).
+ */
+const volatile __u64 wl_cap_cgroup_id = 0;
+const volatile __u32 wl_cap_cgroup_level = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -173,10 +180,16 @@ static __always_inline bool proc_allowed(struct __sk_buff *skb, bool tc_ingress)
 	return wl_proc_allowed(&p);
 }
 
+/* --cgroup: the packet's socket is in the cgroup or below it (its ancestor at the cgroup's level is it). */
+static __always_inline bool cgroup_allowed(struct __sk_buff *skb)
+{
+	return !wl_cap_cgroup_id || bpf_skb_ancestor_cgroup_id(skb, wl_cap_cgroup_level) == wl_cap_cgroup_id;
+}
+
 static __always_inline int enter(struct __sk_buff *skb, void *progs, int pass, bool tc_ingress)
 {
 	cap_stat(WL_CAP_STAT_SEEN);
-	if (proc_filter_active() && !proc_allowed(skb, tc_ingress)) {
+	if ((proc_filter_active() && !proc_allowed(skb, tc_ingress)) || !cgroup_allowed(skb)) {
 		cap_stat(WL_CAP_STAT_PROC_FILTERED);
 		return pass;
 	}

@@ -34,6 +34,8 @@ export interface CaptureOptions {
   pids: number[];
   comm: string | undefined;
   uid: number | undefined;
+  /** --cgroup: a cgroup v2 directory (absolute, or relative to the cgroup2 mount). */
+  cgroup: string | undefined;
   hookMode: HookMode;
   durationS: number | undefined;
   json: boolean;
@@ -125,6 +127,11 @@ export const CAPTURE_FLAGS: Spec[] = [
   },
   { long: 'comm', value: 'NAME', help: 'only packets of sockets of tasks with this name (in the kernel)' },
   { long: 'uid', value: 'UID', help: 'only packets of sockets of this user (in the kernel)' },
+  {
+    long: 'cgroup',
+    value: 'PATH',
+    help: 'only packets of sockets made in this cgroup v2 or below it (a directory, absolute or relative to the cgroup2 mount; in the kernel; not with -i)',
+  },
   { long: 'duration', value: 'SECONDS', help: 'stop after SECONDS' },
   {
     long: 'hooks',
@@ -188,6 +195,7 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
     pids: [],
     comm: undefined,
     uid: undefined,
+    cgroup: undefined,
     hookMode: 'auto',
     durationS: undefined,
     json: false,
@@ -289,6 +297,10 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
       case 'uid':
         o.uid = int(written, v, 0, 4294967294);
         break;
+      case 'cgroup':
+        if (v === '') throw new UsageError(`${written} needs a cgroup directory`);
+        o.cgroup = v;
+        break;
       case 'duration':
         o.durationS = num(written, v, 0.001, 2_000_000);
         break;
@@ -344,6 +356,13 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
   o.expression = words.join(' ');
   if (o.read !== undefined && o.ifaces.length > 0)
     throw new UsageError('-r reads a file; -i captures live: choose one');
+  if (o.cgroup !== undefined && o.read !== undefined)
+    throw new UsageError('--cgroup judges live sockets in the kernel: not with -r');
+  if (o.cgroup !== undefined && o.ifaces.length > 0) {
+    throw new UsageError(
+      '--cgroup needs the socket hook (capture without -i): a frame on an interface carries no cgroup until a local socket has it',
+    );
+  }
   if ((o.fileSizeMB !== undefined || o.rotateSeconds !== undefined) && o.write === undefined) {
     throw new UsageError('-C and -G rotate the files of -w: give -w FILE');
   }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { WlError } from '../errors';
 import { Features } from '../kernel/features';
 import { netnsInode } from '../kernel/netns';
+import { resolveCgroup } from '../kernel/cgroup';
 import { native } from '../kernel/native';
 import { Iface, listIfaces, resolveIface } from '../kernel/tc';
 import { CaptureInterface, LINKTYPE, Packet } from '../model/packet';
@@ -321,6 +322,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
     out(dumpPrograms(o, used) + '\n');
     return 0;
   }
+  const cgroup = o.cgroup !== undefined ? resolveCgroup(o.cgroup) : undefined;
 
   let stop: (why: string) => void = () => undefined;
   const unlisten = catchStopSignals((sig) => stop(sig));
@@ -350,6 +352,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
       directions: { in: o.direction !== 'out', out: o.direction !== 'in' },
       filters: { pids: o.pids, comm: o.comm, ports: [] },
       uid: o.uid,
+      cgroup,
       hookMode: o.hookMode,
       features: new Features(),
       ringBytes: (o.bufferKiB ?? DEFAULT_RING_KIB) * 1024,

@@ -15,7 +15,7 @@ import { C, decodeClassic } from '../filter/cbpf';
 import { TranslateError, rejectsAll, tailCallOutcomes, translateClassic } from '../filter/cbpf-to-ebpf';
 import { Insn, encodeEbpf } from '../filter/ebpf';
 import { cgroup2Root } from '../kernel/cgroup';
-import { u32le } from '../kernel/encode';
+import { u32le, u64le } from '../kernel/encode';
 import { Features } from '../kernel/features';
 import { HookChoice, HookMode, HookSlot } from '../kernel/hooks';
 import { BpfMap } from '../kernel/maps';
@@ -41,6 +41,8 @@ export interface CaptureSpec {
   directions: { in: boolean; out: boolean };
   filters: KernelFilters;
   uid?: number | undefined;
+  /** --cgroup (socket hook only): its id and level. */
+  cgroup?: { id: bigint; level: number } | undefined;
   hookMode: HookMode;
   features: Features;
   ringBytes: number;
@@ -268,6 +270,8 @@ export class KernelCapture {
         obj.setGlobal('wl_cap_l2_len', u32le(linkType === LINKTYPE.ETHERNET ? 14 : 0));
         obj.setGlobal('wl_cap_uid_set', u32le(spec.uid !== undefined ? 1 : 0));
         obj.setGlobal('wl_cap_uid', u32le(spec.uid ?? 0));
+        obj.setGlobal('wl_cap_cgroup_id', u64le(spec.cgroup?.id ?? 0n));
+        obj.setGlobal('wl_cap_cgroup_level', u32le(spec.cgroup?.level ?? 0));
       },
       onRecord,
     });
