@@ -20,6 +20,8 @@ import { freeDnsPort } from '../helpers/ports';
 import { createNetnsPair } from '../helpers/netns';
 import { readCaptureFile } from '../../src/sources/pcap/capture-reader';
 import { PacketText } from '../../src/output/packet-text';
+import { decodePacket } from '../../src/net/decode/index';
+import { cgroup2Root } from '../../src/kernel/cgroup';
 
 const missing = ['tcpdump', 'tshark', 'curl', 'dig', 'ping', 'nginx', 'dnsmasq'].filter(
   (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
@@ -47,6 +49,22 @@ async function captureDuring(args: string[], drive: () => Promise<void>): Promis
     await stop(wl, 'SIGINT');
   }
   return wl;
+}
+
+/** The summary's three figures from a capture's stderr. */
+function summaryOf(stderr: string): { captured: number; received: number; dropped: number } {
+  const n = (what: string) => {
+    const m = new RegExp(`^(\\d+) packets? ${what}$`, 'm').exec(stderr);
+    assert.ok(m, `no "${what}" in:\n${stderr}`);
+    return Number(m[1]);
+  };
+  return { captured: n('captured'), received: n('received by filter'), dropped: n('dropped by kernel') };
+}
+
+/** The TCP ports of a captured packet ([] when it is not TCP). */
+function tcpPorts(p: { data: Uint8Array; linkType: number }): number[] {
+  const t = decodePacket(p.data, p.linkType).transport;
+  return t && t.kind === 'tcp' ? [t.sport, t.dport] : [];
 }
 
 function totals(file: string): { packets: number; bytes: number; captured: number } {
@@ -244,6 +262,218 @@ describe('wirelens capture', { skip }, () => {
     assert.deepEqual(pipe.stdout.trim().split('\n'), ['8', '0', '8', '0', '8', '0']);
   });
 
+  it('-G 1 -W 3: three files, none empty, whose packets (tcpdump -r) add up to "packets captured"; the ISB says the summary', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'g-'));
+    const wl = capture([
+      '-i',
+      'lo',
+      '-G',
+      '1',
+      '-W',
+      '3',
+      '-w',
+      path.join(sub, 'g-%s.pcapng'),
+      'icmp and host 127.0.0.3',
+    ]);
+    let ping: Spawned | undefined;
+    try {
+      await listening(wl, 'wirelens -G 1 -W 3');
+      // Nothing for longer than -G at first: the first file still takes the first packets.
+      await new Promise((r) => setTimeout(r, 1500));
+      ping = start('ping', ['-c', '100', '-i', '0.1', '-q', '127.0.0.3']);
+      // wirelens stops by itself at the packet that would open a fourth file.
+      const code = await Promise.race([wl.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))]);
+      assert.equal(code, 0, `exit ${code}: ${wl.stderr()}`);
+    } finally {
+      if (ping) await stop(ping, 'SIGKILL');
+      await stop(wl, 'SIGINT');
+    }
+    const s = summaryOf(wl.stderr());
+    const files = fs.readdirSync(sub).sort();
+    assert.equal(files.length, 3, files.join(' '));
+    const counts: number[] = [];
+    for (const f of files) {
+      const td = await run('tcpdump', ['-n', '-r', path.join(sub, f)]);
+      assert.equal(td.code, 0, `${f}: ${td.stderr}`);
+      counts.push(td.stdout.split('\n').filter((l) => l !== '').length);
+    }
+    assert.ok(
+      counts.every((n) => n > 0),
+      `no file is empty: ${counts.join(', ')}`,
+    );
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      s.captured,
+      `files ${counts.join(' + ')} vs ${s.captured} captured`,
+    );
+    const isb = readCaptureFile(path.join(sub, files.at(-1)!)).stats.get(0);
+    assert.deepEqual(isb, { filterAccepted: s.captured, received: s.received, dropped: s.dropped });
+  });
+
+  it("received by filter: what the filter let through (tcpdump's figure on a veth; with --comm too); the ISB says the summary", async () => {
+    const ns = createNetnsPair('recv');
+    const server = start(
+      'ip',
+      ['netns', 'exec', ns.b, 'python3', '-m', 'http.server', '8080', '--bind', ns.addrB, '-d', dir],
+      { stdio: 'ignore' },
+    );
+    try {
+      const expr = 'tcp port 8080';
+      const tf = path.join(dir, 'recv-td.pcap');
+      const wf = path.join(dir, 'recv-wl.pcapng');
+      const inA = (argv: string[]) => start('ip', ['netns', 'exec', ns.a, ...argv]);
+      const td = inA(['tcpdump', '-Z', 'root', '-i', ns.devA, '-n', '-U', '--immediate-mode', '-w', tf, expr]);
+      const wl = inA([process.execPath, CLI, 'capture', '-i', ns.devA, '-w', wf, expr]);
+      try {
+        await waitFor(td.stderr, /listening on/, 15_000, 'tcpdump to listen');
+        await listening(wl, 'wirelens');
+        for (let i = 0, ok = 0; ok < 3; i++) {
+          const c = await run('ip', [
+            'netns',
+            'exec',
+            ns.a,
+            'curl',
+            '-s',
+            '-o',
+            '/dev/null',
+            `http://${ns.addrB}:8080/`,
+          ]);
+          if (c.code === 0) ok++;
+          else if (i > 100) throw new Error('the test server did not start');
+          else await new Promise((r) => setTimeout(r, 50));
+        }
+        // Seen by both, let through by neither: ping, and the ARP/ND around it.
+        await run('ip', ['netns', 'exec', ns.a, 'ping', '-c', '5', '-i', '0.2', '-q', ns.addrB]);
+        await new Promise((r) => setTimeout(r, 500));
+      } finally {
+        await stop(td, 'SIGINT');
+        await stop(wl, 'SIGINT');
+      }
+      const t = summaryOf(td.stderr());
+      const w = summaryOf(wl.stderr());
+      assert.ok(t.captured >= 30, `tcpdump captured ${t.captured}`);
+      assert.deepEqual(w, t, `wirelens ${JSON.stringify(w)} vs tcpdump ${JSON.stringify(t)}`);
+      assert.equal(readCaptureFile(wf).packets.length, w.captured);
+      assert.deepEqual(readCaptureFile(wf).stats.get(0), {
+        filterAccepted: w.captured,
+        received: w.received,
+        dropped: w.dropped,
+      });
+    } finally {
+      await stop(server);
+      ns.remove();
+    }
+
+    // With a process filter: the packets both filters let through (curl's SYNs), not all of curl's packets.
+    const cf = path.join(dir, 'recv-comm.pcapng');
+    const wl = await captureDuring(['--comm', 'curl', '-w', cf, 'tcp[tcpflags] & tcp-syn != 0'], traffic);
+    const s = summaryOf(wl.stderr());
+    const r = readCaptureFile(cf);
+    assert.ok(s.captured >= 3, `${s.captured} SYNs`);
+    assert.equal(r.packets.length, s.captured);
+    assert.ok(
+      s.received >= s.captured + s.dropped && s.received <= s.captured + s.dropped + 2,
+      `received ${s.received} = captured ${s.captured} + dropped ${s.dropped}`,
+    );
+    assert.deepEqual(r.stats.get(0), { filterAccepted: s.captured, received: s.received, dropped: s.dropped });
+  });
+
+  it('socket packets of other network namespaces: [netns N] on the line, NetNS: N in the comment, read back by -r', async () => {
+    const ns = createNetnsPair('nsid');
+    const server = start(
+      'ip',
+      ['netns', 'exec', ns.b, 'python3', '-m', 'http.server', '8080', '--bind', ns.addrB, '-d', dir],
+      { stdio: 'ignore' },
+    );
+    const wf = path.join(dir, 'netns.pcapng');
+    const expr = `tcp port 8080 or tcp port ${nginx.port}`;
+    const drive = async () => {
+      for (let i = 0; ; i++) {
+        const c = await run('ip', ['netns', 'exec', ns.a, 'curl', '-s', '-o', '/dev/null', `http://${ns.addrB}:8080/`]);
+        if (c.code === 0) break;
+        if (i > 100) throw new Error('the test server did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const c = await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${nginx.port}/`]);
+      assert.equal(c.code, 0);
+    };
+    try {
+      const live = await captureDuring([expr], drive);
+      await captureDuring(['-w', wf, expr], drive);
+      const here = fs.statSync('/proc/self/ns/net').ino;
+      const their = new Set([String(ns.inodeA), String(ns.inodeB)]);
+      for (const [what, out] of [
+        ['live', live.stdout()],
+        ['-r', (await run(process.execPath, [CLI, 'capture', '-r', wf])).stdout],
+      ] as const) {
+        const lines = out.split('\n').filter((l) => l !== '');
+        const other = lines.filter((l) => / 8080[:.]|\.8080 /.test(l));
+        const local = lines.filter((l) => l.includes(`.${nginx.port}`));
+        assert.ok(other.length >= 6 && local.length >= 6, `${what}: ${other.length} / ${local.length} lines`);
+        for (const l of other) {
+          const m = / \[netns (\d+)\]$/.exec(l);
+          assert.ok(m && their.has(m[1]!), `${what}: ${l}`);
+        }
+        for (const l of local) assert.doesNotMatch(l, /netns/, `${what}: the capture's own namespace is not named`);
+      }
+      const comments = execFileSync('tshark', ['-r', wf, '-T', 'fields', '-e', 'tcp.srcport', '-e', 'frame.comment'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+        .toString()
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t'));
+      const named = comments.filter(([port]) => port === '8080' || Number(port) !== nginx.port);
+      assert.ok(
+        named.some(([, c]) => new RegExp(`NetNS: (${ns.inodeA}|${ns.inodeB})`).test(c ?? '')),
+        comments.map((c) => c.join(' ')).join('\n'),
+      );
+      for (const [, c] of comments) assert.doesNotMatch(c ?? '', new RegExp(`NetNS: ${here}\\b`));
+    } finally {
+      await stop(server);
+      ns.remove();
+    }
+  });
+
+  it("--cgroup: only the packets of sockets made in the test's cgroup or below it", async () => {
+    const root = cgroup2Root();
+    const cg = fs.mkdtempSync(path.join(root, 'wl-test-'));
+    const inner = path.join(cg, 'inner');
+    fs.mkdirSync(inner);
+    try {
+      const wf = path.join(dir, 'cgroup.pcapng');
+      const url = `http://127.0.0.1:${nginx.port}/`;
+      let inside = 0;
+      let outside = 0;
+      const wl = await captureDuring(
+        ['--cgroup', path.relative(root, cg), '-w', wf, `tcp port ${nginx.port}`],
+        async () => {
+          const o = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{local_port}', url]);
+          outside = Number(o.stdout);
+          const i = await run('sh', [
+            '-c',
+            `echo $$ > ${inner}/cgroup.procs && exec curl -s -o /dev/null -w %{local_port} ${url}`,
+          ]);
+          assert.equal(i.code, 0, i.stderr);
+          inside = Number(i.stdout);
+        },
+      );
+      assert.ok(inside > 0 && outside > 0);
+      const pkts = readCaptureFile(wf).packets;
+      const ports = pkts.map(tcpPorts);
+      assert.ok(pkts.length >= 6, `${pkts.length} packets`);
+      assert.ok(
+        ports.every((p) => p.includes(inside)),
+        `only the connection from inside: ${ports.map((p) => p.join('>')).join(' ')}`,
+      );
+      for (const p of pkts) if (p.proc) assert.equal(p.proc.comm, 'curl');
+      assert.equal(summaryOf(wl.stderr()).captured, pkts.length);
+    } finally {
+      fs.rmdirSync(inner);
+      fs.rmdirSync(cg);
+    }
+  });
+
   it('bad input: one line and exit 2, never a stack trace', async () => {
     const trunc = path.join(dir, 'trunc.pcapng');
     const good = fs.readFileSync(path.join(dir, 'wirelens.pcapng'));
@@ -260,6 +490,9 @@ describe('wirelens capture', { skip }, () => {
       [['-r', absurdFile], /absurd|block length|too long/i, 2],
       [['ether host 00:11:22:33:44:55'], /socket packets have no link-layer header/, 2],
       [['-i', 'lo', 'arp and tcp'], /rejects all packets/, 2],
+      [['--cgroup', 'wl-no-such-cgroup'], /--cgroup wl-no-such-cgroup: no such cgroup/, 2],
+      [['--cgroup', '/tmp'], /not a directory of the cgroup v2 hierarchy/, 2],
+      [['-i', 'lo', '--cgroup', '/'], /--cgroup needs the socket hook/, 2],
     ];
     for (const [args, re, code] of cases) {
       const r = await run(process.execPath, [CLI, 'capture', ...args]);
