@@ -62,7 +62,9 @@ RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBu
     return;
   }
   consumer_ = static_cast<uint64_t *>(c);
-  void *p = mmap(nullptr, page_ + 2 * size_, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(page_));
+  // Populated now: a page touched first mid-capture costs a fault (dear on some hypervisors).
+  void *p =
+      mmap(nullptr, page_ + 2 * size_, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, static_cast<off_t>(page_));
   if (p == MAP_FAILED) {
     int e = errno;
     Stop();

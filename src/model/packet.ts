@@ -43,6 +43,17 @@ export interface CaptureInterface {
   tsUnitNs?: number;
 }
 
+/**
+ * Where a packet's bytes sit inside a larger buffer (a ring batch): a sink
+ * that copies them may read them there, without the view `data` would
+ * allocate per packet.
+ */
+export interface PacketBytes {
+  view: DataView;
+  offset: number;
+  length: number;
+}
+
 export interface Packet {
   sec: number;
   nsec: number;
@@ -59,6 +70,8 @@ export interface Packet {
   netns?: number;
   /** Free text carried with the packet (pcapng opt_comment) that is not process information. */
   comment?: string;
+  /** The same bytes as `data`, in place (sources that hold them in a larger buffer). */
+  at?: PacketBytes;
 }
 
 /** Capture statistics as tcpdump and pcapng's ISB give them. */

@@ -77,6 +77,15 @@ export interface WallTime {
  * 32 bits, exactly (sec * 1e9 overflows a double's 53 bits).
  */
 export function nsHighLow(sec: number, nsec: number): [number, number] {
+  nsSplit(sec, nsec);
+  return [nsHi, nsLo];
+}
+
+/** nsSplit's answer: module variables, so the per-packet path allocates no array. */
+let nsHi = 0;
+let nsLo = 0;
+
+function nsSplit(sec: number, nsec: number): void {
   if (!(sec >= 0)) sec = 0;
   if (!(nsec >= 0)) nsec = 0;
   sec = Math.floor(sec);
@@ -89,7 +98,26 @@ export function nsHighLow(sec: number, nsec: number): [number, number] {
   const al = a % 65536;
   const mid = al * 65536 + b; // total = ah * 2^32 + mid
   const carry = Math.floor(mid / 4294967296);
-  return [(ah + carry) >>> 0, mid - carry * 4294967296];
+  nsHi = (ah + carry) >>> 0;
+  nsLo = mid - carry * 4294967296;
+}
+
+/** Writes a wall time as pcapng's two 32-bit words of nanoseconds. */
+function putNs(d: DataView, off: number, sec: number, nsec: number): void {
+  nsSplit(sec, nsec);
+  d.setUint32(off, nsHi, true);
+  d.setUint32(off + 4, nsLo, true);
+}
+
+/** Copies n bytes between DataViews: a word at a time for short runs (no view to allocate), set() for long ones. */
+function copyIn(dst: DataView, to: number, src: DataView, from: number, n: number): void {
+  if (n > 512) {
+    new Uint8Array(dst.buffer, dst.byteOffset + to, n).set(new Uint8Array(src.buffer, src.byteOffset + from, n));
+    return;
+  }
+  let i = 0;
+  for (; i + 4 <= n; i += 4) dst.setUint32(to + i, src.getUint32(from + i, true), true);
+  for (; i < n; i++) dst.setUint8(to + i, src.getUint8(from + i));
 }
 
 /**
@@ -241,18 +269,18 @@ export class PcapngWriter {
     if (n2 >= 0) opts += 4 + pad4(n2);
     if (dir) opts += 8;
     if (opts) opts += 4;
-    const cap = p.data.length;
+    const at = p.at;
+    const cap = at ? at.length : p.data.length;
     const body = 20 + pad4(cap) + opts;
     const off = this.begin(BT_EPB, body);
     const b = this.buf;
     const d = this.dv;
-    const [hi, lo] = nsHighLow(p.sec, p.nsec);
     d.setUint32(off, p.iface >>> 0, true);
-    d.setUint32(off + 4, hi, true);
-    d.setUint32(off + 8, lo, true);
+    putNs(d, off + 4, p.sec, p.nsec);
     d.setUint32(off + 12, cap, true);
     d.setUint32(off + 16, Math.max(cap, Math.min(p.wireLen, 0xffffffff)) >>> 0, true);
-    b.set(p.data, off + 20);
+    if (at) copyIn(d, off + 20, at.view, at.offset, cap);
+    else b.set(p.data, off + 20);
     let o = off + 20 + cap;
     const pad = pad4(cap) - cap;
     for (let k = 0; k < pad; k++) b[o++] = 0;

@@ -4,7 +4,9 @@
  * packets a second on one core):
  *
  *  - one Packet object, reused for every record: it is valid until the
- *    handler returns (its bytes are a view into the ring batch anyway);
+ *    handler returns (its bytes are in the ring, which the kernel reuses);
+ *    no allocation per record: the bytes are given in place (Packet.at),
+ *    and `data` makes its view only when a sink asks for it;
  *  - wall time from the monotonic stamp with two numbers, no BigInt;
  *  - one Proc object per process, kept while its pid, uid and comm stay the
  *    same, so sinks can keep what they derive from it (the pcapng comment)
@@ -13,7 +15,7 @@
  */
 import { EV, FLAG, WL_CAP_EVENT, WL_HDR } from '../../events/layout';
 import { cString } from '../../events/record';
-import type { CaptureInterface, Packet, Proc } from '../../model/packet';
+import type { CaptureInterface, Direction, Packet, PacketBytes, Proc } from '../../model/packet';
 
 /** Processes remembered at most; the table is emptied when it fills (rebuilt from the next records). */
 const MAX_PROCS = 4096;
@@ -39,6 +41,28 @@ export interface KernelPacketsOptions {
   wallMinusMonoNs: bigint;
 }
 
+const EMPTY = new DataView(new ArrayBuffer(0));
+
+/** The reused Packet: `data` is made from `at` on first use per record. */
+class RingPacket implements Packet {
+  sec = 0;
+  nsec = 0;
+  iface = 0;
+  wireLen = 0;
+  direction: Direction = 'in';
+  proc: Proc | undefined = undefined;
+  netns: number | undefined = undefined;
+  readonly at: PacketBytes = { view: EMPTY, offset: 0, length: 0 };
+  view: Uint8Array | undefined = undefined;
+
+  constructor(readonly linkType: number) {}
+
+  get data(): Uint8Array {
+    const a = this.at;
+    return (this.view ??= new Uint8Array(a.view.buffer, a.view.byteOffset + a.offset, a.length));
+  }
+}
+
 const F = WL_CAP_EVENT.fields;
 const TS = F.hdr + WL_HDR.fields.ts_ns;
 const TYPE = F.hdr + WL_HDR.fields.type;
@@ -53,23 +77,13 @@ export class KernelPackets {
   private readonly procs = new Map<number, ProcEntry>();
   private readonly offSec: number;
   private readonly offNsec: number;
-  private readonly p: Packet;
+  private readonly p: RingPacket;
 
   constructor(private readonly o: KernelPacketsOptions) {
     const off = o.wallMinusMonoNs;
     this.offSec = Number(off / 1_000_000_000n);
     this.offNsec = Number(off % 1_000_000_000n);
-    this.p = {
-      sec: 0,
-      nsec: 0,
-      iface: 0,
-      linkType: o.linkType,
-      data: new Uint8Array(0),
-      wireLen: 0,
-      direction: 'in',
-      proc: undefined,
-      netns: undefined,
-    };
+    this.p = new RingPacket(o.linkType);
     if (!o.ifaceNames) {
       this.interfaces.push({
         name: 'sockets',
@@ -106,7 +120,10 @@ export class KernelPackets {
     p.sec = sec;
     p.nsec = nsec;
     p.iface = this.o.ifaceNames ? this.ifaceId(v.getUint32(off + F.ifindex, true)) : 0;
-    p.data = new Uint8Array(v.buffer, v.byteOffset + off + WL_CAP_EVENT.size, caplen);
+    p.at.view = v;
+    p.at.offset = off + WL_CAP_EVENT.size;
+    p.at.length = caplen;
+    p.view = undefined;
     p.wireLen = v.getUint32(off + F.len, true);
     p.direction = v.getUint8(off + F.egress) !== 0 ? 'out' : 'in';
     // Assigned, never deleted: the object keeps one shape.
