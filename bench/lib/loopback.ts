@@ -90,7 +90,10 @@ export interface UdpTransfer {
   lost: number;
 }
 
-export /** A fixed-rate UDP transfer (iperf3 -u): the same packets for every mode, so CPU per packet compares. */
+export /**
+ * A fixed-rate UDP transfer (iperf3 -u -R: the server sends), the same
+ * packets for every mode, so CPU per packet compares.
+ */
 async function udpTransfer(port: number, seconds: number, bitrate: string, length: number): Promise<UdpTransfer> {
   const p = new Proc(
     'iperf3 client',
@@ -101,6 +104,7 @@ async function udpTransfer(port: number, seconds: number, bitrate: string, lengt
       '-p',
       String(port),
       '-u',
+      '-R',
       '-b',
       bitrate,
       '-l',

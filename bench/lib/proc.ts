@@ -174,8 +174,21 @@ export function clockTicks(): number {
   return ticks;
 }
 
-/** User + system CPU seconds a process (all its threads) has used so far. */
+/**
+ * CPU seconds a process (all its threads, live ones) has run so far, to the
+ * nanosecond (/proc/PID/task/TID/schedstat); from /proc/PID/stat's clock
+ * ticks (10 ms steps) where schedstat is missing.
+ */
 export function cpuSeconds(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    }
+    if (Number.isFinite(ns) && ns > 0) return ns / 1e9;
+  } catch {
+    /* no schedstat: ticks below */
+  }
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   // comm (field 2) may hold spaces and parentheses: fields resume after the last ')'.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
