@@ -84,22 +84,29 @@ export function nsHighLow(sec: number, nsec: number): [number, number] {
 /** nsSplit's answer: module variables, so the per-packet path allocates no array. */
 let nsHi = 0;
 let nsLo = 0;
+/** The last whole second split (packets come in time order): its nanoseconds as high and low words. */
+let lastSec = -1;
+let secHi = 0;
+let secLo = 0;
 
 function nsSplit(sec: number, nsec: number): void {
   if (!(sec >= 0)) sec = 0;
   if (!(nsec >= 0)) nsec = 0;
   sec = Math.floor(sec);
   nsec = Math.floor(nsec);
-  const sh = Math.floor(sec / 65536);
-  const sl = sec % 65536;
-  const a = sh * 1e9; // total = a * 2^16 + b
-  const b = sl * 1e9 + nsec;
-  const ah = Math.floor(a / 65536);
-  const al = a % 65536;
-  const mid = al * 65536 + b; // total = ah * 2^32 + mid
-  const carry = Math.floor(mid / 4294967296);
-  nsHi = (ah + carry) >>> 0;
-  nsLo = mid - carry * 4294967296;
+  if (sec !== lastSec) {
+    const a = Math.floor(sec / 65536) * 1e9; // sec * 1e9 = a * 2^16 + b
+    const b = (sec % 65536) * 1e9;
+    const mid = (a % 65536) * 65536 + b; // = ah * 2^32 + mid
+    const carry = Math.floor(mid / 4294967296);
+    secHi = Math.floor(a / 65536) + carry;
+    secLo = mid - carry * 4294967296;
+    lastSec = sec;
+  }
+  const lo = secLo + nsec; // nsec < 2^32 after a second's worth, so one carry at most
+  const carry = lo >= 4294967296 ? 1 : 0;
+  nsHi = (secHi + carry) >>> 0;
+  nsLo = lo - carry * 4294967296;
 }
 
 /** Writes a wall time as pcapng's two 32-bit words of nanoseconds. */
