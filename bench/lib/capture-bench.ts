@@ -244,7 +244,7 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
   });
   out.push(
     '',
-    `fixed-rate UDP (iperf3 -u -R -b ${UDP.bitrate} -l ${UDP.length}, snaplen 96), CPU ns per datagram sent: the sender's over nothing attached (${fixed(noneSender, 0)} ns; the kernel's work for a tap or BPF program runs there), the tool's own and their sum; the whole machine's busy time over nothing attached, which other load on the machine disturbs: ${udpRows.map((r) => r[0] + ' ' + r[9] + ' ns').join(', ')}`,
+    `fixed-rate UDP (iperf3 -u -R -b ${UDP.bitrate} -l ${UDP.length}, snaplen 96), CPU ns per datagram sent: the sender's over nothing attached (${fixed(noneSender, 0)} ns; the kernel's work for a tap or BPF program runs there), the tool's own, their sum, and the whole machine's busy time over nothing attached (which any other load on the machine disturbs)`,
     formatTable(
       ['mode', 'sent', 'captured', 'dropped', 'sender +', 'of it BPF', 'tool', 'total', 'machine +'],
       udpRows,

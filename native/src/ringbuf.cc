@@ -14,10 +14,6 @@ namespace wl {
 namespace {
 // Batches delivered per wake-up at most (the rest waits for the next turn of the loop).
 constexpr int kBatchesPerWake = 16;
-// The kernel's record header (kernel/bpf/ringbuf.c): u32 length with these bits, u32 page offset.
-constexpr uint32_t kBusyBit = 1U << 31;
-constexpr uint32_t kDiscardBit = 1U << 30;
-constexpr size_t kHdr = 8;
 }  // namespace
 
 Napi::Function RingBuffer::Init(Napi::Env env) {
@@ -27,11 +23,12 @@ Napi::Function RingBuffer::Init(Napi::Env env) {
        InstanceMethod("close", &RingBuffer::Close)});
 }
 
-// new RingBuffer(mapFd, onBatch(start, end), pollMs?)
-// onBatch reads committed records in place, in memory() (the ring's data
-// pages, mapped twice in a row and read-only) from byte `start` to `end`;
-// the kernel may reuse that memory once it returns, so it must not keep
-// views of it. pollMs > 0 also drains every pollMs (for records submitted
+// new RingBuffer(mapFd, onBatch(start, end) -> consumed, pollMs?)
+// onBatch reads records in place, in memory() (the ring's data pages,
+// mapped twice in a row and read-only) from byte `start` up to `end` or to
+// the first record still being written (its length word's bit 31), and
+// returns the bytes it consumed; the kernel may reuse that memory once it
+// returns, so it must not keep views of it. pollMs > 0 also drains every pollMs (for records submitted
 // without wake-up). Layout per record, the kernel's: u32 length (bit 30
 // set: a discarded record, to be skipped), u32 (the kernel's), bytes,
 // padding to 8.
@@ -119,44 +116,42 @@ RingBuffer::~RingBuffer() { Stop(); }
 size_t RingBuffer::Drain() {
   if (!data_) return 0;
   const uint64_t *producer = reinterpret_cast<const uint64_t *>(producer_page_);
-  uint64_t start = __atomic_load_n(consumer_, __ATOMIC_ACQUIRE);
+  uint64_t cons = __atomic_load_n(consumer_, __ATOMIC_ACQUIRE);
   uint64_t prod = __atomic_load_n(producer, __ATOMIC_ACQUIRE);
-  uint64_t cons = start;
-  // The committed records in a row; stop at one still being written, or after a ring's worth.
-  while (cons < prod) {
-    const uint32_t *hdr = reinterpret_cast<const uint32_t *>(data_ + (cons & (size_ - 1)));
-    uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
-    if (len & kBusyBit) break;
-    uint64_t rec = ((len & ~kDiscardBit) + kHdr + 7) & ~uint64_t(7);
-    if (cons - start + rec > size_) break;
-    cons += rec;
-  }
-  run_start_ = start;
-  run_end_ = cons;
-  return cons - start;
+  // What the producer has reserved (JS stops at a record still being written: its busy bit).
+  run_start_ = cons;
+  run_end_ = prod - cons > size_ ? cons + size_ : prod;
+  return run_end_ - run_start_;
 }
 
-// Hands the run found by Drain() to JS, then gives its memory back to the kernel.
-void RingBuffer::Deliver() {
+// Hands the run found by Drain() to JS, which reads the records in one walk and returns how many
+// bytes it consumed (up to a record still being written); that memory goes back to the kernel.
+size_t RingBuffer::Deliver() {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   // The data pages are mapped twice in a row: a run that wraps is still contiguous here.
   double start = static_cast<double>(run_start_ & (size_ - 1));
   double end = start + static_cast<double>(run_end_ - run_start_);
-  callback_.MakeCallback(env.Global(), {Napi::Number::New(env, start), Napi::Number::New(env, end)});
-  if (consumer_) __atomic_store_n(consumer_, run_end_, __ATOMIC_RELEASE);
-  run_start_ = run_end_ = 0;
+  Napi::Value r =
+      callback_.MakeCallback(env.Global(), {Napi::Number::New(env, start), Napi::Number::New(env, end)});
+  size_t used = 0;
   if (env.IsExceptionPending()) {
     // No JS frame above a libuv callback: report it as uncaught, as Node would.
     Napi::Error e = env.GetAndClearPendingException();
     napi_fatal_exception(env, e.Value());
+  } else if (r.IsNumber()) {
+    double n = r.As<Napi::Number>().DoubleValue();
+    if (n > 0 && n <= static_cast<double>(run_end_ - run_start_)) used = static_cast<size_t>(n) & ~size_t(7);
   }
+  if (consumer_ && used) __atomic_store_n(consumer_, run_start_ + used, __ATOMIC_RELEASE);
+  run_start_ = run_end_ = 0;
+  return used;
 }
 
 void RingBuffer::DrainAndDeliver() {
   for (int i = 0; i < kBatchesPerWake && data_; i++) {
     if (Drain() == 0) return;
-    Deliver();
+    if (Deliver() == 0) return;  // the first record is still being written: the next wake-up
   }
 }
 
@@ -170,20 +165,25 @@ void RingBuffer::OnTimer(uv_timer_t *handle) {
   if (self) self->DrainAndDeliver();
 }
 
-// consume() -> bytes delivered: drains synchronously through the callback
+// consume() -> bytes consumed: drains synchronously through the callback
 // (the final records at shutdown).
 Napi::Value RingBuffer::Consume(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  size_t n = Drain();
-  if (n > 0) {
-    Napi::Value cb = callback_.Value();
+  size_t used = 0;
+  if (Drain() > 0) {
     double start = static_cast<double>(run_start_ & (size_ - 1));
-    cb.As<Napi::Function>().Call(env.Global(), {Napi::Number::New(env, start),
-                                                Napi::Number::New(env, start + static_cast<double>(n))});
-    if (consumer_) __atomic_store_n(consumer_, run_end_, __ATOMIC_RELEASE);
+    Napi::Value r = callback_.Value().As<Napi::Function>().Call(
+        env.Global(), {Napi::Number::New(env, start),
+                       Napi::Number::New(env, start + static_cast<double>(run_end_ - run_start_))});
+    if (!env.IsExceptionPending() && r.IsNumber()) {
+      double n = r.As<Napi::Number>().DoubleValue();
+      if (n > 0 && n <= static_cast<double>(run_end_ - run_start_))
+        used = static_cast<size_t>(n) & ~size_t(7);
+    }
+    if (consumer_ && used) __atomic_store_n(consumer_, run_start_ + used, __ATOMIC_RELEASE);
     run_start_ = run_end_ = 0;
   }
-  return Napi::Number::New(env, static_cast<double>(n));
+  return Napi::Number::New(env, static_cast<double>(used));
 }
 
 // memory() -> the ArrayBuffer over the ring's data pages (twice its size), read-only.

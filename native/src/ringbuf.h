@@ -28,9 +28,9 @@ class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
   Napi::Value Consume(const Napi::CallbackInfo &info);
   Napi::Value Memory(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
-  // Finds the run of committed records at the consumer position; returns its bytes.
+  // The ring's unread bytes, from the consumer position (records may still be being written).
   size_t Drain();
-  void Deliver();
+  size_t Deliver();
   void Stop();
 
   int fd_ = -1;

@@ -83,8 +83,8 @@ export interface BtfMember {
 
 export interface NativeBinding {
   BpfObject: new (path: string) => NativeBpfObject;
-  /** onBatch reads memory() from start to end before returning: the kernel reuses it after. */
-  RingBuffer: new (mapFd: number, onBatch: (start: number, end: number) => void, pollMs?: number) => NativeRingBuffer;
+  /** onBatch reads memory() from start towards end and returns the bytes it read: the kernel reuses them after. */
+  RingBuffer: new (mapFd: number, onBatch: (start: number, end: number) => number, pollMs?: number) => NativeRingBuffer;
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
   mapDelete(fd: number, key: Buffer): boolean;

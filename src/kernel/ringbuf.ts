@@ -1,37 +1,41 @@
 /**
  * RingBuffer: records from a BPF ring buffer map, read where the kernel
  * wrote them. The addon wakes on the map's fd (and a timer) inside libuv and
- * hands over each run of committed records as a byte range of the ring's
- * memory (read-only, its data pages mapped twice so a run that wraps is
- * contiguous); the kernel gets the memory back when the handler returns, so
- * record handlers must not keep views into it past their return. Layout per
- * record, the kernel's own: u32 length with bit 30 set for a record its
- * program discarded (skipped here), u32 the kernel's, the record, padding to
- * 8 bytes.
+ * hands over what the producer has reserved as a byte range of the ring's
+ * memory (read-only, its data pages mapped twice so a range that wraps is
+ * contiguous); one walk here reads the records up to one still being
+ * written and says how far it got, and the kernel gets that memory back
+ * when the handler returns, so record handlers must not keep views into it
+ * past their return. Layout per record, the kernel's own: u32 length with
+ * bit 31 set while its program is still writing it and bit 30 set once it
+ * discarded it (skipped here), u32 the kernel's, the record, padding to 8
+ * bytes.
  */
 import { NativeRingBuffer, native } from './native';
 
 /** Called once per record: `view` covers the ring's memory, the record starts at `offset`. */
 export type RecordHandler = (view: DataView, offset: number, length: number) => void;
 
+const BUSY = 0x80000000;
 const DISCARDED = 1 << 30;
 const LENGTH = DISCARDED - 1;
 
-/** Calls fn for each record from byte `start` to `end` of `view`; returns how many. */
+/**
+ * Calls fn for each record from byte `start` towards `end` of `view`,
+ * stopping at a record still being written or cut short; returns the offset
+ * where it stopped (the bytes consumed are that less `start`).
+ */
 export function forEachRecord(view: DataView, fn: RecordHandler, start = 0, end = view.byteLength): number {
   let off = start;
-  let n = 0;
   while (off + 8 <= end) {
     const word = view.getUint32(off, true);
+    if (word & BUSY) break;
     const len = word & LENGTH;
     if (off + 8 + len > end) break;
-    if ((word & DISCARDED) === 0) {
-      fn(view, off + 8, len);
-      n++;
-    }
+    if ((word & DISCARDED) === 0) fn(view, off + 8, len);
     off += 8 + ((len + 7) & ~7);
   }
-  return n;
+  return off;
 }
 
 export class RingBuffer {
@@ -43,8 +47,9 @@ export class RingBuffer {
   /** Records whose handler threw: counted, and the rest of the batch still delivered. */
   handlerErrors = 0;
 
-  /** The handler, counting what it throws: made once, not per batch. */
+  /** The handler, counting records and what it throws: made once, not per batch. */
   private readonly guarded = (v: DataView, off: number, len: number): void => {
+    this.records++;
     try {
       this.onRecord(v, off, len);
     } catch {
@@ -60,9 +65,10 @@ export class RingBuffer {
     this.view = new DataView(rb.memory());
   }
 
-  private deliver(start: number, end: number): void {
+  /** One run of the ring: returns the bytes read, which the kernel may then reuse. */
+  private deliver(start: number, end: number): number {
     this.batches++;
-    this.records += forEachRecord(this.view, this.guarded, start, end);
+    return forEachRecord(this.view, this.guarded, start, end) - start;
   }
 
   /** Drains what is in the ring now (at shutdown, before close). */

@@ -76,27 +76,27 @@ describe('isoMicros', () => {
 });
 
 describe('forEachRecord', () => {
-  it('splits a batch of length-prefixed, 8-aligned records and stops at a torn tail', () => {
-    const rec = (len: number, fill: number) => {
+  it('splits length-prefixed, 8-aligned records, skips discarded ones, stops at one being written or cut short', () => {
+    const rec = (len: number, fill: number, bits = 0) => {
       const b = Buffer.alloc(8 + ((len + 7) & ~7));
-      b.writeUInt32LE(len, 0);
+      b.writeUInt32LE((len | bits) >>> 0, 0);
       b.fill(fill, 8, 8 + len);
       return b;
     };
-    const torn = Buffer.alloc(8);
-    torn.writeUInt32LE(1000, 0);
-    // A record its program discarded keeps its place in the ring, with bit 30 of the length set.
-    const discarded = rec(5, 9);
-    discarded.writeUInt32LE(5 | (1 << 30), 0);
-    const batch = Buffer.concat([rec(3, 1), rec(16, 2), discarded, rec(9, 3), torn]);
-    const seen: [number, number, number][] = [];
-    const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-    const n = forEachRecord(view, (v, off, len) => seen.push([off, len, v.getUint8(off)]));
-    assert.equal(n, 3);
-    assert.deepEqual(seen, [
-      [8, 3, 1],
-      [24, 16, 2],
-      [64, 9, 3],
-    ]);
+    // The kernel's length word: bit 30 once its program discarded the record, bit 31 while it writes it.
+    const parts = [rec(3, 1), rec(16, 2), rec(5, 9, 1 << 30), rec(9, 3)];
+    const done = parts.reduce((n, b) => n + b.length, 0);
+    for (const tail of [rec(4, 7, 0x80000000), Buffer.from([0xe8, 3, 0, 0, 0, 0, 0, 0])]) {
+      const batch = Buffer.concat([...parts, tail]);
+      const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+      const seen: [number, number, number][] = [];
+      const stop = forEachRecord(view, (v, off, len) => seen.push([off, len, v.getUint8(off)]));
+      assert.equal(stop, done, 'stops before the record being written, or the one cut short');
+      assert.deepEqual(seen, [
+        [8, 3, 1],
+        [24, 16, 2],
+        [64, 9, 3],
+      ]);
+    }
   });
 });
