@@ -7,7 +7,10 @@
  * transfer.
  */
 import { forEachRecord, RecordHandler } from '../../src/kernel/ringbuf';
-import { EV, WL_CAP_EVENT, WL_HDR } from '../../src/events/layout';
+import { EV, WL_CAP_EVENT, WL_HDR, WL_PROC, WL_SOCK_ID, WL_TCP_EVENT } from '../../src/events/layout';
+import { decodeTcpEvent } from '../../src/events/tcp';
+import { Clock } from '../../src/output/clock';
+import { tcpJson, tcpTable } from '../../src/output/tcp-text';
 import { KernelPackets } from '../../src/sources/kernel/capture-packets';
 import { CaptureFiles } from '../../src/output/capture-files';
 import { PacketText } from '../../src/output/packet-text';
@@ -52,8 +55,10 @@ export function captureBatch(n: number, caplen: number): { batch: Buffer; bytes:
 export function perRecordUs(batch: Buffer, handle: RecordHandler, after: () => void, rounds = 15): number {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   let n = 0;
+  forEachRecord(view, () => void n++);
+  if (n === 0) throw new Error('record path bench: an empty batch');
   for (let i = 0; i < 5; i++) {
-    n = forEachRecord(view, handle);
+    forEachRecord(view, handle);
     after();
   }
   const times: number[] = [];
@@ -117,5 +122,77 @@ export function captureRecordPath(): string {
   return [
     'capture record path in user space (a recorded-layout ring batch of 20,000 records, CPU µs per record, median of 15 passes)',
     formatTable(['bytes copied', 'decode', 'decode + pcapng (-w)', 'decode + text line'], rows),
+  ].join('\n');
+}
+
+/** A batch of `n` wl_tcp_event close records (IPv4 connections to 127.0.0.1:80), three processes taking turns. */
+export function tcpBatch(n: number): Buffer {
+  const size = WL_TCP_EVENT.size;
+  const slot = 8 + ((size + 7) & ~7);
+  const batch = Buffer.alloc(n * slot);
+  const f = WL_TCP_EVENT.fields;
+  for (let i = 0; i < n; i++) {
+    const o = i * slot;
+    batch.writeUInt32LE(size, o);
+    const r = o + 8;
+    batch.writeBigUInt64LE(BigInt(1e12 + i * 50_000), r + f.hdr + WL_HDR.fields.ts_ns);
+    batch.writeUInt16LE(EV.TCP_CLOSE, r + f.hdr + WL_HDR.fields.type);
+    const p = r + f.proc;
+    batch.writeUInt32LE(2000 + (i % 3), p + WL_PROC.fields.pid);
+    batch.writeUInt32LE(2000 + (i % 3), p + WL_PROC.fields.tid);
+    batch.write(['wrk', 'nginx', 'curl'][i % 3]!, p + WL_PROC.fields.comm);
+    const k = r + f.sock;
+    batch.writeUInt32LE(4026531840, k + WL_SOCK_ID.fields.netns);
+    batch.writeUInt16LE(2, k + WL_SOCK_ID.fields.family);
+    batch.writeUInt16LE(6, k + WL_SOCK_ID.fields.protocol);
+    batch.writeUInt16LE(40000 + (i % 20000), k + WL_SOCK_ID.fields.sport);
+    batch.writeUInt16LE(80, k + WL_SOCK_ID.fields.dport);
+    Buffer.from([127, 0, 0, 1]).copy(batch, k + WL_SOCK_ID.fields.saddr);
+    Buffer.from([127, 0, 0, 1]).copy(batch, k + WL_SOCK_ID.fields.daddr);
+    batch.writeBigUInt64LE(123_456n, r + f.duration_ns);
+    batch.writeBigUInt64LE(180n, r + f.tx_bytes);
+    batch.writeBigUInt64LE(850n, r + f.rx_bytes);
+    batch[r + f.direction] = 1;
+    batch[r + f.oldstate] = 1;
+    batch[r + f.newstate] = 7;
+  }
+  return batch;
+}
+
+/** `wirelens tcp`'s record path: kernel record -> TcpRecord, -> human line, -> JSON line. */
+export function tcpRecordPath(): string {
+  const batch = tcpBatch(20_000);
+  const reason = (n: number): string => `reason_${n}`;
+  const clock = new Clock();
+  const table = tcpTable(120);
+  let chars = 0;
+  const decode = perRecordUs(
+    batch,
+    (v, off, len) => void decodeTcpEvent(v, off, len, reason),
+    () => undefined,
+  );
+  const human = perRecordUs(
+    batch,
+    (v, off, len) => {
+      const r = decodeTcpEvent(v, off, len, reason);
+      if (r) chars += table.line(r, clock).length;
+    },
+    () => undefined,
+  );
+  const json = perRecordUs(
+    batch,
+    (v, off, len) => {
+      const r = decodeTcpEvent(v, off, len, reason);
+      if (r) chars += tcpJson(r, clock).length;
+    },
+    () => undefined,
+  );
+  if (chars === 0) throw new Error('tcp record path bench printed nothing');
+  return [
+    'tcp record path in user space (20,000 close records in the ring layout, CPU µs per record, median of 15 passes)',
+    formatTable(
+      ['decode', 'decode + line', 'decode + JSON', 'records/s per core (line)'],
+      [[fixed(decode, 3), fixed(human, 3), fixed(json, 3), fixed(1e6 / human, 0)]],
+    ),
   ].join('\n');
 }

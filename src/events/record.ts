@@ -55,6 +55,31 @@ export function cString(v: DataView, off: number, max: number): string {
   return wireText(b, 0, n);
 }
 
+/** Task names seen lately, by their 16 bytes (a direct-mapped table): decoded once, not per record. */
+const COMM_SLOTS = 256;
+const commKeys = new Uint32Array(COMM_SLOTS * 4);
+const commTexts: (string | undefined)[] = new Array<string | undefined>(COMM_SLOTS).fill(undefined);
+
+/** A task name (16 bytes, NUL-padded) as cString gives it, remembered by its bytes. */
+export function commText(v: DataView, off: number): string {
+  const a = v.getUint32(off, true);
+  const b = v.getUint32(off + 4, true);
+  const c = v.getUint32(off + 8, true);
+  const d = v.getUint32(off + 12, true);
+  const h = (a ^ Math.imul(b, 31) ^ Math.imul(c, 131) ^ Math.imul(d, 1031) ^ (a >>> 16)) & (COMM_SLOTS - 1);
+  const k = h * 4;
+  const hit = commTexts[h];
+  if (hit !== undefined && commKeys[k] === a && commKeys[k + 1] === b && commKeys[k + 2] === c && commKeys[k + 3] === d)
+    return hit;
+  const text = cString(v, off, 16);
+  commKeys[k] = a;
+  commKeys[k + 1] = b;
+  commKeys[k + 2] = c;
+  commKeys[k + 3] = d;
+  commTexts[h] = text;
+  return text;
+}
+
 export function decodeProc(v: DataView, off: number, hdrFlags: number): ProcInfo | null {
   if (hdrFlags & FLAG.PROC_UNKNOWN) return null;
   const f = WL_PROC.fields;
@@ -64,7 +89,7 @@ export function decodeProc(v: DataView, off: number, hdrFlags: number): ProcInfo
     uid: v.getUint32(off + f.uid, true),
     gid: v.getUint32(off + f.gid, true),
     cgroupId: v.getBigUint64(off + f.cgroup_id, true),
-    comm: cString(v, off + f.comm, 16),
+    comm: commText(v, off + f.comm),
   };
 }
 

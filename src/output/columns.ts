@@ -48,29 +48,34 @@ const COMBINING = /\p{M}/u;
 /** Columns of one character: East Asian wide and fullwidth take two, combining marks and zero-width joiners none. */
 function charWidth(ch: string): number {
   const cp = ch.codePointAt(0)!;
+  if (cp < 0x300) return 1; // below the first combining mark: one column each (controls are escaped before)
   if (cp === 0x200b || cp === 0x200c || cp === 0x200d || COMBINING.test(ch)) return 0;
   return isWide(cp) ? 2 : 1;
 }
 
 /** Columns a string takes on a terminal (it is escaped before it gets here: no controls). */
 export function displayWidth(s: string): number {
-  if (/^[\x20-\x7e]*$/.test(s)) return s.length;
-  let w = 0;
-  for (const ch of s) w += charWidth(ch);
+  // Per line and cell: characters below U+0300 (ASCII, Latin-1) are one column each, counted without
+  // a regular expression or a string per character; the rest of the string goes character by character.
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) < 0x300) i++;
+  if (i === s.length) return i;
+  let w = i;
+  for (const ch of s.slice(i)) w += charWidth(ch);
   return w;
 }
 
 /** The longest start of s that takes at most `cols` columns. */
 function headCols(s: string, cols: number): string {
   let w = 0;
-  let out = '';
+  let end = 0;
   for (const ch of s) {
     const cw = charWidth(ch);
     if (w + cw > cols) break;
     w += cw;
-    out += ch;
+    end += ch.length;
   }
-  return out;
+  return s.slice(0, end);
 }
 
 /** The longest end of s that takes at most `cols` columns. */

@@ -5,6 +5,7 @@ import { formatAddress, formatEndpoint } from '../../src/text/address';
 import { escapeTerminal, latin1Text, wireText } from '../../src/text/sanitize';
 import { isoMicros } from '../../src/output/clock';
 import { forEachRecord } from '../../src/kernel/ringbuf';
+import { cString, commText } from '../../src/events/record';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 
@@ -97,6 +98,26 @@ describe('forEachRecord', () => {
         [24, 16, 2],
         [64, 9, 3],
       ]);
+    }
+  });
+});
+
+describe('commText', () => {
+  it('gives what cString gives for every name, whatever the table remembers (collisions, reuse, bad bytes)', () => {
+    let seed = 7;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const names: Buffer[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const b = Buffer.alloc(16);
+      const n = Math.floor(rnd() * 16);
+      for (let j = 0; j < n; j++) b[j] = rnd() < 0.1 ? Math.floor(rnd() * 256) : 97 + Math.floor(rnd() * 26);
+      names.push(b);
+    }
+    for (let round = 0; round < 3; round++) {
+      for (const b of names) {
+        const v = new DataView(b.buffer, b.byteOffset, 16);
+        assert.equal(commText(v, 0), cString(v, 0, 16));
+      }
     }
   });
 });

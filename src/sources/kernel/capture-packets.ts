@@ -14,7 +14,7 @@
  *  - interfaces numbered as their first packet arrives.
  */
 import { EV, FLAG, WL_CAP_EVENT, WL_HDR } from '../../events/layout';
-import { cString } from '../../events/record';
+import { commText } from '../../events/record';
 import type { CaptureInterface, Direction, Packet, PacketBytes, Proc } from '../../model/packet';
 
 /** Processes remembered at most; the table is emptied when it fills (rebuilt from the next records). */
@@ -143,7 +143,7 @@ export class KernelPackets {
     const e = this.procs.get(pid);
     if (e && e.uid === uid && e.c0 === c0 && e.c1 === c1 && e.c2 === c2 && e.c3 === c3) return e.proc;
     if (this.procs.size >= MAX_PROCS) this.procs.clear();
-    const proc: Proc = { pid, uid, comm: cString(v, c, 16) };
+    const proc: Proc = { pid, uid, comm: commText(v, c) };
     this.procs.set(pid, { uid, c0, c1, c2, c3, proc });
     return proc;
   }
