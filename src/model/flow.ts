@@ -37,3 +37,18 @@ export interface FlowKey {
   /** Network namespace inode, where the source knows it: the same ends in two namespaces are two flows. */
   netns?: number;
 }
+
+/** Ports from here up are taken for clients' (Linux's default ephemeral range starts here). */
+const EPHEMERAL_LOW = 32768;
+
+/**
+ * Whether, of a connection between ports a and b seen without its
+ * handshake, a is the server's: a well-known port (below 1024) over one that
+ * is not; a port below the ephemeral range over one in it; else the lower.
+ */
+export function looksLikeServerPort(a: number, b: number): boolean {
+  if (a === b) return false;
+  if (a < 1024 !== b < 1024) return a < 1024;
+  if (a < EPHEMERAL_LOW !== b < EPHEMERAL_LOW) return a < EPHEMERAL_LOW;
+  return a < b;
+}

@@ -20,9 +20,11 @@ import type { Proc } from './packet';
  *  - 'reused': a new connection (SYN with another sequence number) took its ends;
  *  - 'flush': the input ended (end of file);
  *  - 'limit': the source copies nothing more of it (the kernel's copy limit,
- *    WL_SP_F_LIMIT): the connection may go on unseen.
+ *    WL_SP_F_LIMIT): the connection may go on unseen;
+ *  - 'cut': the same, reached inside a packet longer than the source copies
+ *    of one (WL_SP_F_CUT): bytes of that packet are missing.
  */
-export type StreamEnd = 'fin' | 'rst' | 'reset' | 'idle' | 'evicted' | 'reused' | 'flush' | 'limit';
+export type StreamEnd = 'fin' | 'rst' | 'reset' | 'idle' | 'evicted' | 'reused' | 'flush' | 'limit' | 'cut';
 
 export interface Segment {
   kind: 'segment';
@@ -65,11 +67,19 @@ export interface Segment {
   observer: Observer;
   /** Socket observers: which end is this host's socket. */
   local?: 'client' | 'server';
+  /**
+   * Seen on a listening socket (kernel records: the segment that completed
+   * the handshake, or a TFO SYN's data): `conn` is the listener's; the
+   * connection it made has the same netns and ends and carries on from it.
+   */
+  listener?: boolean;
 }
 
 export interface Datagram {
   kind: 'datagram';
   key: FlowKey;
+  /** The socket's id, for socket observers that know it (a socket cookie); files have none. */
+  conn?: number;
   dir: StreamDir;
   /** 'ports' on the wire: UDP has no handshake. */
   roles: RolesFrom;

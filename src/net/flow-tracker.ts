@@ -28,7 +28,7 @@
  * the packets' own (and tick() from the source): a file replays exactly as
  * it was captured, as fast as it reads. Pure; never throws on bytes.
  */
-import type { FlowKey, RolesFrom, StreamDir } from '../model/flow';
+import { looksLikeServerPort, type FlowKey, type RolesFrom, type StreamDir } from '../model/flow';
 import type { Packet, Proc } from '../model/packet';
 import type { Datagram, Segment, StreamEnd } from '../model/segment';
 import { decodePacket, TH_ACK, TH_FIN, TH_RST, TH_SYN } from './decode';
@@ -158,20 +158,8 @@ interface Flow {
 }
 
 const EMPTY = new Uint8Array(0);
-/** Ports from here up are taken for clients' (Linux's default ephemeral range starts here). */
-const EPHEMERAL_LOW = 32768;
 
-/**
- * Whether, of a connection between ports a and b seen without its
- * handshake, a is the server's: a well-known port (below 1024) over one that
- * is not; a port below the ephemeral range over one in it; else the lower.
- */
-export function looksLikeServerPort(a: number, b: number): boolean {
-  if (a === b) return false;
-  if (a < 1024 !== b < 1024) return a < 1024;
-  if (a < EPHEMERAL_LOW !== b < EPHEMERAL_LOW) return a < EPHEMERAL_LOW;
-  return a < b;
-}
+export { looksLikeServerPort };
 
 export class FlowTracker {
   readonly stats: FlowTrackerStats = {
