@@ -1,109 +1,95 @@
 /**
- * DNS messages from the kernel's payload records: a UDP datagram is one
- * message (put back together when the kernel split it over records); a TCP
- * connection's directions are put in order (StreamReassembler) and framed by
- * their two-byte lengths (DnsTcpFramer).
+ * DNS messages from Segments and Datagrams (src/analysis/streams): a UDP
+ * datagram is one message; each TCP direction, in order from the stream
+ * service, is framed by its two-byte lengths (DnsTcpFramer).
  *
- * A TCP direction lives until its end (FIN, RST, the kernel's copy limit)
- * is delivered in order. Idle ones, and the oldest over the cap on
- * directions or on bytes held, are parked: their buffers dropped, their
- * place kept (the next offset, and how far to the next message boundary),
- * so a long-lived connection that speaks again is framed where it left off.
- * A direction given up (a gap, a bad length) is remembered as such, so later
- * segments do not start it over. Places are kept for a bounded number of
- * directions. Everything dropped is counted. Pure (no I/O); never throws on
- * bytes.
+ * A TCP direction lives until its end (FIN, RST, the source's copy limit)
+ * is in. Idle views, and the oldest over the cap on views or on bytes held,
+ * are put aside by the service: buffers dropped, each direction's place kept
+ * (its next offset, and how far to the next message boundary), so a
+ * long-lived connection that speaks again is framed where it left off. A
+ * direction given up (a gap, a bad length) is remembered as such, so later
+ * segments do not start it over. Everything dropped is counted. Pure (no
+ * I/O); never throws on bytes.
+ *
+ * With `classify` (capture files, where the kernel chose nothing), only what
+ * the kernel would have copied is taken: TCP connections whose first
+ * payload starts DNS, UDP datagrams whose header passes its test, and the
+ * first datagram that is not DNS a socket receives after each query it
+ * sends.
  */
-import { PayloadChunk } from '../events/sock-payload';
-import { ProcInfo, SockInfo } from '../events/record';
+import type { Proc } from '../model/packet';
+import type { Datagram, Segment } from '../model/segment';
+import type { SockInfo } from '../events/record';
+import { dnsHeaderPlausible, startsDnsOverTcp } from '../protocols/dns';
 import { DnsTcpFramer, FramerMark } from '../protocols/dns/tcp-framing';
-import { StreamReassembler } from './tcp-reassembly';
+import { At, DatagramView, Side, StreamConsumer, StreamDir, StreamService, StreamView } from './streams/service';
 
 /** One whole DNS message as one socket sent or received it. */
 export interface DnsWireMessage {
   tsNs: bigint;
-  proc: ProcInfo | null;
+  proc: Proc | null;
   sock: SockInfo;
-  conn: bigint;
-  dir: 'egress' | 'ingress';
+  /** The socket's (view's) id. */
+  conn: string;
+  dir: Side;
   transport: 'udp' | 'tcp';
-  /** Owned by the receiver (copied out of the ring). */
+  /** A view of the bytes: parse it now. */
   bytes: Uint8Array;
 }
 
 /** A TCP message cut off: its framing broke, a gap could not be filled, or the stream stopped inside it. */
 export interface DnsStreamFault {
   tsNs: bigint;
-  proc: ProcInfo | null;
+  proc: Proc | null;
   sock: SockInfo;
-  dir: 'egress' | 'ingress';
+  dir: Side;
   error: string;
 }
 
 export interface DnsMessageStats {
-  /** UDP datagrams whose other records never came (lost in the kernel), dropped. */
+  /** UDP datagrams whose other records never came (lost in the kernel), dropped: counted by the kernel adapter. */
   partialDatagrams: number;
   /** TCP directions given up and reported: a gap not filled, a length over the bound, a message cut. */
   brokenStreams: number;
   /** TCP directions idle past the limit: buffers dropped, place kept. */
   idleStreams: number;
-  /** TCP directions pushed out over the cap on directions or bytes held: buffers dropped, place kept. */
+  /** TCP directions pushed out over the cap on views or bytes held: buffers dropped, place kept. */
   evictedStreams: number;
   /** Messages begun and dropped with the buffers of an idle or pushed-out direction. */
   droppedMessages: number;
   /** Kept places dropped over their cap: such a direction, heard again, starts over. */
   forgottenStreams: number;
-  /** TCP directions that reached the kernel's copy limit: their later messages are not seen. */
+  /** TCP directions that reached the source's copy limit: their later messages are not seen. */
   limitedStreams: number;
 }
-
-interface Partial {
-  first: PayloadChunk;
-  buf: Uint8Array;
-  filled: number;
-}
-
-interface TcpDir {
-  key: string;
-  reasm: StreamReassembler;
-  framer: DnsTcpFramer;
-  lastNs: bigint;
-  /** The last record's process and socket (for a fault found later). */
-  proc: ProcInfo | null;
-  sock: SockInfo;
-  dir: 'egress' | 'ingress';
-  /** Where the direction ends (FIN, RST, copy limit), once known; closed when delivered gets there. */
-  endAt: number | undefined;
-  endNs: bigint;
-  /** The end is the kernel's copy limit (cut: a packet over what it copies of one). */
-  limited: boolean;
-  cut: boolean;
-  /** Bytes it holds, as last counted into the total. */
-  buffered: number;
-}
-
-/** A direction without buffers: where to take it up again, or null once given up or closed. */
-type Parked = { next: number; mark: FramerMark } | null;
 
 export interface DnsMessagesOptions {
   /** The longest TCP message taken (the protocol's own bound is 65535). */
   maxTcpMessage?: number;
-  /** TCP directions tracked with buffers at once. */
+  /** TCP views (sockets) tracked with buffers at once. */
   maxStreams?: number;
   /** Bytes all TCP directions may hold together (segments ahead of gaps, messages begun). */
   maxBytes?: number;
-  /** A TCP direction idle this long is parked. */
+  /** A TCP view idle this long is put aside. */
   idleNs?: bigint;
   /** A direction whose end came ahead of a gap waits this long for the gap. */
   endGraceNs?: bigint;
-  /** Parked directions remembered. */
+  /** Directions put aside, remembered. */
   maxParked?: number;
+  /** How long a listener's segments wait for their connection. */
+  joinWaitNs?: bigint;
+  /** Capture files: take only what the kernel would have copied. */
+  classify?: boolean;
 }
 
-const PARTIAL_TTL_NS = 1_000_000_000n;
-const MAX_PARTIALS = 256;
+type Framers = Partial<Record<Side, DnsTcpFramer>>;
+type Out = (DnsWireMessage | DnsStreamFault)[];
 
-export class DnsMessages {
+/** Sockets that sent a query and received nothing not DNS since, remembered at most (classify). */
+const MAX_ASKED = 65536;
+
+export class DnsMessages implements StreamConsumer<Framers, FramerMark> {
   readonly stats: DnsMessageStats = {
     partialDatagrams: 0,
     brokenStreams: 0,
@@ -113,235 +99,163 @@ export class DnsMessages {
     forgottenStreams: 0,
     limitedStreams: 0,
   };
-  private readonly partials = new Map<string, Partial>();
-  /** Most recently used last. */
-  private readonly streams = new Map<string, TcpDir>();
-  /** Directions holding bytes, in the order they began to: the oldest are pushed out first. */
-  private readonly buffering = new Map<string, TcpDir>();
-  /** Directions whose end is known and not yet delivered, in the order it became known. */
-  private readonly ending = new Map<string, TcpDir>();
-  /** Least recently parked first. */
-  private readonly parked = new Map<string, Parked>();
-  private bytes = 0;
+  readonly streams: StreamService<Framers, FramerMark>;
+  private out: Out = [];
   private readonly maxTcpMessage: number;
-  private readonly maxStreams: number;
-  private readonly maxBytes: number;
-  private readonly idleNs: bigint;
-  private readonly endGraceNs: bigint;
-  private readonly maxParked: number;
+  private readonly classify: boolean;
+  /** classify: sockets whose next datagram that is not DNS is taken (as the kernel's per-socket mark). */
+  private readonly asked = new Set<string>();
 
   constructor(o: DnsMessagesOptions = {}) {
     this.maxTcpMessage = o.maxTcpMessage ?? 0xffff;
-    this.maxStreams = o.maxStreams ?? 4096;
-    this.maxBytes = o.maxBytes ?? 32 << 20;
-    this.idleNs = o.idleNs ?? 60_000_000_000n;
-    this.endGraceNs = o.endGraceNs ?? 10_000_000_000n;
-    this.maxParked = o.maxParked ?? 65536;
+    this.classify = o.classify === true;
+    this.streams = new StreamService<Framers, FramerMark>(this, {
+      maxViews: o.maxStreams ?? 4096,
+      maxBytes: o.maxBytes ?? 32 << 20,
+      maxHeld: this.maxTcpMessage + 2,
+      idleNs: o.idleNs ?? 60_000_000_000n,
+      endGraceNs: o.endGraceNs ?? 10_000_000_000n,
+      maxRetired: o.maxParked ?? 65536,
+      joinWaitNs: o.joinWaitNs ?? 5_000_000_000n,
+      ...(this.classify ? { classify: (b, k) => startsDnsOverTcp(b, k.clientPort, k.serverPort) } : {}),
+    });
   }
 
   /** Bytes the TCP directions hold now. */
   get heldBytes(): number {
-    return this.bytes;
+    return this.streams.heldBytes;
   }
 
-  /** The messages (and TCP faults) this record completes. */
-  push(c: PayloadChunk): (DnsWireMessage | DnsStreamFault)[] {
-    return c.transport === 'udp' ? this.udp(c) : this.tcp(c);
-  }
-
-  private message(c: PayloadChunk, bytes: Uint8Array): DnsWireMessage {
-    return { tsNs: c.tsNs, proc: c.proc, sock: c.sock, conn: c.conn, dir: c.dir, transport: c.transport, bytes };
-  }
-
-  private udp(c: PayloadChunk): DnsWireMessage[] {
-    // Copied: the ring's batch is reused once the handler returns.
-    if (c.off === 0 && c.bytes.length >= c.len) return [this.message(c, new Uint8Array(c.bytes.subarray(0, c.len)))];
-    // A datagram over one record: its records share the packet's time, socket and direction.
-    const key = `${c.conn}/${c.dir}/${c.tsNs}`;
-    let p = this.partials.get(key);
-    if (!p) {
-      if (this.partials.size >= MAX_PARTIALS) this.dropOldestPartial();
-      p = { first: c, buf: new Uint8Array(c.len), filled: 0 };
-      this.partials.set(key, p);
-    }
-    if (c.off + c.bytes.length > p.buf.length) return [];
-    p.buf.set(c.bytes, c.off);
-    p.filled += c.bytes.length;
-    if (p.filled < p.buf.length) return [];
-    this.partials.delete(key);
-    return [this.message(p.first, p.buf)];
-  }
-
-  private dropOldestPartial(): void {
-    const k = this.partials.keys().next().value;
-    if (k !== undefined) this.partials.delete(k);
-    this.stats.partialDatagrams++;
-  }
-
-  private tcp(c: PayloadChunk): (DnsWireMessage | DnsStreamFault)[] {
-    const key = `${c.conn}/${c.dir}`;
-    const ends = c.fin || c.rst || c.limit;
-    let s = this.streams.get(key);
-    if (s) {
-      // Most recently used last, for eviction.
-      this.streams.delete(key);
-      this.streams.set(key, s);
-    } else {
-      const parked = this.parked.get(key);
-      // Given up or closed: nothing of it is framed again.
-      if (parked === null) return [];
-      if (parked === undefined && c.bytes.length === 0 && !c.limit) return []; // a FIN or RST of a direction never seen
-      if (parked !== undefined) {
-        this.parked.delete(key);
-        // Ended where it was left: nothing more to frame.
-        if (c.bytes.length === 0 && ends && c.stream + c.len <= parked.next) return [];
-      }
-      if (this.streams.size >= this.maxStreams) {
-        const oldest = this.streams.values().next().value;
-        if (oldest) this.park(oldest, 'evicted');
-      }
-      s = {
-        key,
-        reasm: new StreamReassembler(this.maxTcpMessage + 2, parked?.next ?? 0),
-        framer: new DnsTcpFramer(this.maxTcpMessage, parked?.mark),
-        lastNs: c.tsNs,
-        proc: c.proc,
-        sock: c.sock,
-        dir: c.dir,
-        endAt: undefined,
-        endNs: 0n,
-        limited: false,
-        cut: false,
-        buffered: 0,
-      };
-      this.streams.set(key, s);
-    }
-    s.lastNs = c.tsNs;
-    s.proc = c.proc ?? s.proc;
-    s.sock = c.sock;
-    if (ends) {
-      const end = c.stream + c.len;
-      if (s.endAt === undefined || end < s.endAt) s.endAt = end;
-      s.limited ||= c.limit;
-      s.cut ||= c.cut;
-      if (!this.ending.has(key)) {
-        s.endNs = c.tsNs;
-        this.ending.set(key, s);
-      }
-    }
-    const out: (DnsWireMessage | DnsStreamFault)[] = [];
-    const wasBroken = s.reasm.broken;
-    for (const piece of s.reasm.push(c.stream + c.off, c.bytes)) {
-      const r = s.framer.push(piece);
-      for (const m of r.messages) out.push(this.message(c, m));
-      if (r.error) {
-        this.fault(s, r.error, out, c.tsNs);
-        return out;
-      }
-    }
-    if (!wasBroken && s.reasm.broken) {
-      this.fault(s, 'gap in the TCP stream', out, c.tsNs);
-      return out;
-    }
-    if (!this.closeIfEnded(s, out, c.tsNs)) this.account(s);
+  /** The messages (and TCP faults) this segment or datagram completes. */
+  push(x: Segment | Datagram): Out {
+    const out: Out = [];
+    this.out = out;
+    this.streams.push(x);
+    this.stats.forgottenStreams = this.streams.stats.forgotten;
     return out;
   }
 
-  /** Closes a direction whose end is delivered; true if it did. */
-  private closeIfEnded(s: TcpDir, out: (DnsWireMessage | DnsStreamFault)[], tsNs: bigint): boolean {
-    if (s.endAt === undefined || s.reasm.delivered < s.endAt) return false;
-    if (!s.framer.atBoundary) {
-      const why = s.cut
+  /** Directions whose end came ahead of a gap that did not fill, and idle views (reported if bytes waited ahead of a gap). */
+  expire(nowNs: bigint): Out {
+    const out: Out = [];
+    this.out = out;
+    this.streams.tick(nowNs);
+    this.stats.forgottenStreams = this.streams.stats.forgotten;
+    return out;
+  }
+
+  /* ---- the stream service's consumer ---- */
+
+  open(): Framers {
+    return {};
+  }
+
+  openDir(v: StreamView<Framers>, d: StreamDir, mark: FramerMark | undefined): void {
+    v.state[d.side] = new DnsTcpFramer(this.maxTcpMessage, mark);
+  }
+
+  segment(v: StreamView<Framers>, d: StreamDir, pieces: Uint8Array[], broke: boolean, ended: boolean, at: At): void {
+    const f = v.state[d.side]!;
+    for (const piece of pieces) {
+      const r = f.push(piece);
+      for (const m of r.messages) this.out.push(this.message(v, d.side, 'tcp', m, at));
+      if (r.error) {
+        this.fault(v, d, r.error, at.tsNs);
+        return;
+      }
+    }
+    if (broke) {
+      this.fault(v, d, 'gap in the TCP stream', at.tsNs);
+      return;
+    }
+    if (!ended) return;
+    if (!f.atBoundary) {
+      const why = d.cut
         ? 'cut: a packet longer than the kernel copies of one'
-        : s.limited
+        : d.limited
           ? 'cut at the copy limit'
           : 'stream ended inside a message';
-      this.fault(s, why, out, tsNs);
-      return true;
+      this.fault(v, d, why, at.tsNs);
+      return;
     }
-    if (s.limited) this.stats.limitedStreams++;
-    this.remove(s);
-    this.keep(s.key, null);
-    return true;
+    if (d.limited) this.stats.limitedStreams++;
+    this.streams.close(v, d);
+  }
+
+  datagram(g: DatagramView, at: At): void {
+    if (this.classify && !this.copied(g)) return;
+    this.out.push(this.message(g, g.side, 'udp', g.bytes.subarray(0, g.len), at));
+  }
+
+  buffered(v: StreamView<Framers>): number {
+    return (v.state.egress?.buffered ?? 0) + (v.state.ingress?.buffered ?? 0);
+  }
+
+  evict(v: StreamView<Framers>, why: 'idle' | 'evicted', nowNs: bigint): Partial<Record<Side, FramerMark | null>> {
+    const marks: Partial<Record<Side, FramerMark | null>> = {};
+    for (const d of [v.egress, v.ingress]) {
+      if (d === undefined || d.state === 'closed') continue;
+      if (why === 'idle' && d.reasm.gap) {
+        // Bytes waited ahead of a gap that did not fill: given up, reported.
+        this.fault(v, d, 'gap in the TCP stream', nowNs, false);
+        marks[d.side] = null;
+        continue;
+      }
+      if (why === 'idle') this.stats.idleStreams++;
+      else this.stats.evictedStreams++;
+      const p = d.reasm.broken || d.reasm.gap ? null : v.state[d.side]!.park();
+      if (p === null) {
+        this.stats.droppedMessages++;
+        marks[d.side] = null;
+        continue;
+      }
+      if (p.cut) this.stats.droppedMessages++;
+      marks[d.side] = p.mark;
+    }
+    return marks;
+  }
+
+  graceOver(v: StreamView<Framers>, d: StreamDir, nowNs: bigint): void {
+    this.fault(v, d, 'gap in the TCP stream', nowNs);
+  }
+
+  /* ---- */
+
+  private message(
+    v: { sock: SockInfo; conn: string },
+    dir: Side,
+    transport: 'udp' | 'tcp',
+    bytes: Uint8Array,
+    at: At,
+  ): DnsWireMessage {
+    return { tsNs: at.tsNs, proc: at.proc ?? null, sock: v.sock, conn: v.conn, dir, transport, bytes };
   }
 
   /** Gives a direction up, reported: later segments of it are ignored. */
-  private fault(s: TcpDir, error: string, out: (DnsWireMessage | DnsStreamFault)[], tsNs: bigint): void {
+  private fault(v: StreamView<Framers>, d: StreamDir, error: string, tsNs: bigint, close = true): void {
     this.stats.brokenStreams++;
-    out.push({ tsNs, proc: s.proc, sock: s.sock, dir: s.dir, error });
-    this.remove(s);
-    this.keep(s.key, null);
+    this.out.push({ tsNs, proc: d.proc ?? null, sock: v.sock, dir: d.side, error });
+    if (close) this.streams.close(v, d);
   }
 
-  /** Drops a direction's buffers and keeps its place (or that it was given up: bytes waited ahead of a gap). */
-  private park(s: TcpDir, why: 'idle' | 'evicted'): void {
-    this.remove(s);
-    if (why === 'idle') this.stats.idleStreams++;
-    else this.stats.evictedStreams++;
-    const p = s.reasm.broken || s.reasm.gap ? null : s.framer.park();
-    if (p === null) {
-      this.stats.droppedMessages++;
-      this.keep(s.key, null);
-      return;
+  /** classify: whether the kernel would have copied this datagram (sock_payload.bpf.c, on_udp). */
+  private copied(g: DatagramView): boolean {
+    if (dnsHeaderPlausible(g.bytes, g.len)) {
+      if (g.side === 'egress' && (g.bytes[2]! & 0x80) === 0) this.ask(g.key);
+      return true;
     }
-    if (p.cut) this.stats.droppedMessages++;
-    this.keep(s.key, { next: s.reasm.delivered, mark: p.mark });
+    // Not DNS: only the first a socket receives after a query it sent.
+    if (g.side === 'egress' || g.len === 0 || !this.asked.has(g.key)) return false;
+    this.asked.delete(g.key);
+    return true;
   }
 
-  private keep(key: string, p: Parked): void {
-    this.parked.delete(key);
-    this.parked.set(key, p);
-    while (this.parked.size > this.maxParked) {
-      const k = this.parked.keys().next().value;
-      if (k === undefined) break;
-      this.parked.delete(k);
-      this.stats.forgottenStreams++;
+  private ask(key: string): void {
+    this.asked.delete(key);
+    this.asked.add(key);
+    if (this.asked.size > MAX_ASKED) {
+      const first = this.asked.values().next().value;
+      if (first !== undefined) this.asked.delete(first);
     }
-  }
-
-  private remove(s: TcpDir): void {
-    this.streams.delete(s.key);
-    this.buffering.delete(s.key);
-    this.ending.delete(s.key);
-    this.bytes -= s.buffered;
-    s.buffered = 0;
-  }
-
-  /** Counts what a direction holds into the total; over the budget, the oldest holders are parked. */
-  private account(s: TcpDir): void {
-    const now = s.reasm.heldBytes + s.framer.buffered;
-    this.bytes += now - s.buffered;
-    s.buffered = now;
-    if (now === 0) this.buffering.delete(s.key);
-    else if (!this.buffering.has(s.key)) this.buffering.set(s.key, s);
-    while (this.bytes > this.maxBytes) {
-      const oldest = this.buffering.values().next().value;
-      if (!oldest) break;
-      this.park(oldest, 'evicted');
-    }
-  }
-
-  /**
-   * Drops datagrams still missing records; gives up directions whose end
-   * came ahead of a gap that did not fill (reported); parks idle directions
-   * (reported if bytes waited ahead of a gap).
-   */
-  expire(nowNs: bigint): DnsStreamFault[] {
-    for (const [k, p] of this.partials) {
-      if (nowNs - p.first.tsNs < PARTIAL_TTL_NS) break;
-      this.partials.delete(k);
-      this.stats.partialDatagrams++;
-    }
-    const out: (DnsWireMessage | DnsStreamFault)[] = [];
-    for (const s of this.ending.values()) {
-      if (nowNs - s.endNs < this.endGraceNs) break;
-      this.fault(s, 'gap in the TCP stream', out, nowNs);
-    }
-    for (const s of this.streams.values()) {
-      if (nowNs - s.lastNs < this.idleNs) break;
-      if (s.reasm.gap) this.fault(s, 'gap in the TCP stream', out, nowNs);
-      else this.park(s, 'idle');
-    }
-    return out as DnsStreamFault[];
   }
 }

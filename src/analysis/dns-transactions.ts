@@ -9,16 +9,17 @@
  * parse are `malformed` with the parser's reason. Pairing key: the socket,
  * the peer's address and port, the message id, and the first question
  * (name, case-insensitive, and type); a response without a question pairs
- * by id alone, through an index. Segments a listener saw join their
- * connection first (ListenerJoin). Pure (no I/O); bounded: pending queries
- * have a cap; what is evicted is counted.
+ * by id alone, through an index. Input: Segments and Datagrams from any
+ * source (DnsMessages, over the stream service). Time is the data's. Pure
+ * (no I/O); bounded: pending queries have a cap; what is evicted is counted.
  */
-import { PayloadChunk } from '../events/sock-payload';
-import { ProcInfo, SockInfo } from '../events/record';
+import type { Proc } from '../model/packet';
+import type { Datagram, Segment } from '../model/segment';
+import { SockInfo } from '../events/record';
 import { formatEndpoint } from '../text/address';
 import { DnsParse, DnsRecord, looksLikeDns, parseDnsMessage } from '../protocols/dns';
 import { DnsMessages, DnsMessagesOptions, DnsStreamFault, DnsWireMessage } from './dns-messages';
-import { ListenerJoin } from './listener-join';
+import { ListenerJoin } from './streams/listener-join';
 
 export interface DnsAnswer {
   name: string;
@@ -37,7 +38,7 @@ export interface DnsTransaction {
   side: 'client' | 'server';
   transport: 'udp' | 'tcp';
   /** Client side: the asking process; server side: the answering one. */
-  proc: ProcInfo | null;
+  proc: Proc | null;
   /** This host's socket: local end in saddr/sport. */
   sock: SockInfo;
   /** The DNS server's address:port (the peer for a client, this socket for a server). */
@@ -79,7 +80,7 @@ export interface DnsTransactionStats {
 
 interface Pending {
   tsNs: bigint;
-  proc: ProcInfo | null;
+  proc: Proc | null;
   sock: SockInfo;
   transport: 'udp' | 'tcp';
   side: 'client' | 'server';
@@ -97,6 +98,8 @@ type Waiting = Pending & { idKey: string; peerKey: string; notDnsReply?: number 
 
 export interface DnsTransactionsOptions {
   timeoutNs: bigint;
+  /** Capture files: take only what the kernel would have copied (see DnsMessages). */
+  classify?: boolean;
   /** Queries waiting for a response at once (oldest dropped beyond). */
   maxPending?: number;
   /** Timed-out queries remembered, so a late response is not a transaction of its own. */
@@ -157,7 +160,6 @@ export class DnsTransactions {
     late: 0,
   };
   readonly messages: DnsMessages;
-  readonly join: ListenerJoin;
   /** Insertion order is query time order: the oldest come first. */
   private readonly pending = new Map<string, Waiting>();
   private readonly pendingById = new KeyIndex();
@@ -173,21 +175,28 @@ export class DnsTransactions {
     this.timeoutNs = o.timeoutNs;
     this.maxPending = o.maxPending ?? 65536;
     this.maxTimedOut = o.maxTimedOut ?? 65536;
-    this.messages = new DnsMessages(o.messages);
     // A listener's segment waits for its connection as long as a query waits for its answer.
-    this.join = new ListenerJoin(o.timeoutNs);
+    this.messages = new DnsMessages({
+      joinWaitNs: o.timeoutNs,
+      ...(o.classify ? { classify: true } : {}),
+      ...o.messages,
+    });
   }
 
-  /** The transactions one kernel record completes. */
-  push(c: PayloadChunk): DnsTransaction[] {
+  /** Segments a listener saw, joined to their connections (or not). */
+  get join(): ListenerJoin {
+    return this.messages.streams.join;
+  }
+
+  /** The transactions one segment or datagram completes. */
+  push(x: Segment | Datagram): DnsTransaction[] {
     const out: DnsTransaction[] = [];
-    if (c.transport === 'udp') this.take(c, out);
-    else for (const x of this.join.push(c)) this.take(x, out);
+    this.take(this.messages.push(x), out);
     return out;
   }
 
-  private take(c: PayloadChunk, out: DnsTransaction[]): void {
-    for (const m of this.messages.push(c)) {
+  private take(list: (DnsWireMessage | DnsStreamFault)[], out: DnsTransaction[]): void {
+    for (const m of list) {
       if ('error' in m) out.push(this.streamFault(m));
       else this.message(m, out);
     }
@@ -196,8 +205,7 @@ export class DnsTransactions {
   /** Streams given up while idle, listener segments on their own, and queries older than the timeout, reported as such. */
   tick(nowNs: bigint): DnsTransaction[] {
     const out: DnsTransaction[] = [];
-    for (const f of this.messages.expire(nowNs)) out.push(this.streamFault(f));
-    for (const c of this.join.expire(nowNs)) this.take(c, out);
+    this.take(this.messages.expire(nowNs), out);
     for (const [k, p] of this.pending) {
       if (nowNs - p.tsNs < this.timeoutNs) break;
       this.dropPending(k, p);
@@ -329,15 +337,15 @@ export class DnsTransactions {
     this.stats.notDnsReplies++;
   }
 
-  private peerKey(m: { conn: bigint; sock: SockInfo }): string {
+  private peerKey(m: { conn: string; sock: SockInfo }): string {
     return `${m.conn}|${m.sock.daddr}|${m.sock.dport}`;
   }
 
-  private idKey(m: { conn: bigint; sock: SockInfo }, id: number): string {
+  private idKey(m: { conn: string; sock: SockInfo }, id: number): string {
     return `${m.conn}|${m.sock.daddr}|${m.sock.dport}|${id}`;
   }
 
-  private key(m: { conn: bigint; sock: SockInfo }, id: number, qname: string | null, qtype: string | null): string {
+  private key(m: { conn: string; sock: SockInfo }, id: number, qname: string | null, qtype: string | null): string {
     return `${this.idKey(m, id)}|${qname?.toLowerCase() ?? ''}|${qtype ?? ''}`;
   }
 

@@ -1,25 +1,33 @@
 /**
- * TLS handshakes from the first bytes of each direction of each local
- * socket's connection: the ClientHello one way, the ServerHello the other,
- * each gathered in stream order (StreamReassembler, TlsHelloGatherer), so a
- * hello split over segments or writes is whole again. One record per socket:
- * the one that sent the ClientHello is the client side, the one that received
- * it the server side (on loopback both are here, each with its own process).
- * A record is made when both hellos are in, when one is malformed, when the
- * direction that owes a hello has ended (its FIN delivered in order, an RST,
- * the kernel's copy limit), or when the ServerHello does not come within the
- * timeout. A connection is reported once: those decided are remembered (a
- * bounded number), so a hello that comes after its timeout is not a record
- * of its own. Segments a listener saw join their connection first
- * (ListenerJoin). Pure (no I/O); bounded: connections tracked at once, bytes
- * held out of order (per direction, the hello's bound; in all, maxBytes)
- * have caps; what is evicted is counted.
+ * TLS handshakes from the first bytes of each direction of each socket's
+ * connection (Segments from any source, in stream order from the stream
+ * service): the ClientHello one way, the ServerHello the other, each
+ * gathered (TlsHelloGatherer), so a hello split over segments or writes is
+ * whole again. One record per socket (view): the one that sent the
+ * ClientHello is the client side, the one that received it the server side
+ * (on loopback both are here, each with its own process; the wire gives
+ * both). A record is made when both hellos are in, when one is malformed,
+ * when the direction that owes a hello has ended (its FIN in order, an RST,
+ * the source's copy limit), or when the ServerHello does not come within
+ * the timeout (the data's clock). A connection is reported once: those
+ * decided are remembered (a bounded number), so a hello that comes after
+ * its timeout is not a record of its own. Pure (no I/O); bounded: views
+ * tracked at once, bytes held out of order (per direction, the hello's
+ * bound; in all, maxBytes) have caps; what is evicted is counted.
  */
-import { PayloadChunk } from '../events/sock-payload';
-import { ProcInfo, SockInfo } from '../events/record';
-import { ClientHello, DEFAULT_MAX_HELLO, HelloResult, ServerHello, TlsHelloGatherer } from '../protocols/tls';
-import { ListenerJoin } from './listener-join';
-import { StreamReassembler } from './tcp-reassembly';
+import type { Proc } from '../model/packet';
+import type { Datagram, Segment } from '../model/segment';
+import { SockInfo } from '../events/record';
+import {
+  ClientHello,
+  DEFAULT_MAX_HELLO,
+  HelloResult,
+  ServerHello,
+  TlsHelloGatherer,
+  looksLikeTlsHandshake,
+} from '../protocols/tls';
+import { ListenerJoin } from './streams/listener-join';
+import { At, Side, StreamConsumer, StreamDir, StreamService, StreamView } from './streams/service';
 
 export type TlsStatus = 'ok' | 'no_server_hello' | 'no_client_hello' | 'malformed';
 
@@ -28,7 +36,7 @@ export interface TlsHandshake {
   tsNs: bigint;
   side: 'client' | 'server';
   /** Client side: the process that sent the ClientHello; server side: the one that sent the ServerHello. */
-  proc: ProcInfo | null;
+  proc: Proc | null;
   /** This host's socket: local end in saddr/sport. */
   sock: SockInfo;
   status: TlsStatus;
@@ -49,26 +57,16 @@ export interface TlsStats {
   evicted: number;
 }
 
-interface Direction {
-  reasm: StreamReassembler;
+interface Hello {
   gatherer: TlsHelloGatherer;
   result: HelloResult | undefined;
   tsNs: bigint;
-  proc: ProcInfo | null;
-  /** Where the direction ends (FIN, RST, copy limit), once known. */
-  endAt: number | undefined;
+  proc: Proc | undefined;
 }
 
 interface Conn {
-  cookie: bigint;
-  sock: SockInfo;
-  egress: Direction | undefined;
-  ingress: Direction | undefined;
-  firstNs: bigint;
-  /** An RST: neither direction says more. */
-  reset: boolean;
-  /** Bytes held, as last counted into the total. */
-  buffered: number;
+  egress: Hello | undefined;
+  ingress: Hello | undefined;
 }
 
 export interface TlsHandshakesOptions {
@@ -80,166 +78,140 @@ export interface TlsHandshakesOptions {
   maxBytes?: number;
   /** Decided connections remembered. */
   maxDecided?: number;
+  /** Capture files: take only connections whose first payload begins a TLS handshake record (as the kernel judges). */
+  classify?: boolean;
 }
 
 /** Room for the record headers around a hello, beyond its own bound, in what a direction holds out of order. */
 const RECORD_HEADERS_ROOM = 1024;
 
-export class TlsHandshakes {
+/** The kernel's test of a connection's first payload (sock_payload.bpf.c, classify): a handshake record's start. */
+function startsTls(b: Uint8Array): boolean {
+  return looksLikeTlsHandshake(b.subarray(0, 3)) && (b.length < 6 || b[5] === 1 || b[5] === 2);
+}
+
+export class TlsHandshakes implements StreamConsumer<Conn, never> {
   readonly stats: TlsStats = { handshakes: 0, malformed: 0, notTls: 0, evicted: 0 };
-  readonly join: ListenerJoin;
-  /** Insertion order is first-seen order: the oldest come first. */
-  private readonly conns = new Map<bigint, Conn>();
-  /** Connections holding bytes, in the order they began to: the oldest are pushed out first. */
-  private readonly buffering = new Map<bigint, Conn>();
-  /** Connections reported (or given up), oldest first. */
-  private readonly decided = new Set<bigint>();
-  private bytes = 0;
+  readonly streams: StreamService<Conn, never>;
+  /** Views waiting for a hello, in the order they were first seen (for the timeout). */
+  private readonly waitingViews = new Map<string, StreamView<Conn>>();
+  private out: TlsHandshake[] = [];
   private readonly timeoutNs: bigint;
   private readonly maxHello: number | undefined;
-  private readonly maxHeld: number;
-  private readonly maxConns: number;
-  private readonly maxBytes: number;
-  private readonly maxDecided: number;
 
   constructor(o: TlsHandshakesOptions) {
     this.timeoutNs = o.timeoutNs;
     this.maxHello = o.maxHello;
-    this.maxHeld = (o.maxHello ?? DEFAULT_MAX_HELLO) + RECORD_HEADERS_ROOM;
-    this.maxConns = o.maxConns ?? 16384;
-    this.maxBytes = o.maxBytes ?? 32 << 20;
-    this.maxDecided = o.maxDecided ?? 65536;
-    this.join = new ListenerJoin(o.timeoutNs);
+    this.streams = new StreamService<Conn, never>(this, {
+      maxViews: o.maxConns ?? 16384,
+      maxBytes: o.maxBytes ?? 32 << 20,
+      maxHeld: (o.maxHello ?? DEFAULT_MAX_HELLO) + RECORD_HEADERS_ROOM,
+      maxRetired: o.maxDecided ?? 65536,
+      joinWaitNs: o.timeoutNs,
+      startOnEnd: true,
+      ...(o.classify ? { classify: startsTls } : {}),
+    });
+  }
+
+  /** Segments a listener saw, joined to their connections (or not). */
+  get join(): ListenerJoin {
+    return this.streams.join;
   }
 
   /** Bytes the connections hold now. */
   get heldBytes(): number {
-    return this.bytes;
+    return this.streams.heldBytes;
   }
 
-  /** The handshake records this kernel record completes, if any. */
-  push(c: PayloadChunk): TlsHandshake[] {
+  /** Connections still waiting for a hello. */
+  get waiting(): number {
+    return this.streams.size;
+  }
+
+  /** The handshake records this segment completes, if any. */
+  push(x: Segment | Datagram): TlsHandshake[] {
     const out: TlsHandshake[] = [];
-    for (const x of this.join.push(c)) out.push(...this.take(x));
+    this.out = out;
+    this.streams.push(x);
     return out;
-  }
-
-  private take(c: PayloadChunk): TlsHandshake[] {
-    if (this.decided.has(c.conn)) return [];
-    let conn = this.conns.get(c.conn);
-    if (!conn) {
-      if (c.bytes.length === 0) return []; // a FIN or RST of a connection never seen
-      if (this.conns.size >= this.maxConns) this.evictOldest();
-      conn = {
-        cookie: c.conn,
-        sock: c.sock,
-        egress: undefined,
-        ingress: undefined,
-        firstNs: c.tsNs,
-        reset: false,
-        buffered: 0,
-      };
-      this.conns.set(c.conn, conn);
-    }
-    if (c.rst) conn.reset = true;
-    let d = conn[c.dir];
-    if (!d) {
-      d = {
-        reasm: new StreamReassembler(this.maxHeld),
-        gatherer: new TlsHelloGatherer(this.maxHello),
-        result: undefined,
-        tsNs: c.tsNs,
-        proc: c.proc,
-        endAt: undefined,
-      };
-      conn[c.dir] = d;
-    }
-    if (c.fin || c.rst || c.limit) {
-      const end = c.stream + c.len;
-      if (d.endAt === undefined || end < d.endAt) d.endAt = end;
-    }
-    if (d.result === undefined) {
-      for (const piece of d.reasm.push(c.stream + c.off, c.bytes)) {
-        d.result = d.gatherer.push(piece);
-        if (d.result) break;
-      }
-      if (d.result === undefined && d.reasm.broken) d.result = { kind: 'malformed', error: 'truncated' };
-      // The direction ended, all of it in: a hello begun is cut short; none begun is no hello.
-      if (d.result === undefined && this.ended(conn, d)) d.result = d.gatherer.finish();
-      // Time and process of the packet that completed the hello.
-      if (d.result) {
-        d.tsNs = c.tsNs;
-        d.proc = c.proc ?? d.proc;
-      }
-    }
-    const done = this.decide(conn, false);
-    if (done) {
-      this.settle(conn);
-      return done;
-    }
-    this.account(conn);
-    return [];
   }
 
   /** Connections whose ServerHello is overdue, and listener segments whose connection never showed. */
   tick(nowNs: bigint): TlsHandshake[] {
     const out: TlsHandshake[] = [];
-    for (const c of this.join.expire(nowNs)) out.push(...this.take(c));
-    for (const conn of this.conns.values()) {
-      if (nowNs - conn.firstNs < this.timeoutNs) break;
-      this.settle(conn);
+    this.out = out;
+    this.streams.tick(nowNs);
+    for (const v of this.waitingViews.values()) {
+      if (nowNs - v.firstNs < this.timeoutNs) break;
+      this.settle(v);
       // Given up on: a hello begun and not finished is cut short.
-      for (const d of [conn.egress, conn.ingress]) if (d && d.result === undefined) d.result = d.gatherer.finish();
-      out.push(...(this.decide(conn, true) ?? []));
+      for (const h of [v.state.egress, v.state.ingress])
+        if (h && h.result === undefined) h.result = h.gatherer.finish();
+      out.push(...(this.decide(v, true) ?? []));
     }
     return out;
   }
 
-  /** Connections still waiting for a hello at the end. */
-  get waiting(): number {
-    return this.conns.size;
+  /* ---- the stream service's consumer ---- */
+
+  open(v: StreamView<Conn>): Conn {
+    this.waitingViews.set(v.key, v);
+    return { egress: undefined, ingress: undefined };
   }
 
-  /** Whether a direction has said all it will: its end delivered in order, or the connection reset. */
-  private ended(conn: Conn, d: Direction | undefined): boolean {
-    if (conn.reset) return true;
-    return d !== undefined && d.endAt !== undefined && d.reasm.delivered >= d.endAt;
+  openDir(v: StreamView<Conn>, d: StreamDir, _mark: undefined, at: At): void {
+    v.state[d.side] = {
+      gatherer: new TlsHelloGatherer(this.maxHello),
+      result: undefined,
+      tsNs: at.tsNs,
+      proc: at.proc,
+    };
   }
 
-  private evictOldest(): void {
-    const oldest = this.conns.values().next().value;
-    if (oldest) this.settle(oldest);
+  segment(v: StreamView<Conn>, d: StreamDir, pieces: Uint8Array[], broke: boolean, ended: boolean, at: At): void {
+    const h = v.state[d.side]!;
+    if (h.result === undefined) {
+      for (const piece of pieces) {
+        h.result = h.gatherer.push(piece);
+        if (h.result) break;
+      }
+      if (h.result === undefined && broke) h.result = { kind: 'malformed', error: 'truncated' };
+      // The direction ended, all of it in: a hello begun is cut short; none begun is no hello.
+      if (h.result === undefined && (ended || v.reset)) h.result = h.gatherer.finish();
+      // Time and process of the packet that completed the hello.
+      if (h.result) {
+        h.tsNs = at.tsNs;
+        h.proc = at.proc ?? h.proc;
+        this.streams.done(v, d);
+      }
+    }
+    const done = this.decide(v, false);
+    if (done) {
+      this.settle(v);
+      this.out.push(...done);
+    }
+  }
+
+  buffered(v: StreamView<Conn>): number {
+    return (v.state.egress?.gatherer.buffered ?? 0) + (v.state.ingress?.gatherer.buffered ?? 0);
+  }
+
+  evict(v: StreamView<Conn>): null {
     this.stats.evicted++;
+    this.waitingViews.delete(v.key);
+    return null;
   }
 
-  /** A connection is done with: dropped, and remembered so that later records of it are ignored. */
-  private settle(conn: Conn): void {
-    this.conns.delete(conn.cookie);
-    this.buffering.delete(conn.cookie);
-    this.bytes -= conn.buffered;
-    conn.buffered = 0;
-    this.decided.add(conn.cookie);
-    while (this.decided.size > this.maxDecided) {
-      const first = this.decided.values().next().value;
-      if (first === undefined) break;
-      this.decided.delete(first);
-    }
+  /* ---- */
+
+  private settle(v: StreamView<Conn>): void {
+    this.waitingViews.delete(v.key);
+    this.streams.settle(v);
   }
 
-  /** Counts what a connection holds into the total; over the budget, the oldest holders are dropped. */
-  private account(conn: Conn): void {
-    let now = 0;
-    for (const d of [conn.egress, conn.ingress]) if (d) now += d.reasm.heldBytes + d.gatherer.buffered;
-    this.bytes += now - conn.buffered;
-    conn.buffered = now;
-    if (now === 0) this.buffering.delete(conn.cookie);
-    else if (!this.buffering.has(conn.cookie)) this.buffering.set(conn.cookie, conn);
-    while (this.bytes > this.maxBytes) {
-      const oldest = this.buffering.values().next().value;
-      if (!oldest) break;
-      this.settle(oldest);
-      this.stats.evicted++;
-    }
+  /** Whether the direction owing a hello has said all it will. */
+  private ended(v: StreamView<Conn>, side: Side): boolean {
+    return v.state[side]?.result !== undefined || this.streams.ended(v, v[side]);
   }
 
   /**
@@ -247,37 +219,38 @@ export class TlsHandshakes {
    * waiting. A hello's absence is concluded when the direction that owes it
    * has ended, or (`timedOut`) at the timeout.
    */
-  private decide(conn: Conn, timedOut: boolean): TlsHandshake[] | undefined {
+  private decide(v: StreamView<Conn>, timedOut: boolean): TlsHandshake[] | undefined {
+    const conn = v.state;
     const hellos = [conn.egress, conn.ingress];
     const client = hellos.find((d) => d?.result?.kind === 'client_hello');
     const server = hellos.find((d) => d?.result?.kind === 'server_hello');
     const bad = hellos.find((d) => d?.result?.kind === 'malformed');
     const notTls = hellos.some((d) => d?.result?.kind === 'not_tls');
-    if (client && server) return [this.record(conn, client, server, 'ok', null)];
+    if (client && server) return [this.record(v, client, server, 'ok', null)];
     if (bad) {
       const r = bad.result as { kind: 'malformed'; error: string };
       const which = bad === conn.egress ? 'sent' : 'received';
-      return [this.record(conn, client, server, 'malformed', `${r.error} (hello ${which})`)];
+      return [this.record(v, client, server, 'malformed', `${r.error} (hello ${which})`)];
     }
     if (notTls && !client && !server) {
       this.stats.notTls++;
       return [];
     }
-    const other = (d: Direction): boolean =>
-      timedOut || this.ended(conn, d === conn.egress ? conn.ingress : conn.egress);
-    if (client) return other(client) ? [this.record(conn, client, undefined, 'no_server_hello', null)] : undefined;
-    if (server) return other(server) ? [this.record(conn, undefined, server, 'no_client_hello', null)] : undefined;
-    if (timedOut || (this.ended(conn, conn.egress) && this.ended(conn, conn.ingress))) return [];
+    const other = (h: Hello): boolean => timedOut || this.ended(v, h === conn.egress ? 'ingress' : 'egress');
+    if (client) return other(client) ? [this.record(v, client, undefined, 'no_server_hello', null)] : undefined;
+    if (server) return other(server) ? [this.record(v, undefined, server, 'no_client_hello', null)] : undefined;
+    if (timedOut || (this.ended(v, 'egress') && this.ended(v, 'ingress'))) return [];
     return undefined;
   }
 
   private record(
-    conn: Conn,
-    client: Direction | undefined,
-    server: Direction | undefined,
+    v: StreamView<Conn>,
+    client: Hello | undefined,
+    server: Hello | undefined,
     status: TlsStatus,
     error: string | null,
   ): TlsHandshake {
+    const conn = v.state;
     this.stats.handshakes++;
     if (status === 'malformed') this.stats.malformed++;
     const ch = client?.result?.kind === 'client_hello' ? client.result.hello : null;
@@ -287,10 +260,10 @@ export class TlsHandshakes {
     const own = isClient ? (client ?? conn.egress) : (server ?? conn.egress ?? conn.ingress);
     const first = client ?? server ?? conn.egress ?? conn.ingress;
     return {
-      tsNs: first?.tsNs ?? conn.firstNs,
+      tsNs: first?.tsNs ?? v.firstNs,
       side: isClient ? 'client' : 'server',
       proc: own?.proc ?? first?.proc ?? null,
-      sock: conn.sock,
+      sock: v.sock,
       status,
       client: ch,
       server: sh,

@@ -1,20 +1,23 @@
 /** `wirelens dns`: every DNS transaction on this host, from each end, with its process. */
 import { DnsStats, formatDnsStats } from '../analysis/dns-stats';
+import { KernelSegments } from '../sources/kernel/payload-segments';
 import { DnsTransaction, DnsTransactions } from '../analysis/dns-transactions';
 import { RunningFamily } from '../probes/family';
 import { SockPayloadKernelStats } from '../probes/sock-payload';
 import { escapeTerminal } from '../text/sanitize';
-import { Clock } from '../output/clock';
+import { Clock, wallMinusMonoNs } from '../output/clock';
 import { dnsJson, dnsTable } from '../output/dns-text';
 import { outputColumns } from '../output/stdout';
 import { UsageError } from '../errors';
 import { FlagSpec, flagHelp } from './args';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
+import { OfflineTool, READ_FLAG, offlineOptions, runOffline } from './offline';
 import { KERNEL_PAYLOAD, PayloadDeps, kernelStatsLine, readKernelStats } from './payload-kernel';
 
 export const DNS_FLAGS: FlagSpec[] = [
   ...LIVE_FLAGS,
+  READ_FLAG,
   {
     name: 'name',
     type: 'string',
@@ -89,17 +92,10 @@ export function nameMatches(qname: string | null, names: string[]): boolean {
   return names.some((n) => q === n || q.endsWith(`.${n}`));
 }
 
-export function dnsTool(
-  names: string[],
-  timeoutS: number,
-  deps: PayloadDeps = KERNEL_PAYLOAD,
-  width = outputColumns(),
-): LiveTool<DnsTransaction> {
-  const table = dnsTable(width);
-  const tracker = new DnsTransactions({ timeoutNs: BigInt(Math.round(timeoutS * 1e9)) });
+/** The analysis both sources feed: transactions, the --name filter, the summary's figures. */
+function dnsAnalysis(names: string[], timeoutS: number, classify: boolean) {
+  const tracker = new DnsTransactions({ timeoutNs: BigInt(Math.round(timeoutS * 1e9)), classify });
   const stats = new DnsStats();
-  let running: RunningFamily | undefined;
-  let kernel: SockPayloadKernelStats | null = null;
   const deliver = (list: DnsTransaction[], emit: (t: DnsTransaction) => void): void => {
     for (const t of list) {
       if (!nameMatches(t.qname, names)) continue;
@@ -107,44 +103,84 @@ export function dnsTool(
       emit(t);
     }
   };
+  const summary = (partialDatagrams: number): string[] => {
+    const s = tracker.stats;
+    const m = tracker.messages.stats;
+    const j = tracker.join.stats;
+    return [
+      ...formatDnsStats(stats, escapeTerminal),
+      `dns: ${tracker.waiting} queries still waiting at exit, ${s.unmatched} responses without their query, ` +
+        `${s.late} responses after their timeout (not reported again), ${s.notDns} UDP datagrams not DNS ` +
+        `(${s.notDnsReplies} of them replies to a pending query), ` +
+        `${s.evicted} pending queries evicted, ${partialDatagrams} datagrams incomplete`,
+      `dns: tcp: ${m.brokenStreams} streams broken, ${m.idleStreams} idle and ${m.evictedStreams} evicted (buffers dropped, place kept), ` +
+        `${m.droppedMessages} messages dropped with them, ${m.forgottenStreams} places forgotten, ${m.limitedStreams} at the copy limit; ` +
+        `${j.joined} listener segments joined to their connection, ${j.alone} on their own`,
+    ];
+  };
+  return { tracker, stats, deliver, summary };
+}
+
+export function dnsTool(
+  names: string[],
+  timeoutS: number,
+  deps: PayloadDeps = KERNEL_PAYLOAD,
+  width = outputColumns(),
+): LiveTool<DnsTransaction> {
+  const table = dnsTable(width);
+  const a = dnsAnalysis(names, timeoutS, false);
+  const source = new KernelSegments(wallMinusMonoNs());
+  let running: RunningFamily | undefined;
+  let kernel: SockPayloadKernelStats | null = null;
   return {
     name: 'dns',
+    clock: Clock.wall(),
     start: (opts, features, emit, onBad) =>
       (running = deps.start(
         { dns: true, tls: false, filters: opts.filters, hookMode: opts.hookMode, features },
-        (c) => deliver(tracker.push(c), emit),
+        (c) => {
+          const x = source.push(c);
+          if (x) a.deliver(a.tracker.push(x), emit);
+        },
         onBad,
       )),
     tick: (now, emit) => {
       // What waits in the ring first: a response there is not a timeout.
       running?.drain();
-      deliver(tracker.tick(now), emit);
+      source.expire(now);
+      a.deliver(a.tracker.tick(source.wallNs(now)), emit);
     },
     // After the last drain: queries overdue by now are reported, not left waiting.
     finish: (emit) => {
       kernel = readKernelStats(deps, running);
-      deliver(tracker.tick(process.hrtime.bigint()), emit);
+      a.deliver(a.tracker.tick(source.wallNs(process.hrtime.bigint())), emit);
     },
     header: () => table.header(),
     human: (t: DnsTransaction, clock: Clock) => table.line(t, clock),
     json: dnsJson,
-    periodic: () => formatDnsStats(stats, escapeTerminal),
-    summary: () => {
-      const s = tracker.stats;
-      const m = tracker.messages.stats;
-      const j = tracker.join.stats;
-      return [
-        ...formatDnsStats(stats, escapeTerminal),
-        `dns: ${tracker.waiting} queries still waiting at exit, ${s.unmatched} responses without their query, ` +
-          `${s.late} responses after their timeout (not reported again), ${s.notDns} UDP datagrams not DNS ` +
-          `(${s.notDnsReplies} of them replies to a pending query), ` +
-          `${s.evicted} pending queries evicted, ${m.partialDatagrams} datagrams incomplete`,
-        `dns: tcp: ${m.brokenStreams} streams broken, ${m.idleStreams} idle and ${m.evictedStreams} evicted (buffers dropped, place kept), ` +
-          `${m.droppedMessages} messages dropped with them, ${m.forgottenStreams} places forgotten, ${m.limitedStreams} at the copy limit; ` +
-          `${j.joined} listener segments joined to their connection, ${j.alone} on their own`,
-        kernelStatsLine('dns', kernel),
-      ];
-    },
+    periodic: () => formatDnsStats(a.stats, escapeTerminal),
+    summary: () => [...a.summary(source.stats.partialDatagrams), kernelStatsLine('dns', kernel)],
+  };
+}
+
+/** `wirelens dns -r FILE`: the same analysis over a capture file's packets. */
+export function dnsOfflineTool(
+  names: string[],
+  timeoutS: number,
+  width = outputColumns(),
+): OfflineTool<DnsTransaction> {
+  const table = dnsTable(width);
+  const a = dnsAnalysis(names, timeoutS, true);
+  return {
+    name: 'dns',
+    take: (x, emit) => a.deliver(a.tracker.push(x), emit),
+    tick: (now, emit) => a.deliver(a.tracker.tick(now), emit),
+    finish: (now, emit) => a.deliver(a.tracker.tick(now), emit),
+    header: () => table.header(),
+    human: (t: DnsTransaction, clock: Clock) => table.line(t, clock),
+    json: dnsJson,
+    periodic: () => formatDnsStats(a.stats, escapeTerminal),
+    summary: () => a.summary(0),
   };
 }
 
@@ -152,5 +188,7 @@ export async function dnsCommand(argv: string[]): Promise<number> {
   const flags = parseLiveArgs(argv, DNS_FLAGS, DNS_HELP);
   if (!flags) return 0;
   const names = parseNames(flags.name as string[] | undefined);
-  return runLive(dnsTool(names, (flags.timeout as number | undefined) ?? 5), liveOptions(flags));
+  const timeoutS = (flags.timeout as number | undefined) ?? 5;
+  if (flags.read !== undefined) return runOffline(dnsOfflineTool(names, timeoutS), offlineOptions(flags));
+  return runLive(dnsTool(names, timeoutS), liveOptions(flags));
 }

@@ -29,6 +29,8 @@ export interface LiveTool<R> {
   finish?(emit: (r: R) => void): void;
   /** Lines printed to stderr every --stats interval, when asked. */
   periodic?(): string[];
+  /** How the records' times read as wall time (default: they are the kernel's monotonic times). */
+  clock?: Clock;
 }
 
 const TICK_MS = 250;
@@ -57,7 +59,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   const unlisten = catchStopSignals((sig) => stop(sig));
   native().setLibbpfDebug(false);
 
-  const clock = new Clock();
+  const clock = tool.clock ?? new Clock();
   let printed = 0;
   let outputDropped = 0;
   let bad = 0;

@@ -12,9 +12,12 @@ import { UsageError } from '../errors';
 import { FlagSpec, Flags, flagHelp } from './args';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
+import { OfflineTool, READ_FLAG, offlineOptions, runOffline } from './offline';
+import { TcpLifecycle } from '../analysis/tcp/lifecycle';
 
 export const TCP_FLAGS: FlagSpec[] = [
   ...LIVE_FLAGS,
+  READ_FLAG,
   {
     name: 'events',
     type: 'string',
@@ -94,9 +97,51 @@ export function tcpTool(
   };
 }
 
+/** Events a capture file can give: the rest are the kernel's own (drop reasons, RTT samples). */
+export const FILE_TCP_EVENTS: readonly TcpEventKind[] = ['open', 'close', 'retransmit', 'reset'];
+
+/** `wirelens tcp -r FILE`: connections and their events as the file's packets show them. */
+export function tcpOfflineTool(events: ReadonlySet<TcpEventKind>, width = outputColumns()): OfflineTool<TcpRecord> {
+  const table = tcpTable(width);
+  const life = new TcpLifecycle({ events });
+  return {
+    name: 'tcp',
+    tcpNotes: true,
+    note: (n, emit) => {
+      for (const r of life.push(n)) emit(r);
+    },
+    tick: (now) => life.tick(now),
+    finish: () => life.finish(),
+    header: () => table.header(),
+    human: (r: TcpRecord, clock: Clock) => table.line(r, clock),
+    json: tcpJson,
+    summary: () => {
+      const s = life.stats;
+      return [
+        `tcp: ${s.connections} connections (${s.midStream} first seen mid-stream: opened before the capture), ` +
+          `${s.open} still open at the end, ${s.idle} idle and ${s.evicted} pushed out without a close`,
+      ];
+    },
+  };
+}
+
 export async function tcpCommand(argv: string[]): Promise<number> {
   const flags: Flags | null = parseLiveArgs(argv, TCP_FLAGS, TCP_HELP);
   if (!flags) return 0;
   const events = parseEvents(flags.events as string[] | undefined);
+  if (flags.read !== undefined) {
+    if (flags['rtt-every'] !== undefined)
+      throw new UsageError('--rtt-every is for live rtt events; -r reads a file: leave it out');
+    const asked = flags.events as string[] | undefined;
+    for (const k of events) {
+      if (FILE_TCP_EVENTS.includes(k)) continue;
+      if (asked?.includes('all')) events.delete(k);
+      else
+        throw new UsageError(
+          `--events ${k}: a capture file cannot give it (the kernel's own); -r gives ${FILE_TCP_EVENTS.join(', ')}`,
+        );
+    }
+    return runOffline(tcpOfflineTool(events), offlineOptions(flags));
+  }
   return runLive(tcpTool(events, flags['rtt-every'] as number | undefined), liveOptions(flags));
 }

@@ -2,16 +2,19 @@
 import { TlsHandshake, TlsHandshakes } from '../analysis/tls-handshakes';
 import { RunningFamily } from '../probes/family';
 import { SockPayloadKernelStats, TLS_HELLO_MAX } from '../probes/sock-payload';
-import { Clock } from '../output/clock';
+import { KernelSegments } from '../sources/kernel/payload-segments';
+import { Clock, wallMinusMonoNs } from '../output/clock';
 import { outputColumns } from '../output/stdout';
 import { tlsJson, tlsTable } from '../output/tls-text';
 import { FlagSpec, flagHelp } from './args';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
+import { OfflineTool, READ_FLAG, offlineOptions, runOffline } from './offline';
 import { KERNEL_PAYLOAD, PayloadDeps, kernelStatsLine, readKernelStats } from './payload-kernel';
 
 export const TLS_FLAGS: FlagSpec[] = [
   ...LIVE_FLAGS,
+  READ_FLAG,
   {
     name: 'timeout',
     type: 'number',
@@ -46,69 +49,92 @@ alpn_offered versions_offered (supported_versions, or the legacy version
 when absent) version cipher alpn hello_retry hello_ms (ClientHello to
 ServerHello as this socket saw them) error.`;
 
+/** The analysis both sources feed: handshakes, and the summary's figures. */
+function tlsAnalysis(timeoutS: number, classify: boolean) {
+  const tracker = new TlsHandshakes({
+    timeoutNs: BigInt(Math.round(timeoutS * 1e9)),
+    maxHello: TLS_HELLO_MAX,
+    classify,
+  });
+  let ok = 0;
+  let partial = 0;
+  const deliver = (list: TlsHandshake[], emit: (h: TlsHandshake) => void): void => {
+    for (const h of list) {
+      if (h.status === 'ok') ok++;
+      else partial++;
+      emit(h);
+    }
+  };
+  const summary = (): string => {
+    const s = tracker.stats;
+    const j = tracker.join.stats;
+    return (
+      `tls: ${ok} handshakes with both hellos, ${partial} with one (or malformed: ${s.malformed}); ` +
+      `${tracker.waiting} still waiting at exit; ${s.notTls} connections not TLS after all; ${s.evicted} evicted; ` +
+      `${j.joined} listener segments joined to their connection, ${j.alone} on their own`
+    );
+  };
+  return { tracker, deliver, summary };
+}
+
 export function tlsTool(
   timeoutS: number,
   deps: PayloadDeps = KERNEL_PAYLOAD,
   width = outputColumns(),
 ): LiveTool<TlsHandshake> {
   const table = tlsTable(width);
-  const tracker = new TlsHandshakes({ timeoutNs: BigInt(Math.round(timeoutS * 1e9)), maxHello: TLS_HELLO_MAX });
-  const deliver = (list: TlsHandshake[], emit: (h: TlsHandshake) => void): void => {
-    for (const h of list) emit(h);
-  };
-  let ok = 0;
-  let partial = 0;
+  const a = tlsAnalysis(timeoutS, false);
+  const source = new KernelSegments(wallMinusMonoNs());
   let running: RunningFamily | undefined;
   let kernel: SockPayloadKernelStats | null = null;
-  const count = (h: TlsHandshake): void => {
-    if (h.status === 'ok') ok++;
-    else partial++;
-  };
   return {
     name: 'tls',
+    clock: Clock.wall(),
     start: (opts, features, emit, onBad) =>
       (running = deps.start(
         { dns: false, tls: true, filters: opts.filters, hookMode: opts.hookMode, features },
-        (c) =>
-          deliver(tracker.push(c), (h) => {
-            count(h);
-            emit(h);
-          }),
+        (c) => {
+          const x = source.push(c);
+          if (x) a.deliver(a.tracker.push(x), emit);
+        },
         onBad,
       )),
     tick: (now, emit) => {
       // What waits in the ring first: a ServerHello there is not a timeout.
       running?.drain();
-      deliver(tracker.tick(now), (h) => {
-        count(h);
-        emit(h);
-      });
+      a.deliver(a.tracker.tick(source.wallNs(now)), emit);
     },
     finish: (emit) => {
       kernel = readKernelStats(deps, running);
-      deliver(tracker.tick(process.hrtime.bigint()), (h) => {
-        count(h);
-        emit(h);
-      });
+      a.deliver(a.tracker.tick(source.wallNs(process.hrtime.bigint())), emit);
     },
     header: () => table.header(),
     human: (h: TlsHandshake, clock: Clock) => table.line(h, clock),
     json: tlsJson,
-    summary: () => {
-      const s = tracker.stats;
-      const j = tracker.join.stats;
-      return [
-        `tls: ${ok} handshakes with both hellos, ${partial} with one (or malformed: ${s.malformed}); ` +
-          `${tracker.waiting} still waiting at exit; ${s.notTls} connections not TLS after all; ${s.evicted} evicted; ` +
-          `${j.joined} listener segments joined to their connection, ${j.alone} on their own`,
-        kernelStatsLine('tls', kernel),
-      ];
-    },
+    summary: () => [a.summary(), kernelStatsLine('tls', kernel)],
+  };
+}
+
+/** `wirelens tls -r FILE`: the same analysis over a capture file's packets. */
+export function tlsOfflineTool(timeoutS: number, width = outputColumns()): OfflineTool<TlsHandshake> {
+  const table = tlsTable(width);
+  const a = tlsAnalysis(timeoutS, true);
+  return {
+    name: 'tls',
+    take: (x, emit) => a.deliver(a.tracker.push(x), emit),
+    tick: (now, emit) => a.deliver(a.tracker.tick(now), emit),
+    finish: (now, emit) => a.deliver(a.tracker.tick(now), emit),
+    header: () => table.header(),
+    human: (h: TlsHandshake, clock: Clock) => table.line(h, clock),
+    json: tlsJson,
+    summary: () => [a.summary()],
   };
 }
 
 export async function tlsCommand(argv: string[]): Promise<number> {
   const flags = parseLiveArgs(argv, TLS_FLAGS, TLS_HELP);
   if (!flags) return 0;
-  return runLive(tlsTool((flags.timeout as number | undefined) ?? 5), liveOptions(flags));
+  const timeoutS = (flags.timeout as number | undefined) ?? 5;
+  if (flags.read !== undefined) return runOffline(tlsOfflineTool(timeoutS), offlineOptions(flags));
+  return runLive(tlsTool(timeoutS), liveOptions(flags));
 }

@@ -1,6 +1,7 @@
 /** Decoders of struct wl_tcp_event and struct wl_tcp_note (bpf/include/events.h). */
 import { EV, FLAG, NOTE, WL_HDR, WL_TCP_EVENT, WL_TCP_HEALTH, WL_TCP_NOTE } from './layout';
-import { ProcInfo, RecordHeader, SockInfo, decodeHeader, decodeProc, decodeSock } from './record';
+import type { Proc } from '../model/packet';
+import { RecordHeader, SockInfo, decodeHeader, decodeProc, decodeSock } from './record';
 
 export type TcpDirection = 'active' | 'passive' | 'unknown';
 
@@ -23,7 +24,8 @@ export interface TcpRecord {
   tool: 'tcp';
   tsNs: bigint;
   event: TcpEventKind;
-  proc: ProcInfo | null;
+  /** The socket's owner (a ProcInfo from the kernel; from a capture file, what its comments said). */
+  proc: Proc | null;
   /** The socket's ends (local first); for a packet without a socket, the packet's (source first). */
   sock: SockInfo;
   direction: TcpDirection;

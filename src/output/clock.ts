@@ -1,6 +1,8 @@
 /**
  * Kernel timestamps are CLOCK_MONOTONIC (bpf_ktime_get_ns); so is
  * process.hrtime. One offset, taken at start, turns them into wall time.
+ * Records already in wall time (the stream analyzers', capture files') use
+ * a Clock with offset 0.
  */
 /**
  * CLOCK_REALTIME less CLOCK_MONOTONIC, in ns, to the microsecond: the wall
@@ -20,8 +22,14 @@ export class Clock {
   private cachedSec = -1n;
   private cachedPrefix = '';
 
-  constructor() {
-    this.offsetNs = wallMinusMonoNs();
+  /** `offsetNs`: what to add to a record's time for the wall clock (default: monotonic to wall, taken now). */
+  constructor(offsetNs: bigint = wallMinusMonoNs()) {
+    this.offsetNs = offsetNs;
+  }
+
+  /** A clock for records whose times are wall-clock already. */
+  static wall(): Clock {
+    return new Clock(0n);
   }
 
   /** Wall-clock ns since the epoch for a monotonic kernel timestamp. */

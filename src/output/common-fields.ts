@@ -4,7 +4,8 @@
  * fields are null (0 would name the idle task). And the columns the dns and
  * tls tables start with: TIME, SIDE, PID, COMM.
  */
-import { ProcInfo, SockInfo } from '../events/record';
+import type { Proc } from '../model/packet';
+import { SockInfo } from '../events/record';
 import { Clock } from './clock';
 import { Column } from './columns';
 
@@ -12,12 +13,13 @@ import { Column } from './columns';
  * Those fields as the start of a JSON line (no closing brace; the tool adds
  * its own fields): the per-record hot path, without an intermediate object.
  */
-export function commonJsonPrefix(clock: Clock, tsNs: bigint, proc: ProcInfo | null, sock: SockInfo): string {
+export function commonJsonPrefix(clock: Clock, tsNs: bigint, proc: Proc | null, sock: SockInfo): string {
   const p = proc
-    ? `"pid":${proc.pid},"tid":${proc.tid},"uid":${proc.uid},"comm":${JSON.stringify(proc.comm)}`
+    ? `"pid":${proc.pid},"tid":${proc.tid ?? 'null'},"uid":${proc.uid ?? 'null'},"comm":${JSON.stringify(proc.comm)}`
     : '"pid":null,"tid":null,"uid":null,"comm":null';
+  // 0: a source that does not know the namespace (a capture file).
   return (
-    `{"ts":"${clock.iso(tsNs)}",${p},"netns":${sock.netns},` +
+    `{"ts":"${clock.iso(tsNs)}",${p},"netns":${sock.netns === 0 ? 'null' : sock.netns},` +
     `"saddr":"${sock.saddr}","sport":${sock.sport},"daddr":"${sock.daddr}","dport":${sock.dport}`
   );
 }
@@ -26,7 +28,7 @@ export function commonJsonPrefix(clock: Clock, tsNs: bigint, proc: ProcInfo | nu
 export interface ProcRecord {
   tsNs: bigint;
   side: string;
-  proc: ProcInfo | null;
+  proc: Proc | null;
 }
 
 /**

@@ -11,6 +11,7 @@
  * reaching back before the stream's start, a FIN ahead of a gap, segments
  * past the receive window; TCP Fast Open; a connection made before start.
  */
+import { KernelSegments } from '../../src/sources/kernel/payload-segments';
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -483,6 +484,7 @@ describe('wirelens dns: the copy limit of a TCP direction', { skip }, () => {
       const port = await freeDnsPort();
       dm = await startDnsmasq(port, RECORDS);
       const tracker = new DnsTransactions({ timeoutNs: 5_000_000_000n });
+      const source = new KernelSegments(0n);
       const out: Rec[] = [];
       fam = startSockPayload(
         {
@@ -494,7 +496,9 @@ describe('wirelens dns: the copy limit of a TCP direction', { skip }, () => {
           dnsTcpMax: 100,
         },
         (c) => {
-          for (const t of tracker.push(c)) out.push({ side: t.side, status: t.status, error: t.error, id: t.id });
+          const x = source.push(c);
+          if (!x) return;
+          for (const t of tracker.push(x)) out.push({ side: t.side, status: t.status, error: t.error, id: t.id });
         },
         () => assert.fail('undecodable record'),
       );

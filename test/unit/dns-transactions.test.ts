@@ -22,6 +22,13 @@ import { Features } from '../../src/kernel/features';
 import { RunningFamily } from '../../src/probes/family';
 import { SockPayloadKernelStats } from '../../src/probes/sock-payload';
 import { payloadChunk } from '../helpers/payload-chunk';
+import { viaKernel } from '../helpers/via-kernel';
+
+/** The analyzers as the live command feeds them: kernel records through the kernel adapter. */
+const DT = (o: ConstructorParameters<typeof DnsTransactions>[0]) =>
+  viaKernel<DnsTransaction[], DnsTransactions>(new DnsTransactions(o));
+const DM = (o?: ConstructorParameters<typeof DnsMessages>[0]) =>
+  viaKernel<(DnsWireMessage | DnsStreamFault)[], DnsMessages>(new DnsMessages(o));
 
 /* ---- messages ---- */
 const u16 = (n: number) => [n >> 8, n & 255];
@@ -82,7 +89,7 @@ function chunk(bytes: Uint8Array, o: Partial<PayloadChunk> = {}): PayloadChunk {
   const base = { tsNs: ts, proc: DIG, sock: CLIENT_SOCK, kind: 'dns', transport: 'udp', dir: 'egress' } as const;
   return payloadChunk(bytes, base, o);
 }
-const tracker = (timeoutS = 5) => new DnsTransactions({ timeoutNs: BigInt(timeoutS * 1e9) });
+const tracker = (timeoutS = 5) => DT({ timeoutNs: BigInt(timeoutS * 1e9) });
 function one(list: DnsTransaction[]): DnsTransaction {
   assert.equal(
     list.length,
@@ -207,7 +214,7 @@ describe('DNS transactions over UDP', () => {
   });
 
   it('pending queries are capped; the oldest go first and are counted', () => {
-    const t = new DnsTransactions({ timeoutNs: 10n ** 12n, maxPending: 2 });
+    const t = DT({ timeoutNs: 10n ** 12n, maxPending: 2 });
     for (const id of [1, 2, 3]) t.push(chunk(query(id, 'cap.test')));
     assert.equal(t.waiting, 2);
     assert.equal(t.stats.evicted, 1);
@@ -327,7 +334,7 @@ describe('DNS over TCP: long-lived connections', () => {
   });
 
   it('over the cap on directions the oldest is parked, counted, and taken up again at its place', () => {
-    const m = new DnsMessages({ maxStreams: 1 });
+    const m = DM({ maxStreams: 1 });
     const q1 = tcp(query(43, 'a.test'));
     const q2 = tcp(query(44, 'b.test'));
     assert.deepEqual(ids(m.push(seg(q1, 0))), [43]);
@@ -337,7 +344,7 @@ describe('DNS over TCP: long-lived connections', () => {
   });
 
   it('a message begun when its direction is parked is dropped and counted; framing goes on at the next boundary', () => {
-    const m = new DnsMessages({ idleNs: 1_000_000_000n });
+    const m = DM({ idleNs: 1_000_000_000n });
     const q1 = tcp(query(45, 'cut.test'));
     const q2 = tcp(query(46, 'next.test'));
     assert.deepEqual(m.push(seg(q1.subarray(0, 10), 0)), []);
@@ -453,7 +460,7 @@ describe('DNS: listener segments, late responses, responses without a question',
   });
 
   it('responses without a question pair by id through an index: 65536 pending, 10000 such responses, quickly', () => {
-    const t = new DnsTransactions({ timeoutNs: 10n ** 15n });
+    const t = DT({ timeoutNs: 10n ** 15n });
     for (let id = 0; id < 65536; id++) t.push(chunk(query(id, 'many.test')));
     const other = { ...CLIENT_SOCK, dport: 53 };
     const t0 = performance.now();
@@ -539,7 +546,7 @@ describe('DNS bad input fuzz', () => {
       x >>>= 0;
       return x / 0x100000000;
     };
-    const t = new DnsTransactions({ timeoutNs: 1000n, maxPending: 100 });
+    const t = DT({ timeoutNs: 1000n, maxPending: 100 });
     const seeds = [query(1, 'a.test'), answer(1, 'a.test'), pointerLoop(2, 'b.test'), tcp(query(3, 'c.test'))];
     const t0 = performance.now();
     for (let i = 0; i < 10000; i++) {

@@ -13,6 +13,11 @@ import { TlsHandshake, TlsHandshakes } from '../../src/analysis/tls-handshakes';
 import { PayloadChunk } from '../../src/events/sock-payload';
 import { ProcInfo, SockInfo } from '../../src/events/record';
 import { payloadChunk } from '../helpers/payload-chunk';
+import { viaKernel } from '../helpers/via-kernel';
+
+/** The analyzer as the live command feeds it: kernel records through the kernel adapter. */
+const TH = (o: ConstructorParameters<typeof TlsHandshakes>[0]) =>
+  viaKernel<TlsHandshake[], TlsHandshakes>(new TlsHandshakes(o));
 
 /* ---- hellos, built ---- */
 const u16 = (n: number) => Buffer.from([n >> 8, n & 255]);
@@ -71,7 +76,7 @@ function chunk(bytes: Uint8Array, o: Partial<PayloadChunk> = {}): PayloadChunk {
   ts += 1000n;
   return payloadChunk(bytes, { tsNs: ts, proc: CURL, sock: SOCK, kind: 'tls', transport: 'tcp', dir: 'egress' }, o);
 }
-const tracker = () => new TlsHandshakes({ timeoutNs: 1_000_000_000n });
+const tracker = () => TH({ timeoutNs: 1_000_000_000n });
 /** ArrayBuffer bytes allocated by `f` and still reachable from what it returns (garbage collected before and after). */
 function arrayBytesHeld(f: () => unknown): number {
   v8.setFlagsFromString('--expose-gc');
@@ -194,7 +199,7 @@ describe('TLS handshakes', () => {
   });
 
   it('a hello header is not an allocation: 16384 connections announcing 16 KiB hellos hold what came', () => {
-    const t = new TlsHandshakes({ timeoutNs: 1_000_000_000n, maxHello: 16 * 1024 });
+    const t = TH({ timeoutNs: 1_000_000_000n, maxHello: 16 * 1024 });
     const head = Buffer.from([22, 3, 1, 0x40, 0x00, 1, 0, 0x3f, 0xf0]);
     const held = arrayBytesHeld(() => {
       for (let i = 0; i < 16384; i++) t.push(chunk(head, { conn: BigInt(100_000 + i) }));
@@ -205,7 +210,7 @@ describe('TLS handshakes', () => {
   });
 
   it("bytes held ahead of a gap: at most the hello's bound per direction, one budget in all (oldest dropped first, counted)", () => {
-    const t = new TlsHandshakes({ timeoutNs: 1_000_000_000n, maxHello: 16 * 1024 });
+    const t = TH({ timeoutNs: 1_000_000_000n, maxHello: 16 * 1024 });
     const big = Buffer.alloc(60_000, 7);
     const one1 = t.push(chunk(big, { conn: 30n, stream: 10, len: big.length }));
     assert.deepEqual(one(one1).error, 'truncated (hello sent)', "over the hello's bound: the gap is given up");
@@ -229,7 +234,7 @@ describe('TLS handshakes', () => {
       x >>>= 0;
       return x / 0x100000000;
     };
-    const t = new TlsHandshakes({ timeoutNs: 1000n, maxConns: 50 });
+    const t = TH({ timeoutNs: 1000n, maxConns: 50 });
     const t0 = performance.now();
     for (let i = 0; i < 5000; i++) {
       const b = Buffer.from(i % 2 ? CH : SH13);

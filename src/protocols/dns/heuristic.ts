@@ -46,3 +46,37 @@ export function looksLikeDns(b: Uint8Array): boolean {
   if (qd * 5 + records * 11 > 0xffff - HEADER_BYTES) return false;
   return qd === 0 || firstQuestionFits(b);
 }
+
+/**
+ * The kernel's cheaper test (sock_payload.bpf.c, dns_header_ok), for
+ * sources that did not run it (capture files): the header's flags and
+ * question count, and that the first label of the first question is not a
+ * pointer. `b` starts at the header; `len` is the message's length.
+ */
+export function dnsHeaderPlausible(b: Uint8Array, len: number): boolean {
+  if (len < HEADER_BYTES || b.length < HEADER_BYTES) return false;
+  const f1 = b[2]!;
+  const f2 = b[3]!;
+  const response = (f1 & 0x80) !== 0;
+  const opcode = (f1 >> 3) & 0x0f;
+  const rcode = f2 & 0x0f;
+  if (opcode > OPCODE_DSO || opcode === 3) return false;
+  if ((f2 & 0x40) !== 0) return false;
+  if (!response && rcode !== 0) return false;
+  if (b[4] !== 0 || b[5]! > MAX_QUESTIONS) return false;
+  if (b[5] === 0) return opcode === OPCODE_DSO || (response && rcode !== 0);
+  return len <= HEADER_BYTES || b.length <= HEADER_BYTES || b[HEADER_BYTES]! <= 63;
+}
+
+/**
+ * Whether a TCP connection's first payload starts DNS, as the kernel judges
+ * it: port 53 at either end, or a two-byte length of at least a header
+ * followed by a header that passes dnsHeaderPlausible.
+ */
+export function startsDnsOverTcp(first: Uint8Array, port1: number, port2: number): boolean {
+  if (first.length === 0) return false;
+  if (port1 === 53 || port2 === 53) return true;
+  if (first.length < 2 + HEADER_BYTES) return false;
+  if (u16(first, 0) < HEADER_BYTES) return false;
+  return dnsHeaderPlausible(first.subarray(2), first.length - 2);
+}

@@ -1,7 +1,7 @@
 /**
  * One direction of a TCP connection put back in order from segments tagged
- * with their place in the stream (the kernel numbers them from the
- * direction's first byte). Bytes already delivered are cut off (duplicates,
+ * with their place in the stream (Segment.offset: the kernel numbers them
+ * from the direction's first byte, the flow tracker from its SYN). Bytes already delivered are cut off (duplicates,
  * retransmissions overlapping what came); segments ahead of a gap wait, at
  * most maxHeld bytes of them; past that the gap is given up: the stream is
  * `broken` and takes nothing more. Never throws.

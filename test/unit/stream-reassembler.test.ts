@@ -1,7 +1,7 @@
 /** Putting a TCP direction back in order: duplicates, overlaps, segments ahead of a gap, the bound. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { StreamReassembler } from '../../src/analysis/tcp-reassembly';
+import { StreamReassembler } from '../../src/analysis/streams/reassembler';
 
 const b = (s: string) => Buffer.from(s);
 const text = (parts: Uint8Array[]) => parts.map((p) => Buffer.from(p).toString()).join('');

@@ -1,0 +1,261 @@
+/**
+ * `-r FILE` for the analyzers (dns, tls, tcp): a pcap or pcapng file (or
+ * standard input) read as the live commands read the kernel, and printed
+ * the same way. The file's packets go through the flow tracker
+ * (src/net/packet-streams) to the same analyzers as live records; the
+ * clock is the packets' (a file replays as fast as it reads, timeouts
+ * included). --pid, --comm and --port apply to each record's process
+ * (wirelens's pcapng comments) and ends, in user space. A file cut short or
+ * unreadable is one error line with a remedy (exit 2) after the records read
+ * so far and the summary.
+ */
+import * as fs from 'node:fs';
+import type { Proc } from '../model/packet';
+import type { Datagram, Segment } from '../model/segment';
+import type { SockInfo } from '../events/record';
+import { KernelFilters } from '../probes/filters';
+import { PacketStreams, TcpNote } from '../net/packet-streams';
+import type { FlowOutput } from '../net/flow-tracker';
+import { CaptureReader } from '../sources/pcap/capture-reader';
+import { Clock } from '../output/clock';
+import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
+import { escapeTerminal } from '../text/sanitize';
+import { UsageError, WlError } from '../errors';
+import { Flags } from './args';
+
+/** What a record of the analyzers carries, for the filters. */
+export interface OfflineRecord {
+  tsNs: bigint;
+  proc: Proc | null;
+  sock: SockInfo;
+}
+
+export interface OfflineTool<R extends OfflineRecord> {
+  name: string;
+  /** Describe every TCP packet to note() (tcp). */
+  tcpNotes?: boolean;
+  /** A segment or datagram, in the order the packets give them. */
+  take?(x: Segment | Datagram, emit: (r: R) => void): void;
+  note?(n: TcpNote, emit: (r: R) => void): void;
+  /** The data's clock moved on (ns since the epoch). */
+  tick(nowNs: bigint, emit: (r: R) => void): void;
+  /** The input ended (after the flow tracker's last segments), at the data's last time. */
+  finish(nowNs: bigint, emit: (r: R) => void): void;
+  header(): string;
+  human(r: R, clock: Clock): string;
+  json(r: R, clock: Clock): string;
+  /** Summary lines for stderr (the file's own figures come from the runner). */
+  summary(): string[];
+  periodic?(): string[];
+}
+
+export interface OfflineOptions {
+  path: string;
+  json: boolean;
+  count: number | undefined;
+  /** Stop after this many seconds of the data's clock. */
+  durationS: number | undefined;
+  /** Print tool.periodic() every this many seconds of the data's clock. */
+  statsS: number | undefined;
+  filters: KernelFilters;
+  verbose: boolean;
+}
+
+/** The -r flag the analyzers share. */
+export const READ_FLAG = {
+  name: 'read',
+  short: 'r',
+  type: 'string',
+  valueName: 'FILE',
+  help: 'read a pcap or pcapng file ("-" for standard input) instead of the live kernel',
+} as const;
+
+/** The options for -r from the parsed flags; flags that only mean something live are refused. */
+export function offlineOptions(f: Flags): OfflineOptions {
+  if (f.hooks !== undefined) throw new UsageError('--hooks chooses kernel hooks; -r reads a file: leave it out');
+  return {
+    path: f.read as string,
+    json: f.json === true,
+    count: f.count as number | undefined,
+    durationS: f.duration as number | undefined,
+    statsS: f.stats as number | undefined,
+    filters: {
+      pids: (f.pid as number[] | undefined) ?? [],
+      comm: f.comm as string | undefined,
+      ports: (f.port as number[] | undefined) ?? [],
+    },
+    verbose: f.verbose === true,
+  };
+}
+
+/** The data's clock advances the analyzers at least this often (as live ticks every 250 ms). */
+const TICK_NS = 250_000_000n;
+/** Output waiting for the reader of stdout above this: reading pauses until it drains. */
+const MAX_BACKLOG = 4 << 20;
+
+const wlErr = (m: string): void => void process.stderr.write(`wirelens: ${m}\n`);
+
+function passes(r: OfflineRecord, f: KernelFilters): boolean {
+  if (f.pids.length > 0 && (r.proc === null || !f.pids.includes(r.proc.pid))) return false;
+  if (f.comm !== undefined && r.proc?.comm !== f.comm) return false;
+  if (f.ports.length > 0 && !f.ports.includes(r.sock.sport) && !f.ports.includes(r.sock.dport)) return false;
+  return true;
+}
+
+async function drained(): Promise<void> {
+  if (stdoutBacklog() <= MAX_BACKLOG) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      process.stdout.off('drain', done);
+      clearInterval(poll);
+      resolve();
+    };
+    // A reader that went away never drains: the close listener stops the run, this stops waiting.
+    const poll = setInterval(() => {
+      if (stdoutBacklog() <= MAX_BACKLOG || process.stdout.destroyed) done();
+    }, 100);
+    process.stdout.on('drain', done);
+  });
+}
+
+export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, o: OfflineOptions): Promise<number> {
+  const shown = o.path === '-' ? 'standard input' : escapeTerminal(o.path);
+  const clock = Clock.wall();
+  const reader = new CaptureReader();
+  const streams = new PacketStreams(tool.tcpNotes ? { tcpNotes: true } : {});
+  let printed = 0;
+  let filtered = 0;
+  let pending: string[] = [];
+  let stopWhy: string | undefined;
+  const stop = (why: string): void => {
+    stopWhy ??= why;
+  };
+  const emit = (r: R): void => {
+    if (!passes(r, o.filters)) {
+      filtered++;
+      return;
+    }
+    if (o.count !== undefined && printed >= o.count) return;
+    pending.push(o.json ? tool.json(r, clock) + '\n' : tool.human(r, clock) + '\n');
+    printed++;
+    if (o.count !== undefined && printed >= o.count) stop(`${o.count} records`);
+  };
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    writeOut(text);
+  };
+  const unsubscribe = onStdoutClosed((why) => stop(why));
+
+  let packets = 0;
+  let firstNs: bigint | undefined;
+  let lastNs = 0n;
+  let nextTick: bigint | undefined;
+  let nextStats: bigint | undefined;
+  const statsNs = o.statsS === undefined ? undefined : BigInt(Math.round(o.statsS * 1e9));
+  const durationNs = o.durationS === undefined ? undefined : BigInt(Math.round(o.durationS * 1e9));
+  const out: FlowOutput[] = [];
+  const notes: TcpNote[] = [];
+  const give = (): void => {
+    for (const x of out) tool.take?.(x, emit);
+    out.length = 0;
+    for (const n of notes) tool.note?.(n, emit);
+    notes.length = 0;
+  };
+
+  let fd: number | undefined;
+  if (o.path !== '-') {
+    try {
+      fd = fs.openSync(o.path, 'r');
+    } catch (e) {
+      unsubscribe();
+      throw new WlError(
+        'WL_ERR_USAGE',
+        `-r ${shown}: cannot open it (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+        {
+          remedy: 'check the path and its permissions',
+        },
+      );
+    }
+  }
+  if (!o.json) writeOut(tool.header() + '\n');
+  let streamError: string | undefined;
+  const stream = fd === undefined ? process.stdin : fs.createReadStream('', { fd, highWaterMark: 1 << 20 });
+  try {
+    reading: for await (const chunk of stream) {
+      for (const p of reader.push(chunk as Buffer)) {
+        const ns = BigInt(p.sec) * 1_000_000_000n + BigInt(p.nsec);
+        firstNs ??= ns;
+        if (durationNs !== undefined && ns - firstNs >= durationNs) {
+          stop(`${o.durationS}s of the capture read`);
+          break reading;
+        }
+        packets++;
+        if (ns > lastNs) lastNs = ns;
+        streams.push(p, reader.interfaces[p.iface], out, tool.tcpNotes ? notes : undefined);
+        give();
+        if (nextTick === undefined || lastNs >= nextTick) {
+          tool.tick(lastNs, emit);
+          nextTick = lastNs + TICK_NS;
+        }
+        if (statsNs !== undefined && tool.periodic) {
+          nextStats ??= lastNs + statsNs;
+          if (lastNs >= nextStats) {
+            flush();
+            for (const line of tool.periodic()) wlErr(line);
+            nextStats = lastNs + statsNs;
+          }
+        }
+        if (stopWhy !== undefined) break reading;
+      }
+      flush();
+      if (reader.error !== undefined || stopWhy !== undefined) break;
+      await drained();
+    }
+  } catch (e) {
+    const x = e as NodeJS.ErrnoException;
+    streamError = `cannot read it (${x.code ?? x.message})`;
+  } finally {
+    if (fd !== undefined) (stream as fs.ReadStream).destroy();
+  }
+  if (stopWhy === undefined) {
+    reader.end();
+    // The end of the input: what the tracker still holds, then the timers due by the last packet's time.
+    streams.flush(out);
+    give();
+  }
+  tool.finish(lastNs, emit);
+  flush();
+  unsubscribe();
+
+  const problem =
+    streamError ??
+    reader.error ??
+    reader.notes.find((n) => n.startsWith('truncated') || n.startsWith('pcap: truncated'));
+  for (const n of reader.notes) if (n !== problem) wlErr(`note: ${escapeTerminal(n)}`);
+  if (packets > 0 && streams.stats.withProcess === 0) {
+    wlErr(`note: no process information in ${shown} (not written by wirelens capture)`);
+  }
+  const t = streams.tracker.stats;
+  const parts = [`${printed} records`, `${packets} packets read`];
+  if (filtered > 0) parts.push(`${filtered} records left out by --pid/--comm/--port`);
+  wlErr(`${stopWhy !== undefined ? `stopped (${stopWhy})` : 'end of file'}: ${parts.join(', ')}`);
+  for (const line of tool.summary()) wlErr(line);
+  wlErr(
+    `${tool.name}: file: ${t.flows} TCP connections (${t.midStream} first seen mid-stream, not analysed), ` +
+      `${t.retransmitted} segments retransmitted, ${t.outOfOrder} out of order, ` +
+      `${t.gaps} holes the capture missed (${t.gapBytes} bytes), ${t.skipped} packets not TCP or UDP over IP, ` +
+      `${t.fragments} IP fragments not reassembled`,
+  );
+  if (problem !== undefined) {
+    wlErr(`error: -r ${shown}: ${escapeTerminal(problem)} (after ${packets} packets)`);
+    wlErr(
+      streamError !== undefined
+        ? 'remedy: check the path and its permissions'
+        : 'remedy: the records above are from the packets before that point; copy the capture again whole, or let the capturing tool finish writing it',
+    );
+    return 2;
+  }
+  return 0;
+}
