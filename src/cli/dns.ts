@@ -57,6 +57,12 @@ runs in wirelens, on the parsed query name. The summary on exit gives the
 busiest names, the NXDOMAIN and SERVFAIL rates and latency per server,
 and what was not reported or not copied, counted.
 
+With -r FILE (a pcap or pcapng file; - for standard input) the same records
+come from the file, on its clock (--timeout counts packet time), without
+root: a wirelens socket-hook capture gives each socket's records with its
+process; any other file both ends' records, processes only from wirelens's
+pcapng comments. --pid, --comm and --port then apply to each record.
+
 Lines fit the terminal's width (80 columns, or $COLUMNS, when stdout is not
 a terminal); wider terminals get more columns; --json has every field.
 

@@ -47,6 +47,11 @@ name), rtt (a sample per connection per --rtt-every). Filters run in the
 kernel; drops and resets answering a packet have no process, so --pid and
 --comm leave them out.
 
+With -r FILE (a pcap or pcapng file; - for standard input): open, close,
+retransmit and reset from the packets, without root (what only the kernel
+knows, the socket's RTT, losses and window, drops and RTT samples, is not
+in a file).
+
 Lines fit the terminal's width (80 columns, or $COLUMNS, when stdout is not
 a terminal); wider terminals get more columns; --json has every field.
 

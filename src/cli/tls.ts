@@ -37,6 +37,11 @@ each connection (cgroup_skb on the root cgroup), in order, so a hello split
 over segments or writes is whole. Any port, IPv4 and IPv6, every network
 namespace. --pid, --comm (the socket's process) and --port run in the kernel.
 
+With -r FILE (a pcap or pcapng file; - for standard input) the same records
+come from the file, on its clock, without root: a wirelens socket-hook
+capture gives each socket's records with its process; any other file both
+ends' records, processes only from wirelens's pcapng comments.
+
 Lines fit the terminal's width (80 columns, or $COLUMNS, when stdout is not
 a terminal); wider terminals get more columns; --json has every field.
 

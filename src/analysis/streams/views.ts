@@ -52,6 +52,8 @@ const socks = new WeakMap<FlowKey, [SockInfo | undefined, SockInfo | undefined]>
 /** The view's socket: `end` in saddr/sport, the peer in daddr/dport. */
 export function sockOf(x: Segment | Datagram, end: End): SockInfo {
   const k = x.key;
+  // A datagram's key is often its own (the flow tracker makes one per datagram): no cache for it.
+  if (x.kind === 'datagram') return makeSock(k, end, netnsOf(x));
   let pair = socks.get(k);
   if (pair === undefined) {
     pair = [undefined, undefined];
@@ -61,8 +63,14 @@ export function sockOf(x: Segment | Datagram, end: End): SockInfo {
   const netns = netnsOf(x);
   const had = pair[i];
   if (had !== undefined && had.netns === netns) return had;
+  const s = makeSock(k, end, netns);
+  pair[i] = s;
+  return s;
+}
+
+function makeSock(k: FlowKey, end: End, netns: number): SockInfo {
   const client = end === 'client';
-  const s: SockInfo = {
+  return {
     netns,
     family: k.family,
     protocol: k.protocol === 'tcp' ? 6 : 17,
@@ -71,8 +79,6 @@ export function sockOf(x: Segment | Datagram, end: End): SockInfo {
     daddr: client ? k.serverAddr : k.clientAddr,
     dport: client ? k.serverPort : k.clientPort,
   };
-  pair[i] = s;
-  return s;
 }
 
 /**
