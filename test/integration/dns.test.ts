@@ -11,7 +11,6 @@
  * reaching back before the stream's start, a FIN ahead of a gap, segments
  * past the receive window; TCP Fast Open; a connection made before start.
  */
-import { KernelSegments } from '../../src/sources/kernel/payload-segments';
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -24,6 +23,7 @@ import { CLI, FIXTURES } from '../helpers/paths';
 import { kernelSkipReason } from '../helpers/skip';
 import { pick, Rec, startWirelens, WirelensRun } from '../helpers/wirelens';
 import { DnsTransactions } from '../../src/analysis/dns-transactions';
+import { KernelSegments } from '../../src/sources/kernel/payload-segments';
 import { Features } from '../../src/kernel/features';
 import { RunningFamily } from '../../src/probes/family';
 import { sockPayloadStats, startSockPayload } from '../../src/probes/sock-payload';
