@@ -239,8 +239,10 @@ export function sll2Of(frame: Buffer, o: { l2Len: 0 | 14; haType: number; egress
   h.writeUInt32BE(1, 4);
   h.writeUInt16BE(o.haType, 8);
   const dst = frame.subarray(0, 6);
-  let pktType = 0;
-  if (dst[0]! & 1) pktType = dst.every((b) => b === 0xff) ? 1 : 2;
+  // eth_type_trans on lo, whose own and broadcast addresses are all zero: every group address is
+  // PACKET_MULTICAST there (ff:ff:ff:ff:ff:ff too), every other one but zero PACKET_OTHERHOST.
+  let pktType = 0; // PACKET_HOST
+  if (dst[0]! & 1) pktType = 2;
   else if (!dst.every((b) => b === 0)) pktType = 3;
   h[10] = o.egress ? 4 : pktType;
   if (o.l2Len === 14) {
