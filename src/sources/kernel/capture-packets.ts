@@ -181,11 +181,18 @@ export class KernelPackets {
     b.setUint32(12, mac ? v.getUint32(frame + 6) : 0);
     b.setUint32(16, mac ? v.getUint16(frame + 10) << 16 : 0);
     const n = Math.min(Math.max(0, caplen - l2), b.byteLength - SLL2_HEADER);
-    if (v !== this.ringView) {
-      this.ringView = v;
-      this.ringBytes = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    if (n <= 512) {
+      // Short runs a word at a time (a native copy's call costs more than the bytes).
+      let k = 0;
+      for (; k + 4 <= n; k += 4) b.setUint32(SLL2_HEADER + k, v.getUint32(frame + l2 + k));
+      for (; k < n; k++) b.setUint8(SLL2_HEADER + k, v.getUint8(frame + l2 + k));
+    } else {
+      if (v !== this.ringView) {
+        this.ringView = v;
+        this.ringBytes = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      }
+      this.ringBytes.copy(this.sll2Bytes!, SLL2_HEADER, frame + l2, frame + l2 + n);
     }
-    this.ringBytes.copy(this.sll2Bytes!, SLL2_HEADER, frame + l2, frame + l2 + n);
     p.at.view = b;
     p.at.offset = 0;
     p.at.length = SLL2_HEADER + n;
