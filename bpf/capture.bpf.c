@@ -15,6 +15,13 @@
  * program itself. A tail call never returns, so every program on the way
  * returns the pass verdict itself, on every path: capture never changes a
  * packet's fate.
+ *
+ * TC on interfaces with different link-layer headers (Ethernet and raw IP
+ * devices such as tun: written as LINUX_SLL2, as tcpdump -i any does): the
+ * expression is compiled once for SLL2 and translated once per header kind
+ * (the SLL2 header synthesised from the skb, the packet's own bytes after
+ * it); wl_cap_ifs gives each interface its filter's slot, its header length
+ * and its frame snap length.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -29,6 +36,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Keeps the record type and its enums in the object's BTF, where the layout test reads them. */
 const struct wl_cap_event *const wl_btf_cap_event = 0;
+const struct wl_cap_ifcfg *const wl_btf_cap_ifcfg = 0;
 const enum wl_cap_hook wl_btf_cap_hook = 0;
 const enum wl_cap_stat wl_btf_cap_stat = 0;
 
@@ -39,6 +47,8 @@ const enum wl_cap_stat wl_btf_cap_stat = 0;
 const volatile __u32 wl_cap_snaplen = 262144;
 /* TC: bytes of link-layer header before the IP header on the hooked interfaces (14 or 0). */
 const volatile __u32 wl_cap_l2_len = 14;
+/* TC: the interfaces' headers differ; wl_cap_ifs holds each one's, not wl_cap_l2_len. */
+const volatile __u32 wl_cap_mixed = 0;
 /* --uid: only sockets of this user (when wl_cap_uid_set). */
 const volatile __u32 wl_cap_uid_set = 0;
 const volatile __u32 wl_cap_uid = 0;
@@ -57,18 +67,49 @@ struct {
 	__type(value, __u64);
 } wl_cap_stats SEC(".maps");
 
-/* One prog array per hook and direction: slot 0 the filter (or emit), slot 1 emit. */
-#define PROG_ARRAY(name)                               \
+/*
+ * One prog array per hook and direction: slot 0 the filter (or emit), slot 1
+ * emit; TC with mixed headers: slots 2.. the filters for the other kinds.
+ */
+#define WL_CAP_TC_SLOTS 16
+#define PROG_ARRAY(name, n)                            \
 	struct {                                       \
 		__uint(type, BPF_MAP_TYPE_PROG_ARRAY); \
-		__uint(max_entries, 2);                \
+		__uint(max_entries, n);                \
 		__uint(key_size, sizeof(__u32));       \
 		__uint(value_size, sizeof(__u32));     \
 	} name SEC(".maps")
-PROG_ARRAY(wl_cap_sock_in_progs);
-PROG_ARRAY(wl_cap_sock_out_progs);
-PROG_ARRAY(wl_cap_tc_in_progs);
-PROG_ARRAY(wl_cap_tc_out_progs);
+PROG_ARRAY(wl_cap_sock_in_progs, 2);
+PROG_ARRAY(wl_cap_sock_out_progs, 2);
+PROG_ARRAY(wl_cap_tc_in_progs, WL_CAP_TC_SLOTS);
+PROG_ARRAY(wl_cap_tc_out_progs, WL_CAP_TC_SLOTS);
+
+/* wl_cap_mixed: each hooked interface's filter slot, header length and snap length, by ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct wl_cap_ifcfg);
+} wl_cap_ifs SEC(".maps");
+
+/* The interface's entry (wl_cap_mixed only); NULL for one wirelens did not hook. */
+static __always_inline struct wl_cap_ifcfg *ifcfg(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex;
+
+	return bpf_map_lookup_elem(&wl_cap_ifs, &ifindex);
+}
+
+/* TC: bytes before the IP header of this packet's interface. */
+static __always_inline __u32 l2_len(struct __sk_buff *skb)
+{
+	struct wl_cap_ifcfg *c;
+
+	if (!wl_cap_mixed)
+		return wl_cap_l2_len;
+	c = ifcfg(skb);
+	return c ? c->l2_len : 0;
+}
 
 static __always_inline void cap_stat(__u32 slot)
 {
@@ -104,7 +145,7 @@ static __always_inline bool lookup_owner(struct __sk_buff *skb, struct sk_owner 
 	__u32 size;
 	bool found = false;
 
-	if (!wl_ip_header(skb, wl_cap_l2_len, skb->protocol, &ip) || ip.later_fragment)
+	if (!wl_ip_header(skb, l2_len(skb), skb->protocol, &ip) || ip.later_fragment)
 		return false;
 	if (ip.proto != WL_IPPROTO_TCP && ip.proto != WL_IPPROTO_UDP)
 		return false;
@@ -186,14 +227,25 @@ static __always_inline bool cgroup_allowed(struct __sk_buff *skb)
 	return !wl_cap_cgroup_id || bpf_skb_ancestor_cgroup_id(skb, wl_cap_cgroup_level) == wl_cap_cgroup_id;
 }
 
-static __always_inline int enter(struct __sk_buff *skb, void *progs, int pass, bool tc_ingress)
+static __always_inline int enter(struct __sk_buff *skb, void *progs, int pass, bool tc, bool tc_ingress)
 {
+	__u32 slot = 0;
+
 	cap_stat(WL_CAP_STAT_SEEN);
 	if ((proc_filter_active() && !proc_allowed(skb, tc_ingress)) || !cgroup_allowed(skb)) {
 		cap_stat(WL_CAP_STAT_PROC_FILTERED);
 		return pass;
 	}
-	bpf_tail_call(skb, progs, 0);
+	if (tc && wl_cap_mixed) {
+		struct wl_cap_ifcfg *c = ifcfg(skb);
+
+		if (!c) {
+			cap_stat(WL_CAP_STAT_TAIL_FAILED);
+			return pass;
+		}
+		slot = c->slot;
+	}
+	bpf_tail_call(skb, progs, slot);
 	cap_stat(WL_CAP_STAT_TAIL_FAILED);
 	return pass;
 }
@@ -201,25 +253,25 @@ static __always_inline int enter(struct __sk_buff *skb, void *progs, int pass, b
 SEC("cgroup_skb/ingress")
 int wl_cap_sock_in(struct __sk_buff *skb)
 {
-	return enter(skb, &wl_cap_sock_in_progs, SOCK_PASS, false);
+	return enter(skb, &wl_cap_sock_in_progs, SOCK_PASS, false, false);
 }
 
 SEC("cgroup_skb/egress")
 int wl_cap_sock_out(struct __sk_buff *skb)
 {
-	return enter(skb, &wl_cap_sock_out_progs, SOCK_PASS, false);
+	return enter(skb, &wl_cap_sock_out_progs, SOCK_PASS, false, false);
 }
 
 SEC("tc")
 int wl_cap_tc_in(struct __sk_buff *skb)
 {
-	return enter(skb, &wl_cap_tc_in_progs, TC_PASS, true);
+	return enter(skb, &wl_cap_tc_in_progs, TC_PASS, true, true);
 }
 
 SEC("tc")
 int wl_cap_tc_out(struct __sk_buff *skb)
 {
-	return enter(skb, &wl_cap_tc_out_progs, TC_PASS, false);
+	return enter(skb, &wl_cap_tc_out_progs, TC_PASS, true, false);
 }
 
 /*
@@ -261,7 +313,8 @@ static __always_inline void fill(struct wl_cap_event *e, struct __sk_buff *skb, 
 	e->protocol = (__u16)skb->protocol;
 	e->hook = hook;
 	e->egress = egress;
-	e->_pad = 0;
+	e->pkt_type = (__u8)skb->pkt_type;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
 }
 
 #define CLASS_DEF(size)                \
@@ -304,10 +357,17 @@ CLASS_DEF(262144);
 static __always_inline int emit(struct __sk_buff *skb, __u8 hook, bool egress, int pass)
 {
 	__u32 n = skb->len;
+	__u32 snap = wl_cap_snaplen;
 
 	cap_stat(WL_CAP_STAT_MATCHED);
-	if (n > wl_cap_snaplen)
-		n = wl_cap_snaplen;
+	if (hook == WL_CAP_HOOK_TC && wl_cap_mixed) {
+		struct wl_cap_ifcfg *c = ifcfg(skb);
+
+		if (c && c->snaplen < snap)
+			snap = c->snaplen;
+	}
+	if (n > snap)
+		n = snap;
 	if (n == 0) {
 		struct wl_cap_event *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);
 

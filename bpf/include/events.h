@@ -264,8 +264,21 @@ struct wl_cap_event {
 	__u16 protocol; /* skb->protocol, network order (ETH_P_IP, ETH_P_IPV6, ...) */
 	__u8 hook;	/* enum wl_cap_hook */
 	__u8 egress;	/* 1: leaving, 0: arriving */
-	__u32 _pad;
+	__u8 pkt_type;	/* skb->pkt_type (PACKET_HOST, _BROADCAST, _MULTICAST, _OTHERHOST, ...) */
+	__u8 _pad[3];
 	/* followed by caplen bytes */
+};
+
+/*
+ * wl_cap_ifs value (TC capture of interfaces with different link-layer
+ * headers, written as LINUX_SLL2): set by user space for each hooked
+ * interface, keyed by ifindex.
+ */
+struct wl_cap_ifcfg {
+	__u32 slot;   /* the prog array slot of the filter compiled for this interface's header */
+	__u16 l2_len; /* bytes before the IP header (14 Ethernet, 0 for L3 devices) */
+	__u16 _pad;
+	__u32 snaplen; /* frame bytes copied at most: the SLL2 snap length less 20 plus l2_len */
 };
 
 /*

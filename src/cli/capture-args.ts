@@ -57,7 +57,7 @@ export const CAPTURE_FLAGS: Spec[] = [
     short: 'i',
     long: 'interface',
     value: 'IFACE',
-    help: 'capture frames on IFACE with TC (repeatable; "any": every interface that is up); without -i, every local socket\'s packets with their process',
+    help: 'capture frames on IFACE with TC (repeatable; "any": every interface that is up; Ethernet and raw IP devices together: LINUX_SLL2, as tcpdump -i any); without -i, every local socket\'s packets with their process',
   },
   { short: 'D', long: 'list-interfaces', help: 'list the interfaces -i takes' },
   {

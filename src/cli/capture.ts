@@ -12,7 +12,7 @@ import { resolveCgroup } from '../kernel/cgroup';
 import { native } from '../kernel/native';
 import { Iface, listIfaces, resolveIface } from '../kernel/tc';
 import { CaptureInterface, LINKTYPE, Packet } from '../model/packet';
-import { KernelCapture, hookLink, isLoopback, planFilter } from '../probes/capture';
+import { KernelCapture, headerKinds, hookLink, isLoopback, planFilter, sll2Frame } from '../probes/capture';
 import { classicText, decodeClassic } from '../filter/cbpf';
 import { ebpfText } from '../filter/ebpf';
 import { PacketText, TimeFormat } from '../output/packet-text';
@@ -92,18 +92,36 @@ function listInterfaces(): string {
   return lines.join('\n');
 }
 
-/** -d: libpcap's classic program and the eBPF the kernel runs, per hook. */
+/**
+ * -d: libpcap's classic program and the eBPF the kernel runs, per hook; for
+ * interfaces with different headers (SLL2), one eBPF program per header kind
+ * (shown for arriving packets; the leaving ones' differ in the packet type).
+ */
 function dumpPrograms(o: CaptureOptions, ifaces: Iface[]): string {
-  const { dlt } = hookLink(ifaces);
-  const plan = planFilter(o.expression, dlt, o.snaplen);
-  const out = [`# ${ifaces.length ? 'TC on ' + ifaces.map((i) => i.name).join(', ') : 'socket packets (raw IP)'}`];
+  const { dlt, sll2 } = hookLink(ifaces);
+  const names = (l: Iface[]) => l.map((i) => escapeTerminal(i.name)).join(', ');
+  const kinds = sll2 ? headerKinds(ifaces) : [];
+  const plan = planFilter(o.expression, dlt, o.snaplen, kinds[0] && sll2Frame(kinds[0], false));
+  const out = [`# ${ifaces.length ? 'TC on ' + names(ifaces) : 'socket packets (raw IP)'}`];
+  if (sll2) out.push('# link-layer headers differ: packets are LINUX_SLL2, as tcpdump -i any writes them');
   out.push('# classic BPF (libpcap, as tcpdump -d prints it)');
   decodeClassic(plan.classic).forEach((i, pc) => out.push(classicText(i, pc)));
-  if (plan.translated) {
+  if (!plan.translated) {
+    out.push(`# not run in the kernel: ${plan.userSpaceReason}; libpcap filters in user space`);
+    return out.join('\n');
+  }
+  if (!sll2) {
     out.push('# eBPF run in the kernel (a match tail-calls the emit program)');
     plan.translated.forEach((i, pc) => out.push(ebpfText(i, pc)));
-  } else {
-    out.push(`# not run in the kernel: ${plan.userSpaceReason}; libpcap filters in user space`);
+    return out.join('\n');
+  }
+  for (const k of kinds) {
+    const header = k.l2Len ? `${k.l2Len}-byte link-layer header` : 'no link-layer header';
+    out.push(
+      `# eBPF run in the kernel on ${names(k.ifaces)} (ARPHRD ${k.haType}, ${header}; the SLL2 header made from the packet)`,
+    );
+    const p = planFilter(o.expression, dlt, o.snaplen, sll2Frame(k, false));
+    p.translated?.forEach((i, pc) => out.push(ebpfText(i, pc)));
   }
   return out.join('\n');
 }
@@ -307,17 +325,8 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
     if (o.verbose > 0) wlErr(m);
   };
   const names = o.ifaces.includes('any') ? upIfaces() : [...new Set(o.ifaces)];
-  const ifaces = names.map((n) => resolveIface(n));
-  // One link type per capture: with -i any, interfaces without an Ethernet header are left out (said).
-  let used = ifaces;
-  if (o.ifaces.includes('any')) {
-    const eth = ifaces.filter((i) => i.l2Len === 14);
-    const left = ifaces.filter((i) => i.l2Len !== 14);
-    if (left.length && eth.length) {
-      wlErr(`-i any: left out ${left.map((i) => i.name).join(', ')} (no Ethernet header; capture them with -i NAME)`);
-      used = eth;
-    }
-  }
+  // Interfaces with and without an Ethernet header: one LINUX_SLL2 capture (hookLink), as tcpdump -i any.
+  const used = names.map((n) => resolveIface(n));
   if (o.dump) {
     out(dumpPrograms(o, used) + '\n');
     return 0;

@@ -146,8 +146,16 @@ export const WL_CAP_EVENT = {
     protocol: 56,
     hook: 58,
     egress: 59,
-    _pad: 60,
+    pkt_type: 60,
+    _pad: 61,
   },
+} as const satisfies StructLayout;
+
+/** wl_cap_ifs value: the filter slot, header length and frame snap length of one interface (SLL2 captures). */
+export const WL_CAP_IFCFG = {
+  struct: 'wl_cap_ifcfg',
+  size: 12,
+  fields: { slot: 0, l2_len: 4, _pad: 6, snaplen: 8 },
 } as const satisfies StructLayout;
 
 /** enum wl_cap_hook and the slots of the per-CPU wl_cap_stats array (enum wl_cap_stat). */
@@ -187,7 +195,7 @@ export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>
   traffic: [WL_TOP_COUNTS, WL_TOP_PROC, WL_TOP_ADDR, WL_TOP_IFCFG],
   http: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_HTTP_EVENT],
   sock_payload: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_SP_EVENT],
-  capture: [WL_HDR, WL_CAP_EVENT],
+  capture: [WL_HDR, WL_CAP_EVENT, WL_CAP_IFCFG],
 };
 
 /** wl_hdr.type values (enum wl_event_type). */

@@ -79,6 +79,7 @@ export const I = {
   alu64Imm: (op: number, dst: number, imm: number) => insn(E.ALU64 | op | E.K, dst, 0, 0, imm | 0),
   alu32Imm: (op: number, dst: number, imm: number) => insn(E.ALU | op | E.K, dst, 0, 0, imm | 0),
   alu32Reg: (op: number, dst: number, src: number) => insn(E.ALU | op | E.X, dst, src, 0, 0),
+  alu64Reg: (op: number, dst: number, src: number) => insn(E.ALU64 | op | E.X, dst, src, 0, 0),
   neg32: (dst: number) => insn(E.ALU | E.NEG, dst, 0, 0, 0),
   toBe: (dst: number, bits: 16 | 32) => insn(E.ALU | E.END | E.TO_BE, dst, 0, 0, bits),
   ldx: (size: number, dst: number, src: number, off: number) => insn(E.LDX | E.MEM | size, dst, src, off, 0),

@@ -18,6 +18,8 @@ export interface Iface {
   ifindex: number;
   /** Bytes of link-layer header before the IP header. */
   l2Len: number;
+  /** ARPHRD_ type (/sys/class/net/NAME/type): 1 Ethernet, 772 loopback, 65534 none (tun), ... */
+  haType?: number;
 }
 
 const STATE_DIR = '/run/wirelens/tc';
@@ -49,7 +51,7 @@ export function resolveIface(name: string): Iface {
   }
   const ifindex = Number(fs.readFileSync(`${base}/ifindex`, 'utf8').trim());
   const type = Number(fs.readFileSync(`${base}/type`, 'utf8').trim());
-  return { name, ifindex, l2Len: type === ARPHRD_ETHER || type === ARPHRD_LOOPBACK ? 14 : 0 };
+  return { name, ifindex, l2Len: type === ARPHRD_ETHER || type === ARPHRD_LOOPBACK ? 14 : 0, haType: type };
 }
 
 export function listIfaces(): string[] {

@@ -203,7 +203,7 @@ export class PacketText {
     let s = timeText(p.sec, p.nsec, o.time ?? 'default', o.utc);
     if (s) s += ' ';
     s += this.ifacePrefix(p, iface, d);
-    s += this.body(p, d);
+    s += this.body(p, d, iface);
     if (o.proc !== false) {
       if (p.proc) s += ` [pid ${p.proc.pid} ${escapeTerminal(p.proc.comm)}]`;
       if (p.netns && p.netns !== o.hostNetns) s += ` [netns ${p.netns}]`;
@@ -229,7 +229,7 @@ export class PacketText {
     return `${escapeTerminal(name || '?').padEnd(5)} ${dir.padEnd(3)} `;
   }
 
-  private linkText(p: Packet, d: Decoded): string {
+  private linkText(p: Packet, d: Decoded, iface: CaptureInterface | undefined): string {
     const l = d.link;
     if (l.kind === 'ethernet') {
       let s = `${l.src} > ${l.dst}, ${ethertypeText(l.outerType)}, length ${p.wireLen}: `;
@@ -241,9 +241,11 @@ export class PacketText {
       return s;
     }
     if (l.kind === 'sll2') {
-      const name = (l.ifindex !== undefined ? this.o.ifName?.(l.ifindex) : undefined) ?? `if${l.ifindex}`;
+      const name =
+        (l.ifindex !== undefined ? this.o.ifName?.(l.ifindex) : undefined) ?? (iface?.name || `if${l.ifindex}`);
       const dir = SLL_DIR[l.pktType] ?? `${l.pktType}`;
-      return `${escapeTerminal(name).padEnd(5)} ${dir.padEnd(3)} ifindex ${l.ifindex} ${l.addr} ${ethertypeText(l.protocol)}, length ${p.wireLen}: `;
+      const addr = l.addr ? `${l.addr} ` : ''; // tcpdump prints nothing for an empty address (tun)
+      return `${escapeTerminal(name).padEnd(5)} ${dir.padEnd(3)} ifindex ${l.ifindex} ${addr}${ethertypeText(l.protocol)}, length ${p.wireLen}: `;
     }
     if (l.kind === 'sll') {
       const dir = SLL_DIR[l.pktType] ?? `${l.pktType}`;
@@ -255,9 +257,9 @@ export class PacketText {
     return '';
   }
 
-  private body(p: Packet, d: Decoded): string {
+  private body(p: Packet, d: Decoded, iface: CaptureInterface | undefined): string {
     const e = !!this.o.link;
-    const lt = e ? this.linkText(p, d) : '';
+    const lt = e ? this.linkText(p, d, iface) : '';
     if (d.link.kind === 'unknown') return `link-type ${d.link.linkType}, length ${p.wireLen}`;
     if (d.truncated && !d.net && d.netOffset === 0 && d.link.kind !== 'raw') return `[|${d.truncated}]`;
     if (d.truncated === 'ip' && d.link.kind === 'raw') return '[|ip]';

@@ -7,12 +7,19 @@
  * program in slot 1. An expression the kernel cannot run (protochain
  * loops) is applied in user space instead, with libpcap's interpreter, on
  * every packet the kernel copies: exact, but every packet is copied.
+ *
+ * Interfaces with different link-layer headers (Ethernet and raw IP devices
+ * such as tun) are captured as LINUX_SLL2, as tcpdump -i any does: the
+ * expression is compiled for SLL2 and translated once per header kind (the
+ * header made from the skb, src/filter/cbpf-to-ebpf.ts), each kind's
+ * program in its own slot, chosen per interface by wl_cap_ifs; user space
+ * turns each frame into an SLL2 packet (KernelPackets).
  */
 import * as fs from 'node:fs';
 import { WlError } from '../errors';
-import { CAP_STAT } from '../events/layout';
+import { CAP_STAT, WL_CAP_IFCFG } from '../events/layout';
 import { C, decodeClassic } from '../filter/cbpf';
-import { TranslateError, rejectsAll, tailCallOutcomes, translateClassic } from '../filter/cbpf-to-ebpf';
+import { Sll2Frame, TranslateError, rejectsAll, tailCallOutcomes, translateClassic } from '../filter/cbpf-to-ebpf';
 import { Insn, encodeEbpf } from '../filter/ebpf';
 import { cgroup2Root } from '../kernel/cgroup';
 import { u32le, u64le } from '../kernel/encode';
@@ -30,10 +37,15 @@ import { KernelFilters } from './filters';
 import { ExistingOwners, ownExistingSockets, ownerSlots } from './owner-slots';
 
 /** libpcap's DLT_ values for pcap_compile (DLT_RAW is 12 on Linux; files say LINKTYPE_RAW 101). */
-const DLT = { EN10MB: 1, RAW: 12 } as const;
+const DLT = { EN10MB: 1, RAW: 12, LINUX_SLL2: 276 } as const;
+
+/** Slots of the TC prog arrays (WL_CAP_TC_SLOTS in bpf/capture.bpf.c): 0 and 2.. filters, 1 emit. */
+const TC_SLOTS = 16;
+/** The SLL2 header's length, and its snap length's share of the frame. */
+const SLL2_HEADER = 20;
 
 export interface CaptureSpec {
-  /** Empty: the socket hook. Otherwise TC on these interfaces (one link type). */
+  /** Empty: the socket hook. Otherwise TC on these interfaces (SLL2 when their headers differ). */
   ifaces: Iface[];
   expression: string;
   snaplen: number;
@@ -60,21 +72,59 @@ export function isLoopback(i: Iface): boolean {
   }
 }
 
-/** Where a hook's packets start, in libpcap's terms. */
-export function hookLink(ifaces: Iface[]): { dlt: number; linkType: number } {
-  if (ifaces.length === 0) return { dlt: DLT.RAW, linkType: LINKTYPE.RAW };
-  const eth = ifaces.filter((i) => i.l2Len === 14);
-  if (eth.length !== 0 && eth.length !== ifaces.length) {
-    throw new WlError(
-      'WL_ERR_USAGE',
-      `-i: ${eth.map((i) => i.name).join(', ')} carry Ethernet headers and ${ifaces
-        .filter((i) => i.l2Len !== 14)
-        .map((i) => i.name)
-        .join(', ')} do not; one capture runs one link type`,
-      { remedy: 'capture them in two runs (one -w file each)' },
-    );
+/**
+ * Where a hook's packets start, in libpcap's terms: raw IP (socket packets,
+ * or interfaces without a link-layer header), Ethernet, or LINUX_SLL2 when
+ * the interfaces' headers differ (`sll2`).
+ */
+export function hookLink(ifaces: Iface[]): { dlt: number; linkType: number; sll2: boolean } {
+  const eth = ifaces.filter((i) => i.l2Len === 14).length;
+  if (ifaces.length === 0 || eth === 0) return { dlt: DLT.RAW, linkType: LINKTYPE.RAW, sll2: false };
+  if (eth === ifaces.length) return { dlt: DLT.EN10MB, linkType: LINKTYPE.ETHERNET, sll2: false };
+  return { dlt: DLT.LINUX_SLL2, linkType: LINKTYPE.LINUX_SLL2, sll2: true };
+}
+
+/** Interfaces of one header kind in an SLL2 capture: one filter program, in prog array slot `slot`. */
+export interface HeaderKind {
+  l2Len: 0 | 14;
+  haType: number;
+  slot: number;
+  ifaces: Iface[];
+}
+
+const ARPHRD_ETHER = 1;
+const ARPHRD_NONE = 65534;
+
+/** The header kinds of an SLL2 capture's interfaces (frame header length, ARPHRD type), each with its slot. */
+export function headerKinds(ifaces: Iface[]): HeaderKind[] {
+  const kinds = new Map<string, HeaderKind>();
+  for (const i of ifaces) {
+    const l2Len = i.l2Len === 14 ? 14 : 0;
+    const haType = i.haType ?? (l2Len ? ARPHRD_ETHER : ARPHRD_NONE);
+    const key = `${l2Len}/${haType}`;
+    let k = kinds.get(key);
+    if (!k) {
+      const slot = kinds.size === 0 ? 0 : kinds.size + 1; // slot 1 is the emit program
+      if (slot >= TC_SLOTS) {
+        throw new WlError(
+          'WL_ERR_USAGE',
+          `-i: interfaces of more than ${TC_SLOTS - 1} link-layer types in one capture`,
+          {
+            remedy: 'name fewer interfaces with -i, or capture them in several runs',
+          },
+        );
+      }
+      k = { l2Len, haType, slot, ifaces: [] };
+      kinds.set(key, k);
+    }
+    k.ifaces.push(i);
   }
-  return eth.length ? { dlt: DLT.EN10MB, linkType: LINKTYPE.ETHERNET } : { dlt: DLT.RAW, linkType: LINKTYPE.RAW };
+  return [...kinds.values()];
+}
+
+/** What an SLL2 program of this kind runs on (cbpf-to-ebpf's Sll2Frame). */
+export function sll2Frame(k: HeaderKind, egress: boolean): Sll2Frame {
+  return { l2Len: k.l2Len, haType: k.haType, egress };
 }
 
 /** The expression compiled by libpcap: one line of libpcap's words on a mistake. */
@@ -83,10 +133,14 @@ export function compileExpression(expression: string, dlt: number, snaplen: numb
     return native().pcapCompile(expression, dlt, snaplen, true);
   } catch (e) {
     const msg = (e as Error).message;
+    const linkish = /ether|link|vlan|mpls|pppoe|broadcast|not a broadcast|arp/i.test(msg + expression);
     const hint =
-      dlt === DLT.RAW && /ether|link|vlan|mpls|pppoe|broadcast|not a broadcast|arp/i.test(msg + expression)
+      dlt === DLT.RAW && linkish
         ? ' (socket packets have no link-layer header: capture with -i IFACE for link-layer filters)'
-        : '';
+        : dlt === DLT.LINUX_SLL2 && linkish
+          ? ' (interfaces with different link-layer headers are captured as Linux cooked v2, as tcpdump -i any:' +
+            ' capture the Ethernet interfaces alone for Ethernet and VLAN filters)'
+          : '';
     throw new WlError('WL_ERR_USAGE', `filter expression: ${msg}${hint}`, {
       remedy: 'see `man pcap-filter` for the syntax; quote the expression as one argument',
     });
@@ -100,8 +154,11 @@ export interface KernelFilterPlan {
   userSpaceReason?: string;
 }
 
-/** Compiles and translates; `translated` is for display (-d) with a placeholder prog array. */
-export function planFilter(expression: string, dlt: number, snaplen: number): KernelFilterPlan {
+/**
+ * Compiles and translates; `translated` is for display (-d) with a
+ * placeholder prog array, for `frame` when the program is an SLL2 one.
+ */
+export function planFilter(expression: string, dlt: number, snaplen: number, frame?: Sll2Frame): KernelFilterPlan {
   const classic = compileExpression(expression, dlt, snaplen);
   const prog = decodeClassic(classic);
   if (rejectsAll(prog)) {
@@ -110,7 +167,7 @@ export function planFilter(expression: string, dlt: number, snaplen: number): Ke
     });
   }
   try {
-    return { classic, translated: translateClassic(prog, tailCallOutcomes(-1, 1, 1)) };
+    return { classic, translated: translateClassic(prog, tailCallOutcomes(-1, 1, 1), frame) };
   } catch (e) {
     if (e instanceof TranslateError) return { classic, translated: null, userSpaceReason: e.message };
     throw e;
@@ -146,31 +203,65 @@ export function directions(tc: boolean, want: { in: boolean; out: boolean }): Di
 /**
  * Fills one hook direction's prog array: slot 1 the emit program, slot 0
  * the compiled filter (tail-calls slot 1 on a match), or emit itself when
- * `classic` is null (no expression, or one the kernel cannot run).
+ * `classic` is null (no expression, or one the kernel cannot run). An SLL2
+ * capture (`kinds`) has one filter per header kind, each in its kind's slot.
  */
-export function fillProgArray(obj: BpfObject, d: Direction, tc: boolean, classic: Buffer | null): void {
+export function fillProgArray(
+  obj: BpfObject,
+  d: Direction,
+  tc: boolean,
+  classic: Buffer | null,
+  kinds?: readonly HeaderKind[],
+): void {
   const progs = obj.map(d.progs);
   const emitFd = obj.progFd(d.emit);
   progs.update(u32le(1), u32le(emitFd));
+  const slots = kinds ? kinds.map((k) => ({ slot: k.slot, frame: sll2Frame(k, !d.ingress) })) : [{ slot: 0 }];
   if (!classic) {
-    progs.update(u32le(0), u32le(emitFd));
+    for (const s of slots) progs.update(u32le(s.slot), u32le(emitFd));
     return;
   }
-  const insns = translateClassic(decodeClassic(classic), tailCallOutcomes(progs.fd, 1, tc ? TC_PASS : SOCK_PASS));
+  const prog = decodeClassic(classic);
   const attachType = tc ? undefined : d.ingress ? 'cgroup_inet_ingress' : 'cgroup_inet_egress';
-  let fd: number;
-  try {
-    fd = native().progLoad(tc ? 'sched_cls' : 'cgroup_skb', encodeEbpf(insns), 'wl_cap_filter', attachType);
-  } catch (e) {
-    throw new WlError('WL_ERR_LIBBPF', `the kernel refused the compiled filter: ${(e as Error).message}`, {
-      remedy: 'report this expression as a bug; WIRELENS_DEBUG=1 shows the verifier log',
-      cause: e,
-    });
+  for (const s of slots) {
+    const insns = translateClassic(
+      prog,
+      tailCallOutcomes(progs.fd, 1, tc ? TC_PASS : SOCK_PASS),
+      'frame' in s ? s.frame : undefined,
+    );
+    let fd: number;
+    try {
+      fd = native().progLoad(tc ? 'sched_cls' : 'cgroup_skb', encodeEbpf(insns), 'wl_cap_filter', attachType);
+    } catch (e) {
+      throw new WlError('WL_ERR_LIBBPF', `the kernel refused the compiled filter: ${(e as Error).message}`, {
+        remedy: 'report this expression as a bug; WIRELENS_DEBUG=1 shows the verifier log',
+        cause: e,
+      });
+    }
+    try {
+      progs.update(u32le(s.slot), u32le(fd));
+    } finally {
+      native().closeFd(fd); // the prog array holds it now
+    }
   }
-  try {
-    progs.update(u32le(0), u32le(fd));
-  } finally {
-    native().closeFd(fd); // the prog array holds it now
+}
+
+/**
+ * An SLL2 capture's wl_cap_ifs: each interface's filter slot, header length
+ * and frame snap length (the SLL2 packet is cut at `snaplen`: its 20-byte
+ * header replaces the frame's own).
+ */
+export function fillIfaceConfig(obj: BpfObject, kinds: readonly HeaderKind[], snaplen: number): void {
+  const map = obj.map('wl_cap_ifs');
+  const L = WL_CAP_IFCFG.fields;
+  for (const k of kinds) {
+    for (const i of k.ifaces) {
+      const v = Buffer.alloc(WL_CAP_IFCFG.size);
+      v.writeUInt32LE(k.slot, L.slot);
+      v.writeUInt16LE(k.l2Len, L.l2_len);
+      v.writeUInt32LE(Math.max(1, snaplen - SLL2_HEADER + k.l2Len), L.snaplen);
+      map.update(u32le(i.ifindex), v);
+    }
   }
 }
 
@@ -189,14 +280,18 @@ export class KernelCapture {
 
   constructor(spec: CaptureSpec) {
     const tc = spec.ifaces.length > 0;
-    const { dlt, linkType } = hookLink(spec.ifaces);
+    const { dlt, linkType, sll2 } = hookLink(spec.ifaces);
     this.linkType = linkType;
+    const kinds = sll2 ? headerKinds(spec.ifaces) : undefined;
     const plan = planFilter(spec.expression, dlt, spec.snaplen);
     const inKernel = plan.translated !== null && !acceptsAll(plan.classic);
     this.userSpaceFilter = plan.translated === null ? plan.userSpaceReason : undefined;
     const dirs = directions(tc, spec.directions);
 
-    const fill = (obj: BpfObject, d: Direction): void => fillProgArray(obj, d, tc, inKernel ? plan.classic : null);
+    const fill = (obj: BpfObject, d: Direction): void => {
+      if (kinds) fillIfaceConfig(obj, kinds, spec.snaplen);
+      fillProgArray(obj, d, tc, inKernel ? plan.classic : null, kinds);
+    };
     const hooked = (attach: (obj: BpfObject, d: Direction) => { close(): void }) => (obj: BpfObject, p: string) => {
       const d = dirs.find((x) => x.emit === p || x.entry === p)!;
       if (p === d.emit) {
@@ -243,6 +338,11 @@ export class KernelCapture {
       snaplen: spec.snaplen,
       expression: spec.expression,
       ...(tc ? { ifaceNames: new Map(spec.ifaces.map((i) => [i.ifindex, i.name])) } : {}),
+      ...(kinds
+        ? {
+            sll2: new Map(kinds.flatMap((k) => k.ifaces.map((i) => [i.ifindex, { l2Len: k.l2Len, haType: k.haType }]))),
+          }
+        : {}),
       wallMinusMonoNs: wallMinusMonoNs(),
     });
     this.packets = packets;
@@ -268,6 +368,7 @@ export class KernelCapture {
       configure: (obj) => {
         obj.setGlobal('wl_cap_snaplen', u32le(spec.snaplen));
         obj.setGlobal('wl_cap_l2_len', u32le(linkType === LINKTYPE.ETHERNET ? 14 : 0));
+        obj.setGlobal('wl_cap_mixed', u32le(kinds ? 1 : 0));
         obj.setGlobal('wl_cap_uid_set', u32le(spec.uid !== undefined ? 1 : 0));
         obj.setGlobal('wl_cap_uid', u32le(spec.uid ?? 0));
         obj.setGlobal('wl_cap_cgroup_id', u64le(spec.cgroup?.id ?? 0n));

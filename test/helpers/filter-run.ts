@@ -3,11 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native, repoRoot } from '../../src/kernel/native';
 import { decodeClassic } from '../../src/filter/cbpf';
-import { translateClassic, verdictOutcomes } from '../../src/filter/cbpf-to-ebpf';
+import { Sll2Frame, translateClassic, verdictOutcomes } from '../../src/filter/cbpf-to-ebpf';
 import { encodeEbpf } from '../../src/filter/ebpf';
 
 export const DLT_EN10MB = 1;
 export const DLT_RAW = 12;
+export const DLT_LINUX_SLL2 = 276;
 
 export interface LoadedFilter {
   classic: Buffer;
@@ -15,11 +16,14 @@ export interface LoadedFilter {
   close(): void;
 }
 
-/** Compiles with libpcap, translates, loads as `progType` ('sched_cls' or 'cgroup_skb'). */
-export function loadFilter(expr: string, link: number, progType: string): LoadedFilter {
+/**
+ * Compiles with libpcap, translates, loads as `progType` ('sched_cls' or
+ * 'cgroup_skb'); an SLL2 program for the frame `sll2` describes.
+ */
+export function loadFilter(expr: string, link: number, progType: string, sll2?: Sll2Frame): LoadedFilter {
   const n = native();
   const classic = n.pcapCompile(expr, link, 262144, true);
-  const insns = translateClassic(decodeClassic(classic), verdictOutcomes(1, 0));
+  const insns = translateClassic(decodeClassic(classic), verdictOutcomes(1, 0), sll2);
   const fd = n.progLoad(progType, encodeEbpf(insns), 'wl_filter_test');
   return { classic, fd, close: () => n.closeFd(fd) };
 }

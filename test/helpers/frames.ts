@@ -223,3 +223,31 @@ export function frameCorpus(): Frame[] {
   add('ethernet, unknown type, one byte', ether(0x9000, [0]), false);
   return f;
 }
+
+/**
+ * An Ethernet frame of the corpus as tcpdump -i any would have it
+ * (LINUX_SLL2), as BPF_PROG_TEST_RUN presents it to the kernel: on the
+ * loopback device of the test's namespace (ifindex 1, address all zero),
+ * protocol and packet type from eth_type_trans. `l2Len` 14: the interface
+ * is Ethernet (the header carries the source address); 0: a raw IP device
+ * (ARPHRD `haType`), the same packet without its Ethernet header.
+ */
+export function sll2Of(frame: Buffer, o: { l2Len: 0 | 14; haType: number; egress: boolean }): Buffer {
+  const h = Buffer.alloc(20);
+  const type = frame.readUInt16BE(12);
+  h.writeUInt16BE(type >= 0x600 ? type : 0x0001, 0); // ETH_P_802_3 below 0x600 (none in the corpus)
+  h.writeUInt32BE(1, 4);
+  h.writeUInt16BE(o.haType, 8);
+  const dst = frame.subarray(0, 6);
+  // eth_type_trans on lo, whose own and broadcast addresses are all zero: every group address is
+  // PACKET_MULTICAST there (ff:ff:ff:ff:ff:ff too), every other one but zero PACKET_OTHERHOST.
+  let pktType = 0; // PACKET_HOST
+  if (dst[0]! & 1) pktType = 2;
+  else if (!dst.every((b) => b === 0)) pktType = 3;
+  h[10] = o.egress ? 4 : pktType;
+  if (o.l2Len === 14) {
+    h[11] = 6;
+    frame.copy(h, 12, 6, 12);
+  }
+  return Buffer.concat([h, frame.subarray(14)]);
+}

@@ -11,7 +11,12 @@
  *  - one Proc object per process, kept while its pid, uid and comm stay the
  *    same, so sinks can keep what they derive from it (the pcapng comment)
  *    by identity, and the comm is decoded once, not per packet;
- *  - interfaces numbered as their first packet arrives.
+ *  - interfaces numbered as their first packet arrives;
+ *  - a capture of interfaces with different link-layer headers (`sll2`):
+ *    each frame rewritten as a LINUX_SLL2 packet (the 20-byte header as
+ *    tcpdump -i any writes it, then the packet after the frame's own
+ *    header) into one buffer reused for every record: a copy per packet,
+ *    still no allocation.
  */
 import { EV, FLAG, WL_CAP_EVENT, WL_HDR } from '../../events/layout';
 import { commText } from '../../events/record';
@@ -39,7 +44,16 @@ export interface KernelPacketsOptions {
   ifaceNames?: ReadonlyMap<number, string>;
   /** CLOCK_REALTIME less CLOCK_MONOTONIC, ns (output/clock's wallMinusMonoNs). */
   wallMinusMonoNs: bigint;
+  /**
+   * TC, interfaces with different headers (linkType LINUX_SLL2): each
+   * interface's frame header length (14 Ethernet, 0 raw IP) and ARPHRD type.
+   */
+  sll2?: ReadonlyMap<number, { l2Len: number; haType: number }>;
 }
+
+/** The SLL2 header's length; sll2_pkttype of a leaving packet. */
+const SLL2_HEADER = 20;
+const PACKET_OUTGOING = 4;
 
 const EMPTY = new DataView(new ArrayBuffer(0));
 
@@ -78,12 +92,22 @@ export class KernelPackets {
   private readonly offSec: number;
   private readonly offNsec: number;
   private readonly p: RingPacket;
+  /** SLL2 captures: the rewritten packet of the current record (the same memory twice). */
+  private readonly sll2Buf: DataView | undefined;
+  private readonly sll2Bytes: Buffer | undefined;
+  /** The ring's bytes as a Buffer (for Buffer#copy), made once per DataView the ring hands out. */
+  private ringView: DataView | undefined;
+  private ringBytes: Buffer = Buffer.alloc(0);
 
   constructor(private readonly o: KernelPacketsOptions) {
     const off = o.wallMinusMonoNs;
     this.offSec = Number(off / 1_000_000_000n);
     this.offNsec = Number(off % 1_000_000_000n);
     this.p = new RingPacket(o.linkType);
+    if (o.sll2) {
+      this.sll2Bytes = Buffer.alloc(Math.max(SLL2_HEADER, o.snaplen));
+      this.sll2Buf = new DataView(this.sll2Bytes.buffer, this.sll2Bytes.byteOffset, this.sll2Bytes.length);
+    }
     if (!o.ifaceNames) {
       this.interfaces.push({
         name: 'sockets',
@@ -126,10 +150,53 @@ export class KernelPackets {
     p.view = undefined;
     p.wireLen = v.getUint32(off + F.len, true);
     p.direction = v.getUint8(off + F.egress) !== 0 ? 'out' : 'in';
+    if (this.sll2Buf) this.toSll2(v, off, caplen, this.sll2Buf);
     // Assigned, never deleted: the object keeps one shape.
     p.netns = v.getUint32(off + F.netns, true) || undefined;
     p.proc = v.getUint16(off + FLAGS, true) & FLAG.PROC_UNKNOWN ? undefined : this.procOf(v, off);
     return p;
+  }
+
+  /**
+   * The record's frame as an SLL2 packet in `b` (cut at the snap length),
+   * made the packet's bytes: protocol (skb->protocol), reserved, ifindex,
+   * ARPHRD type, packet type (PACKET_OUTGOING when leaving), address length
+   * and 8 address bytes (the Ethernet source, or none), then the frame after
+   * its own header. The kernel's SLL2 filter programs make the same header.
+   */
+  private toSll2(v: DataView, off: number, caplen: number, b: DataView): void {
+    const p = this.p;
+    const ifindex = v.getUint32(off + F.ifindex, true);
+    const i = this.o.sll2!.get(ifindex);
+    const l2 = i ? i.l2Len : 0;
+    const frame = off + WL_CAP_EVENT.size;
+    b.setUint8(0, v.getUint8(off + F.protocol)); // network order as stored
+    b.setUint8(1, v.getUint8(off + F.protocol + 1));
+    b.setUint16(2, 0);
+    b.setUint32(4, ifindex);
+    b.setUint16(8, i ? i.haType : 0xffff);
+    b.setUint8(10, p.direction === 'out' ? PACKET_OUTGOING : v.getUint8(off + F.pkt_type));
+    const mac = l2 === 14 && caplen >= 12;
+    b.setUint8(11, mac ? 6 : 0);
+    b.setUint32(12, mac ? v.getUint32(frame + 6) : 0);
+    b.setUint32(16, mac ? v.getUint16(frame + 10) << 16 : 0);
+    const n = Math.min(Math.max(0, caplen - l2), b.byteLength - SLL2_HEADER);
+    if (n <= 512) {
+      // Short runs a word at a time (a native copy's call costs more than the bytes).
+      let k = 0;
+      for (; k + 4 <= n; k += 4) b.setUint32(SLL2_HEADER + k, v.getUint32(frame + l2 + k));
+      for (; k < n; k++) b.setUint8(SLL2_HEADER + k, v.getUint8(frame + l2 + k));
+    } else {
+      if (v !== this.ringView) {
+        this.ringView = v;
+        this.ringBytes = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      }
+      this.ringBytes.copy(this.sll2Bytes!, SLL2_HEADER, frame + l2, frame + l2 + n);
+    }
+    p.at.view = b;
+    p.at.offset = 0;
+    p.at.length = SLL2_HEADER + n;
+    p.wireLen = Math.max(0, p.wireLen - l2) + SLL2_HEADER;
   }
 
   private procOf(v: DataView, off: number): Proc {
