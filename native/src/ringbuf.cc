@@ -28,14 +28,14 @@ Napi::Function RingBuffer::Init(Napi::Env env) {
 // mapped twice in a row and read-only) from byte `start` up to `end` or to
 // the first record still being written (its length word's bit 31), and
 // returns the bytes it consumed; the kernel may reuse that memory once it
-// returns, so it must not keep views of it. pollMs > 0 also drains every pollMs (for records submitted
-// without wake-up). Layout per record, the kernel's: u32 length (bit 30
-// set: a discarded record, to be skipped), u32 (the kernel's), bytes,
-// padding to 8.
+// returns, so it must not keep views of it. pollMs > 0 also drains every
+// pollMs (for records submitted without wake-up). Layout per record, the
+// kernel's: u32 length (bit 31: still being written; bit 30: discarded, to
+// be skipped), u32 (the kernel's), bytes, padding to 8.
 RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBuffer>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
-    ThrowUsage(env, "new RingBuffer(mapFd: number, onBatch: (start, end) => void, pollMs?)");
+    ThrowUsage(env, "new RingBuffer(mapFd: number, onBatch: (start, end) => consumed, pollMs?)");
     return;
   }
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -72,7 +72,7 @@ RingBuffer::RingBuffer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingBu
   data_ = producer_page_ + page_;
   fd_ = fd;
   // JS reads the records where the kernel wrote them: no copy. close() detaches this buffer before
-  // unmapping, so a view kept by mistake reads as empty instead of faulting.
+  // unmapping, so reading a view kept by mistake throws instead of faulting.
   napi_value ab;
   if (napi_create_external_arraybuffer(env, const_cast<uint8_t *>(data_), 2 * size_, nullptr, nullptr, &ab) !=
       napi_ok) {

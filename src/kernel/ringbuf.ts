@@ -23,12 +23,21 @@ const LENGTH = DISCARDED - 1;
 /**
  * Calls fn for each record from byte `start` towards `end` of `view`,
  * stopping at a record still being written or cut short; returns the offset
- * where it stopped (the bytes consumed are that less `start`).
+ * where it stopped (the bytes consumed are that less `start`). `words`, the
+ * same memory as 32-bit words, is for the ring: its length words are read
+ * with Atomics.load, an acquire on every architecture (the kernel writes
+ * the record, then clears its busy bit).
  */
-export function forEachRecord(view: DataView, fn: RecordHandler, start = 0, end = view.byteLength): number {
+export function forEachRecord(
+  view: DataView,
+  fn: RecordHandler,
+  start = 0,
+  end = view.byteLength,
+  words?: Int32Array,
+): number {
   let off = start;
   while (off + 8 <= end) {
-    const word = view.getUint32(off, true);
+    const word = words ? Atomics.load(words, off >> 2) >>> 0 : view.getUint32(off, true);
     if (word & BUSY) break;
     const len = word & LENGTH;
     if (off + 8 + len > end) break;
@@ -42,6 +51,7 @@ export class RingBuffer {
   private rb: NativeRingBuffer | undefined;
   private readonly onRecord: RecordHandler;
   private readonly view: DataView;
+  private readonly words: Int32Array;
   records = 0;
   batches = 0;
   /** Records whose handler threw: counted, and the rest of the batch still delivered. */
@@ -62,13 +72,15 @@ export class RingBuffer {
     this.onRecord = onRecord;
     const rb = new (native().RingBuffer)(mapFd, (start, end) => this.deliver(start, end), pollMs);
     this.rb = rb;
-    this.view = new DataView(rb.memory());
+    const memory = rb.memory();
+    this.view = new DataView(memory);
+    this.words = new Int32Array(memory);
   }
 
   /** One run of the ring: returns the bytes read, which the kernel may then reuse. */
   private deliver(start: number, end: number): number {
     this.batches++;
-    return forEachRecord(this.view, this.guarded, start, end) - start;
+    return forEachRecord(this.view, this.guarded, start, end, this.words) - start;
   }
 
   /** Drains what is in the ring now (at shutdown, before close). */
