@@ -87,7 +87,7 @@ describe('SYN flood', () => {
     e2.step(t2.sample());
     const ev2 = run(e2, t2, 1, () => {
       t2.port('tcp', 443, { pkts: 500, syn: 500 });
-      t2.counter('TcpExtListenDrops', 300).drop('TCP_REQQFULLDROP', 300);
+      t2.counter('TcpExtListenDrops', 300).counter('TcpExtTCPReqQFullDrop', 300);
     });
     assert.equal(starts(ev2)[0]?.alert.severity, 'high');
   });

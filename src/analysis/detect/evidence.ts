@@ -11,8 +11,13 @@ export const SYN_QUEUE_COUNTERS = [
   'TcpExtListenOverflows',
   'TcpExtListenDrops',
 ];
-/** Real clients turned away: connection requests dropped (not answered with a cookie). */
-export const CLIENT_DROP_COUNTERS = ['TcpExtTCPReqQFullDrop', 'TcpExtListenOverflows', 'TcpExtListenDrops'];
+/**
+ * Real clients turned away: SYNs dropped for a full queue with no cookie to
+ * answer, handshakes completed into a full accept queue. (ListenDrops also
+ * counts SYNs whose answer has no route, as spoofed ones often have: it is
+ * evidence, not a sign that clients suffer.)
+ */
+export const CLIENT_DROP_COUNTERS = ['TcpExtTCPReqQFullDrop', 'TcpExtListenOverflows'];
 export const CLIENT_DROP_REASONS = ['TCP_LISTEN_OVERFLOW', 'TCP_REQQFULLDROP'];
 /** A remote refused: resets and unreachables sent, datagrams to no socket. */
 export const REFUSAL_COUNTERS = [
