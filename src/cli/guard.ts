@@ -462,6 +462,17 @@ export async function guardCommand(argv: string[]): Promise<number> {
         code = 1;
       }
       removeGuardState();
+      if (o.verbose) {
+        try {
+          const k = counters.lastStats;
+          if (k)
+            err(
+              `kernel: ${k.SOURCES_ENTERED} sources and ${k.PORTS_ENTERED} ports passed the floor, ${k.SCANS_ENTERED} scan entries, ${k.BLOCKED} packets blocked, ${k.NOT_IP} frames not IP`,
+            );
+        } catch {
+          /* figures only */
+        }
+      }
       const st = `${alerts} alert(s)${o.block ? `, ${blocks} block(s)` : ''}${engine.suppressed ? `, ${engine.suppressed} repeat scan interval(s) suppressed` : ''}`;
       err(
         `guard: stopped (${why}) after ${((performance.now() - started) / 1000).toFixed(1)} s: ${st}; kernel maps held ${formatBytes(mapBytes)}`,

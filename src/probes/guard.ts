@@ -407,7 +407,15 @@ export class GuardCounters {
     return { total: maps.reduce((n, x) => n + x.bytes, 0), maps };
   }
 
+  /** The kernel statistics as read at close. */
+  lastStats: Record<keyof typeof GUARD_STAT, number> | undefined;
+
   close(): void {
+    try {
+      this.lastStats = this.stats();
+    } catch {
+      /* closed already */
+    }
     this.obj.detach();
     for (const t of this.tc) t.close();
     this.obj.close();

@@ -6,7 +6,7 @@ import { AlertView } from '../../src/analysis/detect/alerts';
 import { parseIp, parsePrefix, prefixContains } from '../../src/net/ip-text';
 import { parseNetstatPairs, parseSnmp6 } from '../../src/kernel/netstat';
 
-function flood(address: string, id = 'x-1'): AlertView {
+function flood(address: string, id = 'x-1', lastSeenNs = Infinity): AlertView {
   return {
     id,
     kind: 'source_flood',
@@ -14,7 +14,7 @@ function flood(address: string, id = 'x-1'): AlertView {
     key: address,
     severity: 'medium',
     startNs: 0,
-    lastSeenNs: 0,
+    lastSeenNs,
     target: { address: null, port: 80, protocol: 'tcp', netns: 1 },
     source: { address, distinct: null, top: [] },
     figures: {},
@@ -41,9 +41,9 @@ describe('block plan', () => {
       renew.map((x) => [x.op, 'renewed' in x ? x.renewed : null]),
       [['block', true]],
     );
-    assert.deepEqual(p.step(15e9, []), []);
+    assert.deepEqual(p.step(15e9, [flood('10.9.0.1', 'x-1', 14e9)]), [], 'winding down: left to run out');
     assert.deepEqual(
-      p.step(21e9, []).map((x) => [x.op, x.address, 'reason' in x ? x.reason : null]),
+      p.step(21e9, [flood('10.9.0.1', 'x-1', 14e9)]).map((x) => [x.op, x.address, 'reason' in x ? x.reason : null]),
       [['unblock', '10.9.0.1', 'ttl']],
     );
     assert.deepEqual(p.entries(), []);

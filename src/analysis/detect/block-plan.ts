@@ -1,7 +1,7 @@
 /**
  * What --block does, decided from the alerts: a source with a lasting
  * single-source flood alert is blocked for ttlS; when that time is up it is
- * unblocked, or blocked for another ttlS if its alert still holds. Sources
+ * unblocked, or blocked for another ttlS if its flood held in that interval. Sources
  * on the allow-list (always loopback and this host's addresses) are never
  * blocked, and said so once per alert. At most maxBlocks at a time. Pure:
  * the caller applies the actions to the kernel and prints them.
@@ -37,7 +37,9 @@ export class BlockPlan {
     const out: BlockAction[] = [];
     const ttl = this.o.ttlS * 1e9;
     const holding = new Map<string, AlertView>();
-    for (const a of active) if (BLOCKABLE.has(a.kind) && a.source.address) holding.set(a.source.address, a);
+    // Only alerts whose flood held in this very interval: one winding down (quiet, not yet ended) renews nothing.
+    for (const a of active)
+      if (BLOCKABLE.has(a.kind) && a.source.address && a.lastSeenNs >= tNs) holding.set(a.source.address, a);
     for (const [addr, b] of this.blocked) {
       if (tNs < b.untilNs) continue;
       const still = holding.get(addr);
