@@ -158,3 +158,34 @@ export function blockLine(b: BlockAction, clock: Clock, nowNs: number): string {
       return `${time} noblock ${b.alertId} ${b.address}: the block table is full: not blocked`;
   }
 }
+
+/** A running guard's alert as the state file holds it (alertObject's fields). */
+export interface PublishedAlert {
+  id?: string;
+  kind?: string;
+  traffic?: string;
+  severity?: string;
+  duration_s?: number;
+  target?: { address?: string | null; port?: number | null; protocol?: string; netns?: number };
+  source?: { address?: string | null; distinct?: number | null };
+}
+
+/** One line per active alert of the running guards, for `wirelens top`'s view. */
+export function guardAlertLines(guards: { pid: number; alerts: PublishedAlert[] }[]): string[] {
+  const out: string[] = [];
+  for (const g of guards)
+    for (const a of g.alerts) {
+      const t = a.target ?? {};
+      const where = `${t.address ? (t.port !== null && t.port !== undefined ? formatEndpoint(t.address, t.port) : t.address) : t.port ? `port ${t.port}` : 'this host'}/${t.protocol ?? '?'}`;
+      const from = a.source?.address
+        ? `from ${a.source.address}`
+        : a.source?.distinct !== null && a.source?.distinct !== undefined
+          ? `from ~${formatCount(a.source.distinct)} sources`
+          : '';
+      const kind = a.kind === 'source_flood' ? `source_flood(${a.traffic})` : a.kind;
+      out.push(
+        `ALERT ${a.severity ?? '?'} ${kind} ${where} ${from} for ${Math.round(a.duration_s ?? 0)}s (guard ${g.pid}, ${a.id})`,
+      );
+    }
+  return out;
+}

@@ -145,7 +145,16 @@ describe('wirelens guard', { skip }, () => {
     try {
       const cookies0 = nstat(pair.b, 'TcpExtSyncookiesSent');
       const t0 = Date.now();
-      await hping(['-S', '-p', '80', '--flood', '--rand-source'], 10);
+      const flood = hping(['-S', '-p', '80', '--flood', '--rand-source'], 10);
+      await waitFor(() => g.stdout(), /"event":"start"/, 5000, 'the alert');
+      // wirelens top shows the alert while it lasts, in its JSON.
+      const top = await run(process.execPath, [CLI, 'top', '--json', '--interval', '0.5', '--duration', '1.5'], 30000);
+      assert.equal(top.code, 0, top.stderr);
+      const shown = top.stdout
+        .split('\n')
+        .filter((l) => l.trim())
+        .flatMap((l) => (JSON.parse(l) as { alerts: { kind: string; id: string; guard_pid: number }[] }).alerts);
+      await flood;
       const stopped = Date.now();
       const cookies = nstat(pair.b, 'TcpExtSyncookiesSent') - cookies0;
       await waitFor(
@@ -166,6 +175,10 @@ describe('wirelens guard', { skip }, () => {
       assert.deepEqual([a.target!.address, a.target!.port, a.target!.protocol], [pair.addrB, 80, 'tcp']);
       assert.equal(a.target!.netns, pair.inodeB);
       assert.ok(a.source!.distinct! > 100, `distinct sources ${a.source!.distinct}`);
+      assert.ok(
+        shown.some((x) => x.kind === 'syn_flood' && x.id === a.id && x.guard_pid === g.child.pid),
+        `top showed ${JSON.stringify(shown)}`,
+      );
       const end = recs.find((r) => r.event === 'end')!;
       assert.equal(end.id, a.id);
       assert.equal(end.reason, 'quiet');

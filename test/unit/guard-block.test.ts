@@ -5,6 +5,7 @@ import { BlockPlan } from '../../src/analysis/detect/block-plan';
 import { AlertView } from '../../src/analysis/detect/alerts';
 import { parseIp, parsePrefix, prefixContains } from '../../src/net/ip-text';
 import { parseNetstatPairs, parseSnmp6 } from '../../src/kernel/netstat';
+import { guardAlertLines } from '../../src/output/guard-alerts';
 
 function flood(address: string, id = 'x-1', lastSeenNs = Infinity): AlertView {
   return {
@@ -97,5 +98,38 @@ describe('netstat and snmp files', () => {
     assert.equal(snmp.get('TcpOutRsts'), 12);
     assert.equal(snmp.get('UdpNoPorts'), 5);
     assert.equal(parseSnmp6('Icmp6OutDestUnreachs            \t4\nIp6InReceives 10\n').get('Icmp6OutDestUnreachs'), 4);
+  });
+});
+
+describe("top's alert lines", () => {
+  it('one ALERT line per active alert of each running guard', () => {
+    const lines = guardAlertLines([
+      {
+        pid: 42,
+        alerts: [
+          {
+            id: 'ab-1',
+            kind: 'syn_flood',
+            severity: 'medium',
+            duration_s: 12.4,
+            target: { address: '10.0.0.2', port: 80, protocol: 'tcp', netns: 1 },
+            source: { address: null, distinct: 52000 },
+          },
+          {
+            id: 'ab-2',
+            kind: 'source_flood',
+            traffic: 'udp',
+            severity: 'high',
+            duration_s: 3,
+            target: { address: 'fd00::2', port: 53, protocol: 'udp', netns: 1 },
+            source: { address: 'fd00::66', distinct: null },
+          },
+        ],
+      },
+    ]);
+    assert.deepEqual(lines, [
+      'ALERT medium syn_flood 10.0.0.2:80/tcp from ~52.0k sources for 12s (guard 42, ab-1)',
+      'ALERT high source_flood(udp) [fd00::2]:53/udp from fd00::66 for 3s (guard 42, ab-2)',
+    ]);
   });
 });
