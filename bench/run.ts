@@ -21,12 +21,14 @@ import { Workload, WORKLOADS } from './lib/workloads';
 import { topBench } from './lib/top-bench';
 import { dnsBench } from './lib/dns-bench';
 import { captureBench } from './lib/capture-bench';
+import { guardBench } from './lib/guard-bench';
 
 const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
   --seconds N   length of each wrk run (default 6)
   --rounds N    rounds; each round runs every mode once (default 5)
   --quick       1 round of 3 s runs (explicit --seconds/--rounds still win)
-  --only NAME   one part: http (wrk + nginx, start-up, syscall cost), top (iperf3), dns (dnsmasq) or capture (iperf3)`;
+  --only NAME   one part: http (wrk + nginx, start-up, syscall cost), top (iperf3), dns (dnsmasq), capture (iperf3)
+                or guard (iperf3 and wrk across a veth pair)`;
 
 const STARTUP_RUNS = 5;
 
@@ -36,7 +38,7 @@ interface Options {
   only: string | undefined;
 }
 
-const PARTS = ['http', 'top', 'dns', 'capture'];
+const PARTS = ['http', 'top', 'dns', 'capture', 'guard'];
 
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
@@ -81,6 +83,7 @@ async function bench(o: Options): Promise<void> {
   if (want('top')) out(await topBench(o.seconds, o.rounds, log));
   if (want('capture')) out(await captureBench(o.seconds, o.rounds, log));
   if (want('dns')) out(await dnsBench(o.rounds, log));
+  if (want('guard')) out(await guardBench(o.seconds, o.rounds, log));
 }
 
 async function httpBench(o: Options): Promise<void> {
