@@ -51,11 +51,11 @@ const enum wl_guard_stat *const wl_btf_guard_stat = 0;
 /* Set from user space before load. */
 const volatile __u32 wl_guard_seed1 = 0x9e3779b9; /* random per run: a sender cannot aim at sketch cells */
 const volatile __u32 wl_guard_seed2 = 0x85ebca6b;
-const volatile __u32 wl_guard_sketch_bits = 14;	  /* cells per sketch row: 1 << bits */
-const volatile __u32 wl_guard_src_floor = 100;	  /* packets in an interval before a source gets an entry */
-const volatile __u32 wl_guard_port_floor = 100;	  /* packets in an interval before a port gets an entry */
-const volatile __u32 wl_guard_fail_floor = 1;	  /* refusals in a bucket before a remote gets a scan entry */
-const volatile __u32 wl_guard_block_on = 0;	  /* 1: --block (the ingress program may drop) */
+const volatile __u32 wl_guard_sketch_bits = 14; /* cells per sketch row: 1 << bits */
+const volatile __u32 wl_guard_src_floor = 100;	/* packets in an interval before a source gets an entry */
+const volatile __u32 wl_guard_port_floor = 100; /* packets in an interval before a port gets an entry */
+const volatile __u32 wl_guard_fail_floor = 1;	/* refusals in a bucket before a remote gets a scan entry */
+const volatile __u32 wl_guard_block_on = 0;	/* 1: --block (the ingress program may drop) */
 
 #define WL_GUARD_ROWS 4
 #define TC_ACT_UNSPEC (-1)
@@ -476,7 +476,8 @@ static __always_inline int on_ingress(struct __sk_buff *skb)
 }
 
 /* A remote was refused at a port (we sent it a RST or an ICMP unreachable): the scan table. */
-static __always_inline void note_refusal(const struct wl_guard_addr *remote, __u32 bucket, __u8 proto, __u16 port)
+static __always_inline void note_refusal(const struct wl_guard_addr *remote, __u32 bucket, __u8 proto,
+					 __u16 port)
 {
 	struct wl_guard_scan_key k = {};
 	struct wl_guard_scan *s;
@@ -488,7 +489,8 @@ static __always_inline void note_refusal(const struct wl_guard_addr *remote, __u
 	if (!s) {
 		struct wl_guard_scan zero = {};
 
-		if (!passed_floor(&wl_guard_fail, 1, bucket, hash_addr(TAG_FAIL, remote), wl_guard_fail_floor))
+		if (!passed_floor(&wl_guard_fail, 1, bucket, hash_addr(TAG_FAIL, remote),
+				  wl_guard_fail_floor))
 			return;
 		if (!bpf_map_update_elem(&wl_guard_scans, &k, &zero, BPF_NOEXIST))
 			stat_inc(WL_GUARD_STAT_SCANS_ENTERED);
@@ -561,8 +563,8 @@ static __always_inline int on_egress(struct __sk_buff *skb)
 		pv = bpf_map_lookup_elem(&wl_guard_protos, &key);
 		if (pv)
 			pv->c.unreach_out += 1;
-		if (!wl_ip_header(skb, p.ip.l4 + 8, p.ip.family == AF_INET ? WL_ETH_P_IP_BE : WL_ETH_P_IPV6_BE,
-				  &inner))
+		if (!wl_ip_header(skb, p.ip.l4 + 8,
+				  p.ip.family == AF_INET ? WL_ETH_P_IP_BE : WL_ETH_P_IPV6_BE, &inner))
 			return TC_ACT_UNSPEC;
 		iidx = proto_idx(inner.proto);
 		if ((iidx != WL_GUARD_TCP && iidx != WL_GUARD_UDP) || inner.later_fragment ||
@@ -606,7 +608,8 @@ static __always_inline void sk_remote(const struct sock *sk, struct wl_guard_add
 	a->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (a->family == AF_INET6 && wl_has_ipv6_fields(sk)) {
 		bpf_core_read(a->addr, 16, &sk->__sk_common.skc_v6_daddr);
-		if (!(*(__u32 *)a->addr | *(__u32 *)(a->addr + 4)) && *(__u32 *)(a->addr + 8) == bpf_htonl(0xffff)) {
+		if (!(*(__u32 *)a->addr | *(__u32 *)(a->addr + 4)) &&
+		    *(__u32 *)(a->addr + 8) == bpf_htonl(0xffff)) {
 			/* v4-mapped: its packets are IPv4 */
 			a->family = AF_INET;
 			__builtin_memmove(a->addr, a->addr + 12, 4);
@@ -733,6 +736,7 @@ int BPF_PROG(wl_guard_drop_btf, const struct sk_buff *skb, void *location, int r
 SEC("tracepoint/skb/kfree_skb")
 int wl_guard_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {
-	wl_count_drop(bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason) : WL_DROP_NOT_SPECIFIED);
+	wl_count_drop(bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason)
+							 : WL_DROP_NOT_SPECIFIED);
 	return 0;
 }

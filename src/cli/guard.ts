@@ -52,6 +52,14 @@ const TUNABLES: Tunable[] = [
     help: 'SYN/s to one port, under half completing: SYN flood',
   },
   {
+    flag: 'syn-evidence-rate',
+    key: 'synEvidenceRate',
+    type: 'int',
+    min: 1,
+    max: 1e8,
+    help: 'SYN/s to one port that, with the kernel reporting SYN-queue trouble, make a SYN flood',
+  },
+  {
     flag: 'scan-ports',
     key: 'scanPorts',
     type: 'int',
