@@ -76,6 +76,8 @@ export function readNetCounters(netDir: string): Map<string, number> | null {
 export class NetnsCounters {
   readonly own = netnsInode();
   private readonly pidOf = new Map<number, number>();
+  /** Namespaces no process was found in, and when to look again (a scan of /proc costs). */
+  private readonly missUntil = new Map<number, number>();
 
   read(inodes: Iterable<number>): Map<number, Map<string, number>> {
     const out = new Map<number, Map<string, number>>();
@@ -93,13 +95,17 @@ export class NetnsCounters {
     const known = this.pidOf.get(ino);
     if (known !== undefined && inodeOf(known) === ino) return `/proc/${known}/net`;
     this.pidOf.delete(ino);
+    const now = performance.now();
+    if ((this.missUntil.get(ino) ?? 0) > now) return undefined;
     const pids = listPids() ?? [];
     for (const p of pids) {
       if (inodeOf(Number(p)) === ino) {
         this.pidOf.set(ino, Number(p));
+        this.missUntil.delete(ino);
         return `/proc/${p}/net`;
       }
     }
+    this.missUntil.set(ino, now + 10_000);
     return undefined;
   }
 }
