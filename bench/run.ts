@@ -22,13 +22,15 @@ import { topBench } from './lib/top-bench';
 import { dnsBench } from './lib/dns-bench';
 import { captureBench } from './lib/capture-bench';
 import { captureRecordPath, tcpRecordPath } from './lib/record-path';
+import { guardBench } from './lib/guard-bench';
 
 const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
   --seconds N   length of each wrk run (default 6)
   --rounds N    rounds; each round runs every mode once (default 5)
   --quick       1 round of 3 s runs (explicit --seconds/--rounds still win)
   --only NAME   one part: http (wrk + nginx, start-up, syscall cost), top (iperf3), dns (dnsmasq), capture (iperf3)
-                or records (user space's cost per kernel record, from ring batches in the kernel's layout)`;
+                guard (iperf3 and wrk across a veth pair) or records (user space's cost per kernel record,
+                from ring batches in the kernel's layout)`;
 
 const STARTUP_RUNS = 5;
 
@@ -38,7 +40,7 @@ interface Options {
   only: string | undefined;
 }
 
-const PARTS = ['http', 'top', 'dns', 'capture', 'records'];
+const PARTS = ['http', 'top', 'dns', 'capture', 'guard', 'records'];
 
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
@@ -83,6 +85,7 @@ async function bench(o: Options): Promise<void> {
   if (want('top')) out(await topBench(o.seconds, o.rounds, log));
   if (want('capture')) out(await captureBench(o.seconds, o.rounds, log));
   if (want('dns')) out(await dnsBench(o.rounds, log));
+  if (want('guard')) out(await guardBench(o.seconds, o.rounds, log));
   if (want('records')) out([tcpRecordPath(), '', captureRecordPath()].join('\n'));
 }
 

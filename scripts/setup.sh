@@ -16,7 +16,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 APT_PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev libpcap-dev make g++ python3 pkg-config
           iproute2 util-linux procps curl ca-certificates
-          nginx wrk tcpdump nftables iputils-ping iperf3 dnsmasq dnsutils openssl clang-format tshark)
+          nginx wrk tcpdump nftables iputils-ping iperf3 dnsmasq dnsutils openssl clang-format tshark hping3)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 command -v bpftool >/dev/null || missing+=(bpftool)

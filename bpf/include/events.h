@@ -327,4 +327,127 @@ struct wl_top_ifcfg {
 	__u16 _pad;
 };
 
+/*
+ * wirelens guard (bpf/guard.bpf.c): attack signs counted in maps, read by
+ * user space once per second; no record per packet. TC ingress counts what
+ * arrives (per protocol, per destination port and per source once either is
+ * above a floor), TC egress what this host answers (SYN-ACK, RST, ICMP
+ * unreachable), tp_btf handshakes completed, SYN-ACK retransmits, resets
+ * sent and drops by reason.
+ */
+struct wl_guard_counts {
+	__u64 pkts;	   /* packets received (TC ingress) */
+	__u64 bytes;	   /* their bytes (frames) */
+	__u64 syn;	   /* TCP SYN without ACK received */
+	__u64 synack;	   /* TCP SYN-ACK sent (TC egress) */
+	__u64 rst_in;	   /* TCP RST received */
+	__u64 rst_out;	   /* TCP RST sent */
+	__u64 unreach_out; /* ICMP/ICMPv6 destination unreachable sent */
+	__u64 udp;	   /* UDP packets received */
+	__u64 icmp;	   /* ICMP/ICMPv6 packets received */
+	__u64 est;	   /* handshakes completed: a listener made a child socket (tp_btf) */
+	__u64 blocked;	   /* packets dropped by --block */
+};
+
+/* wl_guard_ports and wl_guard_protos value, per CPU. */
+struct wl_guard_port {
+	struct wl_guard_counts c;
+	__u8 daddr[16]; /* the last destination address seen (IPv4 in the first 4 bytes) */
+	__u8 family;	/* its family, 0: none yet */
+	__u8 _pad[7];
+};
+
+/* wl_guard_sources and wl_guard_blocks key; with a bucket, wl_guard_scans key. */
+struct wl_guard_addr {
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 _pad[3];
+	__u8 addr[16]; /* IPv4 in the first 4 bytes */
+};
+
+/* wl_guard_ports key: (enum wl_guard_proto << 16) | port; wl_guard_protos index. */
+enum wl_guard_proto {
+	WL_GUARD_TCP = 0,
+	WL_GUARD_UDP = 1,
+	WL_GUARD_ICMP = 2,
+	WL_GUARD_ICMPV6 = 3,
+	WL_GUARD_OTHER = 4,
+	WL_GUARD_PROTO_MAX = 5,
+};
+
+/* Ports a remote was refused at (RST or ICMP unreachable sent to it), per time bucket. */
+#define WL_GUARD_SCAN_WORDS 16 /* 1024 bits: bit (port + 131 * proto) % 1024 */
+struct wl_guard_scan_key {
+	struct wl_guard_addr src;
+	__u32 bucket; /* wl_guard_clock.bucket when the refusals happened */
+};
+
+struct wl_guard_scan {
+	__u64 bits[WL_GUARD_SCAN_WORDS];
+};
+
+/* wl_guard_listen key: a listening port in a network namespace (port 0: resets sent with no socket). */
+struct wl_guard_listen_key {
+	__u32 netns;
+	__u16 port;
+	__u16 _pad;
+};
+
+/* wl_guard_listen value, per CPU (tp_btf or tracepoints). */
+struct wl_guard_listen {
+	__u64 est;	      /* handshakes completed */
+	__u64 synack_retrans; /* SYN-ACKs retransmitted (a SYN whose handshake does not complete) */
+	__u64 rst_sent;	      /* resets sent */
+};
+
+/* Distinct sources per read interval: HyperLogLog registers, per CPU, two generations. */
+#define WL_GUARD_HLL_BITS 10
+#define WL_GUARD_HLL_REGS (1 << WL_GUARD_HLL_BITS)
+enum wl_guard_hll_kind {
+	WL_GUARD_HLL_ALL = 0,  /* every packet's source */
+	WL_GUARD_HLL_SYN = 1,  /* sources of SYNs */
+	WL_GUARD_HLL_UDP = 2,  /* sources of UDP */
+	WL_GUARD_HLL_ICMP = 3, /* sources of ICMP/ICMPv6 */
+	WL_GUARD_HLL_MAX = 4,
+};
+
+/* wl_guard_hll value: index kind * 2 + (gen & 1). */
+struct wl_guard_hll {
+	__u32 gen; /* generation these registers are for (a CPU resets them at its first packet of a new one) */
+	__u32 _pad;
+	__u8 reg[WL_GUARD_HLL_REGS];
+};
+
+/* wl_guard_clock[0]: written by user space at each read. */
+struct wl_guard_clock {
+	__u32 gen;    /* read intervals since start: rate sketch epoch, HLL generation */
+	__u32 bucket; /* scan bucket (a minute by default): refusal sketch epoch, scan table key */
+};
+
+/* One count-min sketch cell; a cell of another epoch counts as zero. */
+struct wl_guard_cell {
+	__u32 epoch;
+	__u32 count;
+};
+
+/* wl_guard_ifcfg value: set by user space for each interface it hooks. */
+struct wl_guard_ifcfg {
+	__u16 l2_len; /* bytes before the IP header (14 Ethernet, 0 for L3 devices) */
+	__u16 _pad;
+};
+
+/* wl_guard_blocks value (--block). */
+struct wl_guard_block {
+	__u64 until_ns; /* CLOCK_MONOTONIC: dropped until then (the program checks, so a block ends even without user space) */
+};
+
+/* Counters in the per-CPU array wl_guard_stats. */
+enum wl_guard_stat {
+	WL_GUARD_STAT_SOURCES_ENTERED = 0, /* sources that passed the floor into wl_guard_sources */
+	WL_GUARD_STAT_PORTS_ENTERED = 1,   /* ports that passed the floor into wl_guard_ports */
+	WL_GUARD_STAT_SCANS_ENTERED = 2,   /* scan entries made */
+	WL_GUARD_STAT_NOT_IP = 3,	   /* frames that were not IP (or cut short) */
+	WL_GUARD_STAT_BLOCKED = 4,	   /* packets dropped by --block */
+	WL_GUARD_STAT_MAX = 8,
+};
+
 #endif /* WL_EVENTS_H */

@@ -10,7 +10,7 @@ import { Features } from '../kernel/features';
 import { netnsInode } from '../kernel/netns';
 import { resolveCgroup } from '../kernel/cgroup';
 import { native } from '../kernel/native';
-import { Iface, listIfaces, resolveIface } from '../kernel/tc';
+import { Iface, listIfaces, resolveIface, upIfaces } from '../kernel/tc';
 import { CaptureInterface, LINKTYPE, Packet } from '../model/packet';
 import { KernelCapture, headerKinds, hookLink, isLoopback, planFilter, sll2Frame } from '../probes/capture';
 import { classicText, decodeClassic } from '../filter/cbpf';
@@ -61,16 +61,6 @@ function deltaText(prev: { sec: number; nsec: number } | undefined, p: Packet): 
 }
 
 /** Every interface that is up (for -i any). */
-function upIfaces(): string[] {
-  return listIfaces().filter((n) => {
-    try {
-      return (Number.parseInt(fs.readFileSync(`/sys/class/net/${n}/flags`, 'utf8'), 16) & 1) === 1;
-    } catch {
-      return false;
-    }
-  });
-}
-
 function listInterfaces(): string {
   const lines = listIfaces().map((name, i) => {
     const flags: string[] = [];

@@ -21,6 +21,7 @@ import { startHttpCapture } from '../probes/http-capture';
 import { TrafficCounters, trafficSlots } from '../probes/traffic';
 import { startSockPayload } from '../probes/sock-payload';
 import { KernelCapture } from '../probes/capture';
+import { DEFAULT_SIZES, GuardCounters, guardSlots } from '../probes/guard';
 import { Check, formatReport } from '../output/doctor-report';
 import { atLeast, readKernelConfig } from '../kernel/kconfig';
 import { writeOut } from '../output/stdout';
@@ -143,6 +144,23 @@ export const COMMAND_PROBES: CommandProbe[] = [
     },
   },
   {
+    // Its whole object loads (the TC programs through the verifier too); with no interface the TC
+    // slot attaches nothing, so it is judged below by the kind probes, as guard attaches it to each -i.
+    tool: 'guard',
+    start: (features) => {
+      const g = new GuardCounters({
+        ifaces: [],
+        hookMode: 'auto',
+        features,
+        sizes: DEFAULT_SIZES,
+        block: false,
+        bucketS: 60,
+      });
+      const tcSlot = guardSlots([])[0]!.slot;
+      return { choices: g.choices.filter((c) => c.slot !== tcSlot), close: () => g.close() };
+    },
+  },
+  {
     // With an expression: its compiled filter is loaded and reached by tail call as the command does.
     tool: 'capture',
     start: (features) => {
@@ -197,6 +215,7 @@ function commandChecks(features: Features, closed: Set<number>): Check[] {
     -1,
   )!;
   checks.push(kindCheck('top -i, capture -i', tcSlot, features));
+  checks.push(kindCheck('guard', guardSlots([{ name: 'IFACE', ifindex: 1, l2Len: 14 }])[0]!, features));
   return checks;
 }
 

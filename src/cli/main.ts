@@ -12,6 +12,7 @@ import { dnsCommand } from './dns';
 import { tlsCommand } from './tls';
 import { writeOut } from '../output/stdout';
 import { captureCommand } from './capture';
+import { guardCommand } from './guard';
 
 const VERSION = '0.1.0';
 
@@ -39,6 +40,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<numbe
   capture: {
     run: captureCommand,
     about: "tcpdump's job: a pcap-filter expression run in the kernel, the process on every packet, pcapng",
+  },
+  guard: {
+    run: guardCommand,
+    about: 'SYN floods, port scans and floods from one source or many, from kernel counters; opt-in --block',
   },
   doctor: {
     run: doctorCommand,

@@ -13,6 +13,8 @@ import { TrafficCounters, TrafficSnapshot } from '../probes/traffic';
 import { renderTopTable } from '../output/top-table';
 import { topJson } from '../output/top-json';
 import { formatBytes } from '../output/units';
+import { guardAlertLines } from '../output/guard-alerts';
+import { runningGuards } from '../kernel/guard-state';
 import { onStdoutClosed, writeOut } from '../output/stdout';
 import { UsageError } from '../errors';
 import { FlagSpec, Flags, flagHelp } from './args';
@@ -96,10 +98,12 @@ ${flagHelp(TOP_FLAGS)}
 
 JSON: {ts, interval_s, uptime_s, sort, source, map_bytes, interfaces[],
 processes[], remotes[], ports[], protocols[], drops{total,per_s,by_reason},
-retransmits{total,per_s}, full_tables[]}; each row has its key (name |
+retransmits{total,per_s}, full_tables[], alerts[]}; each row has its key (name |
 pid,comm,uid | address | protocol,port | protocol) and rx_bytes tx_bytes
 rx_packets tx_packets connections retransmits (since start), rx_bps tx_bps
-rx_pps tx_pps conns_per_s (over the interval). A snapshot is printed every
+rx_pps tx_pps conns_per_s (over the interval). alerts[] are the active
+alerts of running \`wirelens guard\`s (guard_pid and guard's alert fields),
+shown as ALERT lines in the view. A snapshot is printed every
 interval and one for the partial interval at stop, unless that is shorter
 than a tenth of an interval (with --duration, the tick at the end is the
 last one). Leftovers of a killed run in another network namespace:
@@ -233,8 +237,10 @@ async function runView(
     last = [before, cur];
     const model = buildTopModel(first, before, cur, sort);
     const now = new Date();
+    const guards = runningGuards(); // the alerts `wirelens guard` runs publish
     if (o.json) {
-      writeOut(topJson(model, { ts: now.toISOString(), sort, source, rows: o.rows ?? 20, mapBytes }) + '\n');
+      const alerts = guards.flatMap((g) => g.alerts.map((a) => ({ guard_pid: g.pid, ...a })));
+      writeOut(topJson(model, { ts: now.toISOString(), sort, source, rows: o.rows ?? 20, mapBytes, alerts }) + '\n');
       return;
     }
     // 80 columns unless the terminal is wider; on a terminal, every view fits its height.
@@ -248,6 +254,7 @@ async function runView(
       mapBytes,
       time: now.toTimeString().slice(0, 8),
       ...(live ? { keysHelp: 'b/p/c sort, q quit' } : {}),
+      alerts: guardAlertLines(guards),
     });
     writeOut(live ? HOME_CLEAR + text.replace(/\n$/, '').replace(/\n/g, '\x1b[K\n') + CLEAR_REST : text + '\n');
   };

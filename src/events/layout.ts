@@ -187,6 +187,99 @@ export const WL_TOP_IFCFG = {
   fields: { l2_len: 0, _pad: 2 },
 } as const satisfies StructLayout;
 
+/** wirelens guard's map layouts (bpf/guard.bpf.c). */
+export const WL_GUARD_COUNTS = {
+  struct: 'wl_guard_counts',
+  size: 88,
+  fields: {
+    pkts: 0,
+    bytes: 8,
+    syn: 16,
+    synack: 24,
+    rst_in: 32,
+    rst_out: 40,
+    unreach_out: 48,
+    udp: 56,
+    icmp: 64,
+    est: 72,
+    blocked: 80,
+  },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_PORT = {
+  struct: 'wl_guard_port',
+  size: 112,
+  fields: { c: 0, daddr: 88, family: 104, _pad: 105 },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_ADDR = {
+  struct: 'wl_guard_addr',
+  size: 20,
+  fields: { family: 0, _pad: 1, addr: 4 },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_SCAN_KEY = {
+  struct: 'wl_guard_scan_key',
+  size: 24,
+  fields: { src: 0, bucket: 20 },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_SCAN = {
+  struct: 'wl_guard_scan',
+  size: 128,
+  fields: { bits: 0 },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_LISTEN_KEY = {
+  struct: 'wl_guard_listen_key',
+  size: 8,
+  fields: { netns: 0, port: 4, _pad: 6 },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_LISTEN = {
+  struct: 'wl_guard_listen',
+  size: 24,
+  fields: { est: 0, synack_retrans: 8, rst_sent: 16 },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_HLL = {
+  struct: 'wl_guard_hll',
+  size: 1032,
+  fields: { gen: 0, _pad: 4, reg: 8 },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_CLOCK = {
+  struct: 'wl_guard_clock',
+  size: 8,
+  fields: { gen: 0, bucket: 4 },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_CELL = {
+  struct: 'wl_guard_cell',
+  size: 8,
+  fields: { epoch: 0, count: 4 },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_IFCFG = {
+  struct: 'wl_guard_ifcfg',
+  size: 4,
+  fields: { l2_len: 0, _pad: 2 },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_BLOCK = {
+  struct: 'wl_guard_block',
+  size: 8,
+  fields: { until_ns: 0 },
+} as const satisfies StructLayout;
+
+/** enum wl_guard_proto (wl_guard_protos index, high half of a wl_guard_ports key), enum wl_guard_hll_kind, enum wl_guard_stat. */
+export const GUARD_PROTO = { TCP: 0, UDP: 1, ICMP: 2, ICMPV6: 3, OTHER: 4 } as const;
+export const GUARD_HLL = { ALL: 0, SYN: 1, UDP: 2, ICMP: 3 } as const;
+export const GUARD_STAT = { SOURCES_ENTERED: 0, PORTS_ENTERED: 1, SCANS_ENTERED: 2, NOT_IP: 3, BLOCKED: 4 } as const;
+/** WL_GUARD_HLL_BITS, WL_GUARD_SCAN_WORDS in events.h. */
+export const GUARD_HLL_BITS = 10;
+export const GUARD_SCAN_WORDS = 16;
+
 /** enum wl_top_proto: wl_top_protos index, and the high half of a wl_top_ports key. */
 export const TOP_PROTOS = ['tcp', 'udp', 'icmp', 'icmpv6', 'other'] as const;
 
@@ -196,6 +289,20 @@ export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>
   http: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_HTTP_EVENT],
   sock_payload: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_SP_EVENT],
   capture: [WL_HDR, WL_CAP_EVENT, WL_CAP_IFCFG],
+  guard: [
+    WL_GUARD_COUNTS,
+    WL_GUARD_PORT,
+    WL_GUARD_ADDR,
+    WL_GUARD_SCAN_KEY,
+    WL_GUARD_SCAN,
+    WL_GUARD_LISTEN_KEY,
+    WL_GUARD_LISTEN,
+    WL_GUARD_HLL,
+    WL_GUARD_CLOCK,
+    WL_GUARD_CELL,
+    WL_GUARD_IFCFG,
+    WL_GUARD_BLOCK,
+  ],
 };
 
 /** wl_hdr.type values (enum wl_event_type). */

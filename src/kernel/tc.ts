@@ -62,6 +62,17 @@ export function listIfaces(): string[] {
   }
 }
 
+/** The interfaces of this network namespace that are up (IFF_UP). */
+export function upIfaces(): string[] {
+  return listIfaces().filter((n) => {
+    try {
+      return (Number.parseInt(fs.readFileSync(`/sys/class/net/${n}/flags`, 'utf8'), 16) & 1) === 1;
+    } catch {
+      return false;
+    }
+  });
+}
+
 function statePath(pid: number): string {
   return `${STATE_DIR}/${pid}.json`;
 }

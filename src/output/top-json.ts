@@ -11,6 +11,8 @@ export interface TopJsonOptions {
   source: string;
   rows: number;
   mapBytes: number;
+  /** Active alerts of running `wirelens guard`s (their published alert objects, with guard_pid). */
+  alerts?: Record<string, unknown>[];
 }
 
 function counters(r: Row, s: number): Record<string, number> {
@@ -64,5 +66,6 @@ export function topJson(m: TopModel, o: TopJsonOptions): string {
     },
     full_tables: m.fullTables,
     retransmits: { total: m.retrans.total, per_s: s > 0 ? Math.round((m.retrans.delta / s) * 100) / 100 : 0 },
+    alerts: o.alerts ?? [],
   });
 }

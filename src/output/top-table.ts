@@ -28,6 +28,8 @@ export interface TableOptions {
   /** Shown in the title on a terminal. */
   keysHelp?: string;
   time: string;
+  /** Active alerts of running guards, one line each (guardAlertLines). */
+  alerts?: string[];
 }
 
 /** From this width on, the wide set of columns. */
@@ -132,6 +134,7 @@ export function renderTopTable(m: TopModel, o: TableOptions): string {
   const head = [
     displayWidth(title + keys) <= width ? title + keys : title,
     `drops ${perS(m.drops.delta, s)} (${drops}; ${formatCount(m.drops.total)} in all)  TCP retransmits ${perS(m.retrans.delta, s)} (${formatCount(m.retrans.total)} in all)  maps ${formatBytes(o.mapBytes)}`,
+    ...(o.alerts ?? []).map((l) => clipText(l, width)),
     ...m.fullTables.map(
       (t) =>
         `warning: ${t.name} table ${t.entries}/${t.max} full: the least recent are evicted and their counts lost (--max-entries)`,

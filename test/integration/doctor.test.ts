@@ -27,6 +27,7 @@ const COMMANDS: Record<string, string[]> = {
   top: ['top', '--json', '-v', '--duration', '0.5'],
   'dns/tls': ['dns', '-v', '--duration', '0.5'],
   capture: ['capture', '-v', '--duration', '0.5', '-w', '/dev/null', 'tcp port 80'],
+  guard: ['guard', '-i', 'lo', '-v', '--duration', '0.5'],
 };
 
 /** slot -> hook kind ('none' when not hooked), from `wirelens: hook SLOT: KIND [...]` lines. */
@@ -48,7 +49,8 @@ describe('doctor agrees with the commands', { skip }, () => {
       const m = /^(.+?): /.exec(c.name);
       if (m && COMMANDS[m[1]!]) tools.add(m[1]!);
     }
-    for (const t of ['tcp', 'http', 'top', 'dns/tls', 'capture']) assert.ok(tools.has(t), `doctor reports on ${t}`);
+    for (const t of ['tcp', 'http', 'top', 'dns/tls', 'capture', 'guard'])
+      assert.ok(tools.has(t), `doctor reports on ${t}`);
     for (const tool of tools) {
       const cmd = await wl(...COMMANDS[tool]!);
       assert.equal(cmd.code, 0, `${tool}: ${cmd.stderr}`);

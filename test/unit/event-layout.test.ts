@@ -2,7 +2,15 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { CAP, CAP_STAT, LAYOUTS_BY_OBJECT, WL_TCP_EVENT } from '../../src/events/layout';
+import {
+  CAP,
+  CAP_STAT,
+  GUARD_HLL,
+  GUARD_PROTO,
+  GUARD_STAT,
+  LAYOUTS_BY_OBJECT,
+  WL_TCP_EVENT,
+} from '../../src/events/layout';
 import { layoutMismatches } from '../../src/events/layout-check';
 import { bpfObjectPath, native } from '../../src/kernel/native';
 
@@ -50,6 +58,20 @@ describe('event layouts agree with BTF', () => {
     const stats = byName(native().btfEnum('wl_cap_stat', obj), 'WL_CAP_STAT_');
     delete stats.MAX;
     assert.deepEqual(stats, CAP_STAT);
+  });
+
+  it("guard's enums in TS equal the object's (wl_guard_proto, wl_guard_hll_kind, wl_guard_stat)", () => {
+    const obj = bpfObjectPath('guard');
+    const byName = (e: { name: string; value: number }[] | null, prefix: string) => {
+      const o = Object.fromEntries((e ?? []).map((x) => [x.name.slice(prefix.length), x.value]));
+      delete o.MAX;
+      delete o.PROTO_MAX;
+      delete o.HLL_MAX;
+      return o;
+    };
+    assert.deepEqual(byName(native().btfEnum('wl_guard_proto', obj), 'WL_GUARD_'), GUARD_PROTO);
+    assert.deepEqual(byName(native().btfEnum('wl_guard_hll_kind', obj), 'WL_GUARD_HLL_'), GUARD_HLL);
+    assert.deepEqual(byName(native().btfEnum('wl_guard_stat', obj), 'WL_GUARD_STAT_'), GUARD_STAT);
   });
 
   it('reads kernel enums from vmlinux BTF', () => {

@@ -1,0 +1,75 @@
+/**
+ * SYN flood per listening port: many SYNs and few of them completing, or
+ * the kernel itself reporting its SYN queue overrun (cookies sent, requests
+ * dropped) while SYNs pour in. A flood one source makes up is left to the
+ * single-source detector. High severity when real clients are turned away.
+ */
+import { GuardFrame } from './frame';
+import {
+  CLIENT_DROP_COUNTERS,
+  CLIENT_DROP_REASONS,
+  SYN_QUEUE_COUNTERS,
+  Streaks,
+  dominant,
+  dropEvidence,
+  netstatEvidence,
+  perS,
+  ratio,
+  topSources,
+} from './evidence';
+import { Thresholds } from './thresholds';
+import { Observation } from './types';
+
+export class SynFloodDetector {
+  private readonly streaks = new Streaks();
+
+  constructor(private readonly t: Thresholds) {}
+
+  observe(f: GuardFrame): Observation[] {
+    const out: Observation[] = [];
+    const t = this.t;
+    const totalSyn = f.protos.get('tcp')?.d.syn ?? 0;
+    for (const p of f.ports) {
+      if (p.proto !== 'tcp') continue;
+      const synPs = p.d.syn / f.dtS;
+      if (synPs < t.synEvidenceRate) continue;
+      // The listener's namespace: where a handshake on this port completed or was retried, else the interfaces'.
+      const l = f.listen.filter((x) => x.port === p.port);
+      const netns = l.length === 1 ? l[0]!.netns : f.ownNetns;
+      const queue = netstatEvidence(f, netns, SYN_QUEUE_COUNTERS);
+      const retrans = l.reduce((n, x) => n + x.synackRetrans, 0);
+      const completed = ratio(p.d.est, p.d.syn) ?? 0;
+      const halfOpen = synPs >= t.synRate && completed < 0.5;
+      if (!halfOpen && queue.length === 0) continue;
+      const one = dominant(f.sources, (c) => c.syn, p.d.syn, t.dominantShare);
+      if (one && one.d.syn / f.dtS >= t.sourceSyn) continue; // a single source's flood: source_flood says it
+      const key = `${netns}/tcp/${p.port}`;
+      // The kernel's own word needs no second interval; a rate alone does.
+      if (this.streaks.hit(key) < (queue.length > 0 ? 1 : Math.min(2, t.sustainS))) continue;
+      const drops = [...netstatEvidence(f, netns, CLIENT_DROP_COUNTERS), ...dropEvidence(f, CLIENT_DROP_REASONS)];
+      const evidence = [...queue.filter((e) => !CLIENT_DROP_COUNTERS.includes(e.counter)), ...drops];
+      if (retrans > 0) evidence.push({ counter: 'synack_retransmits', delta: retrans, netns });
+      // Distinct SYN sources are counted host-wide: they are this port's when it has most of the SYNs.
+      const distinct = f.distinct && p.d.syn >= 0.5 * totalSyn ? f.distinct.syn : null;
+      out.push({
+        kind: 'syn_flood',
+        traffic: 'syn',
+        key,
+        severity: drops.length > 0 ? 'high' : 'medium',
+        target: { address: p.daddr || null, port: p.port, protocol: 'tcp', netns },
+        source: { address: null, distinct, top: topSources(f.sources, (c) => c.syn, p.d.syn, f.dtS) },
+        figures: {
+          syn_per_s: perS(p.d.syn, f.dtS),
+          completed_per_s: perS(p.d.est, f.dtS),
+          completed_ratio: ratio(p.d.est, p.d.syn),
+          synack_per_s: perS(p.d.synack, f.dtS),
+          synack_retrans_per_s: perS(retrans, f.dtS),
+        },
+        thresholds: { syn_rate: t.synRate, syn_evidence_rate: t.synEvidenceRate, completed_ratio_below: 0.5 },
+        evidence,
+      });
+    }
+    this.streaks.settle();
+    return out;
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * `wirelens guard` lines: one per alert event (start, update, end) and per
+ * block action, as text or as one JSON object with stable snake_case fields.
+ * The same plain object is what the state file holds for `wirelens top`.
+ */
+import { AlertEvent, AlertView } from '../analysis/detect/alerts';
+import { BlockAction } from '../analysis/detect/block-plan';
+import { formatEndpoint } from '../text/address';
+import { Clock } from './clock';
+import { formatCount } from './units';
+
+/** An alert as a plain object (JSON field names). */
+export function alertObject(a: AlertView, clock: Clock): Record<string, unknown> {
+  return {
+    id: a.id,
+    kind: a.kind,
+    traffic: a.traffic,
+    severity: a.severity,
+    started_at: clock.iso(BigInt(Math.round(a.startNs))),
+    last_seen_at: clock.iso(BigInt(Math.round(a.lastSeenNs))),
+    duration_s: Math.round((a.lastSeenNs - a.startNs) / 1e6) / 1e3,
+    target: { address: a.target.address, port: a.target.port, protocol: a.target.protocol, netns: a.target.netns },
+    source: {
+      address: a.source.address,
+      distinct: a.source.distinct,
+      top: a.source.top.map((t) => ({ address: t.address, pps: t.pps, share: t.share })),
+    },
+    figures: a.figures,
+    peak: a.peak,
+    thresholds: a.thresholds,
+    evidence: a.evidence.map((e) => ({ counter: e.counter, delta: e.delta, netns: e.netns })),
+  };
+}
+
+export function alertJson(ev: AlertEvent, clock: Clock): string {
+  return JSON.stringify({
+    ts: clock.iso(BigInt(Math.round(ev.tNs))),
+    event: ev.event,
+    ...alertObject(ev.alert, clock),
+    ...(ev.reason ? { reason: ev.reason } : {}),
+  });
+}
+
+function targetText(a: AlertView): string {
+  const t = a.target;
+  const where = t.address
+    ? t.port !== null
+      ? formatEndpoint(t.address, t.port)
+      : t.address
+    : t.port !== null
+      ? `port ${t.port}`
+      : 'this host';
+  return `${where}/${t.protocol} netns ${t.netns}`;
+}
+
+function sourceText(a: AlertView): string {
+  const s = a.source;
+  if (s.address) return `from ${s.address}`;
+  const top = s.top
+    .slice(0, 2)
+    .map((x) => `${x.address} ${(x.share * 100).toFixed(x.share < 0.1 ? 1 : 0)}%`)
+    .join(', ');
+  const n = s.distinct === null ? 'many sources' : `~${formatCount(s.distinct)} sources`;
+  return `from ${n}${top ? ` (top ${top})` : ''}`;
+}
+
+const FIGURE_LABEL: Record<string, [string, string]> = {
+  syn_per_s: ['syn', '/s'],
+  completed_ratio: ['completed', '%'],
+  synack_retrans_per_s: ['synack-retrans', '/s'],
+  pps: ['', 'pkt/s'],
+  baseline_pps: ['baseline', 'pkt/s'],
+  udp_per_s: ['udp', '/s'],
+  icmp_per_s: ['icmp', '/s'],
+  blocked_per_s: ['blocked', '/s'],
+  ports: ['', 'ports'],
+  window_s: ['in', 's'],
+};
+
+/** The figures that tripped it, short: "syn 48.2k/s completed 0%". */
+function figuresText(a: AlertView): string {
+  const f =
+    a.kind === 'source_flood'
+      ? pick(a.figures, [
+          `${a.traffic === 'packets' ? 'pps' : `${a.traffic}_per_s`}`,
+          'completed_ratio',
+          'blocked_per_s',
+        ])
+      : a.figures;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(f)) {
+    const label = FIGURE_LABEL[k];
+    if (!label || v === null || v === undefined) continue;
+    if ((k === 'blocked_per_s' || k === 'synack_retrans_per_s') && v === 0) continue;
+    const value = label[1] === '%' ? `${Math.round(v * 100)}` : formatCount(v);
+    parts.push(
+      `${label[0] ? `${label[0]} ` : ''}${value}${label[1] === '%' || label[1].startsWith('/') ? label[1] : ` ${label[1]}`}`,
+    );
+  }
+  return parts.join(' ');
+}
+
+function pick(o: Record<string, number | null>, keys: string[]): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const k of keys) if (k in o) out[k] = o[k]!;
+  return out;
+}
+
+function evidenceText(a: AlertView): string {
+  const ev = a.evidence.slice(0, 3).map((e) => `${e.counter} +${formatCount(e.delta)}`);
+  return ev.length ? ` | ${ev.join(', ')}${a.evidence.length > 3 ? ', …' : ''}` : '';
+}
+
+/** "12:00:01 start  a3f2-1 medium syn_flood 10.0.0.2:80/tcp netns 4026531840 from ~20k sources syn 20k/s completed 0% | TcpExtSyncookiesSent +19k" */
+export function alertLine(ev: AlertEvent, clock: Clock): string {
+  const a = ev.alert;
+  const time = clock.timeOfDay(BigInt(Math.round(ev.tNs))).slice(0, 8);
+  const kind = a.kind === 'source_flood' ? `source_flood(${a.traffic})` : a.kind;
+  const dur =
+    ev.event === 'start'
+      ? ''
+      : ` after ${Math.round((a.lastSeenNs - a.startNs) / 1e9)}s${ev.reason === 'stopped' ? ' (guard stopped)' : ''}`;
+  return `${time} ${ev.event.padEnd(6)} ${a.id} ${a.severity.padEnd(6)} ${kind} ${targetText(a)} ${sourceText(a)} ${figuresText(a)}${dur}${evidenceText(a)}`;
+}
+
+export function blockObject(b: BlockAction, clock: Clock, nowNs: number): Record<string, unknown> {
+  const ts = clock.iso(BigInt(Math.round(nowNs)));
+  switch (b.op) {
+    case 'block':
+      return {
+        ts,
+        event: 'block',
+        address: b.address,
+        until: clock.iso(BigInt(Math.round(b.untilNs))),
+        ttl_s: Math.round((b.untilNs - nowNs) / 1e9),
+        alert_id: b.alertId,
+        renewed: b.renewed,
+      };
+    case 'unblock':
+      return { ts, event: 'unblock', address: b.address, reason: b.reason };
+    case 'allowed':
+      return { ts, event: 'not_blocked', address: b.address, alert_id: b.alertId, why: `allow-list ${b.prefix}` };
+    case 'full':
+      return { ts, event: 'not_blocked', address: b.address, alert_id: b.alertId, why: 'block table full' };
+  }
+}
+
+export function blockLine(b: BlockAction, clock: Clock, nowNs: number): string {
+  const time = clock.timeOfDay(BigInt(Math.round(nowNs))).slice(0, 8);
+  switch (b.op) {
+    case 'block':
+      return `${time} ${b.renewed ? 'block+' : 'block '} ${b.alertId} dropping ${b.address} at ingress for ${Math.round((b.untilNs - nowNs) / 1e9)}s${b.renewed ? ' more (its flood goes on)' : ''}`;
+    case 'unblock':
+      return `${time} unblock ${b.address} (${b.reason === 'ttl' ? 'block time over' : 'guard stopped'})`;
+    case 'allowed':
+      return `${time} noblock ${b.alertId} ${b.address} is on the allow-list (${b.prefix}): not blocked`;
+    case 'full':
+      return `${time} noblock ${b.alertId} ${b.address}: the block table is full: not blocked`;
+  }
+}
+
+/** A running guard's alert as the state file holds it (alertObject's fields). */
+export interface PublishedAlert {
+  id?: string;
+  kind?: string;
+  traffic?: string;
+  severity?: string;
+  duration_s?: number;
+  target?: { address?: string | null; port?: number | null; protocol?: string; netns?: number };
+  source?: { address?: string | null; distinct?: number | null };
+}
+
+/** One line per active alert of the running guards, for `wirelens top`'s view. */
+export function guardAlertLines(guards: { pid: number; alerts: PublishedAlert[] }[]): string[] {
+  const out: string[] = [];
+  for (const g of guards)
+    for (const a of g.alerts) {
+      const t = a.target ?? {};
+      const where = `${t.address ? (t.port !== null && t.port !== undefined ? formatEndpoint(t.address, t.port) : t.address) : t.port ? `port ${t.port}` : 'this host'}/${t.protocol ?? '?'}`;
+      const from = a.source?.address
+        ? `from ${a.source.address}`
+        : a.source?.distinct !== null && a.source?.distinct !== undefined
+          ? `from ~${formatCount(a.source.distinct)} sources`
+          : '';
+      const kind = a.kind === 'source_flood' ? `source_flood(${a.traffic})` : a.kind;
+      out.push(
+        `ALERT ${a.severity ?? '?'} ${kind} ${where} ${from} for ${Math.round(a.duration_s ?? 0)}s (guard ${g.pid}, ${a.id})`,
+      );
+    }
+  return out;
+}

@@ -1,0 +1,153 @@
+/**
+ * Synthetic GuardSamples for the detector tests: a timeline of cumulative
+ * counters a test advances second by second, as the kernel's would.
+ */
+import {
+  DistinctRegisters,
+  GuardCounts,
+  GuardProto,
+  GuardSample,
+  ListenCounts,
+  ZERO_GUARD_COUNTS,
+} from '../../src/model/guard';
+
+export const OWN_NETNS = 4026531840;
+
+/** HyperLogLog registers (1024) holding `n` distinct items (a deterministic hash of 0..n-1). */
+export function registersFor(n: number, salt = 0): Uint8Array {
+  const reg = new Uint8Array(1024);
+  for (let i = 0; i < n; i++) {
+    let h = Math.imul(i + 1 + salt * 0x9e3779b1, 0x85ebca6b) >>> 0;
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35) >>> 0;
+    h ^= h >>> 16;
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+    h ^= h >>> 12;
+    const idx = h & 1023;
+    const rest = h >>> 10;
+    const rho = rest === 0 ? 23 : Math.clz32(rest) - 10 + 1;
+    if (reg[idx]! < rho) reg[idx] = rho;
+  }
+  return reg;
+}
+
+/** A bitmap (1024 bits) of these ports, as the kernel sets them for TCP. */
+export function portBits(ports: number[]): Uint32Array {
+  const b = new Uint32Array(32);
+  for (const p of ports) {
+    const bit = p & 1023;
+    b[bit >>> 5]! |= 1 << (bit & 31);
+  }
+  return b;
+}
+
+type Add = Partial<GuardCounts>;
+
+export class Timeline {
+  tNs = 1e12;
+  bucket = 0;
+  protos = new Map<GuardProto, GuardCounts>();
+  ports = new Map<string, { c: GuardCounts; daddr: string }>();
+  sources = new Map<string, GuardCounts>();
+  listen = new Map<string, ListenCounts>();
+  scans = new Map<string, Map<number, Uint32Array>>();
+  netstat = new Map<number, Map<string, number>>([[OWN_NETNS, new Map()]]);
+  drops = new Map<string, number>();
+  distinct: DistinctRegisters = {
+    all: new Uint8Array(1024),
+    syn: new Uint8Array(1024),
+    udp: new Uint8Array(1024),
+    icmp: new Uint8Array(1024),
+  };
+
+  private static add(into: GuardCounts, a: Add): void {
+    for (const [k, v] of Object.entries(a)) into[k as keyof GuardCounts] += v ?? 0;
+  }
+
+  proto(p: GuardProto, a: Add): this {
+    const c = this.protos.get(p) ?? { ...ZERO_GUARD_COUNTS };
+    Timeline.add(c, a);
+    this.protos.set(p, c);
+    return this;
+  }
+
+  /** Adds to a port and to its protocol's totals. */
+  port(proto: GuardProto, port: number, a: Add, daddr = '10.0.0.2'): this {
+    const k = `${proto}/${port}`;
+    const e = this.ports.get(k) ?? { c: { ...ZERO_GUARD_COUNTS }, daddr };
+    Timeline.add(e.c, a);
+    this.ports.set(k, e);
+    return this.proto(proto, a);
+  }
+
+  source(addr: string, a: Add): this {
+    const c = this.sources.get(addr) ?? { ...ZERO_GUARD_COUNTS };
+    Timeline.add(c, a);
+    this.sources.set(addr, c);
+    return this;
+  }
+
+  counter(name: string, n: number, netns = OWN_NETNS): this {
+    const m = this.netstat.get(netns) ?? new Map<string, number>();
+    m.set(name, (m.get(name) ?? 0) + n);
+    this.netstat.set(netns, m);
+    return this;
+  }
+
+  drop(reason: string, n: number): this {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + n);
+    return this;
+  }
+
+  scan(addr: string, ports: number[]): this {
+    const per = this.scans.get(addr) ?? new Map<number, Uint32Array>();
+    const bits = per.get(this.bucket) ?? new Uint32Array(32);
+    const add = portBits(ports);
+    for (let i = 0; i < 32; i++) bits[i]! |= add[i]!;
+    per.set(this.bucket, bits);
+    this.scans.set(addr, per);
+    return this;
+  }
+
+  /** Distinct sources of the interval ending at the next sample. */
+  sourcesSeen(all: number, syn = 0, udp = 0, icmp = 0): this {
+    this.distinct = {
+      all: registersFor(all),
+      syn: registersFor(syn, 1),
+      udp: registersFor(udp, 2),
+      icmp: registersFor(icmp, 3),
+    };
+    return this;
+  }
+
+  /** The sample at the current time, then advances the clock by `s` seconds. */
+  sample(s = 1): GuardSample {
+    const copy = (c: GuardCounts): GuardCounts => ({ ...c });
+    const out: GuardSample = {
+      tNs: this.tNs,
+      bucket: this.bucket,
+      protos: new Map(
+        (['tcp', 'udp', 'icmp', 'icmpv6', 'other'] as GuardProto[]).map((p) => [
+          p,
+          { proto: p, port: 0, c: copy(this.protos.get(p) ?? { ...ZERO_GUARD_COUNTS }), daddr: '10.0.0.2' },
+        ]),
+      ),
+      ports: new Map(
+        [...this.ports].map(([k, v]) => {
+          const [proto, port] = k.split('/');
+          return [k, { proto: proto as GuardProto, port: Number(port), c: copy(v.c), daddr: v.daddr }];
+        }),
+      ),
+      sources: new Map([...this.sources].map(([k, v]) => [k, copy(v)])),
+      listen: new Map([...this.listen].map(([k, v]) => [k, { ...v }])),
+      scans: new Map([...this.scans].map(([k, v]) => [k, new Map([...v].map(([b, bits]) => [b, bits.slice()]))])),
+      distinct: this.distinct,
+      drops: new Map(this.drops),
+      netstat: new Map([...this.netstat].map(([k, v]) => [k, new Map(v)])),
+      ownNetns: OWN_NETNS,
+      tables: [],
+    };
+    this.tNs += s * 1e9;
+    return out;
+  }
+}

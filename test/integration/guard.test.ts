@@ -1,0 +1,323 @@
+/**
+ * `wirelens guard` against real attacks between two test namespaces over a
+ * veth pair: an attacker (hping3, only ever aimed at the victim's address)
+ * and a victim running nginx and guard. Every flood is bounded in time. The
+ * syncookie evidence is checked against nstat in the victim, --block by an
+ * nft counter in the victim's input path, the normal load by wrk's own
+ * request count, and memory by guard's RSS.
+ */
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createNetnsPair, NetnsPair } from '../helpers/netns';
+import { nginxPreamble } from '../helpers/nginx';
+import { CLI } from '../helpers/paths';
+import { run, Spawned, start, stop, waitFor } from '../helpers/proc';
+import { kernelSkipReason } from '../helpers/skip';
+
+const hasTools = ['hping3', 'wrk', 'nginx', 'nft', 'nstat'].every((t) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+});
+const skip =
+  kernelSkipReason() ?? (hasTools ? undefined : 'needs hping3, wrk, nginx, nft and nstat (scripts/setup.sh)');
+
+type Rec = Record<string, unknown> & {
+  event: string;
+  kind?: string;
+  id?: string;
+  ts: string;
+  target?: { address: string | null; port: number | null; protocol: string; netns: number };
+  source?: { address: string | null; distinct: number | null };
+  evidence?: { counter: string; delta: number; netns: number | null }[];
+  figures?: Record<string, number | null>;
+};
+
+let pair: NetnsPair;
+let nginxDir: string;
+
+function inNs(ns: string, argv: string[]): string[] {
+  return ['ip', 'netns', 'exec', ns, ...argv];
+}
+
+/** Starts guard in the victim namespace; resolves once it is attached. */
+async function startGuard(args: string[]): Promise<Spawned> {
+  const argv = inNs(pair.b, [process.execPath, CLI, 'guard', '--json', '-v', ...args]);
+  const p = start(argv[0]!, argv.slice(1));
+  try {
+    await waitFor(p.stderr, /attached in/, 20000, 'guard to attach');
+  } catch (e) {
+    await stop(p, 'SIGKILL');
+    throw e;
+  }
+  return p;
+}
+
+function records(p: Spawned): Rec[] {
+  return p
+    .stdout()
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Rec);
+}
+
+/** Runs hping3 in the attacker namespace for at most `seconds` (SIGINT then, as a user stops a flood). */
+async function hping(args: string[], seconds: number): Promise<{ code: number | null; stderr: string }> {
+  const argv = inNs(pair.a, ['hping3', ...args, pair.addrB]);
+  const p = start(argv[0]!, argv.slice(1));
+  const t = setTimeout(() => p.child.kill('SIGINT'), seconds * 1000);
+  const code = await p.exited;
+  clearTimeout(t);
+  return { code, stderr: p.stderr() };
+}
+
+function nstat(ns: string, name: string): number {
+  const out = execFileSync('ip', ['netns', 'exec', ns, 'nstat', '-az', '--json', name], { encoding: 'utf8' });
+  const j = JSON.parse(out) as { kernel?: Record<string, number> };
+  return j.kernel?.[name] ?? 0;
+}
+
+/** Packets from the attacker to port 80 that reached the victim's input path (nft counter). */
+function nftCount(): number {
+  const out = execFileSync('ip', ['netns', 'exec', pair.b, 'nft', '-j', 'list', 'chain', 'inet', 'wlt_guard', 'in'], {
+    encoding: 'utf8',
+  });
+  const m = /"counter":\s*\{\s*"packets":\s*(\d+)/.exec(out);
+  assert.ok(m, `nft counter: ${out}`);
+  return Number(m[1]);
+}
+
+function rssKiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('wirelens guard', { skip }, () => {
+  before(() => {
+    pair = createNetnsPair('guard');
+    // The victim answers spoofed sources through the attacker (which drops what is not its own):
+    // SYN-ACKs then have a route, the SYN queue fills, and the kernel answers with cookies.
+    execFileSync('ip', ['-n', pair.b, 'route', 'add', 'default', 'via', pair.addrA]);
+    nginxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wl-guard-nginx-'));
+    fs.mkdirSync(path.join(nginxDir, 'www'));
+    fs.writeFileSync(path.join(nginxDir, 'www', 'index.html'), 'hello\n');
+    fs.chmodSync(nginxDir, 0o755);
+    fs.writeFileSync(
+      path.join(nginxDir, 'nginx.conf'),
+      `${nginxPreamble(nginxDir, 1, 1024)}
+  server { listen ${pair.addrB}:80; root ${nginxDir}/www; keepalive_requests 1000000; }
+}
+`,
+    );
+    execFileSync('ip', inNs(pair.b, ['nginx', '-p', nginxDir, '-c', path.join(nginxDir, 'nginx.conf')]).slice(1));
+    execFileSync('ip', ['netns', 'exec', pair.b, 'nft', '-f', '-'], {
+      input: `table inet wlt_guard {\n chain in {\n  type filter hook input priority 0;\n  ip saddr ${pair.addrA} tcp dport 80 counter\n }\n}\n`,
+    });
+  });
+
+  after(() => {
+    try {
+      execFileSync(
+        'ip',
+        inNs(pair.b, ['nginx', '-p', nginxDir, '-c', path.join(nginxDir, 'nginx.conf'), '-s', 'stop']).slice(1),
+        {
+          stdio: 'ignore',
+        },
+      );
+    } catch {
+      /* gone */
+    }
+    fs.rmSync(nginxDir, { recursive: true, force: true });
+    pair.remove();
+  });
+
+  it('a spoofed SYN flood: syn_flood within 3 s naming the port, syncookie evidence as nstat counts it, ended after', async () => {
+    const g = await startGuard(['--quiet', '3']);
+    try {
+      const cookies0 = nstat(pair.b, 'TcpExtSyncookiesSent');
+      const t0 = Date.now();
+      const flood = hping(['-S', '-p', '80', '--flood', '--rand-source'], 10);
+      await waitFor(() => g.stdout(), /"event":"start"/, 5000, 'the alert');
+      // wirelens top shows the alert while it lasts, in its JSON.
+      const top = await run(process.execPath, [CLI, 'top', '--json', '--interval', '0.5', '--duration', '1.5'], 30000);
+      assert.equal(top.code, 0, top.stderr);
+      const shown = top.stdout
+        .split('\n')
+        .filter((l) => l.trim())
+        .flatMap((l) => (JSON.parse(l) as { alerts: { kind: string; id: string; guard_pid: number }[] }).alerts);
+      await flood;
+      const stopped = Date.now();
+      const cookies = nstat(pair.b, 'TcpExtSyncookiesSent') - cookies0;
+      await waitFor(
+        () =>
+          records(g)
+            .filter((r) => r.event === 'end')
+            .length.toString(),
+        /[1-9]/,
+        10000,
+        'the end',
+      );
+      const recs = records(g);
+      const s = recs.filter((r) => r.event === 'start');
+      assert.equal(s.length, 1, JSON.stringify(recs));
+      const a = s[0]!;
+      assert.equal(a.kind, 'syn_flood');
+      assert.ok(Date.parse(a.ts) - t0 <= 3000, `started ${Date.parse(a.ts) - t0} ms after the flood`);
+      assert.deepEqual([a.target!.address, a.target!.port, a.target!.protocol], [pair.addrB, 80, 'tcp']);
+      assert.equal(a.target!.netns, pair.inodeB);
+      assert.ok(a.source!.distinct! > 100, `distinct sources ${a.source!.distinct}`);
+      assert.ok(
+        shown.some((x) => x.kind === 'syn_flood' && x.id === a.id && x.guard_pid === g.child.pid),
+        `top showed ${JSON.stringify(shown)}`,
+      );
+      const end = recs.find((r) => r.event === 'end')!;
+      assert.equal(end.id, a.id);
+      assert.equal(end.reason, 'quiet');
+      assert.ok(Date.parse(end.ts) >= stopped, 'ends after the flood stopped');
+      const ev = end.evidence!.find((e) => e.counter === 'TcpExtSyncookiesSent');
+      assert.ok(ev, `syncookie evidence: ${JSON.stringify(end.evidence)}`);
+      // What guard summed from the namespace's counters is what nstat saw move (guard read its last a moment later).
+      assert.ok(cookies > 1000, `nstat: ${cookies} cookies`);
+      assert.ok(Math.abs(ev.delta - cookies) <= 0.02 * cookies + 50, `guard ${ev.delta}, nstat ${cookies}`);
+      assert.equal(ev.netns, pair.inodeB);
+    } finally {
+      await stop(g, 'SIGINT');
+    }
+  });
+
+  it('hping3 --scan 1-1000: one port_scan alert naming the source, nothing else', async () => {
+    const g = await startGuard(['--scan-quiet', '3']);
+    try {
+      const r = await hping(['-S', '--scan', '1-1000'], 60);
+      assert.equal(r.code, 0, r.stderr);
+      await sleep(5000);
+      const recs = records(g);
+      const s = recs.filter((x) => x.event === 'start');
+      assert.equal(s.length, 1, JSON.stringify(recs));
+      assert.equal(s[0]!.kind, 'port_scan');
+      assert.equal(s[0]!.source!.address, pair.addrA);
+      const last = recs.filter((x) => x.id === s[0]!.id).at(-1)!;
+      assert.ok((last.figures!.ports as number) >= 900, `ports ${last.figures!.ports}`);
+    } finally {
+      await stop(g, 'SIGINT');
+    }
+  });
+
+  it('one source over the threshold: source_flood naming it; --block stops its packets for the TTL, then they flow again', async () => {
+    const g = await startGuard(['--block', '--block-ttl', '6', '--quiet', '2']);
+    try {
+      const flood = hping(['-S', '-p', '80', '-i', 'u400'], 9); // 2500 SYN/s, over --source-syn's 1000
+      await waitFor(() => g.stdout(), /"event":"block"/, 8000, 'the block');
+      await sleep(500);
+      const atBlock = nftCount();
+      await flood;
+      const afterFlood = nftCount();
+      const recs = records(g);
+      const a = recs.find((r) => r.event === 'start')!;
+      assert.equal(a.kind, 'source_flood');
+      assert.equal(a.traffic, 'syn');
+      assert.equal(a.source!.address, pair.addrA);
+      const b = recs.find((r) => r.event === 'block')!;
+      assert.equal(b.address, pair.addrA);
+      assert.equal(b.alert_id, a.id);
+      assert.ok(atBlock > 1000, `packets before the block: ${atBlock}`);
+      assert.ok(afterFlood - atBlock < 50, `${afterFlood - atBlock} packets got through while blocked`);
+      await waitFor(() => g.stdout(), /"event":"unblock"/, 10000, 'the unblock');
+      const r = await hping(['-S', '-p', '80', '-c', '20', '-i', 'u20000'], 5);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(nftCount() - afterFlood >= 18, `after the TTL: ${nftCount() - afterFlood} of 20 packets arrived`);
+      const un = records(g).find((x) => x.event === 'unblock')!;
+      assert.equal(un.reason, 'ttl');
+    } finally {
+      await stop(g, 'SIGINT');
+    }
+  });
+
+  it('no alert under heavy normal load (wrk keep-alive and a connection per request, 20 s)', async () => {
+    const g = await startGuard([]);
+    try {
+      const url = `http://${pair.addrB}/`;
+      const [ka, cpr] = await Promise.all([
+        run('ip', inNs(pair.a, ['wrk', '-t1', '-c32', '-d20s', url]).slice(1), 40000),
+        run('ip', inNs(pair.a, ['wrk', '-t1', '-c32', '-d20s', '-H', 'Connection: close', url]).slice(1), 40000),
+      ]);
+      for (const w of [ka, cpr]) {
+        assert.equal(w.code, 0, w.stderr);
+        const n = Number(/(\d+) requests in/.exec(w.stdout)?.[1] ?? 0);
+        assert.ok(n > 5000, `wrk made ${n} requests:\n${w.stdout}`);
+      }
+      await sleep(1500);
+      assert.deepEqual(records(g), [], 'false positives are bugs');
+    } finally {
+      await stop(g, 'SIGINT');
+    }
+  });
+
+  it('survives floods at hping3 maximum (SYN and UDP, spoofed sources) with bounded memory', async () => {
+    const g = await startGuard([]);
+    try {
+      const pid = g.child.pid!;
+      await sleep(1500);
+      const rss0 = rssKiB(pid);
+      let peak = rss0;
+      const watch = setInterval(() => (peak = Math.max(peak, rssKiB(pid))), 200);
+      await Promise.all([
+        hping(['-S', '-p', '80', '--flood', '--rand-source'], 10),
+        hping(['--udp', '-p', '53', '--flood', '--rand-source'], 10),
+      ]);
+      clearInterval(watch);
+      process.stderr.write(`guard RSS: ${rss0} KiB before, ${peak} KiB at most during the floods\n`);
+      assert.ok(g.child.exitCode === null, `guard still running: ${g.stderr()}`);
+      assert.ok(peak - rss0 < 64 * 1024, `RSS grew by ${peak - rss0} KiB`);
+      assert.ok(peak < 256 * 1024, `RSS ${peak} KiB`);
+      assert.ok(
+        records(g).some((r) => r.event === 'start'),
+        'it saw them',
+      );
+      const code = await stop(g, 'SIGINT');
+      assert.equal(code, 0, g.stderr());
+    } finally {
+      await stop(g, 'SIGKILL');
+    }
+  });
+
+  it('a guard killed while blocking (classic TC): the next start removes its filter and names the block', async () => {
+    const g = await startGuard(['--block', '--block-ttl', '30', '--hooks', 'fallback']);
+    try {
+      const flood = hping(['-S', '-p', '80', '-i', 'u400'], 6);
+      await waitFor(() => g.stdout(), /"event":"block"/, 8000, 'the block');
+      await stop(g, 'SIGKILL');
+      await flood;
+    } finally {
+      await stop(g, 'SIGKILL');
+    }
+    const tc = (): string =>
+      execFileSync('ip', inNs(pair.b, ['tc', 'filter', 'show', 'dev', pair.devB, 'ingress']).slice(1), {
+        encoding: 'utf8',
+      });
+    assert.match(tc(), /wl_guard_tc_in/, 'the killed guard left its filter');
+    const g2 = await startGuard(['--duration', '1']);
+    const code = await g2.exited;
+    assert.equal(code, 0, g2.stderr());
+    assert.match(
+      g2.stderr(),
+      new RegExp(`removed TC filter wl_guard_tc_in on ${pair.devB} ingress left by an earlier wirelens`),
+    );
+    assert.match(
+      g2.stderr(),
+      new RegExp(
+        `the block of ${pair.addrA.replace(/\./g, '\\.')} by an earlier guard \\(pid \\d+, killed\\) ended with it`,
+      ),
+    );
+    assert.doesNotMatch(tc(), /wl_guard/);
+  });
+});

@@ -1,0 +1,254 @@
+/**
+ * The guard detectors on synthetic counter series (cumulative, as the kernel
+ * keeps them, one sample a second): each alert kind starts when it should,
+ * names its target and source, carries its evidence, updates and ends on the
+ * data's clock; normal heavy load raises nothing.
+ */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { GuardEngine } from '../../src/analysis/detect/engine';
+import { AlertEvent } from '../../src/analysis/detect/alerts';
+import { DEFAULT_THRESHOLDS, Thresholds } from '../../src/analysis/detect/thresholds';
+import { hllEstimate, linearCount } from '../../src/analysis/detect/sketch-math';
+import { OWN_NETNS, Timeline, portBits, registersFor } from '../helpers/guard-samples';
+
+function engine(t: Partial<Thresholds> = {}): GuardEngine {
+  return new GuardEngine({ ...DEFAULT_THRESHOLDS, ...t }, 60, 'test');
+}
+
+/** Runs `seconds` one-second steps, calling `each(i)` to add that second's traffic before its sample. */
+function run(e: GuardEngine, tl: Timeline, seconds: number, each: (i: number) => void): AlertEvent[] {
+  const out: AlertEvent[] = [];
+  for (let i = 0; i < seconds; i++) {
+    each(i);
+    out.push(...e.step(tl.sample()));
+  }
+  return out;
+}
+
+const starts = (ev: AlertEvent[], kind?: string) =>
+  ev.filter((e) => e.event === 'start' && (!kind || e.alert.kind === kind));
+
+describe('sketch estimates', () => {
+  it('HyperLogLog over 1024 registers: within 10% from 10 to 1e6 sources, 0 for none', () => {
+    assert.equal(hllEstimate(new Uint8Array(1024)), 0);
+    for (const n of [10, 100, 1000, 20000, 1000000]) {
+      const est = hllEstimate(registersFor(n));
+      assert.ok(Math.abs(est - n) <= Math.max(1, 0.1 * n), `${n} sources estimated as ${est}`);
+    }
+  });
+
+  it('linear counting of refused ports: 15 exact, 1000 within 5%', () => {
+    assert.equal(linearCount(portBits([...Array(15).keys()].map((i) => 1000 + i * 7))), 15);
+    const est = linearCount(portBits([...Array(1000).keys()].map((i) => i + 1)));
+    assert.ok(Math.abs(est - 1000) <= 50 || est >= 1000, `1000 ports estimated as ${est}`);
+  });
+});
+
+describe('SYN flood', () => {
+  it('spoofed SYNs with syncookies: starts in the first interval, names the port, ends after the quiet period', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 10, () => {
+      tl.port('tcp', 80, { pkts: 20000, syn: 20000, synack: 20000 });
+      tl.counter('TcpExtTCPReqQFullDoCookies', 19000).counter('TcpExtSyncookiesSent', 19000);
+      tl.sourcesSeen(20000, 20000);
+    });
+    const s = starts(ev);
+    assert.equal(s.length, 1, JSON.stringify(s.map((x) => x.alert.kind)));
+    const a = s[0]!.alert;
+    assert.equal(a.kind, 'syn_flood');
+    assert.equal(s[0]!.tNs, 1e12 + 1e9, 'the first interval');
+    assert.deepEqual(a.target, { address: '10.0.0.2', port: 80, protocol: 'tcp', netns: OWN_NETNS });
+    assert.equal(a.severity, 'medium', 'cookies answer: no client turned away');
+    assert.ok(a.evidence.some((x) => x.counter === 'TcpExtSyncookiesSent' && x.delta === 19000));
+    assert.ok(a.source.distinct! > 15000, `distinct ${a.source.distinct}`);
+    assert.equal(a.figures.syn_per_s, 20000);
+    const quiet = run(e, tl, 12, () => tl.port('tcp', 80, { pkts: 10, syn: 1, est: 1 }));
+    const end = quiet.filter((x) => x.event === 'end');
+    assert.equal(end.length, 1);
+    assert.equal(end[0]!.alert.id, a.id);
+    assert.equal(end[0]!.tNs - end[0]!.alert.lastSeenNs, 10e9);
+    assert.ok(end[0]!.alert.evidence.find((x) => x.counter === 'TcpExtSyncookiesSent')!.delta >= 19000 * 10);
+  });
+
+  it('requests dropped make it high; a rate alone needs two intervals', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 3, () => tl.port('tcp', 443, { pkts: 5000, syn: 5000 }));
+    assert.deepEqual(
+      ev.map((x) => [x.event, x.tNs - 1e12]),
+      [['start', 2e9]],
+    );
+    const e2 = engine();
+    const t2 = new Timeline();
+    e2.step(t2.sample());
+    const ev2 = run(e2, t2, 1, () => {
+      t2.port('tcp', 443, { pkts: 500, syn: 500 });
+      t2.counter('TcpExtListenDrops', 300).counter('TcpExtTCPReqQFullDrop', 300);
+    });
+    assert.equal(starts(ev2)[0]?.alert.severity, 'high');
+  });
+
+  it('many connections that complete (a busy server) raise nothing', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 20, () => {
+      tl.port('tcp', 80, { pkts: 60000, syn: 8000, est: 8000, synack: 8000 });
+      tl.source('10.0.0.1', { pkts: 60000, syn: 8000, est: 8000, synack: 8000 });
+      tl.sourcesSeen(1, 1);
+    });
+    assert.deepEqual(ev, []);
+  });
+});
+
+describe('flood from one source', () => {
+  it('SYNs from one address over the threshold for 3 s: source_flood naming it, not syn_flood', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 5, () => {
+      tl.port('tcp', 80, { pkts: 3000, syn: 3000, synack: 3000 });
+      tl.source('10.0.0.66', { pkts: 3000, syn: 3000, synack: 3000, rstIn: 3000 });
+      tl.sourcesSeen(1, 1);
+    });
+    const s = starts(ev);
+    assert.equal(s.length, 1, JSON.stringify(s.map((x) => x.alert.kind)));
+    assert.equal(s[0]!.alert.kind, 'source_flood');
+    assert.equal(s[0]!.alert.traffic, 'syn');
+    assert.equal(s[0]!.alert.source.address, '10.0.0.66');
+    assert.equal(s[0]!.alert.target.port, 80);
+    assert.equal(s[0]!.tNs - 1e12, 3e9, 'after sustain_s intervals');
+  });
+
+  it('ICMP and UDP from one source, and a heavy keep-alive client under every threshold', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 4, () => {
+      tl.proto('icmp', { pkts: 4000, icmp: 4000 });
+      tl.source('10.0.0.7', { pkts: 4000, icmp: 4000 });
+      tl.port('udp', 9999, { pkts: 30000, udp: 30000 });
+      tl.source('10.0.0.8', { pkts: 30000, udp: 30000 });
+      tl.port('tcp', 80, { pkts: 80000, syn: 10, est: 10 });
+      tl.source('10.0.0.9', { pkts: 80000, syn: 10, est: 10 });
+    });
+    assert.deepEqual(
+      starts(ev)
+        .map((x) => `${x.alert.kind}:${x.alert.traffic}:${x.alert.source.address}`)
+        .sort(),
+      ['source_flood:icmp:10.0.0.7', 'source_flood:udp:10.0.0.8'],
+    );
+  });
+});
+
+describe('port scan', () => {
+  it('15 refused ports within the window make one alert naming the source; a repeat is suppressed', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    let ev = run(e, tl, 5, (i) => tl.scan('10.0.0.99', [i * 3 + 1, i * 3 + 2, i * 3 + 3]));
+    const s = starts(ev);
+    assert.equal(s.length, 1);
+    assert.equal(s[0]!.alert.kind, 'port_scan');
+    assert.equal(s[0]!.alert.source.address, '10.0.0.99');
+    assert.equal(s[0]!.alert.figures.ports, 15);
+    assert.equal(s[0]!.tNs - 1e12, 5e9);
+    ev = run(e, tl, 40, () => undefined);
+    assert.equal(ev.filter((x) => x.event === 'end').length, 1);
+    tl.bucket += 10; // later buckets: a fresh window
+    ev = run(e, tl, 10, (i) => tl.scan('10.0.0.99', [2000 + i * 2, 2001 + i * 2]));
+    assert.equal(starts(ev).length, 0, 'suppressed for suppress_s');
+    assert.ok(e.suppressed > 0);
+  });
+
+  it('14 ports are not a scan, and a slow scan within the window is', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    assert.deepEqual(
+      run(e, tl, 14, (i) => tl.scan('10.0.0.5', [100 + i])),
+      [],
+    );
+    const slow = engine();
+    const t2 = new Timeline();
+    slow.step(t2.sample());
+    const ev: AlertEvent[] = [];
+    for (let i = 0; i < 16; i++) {
+      t2.bucket = Math.floor(i / 4); // one port every 15 s: 4 minutes in all
+      t2.scan('10.0.0.6', [200 + i]);
+      ev.push(...slow.step(t2.sample(15)));
+    }
+    assert.equal(starts(ev, 'port_scan').length, 1);
+  });
+});
+
+describe('distributed flood and protocol floods', () => {
+  it('packets/s ten times the baseline from thousands of sources, none dominant', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const calm = run(e, tl, 60, () => {
+      tl.port('tcp', 443, { pkts: 2000 });
+      tl.sourcesSeen(50);
+    });
+    assert.deepEqual(calm, []);
+    const ev = run(e, tl, 5, () => {
+      tl.proto('other', { pkts: 80000 });
+      tl.port('tcp', 443, { pkts: 2000 });
+      tl.sourcesSeen(30000);
+    });
+    const s = starts(ev);
+    assert.equal(s.length, 1);
+    assert.equal(s[0]!.alert.kind, 'distributed_flood');
+    assert.ok(s[0]!.alert.source.distinct! > 25000);
+    assert.ok(Math.abs(s[0]!.alert.figures.baseline_pps! - 2000) < 10);
+  });
+
+  it('UDP to one port and ICMP to the host from many sources', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 4, () => {
+      tl.port('udp', 53, { pkts: 60000, udp: 60000 });
+      tl.proto('icmp', { pkts: 6000, icmp: 6000 });
+      tl.sourcesSeen(10000, 0, 9000, 900);
+    });
+    assert.deepEqual(
+      starts(ev)
+        .map((x) => `${x.alert.kind}:${x.alert.target.port}`)
+        .sort(),
+      ['icmp_flood:null', 'udp_flood:53'],
+    );
+    assert.equal(starts(ev).length, 2, 'the surge is explained: no distributed_flood beside them');
+  });
+});
+
+describe('alert life', () => {
+  it('an update every 30 s while it lasts, with the same id; an end at stop', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 65, () => {
+      tl.port('tcp', 80, { pkts: 2000, syn: 2000 });
+      tl.counter('TcpExtSyncookiesSent', 1000);
+    });
+    assert.deepEqual(
+      ev.map((x) => [x.event, (x.tNs - 1e12) / 1e9]),
+      [
+        ['start', 1],
+        ['update', 31],
+        ['update', 61],
+      ],
+    );
+    assert.ok(ev.every((x) => x.alert.id === ev[0]!.alert.id));
+    const fin = e.finish(tl.tNs);
+    assert.deepEqual(
+      fin.map((x) => [x.event, x.reason, x.alert.id]),
+      [['end', 'stopped', ev[0]!.alert.id]],
+    );
+  });
+});
