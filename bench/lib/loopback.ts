@@ -49,8 +49,8 @@ export function enableBpfStats(): () => void {
   };
 }
 
-export /** Runs iperf3 for `seconds` against the server; returns received bits/s. */
-async function transfer(port: number, seconds: number): Promise<number> {
+/** Runs an iperf3 client against the loopback server with `extra` arguments; returns its JSON report. */
+async function iperf3Client(port: number, seconds: number, extra: string[]): Promise<unknown> {
   // Client and server each on their own CPU: less scheduler noise.
   const p = new Proc(
     'iperf3 client',
@@ -60,6 +60,7 @@ async function transfer(port: number, seconds: number): Promise<number> {
       '127.0.0.1',
       '-p',
       String(port),
+      ...extra,
       '-t',
       String(seconds),
       '-J',
@@ -68,8 +69,13 @@ async function transfer(port: number, seconds: number): Promise<number> {
     {},
   );
   const exit = await p.done;
-  if (exit.code !== 0) throw new Error(`iperf3 failed (${describeExit(exit)})${p.tail()}`);
-  const j = JSON.parse(p.stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
+  if (exit.code !== 0) throw new Error(`iperf3 ${extra.join(' ')} failed (${describeExit(exit)})${p.tail()}`);
+  return JSON.parse(p.stdout);
+}
+
+export /** Runs iperf3 for `seconds` against the server; returns received bits/s. */
+async function transfer(port: number, seconds: number): Promise<number> {
+  const j = (await iperf3Client(port, seconds, [])) as { end?: { sum_received?: { bits_per_second?: number } } };
   const bps = j.end?.sum_received?.bits_per_second;
   if (!bps) throw new Error('iperf3: no received rate in its JSON');
   return bps;
@@ -95,30 +101,7 @@ export /**
  * packets for every mode, so CPU per packet compares.
  */
 async function udpTransfer(port: number, seconds: number, bitrate: string, length: number): Promise<UdpTransfer> {
-  const p = new Proc(
-    'iperf3 client',
-    'iperf3',
-    [
-      '-c',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-u',
-      '-R',
-      '-b',
-      bitrate,
-      '-l',
-      String(length),
-      '-t',
-      String(seconds),
-      '-J',
-      ...(os.cpus().length > 1 ? ['-A', '0,1'] : []),
-    ],
-    {},
-  );
-  const exit = await p.done;
-  if (exit.code !== 0) throw new Error(`iperf3 -u failed (${describeExit(exit)})${p.tail()}`);
-  const j = JSON.parse(p.stdout) as {
+  const j = (await iperf3Client(port, seconds, ['-u', '-R', '-b', bitrate, '-l', String(length)])) as {
     end?: { sum?: { bits_per_second?: number; packets?: number; lost_packets?: number } };
   };
   const sum = j.end?.sum;
