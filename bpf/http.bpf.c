@@ -84,7 +84,7 @@ const volatile char wl_http_host[HOST_MAX] = {}; /* lower case */
 #define MAX_STEPS 512
 #define MAX_LINES 512
 /* Requests waiting for their responses, per connection. */
-#define QN 4
+#define QN 8
 /* Bytes of a kept head (WL_HTTP_HEAD_MAX) plus room for one window's append. */
 #define KEEP WL_HTTP_HEAD_MAX
 #define SLOT_BYTES (KEEP + SCR)
