@@ -133,7 +133,16 @@ describe('wirelens capture', { skip }, () => {
       await waitFor(td.stderr, /listening on/, 15_000, 'tcpdump to listen');
       await listening(wl, 'wirelens');
       await traffic();
-      await new Promise((r) => setTimeout(r, 500));
+      // tcpdump writes each packet as it reads it (-U): wait until its file has stopped growing for
+      // half a second (up to 5 s), so a tcpdump lagging on a busy machine is not stopped short.
+      let size = -1;
+      let still = 0;
+      for (let i = 0; i < 50 && still < 5; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const now = fs.existsSync(tf) ? fs.statSync(tf).size : 0;
+        still = now === size ? still + 1 : 0;
+        size = now;
+      }
     } finally {
       await stop(td, 'SIGINT');
       await stop(wl, 'SIGINT');
