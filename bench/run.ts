@@ -21,6 +21,7 @@ import { Workload, WORKLOADS } from './lib/workloads';
 import { topBench } from './lib/top-bench';
 import { dnsBench } from './lib/dns-bench';
 import { captureBench } from './lib/capture-bench';
+import { enableBpfStats } from './lib/loopback';
 
 const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
   --seconds N   length of each wrk run (default 6)
@@ -91,6 +92,7 @@ async function httpBench(o: Options): Promise<void> {
 
   const reports: { workload: Workload; summaries: ModeSummary[] }[] = [];
   let nginx: Nginx | undefined;
+  const restoreStats = enableBpfStats();
   try {
     nginx = await startNginx();
     log(`nginx serving ${nginx.url}`);
@@ -105,6 +107,7 @@ async function httpBench(o: Options): Promise<void> {
       out(r.text);
     }
   } finally {
+    restoreStats();
     await nginx?.stop();
   }
 
