@@ -181,7 +181,8 @@ class Sinks {
         id = this.files.addInterface(this.interfaces()[p.iface]!);
         this.fileIds.set(p.iface, id);
       }
-      const bad = this.files.packet(p.iface === id ? p : { ...p, iface: id });
+      // A copy names the file's interface id; `data` is read explicitly (a source may give it as a getter).
+      const bad = this.files.packet(p.iface === id ? p : { ...p, data: p.data, iface: id });
       // -G -W: this packet would open one file too many; it is not written, so not captured.
       if (this.files.done) return;
       if (bad) this.fileProblem ??= bad;
