@@ -41,8 +41,10 @@ export class BlockPlan {
     for (const a of active)
       if (BLOCKABLE.has(a.kind) && a.source.address && a.lastSeenNs >= tNs) holding.set(a.source.address, a);
     for (const [addr, b] of this.blocked) {
-      if (tNs < b.untilNs) continue;
       const still = holding.get(addr);
+      // Renewed while half its time is left: the kernel stops dropping at untilNs by itself, so a
+      // renewal due only then would let the flood through until the next step.
+      if (still ? b.untilNs - tNs > ttl / 2 : tNs < b.untilNs) continue;
       if (still) {
         b.untilNs = tNs + ttl;
         b.alertId = still.id;
