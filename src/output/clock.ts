@@ -21,6 +21,8 @@ export class Clock {
   // ISO text up to the second changes once a second: cache it.
   private cachedSec = -1n;
   private cachedPrefix = '';
+  private cachedLocalSec = -1n;
+  private cachedLocalPrefix = '';
 
   /** `offsetNs`: what to add to a record's time for the wall clock (default: monotonic to wall, taken now). */
   constructor(offsetNs: bigint = wallMinusMonoNs()) {
@@ -51,10 +53,15 @@ export class Clock {
   /** Local time of day with microseconds, as tcpdump prints it. */
   timeOfDay(monoNs: bigint): string {
     const ns = this.wallNs(monoNs);
-    const d = new Date(Number(ns / 1_000_000n));
-    const us = String((ns / 1000n) % 1_000_000n).padStart(6, '0');
-    const p = (n: number): string => String(n).padStart(2, '0');
-    return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${us}`;
+    const sec = ns / 1_000_000_000n;
+    if (sec !== this.cachedLocalSec) {
+      // The local time up to the second changes once a second (a zone change lands at the next second).
+      const d = new Date(Number(sec) * 1000);
+      const p = (n: number): string => String(n).padStart(2, '0');
+      this.cachedLocalSec = sec;
+      this.cachedLocalPrefix = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.`;
+    }
+    return this.cachedLocalPrefix + String((ns % 1_000_000_000n) / 1000n).padStart(6, '0');
   }
 }
 

@@ -23,6 +23,11 @@ export interface Column<R> {
   /** Shown only below this output width. */
   below?: number;
   cell: (r: R, clock: Clock) => string;
+  /**
+   * The cell's text is only ever characters below U+0300 (digits, ASCII words, numeric addresses):
+   * its length is its width, so it is not scanned (which would also flatten the string).
+   */
+  narrow?: boolean;
 }
 
 /** The mark of a cut: one column wide, and not a character URLs and paths use (as `~` is). */
@@ -65,8 +70,15 @@ export function displayWidth(s: string): number {
   return w;
 }
 
+/** True when every character of s is below U+0300: one column each, so columns are string indices. */
+function narrowOnly(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x300) return false;
+  return true;
+}
+
 /** The longest start of s that takes at most `cols` columns. */
 function headCols(s: string, cols: number): string {
+  if (narrowOnly(s)) return s.slice(0, Math.max(0, cols));
   let w = 0;
   let end = 0;
   for (const ch of s) {
@@ -80,6 +92,7 @@ function headCols(s: string, cols: number): string {
 
 /** The longest end of s that takes at most `cols` columns. */
 function tailCols(s: string, cols: number): string {
+  if (narrowOnly(s)) return cols <= 0 ? '' : s.slice(-cols);
   const chars = [...s];
   let w = 0;
   let i = chars.length;
@@ -117,12 +130,29 @@ export function cutText(s: string, width: number, where: 'end' | 'middle' = 'end
 export function padText(s: string, width: number, right = false): string {
   const fill = width - displayWidth(s);
   if (fill <= 0) return s;
-  return right ? ' '.repeat(fill) + s : s + ' '.repeat(fill);
+  return right ? spaces(fill) + s : s + spaces(fill);
 }
 
 /** A cell of exactly `width` columns: cut (see cutText), then padded. */
 export function fitCell(s: string, width: number, opts: { right?: boolean; cut?: 'end' | 'middle' } = {}): string {
   return padText(cutText(s, width, opts.cut), width, opts.right);
+}
+
+const SPACES = ' '.repeat(256);
+
+/** Spaces for `n` columns: a slice of one string for the common widths. */
+function spaces(n: number): string {
+  return n <= SPACES.length ? SPACES.slice(0, n) : ' '.repeat(n);
+}
+
+/** fitCell's work for text `w` columns wide; `noPad`: cut only (a line's last cell). */
+function fitText(s: string, w: number, width: number, right: boolean, cut: 'end' | 'middle', noPad: boolean): string {
+  if (w > width) {
+    const t = cutText(s, width, cut);
+    return noPad ? t : padText(t, width, right); // a wide character may leave a column
+  }
+  if (noPad || w === width) return s;
+  return right ? spaces(width - w) + s : s + spaces(width - w);
 }
 
 /** s cut to at most `cols` columns, with no mark (a line at a terminal's edge). */
@@ -178,7 +208,19 @@ export class TextTable<R> {
   }
 
   line(r: R, clock: Clock): string {
-    return this.row(this.columns.map((c) => c.cell(r, clock)));
+    // Per record: cells made and fitted one by one, no array of cells, no options object per cell.
+    const cols = this.columns;
+    const last = cols.length - 1;
+    let s = '';
+    for (let i = 0; i <= last; i++) {
+      const c = cols[i]!;
+      const text = c.cell(r, clock);
+      const w = c.narrow === true ? text.length : displayWidth(text);
+      const right = c.right === true;
+      if (i < last) s += fitText(text, w, c.width, right, c.cut ?? 'end', false) + ' ';
+      else s += fitText(text, w, this.restWidth, right, c.cut ?? 'end', !right);
+    }
+    return s.trimEnd();
   }
 
   private row(cells: string[]): string {
