@@ -21,7 +21,7 @@ import { Workload, WORKLOADS } from './lib/workloads';
 import { topBench } from './lib/top-bench';
 import { dnsBench } from './lib/dns-bench';
 import { captureBench } from './lib/capture-bench';
-import { captureRecordPath, tcpRecordPath } from './lib/record-path';
+import { captureRecordPath, dnsRecordPath, tcpRecordPath } from './lib/record-path';
 import { guardBench } from './lib/guard-bench';
 
 const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
@@ -86,7 +86,7 @@ async function bench(o: Options): Promise<void> {
   if (want('capture')) out(await captureBench(o.seconds, o.rounds, log));
   if (want('dns')) out(await dnsBench(o.rounds, log));
   if (want('guard')) out(await guardBench(o.seconds, o.rounds, log));
-  if (want('records')) out([tcpRecordPath(), '', captureRecordPath()].join('\n'));
+  if (want('records')) out([tcpRecordPath(), '', dnsRecordPath(), '', captureRecordPath()].join('\n'));
 }
 
 async function httpBench(o: Options): Promise<void> {

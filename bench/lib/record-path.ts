@@ -7,7 +7,7 @@
  * transfer.
  */
 import { forEachRecord, RecordHandler } from '../../src/kernel/ringbuf';
-import { EV, WL_CAP_EVENT, WL_HDR, WL_PROC, WL_SOCK_ID, WL_TCP_EVENT } from '../../src/events/layout';
+import { EV, SP, WL_CAP_EVENT, WL_HDR, WL_PROC, WL_SOCK_ID, WL_SP_EVENT, WL_TCP_EVENT } from '../../src/events/layout';
 import { decodeTcpEvent } from '../../src/events/tcp';
 import { Clock } from '../../src/output/clock';
 import { tcpJson, tcpTable } from '../../src/output/tcp-text';
@@ -16,6 +16,12 @@ import { CaptureFiles } from '../../src/output/capture-files';
 import { PacketText } from '../../src/output/packet-text';
 import { LINKTYPE } from '../../src/model/packet';
 import { fixed, formatTable } from './table';
+import { decodeSockPayload, PayloadChunk } from '../../src/events/sock-payload';
+import { dnsTool } from '../../src/cli/dns';
+import { PayloadDeps } from '../../src/cli/payload-kernel';
+import { RunningFamily } from '../../src/probes/family';
+import { DnsTransaction } from '../../src/analysis/dns-transactions';
+import { dnsJson, dnsTable } from '../../src/output/dns-text';
 
 /** A batch of `n` capture records of `caplen` bytes each (a TCP/IPv4 frame on Ethernet), three processes taking turns. */
 export function captureBatch(n: number, caplen: number): { batch: Buffer; bytes: number } {
@@ -192,6 +198,120 @@ export function tcpRecordPath(): string {
     'tcp record path in user space (20,000 close records in the ring layout, CPU µs per record, median of 15 passes)',
     formatTable(
       ['decode', 'decode + line', 'decode + JSON', 'records/s per core (line)'],
+      [[fixed(decode, 3), fixed(human, 3), fixed(json, 3), fixed(1e6 / human, 0)]],
+    ),
+  ].join('\n');
+}
+
+/** A DNS message: `name` A, a query or (with `answer`) its response with one address. */
+function dnsMessage(id: number, name: string, answer?: number[]): Buffer {
+  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  const question = Buffer.concat([...labels, Buffer.from([0, 0, 1, 0, 1])]);
+  const head = Buffer.alloc(12);
+  head.writeUInt16BE(id, 0);
+  head.writeUInt16BE(answer ? 0x8180 : 0x0100, 2);
+  head.writeUInt16BE(1, 4);
+  head.writeUInt16BE(answer ? 1 : 0, 6);
+  if (!answer) return Buffer.concat([head, question]);
+  const rr = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, ...answer]);
+  return Buffer.concat([head, question, rr]);
+}
+
+/**
+ * A batch of `n` wl_sp_event records: UDP DNS queries from three processes
+ * to 127.0.0.53:53 and, 200 µs later, their responses, each exchange on its
+ * own socket (as dig makes one per query).
+ */
+export function dnsBatch(n: number): Buffer {
+  const records: Buffer[] = [];
+  const f = WL_SP_EVENT.fields;
+  for (let i = 0; i < n; i++) {
+    const exchange = i >> 1;
+    const response = (i & 1) === 1;
+    const msg = dnsMessage(
+      exchange & 0xffff,
+      `host${exchange % 500}.example.com`,
+      response ? [10, 0, 0, 1] : undefined,
+    );
+    const size = WL_SP_EVENT.size + msg.length;
+    const rec = Buffer.alloc(8 + ((size + 7) & ~7));
+    rec.writeUInt32LE(size, 0);
+    const r = 8;
+    rec.writeBigUInt64LE(
+      BigInt(1e12 + exchange * 1_000_000 + (response ? 200_000 : 0)),
+      r + f.hdr + WL_HDR.fields.ts_ns,
+    );
+    rec.writeUInt16LE(EV.SOCK_PAYLOAD, r + f.hdr + WL_HDR.fields.type);
+    const p = r + f.proc;
+    rec.writeUInt32LE(3000 + (exchange % 3), p + WL_PROC.fields.pid);
+    rec.writeUInt32LE(3000 + (exchange % 3), p + WL_PROC.fields.tid);
+    rec.write(['dig', 'curl', 'resolved'][exchange % 3]!, p + WL_PROC.fields.comm);
+    const k = r + f.sock;
+    rec.writeUInt32LE(4026531840, k + WL_SOCK_ID.fields.netns);
+    rec.writeUInt16LE(2, k + WL_SOCK_ID.fields.family);
+    rec.writeUInt16LE(17, k + WL_SOCK_ID.fields.protocol);
+    rec.writeUInt16LE(30000 + (exchange % 30000), k + WL_SOCK_ID.fields.sport);
+    rec.writeUInt16LE(53, k + WL_SOCK_ID.fields.dport);
+    Buffer.from([127, 0, 0, 1]).copy(rec, k + WL_SOCK_ID.fields.saddr);
+    Buffer.from([127, 0, 0, 53]).copy(rec, k + WL_SOCK_ID.fields.daddr);
+    rec.writeBigUInt64LE(BigInt(100_000 + exchange), r + f.conn);
+    rec.writeUInt32LE(msg.length, r + f.len);
+    rec.writeUInt16LE(msg.length, r + f.cap);
+    rec[r + f.kind] = SP.DNS;
+    rec[r + f.dir] = response ? SP.INGRESS : SP.EGRESS;
+    msg.copy(rec, r + WL_SP_EVENT.size);
+    records.push(rec);
+  }
+  return Buffer.concat(records);
+}
+
+/** `wirelens dns`'s record path: payload record -> Segment -> transaction, -> human line, -> JSON line. */
+export function dnsRecordPath(): string {
+  const batch = dnsBatch(20_000);
+  const clock = Clock.wall();
+  let chunk: ((c: PayloadChunk) => void) | undefined;
+  const deps: PayloadDeps = {
+    start: (_opts, onChunk) => {
+      chunk = onChunk;
+      return { drain: () => undefined } as unknown as RunningFamily;
+    },
+    kernelStats: () => {
+      throw new Error('no kernel in the bench');
+    },
+  };
+  let chars = 0;
+  const pass = (out: (t: DnsTransaction) => number): number => {
+    // A fresh tool for each pass over the batch (every query new to its tracker), made after the pass.
+    const fresh = (): RecordHandler => {
+      const tool = dnsTool([], 5, deps, 120);
+      tool.start(
+        { filters: {}, hookMode: 'auto' } as never,
+        {} as never,
+        (t) => void (chars += out(t)),
+        () => undefined,
+      );
+      const deliver = chunk!;
+      return (v, off, len) => {
+        const c = decodeSockPayload(v, off, len);
+        if (c) deliver(c);
+      };
+    };
+    let handle = fresh();
+    return perRecordUs(
+      batch,
+      (v, off, len) => handle(v, off, len),
+      () => void (handle = fresh()),
+    );
+  };
+  const table = dnsTable(120);
+  const decode = pass(() => 1);
+  const human = pass((t) => table.line(t, clock).length);
+  const json = pass((t) => dnsJson(t, clock).length);
+  if (chars === 0) throw new Error('dns record path bench printed nothing');
+  return [
+    'dns record path in user space (10,000 UDP queries and their responses in the ring layout, CPU µs per record, median of 15 passes)',
+    formatTable(
+      ['decode + pair', 'decode + pair + line', 'decode + pair + JSON', 'records/s per core (line)'],
       [[fixed(decode, 3), fixed(human, 3), fixed(json, 3), fixed(1e6 / human, 0)]],
     ),
   ].join('\n');

@@ -3,14 +3,14 @@ import { EV, SP, WL_HDR, WL_SP_EVENT } from './layout';
 import { ProcInfo, SockInfo, decodeProc, decodeSock } from './record';
 
 export interface PayloadChunk {
-  /** CLOCK_MONOTONIC ns of the packet (every chunk of one packet has the same). */
-  tsNs: bigint;
+  /** CLOCK_MONOTONIC ns of the packet (every chunk of one packet has the same); exact below 2^53 ns (104 days up). */
+  tsNs: number;
   /** The socket's owner; tid is its pid (packets carry no thread). */
   proc: ProcInfo | null;
   /** The packet's ends, this host's in saddr/sport. */
   sock: SockInfo;
-  /** Socket cookie: one per socket for the boot, never reused. */
-  conn: bigint;
+  /** Socket cookie: one per socket for the boot, never reused (a counter from 1: a number). */
+  conn: number;
   kind: 'dns' | 'tls';
   transport: 'udp' | 'tcp';
   /** egress: this host's socket sent it; ingress: it received it. */
@@ -38,6 +38,9 @@ export interface PayloadChunk {
   bytes: Uint8Array;
 }
 
+/** A little-endian u64 as a number (no BigInt per record): exact below 2^53. */
+const u64 = (v: DataView, at: number): number => v.getUint32(at + 4, true) * 4294967296 + v.getUint32(at, true);
+
 export function decodeSockPayload(v: DataView, off: number, len: number): PayloadChunk | null {
   if (len < WL_SP_EVENT.size) return null;
   const f = WL_SP_EVENT.fields;
@@ -50,10 +53,10 @@ export function decodeSockPayload(v: DataView, off: number, len: number): Payloa
   const sock = decodeSock(v, off + f.sock);
   const tf = v.getUint8(off + f.flags);
   return {
-    tsNs: v.getBigUint64(off + f.hdr + WL_HDR.fields.ts_ns, true),
+    tsNs: u64(v, off + f.hdr + WL_HDR.fields.ts_ns),
     proc: decodeProc(v, off + f.proc, flags),
     sock,
-    conn: v.getBigUint64(off + f.conn, true),
+    conn: u64(v, off + f.conn),
     kind: kind === SP.DNS ? 'dns' : 'tls',
     transport: sock.protocol === 6 ? 'tcp' : 'udp',
     dir: v.getUint8(off + f.dir) === SP.EGRESS ? 'egress' : 'ingress',

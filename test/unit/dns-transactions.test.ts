@@ -22,6 +22,7 @@ import { Features } from '../../src/kernel/features';
 import { RunningFamily } from '../../src/probes/family';
 import { SockPayloadKernelStats } from '../../src/probes/sock-payload';
 import { payloadChunk } from '../helpers/payload-chunk';
+type ChunkFields = Parameters<typeof payloadChunk>[2];
 import { viaKernel } from '../helpers/via-kernel';
 
 /** CPU milliseconds since `t0` (process.cpuUsage()). */
@@ -90,7 +91,7 @@ const CLIENT_SOCK: SockInfo = {
 const SERVER_SOCK: SockInfo = { ...CLIENT_SOCK, sport: 5353, dport: 40000 };
 
 let ts = 1_000_000n;
-function chunk(bytes: Uint8Array, o: Partial<PayloadChunk> = {}): PayloadChunk {
+function chunk(bytes: Uint8Array, o: ChunkFields = {}): PayloadChunk {
   ts += 1000n;
   const base = { tsNs: ts, proc: DIG, sock: CLIENT_SOCK, kind: 'dns', transport: 'udp', dir: 'egress' } as const;
   return payloadChunk(bytes, base, o);
@@ -123,8 +124,8 @@ describe('DNS transactions over UDP', () => {
 
   it('the server side: query received, response sent; the answering process', () => {
     const t = tracker();
-    t.push(chunk(query(8, 'h.test'), { dir: 'ingress', sock: SERVER_SOCK, conn: 2n, proc: null }));
-    const r = one(t.push(chunk(answer(8, 'h.test'), { sock: SERVER_SOCK, conn: 2n, proc: DNSMASQ })));
+    t.push(chunk(query(8, 'h.test'), { dir: 'ingress', sock: SERVER_SOCK, conn: 2, proc: null }));
+    const r = one(t.push(chunk(answer(8, 'h.test'), { sock: SERVER_SOCK, conn: 2, proc: DNSMASQ })));
     assert.equal(r.side, 'server');
     assert.equal(r.proc, DNSMASQ);
     assert.equal(r.server, '127.0.0.1:5353');
@@ -204,7 +205,7 @@ describe('DNS transactions over UDP', () => {
       bytes: big.subarray(off, off + 4096),
     }));
     assert.deepEqual(t.push(chunk(parts[2]!.bytes, parts[2])), []);
-    assert.deepEqual(t.push(chunk(query(99, 'other.test'), { conn: 9n })), []);
+    assert.deepEqual(t.push(chunk(query(99, 'other.test'), { conn: 9 })), []);
     assert.deepEqual(t.push(chunk(parts[0]!.bytes, parts[0])), []);
     const r = one(t.push(chunk(parts[1]!.bytes, parts[1])));
     assert.equal(r.answers.length, 40);
@@ -229,7 +230,7 @@ describe('DNS transactions over UDP', () => {
 });
 
 describe('DNS transactions over TCP', () => {
-  const T = { transport: 'tcp' as const, conn: 5n, sock: { ...CLIENT_SOCK, protocol: 6 } };
+  const T = { transport: 'tcp' as const, conn: 5, sock: { ...CLIENT_SOCK, protocol: 6 } };
 
   it('segments out of order, repeated, and split inside the length prefix', () => {
     const t = tracker();
@@ -299,7 +300,7 @@ describe('DNS transactions over TCP', () => {
 function seg(bytes: Uint8Array, stream: number, o: Partial<PayloadChunk> = {}): PayloadChunk {
   return chunk(bytes, {
     transport: 'tcp',
-    conn: 5n,
+    conn: 5,
     sock: { ...CLIENT_SOCK, protocol: 6 },
     stream,
     len: bytes.length,
@@ -344,7 +345,7 @@ describe('DNS over TCP: long-lived connections', () => {
     const q1 = tcp(query(43, 'a.test'));
     const q2 = tcp(query(44, 'b.test'));
     assert.deepEqual(ids(m.push(seg(q1, 0))), [43]);
-    assert.deepEqual(ids(m.push(seg(q1, 0, { conn: 6n }))), [43]);
+    assert.deepEqual(ids(m.push(seg(q1, 0, { conn: 6 }))), [43]);
     assert.equal(m.stats.evictedStreams, 1);
     assert.deepEqual(ids(m.push(seg(q2, q1.length))), [44], 'conn 5 framed from where it was');
   });
@@ -364,7 +365,7 @@ describe('DNS over TCP: long-lived connections', () => {
     const t = tracker();
     const head = Buffer.from([0xff, 0xff, ...query(47, 'x.test').subarray(0, 12)]);
     const held = arrayBytesHeld(() => {
-      for (let i = 0; i < 4096; i++) t.push(seg(head, 0, { conn: BigInt(10_000 + i) }));
+      for (let i = 0; i < 4096; i++) t.push(seg(head, 0, { conn: 10_000 + i }));
       return t;
     });
     assert.ok(held < 32 << 20, `held ${held} bytes`);
@@ -374,7 +375,7 @@ describe('DNS over TCP: long-lived connections', () => {
     const t = tracker();
     const ahead = Buffer.alloc(60_000, 1);
     const held = arrayBytesHeld(() => {
-      for (let i = 0; i < 4096; i++) t.push(seg(ahead, 10, { conn: BigInt(20_000 + i) }));
+      for (let i = 0; i < 4096; i++) t.push(seg(ahead, 10, { conn: 20_000 + i }));
       return t;
     });
     assert.ok(held < 96 << 20, `held ${held} bytes (245 MB without the budget)`);
@@ -417,7 +418,7 @@ describe('DNS over TCP: long-lived connections', () => {
     assert.deepEqual([r.status, r.error], ['malformed', 'cut at the copy limit']);
     assert.equal(t.waiting, 1, 'the whole query before the cut is taken');
     const u = tracker();
-    assert.deepEqual(u.push(seg(q1, 0, { limit: true, conn: 7n })), []);
+    assert.deepEqual(u.push(seg(q1, 0, { limit: true, conn: 7 })), []);
     assert.equal(u.messages.stats.limitedStreams, 1);
   });
 });
@@ -430,7 +431,7 @@ describe('DNS: listener segments, late responses, responses without a question',
     assert.deepEqual(
       t.push(
         seg(tcp(query(61, 'deferred.test')), 0, {
-          conn: 70n,
+          conn: 70,
           listener: true,
           dir: 'ingress',
           sock: SRV,
@@ -439,7 +440,7 @@ describe('DNS: listener segments, late responses, responses without a question',
       ),
       [],
     );
-    const r = one(t.push(seg(tcp(answer(61, 'deferred.test')), 0, { conn: 71n, sock: SRV, proc: DNSMASQ })));
+    const r = one(t.push(seg(tcp(answer(61, 'deferred.test')), 0, { conn: 71, sock: SRV, proc: DNSMASQ })));
     assert.deepEqual([r.side, r.status, r.qname], ['server', 'answered', 'deferred.test']);
     assert.notEqual(r.latencyNs, null);
     assert.equal(t.join.stats.joined, 1);
@@ -447,7 +448,7 @@ describe('DNS: listener segments, late responses, responses without a question',
 
   it("a listener's segment whose connection shows nothing goes on alone: its query times out", () => {
     const t = tracker(1);
-    t.push(seg(tcp(query(62, 'alone.test')), 0, { conn: 72n, listener: true, dir: 'ingress', sock: SRV }));
+    t.push(seg(tcp(query(62, 'alone.test')), 0, { conn: 72, listener: true, dir: 'ingress', sock: SRV }));
     const r = one(t.tick(ts + 1_000_000_000n));
     assert.deepEqual([r.side, r.status, r.qname], ['server', 'timeout', 'alone.test']);
     assert.equal(t.join.stats.alone, 1);
@@ -564,7 +565,7 @@ describe('DNS bad input fuzz', () => {
       const o: Partial<PayloadChunk> = {
         transport: rnd() < 0.5 ? 'udp' : 'tcp',
         dir: rnd() < 0.5 ? 'egress' : 'ingress',
-        conn: BigInt(Math.floor(rnd() * 20)),
+        conn: Math.floor(rnd() * 20),
         stream: Math.floor(rnd() * 200),
         off: 0,
         len: rnd() < 0.1 ? cut.length + 100 : cut.length,

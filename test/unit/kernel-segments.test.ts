@@ -28,7 +28,7 @@ describe('KernelSegments', () => {
   it("a TCP record: the socket's view, its place, its ends, wall-clock time", () => {
     const k = new KernelSegments(1_700_000_000_000_000_000n);
     const s = k.push(
-      payloadChunk(Buffer.from('abcd'), base, { conn: 77n, stream: 100, off: 4096, len: 4100, fin: true }),
+      payloadChunk(Buffer.from('abcd'), base, { conn: 77, stream: 100, off: 4096, len: 4100, fin: true }),
     ) as Segment;
     assert.deepEqual(
       [s.kind, s.conn, s.dir, s.local, s.observer, s.offset, s.len, s.fin, s.end, s.roles, s.netns],
@@ -46,11 +46,11 @@ describe('KernelSegments', () => {
     assert.deepEqual([s.sec, s.nsec], [1_700_000_001, 123]);
     assert.equal(s.proc, NGINX);
     const e = k.push(
-      payloadChunk(Buffer.from('x'), base, { conn: 77n, dir: 'egress', limit: true, cut: true }),
+      payloadChunk(Buffer.from('x'), base, { conn: 77, dir: 'egress', limit: true, cut: true }),
     ) as Segment;
     assert.deepEqual([e.dir, e.end], ['s2c', 'cut']);
     assert.equal(e.key, s.key, 'one key per connection');
-    const l = k.push(payloadChunk(Buffer.from('x'), base, { conn: 78n, listener: true, rst: true })) as Segment;
+    const l = k.push(payloadChunk(Buffer.from('x'), base, { conn: 78, listener: true, rst: true })) as Segment;
     assert.deepEqual([l.listener, l.end, l.rst], [true, 'rst', true]);
   });
 
@@ -58,14 +58,14 @@ describe('KernelSegments', () => {
     const k = new KernelSegments(0n);
     const big = Buffer.alloc(9000, 7);
     const u = { ...base, transport: 'udp', sock: { ...SRV, protocol: 17, sport: 5353 } } as const;
-    const part = (off: number, tsNs = 5n) =>
-      payloadChunk(big.subarray(off, off + 4096), { ...u, tsNs }, { conn: 3n, off, len: big.length });
+    const part = (off: number, tsNs = 5) =>
+      payloadChunk(big.subarray(off, off + 4096), { ...u, tsNs }, { conn: 3, off, len: big.length });
     assert.equal(k.push(part(8192)), undefined);
-    assert.equal((k.push(payloadChunk(Buffer.from('q'), u, { conn: 4n })) as Datagram).len, 1);
+    assert.equal((k.push(payloadChunk(Buffer.from('q'), u, { conn: 4 })) as Datagram).len, 1);
     assert.equal(k.push(part(0)), undefined);
     const d = k.push(part(4096)) as Datagram;
     assert.deepEqual([d.kind, d.len, d.bytes.length, d.conn, d.dir], ['datagram', 9000, 9000, 3, 'c2s']);
-    assert.equal(k.push(part(0, 10n)), undefined);
+    assert.equal(k.push(part(0, 10)), undefined);
     k.expire(10n + 999_999_999n);
     assert.equal(k.stats.partialDatagrams, 0);
     k.expire(10n + 1_000_000_000n);

@@ -2,11 +2,11 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { ListenerJoin } from '../../src/analysis/streams/listener-join';
-import { PayloadChunk } from '../../src/events/sock-payload';
 import { SockInfo } from '../../src/events/record';
 import type { Segment } from '../../src/model/segment';
 import { KernelSegments } from '../../src/sources/kernel/payload-segments';
 import { payloadChunk } from '../helpers/payload-chunk';
+type ChunkFields = Parameters<typeof payloadChunk>[2];
 
 const SOCK: SockInfo = {
   netns: 7,
@@ -18,7 +18,7 @@ const SOCK: SockInfo = {
   dport: 40000,
 };
 /** A kernel record, as the Segment the kernel adapter makes of it (SOCK is the server's: ingress is c2s). */
-function chunk(o: Partial<PayloadChunk>): Segment {
+function chunk(o: NonNullable<ChunkFields>): Segment {
   const base = { tsNs: 1000n, proc: null, sock: SOCK, kind: 'dns', transport: 'tcp', dir: 'ingress' } as const;
   return new KernelSegments(0n).push(payloadChunk(o.bytes ?? Buffer.from('abc'), base, o)) as Segment;
 }
@@ -27,9 +27,9 @@ describe('ListenerJoin', () => {
   it("the listener's chunks come first, under the connection's cookie, copied", () => {
     const j = new ListenerJoin(5_000_000_000n);
     const ring = Buffer.from('query');
-    assert.deepEqual(j.push(chunk({ conn: 9n, listener: true, bytes: ring })), []);
+    assert.deepEqual(j.push(chunk({ conn: 9, listener: true, bytes: ring })), []);
     ring.fill(0);
-    const child = chunk({ conn: 42n, dir: 'egress', bytes: Buffer.from('answer') });
+    const child = chunk({ conn: 42, dir: 'egress', bytes: Buffer.from('answer') });
     const out = j.push(child);
     assert.deepEqual(
       out.map((c) => [c.conn, c.dir, c.listener ?? false, Buffer.from(c.bytes).toString()]),
@@ -44,16 +44,16 @@ describe('ListenerJoin', () => {
 
   it('another namespace or other ends do not join', () => {
     const j = new ListenerJoin(5_000_000_000n);
-    j.push(chunk({ conn: 9n, listener: true }));
+    j.push(chunk({ conn: 9, listener: true }));
     for (const sock of [
       { ...SOCK, netns: 8 },
       { ...SOCK, dport: 40001 },
       { ...SOCK, daddr: '10.0.0.3' },
     ]) {
-      const c = chunk({ conn: 43n, sock });
+      const c = chunk({ conn: 43, sock });
       assert.deepEqual(j.push(c), [c]);
     }
-    const own = chunk({ conn: 44n, sock: { ...SOCK, dport: 40002 } });
+    const own = chunk({ conn: 44, sock: { ...SOCK, dport: 40002 } });
     assert.deepEqual(j.push(own), [own]);
   });
 

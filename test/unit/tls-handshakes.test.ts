@@ -13,6 +13,7 @@ import { TlsHandshake, TlsHandshakes } from '../../src/analysis/tls-handshakes';
 import { PayloadChunk } from '../../src/events/sock-payload';
 import { ProcInfo, SockInfo } from '../../src/events/record';
 import { payloadChunk } from '../helpers/payload-chunk';
+type ChunkFields = Parameters<typeof payloadChunk>[2];
 import { viaKernel } from '../helpers/via-kernel';
 
 /** CPU milliseconds since `t0` (process.cpuUsage()). */
@@ -78,7 +79,7 @@ const SOCK: SockInfo = {
 };
 
 let ts = 5_000_000n;
-function chunk(bytes: Uint8Array, o: Partial<PayloadChunk> = {}): PayloadChunk {
+function chunk(bytes: Uint8Array, o: ChunkFields = {}): PayloadChunk {
   ts += 1000n;
   return payloadChunk(bytes, { tsNs: ts, proc: CURL, sock: SOCK, kind: 'tls', transport: 'tcp', dir: 'egress' }, o);
 }
@@ -144,11 +145,11 @@ describe('TLS handshakes', () => {
       [late.status, late.side, late.client!.sni, late.server],
       ['no_server_hello', 'client', 'myhost.test', null],
     );
-    t.push(chunk(CH, { conn: 2n }));
-    const fin = one(t.push(chunk(new Uint8Array(0), { conn: 2n, dir: 'ingress', fin: true })));
+    t.push(chunk(CH, { conn: 2 }));
+    const fin = one(t.push(chunk(new Uint8Array(0), { conn: 2, dir: 'ingress', fin: true })));
     assert.equal(fin.status, 'no_server_hello');
     assert.equal(t.waiting, 0);
-    t.push(chunk(CH.subarray(0, 100), { conn: 3n }));
+    t.push(chunk(CH.subarray(0, 100), { conn: 3 }));
     const cut = one(t.tick(ts + 1_000_000_000n));
     assert.deepEqual([cut.status, cut.error, cut.side], ['malformed', 'truncated (hello sent)', 'client']);
   });
@@ -156,14 +157,14 @@ describe('TLS handshakes', () => {
   it('absurd lengths: a record over 2^14+256, a hello of 16 MB; malformed, counted', () => {
     const t = tracker();
     const bigRecord = Buffer.from([22, 3, 1, 0xff, 0xff, 1, 0, 0, 10]);
-    const h1 = one(t.push(chunk(bigRecord, { conn: 3n })));
+    const h1 = one(t.push(chunk(bigRecord, { conn: 3 })));
     assert.deepEqual([h1.status, h1.error], ['malformed', 'bad length (hello sent)']);
     const hugeHello = Buffer.from([22, 3, 1, 0x40, 0x00, 1, 0xff, 0xff, 0xff]);
-    const h2 = one(t.push(chunk(hugeHello, { conn: 4n, dir: 'ingress' })));
+    const h2 = one(t.push(chunk(hugeHello, { conn: 4, dir: 'ingress' })));
     assert.deepEqual([h2.status, h2.error], ['malformed', 'too long (hello received)']);
     const inner = Buffer.from(CH);
     inner.writeUInt16BE(0xfff0, 5 + 4 + 2 + 32 + 33); // the cipher suites' length, far past the message
-    assert.equal(one(t.push(chunk(inner, { conn: 5n }))).status, 'malformed');
+    assert.equal(one(t.push(chunk(inner, { conn: 5 }))).status, 'malformed');
     assert.equal(t.stats.malformed, 3);
   });
 
@@ -176,9 +177,9 @@ describe('TLS handshakes', () => {
 
   it('a ServerHello after the timeout is not a second record (the connection was decided)', () => {
     const t = tracker();
-    t.push(chunk(CH, { conn: 20n }));
+    t.push(chunk(CH, { conn: 20 }));
     assert.equal(one(t.tick(ts + 1_000_000_000n)).status, 'no_server_hello');
-    assert.deepEqual(t.push(chunk(SH13, { conn: 20n, dir: 'ingress' })), []);
+    assert.deepEqual(t.push(chunk(SH13, { conn: 20, dir: 'ingress' })), []);
     assert.deepEqual(t.tick(ts + 10_000_000_000n), []);
     assert.equal(t.stats.handshakes, 1);
   });
@@ -187,19 +188,19 @@ describe('TLS handshakes', () => {
     const t = tracker();
     const half = 60;
     assert.deepEqual(
-      t.push(chunk(CH.subarray(half), { conn: 21n, stream: half, len: CH.length - half, fin: true })),
+      t.push(chunk(CH.subarray(half), { conn: 21, stream: half, len: CH.length - half, fin: true })),
       [],
     );
-    assert.deepEqual(t.push(chunk(CH.subarray(0, half), { conn: 21n, stream: 0, len: half })), []);
-    const h = one(t.push(chunk(SH13, { conn: 21n, dir: 'ingress' })));
+    assert.deepEqual(t.push(chunk(CH.subarray(0, half), { conn: 21, stream: 0, len: half })), []);
+    const h = one(t.push(chunk(SH13, { conn: 21, dir: 'ingress' })));
     assert.deepEqual([h.status, h.client!.sni], ['ok', 'myhost.test']);
   });
 
   it("a ClientHello a listener saw (TCP_DEFER_ACCEPT, TFO) pairs with its connection's ServerHello", () => {
     const t = tracker();
     const srv = { ...SOCK, sport: 443, dport: 50000 };
-    assert.deepEqual(t.push(chunk(CH, { conn: 22n, listener: true, dir: 'ingress', sock: srv, proc: NGINX })), []);
-    const h = one(t.push(chunk(SH13, { conn: 23n, sock: srv, proc: NGINX })));
+    assert.deepEqual(t.push(chunk(CH, { conn: 22, listener: true, dir: 'ingress', sock: srv, proc: NGINX })), []);
+    const h = one(t.push(chunk(SH13, { conn: 23, sock: srv, proc: NGINX })));
     assert.deepEqual([h.side, h.status, h.client!.sni, h.proc], ['server', 'ok', 'myhost.test', NGINX]);
     assert.equal(t.join.stats.joined, 1);
   });
@@ -208,7 +209,7 @@ describe('TLS handshakes', () => {
     const t = TH({ timeoutNs: 1_000_000_000n, maxHello: 16 * 1024 });
     const head = Buffer.from([22, 3, 1, 0x40, 0x00, 1, 0, 0x3f, 0xf0]);
     const held = arrayBytesHeld(() => {
-      for (let i = 0; i < 16384; i++) t.push(chunk(head, { conn: BigInt(100_000 + i) }));
+      for (let i = 0; i < 16384; i++) t.push(chunk(head, { conn: 100_000 + i }));
       return t;
     });
     assert.ok(held < 32 << 20, `held ${held} bytes`);
@@ -218,11 +219,11 @@ describe('TLS handshakes', () => {
   it("bytes held ahead of a gap: at most the hello's bound per direction, one budget in all (oldest dropped first, counted)", () => {
     const t = TH({ timeoutNs: 1_000_000_000n, maxHello: 16 * 1024 });
     const big = Buffer.alloc(60_000, 7);
-    const one1 = t.push(chunk(big, { conn: 30n, stream: 10, len: big.length }));
+    const one1 = t.push(chunk(big, { conn: 30, stream: 10, len: big.length }));
     assert.deepEqual(one(one1).error, 'truncated (hello sent)', "over the hello's bound: the gap is given up");
     const ahead = Buffer.alloc(12_000, 7);
     const held = arrayBytesHeld(() => {
-      for (let i = 0; i < 8192; i++) t.push(chunk(ahead, { conn: BigInt(200_000 + i), stream: 10, len: ahead.length }));
+      for (let i = 0; i < 8192; i++) t.push(chunk(ahead, { conn: 200_000 + i, stream: 10, len: ahead.length }));
       return t;
     });
     assert.ok(held < 96 << 20, `held ${held} bytes (98 MB without the budget)`);
@@ -246,7 +247,7 @@ describe('TLS handshakes', () => {
       const b = Buffer.from(i % 2 ? CH : SH13);
       for (let k = 0; k < 2; k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
       const cut = Math.floor(rnd() * b.length);
-      const conn = BigInt(Math.floor(rnd() * 100));
+      const conn = Math.floor(rnd() * 100);
       const dir = rnd() < 0.5 ? 'egress' : 'ingress';
       t.push(chunk(b.subarray(cut), { conn, dir, stream: cut }));
       t.push(chunk(b.subarray(0, cut), { conn, dir, stream: 0, fin: rnd() < 0.1 }));

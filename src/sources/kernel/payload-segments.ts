@@ -34,7 +34,7 @@ interface Partial {
   filled: number;
 }
 
-const PARTIAL_TTL_NS = 1_000_000_000n;
+const PARTIAL_TTL_NS = 1e9;
 const MAX_PARTIALS = 256;
 /** Flow keys kept per socket (one object per connection, as the flow tracker gives). */
 const MAX_KEYS = 4096;
@@ -42,10 +42,31 @@ const MAX_KEYS = 4096;
 export class KernelSegments {
   readonly stats: KernelSegmentsStats = { partialDatagrams: 0 };
   private readonly partials = new Map<string, Partial>();
-  private readonly keys = new Map<bigint, { sock: SockInfo; key: FlowKey; local: 'client' | 'server' }>();
+  private readonly keys = new Map<number, { sock: SockInfo; key: FlowKey; local: 'client' | 'server' }>();
+
+  private readonly offsetSec: number;
+  private readonly offsetNsec: number;
 
   /** `wallMinusMonoNs`: CLOCK_REALTIME less CLOCK_MONOTONIC (0: keep the kernel's clock, for tests). */
-  constructor(private readonly wallMinusMonoNs: bigint) {}
+  constructor(private readonly wallMinusMonoNs: bigint) {
+    // Split once, so a record's wall time is two numbers (no BigInt per record).
+    const sec = wallMinusMonoNs / 1_000_000_000n;
+    const nsec = wallMinusMonoNs - sec * 1_000_000_000n;
+    this.offsetSec = Number(nsec < 0n ? sec - 1n : sec);
+    this.offsetNsec = Number(nsec < 0n ? nsec + 1_000_000_000n : nsec);
+  }
+
+  /** A record's wall time as seconds and nanoseconds (its monotonic ns are exact below 2^53). */
+  private wall(monoNs: number): { sec: number; nsec: number } {
+    const s = Math.floor(monoNs / 1e9);
+    let nsec = monoNs - s * 1e9 + this.offsetNsec;
+    let sec = s + this.offsetSec;
+    if (nsec >= 1e9) {
+      nsec -= 1e9;
+      sec++;
+    }
+    return { sec, nsec };
+  }
 
   /** The segment or datagram a record gives, if it completes one. */
   push(c: PayloadChunk): Segment | Datagram | undefined {
@@ -69,8 +90,9 @@ export class KernelSegments {
 
   /** Drops datagrams still missing records a second after their first (`nowNs`: the kernel's clock). */
   expire(nowNs: bigint): void {
+    const now = Number(nowNs);
     for (const [k, p] of this.partials) {
-      if (nowNs - p.first.tsNs < PARTIAL_TTL_NS) break;
+      if (now - p.first.tsNs < PARTIAL_TTL_NS) break;
       this.partials.delete(k);
       this.stats.partialDatagrams++;
     }
@@ -110,12 +132,12 @@ export class KernelSegments {
 
   private segment(c: PayloadChunk): Segment {
     const { key, local } = this.keyOf(c);
-    const wall = c.tsNs + this.wallMinusMonoNs;
+    const { sec, nsec } = this.wall(c.tsNs);
     const end: StreamEnd | undefined = c.cut ? 'cut' : c.limit ? 'limit' : c.rst ? 'rst' : c.fin ? 'fin' : undefined;
     const s: Segment = {
       kind: 'segment',
       key,
-      conn: Number(c.conn),
+      conn: c.conn,
       dir: (c.dir === 'egress') === (local === 'client') ? 'c2s' : 's2c',
       roles: 'ports',
       offset: c.stream + c.off,
@@ -127,8 +149,8 @@ export class KernelSegments {
       rst: c.rst,
       midStream: false,
       end,
-      sec: Number(wall / 1_000_000_000n),
-      nsec: Number(wall % 1_000_000_000n),
+      sec,
+      nsec,
       proc: c.proc ?? undefined,
       netns: c.sock.netns,
       observer: 'socket',
@@ -140,17 +162,17 @@ export class KernelSegments {
 
   private datagram(c: PayloadChunk, bytes: Uint8Array): Datagram {
     const { key, local } = this.keyOf(c);
-    const wall = c.tsNs + this.wallMinusMonoNs;
+    const { sec, nsec } = this.wall(c.tsNs);
     return {
       kind: 'datagram',
       key,
-      conn: Number(c.conn),
+      conn: c.conn,
       dir: (c.dir === 'egress') === (local === 'client') ? 'c2s' : 's2c',
       roles: 'ports',
       len: bytes.length,
       bytes,
-      sec: Number(wall / 1_000_000_000n),
-      nsec: Number(wall % 1_000_000_000n),
+      sec,
+      nsec,
       proc: c.proc ?? undefined,
       netns: c.sock.netns,
       observer: 'socket',
