@@ -1,12 +1,25 @@
 /** `wirelens http`: every HTTP/1.x exchange on this host, with its process, from both ends. */
-import { HttpAssembler, HttpExchange } from '../analysis/http-exchanges';
-import { HttpStats } from '../analysis/http-stats';
-import { HttpKernelFilters, startHttpCapture, validateHttpFilters } from '../probes/http-capture';
-import { HttpView, httpView } from '../output/http-view';
-import { httpJson } from '../output/http-json';
+import { AheadHeads, HttpExchange, exchangeOf } from '../analysis/http-exchanges';
+import { EndpointStats, HttpStats, KernelRow, kernelEndpoints } from '../analysis/http-stats';
+import { HttpRecord } from '../events/http';
+import {
+  HttpCaptureMode,
+  HttpKernelFilters,
+  HttpKernelStats,
+  RouteCounts,
+  httpKernelStats,
+  readRoutes,
+  startHttpCapture,
+  validateHttpFilters,
+} from '../probes/http-capture';
+import { RunningFamily } from '../probes/family';
+import { HttpView, httpRoute, httpView } from '../output/http-view';
+import { httpJson, httpStatsJson } from '../output/http-json';
 import { formatHttpStats, httpHeaderLine, httpLine, httpTextLayout } from '../output/http-text';
+import { Clock } from '../output/clock';
 import { ReorderWindow } from '../output/reorder';
 import { FlagSpec, Flags, flagHelp } from './args';
+import { UsageError } from '../errors';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
 
@@ -43,7 +56,12 @@ export const HTTP_FLAGS: FlagSpec[] = [
     min: 0.1,
     max: 86400,
     valueName: 'SECONDS',
-    help: 'per-endpoint table on stderr every SECONDS',
+    help: 'per-endpoint table every SECONDS (stderr; stdout with --stats-only)',
+  },
+  {
+    name: 'stats-only',
+    type: 'bool',
+    help: 'no record per exchange: the per-endpoint table, counted in the kernel, at exit and every --stats SECONDS',
   },
 ];
 
@@ -55,6 +73,10 @@ server process), found by content on any port: method, URL, status, latency
 address. Lines come in time order (each is held up to 1 s for earlier ones).
 All filters run in the kernel: a filtered request, its body and its response
 are never copied to user space, and the exit summary counts them.
+With --stats-only nothing is sent per exchange: the kernel counts them per
+endpoint (method and route: the path up to '?', all-digit segments as {n})
+with log2 latency histograms, and the table is printed on stdout every
+--stats SECONDS and at exit (--json: one object per table).
 Credentials are redacted everywhere (lines, JSON, --stats, the summary)
 unless --no-redact.
 
@@ -84,49 +106,124 @@ interface HttpCliOptions {
  */
 export const HTTP_REORDER_NS = 1_000_000_000n;
 
+/** The summary lines of the kernel's counters (each fits 80 columns after "wirelens: "). */
+function kernelLines(shown: number, k: HttpKernelStats | undefined): string[] {
+  if (!k) return [`http: ${shown} exchanges; kernel counters unreadable`];
+  return [
+    `http: ${shown} exchanges, ${k.UNANSWERED} unanswered, ${k.MALFORMED} malformed heads, ${k.GAPS} stream gaps`,
+    `http: ${k.DROPPED} requests not paired (gap or queue full, not shown), ${k.UNPAIRED} responses unpaired`,
+  ];
+}
+
+function readKernel(f: RunningFamily | undefined): HttpKernelStats | undefined {
+  try {
+    return f ? httpKernelStats(f) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool<HttpView> {
-  const assembler = new HttpAssembler({ keepHeaders: o.headers });
   const stats = new HttpStats();
   const window = new ReorderWindow<HttpView>((v) => v.tsNs, HTTP_REORDER_NS);
   const layout = httpTextLayout(o.columns);
+  const ahead = new AheadHeads();
+  let family: RunningFamily | undefined;
+  let final: HttpKernelStats | undefined;
   // Each exchange becomes its shown form (redacted, decoded) once; lines,
   // JSON and the per-endpoint table all read that.
-  const deliver = (list: HttpExchange[], emit: (v: HttpView) => void): void => {
-    for (const ex of list) {
-      const v = httpView(ex, o.redact);
-      stats.add(v);
-      window.add(v, emit);
-    }
+  const deliver = (ex: HttpExchange, emit: (v: HttpView) => void): void => {
+    const v = httpView(ex, o.redact);
+    stats.add(v);
+    window.add(v, emit);
   };
   return {
     name: 'http',
-    start: (opts, features, emit, onBad) =>
-      startHttpCapture(
-        { filters: opts.filters, http: kernel, hookMode: opts.hookMode, features },
-        (chunk) => deliver(assembler.push(chunk), emit),
+    start: (opts, features, emit, onBad) => {
+      family = startHttpCapture(
+        { filters: opts.filters, http: kernel, hookMode: opts.hookMode, features, mode: o.headers ? 'heads' : 'lines' },
+        (r: HttpRecord) => deliver(exchangeOf(r, o.headers, ahead.take(r)), emit),
         onBad,
-      ),
-    tick: (now, emit) => {
-      deliver(assembler.flushIdle(now), emit);
-      window.flush(now, emit);
+        (a) => ahead.add(a),
+      );
+      return family;
     },
+    tick: (now, emit) => window.flush(now, emit),
     finish: (emit) => {
-      deliver(assembler.flushAll(), emit);
+      final = readKernel(family);
       window.flushAll(emit);
     },
     header: () => httpHeaderLine(layout),
     human: (v, clock) => httpLine(v, clock, layout, o.headers),
     json: (v, clock) => httpJson(v, clock, o.headers),
-    periodic: () => formatHttpStats(stats),
-    summary: () => {
-      const a = assembler.stats;
-      // Each line fits 80 columns after the "wirelens: " prefix.
-      return [
-        `http: ${stats.total} exchanges, ${a.unanswered} unanswered, ${a.malformed} malformed heads`,
-        `http: ${a.unpaired} incomplete (record lost, not shown), ${a.evictedConns} connections evicted`,
-        ...formatHttpStats(stats),
-      ];
+    periodic: () => formatHttpStats(stats.endpoints()),
+    summary: () => [...kernelLines(stats.total, final), ...formatHttpStats(stats.endpoints())],
+  };
+}
+
+/** One table of --stats-only. */
+export interface HttpStatsSnapshot {
+  tsNs: bigint;
+  rows: EndpointStats[];
+}
+
+/** The kernel's rows in their shown form (redacted, decoded), as the record mode's table keys them. */
+function shownRows(rows: RouteCounts[], redact: boolean): KernelRow[] {
+  return rows.map((r) => ({
+    side: r.side,
+    endpoint: r.other ? '(other)' : `${httpRoute(r.method, r.route, r.cut, redact)}`,
+    count: r.count,
+    status: r.status,
+    latMaxNs: r.latMaxNs,
+    lat: r.lat,
+  }));
+}
+
+/** --stats-only: the kernel counts; the table is read every --stats interval and at exit. */
+export function httpStatsTool(
+  o: HttpCliOptions,
+  kernel: HttpKernelFilters,
+  intervalS: number | undefined,
+): LiveTool<HttpStatsSnapshot> {
+  let family: RunningFamily | undefined;
+  let final: HttpKernelStats | undefined;
+  let last = 0n;
+  let total = 0;
+  const snapshot = (now: bigint): HttpStatsSnapshot => {
+    const rows = family ? kernelEndpoints(shownRows(readRoutes(family), o.redact)) : [];
+    total = rows.reduce((n, r) => n + r.requests, 0);
+    return { tsNs: now, rows };
+  };
+  return {
+    name: 'http',
+    start: (opts, features, _emit, onBad) => {
+      family = startHttpCapture(
+        { filters: opts.filters, http: kernel, hookMode: opts.hookMode, features, mode: 'stats' as HttpCaptureMode },
+        () => onBad(),
+        onBad,
+      );
+      last = process.hrtime.bigint();
+      return family;
     },
+    tick: (now, emit) => {
+      if (intervalS === undefined || Number(now - last) < intervalS * 1e9) return;
+      last = now;
+      emit(snapshot(now));
+    },
+    finish: (emit) => {
+      final = readKernel(family);
+      emit(snapshot(process.hrtime.bigint()));
+    },
+    header: () => '',
+    human: (s, clock: Clock) =>
+      [`${clock.timeOfDay(s.tsNs).slice(0, 8)} http: ${total} exchanges`, ...formatHttpStats(s.rows)].join('\n'),
+    json: (s, clock: Clock) => httpStatsJson(s.tsNs, s.rows, clock),
+    summary: () => [
+      ...kernelLines(total, final),
+      ...(final && final.ROUTES_FULL > 0n
+        ? [`http: ${final.ROUTES_FULL} exchanges counted in the (other) row (table full)`]
+        : []),
+    ],
   };
 }
 
@@ -148,5 +245,11 @@ export async function httpCommand(argv: string[]): Promise<number> {
     host: flags.host as string | undefined,
   };
   validateHttpFilters(kernel);
-  return runLive(httpTool(httpOptions(flags), kernel), liveOptions(flags));
+  const opts = liveOptions(flags);
+  if (flags['stats-only'] === true) {
+    if (flags.headers === true) throw new UsageError('--headers shows records: it does not go with --stats-only');
+    // The table goes to stdout at the interval: not also to stderr.
+    return runLive(httpStatsTool(httpOptions(flags), kernel, opts.statsS), { ...opts, statsS: undefined });
+  }
+  return runLive(httpTool(httpOptions(flags), kernel), opts);
 }
