@@ -13,7 +13,7 @@ import {
   validateHttpFilters,
 } from '../probes/http-capture';
 import { RunningFamily } from '../probes/family';
-import { HttpView, httpRoute, httpView } from '../output/http-view';
+import { httpRoute, httpView } from '../output/http-view';
 import { httpJson, httpStatsJson } from '../output/http-json';
 import { formatHttpStats, httpHeaderLine, httpLine, httpTextLayout } from '../output/http-text';
 import { Clock } from '../output/clock';
@@ -22,6 +22,7 @@ import { FlagSpec, Flags, flagHelp } from './args';
 import { UsageError } from '../errors';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
+import { fixYoungGeneration } from './heap';
 
 export const HTTP_FLAGS: FlagSpec[] = [
   ...LIVE_FLAGS,
@@ -123,23 +124,38 @@ function readKernel(f: RunningFamily | undefined): HttpKernelStats | undefined {
   }
 }
 
-export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool<HttpView> {
+/**
+ * An exchange as printed: its line (text or JSON) made when it arrives, so
+ * the reorder window holds one string per exchange rather than its objects
+ * (held for a second, those would survive young-generation collections and
+ * cost far more than making them).
+ */
+export interface HttpLine {
+  tsNs: bigint;
+  text: string;
+}
+
+export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool<HttpLine> {
   const stats = new HttpStats();
-  const window = new ReorderWindow<HttpView>((v) => v.tsNs, HTTP_REORDER_NS);
+  const window = new ReorderWindow<HttpLine>((v) => v.tsNs, HTTP_REORDER_NS);
   const layout = httpTextLayout(o.columns);
   const ahead = new AheadHeads();
+  const clock = new Clock();
+  let json = false;
   let family: RunningFamily | undefined;
   let final: HttpKernelStats | undefined;
-  // Each exchange becomes its shown form (redacted, decoded) once; lines,
+  // Each exchange becomes its shown form (redacted, decoded) once; its line,
   // JSON and the per-endpoint table all read that.
-  const deliver = (ex: HttpExchange, emit: (v: HttpView) => void): void => {
+  const deliver = (ex: HttpExchange, emit: (v: HttpLine) => void): void => {
     const v = httpView(ex, o.redact);
     stats.add(v);
-    window.add(v, emit);
+    const text = json ? httpJson(v, clock, o.headers) : httpLine(v, clock, layout, o.headers);
+    window.add({ tsNs: v.tsNs, text }, emit);
   };
   return {
     name: 'http',
     start: (opts, features, emit, onBad) => {
+      json = opts.json;
       family = startHttpCapture(
         { filters: opts.filters, http: kernel, hookMode: opts.hookMode, features, mode: o.headers ? 'heads' : 'lines' },
         (r: HttpRecord) => deliver(exchangeOf(r, o.headers, ahead.take(r)), emit),
@@ -154,8 +170,8 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
       window.flushAll(emit);
     },
     header: () => httpHeaderLine(layout),
-    human: (v, clock) => httpLine(v, clock, layout, o.headers),
-    json: (v, clock) => httpJson(v, clock, o.headers),
+    human: (l) => l.text,
+    json: (l) => l.text,
     periodic: () => formatHttpStats(stats.endpoints()),
     summary: () => [...kernelLines(stats.total, final), ...formatHttpStats(stats.endpoints())],
   };
@@ -251,5 +267,7 @@ export async function httpCommand(argv: string[]): Promise<number> {
     // The table goes to stdout at the interval: not also to stderr.
     return runLive(httpStatsTool(httpOptions(flags), kernel, opts.statsS), { ...opts, statsS: undefined });
   }
+  // One record per exchange and socket: tens of thousands a second on a busy server.
+  fixYoungGeneration(32);
   return runLive(httpTool(httpOptions(flags), kernel), opts);
 }

@@ -1,5 +1,5 @@
 /** Decoder of struct wl_http_ex (bpf/include/events.h): one HTTP exchange seen from one socket. */
-import { EV, HTTP, WL_HDR, WL_HTTP_AHEAD, WL_HTTP_EX } from './layout';
+import { EV, FLAG, HTTP, WL_HDR, WL_HTTP_AHEAD, WL_HTTP_EX, WL_PROC } from './layout';
 import { ProcInfo, SockInfo, decodeProc, decodeSock } from './record';
 
 export interface HttpRecord {
@@ -47,6 +47,32 @@ function cText(v: DataView, off: number, max: number): string {
   return latin1(v, off, n);
 }
 
+/**
+ * The process and ends of the last sockets seen: records of one connection
+ * share them (one object each, not one per record). Keyed by socket cookie;
+ * a process read differently from the kernel's record replaces it.
+ */
+interface SockCache {
+  pid: number;
+  comm0: number;
+  proc: ProcInfo | null;
+  sock: SockInfo;
+}
+const socks = new Map<number, SockCache>();
+const MAX_SOCKS = 4096;
+
+function procAndSock(v: DataView, off: number, hdrFlags: number, cookie: number): SockCache {
+  const f = WL_HTTP_EX.fields;
+  const pid = hdrFlags & FLAG.PROC_UNKNOWN ? -1 : v.getUint32(off + f.proc + WL_PROC.fields.pid, true);
+  const comm0 = v.getUint32(off + f.proc + WL_PROC.fields.comm, true);
+  const hit = socks.get(cookie);
+  if (hit && hit.pid === pid && hit.comm0 === comm0) return hit;
+  if (socks.size >= MAX_SOCKS) socks.delete(socks.keys().next().value as number);
+  const c = { pid, comm0, proc: decodeProc(v, off + f.proc, hdrFlags), sock: decodeSock(v, off + f.sock) };
+  socks.set(cookie, c);
+  return c;
+}
+
 export function decodeHttpRecord(v: DataView, off: number, len: number): HttpRecord | null {
   const f = WL_HTTP_EX.fields;
   if (len < WL_HTTP_EX.size) return null;
@@ -61,11 +87,14 @@ export function decodeHttpRecord(v: DataView, off: number, len: number): HttpRec
   const flags = v.getUint16(off + f.hdr + WL_HDR.fields.flags, true);
   const base = v.byteOffset + off + WL_HTTP_EX.size;
   const tsOff = off + f.hdr + WL_HDR.fields.ts_ns;
+  // Cookies count up from 1 per boot: a double holds them exactly.
+  const cookie = v.getUint32(off + f.conn + 4, true) * 4294967296 + v.getUint32(off + f.conn, true);
+  const ps = procAndSock(v, off, flags, cookie);
   return {
     tsNs: v.getBigUint64(tsOff, true),
-    proc: decodeProc(v, off + f.proc, flags),
-    sock: decodeSock(v, off + f.sock),
-    conn: v.getBigUint64(off + f.conn, true),
+    proc: ps.proc,
+    sock: ps.sock,
+    conn: BigInt(cookie),
     side: v.getUint8(off + f.side) === HTTP.SERVER ? 'server' : 'client',
     no: v.getUint32(off + f.no, true),
     end: ENDS[v.getUint8(off + f.end) & 3]!,
