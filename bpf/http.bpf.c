@@ -326,25 +326,58 @@ static __always_inline __u64 bound(__u64 n, __u64 mask)
 	return n & mask;
 }
 
+static __always_inline void tcp_fields(struct pkt *p, const struct tcphdr *th, __u32 skb_len)
+{
+	p->sport = bpf_ntohs(th->source);
+	p->dport = bpf_ntohs(th->dest);
+	p->seq = bpf_ntohl(th->seq);
+	p->tcp_flags = ((const __u8 *)th)[13];
+	if (p->tcp_flags & TCP_SYN)
+		p->seq += 1;
+	p->off = p->ip.l4 + th->doff * 4;
+	if (skb_len > p->off)
+		p->len = skb_len - p->off;
+}
+
+/*
+ * The IP and TCP headers. They are in the linear part of every packet a
+ * local TCP socket sends or takes, so they are read in place; the copying
+ * helper is the fallback (IPv6, or a packet laid out otherwise).
+ */
 static __always_inline bool parse_pkt(struct __sk_buff *skb, struct pkt *p)
 {
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	struct tcphdr th;
 
 	__builtin_memset(p, 0, sizeof(*p));
+	if (skb->protocol == WL_ETH_P_IP_BE) {
+		struct iphdr *ip = data;
+		struct tcphdr *t;
+		__u32 ihl;
+
+		if ((void *)(ip + 1) > end)
+			goto copy;
+		if (ip->protocol != WL_IPPROTO_TCP || (ip->frag_off & bpf_htons(0x1fff)))
+			return false;
+		ihl = (ip->ihl & 0xf) * 4;
+		t = data + ihl;
+		if ((void *)(t + 1) > end)
+			goto copy;
+		p->ip.family = AF_INET;
+		p->ip.proto = WL_IPPROTO_TCP;
+		__builtin_memcpy(p->ip.saddr, &ip->saddr, 4);
+		__builtin_memcpy(p->ip.daddr, &ip->daddr, 4);
+		p->ip.l4 = ihl;
+		tcp_fields(p, t, skb->len);
+		return true;
+	}
+copy:
 	if (!wl_ip_header(skb, 0, skb->protocol, &p->ip) || p->ip.later_fragment ||
 	    p->ip.proto != WL_IPPROTO_TCP)
 		return false;
 	if (bpf_skb_load_bytes(skb, p->ip.l4, &th, sizeof(th)))
 		return false;
-	p->sport = bpf_ntohs(th.source);
-	p->dport = bpf_ntohs(th.dest);
-	p->seq = bpf_ntohl(th.seq);
-	p->tcp_flags = ((__u8 *)&th)[13];
-	if (p->tcp_flags & TCP_SYN)
-		p->seq += 1;
-	p->off = p->ip.l4 + th.doff * 4;
-	if (skb->len > p->off)
-		p->len = skb->len - p->off;
+	tcp_fields(p, &th, skb->len);
 	return true;
 }
 
@@ -435,13 +468,15 @@ static __noinline bool stream_start(struct bpf_sock *sk, struct pkt *p, bool egr
 
 /* --- one packet's work --- */
 
+struct window;
+static __always_inline __u64 now_of(struct window *wk);
+
 struct px {
 	struct __sk_buff *skb;
 	struct http_conn *c;
 	struct http_heads *h; /* NULL with --stats-only */
 	struct window *win;   /* the packet's claimed scratch: wk->p is the packet */
-	__u64 now;
-	__u8 role; /* 0: this packet carries requests, 1: responses */
+	__u8 role;	      /* 0: this packet carries requests, 1: responses */
 	__u8 egress;
 	__u8 _pad[6];
 };
@@ -746,7 +781,7 @@ static __noinline void response_done(struct px *x, __u8 end)
 					sk = bpf_sk_fullsock(sk);
 				packet_env(&x->win->env, x->skb, sk, &x->win->p, x->egress);
 			}
-			finish(x->win, c, x->h, r, end, x->now);
+			finish(x->win, c, x->h, r, end, 0);
 			c->qh++;
 		}
 	}
@@ -1224,6 +1259,13 @@ __noinline int header_line_g(struct http_conn *c, struct http_heads *h, struct w
 	return 0;
 }
 
+/* Whether a header line starting with this byte may be one header_line_g reads (Content-*, Transfer-Encoding, Host). */
+static __always_inline bool interesting(__u8 ch)
+{
+	ch |= 0x20;
+	return ch == 'c' || ch == 't' || ch == 'h';
+}
+
 /* One line of the window; 1 to stop (the head ended, it is bad, or no whole line is left). */
 static long line_step(__u32 k, struct px *x)
 {
@@ -1257,7 +1299,7 @@ static long line_step(__u32 k, struct px *x)
 	} else if (le == i) {
 		wk->send_at = e + 1;
 		return 1;
-	} else {
+	} else if (interesting(B(w, i))) {
 		header_line_g(x->c, x->h, wk, i | le << 16, x->role);
 	}
 	if (d->lines < 255)
@@ -1307,7 +1349,7 @@ static __always_inline struct window *claim(void)
 			return 0;                                               \
 		}                                                               \
 		__builtin_memset(&rec->a, 0, sizeof(rec->a));                   \
-		rec->a.hdr.ts_ns = x->now;                                      \
+		rec->a.hdr.ts_ns = now_of(x->win);                              \
 		rec->a.hdr.type = WL_EV_HTTP_AHEAD;                             \
 		rec->a.hdr.cpu = bpf_get_smp_processor_id();                    \
 		rec->a.conn = bpf_get_socket_cookie(x->skb);                    \
@@ -1333,7 +1375,6 @@ __noinline int send_ahead_g(struct __sk_buff *skb, struct window *wk, __u32 no)
 
 	if (!skb || !wk)
 		return 0;
-	y.now = wk->now;
 	n = wk->ahead_len;
 
 	if (n <= 256)
@@ -1341,6 +1382,14 @@ __noinline int send_ahead_g(struct __sk_buff *skb, struct window *wk, __u32 no)
 	else
 		AHEAD_CLASS(KEEP);
 	return 1;
+}
+
+/* The packet's time, taken once and only when something needs it. */
+static __always_inline __u64 now_of(struct window *wk)
+{
+	if (!wk->now)
+		wk->now = bpf_ktime_get_ns();
+	return wk->now;
 }
 
 static __always_inline void head_ended(struct px *x, struct hdir *d);
@@ -1351,7 +1400,7 @@ static __always_inline void head_begins(struct px *x, struct hdir *d)
 	struct http_conn *c = x->c;
 	struct http_heads *h = x->h;
 
-	d->ts = x->now;
+	d->ts = now_of(x->win);
 	if (x->role == 0) {
 		__builtin_memset(&c->nq, 0, sizeof(c->nq));
 		if (h && h->req_owner == 0) {
@@ -1801,7 +1850,6 @@ __noinline int parse_one(struct __sk_buff *skb, struct http_conn *c, struct http
 	y.h = h;
 	y.win = wk;
 	y.role = role ? 1 : 0;
-	y.now = wk->now;
 	if (wk->pos >= wk->end || wk->stop)
 		return 1;
 	state = dir_of(c, y.role)->state;
@@ -1831,6 +1879,31 @@ static long step(__u32 i, struct px *x)
 }
 
 /* --- per packet --- */
+
+/*
+ * Whether a TCP packet has payload, a FIN or an RST: a bare ACK (half the
+ * packets of a request-response exchange) is let go after two small loads.
+ */
+static __always_inline bool carries_news(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u8 *t;
+	__u32 l4;
+
+	if (skb->protocol == WL_ETH_P_IP_BE) {
+		__u8 *vihl = data;
+
+		if ((void *)(vihl + 1) > end)
+			return true;
+		l4 = (*vihl & 0x0f) * 4;
+	} else {
+		l4 = 40; /* extension headers: the full parse decides */
+	}
+	t = data + l4;
+	if ((void *)(t + 14) > end)
+		return true;
+	return (t[13] & (TCP_FIN | TCP_RST)) || skb->len > l4 + (t[12] >> 4) * 4;
+}
 
 /* A connection's verdict from a packet that carries payload; NULL: not HTTP (or not yet). */
 static __always_inline struct http_conn *judge(struct __sk_buff *skb, struct bpf_sock *sk,
@@ -1893,6 +1966,8 @@ static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, b
 
 	if (sn && sn->kind == K_OTHER)
 		return;
+	if (!carries_news(skb))
+		return;
 	wk = claim();
 	if (!wk) {
 		hstat(WL_HTTP_STAT_BUSY);
@@ -1933,13 +2008,12 @@ static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, b
 			goto out; /* made with the connection's state: cannot be missing */
 	}
 	wk->env.ready = 0;
-	wk->now = bpf_ktime_get_ns();
+	wk->now = 0; /* taken when a head begins or an exchange ends (now_of) */
 	x.win = wk;
 	x.skb = skb;
 	x.c = c;
 	x.role = role;
 	x.egress = egress;
-	x.now = wk->now;
 	if (p->len > 0) {
 		if (d->from_start) {
 			__u32 start = 0;
@@ -1984,12 +2058,12 @@ static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, b
 	if (!wk->env.ready)
 		packet_env(&wk->env, skb, sk, p, egress);
 	if (p->tcp_flags & TCP_RST) {
-		conn_end(c, x.h, wk, x.now);
+		conn_end(c, x.h, wk, 0);
 	} else if (role == 1) {
 		/* No response comes after the server's FIN: one that ends at close ends here. */
 		if (d->state == ST_UNTIL_CLOSE)
 			response_done(&x, WL_HTTP_END_RESPONSE);
-		conn_end(c, x.h, wk, x.now);
+		conn_end(c, x.h, wk, 0);
 	}
 out:
 	wk->busy = 0;

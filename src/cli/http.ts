@@ -135,6 +135,18 @@ export interface HttpLine {
   text: string;
 }
 
+/**
+ * The line as one string in memory. A line built by concatenation is a tree
+ * of its pieces until something reads it by index; held in the reorder
+ * window it would be copied piece by piece at every young-generation
+ * collection (measured: 19 us a record instead of 7). Reading one character
+ * makes V8 lay it out flat, once.
+ */
+function flatten(s: string): string {
+  if (s.length > 0) s.charCodeAt(0);
+  return s;
+}
+
 export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool<HttpLine> {
   const stats = new HttpStats();
   const window = new ReorderWindow<HttpLine>((v) => v.tsNs, HTTP_REORDER_NS);
@@ -149,7 +161,7 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
   const deliver = (ex: HttpExchange, emit: (v: HttpLine) => void): void => {
     const v = httpView(ex, o.redact);
     stats.add(v);
-    const text = json ? httpJson(v, clock, o.headers) : httpLine(v, clock, layout, o.headers);
+    const text = flatten(json ? httpJson(v, clock, o.headers) : httpLine(v, clock, layout, o.headers));
     window.add({ tsNs: v.tsNs, text }, emit);
   };
   return {
