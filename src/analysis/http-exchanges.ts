@@ -5,14 +5,15 @@
  */
 import { HttpAhead, HttpRecord } from '../events/http';
 import { HTTP } from '../events/layout';
-import { ProcInfo, SockInfo } from '../events/record';
+import { SockInfo } from '../events/record';
+import type { Proc } from '../model/packet';
 import { parseRequestHead, parseResponseHead } from '../protocols/http1/head';
 
 export interface HttpExchange {
   /** The request's first byte, monotonic ns. */
   tsNs: bigint;
   side: 'client' | 'server';
-  proc: ProcInfo | null;
+  proc: Proc | null;
   sock: SockInfo;
   method: string;
   url: string;
@@ -45,11 +46,32 @@ function skipEmptyLines(b: Uint8Array): Uint8Array {
 }
 
 /**
+ * What exchangeOf reads of a record: a kernel record, or one put together
+ * from a capture file's streams (src/analysis/http-streams.ts) the same way.
+ */
+export type HttpRecordFields = Pick<
+  HttpRecord,
+  | 'tsNs'
+  | 'sock'
+  | 'side'
+  | 'status'
+  | 'latencyNs'
+  | 'reqBytes'
+  | 'respBytes'
+  | 'flags'
+  | 'method'
+  | 'host'
+  | 'contentType'
+  | 'req'
+  | 'resp'
+> & { proc: Proc | null };
+
+/**
  * The exchange a kernel record describes; `keepHeaders`: every header
  * (--headers), else the few fields shown. `ahead`: the request's head when
  * it came before, in its own record (a pipelined request).
  */
-export function exchangeOf(r: HttpRecord, keepHeaders: boolean, ahead?: Uint8Array): HttpExchange {
+export function exchangeOf(r: HttpRecordFields, keepHeaders: boolean, ahead?: Uint8Array): HttpExchange {
   const lines = (r.flags & HTTP.F_LINES) !== 0;
   const reqBytes = ahead ?? r.req;
   // A head sent ahead is whole whatever the mode: its lines are parsed like a --headers copy.
