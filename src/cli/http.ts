@@ -1,5 +1,6 @@
 /** `wirelens http`: every HTTP/1.x exchange on this host, with its process, from both ends. */
 import { AheadHeads, HttpExchange, exchangeOf } from '../analysis/http-exchanges';
+import { HttpStreamExchanges, HttpStreamStats } from '../analysis/http-streams';
 import { EndpointStats, HttpStats, KernelRow, kernelEndpoints } from '../analysis/http-stats';
 import { HttpRecord } from '../events/http';
 import {
@@ -13,7 +14,7 @@ import {
   validateHttpFilters,
 } from '../probes/http-capture';
 import { RunningFamily } from '../probes/family';
-import { httpRoute, httpView } from '../output/http-view';
+import { HttpView, httpRoute, httpView } from '../output/http-view';
 import { httpJson, httpStatsJson } from '../output/http-json';
 import { formatHttpStats, httpHeaderLine, httpLine, httpTextLayout } from '../output/http-text';
 import { Clock } from '../output/clock';
@@ -23,9 +24,11 @@ import { UsageError } from '../errors';
 import { LIVE_FLAGS, liveOptions, parseLiveArgs } from './common-flags';
 import { LiveTool, runLive } from './live';
 import { fixYoungGeneration } from './heap';
+import { OfflineTool, READ_FLAG, offlineOptions, runOffline } from './offline';
 
 export const HTTP_FLAGS: FlagSpec[] = [
   ...LIVE_FLAGS,
+  READ_FLAG,
   {
     name: 'url-prefix',
     type: 'string',
@@ -80,6 +83,13 @@ with log2 latency histograms, and the table is printed on stdout every
 --stats SECONDS and at exit (--json: one object per table).
 Credentials are redacted everywhere (lines, JSON, --stats, the summary)
 unless --no-redact.
+
+With -r FILE (a pcap or pcapng file; - for standard input) the same records
+come from the file, on its clock, without root: the same framing rules and
+filters (in user space), a wirelens socket-hook capture gives each socket's
+records with its process, any other file both ends' records (processes only
+from wirelens's pcapng comments). Connections the file shows from their
+start are analysed; --stats-only prints the table of the records at the end.
 
 options:
 ${flagHelp(HTTP_FLAGS)}
@@ -255,6 +265,53 @@ export function httpStatsTool(
   };
 }
 
+/** The summary lines of a file's analysis: the kernel's figures, counted the same way. */
+function streamLines(shown: number, s: HttpStreamStats): string[] {
+  return [
+    `http: ${shown} exchanges, ${s.unanswered} unanswered, ${s.malformed} malformed heads, ${s.gaps} stream gaps`,
+    `http: ${s.dropped} requests not paired (gap or queue full, not shown), ${s.unpaired} responses unpaired`,
+    `http: ${s.filtered} requests left out by --method/--url-prefix/--url-contains/--host, ` +
+      `${s.tunnels} tunnels (101, CONNECT), ${s.open} exchanges still open at the end, ${s.evicted} connections evicted`,
+  ];
+}
+
+/** `wirelens http -r FILE`: the same records from a capture file's packets. */
+export function httpOfflineTool(
+  o: HttpCliOptions,
+  kernel: HttpKernelFilters,
+  statsOnly: boolean,
+): OfflineTool<HttpView> {
+  const stats = new HttpStats();
+  const a = new HttpStreamExchanges({ headers: o.headers, filters: kernel });
+  const layout = httpTextLayout(o.columns);
+  const window = new ReorderWindow<HttpView>((v) => v.tsNs, HTTP_REORDER_NS);
+  const give = (list: HttpExchange[], emit: (v: HttpView) => void): void => {
+    for (const ex of list) window.add(httpView(ex, o.redact), emit);
+  };
+  return {
+    name: 'http',
+    take: (x, emit) => give(a.push(x), emit),
+    tick: (now, emit) => {
+      give(a.tick(now), emit);
+      window.flush(now, emit);
+    },
+    finish: (now, emit) => {
+      give(a.tick(now), emit);
+      a.end();
+      window.flushAll(emit);
+    },
+    header: () => (statsOnly ? '' : httpHeaderLine(layout)),
+    human: (v, clock) => httpLine(v, clock, layout, o.headers),
+    json: (v, clock) => httpJson(v, clock, o.headers),
+    counted: (v) => stats.add(v),
+    silent: statsOnly,
+    trailer: (json, clock, nowNs) =>
+      !statsOnly ? [] : json ? [httpStatsJson(nowNs, stats.endpoints(), clock)] : formatHttpStats(stats.endpoints()),
+    periodic: () => formatHttpStats(stats.endpoints()),
+    summary: () => [...streamLines(stats.total, a.stats), ...(statsOnly ? [] : formatHttpStats(stats.endpoints()))],
+  };
+}
+
 function httpOptions(f: Flags): HttpCliOptions {
   return {
     headers: f.headers === true,
@@ -273,6 +330,11 @@ export async function httpCommand(argv: string[]): Promise<number> {
     host: flags.host as string | undefined,
   };
   validateHttpFilters(kernel);
+  if (flags.read !== undefined) {
+    if (flags['stats-only'] === true && flags.headers === true)
+      throw new UsageError('--headers shows records: it does not go with --stats-only');
+    return runOffline(httpOfflineTool(httpOptions(flags), kernel, flags['stats-only'] === true), offlineOptions(flags));
+  }
   const opts = liveOptions(flags);
   if (flags['stats-only'] === true) {
     if (flags.headers === true) throw new UsageError('--headers shows records: it does not go with --stats-only');
