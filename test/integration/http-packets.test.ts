@@ -21,6 +21,7 @@ import { startNginx, TestNginx } from '../helpers/nginx';
 import { Spawned, start, stop, waitFor } from '../helpers/proc';
 import { kernelSkipReason } from '../helpers/skip';
 import { Rec, startWirelens } from '../helpers/wirelens';
+import { assertSame, tcpdumpLo, wirelensJson } from '../helpers/offline';
 
 const skip = kernelSkipReason();
 const SCRIPT = path.join(FIXTURES, 'http-script.js');
@@ -241,9 +242,12 @@ describe('wirelens http: framing in the kernel', { skip }, () => {
     for (const s of servers) await stop(s.srv);
   });
 
-  it('every scenario: exactly its exchanges, the same at both ends', async () => {
+  it("every scenario: exactly its exchanges, the same at both ends; `http -r` on tcpdump's file gives the same records", async () => {
     const ports = servers.map((s) => s.port);
     const wl = await startWirelens(['http', ...ports.flatMap((p) => ['--port', String(p)])]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wl-http-scenarios-'));
+    const file = path.join(dir, 'scenarios.pcap');
+    let td: Spawned | undefined = await tcpdumpLo(file, ports.map((p) => `tcp port ${p}`).join(' or '));
     try {
       for (const [i, sc] of SCENARIOS.entries()) {
         const c = startIn(undefined, [
@@ -256,8 +260,15 @@ describe('wirelens http: framing in the kernel', { skip }, () => {
         ]);
         assert.equal(await c.exited, 0, `${sc.name}: ${c.stderr()}`);
       }
+      await new Promise((r) => setTimeout(r, 200));
+      await stop(td, 'SIGINT');
+      td = undefined;
       const { records, stderr } = await wl.finish();
       assert.match(stderr, / 0 lost/);
+      // The file's records: the same framing rules in user space.
+      const off = await wirelensJson(['http', '-r', file]);
+      assert.equal(off.code, 0, off.stderr);
+      assertSame(records, off.records, ['latency_ms']);
       for (const [i, sc] of SCENARIOS.entries()) {
         const port = ports[i]!;
         const client = records.filter((r) => r.side === 'client' && r.dport === port);
@@ -269,7 +280,9 @@ describe('wirelens http: framing in the kernel', { skip }, () => {
         }
       }
     } finally {
+      if (td) await stop(td, 'SIGINT');
       await stop(wl.proc, 'SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
