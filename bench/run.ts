@@ -23,6 +23,7 @@ import { dnsBench } from './lib/dns-bench';
 import { captureBench } from './lib/capture-bench';
 import { captureRecordPath, dnsRecordPath, tcpRecordPath } from './lib/record-path';
 import { guardBench } from './lib/guard-bench';
+import { enableBpfStats } from './lib/loopback';
 
 const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick]
   --seconds N   length of each wrk run (default 6)
@@ -97,6 +98,7 @@ async function httpBench(o: Options): Promise<void> {
 
   const reports: { workload: Workload; summaries: ModeSummary[] }[] = [];
   let nginx: Nginx | undefined;
+  const restoreStats = enableBpfStats();
   try {
     nginx = await startNginx();
     log(`nginx serving ${nginx.url}`);
@@ -111,6 +113,7 @@ async function httpBench(o: Options): Promise<void> {
       out(r.text);
     }
   } finally {
+    restoreStats();
     await nginx?.stop();
   }
 

@@ -1,22 +1,39 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * HTTP/1.x exchanges, seen at the socket calls of the processes making them.
+ * HTTP/1.x exchanges of every local socket, from its packets, for wirelens
+ * http: one record per exchange and socket, or (--stats-only) counters per
+ * endpoint with latency histograms, and nothing per exchange.
  *
- * Hooks: the syscall tracepoints of read/readv/recvfrom/recvmsg and
- * write/writev/sendto/sendmsg/sendfile64, entry and exit (entry keeps the
- * arguments, exit knows how many bytes moved); the fd is resolved to its
- * socket through the task's file table. Cheap by construction:
- *  - non-socket fds and non-TCP sockets are dropped at entry;
- *  - a connection's first bytes classify it; one that is not HTTP is never
- *    looked at again (wl_http_conns remembers);
- *  - chunks that begin a request or response head are copied (up to
- *    WL_HTTP_HEAD_MAX bytes), and so are small chunks (up to
- *    WL_HTTP_PIECE_MAX: heads written or read a few bytes at a time are put
- *    together in user space); other chunks travel as a length and their last
- *    bytes, so bodies are counted, not copied;
- *  - --method and --url-prefix run here, on the request line, and a filtered
- *    request's body and response are dropped here too (counted).
- * User space pairs requests with responses and measures latency.
+ * cgroup_skb ingress/egress on the root cgroup sees every packet of every
+ * socket on the host (all network namespaces); the socket's process comes
+ * from socket storage (sk_owner.bpf.h). Per TCP socket:
+ *  - a verdict (wl_http_seen): a connection whose packet begins with a
+ *    request method is HTTP (the side that sends it is the client); a fresh
+ *    connection whose first payload does not is never looked at again; one
+ *    seen mid-stream gets a few packets to show a head (keep-alive
+ *    connections older than wirelens are picked up at their next request);
+ *  - for HTTP, the state of each direction (wl_http_conns): where the next
+ *    byte to parse is in the stream, and what it is (a head, a body of known
+ *    length, a chunked body, a body that ends at close). Heads are read line
+ *    by line from a per-CPU window, a line cut by a packet's end is carried
+ *    to the next packet; bodies are counted, never read (chunked bodies: the
+ *    chunk-size lines only). So several messages in one packet (pipelining,
+ *    GSO/GRO super-packets), a head over several packets, 1xx responses,
+ *    HEAD/204/304, Content-Length and chunked bodies all keep their place;
+ *    101 and a 2xx to CONNECT end the connection's tracking;
+ *  - requests wait in a small queue for their final responses (numbered
+ *    alike); --method/--url-prefix/--url-contains/--host are decided on the
+ *    head before anything reaches user space, and a filtered request's
+ *    response is only counted;
+ *  - the first WL_HTTP_HEAD_MAX bytes of the waiting request's head and of
+ *    the response's head are kept in socket storage (wl_http_heads), and the
+ *    exchange is sent when its response ends: one record with both heads
+ *    (only the start lines without --headers), byte counts and latency.
+ *    --stats-only keeps no heads: the exchange is counted in wl_http_routes.
+ * An arriving segment that leaves a hole (out of order) or one the window
+ * cannot hold makes the direction seek the next packet that begins a head;
+ * requests waiting then are dropped (counted), and a response with no
+ * request waiting is framed but not reported.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -24,682 +41,2101 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "common.bpf.h"
-#include "fd_sock.bpf.h"
+#include "sk_owner.bpf.h"
+#include "ip_header.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-const struct wl_http_event *const wl_btf_http_event = 0;
+const struct wl_http_ex *const wl_btf_http_ex = 0;
+const struct wl_http_ahead *const wl_btf_http_ahead = 0;
+const struct wl_http_route_key *const wl_btf_http_route_key = 0;
+const struct wl_http_route_val *const wl_btf_http_route_val = 0;
+
+/* What user space wants: enum http_mode. */
+enum http_mode { MODE_LINES = 0, MODE_HEADS = 1, MODE_STATS = 2 };
+const volatile __u32 wl_http_mode = MODE_LINES;
 
 #define URL_PREFIX_MAX 64
-#define METHOD_MAX 8
-
-const volatile __u64 wl_http_salt = 0;
+#define CONTAINS_MAX 32
+#define HOST_MAX 64
+#define URL_SCAN 256 /* --url-contains looks at the first URL_SCAN bytes of the target */
 const volatile __u32 wl_http_prefix_len = 0;
 const volatile char wl_http_prefix[URL_PREFIX_MAX] = {};
 const volatile __u32 wl_http_method_len = 0;
-const volatile char wl_http_method[METHOD_MAX] = {};
-#define CONTAINS_MAX 32
-#define HOST_MAX 64
-#define URL_SCAN 256   /* --url-contains looks at the first URL_SCAN bytes of the target */
-#define HOST_SCAN 1024 /* --host looks for the Host header in the first HOST_SCAN bytes */
+const volatile char wl_http_method[WL_HTTP_METHOD_MAX] = {};
 const volatile __u32 wl_http_contains_len = 0;
 const volatile char wl_http_contains[CONTAINS_MAX] = {};
 const volatile __u32 wl_http_host_len = 0;
 const volatile char wl_http_host[HOST_MAX] = {}; /* lower case */
 
-enum io_kind { IO_BUF = 1, IO_IOV = 2, IO_MSG = 3, IO_NODATA = 4 };
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
 
-struct io_args {
-	__u64 sk;
-	__u64 ptr;
-	__u64 ts; /* entry time: a send's first byte leaves when the call starts */
+/* A connection seen mid-stream gets this many packets to begin a head. */
+#define CLASSIFY_TRIES 8
+
+/* Per-CPU window: SCR new bytes after at most CARRY carried ones; indexes masked with WIN_MASK. */
+#define SCR 1024
+#define CARRY 320
+#define WIN_MASK 2047
+#define WIN_BYTES (WIN_MASK + 1 + 16)
+/* Steps (a head's window, a body, a chunk line...) per packet, lines per window. */
+#define MAX_STEPS 512
+#define MAX_LINES 512
+/* Requests waiting for their responses, per connection. */
+#define QN 8
+/* Bytes of a kept head (WL_HTTP_HEAD_MAX) plus room for one window's append. */
+#define KEEP WL_HTTP_HEAD_MAX
+#define SLOT_BYTES (KEEP + SCR)
+
+/* wl_http_seen.kind */
+enum { K_NEW = 0, K_HTTP = 1, K_OTHER = 2 };
+
+struct seen {
 	__u8 kind;
-	__u8 dir;
-	__u8 _pad[6];
+	__u8 tries;
 };
 
-#define WL_MSG_PEEK 2
-#define WL_MSG_TRUNC 0x20
-
-/* Arguments of the socket call in flight, in the calling thread's own
- * storage: no insert or delete per call, freed with the thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct io_args);
-} wl_http_args SEC(".maps");
+	__type(value, struct seen);
+} wl_http_seen SEC(".maps");
 
-enum { CLS_UNKNOWN = 0, CLS_HTTP = 1, CLS_OTHER = 2 };
-/* Chunks a connection may show without a head before it is called not HTTP
- * (a connection that was mid-body when wirelens started, a proxy preamble). */
-#define CLASSIFY_TRIES 4
+/* hreq.flags */
+#define RQ_FILTERED (1 << 0) /* failed --method/--url-prefix/--url-contains/--host */
+#define RQ_HEAD (1 << 1)     /* method HEAD: the response has no body */
+#define RQ_CONNECT (1 << 2)  /* method CONNECT: a 2xx makes a tunnel */
+#define RQ_SLOT (1 << 3)     /* its head is in wl_http_heads.req */
+#define RQ_HOST_OK (1 << 4)  /* its Host matched --host */
+#define RQ_AHEAD (1 << 5)    /* its head is sent ahead of its exchange (wl_http_ahead): the slot is taken */
 
-struct http_conn {
-	__u8 cls;
-	__u8 side;
-	__u8 tries;	/* chunks seen while CLS_UNKNOWN */
-	__u8 skip_req;	/* the request in progress failed a filter */
-	__u8 skip_resp; /* the response in progress answers a filtered request */
-	__u8 _pad[3];
-	/* Filter verdicts of the last 64 requests, request N's at bit N % 64:
-	 * final response N (they are numbered alike) reads its request's. */
-	__u64 filtered;
-	__u32 req_seq;	/* request heads seen */
-	__u32 resp_seq; /* final response heads seen */
-	__u32 tuple;	/* ports and peer address: tells a reused socket address apart */
-	/* Per direction ([0] requests, [1] responses): bytes of a head still to
-	 * be copied from the next chunks. A head read in pieces (nginx reads a
-	 * request head 1 KB at a time) is copied up to WL_HTTP_HEAD_MAX bytes in
-	 * all, not only its first piece. */
-	__u16 head_room[2];
+/* A request waiting for its final response. */
+struct hreq {
+	__u64 ts;    /* its first byte */
+	__u64 bytes; /* head and body so far */
+	__u32 no;
+	__u8 flags; /* RQ_* */
+	__u8 route_len;
+	__u8 rk_flags; /* WL_HTTP_RK_CUT */
+	__u8 _pad;
+	char method[WL_HTTP_METHOD_MAX];
+	char route[WL_HTTP_ROUTE_MAX]; /* --stats-only */
 };
 
-/*
- * A syscall may return after its socket closed, and re-create the entry of a
- * dead socket; the memory is then reused by a new connection. The 4-tuple
- * (inet_sport survives the close, skc_num does not) tells them apart.
- */
-static __always_inline __u32 conn_tuple(const struct sock *sk)
-{
-	__u32 t = wl_sk_sport(sk);
+/* hdir.state */
+enum {
+	ST_SEEK = 0,	    /* lost: wait for a packet that begins a head */
+	ST_HEAD = 1,	    /* at the start of a head's line */
+	ST_SKIPLINE = 2,    /* inside a head line too long to read: skip to its end */
+	ST_BODY = 3,	    /* `left` bytes of body */
+	ST_CHUNK = 4,	    /* a chunked body (sub: where in it) */
+	ST_UNTIL_CLOSE = 5, /* a response body that ends at close */
+	ST_TUNNEL = 6,	    /* not HTTP any more */
+};
 
-	t |= (__u32)BPF_CORE_READ(sk, __sk_common.skc_dport) << 16;
-	t ^= BPF_CORE_READ(sk, __sk_common.skc_daddr);
-	if (wl_has_ipv6_fields(sk))
-		t ^= BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[3]);
-	return t;
-}
+/* hdir.sub in ST_CHUNK */
+enum {
+	CK_SIZE = 0,
+	CK_EXT = 1,
+	CK_DATA = 2,
+	CK_DATA_END = 3,
+	CK_TRAILER_START = 4,
+	CK_TRAILER = 5,
+	CK_TRAILER_CR = 6
+};
 
-/* What user space knows a connection by: the socket's address, salted. */
-static __always_inline __u64 conn_id(__u64 sk)
-{
-	return sk ^ wl_http_salt;
-}
+/* hdir.hflags: what the head being read said */
+#define H_CL (1 << 0)
+#define H_CHUNKED (1 << 1)
+#define H_TE (1 << 2) /* Transfer-Encoding other than chunked last */
+#define H_BAD (1 << 3)
 
-/* Tells connections at one socket address apart (from the 4-tuple stamp). */
-static __always_inline __u16 conn_gen(const struct http_conn *c)
-{
-	return (__u16)(c->tuple ^ (c->tuple >> 16));
-}
+struct hdir {
+	__u32 next; /* sequence number of the next byte to parse */
+	__u32 _pad0;
+	__u64 left;   /* body bytes left (ST_BODY), or of the current chunk */
+	__u64 cl;     /* the head's Content-Length */
+	__u64 ts;     /* the current head's first byte; 0 before it */
+	__u64 mbytes; /* bytes of the current message so far */
+	__u16 carry;  /* bytes of an unfinished line in cbuf */
+	__u16 status; /* of the response head being read */
+	__u16 l1;     /* bytes of the head up to its start line's end */
+	__u8 state;
+	__u8 sub;
+	__u8 hflags;
+	__u8 lines;	 /* lines of the head read (saturating) */
+	__u8 from_start; /* ST_HEAD from the direction's first byte, whose sequence number is not known yet */
+	__u8 _pad1[5];
+	__u8 cbuf[CARRY];
+};
 
-/* Every TCP connection seen carrying data, by socket. LRU: bounded. */
+/* Per HTTP socket. d[0] is the request direction, d[1] the response direction. */
+struct http_conn {
+	__u8 side;
+	__u8 done;	/* no longer followed */
+	__u8 resp_open; /* a response (maybe interim so far) to the queue's head has begun */
+	__u8 resp_cut;
+	__u32 req_no;  /* request heads seen */
+	__u32 resp_no; /* final response heads seen */
+	__u32 qh;      /* queue head (oldest waiting), counting up */
+	__u32 qt;      /* queue tail */
+	__u32 cur;     /* the request the response being read answers (0: none) */
+	__u64 resp_ts; /* the final response's first byte */
+	__u64 resp_bytes;
+	__u16 resp_status;
+	__u8 _pad[6];
+	struct hreq nq; /* the request whose head is being read */
+	struct hdir d[2];
+	struct hreq q[QN];
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct http_conn);
 } wl_http_conns SEC(".maps");
 
+/* The kept heads of an HTTP socket (not with --stats-only). */
+struct http_heads {
+	__u32 req_owner; /* number of the request whose head is in req; 0: free */
+	__u16 req_len;
+	__u16 resp_len;
+	__u16 req_l1; /* its request line's bytes */
+	__u16 resp_l1;
+	__u8 req_cut;
+	__u8 resp_cut;
+	__u8 host_len;
+	__u8 ctype_len;
+	__u8 host_cut;
+	__u8 _pad[7];
+	char host[WL_HTTP_VALUE_MAX];
+	char ctype[WL_HTTP_VALUE_MAX];
+	__u8 req[SLOT_BYTES];
+	__u8 resp[SLOT_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct http_heads);
+} wl_http_heads SEC(".maps");
+
+/* The process and ends an exchange is reported with, made once per packet when needed. */
+struct env {
+	struct wl_proc proc;
+	struct wl_sock_id id;
+	__u64 cookie;
+	__u8 ready;
+	__u8 proc_known;
+	__u8 _pad[6];
+};
+
+/* One packet's ends and where its payload is. */
+struct pkt {
+	struct wl_ip ip;
+	__u8 tcp_flags;
+	__u8 _pad[3];
+	__u16 sport;
+	__u16 dport;
+	__u32 seq; /* of the first payload byte */
+	__u32 off; /* payload offset from the IP header */
+	__u32 len; /* payload bytes */
+};
+
 /*
- * Records are reserved in the ring buffer directly, never built in a per-CPU
- * scratch: syscall tracepoints may be preempted (faultable tracepoints), and
- * the close hook runs in softirq, so a shared scratch could be overwritten
- * mid-record. Reserve sizes must be constants: heads use size classes.
+ * A packet's scratch: the window heads are read in, the record's env, the
+ * --stats-only key. One per nesting level on a CPU (a softirq may interrupt
+ * a send), claimed with an atomic exchange.
  */
-#define HEAD_SMALL WL_HTTP_PIECE_MAX
-#define HEAD_MEDIUM 1024
+struct window {
+	__u64 busy;
+	/* The packet: next byte, end of payload (skb offsets); stop early. */
+	__u32 pos;
+	__u32 end;
+	__u32 stop;
+	/* A window of a head: next line, bytes in it, of which carried, where the head ended. */
+	__u32 si;
+	__u32 sn;
+	__u32 sc0;
+	__u32 send_at;
+	__u32 sbad;
+	/* find_lf */
+	__u32 fi;
+	__u32 fn;
+	__u32 ffound;
+	/* route_of */
+	__u32 rt;
+	__u32 rtend;
+	__u32 ro;
+	__u32 rss;
+	__u8 rdigits;
+	__u8 rother;
+	__u8 rover;
+	__u8 cfound; /* --url-contains */
+	__u32 cpos;
+	__u32 cend;
+	__u32 tmp; /* launder() */
+	__u32 ahead_len; /* a pipelined request's head ended this long into its first window: it can be sent ahead */
+	__u32 ended; /* enum wl_http_end: the response just ended; the exchange is sent by the caller */
+	__u64 now;   /* the packet's time */
+	struct pkt p;
+	struct env env;
+	struct wl_http_route_key key;
+	__u8 b[WIN_BYTES];
+};
 
-struct http_rec_tail {
-	struct wl_http_event e;
-	__u8 data[WL_HTTP_TAIL_MAX];
-};
-struct http_rec_small {
-	struct wl_http_event e;
-	__u8 data[HEAD_SMALL];
-};
-struct http_rec_medium {
-	struct wl_http_event e;
-	__u8 data[HEAD_MEDIUM];
-};
-struct http_rec_large {
-	struct wl_http_event e;
-	__u8 data[WL_HTTP_HEAD_MAX];
-};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct window);
+} wl_http_win SEC(".maps");
 
-/* --- entry: keep the arguments of socket calls worth looking at --- */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WL_HTTP_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} wl_http_stats SEC(".maps");
 
-static __always_inline int on_enter(long fd, __u64 ptr, __u8 kind, __u8 dir, __u64 flags)
+/* --stats-only: per endpoint; user space sizes it and puts the two "(other)" rows in before attaching. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1026);
+	__type(key, struct wl_http_route_key);
+	__type(value, struct wl_http_route_val);
+} wl_http_routes SEC(".maps");
+
+/* A new row's first value (too large for the stack). */
+const struct wl_http_route_val route_zero = {};
+
+static __always_inline void hstat(__u32 slot)
 {
-	struct sock *sk;
-	struct io_args a = {}, *slot;
-
-	/* A peek is read again by the next call: only that one counts. */
-	if (flags & (WL_MSG_PEEK | WL_MSG_TRUNC))
-		return 0;
-	if (wl_proc_filter_active()) {
-		struct wl_proc p = {.pid = bpf_get_current_pid_tgid() >> 32};
-		bpf_get_current_comm(p.comm, sizeof(p.comm));
-		if (!wl_proc_allowed(&p))
-			return 0;
-	}
-	sk = wl_fd_to_sock(fd);
-	if (!sk || wl_sk_protocol(sk) != WL_IPPROTO_TCP)
-		return 0;
-	a.sk = (__u64)sk;
-	a.ptr = ptr;
-	a.kind = kind;
-	a.dir = dir;
-	a.ts = bpf_ktime_get_ns();
-	slot = bpf_task_storage_get(&wl_http_args, bpf_get_current_task_btf(), 0,
-				    BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!slot) {
-		wl_stat_inc(WL_STAT_TABLE_FULL);
-		return 0;
-	}
-	*slot = a;
-	return 0;
+	wl_count(&wl_http_stats, slot);
 }
 
-/* --- exit: classify, filter, copy --- */
-
-/* First user buffer of the call and its length. */
-static __always_inline __u64 first_buffer(const struct io_args *a, __u64 *len)
+/* n masked in a way the verifier sees (the compiler drops a mask it proves useless). */
+static __always_inline __u64 bound(__u64 n, __u64 mask)
 {
-	struct iovec iov = {};
-	struct user_msghdr msg = {};
-	__u64 iovp = a->ptr;
-
-	if (a->kind == IO_BUF)
-		return a->ptr; /* len: the syscall's return value */
-	if (a->kind == IO_MSG) {
-		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a->ptr))
-			return 0;
-		iovp = (__u64)msg.msg_iov;
-	}
-	if (bpf_probe_read_user(&iov, sizeof(iov), (void *)iovp))
-		return 0;
-	*len = iov.iov_len;
-	return (__u64)iov.iov_base;
+	asm volatile("" : "+r"(n));
+	return n & mask;
 }
 
-static __always_inline bool is_method(const __u8 *b)
+static __always_inline void tcp_fields(struct pkt *p, const struct tcphdr *th, __u32 skb_len)
 {
-	switch (b[0]) {
-	case 'G':
-		return b[1] == 'E' && b[2] == 'T' && b[3] == ' ';
-	case 'P':
-		return (b[1] == 'O' && b[2] == 'S' && b[3] == 'T' && b[4] == ' ') ||
-		       (b[1] == 'U' && b[2] == 'T' && b[3] == ' ') ||
-		       (b[1] == 'A' && b[2] == 'T' && b[3] == 'C' && b[4] == 'H' && b[5] == ' ');
-	case 'H':
-		return b[1] == 'E' && b[2] == 'A' && b[3] == 'D' && b[4] == ' ';
-	case 'D':
-		return b[1] == 'E' && b[2] == 'L' && b[3] == 'E' && b[4] == 'T' && b[5] == 'E' && b[6] == ' ';
-	case 'O':
-		return b[1] == 'P' && b[2] == 'T' && b[3] == 'I' && b[4] == 'O' && b[5] == 'N' && b[6] == 'S';
-	case 'C':
-		return b[1] == 'O' && b[2] == 'N' && b[3] == 'N' && b[4] == 'E' && b[5] == 'C' && b[6] == 'T';
-	case 'T':
-		return b[1] == 'R' && b[2] == 'A' && b[3] == 'C' && b[4] == 'E' && b[5] == ' ';
-	}
-	return false;
+	p->sport = bpf_ntohs(th->source);
+	p->dport = bpf_ntohs(th->dest);
+	p->seq = bpf_ntohl(th->seq);
+	p->tcp_flags = ((const __u8 *)th)[13];
+	if (p->tcp_flags & TCP_SYN)
+		p->seq += 1;
+	p->off = p->ip.l4 + th->doff * 4;
+	if (skb_len > p->off)
+		p->len = skb_len - p->off;
 }
 
-static __always_inline bool is_status_line(const __u8 *b)
+/*
+ * The IP and TCP headers. They are in the linear part of every packet a
+ * local TCP socket sends or takes, so they are read in place; the copying
+ * helper is the fallback (IPv6, or a packet laid out otherwise).
+ */
+static __always_inline bool parse_pkt(struct __sk_buff *skb, struct pkt *p)
 {
-	return b[0] == 'H' && b[1] == 'T' && b[2] == 'T' && b[3] == 'P' && b[4] == '/' && b[5] == '1' &&
-	       b[6] == '.';
-}
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct tcphdr th;
 
-/* --method and --url-prefix on the request line, read from the caller's buffer. */
-static __always_inline bool request_passes(__u64 src, __u64 len)
-{
-	__u8 line[128] = {}; /* method, space, prefix: at most 73 bytes; a power of two for masking */
-	__u32 sp = 0;
+	__builtin_memset(p, 0, sizeof(*p));
+	if (skb->protocol == WL_ETH_P_IP_BE) {
+		struct iphdr *ip = data;
+		struct tcphdr *t;
+		__u32 ihl;
 
-	__u32 want = len > sizeof(line) - 1 ? sizeof(line) - 1 : len;
-
-	if (wl_http_method_len == 0 && wl_http_prefix_len == 0)
-		return true;
-	/* Never read past the caller's buffer: it may end at a page boundary. */
-	if (bpf_probe_read_user(line, want & (sizeof(line) - 1), (void *)src))
-		return false;
-	if (wl_http_method_len > 0) {
-		/* Constant indexes only: a masked variable index into an aligned
-		 * stack buffer compiles to arithmetic the verifier refuses. */
-#pragma unroll
-		for (int i = 0; i < METHOD_MAX; i++) {
-			if (i < wl_http_method_len && line[i] != wl_http_method[i])
-				return false;
-			if (i == wl_http_method_len && line[i] != ' ')
-				return false;
-		}
-	}
-	if (wl_http_prefix_len == 0)
-		return true;
-#pragma unroll
-	for (int i = 3; i < 9; i++) {
-		if (!sp && line[i] == ' ')
-			sp = i + 1;
-	}
-	if (!sp || sp + wl_http_prefix_len > len)
-		return false;
-#pragma unroll
-	for (int i = 0; i < URL_PREFIX_MAX; i++) {
-		if (i < wl_http_prefix_len && line[(sp + i) & (sizeof(line) - 1)] != wl_http_prefix[i])
+		if ((void *)(ip + 1) > end)
+			goto copy;
+		if (ip->protocol != WL_IPPROTO_TCP || (ip->frag_off & bpf_htons(0x1fff)))
 			return false;
+		ihl = (ip->ihl & 0xf) * 4;
+		t = data + ihl;
+		if ((void *)(t + 1) > end)
+			goto copy;
+		p->ip.family = AF_INET;
+		p->ip.proto = WL_IPPROTO_TCP;
+		__builtin_memcpy(p->ip.saddr, &ip->saddr, 4);
+		__builtin_memcpy(p->ip.daddr, &ip->daddr, 4);
+		p->ip.l4 = ihl;
+		tcp_fields(p, t, skb->len);
+		return true;
 	}
+copy:
+	if (!wl_ip_header(skb, 0, skb->protocol, &p->ip) || p->ip.later_fragment ||
+	    p->ip.proto != WL_IPPROTO_TCP)
+		return false;
+	if (bpf_skb_load_bytes(skb, p->ip.l4, &th, sizeof(th)))
+		return false;
+	tcp_fields(p, &th, skb->len);
 	return true;
 }
 
-#define AT(d, i) ((d)[(i) & (WL_HTTP_HEAD_MAX - 1)])
+#define LE4(a, b, c, d) ((__u32)(a) | (__u32)(b) << 8 | (__u32)(c) << 16 | (__u32)(d) << 24)
+#define LE8(a, b, c, d, e, f, g, h) ((__u64)LE4(a, b, c, d) | (__u64)LE4(e, f, g, h) << 32)
+#define LOWER8 0x2020202020202020ULL
+
+/* Whether 8 bytes begin a request: a known method and a space. */
+static __always_inline bool is_request_start(__u64 v)
+{
+	__u32 lo = (__u32)v;
+
+	if (lo == LE4('G', 'E', 'T', ' ') || lo == LE4('P', 'U', 'T', ' '))
+		return true;
+	if (lo == LE4('P', 'O', 'S', 'T') || lo == LE4('H', 'E', 'A', 'D'))
+		return ((v >> 32) & 0xff) == ' ';
+	if (lo == LE4('P', 'A', 'T', 'C') || lo == LE4('T', 'R', 'A', 'C'))
+		return ((v >> 32) & 0xffff) == (LE4('H', ' ', 0, 0) & 0xffff) ||
+		       ((v >> 32) & 0xffff) == (LE4('E', ' ', 0, 0) & 0xffff);
+	if (lo == LE4('D', 'E', 'L', 'E'))
+		return ((v >> 32) & 0xffffff) == (LE4('T', 'E', ' ', 0) & 0xffffff);
+	if (lo == LE4('O', 'P', 'T', 'I'))
+		return v == LE8('O', 'P', 'T', 'I', 'O', 'N', 'S', ' ');
+	if (lo == LE4('C', 'O', 'N', 'N'))
+		return v == LE8('C', 'O', 'N', 'N', 'E', 'C', 'T', ' ');
+	return false;
+}
+
+static __always_inline bool is_status_start(__u64 v)
+{
+	return (v & 0xffffffffffffffULL) == (LE8('H', 'T', 'T', 'P', '/', '1', '.', 0) & 0xffffffffffffffULL);
+}
+
+/* The first 8 payload bytes (zero-filled past a shorter payload). */
+static __always_inline __u64 first8(struct __sk_buff *skb, const struct pkt *p)
+{
+	__u64 v = 0;
+	__u32 n;
+
+	if (p->len >= 8)
+		return bpf_skb_load_bytes(skb, p->off, &v, 8) ? 0 : v;
+	n = bound(p->len, 7);
+	if (n == 0 || bpf_skb_load_bytes(skb, p->off, &v, n))
+		return 0;
+	return v;
+}
+
+/* The kernel's own view of a TCP socket (CO-RE reads). */
+static __always_inline const struct tcp_sock *ktcp(const struct bpf_sock *sk)
+{
+	return (const struct tcp_sock *)wl_ptr_id(sk);
+}
+
+/* Whether this packet's payload is the first the socket sends or receives. */
+static __noinline bool fresh(const struct bpf_sock *sk, __u32 len, bool egress)
+{
+	const struct tcp_sock *tp = ktcp(sk);
+
+	if (!sk)
+		return false;
+	return BPF_CORE_READ(tp, bytes_received) == 0 && wl_tcp_tx_payload(tp) == (egress ? len : 0);
+}
 
 /*
- * --url-contains and --host scan the copied head with bpf_loop (v5.17):
- * one verified callback instead of nested loops in every exit program. When
- * neither filter is set, frozen .rodata makes these calls dead code, so
- * kernels without bpf_loop only lose these two filters.
+ * Where a direction's stream starts, for a connection seen from its first
+ * payload: sent bytes go out in order, so the first sent is the first
+ * packet's; received ones may arrive out of order, so it is what the socket
+ * expects next less what it took. False when bytes went by unseen.
  */
-struct scan_ctx {
-	const __u8 *d;
-	__u32 n;
-	__u32 pos;
-	bool found;
+static __noinline bool stream_start(struct bpf_sock *sk, struct pkt *p, bool egress, __u32 *start)
+{
+	struct bpf_tcp_sock *tp;
+
+	if (!sk || !p)
+		return false;
+	if (egress) {
+		if (wl_tcp_tx_payload(ktcp(sk)) != p->len)
+			return false;
+		*start = p->seq;
+		return true;
+	}
+	tp = bpf_tcp_sock(sk);
+	if (!tp)
+		return false;
+	*start = tp->rcv_nxt - (__u32)tp->bytes_received;
+	return true;
+}
+
+/* --- one packet's work --- */
+
+struct window;
+static __always_inline __u64 now_of(struct window *wk);
+
+struct px {
+	struct __sk_buff *skb;
+	struct http_conn *c;
+	struct http_heads *h; /* NULL with --stats-only */
+	struct window *win;   /* the packet's claimed scratch: wk->p is the packet */
+	__u8 role;	      /* 0: this packet carries requests, 1: responses */
+	__u8 egress;
+	__u8 _pad[6];
 };
 
-static long contains_step(__u32 i, void *vctx)
-{
-	struct scan_ctx *x = vctx;
-	__u32 p = x->pos + i;
+/*
+ * Everything that changes while a packet is read lives in its claimed window
+ * (map memory), not on the stack: the verifier then sees the same stack on
+ * every turn of a bpf_loop and settles at once.
+ */
 
-	if (p + wl_http_contains_len > x->n || AT(x->d, p) == ' ')
-		return 1; /* end of the target: not found */
-	for (__u32 j = 0; j < CONTAINS_MAX && j < wl_http_contains_len; j++) {
-		if (AT(x->d, p + j) != wl_http_contains[j])
-			return 0;
+static __always_inline struct hdir *dir_of(struct http_conn *c, __u8 role)
+{
+	return role ? &c->d[1] : &c->d[0];
+}
+
+/* --- the end of an exchange: a record, or a count --- */
+
+/* An exchange's record in a size class: R bytes for the request head, S for the response head. */
+#define REC_DEF(R, S)                \
+	struct rec_##R##_##S {       \
+		struct wl_http_ex e; \
+		__u8 req[R];         \
+		__u8 resp[S];        \
 	}
-	x->found = true;
-	return 1;
-}
+REC_DEF(256, 256);
+REC_DEF(2048, 256);
+REC_DEF(256, 2048);
+REC_DEF(2048, 2048);
 
-static __always_inline bool url_contains(const __u8 *d, __u32 n)
+static __always_inline __u32 log2_u64(__u64 v)
 {
-	struct scan_ctx x = {.d = d, .n = n};
+	__u32 r = 0;
 
-	for (int i = 3; i < 9; i++) {
-		if (!x.pos && AT(d, i) == ' ')
-			x.pos = i + 1;
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
 	}
-	if (!x.pos)
-		return false;
-	bpf_loop(URL_SCAN, contains_step, &x, 0);
-	return x.found;
-}
-
-static long host_step(__u32 i, void *vctx)
-{
-	struct scan_ctx *x = vctx;
-	const __u8 *d = x->d;
-	__u32 p;
-
-	if (i + 6 >= x->n)
-		return 1;
-	if (AT(d, i) != '\n' || (AT(d, i + 1) | 0x20) != 'h' || (AT(d, i + 2) | 0x20) != 'o' ||
-	    (AT(d, i + 3) | 0x20) != 's' || (AT(d, i + 4) | 0x20) != 't' || AT(d, i + 5) != ':')
-		return 0;
-	p = i + 6;
-	if (AT(d, p) == ' ')
-		p++;
-	if (p + wl_http_host_len >= x->n)
-		return 1;
-	for (__u32 j = 0; j < HOST_MAX && j < wl_http_host_len; j++) {
-		__u8 c = AT(d, p + j);
-
-		if (c >= 'A' && c <= 'Z')
-			c |= 0x20;
-		if (c != wl_http_host[j])
-			return 1; /* the Host header, but another host */
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
 	}
-	p += wl_http_host_len;
-	x->found = AT(d, p) == '\r' || AT(d, p) == ':' || AT(d, p) == ' ' || AT(d, p) == '\n';
-	return 1;
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r;
 }
 
-/* --host against the Host header (case-insensitive, port ignored). */
-static __always_inline bool host_matches(const __u8 *d, __u32 n)
+static __always_inline void count_route(struct wl_http_route_key *k, struct http_conn *c,
+					const struct hreq *r, __u16 status, __u64 lat)
 {
-	struct scan_ctx x = {.d = d, .n = n};
+	struct wl_http_route_val *v;
+	__u32 b, cls = status / 100;
 
-	bpf_loop(HOST_SCAN, host_step, &x, 0);
-	return x.found;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->side = c->side;
+	k->len = r->route_len;
+	k->flags = r->rk_flags;
+	__builtin_memcpy(k->method, r->method, sizeof(k->method));
+	__builtin_memcpy(k->route, r->route, sizeof(k->route));
+	v = bpf_map_lookup_elem(&wl_http_routes, k);
+	if (!v) {
+		/* Another CPU may put it in first (EEXIST): either way look it up again. */
+		bpf_map_update_elem(&wl_http_routes, k, &route_zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&wl_http_routes, k);
+		if (!v) {
+			/* The table is full: the overflow row of this side. */
+			__builtin_memset(k, 0, sizeof(*k));
+			k->side = c->side;
+			k->flags = WL_HTTP_RK_OTHER;
+			v = bpf_map_lookup_elem(&wl_http_routes, k);
+			hstat(WL_HTTP_STAT_ROUTES_FULL);
+			if (!v)
+				return;
+		}
+	}
+	if (cls > 5)
+		cls = 0;
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->status[cls & 7], 1);
+	if (status == 0)
+		return;
+	__sync_fetch_and_add(&v->lat_sum_ns, lat);
+	if (lat > v->lat_max_ns)
+		v->lat_max_ns = lat;
+	b = log2_u64(lat / 1000);
+	if (b >= WL_HTTP_LAT_BUCKETS)
+		b = WL_HTTP_LAT_BUCKETS - 1;
+	__sync_fetch_and_add(&v->lat[b & (WL_HTTP_LAT_BUCKETS - 1)], 1);
 }
 
-static __always_inline void fill(struct wl_http_event *e, const struct sock *sk, const struct io_args *a,
-				 long ret, const struct http_conn *c, __u8 start, __u32 seq)
+/* Fills the record's common part. */
+static __always_inline void fill_ex(struct wl_http_ex *e, const struct env *v, const struct http_conn *c,
+				    const struct hreq *r, __u8 end, __u64 now)
 {
-	__u64 conn = a->sk;
-	__u8 dir = a->dir;
-	__u8 side = c->side;
-
-	/* Sends: when the first byte was handed over; receives: when it arrived. */
-	e->hdr.ts_ns = dir == WL_HTTP_SEND ? a->ts : bpf_ktime_get_ns();
-	e->hdr.type = WL_EV_HTTP_DATA;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr.ts_ns = r->ts;
+	e->hdr.type = WL_EV_HTTP_EXCHANGE;
+	e->hdr.flags = v->proc_known ? 0 : WL_F_PROC_UNKNOWN;
 	e->hdr.cpu = bpf_get_smp_processor_id();
-	/* Who and where matter for request heads only (they name the exchange):
-	 * the rest of the stream is not charged for reading them. */
-	if (start && ((side == WL_HTTP_CLIENT) == (dir == WL_HTTP_SEND))) {
-		e->hdr.flags = 0;
-		wl_fill_proc(&e->proc);
-		wl_fill_sock_id(&e->sock, sk);
-	} else {
-		e->hdr.flags = WL_F_PROC_UNKNOWN;
-		__builtin_memset(&e->proc, 0, sizeof(e->proc));
-		__builtin_memset(&e->sock, 0, sizeof(e->sock));
+	e->proc = v->proc;
+	e->sock = v->id;
+	e->conn = v->cookie;
+	e->req_bytes = r->bytes;
+	e->no = r->no;
+	__builtin_memcpy(e->method, r->method, sizeof(e->method));
+	e->side = c->side;
+	e->end = end;
+	if (c->cur == r->no && c->resp_status) {
+		e->status = c->resp_status;
+		e->latency_ns = c->resp_ts > r->ts ? c->resp_ts - r->ts : 1;
+		e->resp_bytes = c->resp_bytes;
 	}
-	e->conn = conn_id(conn);
-	e->len = ret;
-	e->dir = dir;
-	e->side = side;
-	e->start = start;
-	e->tail = 0;
-	e->gen = conn_gen(c);
-	e->seq = seq;
 }
 
-/* Copies a chunk's first bytes into a record of the smallest class that holds them. */
-#define EMIT_HEAD(type, size, is_start)                                          \
-	do {                                                                     \
-		struct type *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0); \
-		if (!r) {                                                        \
-			wl_stat_inc(WL_STAT_RB_LOST);                            \
-			return 0;                                                \
-		}                                                                \
-		fill(&r->e, sk, &a, ret, c, is_start, seq);                      \
-		n = head_len > (size) ? (size) : head_len;                       \
-		if (bpf_probe_read_user(r->data, n, (void *)src))                \
-			n = 0;                                                   \
-		r->e.cap = n;                                                    \
-		bpf_ringbuf_submit(r, wl_submit_flags());                        \
+/* Copies n (<= max) bytes of a kept head into a record. */
+#define COPY_HEAD(dst, max, src, n)                            \
+	do {                                                   \
+		__u64 k_ = bound(n, 2 * (max)-1);              \
+		if (k_ > (max))                                \
+			k_ = (max);                            \
+		if (k_ && bpf_probe_read_kernel(dst, k_, src)) \
+			k_ = 0;                                \
+		n = k_;                                        \
 	} while (0)
 
-/*
- * What of a head may still come in the next chunk of its direction, after
- * `n` of a `ret`-byte chunk were copied (`room` allowed at most): nothing
- * unless the chunk was copied whole and does not end with the blank line
- * that ends a head (a head ending mid-chunk, with a body after it, is
- * complete in the copy already).
- */
-static __always_inline __u16 room_after(__u64 src, __u32 n, long ret, __u32 room)
+#define EMIT_CLASS(R, S)                                                                      \
+	do {                                                                                  \
+		struct rec_##R##_##S *rec = bpf_ringbuf_reserve(&wl_events, sizeof(*rec), 0); \
+		if (!rec) {                                                                   \
+			wl_stat_inc(WL_STAT_RB_LOST);                                         \
+			return;                                                               \
+		}                                                                             \
+		fill_ex(&rec->e, v, c, r, end, now);                                          \
+		COPY_HEAD(rec->req, R, h->req, rq);                                           \
+		COPY_HEAD(rec->resp, S, h->resp, rs);                                         \
+		rec->e.req_cap = rq;                                                          \
+		rec->e.resp_cap = rs;                                                         \
+		rec->e.resp_off = R;                                                          \
+		rec->e.flags = flags;                                                         \
+		rec->e.host_len = hl;                                                         \
+		rec->e.ctype_len = cl;                                                        \
+		if (hl)                                                                       \
+			bpf_probe_read_kernel(rec->e.host, sizeof(rec->e.host), h->host);     \
+		if (cl)                                                                       \
+			bpf_probe_read_kernel(rec->e.ctype, sizeof(rec->e.ctype), h->ctype);  \
+		bpf_ringbuf_submit(rec, wl_submit_flags());                                   \
+		wl_stat_inc(WL_STAT_EMITTED);                                                 \
+	} while (0)
+
+static __always_inline void emit_ex(const struct env *v, struct http_conn *c, struct http_heads *h,
+				    const struct hreq *r, __u8 end, __u64 now)
 {
-	__u8 b[4] = {};
+	__u32 rq = 0, rs = 0, hl = 0, cl = 0;
+	__u8 flags = 0;
+	bool answered = c->cur == r->no && c->resp_status;
 
-	if (n == 0 || n != ret || n >= room || n < 4)
-		return 0;
-	if (bpf_probe_read_user(b, sizeof(b), (void *)(src + n - 4)))
-		return 0;
-	if (b[3] == '\n' && (b[2] == '\n' || (b[2] == '\r' && b[1] == '\n')))
-		return 0;
-	return room - n;
-}
-
-/* Records the verdict of the request just numbered (c->req_seq). */
-static __always_inline void push_verdict(struct http_conn *c, bool pass)
-{
-	__u64 bit = 1ULL << (c->req_seq & 63);
-
-	c->skip_req = !pass;
-	if (pass)
-		c->filtered &= ~bit;
+	if (!h)
+		return;
+	if (wl_http_mode == MODE_LINES)
+		flags |= WL_HTTP_F_LINES;
+	if (r->flags & RQ_SLOT && h->req_owner == r->no) {
+		rq = wl_http_mode == MODE_LINES ? h->req_l1 : h->req_len;
+		if (rq > h->req_len)
+			rq = h->req_len;
+		if (h->req_cut)
+			flags |= WL_HTTP_F_REQ_CUT;
+		hl = h->host_len;
+		if (h->host_cut)
+			flags |= WL_HTTP_F_HOST_CUT;
+	} else if (r->flags & RQ_AHEAD) {
+		flags |= WL_HTTP_F_REQ_AHEAD;
+	} else {
+		flags |= WL_HTTP_F_REQ_LOST;
+	}
+	if (answered) {
+		rs = wl_http_mode == MODE_LINES ? h->resp_l1 : h->resp_len;
+		if (rs > h->resp_len)
+			rs = h->resp_len;
+		if (h->resp_cut)
+			flags |= WL_HTTP_F_RESP_CUT;
+		cl = h->ctype_len;
+	}
+	if (rq <= 256 && rs <= 256)
+		EMIT_CLASS(256, 256);
+	else if (rs <= 256)
+		EMIT_CLASS(2048, 256);
+	else if (rq <= 256)
+		EMIT_CLASS(256, 2048);
 	else
-		c->filtered |= bit;
+		EMIT_CLASS(2048, 2048);
+}
+
+/* The process and ends an exchange of this packet's socket is reported with. */
+static __noinline void packet_env(struct env *v, struct __sk_buff *skb, struct bpf_sock *sk,
+				  const struct pkt *p, bool egress)
+{
+	struct sk_owner *o;
+	__u32 n;
+
+	__builtin_memset(v, 0, sizeof(*v));
+	v->ready = 1;
+	if (!sk)
+		return;
+	o = bpf_sk_storage_get(&wl_owners, sk, 0, 0);
+	if (o) {
+		v->proc.pid = o->tgid;
+		v->proc.tid = o->tgid;
+		v->proc.uid = o->uid;
+		__builtin_memcpy(v->proc.comm, o->comm, sizeof(v->proc.comm));
+		v->proc_known = 1;
+	}
+	v->proc.cgroup_id = bpf_skb_cgroup_id(skb);
+	v->id.netns = wl_sk_netns((const struct sock *)wl_ptr_id(sk));
+	v->id.family = p->ip.family;
+	v->id.protocol = WL_IPPROTO_TCP;
+	v->id.sport = egress ? p->sport : p->dport;
+	v->id.dport = egress ? p->dport : p->sport;
+	n = p->ip.family == AF_INET6 ? 16 : 4;
+	if (n == 16) {
+		__builtin_memcpy(v->id.saddr, egress ? p->ip.saddr : p->ip.daddr, 16);
+		__builtin_memcpy(v->id.daddr, egress ? p->ip.daddr : p->ip.saddr, 16);
+	} else {
+		__builtin_memcpy(v->id.saddr, egress ? p->ip.saddr : p->ip.daddr, 4);
+		__builtin_memcpy(v->id.daddr, egress ? p->ip.daddr : p->ip.saddr, 4);
+	}
+	v->cookie = bpf_get_socket_cookie(skb);
 }
 
 /*
- * --url-contains / --host need the whole head: copy it into a large record,
- * decide on the copy, then submit or discard it.
+ * The exchange of request r ends: sent (or counted), unless a filter drops
+ * it. Its kept head is freed, and the connection waits for the next response.
  */
-static __always_inline int emit_filtered_request(struct http_conn *c, const struct sock *sk,
-						 const struct io_args *a, long ret, __u64 src, __u64 len)
+static __always_inline void finish(struct window *wk, struct http_conn *c, struct http_heads *h,
+				   const struct hreq *r, __u8 end, __u64 now)
 {
-	struct http_rec_large *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);
-	__u32 n = len > WL_HTTP_HEAD_MAX ? WL_HTTP_HEAD_MAX : len;
-	bool pass;
+	const struct env *v = &wk->env;
 
-	if (!r) {
-		wl_stat_inc(WL_STAT_RB_LOST);
-		push_verdict(c, true); /* its response still pairs with it */
-		return 0;
-	}
-	if (bpf_probe_read_user(r->data, n, (void *)src))
-		n = 0;
-	pass = (wl_http_contains_len == 0 || url_contains(r->data, n)) &&
-	       (wl_http_host_len == 0 || host_matches(r->data, n));
-	push_verdict(c, pass);
-	if (!pass) {
-		bpf_ringbuf_discard(r, 0);
+	bool answered = c->cur == r->no && c->resp_status;
+
+	hstat(WL_HTTP_STAT_EXCHANGES);
+	if (!answered)
+		hstat(WL_HTTP_STAT_UNANSWERED);
+	if (r->flags & RQ_FILTERED) {
+		/* counted when its head was judged */
+	} else if (wl_proc_filter_active() && (!v->proc_known || !wl_proc_allowed(&v->proc))) {
 		wl_stat_inc(WL_STAT_FILTERED);
-		return 0;
+		hstat(WL_HTTP_STAT_PROC_FILTERED);
+	} else if (wl_http_mode == MODE_STATS) {
+		count_route(&wk->key, c, r, answered ? c->resp_status : 0, answered ? c->resp_ts - r->ts : 0);
+	} else {
+		emit_ex(v, c, h, r, end, now);
 	}
-	fill(&r->e, sk, a, ret, c, 1, c->req_seq);
-	r->e.cap = n;
-	bpf_ringbuf_submit(r, wl_submit_flags());
-	wl_stat_inc(WL_STAT_EMITTED);
-	return 0;
+	if (h && h->req_owner == r->no)
+		h->req_owner = 0;
 }
 
-static __always_inline int on_exit(long ret)
+/* --- state changes --- */
+
+static __always_inline void msg_begin(struct hdir *d)
 {
-	struct io_args *ap = bpf_task_storage_get(&wl_http_args, bpf_get_current_task_btf(), 0, 0);
-	struct io_args a;
-	const struct sock *sk;
-	struct http_conn *c, fresh = {};
-	__u8 peek[16] = {};
-	__u32 n = 0, seq = 0, tuple, room, dx;
-	__u64 src, buf_len, head_len;
-	bool start, final_resp, is_req_dir, is_req = false, is_resp = false;
+	d->state = ST_HEAD;
+	d->lines = 0;
+	d->carry = 0;
+	d->hflags = 0;
+	d->cl = 0;
+	d->ts = 0;
+	d->mbytes = 0;
+	d->status = 0;
+	d->l1 = 0;
+}
 
-	if (!ap || !ap->sk)
-		return 0;
-	a = *ap;
-	ap->sk = 0; /* consumed */
-	sk = (const struct sock *)a.sk;
-	if (ret <= 0)
-		return 0;
-	buf_len = ret;
-	src = a.kind == IO_NODATA ? 0 : first_buffer(&a, &buf_len);
-	if (buf_len > (__u64)ret)
-		buf_len = ret;
+/* The queue's head (look only when c->qh != c->qt). */
+static __always_inline struct hreq *queue_head(struct http_conn *c)
+{
+	return &c->q[c->qh & (QN - 1)];
+}
 
-	tuple = conn_tuple(sk);
-	c = bpf_map_lookup_elem(&wl_http_conns, &a.sk);
-	if (!c) {
-		fresh.tuple = tuple;
-		bpf_map_update_elem(&wl_http_conns, &a.sk, &fresh, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&wl_http_conns, &a.sk);
-		if (!c)
-			return 0;
-	} else if (c->tuple != tuple) {
-		/* Another connection at this socket address: start afresh. */
-		fresh.tuple = tuple;
-		*c = fresh;
-	}
-	/* Judged not HTTP: its bytes are never read again. */
-	if (c->cls == CLS_OTHER)
-		return 0;
-	if (src && buf_len >= 4 && /* "GET " */
-	    bpf_probe_read_user(peek,
-				(buf_len > sizeof(peek) ? sizeof(peek) : buf_len) & (sizeof(peek) * 2 - 1),
-				(void *)src) == 0) {
-		is_req = is_method(peek);
-		is_resp = !is_req && is_status_line(peek);
-	}
-	if (c->cls == CLS_UNKNOWN) {
-		if (!is_req && !is_resp) {
-			if (++c->tries >= CLASSIFY_TRIES) {
-				c->cls = CLS_OTHER;
-				wl_stat_inc(WL_STAT_NOT_HTTP);
+/* The response in progress ends: its exchange (if it answers a waiting request) is sent. */
+static __noinline void response_done(struct px *x, __u8 end)
+{
+	struct http_conn *c = x->c;
+
+	if (c->cur && c->qh != c->qt) {
+		struct hreq *r = queue_head(c);
+
+		if (r->no == c->cur) {
+			if (!x->win->env.ready) {
+				struct bpf_sock *sk = x->skb->sk;
+
+				if (sk)
+					sk = bpf_sk_fullsock(sk);
+				packet_env(&x->win->env, x->skb, sk, &x->win->p, x->egress);
 			}
-			return 0;
+			finish(x->win, c, x->h, r, end, 0);
+			c->qh++;
 		}
-		c->cls = CLS_HTTP;
-		/* Whoever sends requests is the client; a response first means we joined mid-stream. */
-		if (is_req)
-			c->side = a.dir == WL_HTTP_SEND ? WL_HTTP_CLIENT : WL_HTTP_SERVER;
-		else
-			c->side = a.dir == WL_HTTP_SEND ? WL_HTTP_SERVER : WL_HTTP_CLIENT;
-		wl_stat_inc(WL_STAT_HTTP_CONNS);
 	}
-	if (c->cls != CLS_HTTP)
+	c->cur = 0;
+	c->resp_open = 0;
+	c->resp_status = 0;
+	c->resp_bytes = 0;
+}
+
+/* The connection ends (or stops being followed): what waits is sent as it is. */
+static __always_inline void conn_end(struct http_conn *c, struct http_heads *h, struct window *wk, __u64 now)
+{
+	for (int i = 0; i < QN; i++) {
+		struct hreq *r;
+
+		if (c->qh == c->qt)
+			break;
+		r = queue_head(c);
+		finish(wk, c, h, r, WL_HTTP_END_CLOSED, now);
+		c->qh++;
+		c->cur = 0;
+	}
+	c->done = 1;
+}
+
+/* A direction lost its place: it seeks the next head; requests waiting cannot be paired now. */
+static __always_inline void lose(struct http_conn *c, struct http_heads *h, __u8 role, __u32 why)
+{
+	struct hdir *d = dir_of(c, role);
+
+	hstat(why);
+	d->state = ST_SEEK;
+	d->carry = 0;
+	if (c->qt != c->qh) {
+		__u64 *n;
+		__u32 slot = WL_HTTP_STAT_DROPPED;
+
+		n = bpf_map_lookup_elem(&wl_http_stats, &slot);
+		if (n)
+			*n += (c->qt - c->qh) & 0xff;
+		c->qh = c->qt;
+	}
+	c->cur = 0;
+	c->resp_open = 0;
+	c->resp_status = 0;
+	c->resp_bytes = 0;
+	if (h)
+		h->req_owner = 0;
+}
+
+/* Bytes of the current message went by. */
+static __always_inline void count(struct px *x, struct hdir *d, __u64 n)
+{
+	struct http_conn *c = x->c;
+
+	d->mbytes += n;
+	if (x->role) {
+		c->resp_bytes += n;
+	} else if (d->state != ST_HEAD && d->state != ST_SKIPLINE && c->qt != c->qh) {
+		struct hreq *r = &c->q[(c->qt - 1) & (QN - 1)];
+
+		if (r->no == c->req_no)
+			r->bytes += n;
+	}
+}
+
+/* --- reading heads --- */
+
+/*
+ * A value passed through map memory: the verifier no longer knows it, so
+ * paths that computed it differently merge (their states compare equal)
+ * instead of multiplying. Callers bound what they use it for.
+ */
+static __always_inline __u32 launder(struct window *wk, __u32 v)
+{
+	*(volatile __u32 *)&wk->tmp = v;
+	return *(volatile __u32 *)&wk->tmp;
+}
+
+static __always_inline __u8 B(const __u8 *w, __u32 i)
+{
+	return w[i & WIN_MASK];
+}
+
+static __always_inline __u64 W8(const __u8 *w, __u32 i)
+{
+	return *(const __u64 *)(w + (i & WIN_MASK));
+}
+
+/* Byte index (0..7) of the lowest flagged byte of a has-zero mask. */
+static __always_inline __u32 first_flag(__u64 t)
+{
+	__u32 b = 0;
+
+	if (!(t & 0xffffffffULL)) {
+		b += 4;
+		t >>= 32;
+	}
+	if (!(t & 0xffffULL)) {
+		b += 2;
+		t >>= 16;
+	}
+	if (!(t & 0xffULL))
+		b += 1;
+	return b;
+}
+
+static long lf_step(__u32 k, struct px *x)
+{
+	struct window *wk = x->win;
+	__u32 i = wk->fi;
+	__u64 v, t;
+
+	if (i >= wk->fn)
+		return 1;
+	v = W8(wk->b, i) ^ 0x0a0a0a0a0a0a0a0aULL;
+	t = (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL;
+	if (t) {
+		__u32 at = i + first_flag(t);
+
+		wk->ffound = at < wk->fn ? at : wk->fn;
+		return 1;
+	}
+	wk->fi = i + 8;
+	return 0;
+}
+
+/* Index of the first '\n' in the window's [i, n), or n. */
+static __always_inline __u32 find_lf(struct px *x, __u32 i, __u32 n)
+{
+	struct window *wk = x->win;
+
+	wk->fi = i;
+	wk->fn = n;
+	wk->ffound = n;
+	bpf_loop((WIN_MASK + 1) / 8, lf_step, x, 0);
+	return wk->ffound;
+}
+
+static long contains_step(__u32 i, struct px *x)
+{
+	struct window *wk = x->win;
+	__u32 p = wk->cpos + i;
+
+	if (p + wl_http_contains_len > wk->cend)
+		return 1;
+	for (__u32 j = 0; j < CONTAINS_MAX && j < wl_http_contains_len; j++) {
+		if (B(wk->b, p + j) != wl_http_contains[j])
+			return 0;
+	}
+	wk->cfound = 1;
+	return 1;
+}
+
+/* The target's route for --stats-only: the path up to '?', each all-digit segment as {n}. */
+static long route_step(__u32 k, struct px *x)
+{
+	struct window *wk = x->win;
+	struct hreq *q = &x->c->nq;
+	__u32 p = wk->rt + k, o = wk->ro;
+	__u8 ch = p < wk->rtend ? B(wk->b, p) : '?';
+
+	if (ch == '/' || ch == '?' || ch == ' ' || ch == '#') {
+		if (wk->rdigits && !wk->rother && wk->rss + 3 <= WL_HTTP_ROUTE_MAX) {
+			o = wk->rss;
+			q->route[o & (WL_HTTP_ROUTE_MAX - 1)] = '{';
+			q->route[(o + 1) & (WL_HTTP_ROUTE_MAX - 1)] = 'n';
+			q->route[(o + 2) & (WL_HTTP_ROUTE_MAX - 1)] = '}';
+			o += 3;
+			wk->rover = 0;
+		}
+		wk->ro = o;
+		if (wk->rover || (ch == '/' && o >= WL_HTTP_ROUTE_MAX)) {
+			q->rk_flags |= WL_HTTP_RK_CUT;
+			return 1;
+		}
+		if (ch != '/')
+			return 1;
+		q->route[o & (WL_HTTP_ROUTE_MAX - 1)] = '/';
+		wk->ro = o + 1;
+		wk->rss = o + 1;
+		wk->rdigits = 0;
+		wk->rother = 0;
 		return 0;
+	}
+	if (ch >= '0' && ch <= '9')
+		wk->rdigits = 1;
+	else
+		wk->rother = 1;
+	if (o < WL_HTTP_ROUTE_MAX) {
+		q->route[o & (WL_HTTP_ROUTE_MAX - 1)] = ch;
+		wk->ro = o + 1;
+	} else {
+		wk->rover = 1;
+		if (wk->rother) {
+			q->rk_flags |= WL_HTTP_RK_CUT;
+			return 1;
+		}
+	}
+	return 0;
+}
 
-	is_req_dir = (c->side == WL_HTTP_CLIENT) == (a.dir == WL_HTTP_SEND);
-	start = is_req_dir ? is_req : is_resp;
-	/* 1xx interim responses do not answer the request; 101 does. */
-	final_resp = start && !is_req_dir && (peek[9] != '1' || (peek[10] == '0' && peek[11] == '1'));
-	/* Numbered before any filter, so a filtered head is a known gap too. */
-	if (start && is_req_dir)
-		seq = ++c->req_seq;
-	else if (final_resp)
-		seq = ++c->resp_seq;
+static __always_inline void route_of(struct px *x, __u32 t, __u32 tend)
+{
+	struct window *wk = x->win;
 
-	if (!wl_sock_ports_allowed(sk)) {
-		if (start)
+	wk->rt = t;
+	wk->rtend = tend;
+	wk->ro = 0;
+	wk->rss = 0;
+	wk->rdigits = 0;
+	wk->rother = 0;
+	wk->rover = 0;
+	bpf_loop(WIN_MASK + 1, route_step, x, 0);
+	x->c->nq.route_len = wk->ro > WL_HTTP_ROUTE_MAX ? WL_HTTP_ROUTE_MAX : wk->ro;
+}
+
+/*
+ * The request line w[i..le) (at = i | le << 16; cut: longer than the window
+ * holds): method, --method/--url-prefix/--url-contains, the route. A global
+ * function: verified once. 1 when it is one.
+ */
+__noinline int request_line_g(struct http_conn *c, struct window *wk, __u32 at, __u32 cut)
+{
+	struct px y = {};
+	struct px *x = &y;
+	struct hreq *q;
+	__u32 i = at & 0xffff, le = at >> 16;
+
+	if (!c || !wk)
+		return 0;
+	y.c = c;
+	y.win = wk;
+	q = &c->nq;
+	const __u8 *w = wk->b;
+	__u32 sp = 0, t, tend;
+	bool pass = true;
+
+	for (int k = 0; k < WL_HTTP_METHOD_MAX + 1; k++) {
+		__u8 ch = B(w, i + k);
+
+		if (i + k >= le)
+			return 0;
+		if (ch == ' ') {
+			sp = k;
+			break;
+		}
+		if ((ch < 'A' || ch > 'Z') && ch != '-' && ch != '_')
+			return 0;
+		if (k < WL_HTTP_METHOD_MAX)
+			q->method[k & (WL_HTTP_METHOD_MAX - 1)] = ch;
+	}
+	if (sp < 3)
+		return 0;
+	sp = launder(wk, sp);
+	/* HTTP/1.x, not HTTP/2's preface (PRI * HTTP/2.0). */
+	if (!cut &&
+	    (le < i + sp + 10 || (W8(w, le - 8) & 0xffffffffffffffULL) !=
+					 (LE8('H', 'T', 'T', 'P', '/', '1', '.', 0) & 0xffffffffffffffULL)))
+		return 0;
+	if (sp == 4 && (__u32)W8(w, i) == LE4('H', 'E', 'A', 'D'))
+		q->flags |= RQ_HEAD;
+	if (sp == 7 && (W8(w, i) & 0xffffffffffffffULL) ==
+			       (LE8('C', 'O', 'N', 'N', 'E', 'C', 'T', 0) & 0xffffffffffffffULL))
+		q->flags |= RQ_CONNECT;
+	t = i + sp + 1;
+	tend = cut ? le : le - 9;
+	if (wl_http_method_len > 0) {
+		if (sp != wl_http_method_len)
+			pass = false;
+		for (int k = 0; k < WL_HTTP_METHOD_MAX; k++) {
+			if (k < wl_http_method_len && B(w, i + k) != wl_http_method[k])
+				pass = false;
+		}
+	}
+	if (pass && wl_http_prefix_len > 0) {
+		if (t + wl_http_prefix_len > tend)
+			pass = false;
+		for (int k = 0; k < URL_PREFIX_MAX; k++) {
+			if (k < wl_http_prefix_len && B(w, t + k) != wl_http_prefix[k])
+				pass = false;
+		}
+	}
+	if (pass && wl_http_contains_len > 0) {
+		wk->cpos = t;
+		wk->cend = tend < t + URL_SCAN ? tend : t + URL_SCAN;
+		wk->cfound = 0;
+		bpf_loop(URL_SCAN, contains_step, x, 0);
+		pass = wk->cfound;
+	}
+	if (!pass)
+		q->flags |= RQ_FILTERED;
+	if (wl_http_mode == MODE_STATS)
+		route_of(x, t, tend);
+	return 1;
+}
+
+/* "HTTP/1.x NNN" at w[i..le). */
+static __always_inline bool status_line(struct px *x, struct hdir *d, __u32 i, __u32 le)
+{
+	const __u8 *w = x->win->b;
+	__u8 a = B(w, i + 9), b = B(w, i + 10), c = B(w, i + 11);
+
+	if (le < i + 12 || !is_status_start(W8(w, i)) || B(w, i + 8) != ' ')
+		return false;
+	if (a < '1' || a > '9' || b < '0' || b > '9' || c < '0' || c > '9')
+		return false;
+	d->status = (a - '0') * 100 + (b - '0') * 10 + (c - '0');
+	return true;
+}
+
+/* The white space around a header value. */
+static __always_inline __u32 value_start(const __u8 *w, __u32 colon, __u32 le)
+{
+	__u32 v = colon + 1;
+
+#pragma unroll
+	for (int k = 0; k < 4; k++) {
+		if (v < le && (B(w, v) == ' ' || B(w, v) == '\t'))
+			v++;
+	}
+	return v;
+}
+
+static __always_inline __u32 value_end(const __u8 *w, __u32 v, __u32 le)
+{
+#pragma unroll
+	for (int k = 0; k < 4; k++) {
+		if (le > v && (B(w, le - 1) == ' ' || B(w, le - 1) == '\t'))
+			le--;
+	}
+	return le;
+}
+
+/* A value into a kept field (host, ctype). */
+static __always_inline __u8 keep_value(char *dst, const __u8 *w, __u32 v, __u32 ve, __u8 *cut)
+{
+	__u32 n = ve > v ? ve - v : 0;
+
+	if (n > WL_HTTP_VALUE_MAX) {
+		n = WL_HTTP_VALUE_MAX;
+		*cut = 1;
+	}
+	if (n &&
+	    bpf_probe_read_kernel(dst, bound(n, 127) > WL_HTTP_VALUE_MAX ? WL_HTTP_VALUE_MAX : bound(n, 127),
+				  w + (v & WIN_MASK)))
+		n = 0;
+	return n;
+}
+
+/* --host: the Host value, case-insensitively, with or without a port. */
+static __always_inline bool host_matches(const __u8 *w, __u32 v, __u32 ve)
+{
+	__u32 e = v + wl_http_host_len;
+
+	if (e > ve)
+		return false;
+	for (int k = 0; k < HOST_MAX; k++) {
+		__u8 ch = B(w, v + k);
+
+		if (k >= wl_http_host_len)
+			break;
+		if (ch >= 'A' && ch <= 'Z')
+			ch |= 0x20;
+		if (ch != wl_http_host[k])
+			return false;
+	}
+	return e == ve || B(w, e) == ':';
+}
+
+/* Content-Length's value: the first number of a list; H_BAD when it is none. */
+static __noinline void content_length(struct px *x, struct hdir *d, __u32 v, __u32 ve)
+{
+	const __u8 *w = x->win->b;
+	__u64 cl = 0;
+	int digits = 0;
+
+	for (int k = 0; k < 16; k++) {
+		__u8 ch = B(w, v + k);
+
+		if (v + k >= ve || ch == ',')
+			break;
+		if (ch < '0' || ch > '9' || k == 15) {
+			d->hflags |= H_BAD;
+			return;
+		}
+		cl = cl * 10 + (ch - '0');
+		digits++;
+	}
+	if (!digits) {
+		d->hflags |= H_BAD;
+		return;
+	}
+	d->cl = cl;
+	d->hflags |= H_CL;
+}
+
+/*
+ * A header line w[i..le) (at = i | le << 16; how: role | cut << 1): the
+ * fields framing and the record need. A global function: verified once.
+ */
+__noinline int header_line_g(struct http_conn *c, struct http_heads *h, struct window *wk, __u32 at,
+			     __u32 how)
+{
+	struct px y = {};
+	struct px *x = &y;
+	struct hdir *d;
+	const __u8 *w;
+	__u32 i = at & 0xffff, le = at >> 16;
+	bool cut = how & 2;
+
+	if (!c || !wk)
+		return 0;
+	y.c = c;
+	y.h = h;
+	y.win = wk;
+	y.role = how & 1;
+	d = dir_of(c, y.role);
+	w = wk->b;
+	__u64 n0 = W8(w, i) | LOWER8, n1 = W8(w, i + 8) | LOWER8;
+	__u32 colon = 0, v, ve;
+	__u8 kind = 0; /* 1 content-length, 2 transfer-encoding, 3 host, 4 content-type */
+
+	if (n0 == LE8('c', 'o', 'n', 't', 'e', 'n', 't', '-')) {
+		if ((n1 & 0xffffffffffffffULL) ==
+		    (LE8('l', 'e', 'n', 'g', 't', 'h', ':', 0) & 0xffffffffffffffULL)) {
+			kind = 1;
+			colon = i + 14;
+		} else if ((n1 & 0xffffffffffULL) ==
+			   (LE8('t', 'y', 'p', 'e', ':', 0, 0, 0) & 0xffffffffffULL)) {
+			kind = 4;
+			colon = i + 12;
+		}
+	} else if (n0 == LE8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r') &&
+		   n1 == LE8('-', 'e', 'n', 'c', 'o', 'd', 'i', 'n') && (B(w, i + 16) | 0x20) == 'g' &&
+		   B(w, i + 17) == ':') {
+		kind = 2;
+		colon = i + 17;
+	} else if ((n0 & 0xffffffffffULL) == (LE8('h', 'o', 's', 't', ':', 0, 0, 0) & 0xffffffffffULL)) {
+		kind = 3;
+		colon = i + 4;
+	}
+	if (!kind || colon >= le)
+		return 0;
+	v = launder(x->win, value_start(w, colon, le));
+	ve = launder(x->win, value_end(w, v, le));
+	if (kind == 1) {
+		if (!(d->hflags & H_CL)) /* the first one counts */
+			content_length(x, d, v, ve);
+	} else if (kind == 2) {
+		/* chunked when it is the last coding */
+		if (ve >= v + 7 &&
+		    (W8(w, ve - 7) | LOWER8) << 8 == LE8(0, 'c', 'h', 'u', 'n', 'k', 'e', 'd') &&
+		    (ve == v + 7 || B(w, ve - 8) == ',' || B(w, ve - 8) == ' ' || B(w, ve - 8) == '\t'))
+			d->hflags |= H_CHUNKED;
+		else
+			d->hflags |= H_TE;
+	} else if (kind == 3 && x->role == 0) {
+		struct http_conn *c = x->c;
+		struct http_heads *h = x->h;
+
+		if (wl_http_host_len > 0 && host_matches(w, v, ve))
+			c->nq.flags |= RQ_HOST_OK;
+		if (h && (c->nq.flags & RQ_SLOT) && !h->host_len) {
+			__u8 hc = cut;
+
+			h->host_len = keep_value(h->host, w, v, ve, &hc);
+			h->host_cut = hc;
+		}
+	} else if (kind == 4 && x->role == 1 && x->h && !x->h->ctype_len) {
+		__u8 cc = 0;
+
+		x->h->ctype_len = keep_value(x->h->ctype, w, v, ve, &cc);
+	}
+	return 0;
+}
+
+/* Whether a header line starting with this byte may be one header_line_g reads (Content-*, Transfer-Encoding, Host). */
+static __always_inline bool interesting(__u8 ch)
+{
+	ch |= 0x20;
+	return ch == 'c' || ch == 't' || ch == 'h';
+}
+
+/* One line of the window; 1 to stop (the head ended, it is bad, or no whole line is left). */
+static long line_step(__u32 k, struct px *x)
+{
+	struct window *wk = x->win;
+	struct hdir *d = dir_of(x->c, x->role);
+	const __u8 *w = wk->b;
+	__u32 i = wk->si, n = wk->sn, e, le;
+
+	if (i >= n)
+		return 1;
+	e = find_lf(x, i, n);
+	if (e >= n)
+		return 1;
+	le = e;
+	if (le > i && B(w, le - 1) == '\r')
+		le--;
+	le = launder(wk, le);
+	wk->si = e + 1;
+	if (d->lines == 0) {
+		bool ok;
+
+		if (le == i)
+			return 0; /* empty lines before a start line are allowed */
+		ok = x->role == 0 ? request_line_g(x->c, wk, i | le << 16, 0) : status_line(x, d, i, le);
+		if (!ok) {
+			wk->sbad = 1;
+			return 1;
+		}
+		/* Where the start line ends in the head: the window's start is mbytes - c0 into it. */
+		d->l1 = d->mbytes - wk->sc0 + e + 1;
+	} else if (le == i) {
+		wk->send_at = e + 1;
+		return 1;
+	} else if (interesting(B(w, i))) {
+		header_line_g(x->c, x->h, wk, i | le << 16, x->role);
+	}
+	if (d->lines < 255)
+		d->lines++;
+	return 0;
+}
+
+/* A line too long for the window: judged by its first bytes, the rest skipped. */
+static __always_inline bool long_line(struct px *x, struct hdir *d, __u32 i, __u32 n)
+{
+	bool ok = true;
+
+	if (d->lines == 0) {
+		ok = x->role == 0 ? request_line_g(x->c, x->win, (i & 0xffff) | (n & 0xffff) << 16, 1)
+				  : false;
+		d->l1 = KEEP; /* the kept bytes, all of them the start line */
+	} else {
+		header_line_g(x->c, x->h, x->win, (i & 0xffff) | (n & 0xffff) << 16, x->role | 2);
+	}
+	if (d->lines < 255)
+		d->lines++;
+	d->state = ST_SKIPLINE;
+	d->carry = 0;
+	return ok;
+}
+
+static __always_inline struct window *claim(void)
+{
+	for (__u32 k = 0; k < 2; k++) {
+		struct window *w = bpf_map_lookup_elem(&wl_http_win, &k);
+
+		if (w && __sync_val_compare_and_swap(&w->busy, 0, 1) == 0)
+			return w;
+	}
+	return 0;
+}
+
+/* A pipelined request's whole head, from the window it began and ended in, ahead of its exchange. */
+#define AHEAD_CLASS(size)                                                       \
+	do {                                                                    \
+		struct {                                                        \
+			struct wl_http_ahead a;                                 \
+			__u8 data[size];                                        \
+		} *rec = bpf_ringbuf_reserve(&wl_events, sizeof(*rec), 0);      \
+		if (!rec) {                                                     \
+			wl_stat_inc(WL_STAT_RB_LOST);                           \
+			return 0;                                               \
+		}                                                               \
+		__builtin_memset(&rec->a, 0, sizeof(rec->a));                   \
+		rec->a.hdr.ts_ns = now_of(x->win);                              \
+		rec->a.hdr.type = WL_EV_HTTP_AHEAD;                             \
+		rec->a.hdr.cpu = bpf_get_smp_processor_id();                    \
+		rec->a.conn = bpf_get_socket_cookie(x->skb);                    \
+		rec->a.no = no;                                                 \
+		rec->a.flags = n > (size) ? WL_HTTP_F_REQ_CUT : 0;              \
+		n = bound(n, 2 * (size)-1);                                     \
+		if (n > (size))                                                 \
+			n = (size);                                             \
+		if (n == 0 || bpf_probe_read_kernel(rec->data, n, x->win->b)) { \
+			bpf_ringbuf_discard(rec, 0);                            \
+			return 0;                                               \
+		}                                                               \
+		rec->a.cap = n;                                                 \
+		bpf_ringbuf_submit(rec, wl_submit_flags());                     \
+		wl_stat_inc(WL_STAT_EMITTED);                                   \
+	} while (0)
+
+__noinline int send_ahead_g(struct __sk_buff *skb, struct window *wk, __u32 no)
+{
+	struct px y = {.skb = skb, .win = wk};
+	struct px *x = &y;
+	__u32 n;
+
+	if (!skb || !wk)
+		return 0;
+	n = wk->ahead_len;
+
+	if (n <= 256)
+		AHEAD_CLASS(256);
+	else
+		AHEAD_CLASS(KEEP);
+	return 1;
+}
+
+/* The packet's time, taken once and only when something needs it. */
+static __always_inline __u64 now_of(struct window *wk)
+{
+	if (!wk->now)
+		wk->now = bpf_ktime_get_ns();
+	return wk->now;
+}
+
+static __always_inline void head_ended(struct px *x, struct hdir *d);
+
+/* The head's first byte: its time, and where its copy goes. */
+static __always_inline void head_begins(struct px *x, struct hdir *d)
+{
+	struct http_conn *c = x->c;
+	struct http_heads *h = x->h;
+
+	d->ts = now_of(x->win);
+	if (x->role == 0) {
+		__builtin_memset(&c->nq, 0, sizeof(c->nq));
+		if (h && h->req_owner == 0) {
+			h->req_owner = c->req_no + 1;
+			h->req_len = 0;
+			h->req_cut = 0;
+			h->host_len = 0;
+			h->host_cut = 0;
+			c->nq.flags |= RQ_SLOT;
+		} else if (h) {
+			c->nq.flags |= RQ_AHEAD;
+		}
+	} else {
+		if (!c->resp_open) {
+			c->resp_open = 1;
+			c->resp_bytes = 0;
+		}
+		if (h) {
+			h->resp_len = 0;
+			h->resp_cut = 0;
+			h->ctype_len = 0;
+		}
+	}
+}
+
+/* The kept copy of a head grows by what is new in this window (cut to size at the head's end). */
+static __always_inline void keep_head(struct px *x, __u32 c0, __u32 n)
+{
+	struct http_heads *h = x->h;
+	__u8 *w = x->win->b;
+	__u32 have, m = n;
+
+	if (!h)
+		return;
+	if (x->role == 0) {
+		if (!(x->c->nq.flags & RQ_SLOT))
+			return;
+		have = h->req_len;
+		if (have >= KEEP)
+			return;
+		if (m > KEEP - have)
+			m = KEEP - have;
+		m = bound(m, SCR * 2 - 1);
+		if (m > SCR)
+			m = SCR;
+		if (m && bpf_probe_read_kernel(h->req + (have & (KEEP - 1)), m, w + (c0 & 511)) == 0)
+			h->req_len = have + m;
+	} else {
+		have = h->resp_len;
+		if (have >= KEEP)
+			return;
+		if (m > KEEP - have)
+			m = KEEP - have;
+		m = bound(m, SCR * 2 - 1);
+		if (m > SCR)
+			m = SCR;
+		if (m && bpf_probe_read_kernel(h->resp + (have & (KEEP - 1)), m, w + (c0 & 511)) == 0)
+			h->resp_len = have + m;
+	}
+}
+
+/* A head's bytes from the window's pos: one window. */
+static __always_inline void head_step(struct px *x)
+{
+	struct http_conn *c = x->c;
+	struct hdir *d = dir_of(c, x->role);
+	struct window *wk = x->win;
+	__u32 c0 = d->carry, n = wk->end - wk->pos, total, used, si;
+	__u8 *w = wk->b;
+	bool exhausted;
+
+	if (d->ts == 0 && c0 == 0)
+		head_begins(x, d);
+	if (c0 > CARRY)
+		c0 = CARRY;
+	if (n > SCR)
+		n = SCR;
+	if (c0 && bpf_probe_read_kernel(w, c0, d->cbuf))
+		c0 = 0;
+	if (n == 0 || bpf_skb_load_bytes(x->skb, wk->pos, w + c0, n)) {
+		lose(c, x->h, x->role, WL_HTTP_STAT_GAPS);
+		wk->stop = 1;
+		return;
+	}
+	total = c0 + n;
+	exhausted = wk->pos + n >= wk->end;
+	wk->si = 0;
+	wk->sn = total;
+	wk->sc0 = c0;
+	wk->send_at = 0;
+	wk->sbad = 0;
+	bpf_loop(MAX_LINES, line_step, x, 0);
+	if (wk->sbad) {
+		lose(c, x->h, x->role, WL_HTTP_STAT_MALFORMED);
+		wk->stop = 1;
+		return;
+	}
+	if (wk->send_at) {
+		used = wk->send_at > c0 ? wk->send_at - c0 : 0;
+		if (used > n)
+			used = n;
+		/* A head that began and ended in this window can be sent from it. */
+		wk->ahead_len = c0 == 0 && d->mbytes == 0 ? used : 0;
+		keep_head(x, c0, used);
+		count(x, d, used);
+		wk->pos += used;
+		d->carry = 0;
+		head_ended(x, d);
+		return;
+	}
+	si = wk->si;
+	if (si > total)
+		si = total;
+	if (exhausted && total - si <= CARRY) {
+		/* An unfinished line waits for the next packet. */
+		__u32 rest = total - si;
+
+		if (rest > CARRY)
+			rest = CARRY;
+		if (rest && bpf_probe_read_kernel(d->cbuf, rest, w + (si & WIN_MASK)))
+			rest = 0;
+		d->carry = rest;
+		keep_head(x, c0, n);
+		count(x, d, n);
+		wk->pos = wk->end;
+		return;
+	}
+	if (!exhausted && si > c0) {
+		/* The next window starts at the unfinished line. */
+		used = si - c0;
+		keep_head(x, c0, used);
+		count(x, d, used);
+		wk->pos += used;
+		d->carry = 0;
+		return;
+	}
+	/* A line longer than the window. */
+	if (!long_line(x, d, si, total)) {
+		lose(c, x->h, x->role, WL_HTTP_STAT_MALFORMED);
+		wk->stop = 1;
+		return;
+	}
+	keep_head(x, c0, n);
+	count(x, d, n);
+	wk->pos += n;
+}
+
+/* ST_SKIPLINE: to the end of the line. */
+static __always_inline void skip_step(struct px *x)
+{
+	struct hdir *d = dir_of(x->c, x->role);
+	struct window *wk = x->win;
+	__u32 n = wk->end - wk->pos, e;
+
+	if (n > SCR)
+		n = SCR;
+	if (n == 0 || bpf_skb_load_bytes(x->skb, wk->pos, wk->b, n)) {
+		lose(x->c, x->h, x->role, WL_HTTP_STAT_GAPS);
+		wk->stop = 1;
+		return;
+	}
+	e = find_lf(x, 0, n);
+	if (e < n) {
+		n = e + 1;
+		d->state = ST_HEAD;
+		d->carry = 0;
+	}
+	keep_head(x, 0, n);
+	count(x, d, n);
+	wk->pos += n;
+}
+
+/* After a message: the next one's head. */
+static __always_inline void message_done(struct px *x, struct hdir *d)
+{
+	if (x->role)
+		x->win->ended = WL_HTTP_END_RESPONSE;
+	msg_begin(d);
+}
+
+/* The head ended at the window's pos: what it was, and what follows it. */
+static __always_inline void head_ended(struct px *x, struct hdir *d)
+{
+	struct http_conn *c = x->c;
+	struct http_heads *h = x->h;
+
+	if (x->role == 0) {
+		struct hreq *q = &c->nq;
+
+		c->req_no++;
+		hstat(WL_HTTP_STAT_REQUESTS);
+		q->no = c->req_no;
+		q->ts = d->ts;
+		q->bytes = d->mbytes;
+		if (wl_http_host_len > 0 && !(q->flags & RQ_HOST_OK))
+			q->flags |= RQ_FILTERED;
+		if (q->flags & RQ_FILTERED) {
 			wl_stat_inc(WL_STAT_FILTERED);
-		return 0;
-	}
-
-	if (is_req_dir) {
-		if (start) {
-			bool pass = request_passes(src, buf_len);
-
-			if (pass && (wl_http_contains_len > 0 || wl_http_host_len > 0))
-				return emit_filtered_request(c, sk, &a, ret, src, buf_len);
-			push_verdict(c, pass);
+			hstat(WL_HTTP_STAT_URL_FILTERED);
 		}
-		if (c->skip_req) {
-			if (start)
-				wl_stat_inc(WL_STAT_FILTERED);
-			return 0;
+		if (h && (q->flags & RQ_SLOT) && h->req_owner == q->no) {
+			if (d->mbytes > KEEP)
+				h->req_cut = 1;
+			else if (h->req_len > d->mbytes)
+				h->req_len = d->mbytes;
+			h->req_l1 = d->l1;
 		}
-	} else {
-		/* Response N answers request N: it is dropped if that one was. */
-		if (final_resp)
-			c->skip_resp = seq <= c->req_seq && ((c->filtered >> (seq & 63)) & 1);
-		if (c->skip_resp)
-			return 0;
-	}
-
-	dx = is_req_dir ? 0 : 1;
-	room = c->head_room[dx & 1];
-	if (start) {
-		head_len = buf_len;
-		if (head_len <= HEAD_SMALL)
-			EMIT_HEAD(http_rec_small, HEAD_SMALL, 1);
-		else if (head_len <= HEAD_MEDIUM)
-			EMIT_HEAD(http_rec_medium, HEAD_MEDIUM, 1);
-		else
-			EMIT_HEAD(http_rec_large, WL_HTTP_HEAD_MAX, 1);
-		c->head_room[dx & 1] = room_after(src, n, ret, WL_HTTP_HEAD_MAX);
-		if (!is_req_dir)
-			c->head_room[0] = 0; /* a response: the request's head is over */
-	} else if (src && (ret <= WL_HTTP_PIECE_MAX || (room > 0 && (is_req_dir || ret <= room)))) {
-		/* A small piece travels whole: it may be part of a head written or
-		 * read a few bytes at a time, or a chunked body's last chunk. So
-		 * does the next piece of a head in progress, up to the head's
-		 * bound (a response's only when it fits: a larger chunk keeps its
-		 * tail, where a chunked body may end). */
-		head_len = ret <= WL_HTTP_PIECE_MAX || buf_len <= room ? buf_len : room;
-		if (head_len <= HEAD_SMALL)
-			EMIT_HEAD(http_rec_small, HEAD_SMALL, 0);
-		else if (head_len <= HEAD_MEDIUM)
-			EMIT_HEAD(http_rec_medium, HEAD_MEDIUM, 0);
-		else
-			EMIT_HEAD(http_rec_large, WL_HTTP_HEAD_MAX, 0);
-		c->head_room[dx & 1] = room > 0 ? room_after(src, n, ret, room) : 0;
-	} else {
-		struct http_rec_tail *r = bpf_ringbuf_reserve(&wl_events, sizeof(*r), 0);
-
-		c->head_room[dx & 1] = 0;
-		if (!r) {
-			wl_stat_inc(WL_STAT_RB_LOST);
-			return 0;
+		if (q->flags & RQ_AHEAD) {
+			if (!(q->flags & RQ_FILTERED) && !wl_proc_filter_active() && x->win->ahead_len &&
+			    send_ahead_g(x->skb, x->win, q->no))
+				hstat(WL_HTTP_STAT_AHEAD);
+			else
+				q->flags &= ~RQ_AHEAD;
+			if (!(q->flags & (RQ_AHEAD | RQ_FILTERED)))
+				hstat(WL_HTTP_STAT_NOT_KEPT);
 		}
-		fill(&r->e, sk, &a, ret, c, 0, 0);
-		r->e.cap = 0;
-		__builtin_memset(r->data, 0, sizeof(r->data));
-		/* The last bytes show where chunked bodies end. */
-		if (src && a.kind == IO_BUF && ret >= WL_HTTP_TAIL_MAX &&
-		    bpf_probe_read_user(r->data, WL_HTTP_TAIL_MAX, (void *)(src + ret - WL_HTTP_TAIL_MAX)) ==
-			    0) {
-			r->e.cap = WL_HTTP_TAIL_MAX;
-			r->e.tail = 1;
-		}
-		bpf_ringbuf_submit(r, wl_submit_flags());
-	}
-	wl_stat_inc(WL_STAT_EMITTED);
-	return 0;
-}
-
-/* --- the syscalls --- */
-
-/* flagarg: index of the flags argument (MSG_PEEK), or 6 for none. */
-#define ENTER(name, kind, dir, fdarg, ptrarg, flagarg)                                        \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                           \
-	int wl_http_in_##name(struct trace_event_raw_sys_enter *ctx)                          \
-	{                                                                                     \
-		__u64 flags = (flagarg) < 6 ? ctx->args[(flagarg) % 6] : 0;                   \
-		return on_enter((long)ctx->args[fdarg], ctx->args[ptrarg], kind, dir, flags); \
-	}                                                                                     \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                            \
-	int wl_http_out_##name(struct trace_event_raw_sys_exit *ctx)                          \
-	{                                                                                     \
-		return on_exit(ctx->ret);                                                     \
-	}
-
-ENTER(read, IO_BUF, WL_HTTP_RECV, 0, 1, 6)
-ENTER(recvfrom, IO_BUF, WL_HTTP_RECV, 0, 1, 3)
-ENTER(readv, IO_IOV, WL_HTTP_RECV, 0, 1, 6)
-ENTER(recvmsg, IO_MSG, WL_HTTP_RECV, 0, 1, 2)
-ENTER(write, IO_BUF, WL_HTTP_SEND, 0, 1, 6)
-ENTER(sendto, IO_BUF, WL_HTTP_SEND, 0, 1, 6)
-ENTER(writev, IO_IOV, WL_HTTP_SEND, 0, 1, 6)
-ENTER(sendmsg, IO_MSG, WL_HTTP_SEND, 0, 1, 6)
-ENTER(sendfile64, IO_NODATA, WL_HTTP_SEND, 0, 2, 6)
-
-/* --- connection end: tell user space, forget the socket --- */
-
-static __always_inline int on_state(const struct sock *sk, int newstate)
-{
-	__u64 key = (__u64)sk;
-	struct http_conn *c;
-	struct wl_http_event *e;
-
-	if (newstate != TCP_CLOSE)
-		return 0;
-	c = bpf_map_lookup_elem(&wl_http_conns, &key);
-	if (!c)
-		return 0;
-	if (c->cls == CLS_HTTP) {
-		e = bpf_ringbuf_reserve(&wl_events, sizeof(*e), 0);
-		if (e) {
-			__builtin_memset(e, 0, sizeof(*e));
-			e->hdr.ts_ns = bpf_ktime_get_ns();
-			e->hdr.type = WL_EV_HTTP_CLOSE;
-			e->hdr.flags = WL_F_PROC_UNKNOWN;
-			wl_fill_sock_id(&e->sock, sk);
-			e->conn = conn_id(wl_ptr_id(sk));
-			e->side = c->side;
-			e->gen = conn_gen(c);
-			bpf_ringbuf_submit(e, wl_submit_flags());
+		if (c->qt - c->qh >= QN) {
+			hstat(WL_HTTP_STAT_DROPPED);
+			if (h && h->req_owner == q->no)
+				h->req_owner = 0;
 		} else {
-			wl_stat_inc(WL_STAT_RB_LOST);
+			c->q[c->qt & (QN - 1)] = *q;
+			c->qt++;
+		}
+		if (q->flags & RQ_CONNECT) {
+			d->state = ST_TUNNEL;
+		} else if (d->hflags & H_CHUNKED) {
+			d->state = ST_CHUNK;
+			d->sub = CK_SIZE;
+			d->left = 0;
+		} else if ((d->hflags & H_CL) && d->cl > 0) {
+			d->state = ST_BODY;
+			d->left = d->cl;
+		} else {
+			msg_begin(d);
+		}
+		return;
+	}
+	/* A response head. */
+	if (h) {
+		if (d->mbytes > KEEP)
+			h->resp_cut = 1;
+		else if (h->resp_len > d->mbytes)
+			h->resp_len = d->mbytes;
+		h->resp_l1 = d->l1;
+	}
+	if (d->status < 200 && d->status != 101) {
+		/* Interim (100 Continue, 103): the final response is still to come. */
+		msg_begin(d);
+		return;
+	}
+	c->resp_no++;
+	{
+		__u8 rf = 0;
+
+		/* Responses are numbered like requests: older requests lost theirs (a full queue). */
+		for (int k = 0; k < QN; k++) {
+			struct hreq *r;
+
+			if (c->qh == c->qt)
+				break;
+			r = queue_head(c);
+			if (r->no >= c->resp_no)
+				break;
+			hstat(WL_HTTP_STAT_DROPPED);
+			c->qh++;
+			if (h && h->req_owner == r->no)
+				h->req_owner = 0;
+		}
+		if (c->qh != c->qt && queue_head(c)->no == c->resp_no) {
+			c->cur = c->resp_no;
+			rf = queue_head(c)->flags;
+		} else {
+			c->cur = 0;
+			hstat(WL_HTTP_STAT_UNPAIRED);
+		}
+		c->resp_ts = d->ts;
+		c->resp_status = d->status;
+		if (d->status == 101 || ((rf & RQ_CONNECT) && d->status < 300)) {
+			hstat(WL_HTTP_STAT_TUNNELS);
+			x->win->ended = WL_HTTP_END_TUNNEL;
+			d->state = ST_TUNNEL;
+			c->d[0].state = ST_TUNNEL;
+			c->done = 1;
+			x->win->stop = 1;
+			return;
+		}
+		if (rf & RQ_CONNECT)
+			c->d[0].state = ST_SEEK; /* refused: the client may go on with requests */
+		if ((rf & RQ_HEAD) || d->status == 204 || d->status == 304) {
+			message_done(x, d);
+		} else if (d->hflags & H_CHUNKED) {
+			d->state = ST_CHUNK;
+			d->sub = CK_SIZE;
+			d->left = 0;
+		} else if (d->hflags & (H_TE | H_BAD)) {
+			d->state = ST_UNTIL_CLOSE;
+		} else if (d->hflags & H_CL) {
+			if (d->cl > 0) {
+				d->state = ST_BODY;
+				d->left = d->cl;
+			} else {
+				message_done(x, d);
+			}
+		} else {
+			d->state = ST_UNTIL_CLOSE;
 		}
 	}
-	bpf_map_delete_elem(&wl_http_conns, &key);
-	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(wl_http_state_btf, const struct sock *sk, int oldstate, int newstate)
+static __always_inline __s32 hexval(__u8 ch)
 {
-	return on_state(sk, newstate);
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch |= 0x20;
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
 }
 
-SEC("tracepoint/sock/inet_sock_set_state")
-int wl_http_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+/* One byte of chunked framing outside chunk data; 1: the message ended, 2: bad. */
+static __always_inline int chunk_byte(struct hdir *d, __u8 ch)
 {
-	if (ctx->protocol != WL_IPPROTO_TCP)
+	__s32 hv;
+
+	switch (d->sub) {
+	case CK_SIZE:
+		hv = hexval(ch);
+		if (hv >= 0) {
+			if (d->left >> 56)
+				return 2;
+			d->left = d->left * 16 + hv;
+		} else if (ch == '\n') {
+			d->sub = d->left ? CK_DATA : CK_TRAILER_START;
+		} else {
+			d->sub = CK_EXT;
+		}
 		return 0;
-	return on_state((const struct sock *)ctx->skaddr, ctx->newstate);
+	case CK_EXT:
+		if (ch == '\n')
+			d->sub = d->left ? CK_DATA : CK_TRAILER_START;
+		return 0;
+	case CK_DATA_END:
+		if (ch == '\n') {
+			d->sub = CK_SIZE;
+			d->left = 0;
+		}
+		return 0;
+	case CK_TRAILER_START:
+		if (ch == '\n')
+			return 1;
+		d->sub = ch == '\r' ? CK_TRAILER_CR : CK_TRAILER;
+		return 0;
+	case CK_TRAILER_CR:
+		if (ch == '\n')
+			return 1;
+		d->sub = CK_TRAILER;
+		return 0;
+	default: /* CK_TRAILER */
+		if (ch == '\n')
+			d->sub = CK_TRAILER_START;
+		return 0;
+	}
+}
+
+/* ST_CHUNK: chunk-size lines, the CRLF after data, trailers; data skipped whole. */
+static __always_inline void chunk_step(struct px *x)
+{
+	struct hdir *d = dir_of(x->c, x->role);
+	struct window *wk = x->win;
+	__u8 *b = wk->b;
+	__u32 n = wk->end - wk->pos, j, used = 0;
+	int r = 0;
+
+	if (d->sub == CK_DATA) {
+		__u64 k = d->left < n ? d->left : n;
+
+		d->left -= k;
+		count(x, d, k);
+		wk->pos += k;
+		if (d->left == 0)
+			d->sub = CK_DATA_END;
+		return;
+	}
+	if (n > 32)
+		n = 32;
+	if (n == 0 || bpf_skb_load_bytes(x->skb, wk->pos, b, n)) {
+		lose(x->c, x->h, x->role, WL_HTTP_STAT_GAPS);
+		wk->stop = 1;
+		return;
+	}
+	for (j = 0; j < 32; j++) {
+		if (j >= n)
+			break;
+		r = chunk_byte(d, b[j]);
+		used = j + 1;
+		if (r || d->sub == CK_DATA)
+			break;
+	}
+	if (r == 2) {
+		lose(x->c, x->h, x->role, WL_HTTP_STAT_MALFORMED);
+		wk->stop = 1;
+		return;
+	}
+	count(x, d, used);
+	wk->pos += used;
+	if (r == 1)
+		message_done(x, d);
+}
+
+static __always_inline void body_step(struct px *x)
+{
+	struct hdir *d = dir_of(x->c, x->role);
+	struct window *wk = x->win;
+	__u64 n = wk->end - wk->pos;
+
+	if (d->state == ST_UNTIL_CLOSE) {
+		count(x, d, n);
+		wk->pos = wk->end;
+		return;
+	}
+	if (d->left < n)
+		n = d->left;
+	d->left -= n;
+	count(x, d, n);
+	wk->pos += n;
+	if (d->left == 0)
+		message_done(x, d);
+}
+
+/*
+ * One step of reading a packet: a window of a head, a body's bytes, chunk
+ * framing. A global function, so the verifier checks it once on its own;
+ * whatever ends an exchange is left in the window (ended) for the caller.
+ * 1: the packet is done.
+ */
+__noinline int parse_one(struct __sk_buff *skb, struct http_conn *c, struct http_heads *h, struct window *wk,
+			 __u32 role)
+{
+	struct px y = {};
+	__u8 state;
+
+	if (!skb || !c || !wk)
+		return 1;
+	y.skb = skb;
+	y.c = c;
+	y.h = h;
+	y.win = wk;
+	y.role = role ? 1 : 0;
+	if (wk->pos >= wk->end || wk->stop)
+		return 1;
+	state = dir_of(c, y.role)->state;
+	if (state == ST_HEAD)
+		head_step(&y);
+	else if (state == ST_SKIPLINE)
+		skip_step(&y);
+	else if (state == ST_BODY || state == ST_UNTIL_CLOSE)
+		body_step(&y);
+	else if (state == ST_CHUNK)
+		chunk_step(&y);
+	else
+		return 1;
+	return wk->pos >= wk->end || wk->stop;
+}
+
+static long step(__u32 i, struct px *x)
+{
+	struct window *wk = x->win;
+	int done = parse_one(x->skb, x->c, x->h, wk, x->role);
+
+	if (wk->ended) {
+		response_done(x, wk->ended);
+		wk->ended = 0;
+	}
+	return done ? 1 : 0;
+}
+
+/* --- per packet --- */
+
+/*
+ * Whether a TCP packet has payload, a FIN or an RST: a bare ACK (half the
+ * packets of a request-response exchange) is let go after two small loads.
+ */
+static __always_inline bool carries_news(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u8 *t;
+	__u32 l4;
+
+	if (skb->protocol == WL_ETH_P_IP_BE) {
+		__u8 *vihl = data;
+
+		if ((void *)(vihl + 1) > end)
+			return true;
+		l4 = (*vihl & 0x0f) * 4;
+	} else {
+		l4 = 40; /* extension headers: the full parse decides */
+	}
+	t = data + l4;
+	if ((void *)(t + 14) > end)
+		return true;
+	return (t[13] & (TCP_FIN | TCP_RST)) || skb->len > l4 + (t[12] >> 4) * 4;
+}
+
+/* A connection's verdict from a packet that carries payload; NULL: not HTTP (or not yet). */
+static __always_inline struct http_conn *judge(struct __sk_buff *skb, struct bpf_sock *sk,
+					       const struct pkt *p, bool egress, struct seen *sn)
+{
+	struct http_conn *c;
+	__u64 first = first8(skb, p);
+	bool req = is_request_start(first), resp = !req && is_status_start(first);
+
+	if (!req && !resp) {
+		if (sn->tries == 0 && fresh(sk, p->len, egress)) {
+			sn->kind = K_OTHER;
+			wl_stat_inc(WL_STAT_NOT_HTTP);
+		} else if (++sn->tries >= CLASSIFY_TRIES) {
+			sn->kind = K_OTHER;
+			wl_stat_inc(WL_STAT_NOT_HTTP);
+		}
+		return 0;
+	}
+	if (!wl_port_allowed(p->sport, p->dport)) {
+		/* Counted apart from "filtered": others' HTTP on other ports is not what was asked for. */
+		sn->kind = K_OTHER;
+		hstat(WL_HTTP_STAT_PORT_FILTERED);
+		return 0;
+	}
+	c = bpf_sk_storage_get(&wl_http_conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!c) {
+		wl_stat_inc(WL_STAT_TABLE_FULL);
+		return 0;
+	}
+	if (wl_http_mode != MODE_STATS &&
+	    !bpf_sk_storage_get(&wl_http_heads, sk, 0, BPF_SK_STORAGE_GET_F_CREATE)) {
+		wl_stat_inc(WL_STAT_TABLE_FULL);
+		bpf_sk_storage_delete(&wl_http_conns, sk);
+		return 0;
+	}
+	sn->kind = K_HTTP;
+	wl_stat_inc(WL_STAT_HTTP_CONNS);
+	/* Whoever sends requests is the client. Both directions seek their first head, unless the
+	 * connection is seen from its first byte: then the other direction reads from its own first
+	 * byte too (a response may come in pieces too short to recognise). */
+	c->side = (req == egress) ? WL_HTTP_CLIENT : WL_HTTP_SERVER;
+	if (req && fresh(sk, p->len, egress)) {
+		msg_begin(&c->d[1]);
+		c->d[1].from_start = 1;
+	}
+	return c;
+}
+
+static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, bool egress)
+{
+	struct seen *sn = bpf_sk_storage_get(&wl_http_seen, sk, 0, 0);
+	struct http_conn *c = 0;
+	struct window *wk;
+	struct pkt *p;
+	struct hdir *d;
+	struct px x = {};
+	__u8 role;
+	bool ordered = true;
+
+	if (sn && sn->kind == K_OTHER)
+		return;
+	if (!carries_news(skb))
+		return;
+	wk = claim();
+	if (!wk) {
+		hstat(WL_HTTP_STAT_BUSY);
+		return;
+	}
+	p = &wk->p;
+	if (!parse_pkt(skb, p))
+		goto out;
+	if (!sn) {
+		if (p->len == 0)
+			goto out;
+		if (sk->state == BPF_TCP_LISTEN) {
+			hstat(WL_HTTP_STAT_LISTENER);
+			goto out;
+		}
+		sn = bpf_sk_storage_get(&wl_http_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!sn) {
+			wl_stat_inc(WL_STAT_TABLE_FULL);
+			goto out;
+		}
+	}
+	if (sn->kind == K_NEW) {
+		if (p->len == 0)
+			goto out;
+		c = judge(skb, sk, p, egress, sn);
+	} else {
+		c = bpf_sk_storage_get(&wl_http_conns, sk, 0, 0);
+	}
+	if (!c || c->done)
+		goto out;
+	if (p->len == 0 && !(p->tcp_flags & (TCP_FIN | TCP_RST)))
+		goto out;
+	role = (c->side == WL_HTTP_CLIENT) == egress ? 0 : 1;
+	d = dir_of(c, role);
+	if (wl_http_mode != MODE_STATS) {
+		x.h = bpf_sk_storage_get(&wl_http_heads, sk, 0, 0);
+		if (!x.h)
+			goto out; /* made with the connection's state: cannot be missing */
+	}
+	wk->env.ready = 0;
+	wk->now = 0; /* taken when a head begins or an exchange ends (now_of) */
+	x.win = wk;
+	x.skb = skb;
+	x.c = c;
+	x.role = role;
+	x.egress = egress;
+	if (p->len > 0) {
+		if (d->from_start) {
+			__u32 start = 0;
+
+			d->from_start = 0;
+			if (stream_start(sk, p, egress, &start))
+				d->next = start;
+			else
+				d->state = ST_SEEK;
+		}
+		if (d->state == ST_SEEK) {
+			__u64 first = first8(skb, p);
+
+			if (role == 0 ? is_request_start(first) : is_status_start(first)) {
+				msg_begin(d);
+				d->next = p->seq;
+			}
+		}
+		if (d->state != ST_SEEK && d->state != ST_TUNNEL) {
+			__s32 ahead = (__s32)(p->seq - d->next);
+
+			if (ahead > 0) {
+				/* Bytes before this packet never passed here (out of order, or missed). */
+				ordered = false;
+				lose(c, x.h, role, WL_HTTP_STAT_GAPS);
+			} else if ((__u32)-ahead < p->len) {
+				wk->pos = p->off - ahead;
+				wk->end = p->off + p->len;
+				wk->stop = 0;
+				wk->ended = 0;
+				d->next = p->seq + p->len;
+				bpf_loop(MAX_STEPS, step, &x, 0);
+				if (wk->pos < wk->end && !wk->stop)
+					lose(c, x.h, role, WL_HTTP_STAT_GAPS);
+			}
+		}
+	}
+	if (!(p->tcp_flags & (TCP_FIN | TCP_RST)) || c->done)
+		goto out;
+	if (!egress && !ordered && !(p->tcp_flags & TCP_RST))
+		goto out; /* a FIN ahead of a hole: the hole comes first */
+	if (!wk->env.ready)
+		packet_env(&wk->env, skb, sk, p, egress);
+	if (p->tcp_flags & TCP_RST) {
+		conn_end(c, x.h, wk, 0);
+	} else if (role == 1) {
+		/* No response comes after the server's FIN: one that ends at close ends here. */
+		if (d->state == ST_UNTIL_CLOSE)
+			response_done(&x, WL_HTTP_END_RESPONSE);
+		conn_end(c, x.h, wk, 0);
+	}
+out:
+	wk->busy = 0;
+}
+
+static __always_inline int on_skb(struct __sk_buff *skb, bool egress)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != WL_IPPROTO_TCP)
+		return 1;
+	on_tcp(skb, sk, egress);
+	return 1; /* allow: wirelens only looks */
+}
+
+SEC("cgroup_skb/ingress")
+int wl_http_in(struct __sk_buff *skb)
+{
+	return on_skb(skb, false);
+}
+
+SEC("cgroup_skb/egress")
+int wl_http_out(struct __sk_buff *skb)
+{
+	return on_skb(skb, true);
+}
+
+/*
+ * A TCP socket closing without a FIN or RST these hooks saw (a timeout, an
+ * abort): what waits on it is sent as it is.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(wl_http_state_btf, struct sock *sk, int oldstate, int newstate)
+{
+	struct http_conn *c;
+	struct http_heads *h = 0;
+	struct sk_owner *o;
+	struct window *wk;
+	struct env *v;
+
+	if (newstate != TCP_CLOSE || sk->sk_protocol != WL_IPPROTO_TCP)
+		return 0;
+	c = bpf_sk_storage_get(&wl_http_conns, sk, 0, 0);
+	if (!c || c->done)
+		return 0;
+	if (wl_http_mode != MODE_STATS) {
+		h = bpf_sk_storage_get(&wl_http_heads, sk, 0, 0);
+		if (!h)
+			return 0;
+	}
+	wk = claim();
+	if (!wk) {
+		hstat(WL_HTTP_STAT_BUSY);
+		return 0;
+	}
+	v = &wk->env;
+	__builtin_memset(v, 0, sizeof(*v));
+	v->ready = 1;
+	o = bpf_sk_storage_get(&wl_owners, sk, 0, 0);
+	if (o) {
+		v->proc.pid = o->tgid;
+		v->proc.tid = o->tgid;
+		v->proc.uid = o->uid;
+		__builtin_memcpy(v->proc.comm, o->comm, sizeof(v->proc.comm));
+		v->proc_known = 1;
+	}
+	wl_fill_sock_id(&v->id, sk);
+	v->cookie = bpf_get_socket_cookie(sk);
+	conn_end(c, h, wk, bpf_ktime_get_ns());
+	wk->busy = 0;
+	return 0;
 }

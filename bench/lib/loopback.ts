@@ -8,6 +8,9 @@ import * as os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { clockTicks, describeExit, Proc } from './proc';
 import { progIdsHeldBy } from '../../src/kernel/leftovers';
+import { BpfObject } from '../../src/kernel/object';
+import { native } from '../../src/kernel/native';
+import { cgroup2Root } from '../../src/kernel/cgroup';
 
 export async function stopped(p: Proc): Promise<void> {
   const exit = await p.stop('SIGINT', 15_000);
@@ -31,6 +34,52 @@ function bpfRunTime(pid: number, ids?: number[]): { ns: number; runs: number } {
     runs += p.run_cnt ?? 0;
   }
   return { ns, runs };
+}
+
+/** BPF run time of one run: programs' ns and runs, over wallS seconds. */
+export interface BpfUse {
+  ns: number;
+  runs: number;
+  wallS: number;
+}
+
+/** Counts the BPF run time of `pid`'s programs (or of the ids given) from now until the returned function is called. */
+export function bpfMeter(pid: number, ids?: number[]): () => BpfUse {
+  const before = bpfRunTime(pid, ids);
+  const t0 = performance.now();
+  return () => {
+    const used = bpfRunTime(pid, ids);
+    return { ns: used.ns - before.ns, runs: used.runs - before.runs, wallS: (performance.now() - t0) / 1000 };
+  };
+}
+
+/**
+ * An empty cgroup_skb program on the root cgroup: what timing every run
+ * costs under kernel.bpf_stats_enabled (plus the dispatch). A bench
+ * subtracts its ns per run from wirelens's programs' figures.
+ */
+export function startEmptyProgram(): { stop(): BpfUse } {
+  const obj = BpfObject.open('features');
+  obj.setAutoload('wl_probe_cgroup', true);
+  obj.load();
+  obj.attach('wl_probe_cgroup', { kind: 'cgroup', path: cgroup2Root() });
+  const id = native()
+    .listPrograms()
+    .filter((p) => p.name === 'wl_probe_cgroup')
+    .map((p) => p.id);
+  const meter = bpfMeter(0, id);
+  return {
+    stop: () => {
+      const use = meter();
+      obj.close();
+      return use;
+    },
+  };
+}
+
+/** The share of `cpus` CPUs' time programs took, less `floorNs` per run (the timing floor), in %. */
+export function bpfShare(u: BpfUse, floorNs: number, cpus: number): number {
+  return (100 * Math.max(0, u.ns - u.runs * floorNs)) / 1e9 / (u.wallS * cpus);
 }
 
 const STATS = '/proc/sys/kernel/bpf_stats_enabled';

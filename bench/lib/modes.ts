@@ -4,6 +4,7 @@
  * tool (e.g. a future `wirelens http`) is one more entry in MODES.
  */
 import { performance } from 'node:perf_hooks';
+import { BpfUse, bpfMeter, startEmptyProgram } from './loopback';
 import { cpuSeconds, describeExit, Proc } from './proc';
 import { parseStopLine, startWirelens } from './wirelens';
 
@@ -15,6 +16,10 @@ export interface ModeMetrics {
   lost?: number;
   /** Packets the kernel dropped before the capture tool read them. */
   drops?: number;
+  /** Run time of the mode's BPF programs (kernel.bpf_stats_enabled). */
+  bpf?: BpfUse;
+  /** This mode is the empty program whose ns per run is the timing floor. */
+  floor?: boolean;
   /** Free text for the per-run log. */
   note?: string;
 }
@@ -78,15 +83,17 @@ export function wirelensMode(
     attach: async () => {
       const { proc } = await startWirelens([...args, '--json']);
       const cpu = cpuMeter(proc.pid);
+      const bpfUse = bpfMeter(proc.pid);
       return {
         stop: async () => {
           const cpuPercent = cpu();
+          const bpf = bpfUse();
           await stopOrThrow(proc);
           const s = parseStopLine(proc.stderr);
           if (!s) throw new Error(`${proc.name}: no "stopped (...): N records, N lost" line on stderr${proc.tail()}`);
           const note = [`${s.filtered} filtered in kernel`];
           if (s.outputDropped) note.push(`${s.outputDropped} dropped (output too slow)`);
-          return { cpuPercent, records: s.records, lost: s.lost, note: note.join(', ') };
+          return { cpuPercent, records: s.records, lost: s.lost, bpf, note: note.join(', ') };
         },
       };
     },
@@ -116,11 +123,32 @@ const tcpdump: Mode = {
   },
 };
 
+/** An empty cgroup_skb program: the run-time floor of timing each run (subtracted from the others' BPF CPU). */
+const emptyProgram: Mode = {
+  name: 'empty BPF program',
+  attach: async () => {
+    const empty = startEmptyProgram();
+    return {
+      stop: async () => {
+        const bpf = empty.stop();
+        return {
+          bpf,
+          floor: true,
+          note: `${bpf.runs ? (bpf.ns / bpf.runs).toFixed(0) : '-'} ns/run: the timing floor`,
+        };
+      },
+    };
+  },
+};
+
 export const MODES: Mode[] = [
   none,
+  emptyProgram,
   // One open and one close record for each end of a connection; on loopback both ends are on this host.
   wirelensMode('wirelens tcp', ['tcp'], (t) => 4 * t.connections, 2),
   // One record per request at each end: curl-like client (wrk) and nginx.
   wirelensMode('wirelens http', ['http'], (t) => 2 * t.requests, 5),
+  // Counted in the kernel: one table at exit, nothing per exchange.
+  wirelensMode('wirelens http --stats-only', ['http', '--stats-only'], () => 1, 5),
   tcpdump,
 ];

@@ -5,6 +5,10 @@ import { StartupResult } from './startup';
 import { median, sum } from './stats';
 import { fixed, formatTable, int } from './table';
 import { Workload, WRK_CONNECTIONS, WRK_THREADS } from './workloads';
+import { bpfShare } from './loopback';
+
+/** CPUs the BPF CPU share is counted against (the machine's, at most 2: wrk and nginx share them). */
+const BPF_CPUS = 2;
 
 export const TARGETS = {
   maxLost: 0,
@@ -42,6 +46,13 @@ export function workloadReport(
   // Each run is compared with the baseline run of the same round, then the
   // median is taken: slow drift of the machine cancels out.
   const base = new Map(of(modes[0]!).map((r) => [r.round, r.wrk.requestsPerSec]));
+  // The empty program's ns per run: what timing costs every run (kernel.bpf_stats_enabled).
+  const floorNs =
+    median(
+      runs
+        .filter((r) => r.workload === workload && r.metrics.floor)
+        .map((r) => (r.metrics.bpf?.runs ? r.metrics.bpf.ns / r.metrics.bpf.runs : undefined)),
+    ) ?? 0;
   for (const mode of modes) {
     const rs = of(mode);
     const rps = median(rs.map((r) => r.wrk.requestsPerSec));
@@ -62,6 +73,11 @@ export function workloadReport(
       pct(ratio),
       isBase ? '-' : fixed(cost, 1),
       pct(median(rs.map((r) => r.metrics.cpuPercent))),
+      pct(
+        median(
+          rs.map((r) => (r.metrics.bpf && !r.metrics.floor ? bpfShare(r.metrics.bpf, floorNs, BPF_CPUS) : undefined)),
+        ),
+      ),
       int(records),
     ];
     if (hasExpected) row.push(expected === undefined ? '-' : `~${int(expected)}`);
@@ -77,7 +93,7 @@ export function workloadReport(
       checks.push(`${mode.name} records / expected per run: ${perRun.join(', ')} (median ${pct(median(ratios))})`);
     }
   }
-  const header = ['mode', 'req/s (median)', 'vs none (paired)', 'cost %', 'wirelens CPU %', 'records'];
+  const header = ['mode', 'req/s (median)', 'vs none (paired)', 'cost %', 'wirelens CPU %', 'BPF CPU %', 'records'];
   if (hasExpected) header.push('expected');
   header.push('lost', 'tcpdump drops', 'wrk errors');
   const conns =
@@ -88,6 +104,7 @@ export function workloadReport(
     `== ${workload.name}: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${seconds}s --latency${workload.headers.map((h) => ` -H "${h}"`).join('')}; ${conns}`,
     `   ${rounds} round(s), modes alternated; req/s, CPU, records and expected are medians per run; lost, drops and errors are totals`,
     `   vs none = median over rounds of (req/s of the mode / req/s of none in the same round)`,
+    `   wirelens CPU % = its process, % of one core; BPF CPU % = its programs' run time, % of ${BPF_CPUS} CPUs, less the empty program's ${floorNs.toFixed(0)} ns/run timing floor`,
     '',
     formatTable(header, rows),
     '',
@@ -96,7 +113,8 @@ export function workloadReport(
       ? [
           'expected, wirelens tcp: 4 records per connection wrk made (open + close at the client end and at the server end, both on this host);',
           `  connections still open when wrk stops add up to 4 x ${WRK_CONNECTIONS} more`,
-          'expected, wirelens http: 2 records per request wrk made (the exchange seen by wrk and by nginx)',
+          'expected, wirelens http: 2 records per request wrk made (the exchange seen by wrk and by nginx);',
+          '  --stats-only: 1 (the table at exit), nothing per exchange',
         ]
       : []),
   ].join('\n');

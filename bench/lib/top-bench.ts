@@ -12,13 +12,10 @@
 import * as os from 'node:os';
 import { freePort } from '../../test/helpers/ports';
 import { Proc } from './proc';
-import { bpfRunTime, enableBpfStats, stopped, transfer } from './loopback';
+import { BpfUse, bpfMeter, enableBpfStats, startEmptyProgram, stopped, transfer } from './loopback';
 import { median } from './stats';
 import { fixed, formatTable } from './table';
 import { startWirelens } from './wirelens';
-import { BpfObject } from '../../src/kernel/object';
-import { native } from '../../src/kernel/native';
-import { cgroup2Root } from '../../src/kernel/cgroup';
 
 export const TOP_TARGET_PERCENT = 2;
 
@@ -27,28 +24,17 @@ interface TopMode {
   start(): Promise<{ stop(): Promise<{ note: string; bpf?: BpfUse }> }>;
 }
 
-/** BPF run time of one mode's run: programs' ns and runs, over wallS seconds. */
-interface BpfUse {
-  ns: number;
-  runs: number;
-  wallS: number;
-}
-
 function topMode(name: string, args: string[]): TopMode {
   return {
     name,
     start: async () => {
       const { proc } = await startWirelens(['top', '--json', '--interval', '1', ...args]);
-      const before = bpfRunTime(proc.pid);
-      const t0 = performance.now();
+      const meter = bpfMeter(proc.pid);
       return {
         stop: async () => {
-          const used = bpfRunTime(proc.pid);
-          const wallS = (performance.now() - t0) / 1000;
+          const { ns, runs, wallS } = meter();
           await stopped(proc);
           const m = /kernel maps held ([\d.]+ \S+)/.exec(proc.stderr);
-          const ns = used.ns - before.ns;
-          const runs = used.runs - before.runs;
           return {
             bpf: { ns, runs, wallS },
             note: `BPF ${(ns / 1e6).toFixed(0)} ms in ${runs} runs (${runs ? (ns / runs).toFixed(0) : '-'} ns/run, timing included)${m ? `; maps ${m[1]}` : ''}`,
@@ -67,26 +53,11 @@ function topMode(name: string, args: string[]): TopMode {
 const floor: TopMode = {
   name: 'empty BPF program',
   start: async () => {
-    const obj = BpfObject.open('features');
-    obj.setAutoload('wl_probe_cgroup', true);
-    obj.load();
-    obj.attach('wl_probe_cgroup', { kind: 'cgroup', path: cgroup2Root() });
-    const id = native()
-      .listPrograms()
-      .filter((p) => p.name === 'wl_probe_cgroup')
-      .map((p) => p.id);
-    const before = bpfRunTime(0, id);
-    const t0 = performance.now();
+    const empty = startEmptyProgram();
     return {
       stop: async () => {
-        const used = bpfRunTime(0, id);
-        obj.close();
-        const runs = used.runs - before.runs;
-        const ns = used.ns - before.ns;
-        return {
-          bpf: { ns, runs, wallS: (performance.now() - t0) / 1000 },
-          note: `${runs ? (ns / runs).toFixed(0) : '-'} ns/run: the timing floor`,
-        };
+        const bpf = empty.stop();
+        return { bpf, note: `${bpf.runs ? (bpf.ns / bpf.runs).toFixed(0) : '-'} ns/run: the timing floor` };
       },
     };
   },

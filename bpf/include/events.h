@@ -15,11 +15,11 @@
 enum wl_event_type {
 	WL_EV_TCP_OPEN = 1,
 	WL_EV_TCP_CLOSE = 2,
-	WL_EV_HTTP_DATA = 3,	/* a chunk of an HTTP connection's byte stream */
-	WL_EV_HTTP_CLOSE = 4,	/* an HTTP connection closed */
-	WL_EV_TCP_NOTE = 5,	/* struct wl_tcp_note: retransmit, reset, drop, RTT sample */
-	WL_EV_SOCK_PAYLOAD = 6, /* struct wl_sp_event: DNS or TLS bytes of a packet */
-	WL_EV_CAPTURE = 7,	/* struct wl_cap_event: a captured packet */
+	WL_EV_HTTP_EXCHANGE = 3, /* struct wl_http_ex: one HTTP exchange seen from one socket */
+	WL_EV_HTTP_AHEAD = 4,	 /* struct wl_http_ahead: a pipelined request's head, before its exchange */
+	WL_EV_TCP_NOTE = 5,	 /* struct wl_tcp_note: retransmit, reset, drop, RTT sample */
+	WL_EV_SOCK_PAYLOAD = 6,	 /* struct wl_sp_event: DNS or TLS bytes of a packet */
+	WL_EV_CAPTURE = 7,	 /* struct wl_cap_event: a captured packet */
 };
 
 /* wl_hdr.flags */
@@ -128,49 +128,130 @@ struct wl_tcp_note {
 	__u8 _pad[7];
 };
 
-/* wl_http_event.dir: data this host's socket sent or received. */
-enum wl_http_dir {
-	WL_HTTP_SEND = 1,
-	WL_HTTP_RECV = 2,
-};
-
-/* wl_http_event.side: which end of the exchange this socket is. */
+/* wl_http_ex.side: which end of the exchange the socket is. */
 enum wl_http_side {
 	WL_HTTP_CLIENT = 1, /* sends requests */
 	WL_HTTP_SERVER = 2, /* receives requests */
 };
 
-/* Payload copied for a chunk that starts a request or response head. */
+/* Bytes of a head the kernel copies at most (bpf/http.bpf.c). */
 #define WL_HTTP_HEAD_MAX 2048
-/* Chunks up to this size are copied whole even when they begin no head. */
-#define WL_HTTP_PIECE_MAX 256
-/* Payload copied from the end of larger chunks (enough for "0\r\n\r\n"). */
-#define WL_HTTP_TAIL_MAX 8
+/* Bytes of a Host or Content-Type value the kernel copies at most. */
+#define WL_HTTP_VALUE_MAX 64
+
+/* wl_http_ex.end: what ended the exchange. */
+enum wl_http_end {
+	WL_HTTP_END_RESPONSE =
+		1, /* its final response ended (its length, its last chunk, or the close that ends it) */
+	WL_HTTP_END_CLOSED = 2, /* the connection ended first: no final response, or one cut short */
+	WL_HTTP_END_TUNNEL = 3, /* 101, or a 2xx to CONNECT: what follows is not HTTP and is not looked at */
+};
+
+/* wl_http_ex.flags */
+#define WL_HTTP_F_REQ_CUT (1 << 0)  /* the request head is longer than the bytes copied */
+#define WL_HTTP_F_RESP_CUT (1 << 1) /* the same for the response head */
+#define WL_HTTP_F_LINES \
+	(1 << 2) /* only the start lines are copied (no --headers): host/ctype hold those two values */
+#define WL_HTTP_F_REQ_AHEAD \
+	(1 << 3) /* the request head came before, in a wl_http_ahead record with this `no` */
+#define WL_HTTP_F_REQ_LOST \
+	(1 << 4) /* the request head was not kept (pipelined behind another, across packets) */
+#define WL_HTTP_F_HOST_CUT (1 << 5) /* the Host value is longer than WL_HTTP_VALUE_MAX */
 
 /*
- * One syscall's worth of an HTTP connection. Chunks that begin a message
- * carry its first bytes (the head), small chunks their bytes; larger ones
- * only their length and last bytes: bodies are counted, not copied.
+ * One HTTP/1.x exchange seen from one local socket (bpf/http.bpf.c), sent
+ * when it ends: the request's head (its first WL_HTTP_HEAD_MAX bytes, or with
+ * WL_HTTP_F_LINES only its request line), then at resp_off the response's.
+ * Bodies are counted, never copied. proc is the socket's owner.
  */
-struct wl_http_event {
-	struct wl_hdr hdr;
+struct wl_http_ex {
+	struct wl_hdr hdr; /* ts_ns: the request's first byte */
 	struct wl_proc proc;
-	struct wl_sock_id sock;
-	__u64 conn; /* connection id: the socket's address, salted */
-	__u32 len;  /* bytes this syscall moved */
-	__u16 cap;  /* payload bytes that follow the struct */
-	__u8 dir;   /* enum wl_http_dir */
+	struct wl_sock_id sock; /* local end in saddr/sport */
+	__u64 conn;		/* socket cookie */
+	__u64 latency_ns;	/* request's first byte to the final response's first byte; 0 without one */
+	__u64 req_bytes;	/* the request's head and body, as they crossed the socket */
+	__u64 resp_bytes;	/* the response's heads (interim ones too) and body */
+	__u32 no;		/* the request's number on the connection, from 1 */
+	__u16 status;		/* the final response's status; 0 without one */
+	__u16 req_cap;		/* request head bytes at the start of the data */
+	__u16 resp_cap;		/* response head bytes at resp_off */
+	__u16 resp_off;
+	__u8 side;	/* enum wl_http_side */
+	__u8 end;	/* enum wl_http_end */
+	__u8 flags;	/* WL_HTTP_F_* */
+	__u8 host_len;	/* bytes of host */
+	__u8 ctype_len; /* bytes of ctype */
+	__u8 _pad[3];
+	char method[8]; /* the request's method (NUL-padded), whether or not its head was kept */
+	char host[WL_HTTP_VALUE_MAX];  /* the request's Host value */
+	char ctype[WL_HTTP_VALUE_MAX]; /* the final response's Content-Type value */
+				       /* followed by the heads */
+};
+
+/*
+ * A request head that could not wait in the socket's copy for its exchange
+ * (another request was waiting there: pipelining): sent at its end, matched by
+ * conn and no to the wl_http_ex that carries WL_HTTP_F_REQ_AHEAD.
+ */
+struct wl_http_ahead {
+	struct wl_hdr hdr;
+	__u64 conn;
+	__u32 no;
+	__u16 cap;  /* head bytes that follow */
+	__u8 flags; /* WL_HTTP_F_REQ_CUT, WL_HTTP_F_LINES */
+	__u8 _pad;
+	/* followed by cap bytes */
+};
+
+/* Counters in the per-CPU array wl_http_stats (bpf/http.bpf.c), one slot each. */
+enum wl_http_stat {
+	WL_HTTP_STAT_LISTENER =
+		0, /* payload arriving at a listening socket (TFO, a lost handshake ACK): not followed */
+	WL_HTTP_STAT_REQUESTS = 1,	/* request heads seen */
+	WL_HTTP_STAT_EXCHANGES = 2,	/* exchanges ended (sent or counted) */
+	WL_HTTP_STAT_UNANSWERED = 3,	/* of those, without a final response */
+	WL_HTTP_STAT_URL_FILTERED = 4,	/* requests dropped by --method/--url-prefix/--url-contains/--host */
+	WL_HTTP_STAT_PROC_FILTERED = 5, /* exchanges dropped by --pid/--comm */
+	WL_HTTP_STAT_PORT_FILTERED = 6, /* connections dropped by --port */
+	WL_HTTP_STAT_GAPS =
+		7, /* a direction lost its place (bytes missing, out of order): heads sought again */
+	WL_HTTP_STAT_MALFORMED = 8, /* heads that are not HTTP/1.x: the direction seeks the next head */
+	WL_HTTP_STAT_UNPAIRED =
+		9, /* final responses with no request waiting (joined mid-stream, or after a gap) */
+	WL_HTTP_STAT_DROPPED = 10,     /* requests waiting that a gap or a full queue dropped: not reported */
+	WL_HTTP_STAT_TUNNELS = 11,     /* connections no longer followed: 101, CONNECT */
+	WL_HTTP_STAT_BUSY = 12,	       /* packets not parsed: both scratch buffers of the CPU in use */
+	WL_HTTP_STAT_ROUTES_FULL = 13, /* --stats-only: exchanges counted in the "(other)" row */
+	WL_HTTP_STAT_NOT_KEPT = 14,    /* request heads not copied (pipelined, over more than one window) */
+	WL_HTTP_STAT_AHEAD = 15,       /* pipelined request heads sent ahead of their exchanges */
+	WL_HTTP_STAT_MAX = 16,
+};
+
+/* wirelens http --stats-only: per-endpoint counters in wl_http_routes, read once per interval. */
+#define WL_HTTP_ROUTE_MAX 64
+#define WL_HTTP_METHOD_MAX 8
+#define WL_HTTP_LAT_BUCKETS 32
+
+/* wl_http_route_key.flags */
+#define WL_HTTP_RK_CUT (1 << 0)	  /* the route is longer than WL_HTTP_ROUTE_MAX */
+#define WL_HTTP_RK_OTHER (1 << 1) /* the overflow row: endpoints past the table's size */
+
+struct wl_http_route_key {
 	__u8 side;  /* enum wl_http_side */
-	__u8 start; /* 1: the chunk begins a request or response head */
-	__u8 tail;  /* 1: payload is the chunk's last bytes, not its first */
-	__u16 gen;  /* connection generation: differs when a socket address is reused */
-	/*
-	 * Heads of each kind on this socket so far, this one included: request
-	 * heads in the request direction, final (non-1xx) response heads in the
-	 * other. A gap means records were lost; pairing stays aligned.
-	 */
-	__u32 seq;
-	/* followed by cap bytes of payload */
+	__u8 flags; /* WL_HTTP_RK_* */
+	__u8 len;   /* bytes of route */
+	__u8 _pad;
+	char method[WL_HTTP_METHOD_MAX];
+	char route[WL_HTTP_ROUTE_MAX]; /* the path up to '?', each all-digit segment as {n}; zero-filled */
+};
+
+struct wl_http_route_val {
+	__u64 count;
+	__u64 status[6]; /* [0] no final response, [1..5] 1xx..5xx */
+	__u64 lat_max_ns;
+	__u64 lat_sum_ns;
+	__u64 lat[WL_HTTP_LAT_BUCKETS]; /* [i]: latency in [2^i, 2^(i+1)) us ([0] below 2 us) */
 };
 
 /* wl_sp_event.kind: what the bytes were recognised as (bpf/sock_payload.bpf.c). */

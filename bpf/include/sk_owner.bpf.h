@@ -58,10 +58,12 @@ int wl_owner_create(struct bpf_sock *sk)
 /*
  * The last socket each CPU saw read or written, and by whom: a process
  * streaming through one socket skips the storage lookup on every call after
- * the first (the check runs on every send and receive on the host).
+ * the first (the check runs on every send and receive on the host). Known by
+ * its cookie, not its address: a socket freed and another made at the same
+ * address (a server's next connection) must not pass for the one seen.
  */
 struct owner_seen {
-	__u64 sk;
+	__u64 cookie;
 	__u32 tgid;
 	__u32 _pad;
 };
@@ -79,12 +81,14 @@ static __always_inline int on_sock_io(struct sock *sk)
 	struct sk_owner *o;
 	struct owner_seen *seen;
 	__u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 cookie;
 	__u16 family;
 
 	if (!sk)
 		return 0;
+	cookie = bpf_get_socket_cookie(sk);
 	seen = bpf_map_lookup_elem(&wl_owner_seen, &zero);
-	if (seen && seen->sk == (__u64)sk && seen->tgid == tgid)
+	if (seen && seen->cookie == cookie && seen->tgid == tgid)
 		return 0;
 	/* A BTF pointer in every caller: read directly (CO-RE relocated), no helper call. */
 	family = sk->__sk_common.skc_family;
@@ -94,7 +98,7 @@ static __always_inline int on_sock_io(struct sock *sk)
 	if (o && o->tgid != tgid)
 		own(o);
 	if (seen) {
-		seen->sk = (__u64)sk;
+		seen->cookie = cookie;
 		seen->tgid = tgid;
 	}
 	return 0;

@@ -103,7 +103,8 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   verbose(
     `attached in ${attachedMs.toFixed(1)} ms (features from ${features.fromCache.size > 0 ? 'cache' : 'probes'})`,
   );
-  if (!opts.json) writeOut(tool.header() + '\n');
+  const header = opts.json ? '' : tool.header();
+  if (header) writeOut(header + '\n');
 
   const ticker = tool.tick ? setInterval(() => tool.tick!(process.hrtime.bigint(), emit), TICK_MS) : undefined;
   ticker?.unref();

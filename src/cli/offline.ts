@@ -1,5 +1,5 @@
 /**
- * `-r FILE` for the analyzers (dns, tls, tcp): a pcap or pcapng file (or
+ * `-r FILE` for the analyzers (dns, tls, http, tcp): a pcap or pcapng file (or
  * standard input) read as the live commands read the kernel, and printed
  * the same way. The file's packets go through the flow tracker
  * (src/net/packet-streams) to the same analyzers as live records; the
@@ -47,6 +47,12 @@ export interface OfflineTool<R extends OfflineRecord> {
   /** Summary lines for stderr (the file's own figures come from the runner). */
   summary(): string[];
   periodic?(): string[];
+  /** A record passed --pid/--comm/--port (before --count). */
+  counted?(r: R): void;
+  /** No line per record (http --stats-only): records are only counted. */
+  silent?: boolean;
+  /** Lines for stdout after the last record (http --stats-only's table). */
+  trailer?(json: boolean, clock: Clock, nowNs: bigint): string[];
 }
 
 export interface OfflineOptions {
@@ -135,6 +141,8 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
       filtered++;
       return;
     }
+    tool.counted?.(r);
+    if (tool.silent) return;
     if (o.count !== undefined && printed >= o.count) return;
     pending.push(o.json ? tool.json(r, clock) + '\n' : tool.human(r, clock) + '\n');
     printed++;
@@ -179,7 +187,8 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
       );
     }
   }
-  if (!o.json) writeOut(tool.header() + '\n');
+  const header = o.json ? '' : tool.header();
+  if (header !== '') writeOut(header + '\n');
   let streamError: string | undefined;
   const stream = fd === undefined ? process.stdin : fs.createReadStream('', { fd, highWaterMark: 1 << 20 });
   try {
@@ -226,6 +235,7 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
     give();
   }
   tool.finish(lastNs, emit);
+  for (const line of tool.trailer?.(o.json, clock, lastNs) ?? []) pending.push(line + '\n');
   flush();
   unsubscribe();
 

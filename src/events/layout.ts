@@ -69,24 +69,92 @@ export const WL_TCP_NOTE = {
   },
 } as const satisfies StructLayout;
 
-export const WL_HTTP_EVENT = {
-  struct: 'wl_http_event',
-  size: 128,
+export const WL_HTTP_EX = {
+  struct: 'wl_http_ex',
+  size: 296,
   fields: {
     hdr: 0,
     proc: 16,
     sock: 56,
     conn: 104,
-    len: 112,
-    cap: 116,
-    dir: 118,
-    side: 119,
-    start: 120,
-    tail: 121,
-    gen: 122,
-    seq: 124,
+    latency_ns: 112,
+    req_bytes: 120,
+    resp_bytes: 128,
+    no: 136,
+    status: 140,
+    req_cap: 142,
+    resp_cap: 144,
+    resp_off: 146,
+    side: 148,
+    end: 149,
+    flags: 150,
+    host_len: 151,
+    ctype_len: 152,
+    _pad: 153,
+    method: 156,
+    host: 164,
+    ctype: 228,
   },
 } as const satisfies StructLayout;
+
+export const WL_HTTP_AHEAD = {
+  struct: 'wl_http_ahead',
+  size: 32,
+  fields: { hdr: 0, conn: 16, no: 24, cap: 28, flags: 30, _pad: 31 },
+} as const satisfies StructLayout;
+
+export const WL_HTTP_ROUTE_KEY = {
+  struct: 'wl_http_route_key',
+  size: 76,
+  fields: { side: 0, flags: 1, len: 2, _pad: 3, method: 4, route: 12 },
+} as const satisfies StructLayout;
+
+export const WL_HTTP_ROUTE_VAL = {
+  struct: 'wl_http_route_val',
+  size: 328,
+  fields: { count: 0, status: 8, lat_max_ns: 56, lat_sum_ns: 64, lat: 72 },
+} as const satisfies StructLayout;
+
+/** wl_http_ex's enums and flags, the route key's flags and sizes (bpf/include/events.h). */
+export const HTTP = {
+  CLIENT: 1,
+  SERVER: 2,
+  END_RESPONSE: 1,
+  END_CLOSED: 2,
+  END_TUNNEL: 3,
+  F_REQ_CUT: 1,
+  F_RESP_CUT: 2,
+  F_LINES: 4,
+  F_REQ_AHEAD: 8,
+  F_REQ_LOST: 16,
+  F_HOST_CUT: 32,
+  HEAD_MAX: 2048,
+  VALUE_MAX: 64,
+  ROUTE_MAX: 64,
+  METHOD_MAX: 8,
+  LAT_BUCKETS: 32,
+  RK_CUT: 1,
+  RK_OTHER: 2,
+} as const;
+
+/** Slots of the per-CPU wl_http_stats array (enum wl_http_stat). */
+export const HTTP_STAT = {
+  LISTENER: 0,
+  REQUESTS: 1,
+  EXCHANGES: 2,
+  UNANSWERED: 3,
+  URL_FILTERED: 4,
+  PROC_FILTERED: 5,
+  PORT_FILTERED: 6,
+  GAPS: 7,
+  MALFORMED: 8,
+  UNPAIRED: 9,
+  DROPPED: 10,
+  TUNNELS: 11,
+  BUSY: 12,
+  ROUTES_FULL: 13,
+  NOT_KEPT: 14,
+} as const;
 
 export const WL_SP_EVENT = {
   struct: 'wl_sp_event',
@@ -286,7 +354,7 @@ export const TOP_PROTOS = ['tcp', 'udp', 'icmp', 'icmpv6', 'other'] as const;
 export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>> = {
   tcp_life: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_TCP_HEALTH, WL_TCP_EVENT, WL_TCP_NOTE],
   traffic: [WL_TOP_COUNTS, WL_TOP_PROC, WL_TOP_ADDR, WL_TOP_IFCFG],
-  http: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_HTTP_EVENT],
+  http: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_HTTP_EX, WL_HTTP_AHEAD, WL_HTTP_ROUTE_KEY, WL_HTTP_ROUTE_VAL],
   sock_payload: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_SP_EVENT],
   capture: [WL_HDR, WL_CAP_EVENT, WL_CAP_IFCFG],
   guard: [
@@ -309,8 +377,8 @@ export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>
 export const EV = {
   TCP_OPEN: 1,
   TCP_CLOSE: 2,
-  HTTP_DATA: 3,
-  HTTP_CLOSE: 4,
+  HTTP_EXCHANGE: 3,
+  HTTP_AHEAD: 4,
   TCP_NOTE: 5,
   SOCK_PAYLOAD: 6,
   CAPTURE: 7,

@@ -3,6 +3,7 @@
  * (src/output/http-view.ts: redacted and decoded, so no raw control
  * character and no secret reaches a JSON line either).
  */
+import { EndpointStats } from '../analysis/http-stats';
 import { Clock } from './clock';
 import { commonJsonPrefix } from './common-fields';
 import { HttpView } from './http-view';
@@ -22,4 +23,19 @@ export function httpJson(v: HttpView, clock: Clock, headers: boolean): string {
       `,"resp_headers":${JSON.stringify(v.respHeaders)},"resp_headers_truncated":${v.respHeadTruncated}`;
   }
   return line + '}';
+}
+
+const msOr = (us: number): string => (Number.isNaN(us) ? 'null' : String(Math.round(us) / 1000));
+
+/** --stats-only --json: one object per table, a row per side and endpoint. */
+export function httpStatsJson(tsNs: bigint, rows: EndpointStats[], clock: Clock): string {
+  const list = rows.map(
+    (r) =>
+      `{"side":"${r.side}","endpoint":${JSON.stringify(r.endpoint)},"requests":${r.requests},` +
+      `"status":${JSON.stringify(r.status)},"p50_ms":${msOr(r.latency.quantile(0.5))},` +
+      `"p99_ms":${msOr(r.latency.quantile(0.99))},"max_ms":${msOr(r.latency.count ? r.latency.max : NaN)}` +
+      (r.latencyBuckets ? `,"latency_log2_us":${JSON.stringify(r.latencyBuckets)}` : '') +
+      '}',
+  );
+  return `{"ts":"${clock.iso(tsNs)}","endpoints":[${list.join(',')}]}`;
 }

@@ -12,7 +12,7 @@
  * terminal it is cut at the right edge, marked `…`; a pipe or file gets it
  * whole (--json always has every field in full).
  */
-import { EndpointStats, HttpStats } from '../analysis/http-stats';
+import { EndpointStats } from '../analysis/http-stats';
 import { formatEndpoint } from '../text/address';
 import { Clock } from './clock';
 import { cutText, fitCell } from './columns';
@@ -129,8 +129,7 @@ const ms = (us: number): string => (Number.isNaN(us) ? '-' : (us / 1000).toFixed
  * with the prefix), the endpoint last. Endpoints are keyed by the shown form
  * of the URL, so they hold nothing a record line would not.
  */
-export function formatHttpStats(stats: HttpStats, limit = 30): string[] {
-  const rows = stats.endpoints();
+export function formatHttpStats(rows: EndpointStats[], limit = 30): string[] {
   if (rows.length === 0) return ['http: no exchanges'];
   const lines = [
     `${'SIDE'.padEnd(4)} ${'REQS'.padStart(6)} ${'2xx'.padStart(6)} ${'3xx'.padStart(5)} ${'4xx'.padStart(5)} ` +

@@ -50,3 +50,12 @@ export function httpView(ex: HttpExchange, redact: boolean): HttpView {
     shown: true,
   };
 }
+
+/**
+ * An endpoint the kernel counted (--stats-only): method and route as raw
+ * bytes, in the same shown form as a record's (`cut`: the route was longer
+ * than the kernel keeps, marked with a trailing …).
+ */
+export function httpRoute(method: string, route: string, cut: boolean, redact: boolean): string {
+  return `${latin1Text(method)} ${latin1Text(redact ? redactUrl(route, cut) : route)}${cut ? '…' : ''}`;
+}

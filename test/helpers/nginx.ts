@@ -38,10 +38,14 @@ http {
   scgi_temp_path ${dir}/scgi;`;
 }
 
-/** Serves `files` (name -> content) on 127.0.0.1 and [::1] at one port; with `accessLog`, logs each request's target to dir/access.log. */
+/**
+ * Serves `files` (name -> content) on 127.0.0.1 and [::1] at one port; with
+ * `accessLog`, logs each request's target to dir/access.log (with
+ * `logFormat`, nginx's variables for a line instead).
+ */
 export async function startNginx(
   files: Record<string, string | Buffer>,
-  opts: { accessLog?: boolean } = {},
+  opts: { accessLog?: boolean; logFormat?: string } = {},
 ): Promise<TestNginx> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wl-test-nginx-'));
   const port = await freePort('127.0.0.1');
@@ -53,7 +57,8 @@ export async function startNginx(
   const conf = `${nginxPreamble(dir, 1, 256)}
   types { text/css css; text/html html; application/json json; }
   client_max_body_size 8m;
-  log_format wl_target '$request_uri';
+  log_format wl_target '${opts.logFormat ?? '$request_uri'}';
+  keepalive_requests 100000;
   server {
     ${opts.accessLog ? `access_log ${dir}/access.log wl_target;` : ''}
     listen 127.0.0.1:${port};

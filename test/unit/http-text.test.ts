@@ -104,7 +104,7 @@ describe('http text lines', () => {
   it('the per-endpoint table fits 80 columns before the endpoint, keyed by the shown URL', () => {
     const s = new HttpStats();
     s.add(httpView(ex({ url: 'http://bob:hunter2@h/p?password=x' }), true));
-    const t = formatHttpStats(s);
+    const t = formatHttpStats(s.endpoints());
     assert.equal(t.length, 2);
     assert.ok(t[1]!.endsWith('  GET http://[REDACTED]@h/p'), t[1]);
     assert.ok(t[1]!.indexOf('GET') <= 62, t[1]);

@@ -73,7 +73,35 @@ describe('Http1Stream requests', () => {
       b('\r\n\r\nPOST /big HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc'),
     ]);
     assert.equal(ev[0]?.kind === 'request' && ev[0].expectContinue, true);
-    assert.deepEqual(ev[1], { kind: 'end', bodyBytes: 3 });
+    assert.deepEqual(ev[1], { kind: 'end', bodyBytes: 3, bytes: 70 }, 'the empty lines count as the message bytes');
+  });
+
+  it('counts the bytes of every message on the wire (head, body, chunk framing, trailers), and keeps heads when asked', () => {
+    const s = new Http1Stream('request', { maxHeaderBytes: 1024, maxUrlBytes: 4096, keepHeadBytes: 40 });
+    const ev = [...s.push(b(PIPELINED)), ...s.end()];
+    const ends = ev.filter((e) => e.kind === 'end');
+    assert.equal(
+      ends.reduce((n, e) => n + e.bytes, 0),
+      PIPELINED.length,
+    );
+    const heads = ev.filter((e) => e.kind === 'request');
+    assert.equal(Buffer.from(heads[0]!.raw!).toString('latin1'), PIPELINED.slice(0, 40));
+    assert.equal(heads[3]!.raw!.length, 'DELETE /x HTTP/1.0\r\n\r\n'.length);
+    assert.equal(s.messageBytes, 0);
+  });
+
+  it('a head arriving a byte at a time costs its length, not its square', () => {
+    const s = new Http1Stream('request', { maxHeaderBytes: 256 * 1024, maxUrlBytes: 4096 });
+    const head = b(`GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(200 * 1024)}\r\n\r\n`);
+    const t0 = process.cpuUsage();
+    const out: Http1Event[] = [];
+    for (let i = 0; i < head.length; i++) out.push(...s.push(head.subarray(i, i + 1)));
+    const us = process.cpuUsage(t0).user;
+    assert.deepEqual(
+      out.map((e) => e.kind),
+      ['request', 'end'],
+    );
+    assert.ok(us < 2_000_000, `${us} us of CPU for a 200 KB head byte by byte`);
   });
 
   it('cuts long URLs and says so', () => {

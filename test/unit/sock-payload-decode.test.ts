@@ -89,7 +89,7 @@ describe('decodeSockPayload', () => {
     const ok = record(Buffer.from('abcd'));
     assert.equal(decodeSockPayload(view(ok), 0, WL_SP_EVENT.size - 1), null);
     for (const bad of [
-      record(Buffer.from('x'), { type: EV.HTTP_DATA }),
+      record(Buffer.from('x'), { type: EV.HTTP_EXCHANGE }),
       record(Buffer.from('x'), { kind: 9 }),
       record(Buffer.from('abcd'), { cap: 5 }),
     ]) {

@@ -4,7 +4,10 @@
  * push() returns the events completed by those bytes. Framing follows
  * RFC 9112 section 6: chunked, Content-Length, read-until-close, and the
  * bodiless responses (HEAD, 1xx, 204, 304). Memory is bounded: a header block
- * over maxHeaderBytes ends the stream with an error event instead of growing.
+ * over maxHeaderBytes ends the stream with an error event instead of growing,
+ * and a head is gathered as bytes, its end looked for only in what is new
+ * (a head arriving a byte at a time costs its length, not its square).
+ * Every message's bytes on the wire (head, body and framing) are counted.
  * Never throws.
  */
 import { BodyFraming, isInterim, requestFraming, responseFraming } from './framing';
@@ -14,6 +17,10 @@ export interface Http1Head {
   headers: [string, string][];
   /** Bytes of the start line and header block, CRLFs included. */
   headBytes: number;
+  /** Bytes of the message so far: its head and the empty lines before it. */
+  bytes: number;
+  /** The head's first keepHeadBytes bytes (a copy), when asked for. */
+  raw?: Uint8Array;
 }
 
 export interface RequestEvent extends Http1Head {
@@ -41,6 +48,8 @@ export interface ResponseEvent extends Http1Head {
 export interface MessageEndEvent {
   kind: 'end';
   bodyBytes: number;
+  /** Bytes of the whole message on the wire: head, body, chunk framing and trailers. */
+  bytes: number;
 }
 
 export interface ErrorEvent {
@@ -53,9 +62,14 @@ export type Http1Event = RequestEvent | ResponseEvent | MessageEndEvent | ErrorE
 export interface Http1Options {
   maxHeaderBytes: number;
   maxUrlBytes: number;
+  /** Keep a copy of each head's first bytes, up to this many (Http1Head.raw); 0: none. */
+  keepHeadBytes?: number;
 }
 
 export const DEFAULT_HTTP1_OPTIONS: Http1Options = { maxHeaderBytes: 64 * 1024, maxUrlBytes: 4096 };
+
+const LF = 0x0a;
+const CR = 0x0d;
 
 type State =
   | { s: 'head' }
@@ -74,9 +88,16 @@ export class Http1Stream {
   readonly role: 'request' | 'response';
   private readonly opts: Http1Options;
   private state: State = { s: 'head' };
-  /** Unconsumed bytes of a head or a chunk line, latin1; bounded by maxHeaderBytes. */
+  /** Unconsumed bytes of a chunk line, latin1; bounded by MAX_LINE. */
   private pending = '';
+  /** The head being gathered (its first byte is not an empty line's), bounded by maxHeaderBytes + 4. */
+  private head = new Uint8Array(256);
+  private headLen = 0;
+  /** A CR that may begin an empty line before a start line, waiting for its LF. */
+  private leadCR = false;
   private body = 0;
+  /** Bytes of the current message on the wire so far. */
+  private wire = 0;
   /** Responses: methods of requests awaiting a response, oldest first (HEAD and CONNECT change framing). */
   private readonly methods: string[] = [];
 
@@ -94,6 +115,16 @@ export class Http1Stream {
     return this.state.s === 'dead';
   }
 
+  /** Bytes of the current message so far (0 between messages). */
+  get messageBytes(): number {
+    return this.wire;
+  }
+
+  /** A head has begun and not ended (empty lines before a start line do not count). */
+  get inHead(): boolean {
+    return this.state.s === 'head' && this.headLen > 0;
+  }
+
   push(chunk: Uint8Array): Http1Event[] {
     const out: Http1Event[] = [];
     let i = 0;
@@ -107,9 +138,11 @@ export class Http1Stream {
   end(): Http1Event[] {
     if (this.state.s === 'until-close') {
       this.state = { s: 'head' };
-      return [{ kind: 'end', bodyBytes: this.body }];
+      const e: MessageEndEvent = { kind: 'end', bodyBytes: this.body, bytes: this.wire };
+      this.wire = 0;
+      return [e];
     }
-    if (this.state.s === 'head' && this.pending.replace(/^(\r?\n)+/, '') === '') return [];
+    if (this.state.s === 'head' && this.headLen === 0) return [];
     if (this.state.s === 'dead' || this.state.s === 'tunnel') return [];
     this.state = { s: 'dead' };
     return [{ kind: 'error', reason: 'connection closed mid-message' }];
@@ -118,6 +151,8 @@ export class Http1Stream {
   private fail(out: Http1Event[], reason: string): number {
     this.state = { s: 'dead' };
     this.pending = '';
+    this.head = new Uint8Array(0);
+    this.headLen = 0;
     out.push({ kind: 'error', reason });
     return Number.MAX_SAFE_INTEGER;
   }
@@ -132,17 +167,20 @@ export class Http1Stream {
         const n = Math.min(st.left, chunk.length - i);
         st.left -= n;
         this.body += n;
+        this.wire += n;
         if (st.left === 0) this.finish(out);
         return n;
       }
       case 'until-close': {
         this.body += chunk.length - i;
+        this.wire += chunk.length - i;
         return chunk.length - i;
       }
       case 'chunk-data': {
         const n = Math.min(st.left, chunk.length - i);
         st.left -= n;
         this.body += n;
+        this.wire += n;
         if (st.left === 0) this.state = { s: 'chunk-crlf' };
         return n;
       }
@@ -160,6 +198,7 @@ export class Http1Stream {
     const nl = chunk.indexOf(0x0a, i);
     const end = nl < 0 ? chunk.length : nl + 1;
     this.pending += latin1(chunk.subarray(i, end));
+    this.wire += end - i;
     if (nl < 0) {
       if (this.pending.length > MAX_LINE) return this.fail(out, 'chunk line too long');
       return end - i;
@@ -182,34 +221,68 @@ export class Http1Stream {
   }
 
   private stepHead(chunk: Uint8Array, i: number, out: Http1Event[]): number {
-    const room = this.opts.maxHeaderBytes - this.pending.length;
-    const take = Math.min(chunk.length - i, room + 4);
-    const before = this.pending.length;
-    this.pending += latin1(chunk.subarray(i, i + take));
-    // Empty lines before a start line are ignored (RFC 9112 2.2).
-    const lead = /^(\r?\n)+/.exec(this.pending);
-    const skipped = lead ? lead[0].length : 0;
-    const searchFrom = Math.max(skipped, before - 3);
-    let endIdx = this.pending.indexOf('\r\n\r\n', searchFrom);
+    let j = i;
+    // Empty lines before a start line are ignored (RFC 9112 2.2); they count as the message's bytes.
+    if (this.headLen === 0) {
+      while (j < chunk.length) {
+        const c = chunk[j]!;
+        if (c === LF) this.leadCR = false;
+        else if (c === CR && !this.leadCR) this.leadCR = true;
+        else break;
+        j++;
+      }
+      this.wire += j - i;
+      if (j === chunk.length) return j - i;
+      if (this.leadCR) {
+        // A CR that was not the start of an empty line begins the head.
+        this.leadCR = false;
+        this.append(Uint8Array.of(CR), 0, 1);
+      }
+    }
+    const before = this.headLen;
+    const take = Math.min(chunk.length - j, this.opts.maxHeaderBytes + 4 - before);
+    this.append(chunk, j, j + take);
+    const h = Buffer.from(this.head.buffer, this.head.byteOffset, this.headLen);
+    const from = Math.max(0, before - 3);
+    let endIdx = h.indexOf('\r\n\r\n', from, 'latin1');
     let sepLen = 4;
-    const lf = this.pending.indexOf('\n\n', searchFrom);
+    const lf = h.indexOf('\n\n', from, 'latin1');
     if (lf >= 0 && (endIdx < 0 || lf < endIdx)) {
       endIdx = lf;
       sepLen = 2;
     }
     if (endIdx < 0) {
-      if (this.pending.length - skipped > this.opts.maxHeaderBytes) return this.fail(out, 'header block too large');
-      if (skipped > 0 && skipped === this.pending.length) this.pending = '';
-      return take;
+      this.wire += take;
+      if (this.headLen > this.opts.maxHeaderBytes) return this.fail(out, 'header block too large');
+      return j - i + take;
     }
-    const headText = this.pending.slice(skipped, endIdx);
-    const used = endIdx + sepLen - before; // bytes of this chunk that belong to the head
-    this.pending = '';
-    this.onHead(headText, endIdx + sepLen - skipped, out);
-    return used;
+    const headBytes = endIdx + sepLen;
+    const used = headBytes - before; // bytes of this chunk's part that belong to the head
+    this.wire += used;
+    const keep = this.opts.keepHeadBytes ?? 0;
+    const raw = keep > 0 ? this.head.slice(0, Math.min(headBytes, keep)) : undefined;
+    const text = latin1(this.head.subarray(0, endIdx));
+    this.headLen = 0;
+    if (this.head.length > 4096) this.head = new Uint8Array(256);
+    this.onHead(text, headBytes, raw, out);
+    return j - i + used;
   }
 
-  private onHead(text: string, headBytes: number, out: Http1Event[]): void {
+  /** Appends chunk[from, to) to the head, growing its buffer by doubling. */
+  private append(chunk: Uint8Array, from: number, to: number): void {
+    const need = this.headLen + (to - from);
+    if (need > this.head.length) {
+      let cap = Math.max(256, this.head.length);
+      while (cap < need) cap *= 2;
+      const grown = new Uint8Array(cap);
+      grown.set(this.head.subarray(0, this.headLen));
+      this.head = grown;
+    }
+    this.head.set(chunk.subarray(from, to), this.headLen);
+    this.headLen = need;
+  }
+
+  private onHead(text: string, headBytes: number, raw: Uint8Array | undefined, out: Http1Event[]): void {
     const lines = text.split(/\r?\n/);
     const headers = parseHeaderLines(lines.slice(1));
     if (!headers) {
@@ -239,6 +312,8 @@ export class Http1Stream {
         version: rl.version,
         headers,
         headBytes,
+        bytes: this.wire,
+        ...(raw ? { raw } : {}),
         host: header(headers, 'host'),
         expectContinue: /100-continue/i.test(header(headers, 'expect') ?? ''),
       });
@@ -264,12 +339,18 @@ export class Http1Stream {
       reason: sl.reason,
       headers,
       headBytes,
+      bytes: this.wire,
+      ...(raw ? { raw } : {}),
       contentType: header(headers, 'content-type'),
       interim,
     });
-    if (!framing) return;
+    if (!framing) {
+      // An interim response is a message of its own.
+      this.wire = 0;
+      return;
+    }
     // A tunnel's response is complete at its head; a CONNECT request is not.
-    if (framing.kind === 'tunnel') out.push({ kind: 'end', bodyBytes: 0 });
+    if (framing.kind === 'tunnel') out.push({ kind: 'end', bodyBytes: 0, bytes: this.wire });
     this.frame(framing, out);
   }
 
@@ -293,8 +374,9 @@ export class Http1Stream {
   }
 
   private finish(out: Http1Event[]): void {
-    out.push({ kind: 'end', bodyBytes: this.body });
+    out.push({ kind: 'end', bodyBytes: this.body, bytes: this.wire });
     this.body = 0;
+    this.wire = 0;
     this.state = { s: 'head' };
   }
 }

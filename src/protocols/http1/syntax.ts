@@ -61,6 +61,25 @@ export function looksLikeRequest(b: Uint8Array): boolean {
   );
 }
 
+const REQUEST_STARTS = ['GET ', 'PUT ', 'POST ', 'HEAD ', 'PATCH ', 'TRACE ', 'DELETE ', 'OPTIONS ', 'CONNECT '].map(
+  (m) => Buffer.from(m, 'latin1'),
+);
+
+/**
+ * Whether a payload begins with a request method and its space: the test
+ * bpf/http.bpf.c makes of a connection's first payload, and of a segment
+ * where a direction that lost its place may take it up again.
+ */
+export function isRequestStart(b: Uint8Array): boolean {
+  for (const m of REQUEST_STARTS) {
+    if (b.length < m.length) continue;
+    let k = 0;
+    while (k < m.length && b[k] === m[k]) k++;
+    if (k === m.length) return true;
+  }
+  return false;
+}
+
 /** Could these bytes start an HTTP/1 response? */
 export function looksLikeResponse(b: Uint8Array): boolean {
   const head = latin1(b.subarray(0, 7));
