@@ -21,7 +21,7 @@ import { Workload, WORKLOADS } from './lib/workloads';
 import { topBench } from './lib/top-bench';
 import { dnsBench } from './lib/dns-bench';
 import { captureBench } from './lib/capture-bench';
-import { captureRecordPath, dnsRecordPath, tcpRecordPath } from './lib/record-path';
+import { captureRecordPath, dnsRecordPath, httpRecordPath, tcpRecordPath } from './lib/record-path';
 import { guardBench } from './lib/guard-bench';
 import { enableBpfStats } from './lib/loopback';
 
@@ -87,7 +87,7 @@ async function bench(o: Options): Promise<void> {
   if (want('capture')) out(await captureBench(o.seconds, o.rounds, log));
   if (want('dns')) out(await dnsBench(o.rounds, log));
   if (want('guard')) out(await guardBench(o.seconds, o.rounds, log));
-  if (want('records')) out([tcpRecordPath(), '', dnsRecordPath(), '', captureRecordPath()].join('\n'));
+  if (want('records')) out([tcpRecordPath(), '', dnsRecordPath(), '', httpRecordPath(), '', captureRecordPath()].join('\n'));
 }
 
 async function httpBench(o: Options): Promise<void> {

@@ -7,7 +7,18 @@
  * transfer.
  */
 import { forEachRecord, RecordHandler } from '../../src/kernel/ringbuf';
-import { EV, SP, WL_CAP_EVENT, WL_HDR, WL_PROC, WL_SOCK_ID, WL_SP_EVENT, WL_TCP_EVENT } from '../../src/events/layout';
+import {
+  EV,
+  HTTP,
+  SP,
+  WL_CAP_EVENT,
+  WL_HTTP_EX,
+  WL_HDR,
+  WL_PROC,
+  WL_SOCK_ID,
+  WL_SP_EVENT,
+  WL_TCP_EVENT,
+} from '../../src/events/layout';
 import { decodeTcpEvent } from '../../src/events/tcp';
 import { Clock } from '../../src/output/clock';
 import { tcpJson, tcpTable } from '../../src/output/tcp-text';
@@ -22,6 +33,12 @@ import { PayloadDeps } from '../../src/cli/payload-kernel';
 import { RunningFamily } from '../../src/probes/family';
 import { DnsTransaction } from '../../src/analysis/dns-transactions';
 import { dnsJson, dnsTable } from '../../src/output/dns-text';
+import { decodeHttpRecord } from '../../src/events/http';
+import { exchangeOf } from '../../src/analysis/http-exchanges';
+import { HttpStats } from '../../src/analysis/http-stats';
+import { HttpView, httpView } from '../../src/output/http-view';
+import { httpLine, httpTextLayout } from '../../src/output/http-text';
+import { httpJson } from '../../src/output/http-json';
 
 /** A batch of `n` capture records of `caplen` bytes each (a TCP/IPv4 frame on Ethernet), three processes taking turns. */
 export function captureBatch(n: number, caplen: number): { batch: Buffer; bytes: number } {
@@ -312,6 +329,92 @@ export function dnsRecordPath(): string {
     'dns record path in user space (10,000 UDP queries and their responses in the ring layout, CPU µs per record, median of 15 passes)',
     formatTable(
       ['decode + pair', 'decode + pair + line', 'decode + pair + JSON', 'records/s per core (line)'],
+      [[fixed(decode, 3), fixed(human, 3), fixed(json, 3), fixed(1e6 / human, 0)]],
+    ),
+  ].join('\n');
+}
+
+/**
+ * A batch of `n` wl_http_ex records as `wirelens http` (lines mode) gets
+ * them: a server's exchanges, request and status line copied, host kept,
+ * a few paths and three processes taking turns.
+ */
+export function httpBatch(n: number): Buffer {
+  const f = WL_HTTP_EX.fields;
+  const records: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const req = Buffer.from(`GET /api/items/${i % 50}?page=${i % 7} HTTP/1.1\r\n`);
+    const resp = Buffer.from('HTTP/1.1 200 OK\r\n');
+    const size = WL_HTTP_EX.size + req.length + resp.length;
+    const rec = Buffer.alloc(8 + ((size + 7) & ~7));
+    rec.writeUInt32LE(size, 0);
+    const r = 8;
+    rec.writeBigUInt64LE(BigInt(1e12 + i * 20_000), r + f.hdr + WL_HDR.fields.ts_ns);
+    rec.writeUInt16LE(EV.HTTP_EXCHANGE, r + f.hdr + WL_HDR.fields.type);
+    const p = r + f.proc;
+    rec.writeUInt32LE(4000 + (i % 3), p + WL_PROC.fields.pid);
+    rec.writeUInt32LE(4000 + (i % 3), p + WL_PROC.fields.tid);
+    rec.write('nginx', p + WL_PROC.fields.comm);
+    const k = r + f.sock;
+    rec.writeUInt32LE(4026531840, k + WL_SOCK_ID.fields.netns);
+    rec.writeUInt16LE(2, k + WL_SOCK_ID.fields.family);
+    rec.writeUInt16LE(6, k + WL_SOCK_ID.fields.protocol);
+    rec.writeUInt16LE(80, k + WL_SOCK_ID.fields.sport);
+    rec.writeUInt16LE(40000 + (i % 100), k + WL_SOCK_ID.fields.dport);
+    Buffer.from([127, 0, 0, 1]).copy(rec, k + WL_SOCK_ID.fields.saddr);
+    Buffer.from([127, 0, 0, 1]).copy(rec, k + WL_SOCK_ID.fields.daddr);
+    rec.writeBigUInt64LE(BigInt(500 + (i % 100)), r + f.conn);
+    rec.writeBigUInt64LE(BigInt(80_000 + (i % 1000)), r + f.latency_ns);
+    rec.writeBigUInt64LE(BigInt(req.length + 60), r + f.req_bytes);
+    rec.writeBigUInt64LE(615n, r + f.resp_bytes);
+    rec.writeUInt32LE(1 + Math.floor(i / 100), r + f.no);
+    rec.writeUInt16LE(200, r + f.status);
+    rec.writeUInt16LE(req.length, r + f.req_cap);
+    rec.writeUInt16LE(resp.length, r + f.resp_cap);
+    rec.writeUInt16LE(req.length, r + f.resp_off);
+    rec[r + f.side] = HTTP.SERVER;
+    rec[r + f.end] = HTTP.END_RESPONSE;
+    rec[r + f.flags] = HTTP.F_LINES;
+    rec.write('GET', r + f.method);
+    rec[r + f.host_len] = 9;
+    rec.write('localhost', r + f.host);
+    rec[r + f.ctype_len] = 9;
+    rec.write('text/html', r + f.ctype);
+    req.copy(rec, r + WL_HTTP_EX.size);
+    resp.copy(rec, r + WL_HTTP_EX.size + req.length);
+    records.push(rec);
+  }
+  return Buffer.concat(records);
+}
+
+/** `wirelens http`'s record path: exchange record -> exchange -> shown form and endpoint table, -> line/JSON. */
+export function httpRecordPath(): string {
+  const batch = httpBatch(20_000);
+  const clock = new Clock();
+  const layout = httpTextLayout(120);
+  let chars = 0;
+  const pass = (out: (v: HttpView) => string | undefined): number => {
+    const stats = new HttpStats();
+    return perRecordUs(
+      batch,
+      (v, off, len) => {
+        const r = decodeHttpRecord(v, off, len);
+        if (!r) return;
+        const view = httpView(exchangeOf(r, false), true);
+        stats.add(view);
+        chars += out(view)?.length ?? 1;
+      },
+      () => undefined,
+    );
+  };
+  const decode = pass(() => undefined);
+  const human = pass((v) => httpLine(v, clock, layout, false));
+  const json = pass((v) => httpJson(v, clock, false));
+  if (chars === 0) throw new Error('http record path bench printed nothing');
+  return [
+    'http record path in user space (20,000 server exchange records with request and status lines in the ring layout, CPU µs per record, median of 15 passes)',
+    formatTable(
+      ['decode + view + table', '+ line', '+ JSON', 'records/s per core (line)'],
       [[fixed(decode, 3), fixed(human, 3), fixed(json, 3), fixed(1e6 / human, 0)]],
     ),
   ].join('\n');

@@ -39,16 +39,26 @@ export interface EndpointStats {
 
 /** A URL's route: the path up to '?' (or '#'), each segment of digits only as {n}. */
 export function routeOf(url: string): string {
-  let end = url.length;
-  for (const c of ['?', '#']) {
-    const i = url.indexOf(c);
-    if (i >= 0 && i < end) end = i;
+  // One pass, no array per record: runs of digits that fill a segment become {n}.
+  let out = '';
+  let from = 0; // start of the text not yet copied
+  let seg = 0; // start of the current segment
+  let digits = true;
+  let i = 0;
+  for (; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 0x3f || c === 0x23) break; // '?' or '#'
+    if (c === 0x2f) {
+      if (digits && i > seg) {
+        out += url.slice(from, seg) + '{n}';
+        from = i;
+      }
+      seg = i + 1;
+      digits = true;
+    } else if (c < 0x30 || c > 0x39) digits = false;
   }
-  return url
-    .slice(0, end)
-    .split('/')
-    .map((seg) => (/^[0-9]+$/.test(seg) ? '{n}' : seg))
-    .join('/');
+  if (digits && i > seg) return out + url.slice(from, seg) + '{n}';
+  return out + url.slice(from, i);
 }
 
 export class HttpStats {
