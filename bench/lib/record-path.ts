@@ -148,6 +148,26 @@ export function captureRecordPath(): string {
   ].join('\n');
 }
 
+/** A record's wl_proc at `p` and wl_sock_id (IPv4, this host's end first) at `k`. */
+function writeProcSock(
+  b: Buffer,
+  p: number,
+  k: number,
+  proc: { pid: number; comm: string },
+  sock: { protocol: number; sport: number; dport: number; saddr: number[]; daddr: number[] },
+): void {
+  b.writeUInt32LE(proc.pid, p + WL_PROC.fields.pid);
+  b.writeUInt32LE(proc.pid, p + WL_PROC.fields.tid);
+  b.write(proc.comm, p + WL_PROC.fields.comm);
+  b.writeUInt32LE(4026531840, k + WL_SOCK_ID.fields.netns);
+  b.writeUInt16LE(2, k + WL_SOCK_ID.fields.family);
+  b.writeUInt16LE(sock.protocol, k + WL_SOCK_ID.fields.protocol);
+  b.writeUInt16LE(sock.sport, k + WL_SOCK_ID.fields.sport);
+  b.writeUInt16LE(sock.dport, k + WL_SOCK_ID.fields.dport);
+  Buffer.from(sock.saddr).copy(b, k + WL_SOCK_ID.fields.saddr);
+  Buffer.from(sock.daddr).copy(b, k + WL_SOCK_ID.fields.daddr);
+}
+
 /** A batch of `n` wl_tcp_event close records (IPv4 connections to 127.0.0.1:80), three processes taking turns. */
 export function tcpBatch(n: number): Buffer {
   const size = WL_TCP_EVENT.size;
@@ -160,18 +180,13 @@ export function tcpBatch(n: number): Buffer {
     const r = o + 8;
     batch.writeBigUInt64LE(BigInt(1e12 + i * 50_000), r + f.hdr + WL_HDR.fields.ts_ns);
     batch.writeUInt16LE(EV.TCP_CLOSE, r + f.hdr + WL_HDR.fields.type);
-    const p = r + f.proc;
-    batch.writeUInt32LE(2000 + (i % 3), p + WL_PROC.fields.pid);
-    batch.writeUInt32LE(2000 + (i % 3), p + WL_PROC.fields.tid);
-    batch.write(['wrk', 'nginx', 'curl'][i % 3]!, p + WL_PROC.fields.comm);
-    const k = r + f.sock;
-    batch.writeUInt32LE(4026531840, k + WL_SOCK_ID.fields.netns);
-    batch.writeUInt16LE(2, k + WL_SOCK_ID.fields.family);
-    batch.writeUInt16LE(6, k + WL_SOCK_ID.fields.protocol);
-    batch.writeUInt16LE(40000 + (i % 20000), k + WL_SOCK_ID.fields.sport);
-    batch.writeUInt16LE(80, k + WL_SOCK_ID.fields.dport);
-    Buffer.from([127, 0, 0, 1]).copy(batch, k + WL_SOCK_ID.fields.saddr);
-    Buffer.from([127, 0, 0, 1]).copy(batch, k + WL_SOCK_ID.fields.daddr);
+    writeProcSock(
+      batch,
+      r + f.proc,
+      r + f.sock,
+      { pid: 2000 + (i % 3), comm: ['wrk', 'nginx', 'curl'][i % 3]! },
+      { protocol: 6, sport: 40000 + (i % 20000), dport: 80, saddr: [127, 0, 0, 1], daddr: [127, 0, 0, 1] },
+    );
     batch.writeBigUInt64LE(123_456n, r + f.duration_ns);
     batch.writeBigUInt64LE(180n, r + f.tx_bytes);
     batch.writeBigUInt64LE(850n, r + f.rx_bytes);
@@ -259,18 +274,13 @@ export function dnsBatch(n: number): Buffer {
       r + f.hdr + WL_HDR.fields.ts_ns,
     );
     rec.writeUInt16LE(EV.SOCK_PAYLOAD, r + f.hdr + WL_HDR.fields.type);
-    const p = r + f.proc;
-    rec.writeUInt32LE(3000 + (exchange % 3), p + WL_PROC.fields.pid);
-    rec.writeUInt32LE(3000 + (exchange % 3), p + WL_PROC.fields.tid);
-    rec.write(['dig', 'curl', 'resolved'][exchange % 3]!, p + WL_PROC.fields.comm);
-    const k = r + f.sock;
-    rec.writeUInt32LE(4026531840, k + WL_SOCK_ID.fields.netns);
-    rec.writeUInt16LE(2, k + WL_SOCK_ID.fields.family);
-    rec.writeUInt16LE(17, k + WL_SOCK_ID.fields.protocol);
-    rec.writeUInt16LE(30000 + (exchange % 30000), k + WL_SOCK_ID.fields.sport);
-    rec.writeUInt16LE(53, k + WL_SOCK_ID.fields.dport);
-    Buffer.from([127, 0, 0, 1]).copy(rec, k + WL_SOCK_ID.fields.saddr);
-    Buffer.from([127, 0, 0, 53]).copy(rec, k + WL_SOCK_ID.fields.daddr);
+    writeProcSock(
+      rec,
+      r + f.proc,
+      r + f.sock,
+      { pid: 3000 + (exchange % 3), comm: ['dig', 'curl', 'resolved'][exchange % 3]! },
+      { protocol: 17, sport: 30000 + (exchange % 30000), dport: 53, saddr: [127, 0, 0, 1], daddr: [127, 0, 0, 53] },
+    );
     rec.writeBigUInt64LE(BigInt(100_000 + exchange), r + f.conn);
     rec.writeUInt32LE(msg.length, r + f.len);
     rec.writeUInt16LE(msg.length, r + f.cap);
@@ -351,18 +361,13 @@ export function httpBatch(n: number): Buffer {
     const r = 8;
     rec.writeBigUInt64LE(BigInt(1e12 + i * 20_000), r + f.hdr + WL_HDR.fields.ts_ns);
     rec.writeUInt16LE(EV.HTTP_EXCHANGE, r + f.hdr + WL_HDR.fields.type);
-    const p = r + f.proc;
-    rec.writeUInt32LE(4000 + (i % 3), p + WL_PROC.fields.pid);
-    rec.writeUInt32LE(4000 + (i % 3), p + WL_PROC.fields.tid);
-    rec.write('nginx', p + WL_PROC.fields.comm);
-    const k = r + f.sock;
-    rec.writeUInt32LE(4026531840, k + WL_SOCK_ID.fields.netns);
-    rec.writeUInt16LE(2, k + WL_SOCK_ID.fields.family);
-    rec.writeUInt16LE(6, k + WL_SOCK_ID.fields.protocol);
-    rec.writeUInt16LE(80, k + WL_SOCK_ID.fields.sport);
-    rec.writeUInt16LE(40000 + (i % 100), k + WL_SOCK_ID.fields.dport);
-    Buffer.from([127, 0, 0, 1]).copy(rec, k + WL_SOCK_ID.fields.saddr);
-    Buffer.from([127, 0, 0, 1]).copy(rec, k + WL_SOCK_ID.fields.daddr);
+    writeProcSock(
+      rec,
+      r + f.proc,
+      r + f.sock,
+      { pid: 4000 + (i % 3), comm: 'nginx' },
+      { protocol: 6, sport: 80, dport: 40000 + (i % 100), saddr: [127, 0, 0, 1], daddr: [127, 0, 0, 1] },
+    );
     rec.writeBigUInt64LE(BigInt(500 + (i % 100)), r + f.conn);
     rec.writeBigUInt64LE(BigInt(80_000 + (i % 1000)), r + f.latency_ns);
     rec.writeBigUInt64LE(BigInt(req.length + 60), r + f.req_bytes);

@@ -23,6 +23,7 @@ import { run, Spawned, start, stop, waitFor } from '../helpers/proc';
 import { CLI } from '../helpers/paths';
 import { kernelSkipReason } from '../helpers/skip';
 import { Rec, startWirelens, WirelensRun } from '../helpers/wirelens';
+import { assertSame, tcpdumpLo, wirelensJson } from '../helpers/offline';
 
 const have = (t: string): boolean => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
 const missing = ['tcpdump', 'dig', 'dnsmasq', 'openssl', 'curl'].filter((t) => !have(t));
@@ -30,52 +31,8 @@ const skip = kernelSkipReason() ?? (missing.length > 0 ? `missing ${missing.join
 
 const RECORDS = ['--host-record=h.test,10.9.8.7,fd00::7', '--mx-host=m.test,mail.m.test,10'];
 
-/** Fields a file cannot give (process, namespace) or gives at another instant (time). */
-const NOT_COMPARED = ['ts', 'pid', 'tid', 'uid', 'comm', 'netns'];
-
-/** A record without the fields not compared and without `close` (compared within 1 ms). */
-function comparable(r: Rec, close: string[]): Rec {
-  const o: Rec = {};
-  for (const [k, v] of Object.entries(r)) if (!NOT_COMPARED.includes(k) && !close.includes(k)) o[k] = v;
-  return o;
-}
-
-/** Live and offline records side by side: the same set on every compared field, `close` ones within 1 ms. */
-function assertSame(live: Rec[], offline: Rec[], close: string[]): void {
-  const key = (r: Rec): string => JSON.stringify(comparable(r, close));
-  const a = [...live].sort((x, y) => key(x).localeCompare(key(y)));
-  const b = [...offline].sort((x, y) => key(x).localeCompare(key(y)));
-  assert.deepEqual(
-    b.map((r) => comparable(r, close)),
-    a.map((r) => comparable(r, close)),
-    `offline records equal the live ones:\nlive ${JSON.stringify(a)}\noffline ${JSON.stringify(b)}`,
-  );
-  for (let i = 0; i < a.length; i++) {
-    for (const k of close) {
-      const x = a[i]![k] as number | null;
-      const y = b[i]![k] as number | null;
-      if (x === null || y === null) assert.equal(y, x, k);
-      else assert.ok(Math.abs(x - y) <= 1, `${k}: live ${x} ms, offline ${y} ms`);
-    }
-  }
-}
-
-/** `wirelens ARGS --json`: its records, stderr and status. */
-async function wirelens(args: string[]): Promise<{ records: Rec[]; stderr: string; code: number | null }> {
-  const r = await run(process.execPath, [CLI, ...args, '--json'], 60_000);
-  const records = r.stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Rec);
-  return { records, stderr: r.stderr, code: r.code };
-}
-
-async function tcpdump(file: string, expr: string): Promise<Spawned> {
-  // --immediate-mode: nothing held back in the ring when it stops.
-  const td = start('tcpdump', ['-i', 'lo', '-n', '-U', '--immediate-mode', '-w', file, expr]);
-  await waitFor(td.stderr, /listening on/, 15_000, 'tcpdump to listen');
-  return td;
-}
+const wirelens = wirelensJson;
+const tcpdump = tcpdumpLo;
 
 async function dig(args: string[]): Promise<number> {
   const p = start('dig', ['+tries=1', '+time=2', ...args]);
