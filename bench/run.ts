@@ -87,7 +87,8 @@ async function bench(o: Options): Promise<void> {
   if (want('capture')) out(await captureBench(o.seconds, o.rounds, log));
   if (want('dns')) out(await dnsBench(o.rounds, log));
   if (want('guard')) out(await guardBench(o.seconds, o.rounds, log));
-  if (want('records')) out([tcpRecordPath(), '', dnsRecordPath(), '', httpRecordPath(), '', captureRecordPath()].join('\n'));
+  if (want('records'))
+    out([tcpRecordPath(), '', dnsRecordPath(), '', httpRecordPath(), '', captureRecordPath()].join('\n'));
 }
 
 async function httpBench(o: Options): Promise<void> {
