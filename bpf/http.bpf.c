@@ -914,27 +914,7 @@ static __always_inline __u32 find_lf(struct px *x, __u32 i, __u32 n)
 {
 	struct window *wk = x->win;
 
-	/*
-	 * Most head lines are short: their first 64 bytes are searched here, a
-	 * word at a time without a callback per word (a bpf_loop iteration is an
-	 * indirect call); a longer line goes on in the loop.
-	 */
-#pragma unroll
-	for (__u32 k = 0; k < 8; k++) {
-		__u32 j = i + k * 8;
-		__u64 v, t;
-
-		if (j >= n)
-			return n;
-		v = W8(wk->b, j) ^ 0x0a0a0a0a0a0a0a0aULL;
-		t = (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL;
-		if (t) {
-			__u32 at = j + first_flag(t);
-
-			return at < n ? at : n;
-		}
-	}
-	wk->fi = i + 64;
+	wk->fi = i;
 	wk->fn = n;
 	wk->ffound = n;
 	bpf_loop((WIN_MASK + 1) / 8, lf_step, x, 0);
@@ -1986,28 +1966,16 @@ static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, b
 
 	if (sn && sn->kind == K_OTHER)
 		return;
-#ifdef EXP_SEEN
-	return;
-#endif
 	if (!carries_news(skb))
 		return;
-#ifdef EXP_NEWS
-	return;
-#endif
 	wk = claim();
 	if (!wk) {
 		hstat(WL_HTTP_STAT_BUSY);
 		return;
 	}
 	p = &wk->p;
-#ifdef EXP_CLAIM
-	goto out;
-#endif
 	if (!parse_pkt(skb, p))
 		goto out;
-#ifdef EXP_PARSE
-	goto out;
-#endif
 	if (!sn) {
 		if (p->len == 0)
 			goto out;
@@ -2072,10 +2040,6 @@ static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, b
 				ordered = false;
 				lose(c, x.h, role, WL_HTTP_STAT_GAPS);
 			} else if ((__u32)-ahead < p->len) {
-#ifdef EXP_NOLOOP
-				d->next = p->seq + p->len;
-				goto out;
-#endif
 				wk->pos = p->off - ahead;
 				wk->end = p->off + p->len;
 				wk->stop = 0;
@@ -2109,9 +2073,6 @@ static __always_inline int on_skb(struct __sk_buff *skb, bool egress)
 {
 	struct bpf_sock *sk = skb->sk;
 
-#ifdef EXP_EMPTY
-	return 1;
-#endif
 	if (!sk)
 		return 1;
 	sk = bpf_sk_fullsock(sk);
