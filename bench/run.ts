@@ -22,6 +22,7 @@ import { topBench } from './lib/top-bench';
 import { dnsBench } from './lib/dns-bench';
 import { captureBench } from './lib/capture-bench';
 import { captureRecordPath, dnsRecordPath, httpRecordPath, tcpRecordPath } from './lib/record-path';
+import { captureProgramCost } from './lib/capture-program';
 import { guardBench } from './lib/guard-bench';
 import { enableBpfStats } from './lib/loopback';
 
@@ -31,7 +32,7 @@ const USAGE = `usage: node dist/bench/run.js [--seconds N] [--rounds N] [--quick
   --quick       1 round of 3 s runs (explicit --seconds/--rounds still win)
   --only NAME   one part: http (wrk + nginx, start-up, syscall cost), top (iperf3), dns (dnsmasq), capture (iperf3)
                 guard (iperf3 and wrk across a veth pair) or records (user space's cost per kernel record,
-                from ring batches in the kernel's layout)`;
+                from ring batches in the kernel's layout, and capture's TC program by itself, BPF_PROG_TEST_RUN)`;
 
 const STARTUP_RUNS = 5;
 
@@ -88,7 +89,11 @@ async function bench(o: Options): Promise<void> {
   if (want('dns')) out(await dnsBench(o.rounds, log));
   if (want('guard')) out(await guardBench(o.seconds, o.rounds, log));
   if (want('records'))
-    out([tcpRecordPath(), '', dnsRecordPath(), '', httpRecordPath(), '', captureRecordPath()].join('\n'));
+    out(
+      [tcpRecordPath(), dnsRecordPath(), httpRecordPath(), captureRecordPath(), await captureProgramCost()].join(
+        '\n\n',
+      ),
+    );
 }
 
 async function httpBench(o: Options): Promise<void> {

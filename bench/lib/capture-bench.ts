@@ -31,6 +31,7 @@ import { fixed, formatTable } from './table';
 import { startWirelens } from './wirelens';
 import { bpfRunTime, enableBpfStats, machineBusySeconds, stopped, transfer, udpTransfer } from './loopback';
 import { captureRecordPath } from './record-path';
+import { captureProgramCost } from './capture-program';
 
 interface Outcome {
   captured?: number;
@@ -250,6 +251,6 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
       udpRows,
     ),
   );
-  out.push('', captureRecordPath());
+  out.push('', captureRecordPath(), '', await captureProgramCost());
   return out.join('\n');
 }
