@@ -365,7 +365,7 @@ export function httpBatch(n: number): Buffer {
       rec,
       r + f.proc,
       r + f.sock,
-      { pid: 4000 + (i % 3), comm: 'nginx' },
+      { pid: 4000 + ((i % 100) % 3), comm: 'nginx' }, // one worker per connection, as nginx has
       { protocol: 6, sport: 80, dport: 40000 + (i % 100), saddr: [127, 0, 0, 1], daddr: [127, 0, 0, 1] },
     );
     rec.writeBigUInt64LE(BigInt(500 + (i % 100)), r + f.conn);
