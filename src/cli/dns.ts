@@ -1,7 +1,7 @@
 /** `wirelens dns`: every DNS transaction on this host, from each end, with its process. */
-import { DnsStats, formatDnsStats } from '../analysis/dns-stats';
+import { DnsStats, formatDnsStats } from '../analysis/dns/stats';
 import { KernelSegments } from '../sources/kernel/payload-segments';
-import { DnsTransaction, DnsTransactions } from '../analysis/dns-transactions';
+import { DnsTransaction, DnsTransactions } from '../analysis/dns/transactions';
 import { RunningFamily } from '../probes/family';
 import { SockPayloadKernelStats } from '../probes/sock-payload';
 import { escapeTerminal } from '../text/sanitize';

@@ -1,7 +1,7 @@
 /** `wirelens http`: every HTTP/1.x exchange on this host, with its process, from both ends. */
-import { AheadHeads, HttpExchange, exchangeOf } from '../analysis/http-exchanges';
-import { HttpStreamExchanges, HttpStreamStats } from '../analysis/http-streams';
-import { EndpointStats, HttpStats, KernelRow, kernelEndpoints } from '../analysis/http-stats';
+import { AheadHeads, HttpExchange, exchangeOf } from '../analysis/http/exchanges';
+import { HttpStreamExchanges, HttpStreamStats } from '../analysis/http/streams';
+import { EndpointStats, HttpStats, KernelRow, kernelEndpoints } from '../analysis/http/stats';
 import { HttpRecord } from '../events/http';
 import {
   HttpCaptureMode,

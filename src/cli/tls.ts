@@ -1,5 +1,5 @@
 /** `wirelens tls`: what each TLS connection's hellos say in clear, with its processes. */
-import { TlsHandshake, TlsHandshakes } from '../analysis/tls-handshakes';
+import { TlsHandshake, TlsHandshakes } from '../analysis/tls/handshakes';
 import { RunningFamily } from '../probes/family';
 import { SockPayloadKernelStats, TLS_HELLO_MAX } from '../probes/sock-payload';
 import { KernelSegments } from '../sources/kernel/payload-segments';

@@ -3,7 +3,7 @@
  * (src/output/http-view.ts: redacted and decoded, so no raw control
  * character and no secret reaches a JSON line either).
  */
-import { EndpointStats } from '../analysis/http-stats';
+import { EndpointStats } from '../analysis/http/stats';
 import { Clock } from './clock';
 import { commonJsonPrefix } from './common-fields';
 import { HttpView } from './http-view';

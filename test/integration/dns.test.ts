@@ -22,7 +22,7 @@ import { craftPeer, CraftStep, nsSysctl, tfoClient } from '../helpers/tcp-craft'
 import { CLI, FIXTURES } from '../helpers/paths';
 import { kernelSkipReason } from '../helpers/skip';
 import { pick, Rec, startWirelens, WirelensRun } from '../helpers/wirelens';
-import { DnsTransactions } from '../../src/analysis/dns-transactions';
+import { DnsTransactions } from '../../src/analysis/dns/transactions';
 import { KernelSegments } from '../../src/sources/kernel/payload-segments';
 import { Features } from '../../src/kernel/features';
 import { RunningFamily } from '../../src/probes/family';

@@ -1,9 +1,9 @@
 /** An exchange from the kernel's record, head parsing, redaction, the endpoint table and latency percentiles. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { exchangeOf } from '../../src/analysis/http-exchanges';
-import { LatencyHistogram } from '../../src/analysis/latency-histogram';
-import { EndpointSample, HttpStats, Log2Latency, kernelEndpoints, routeOf } from '../../src/analysis/http-stats';
+import { exchangeOf } from '../../src/analysis/http/exchanges';
+import { LatencyHistogram } from '../../src/analysis/stats/latency-histogram';
+import { EndpointSample, HttpStats, Log2Latency, kernelEndpoints, routeOf } from '../../src/analysis/http/stats';
 import { HttpRecord } from '../../src/events/http';
 import { HTTP } from '../../src/events/layout';
 import { parseRequestHead, parseResponseHead } from '../../src/protocols/http1/head';

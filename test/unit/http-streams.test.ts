@@ -10,8 +10,8 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { FlowKey } from '../../src/model/flow';
 import type { Segment } from '../../src/model/segment';
-import { HttpStreamExchanges, HttpStreamOptions } from '../../src/analysis/http-streams';
-import { HttpExchange } from '../../src/analysis/http-exchanges';
+import { HttpStreamExchanges, HttpStreamOptions } from '../../src/analysis/http/streams';
+import { HttpExchange } from '../../src/analysis/http/exchanges';
 
 const KEY: FlowKey = {
   family: 'ipv4',

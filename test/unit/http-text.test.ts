@@ -1,8 +1,8 @@
 /** `wirelens http` text lines: widths, alignment, the remote column, marks; the reorder window. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { HttpExchange } from '../../src/analysis/http-exchanges';
-import { HttpStats } from '../../src/analysis/http-stats';
+import { HttpExchange } from '../../src/analysis/http/exchanges';
+import { HttpStats } from '../../src/analysis/http/stats';
 import { Clock } from '../../src/output/clock';
 import { HttpView, httpView } from '../../src/output/http-view';
 import { compactDuration, formatHttpStats, httpHeaderLine, httpLine, httpTextLayout } from '../../src/output/http-text';

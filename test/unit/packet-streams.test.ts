@@ -14,8 +14,8 @@ import * as assert from 'node:assert/strict';
 import { LINKTYPE, type CaptureInterface, type Packet, type Proc } from '../../src/model/packet';
 import { PacketStreams } from '../../src/net/packet-streams';
 import type { FlowOutput } from '../../src/net/flow-tracker';
-import { DnsTransaction, DnsTransactions } from '../../src/analysis/dns-transactions';
-import { TlsHandshakes } from '../../src/analysis/tls-handshakes';
+import { DnsTransaction, DnsTransactions } from '../../src/analysis/dns/transactions';
+import { TlsHandshakes } from '../../src/analysis/tls/handshakes';
 import { ipv4, tcp, udp } from '../helpers/frames';
 
 const FIN = 0x01;

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { TlsHandshake, TlsHandshakes } from '../../src/analysis/tls-handshakes';
+import { TlsHandshake, TlsHandshakes } from '../../src/analysis/tls/handshakes';
 import { PayloadChunk } from '../../src/events/sock-payload';
 import { ProcInfo, SockInfo } from '../../src/events/record';
 import { payloadChunk } from '../helpers/payload-chunk';

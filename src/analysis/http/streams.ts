@@ -30,13 +30,13 @@
  * (as live wirelens does not report them at exit). Pure (no I/O); bounded:
  * views, heads and bytes held have caps, and what is evicted is counted.
  */
-import type { Proc } from '../model/packet';
-import type { Datagram, Segment } from '../model/segment';
-import { HTTP } from '../events/layout';
-import { Http1Event, Http1Stream } from '../protocols/http1/stream';
-import { header, isRequestStart } from '../protocols/http1/syntax';
-import { HttpExchange, HttpRecordFields, exchangeOf } from './http-exchanges';
-import { At, Side, StreamConsumer, StreamDir, StreamService, StreamView } from './streams/service';
+import type { Proc } from '../../model/packet';
+import type { Datagram, Segment } from '../../model/segment';
+import { HTTP } from '../../events/layout';
+import { Http1Event, Http1Stream } from '../../protocols/http1/stream';
+import { header, isRequestStart } from '../../protocols/http1/syntax';
+import { HttpExchange, HttpRecordFields, exchangeOf } from './exchanges';
+import { At, Side, StreamConsumer, StreamDir, StreamService, StreamView } from '../streams/service';
 
 /** As the kernel keeps them (bpf/include/events.h). */
 export const HEAD_KEEP = 2048;

@@ -18,12 +18,12 @@
  * first datagram that is not DNS a socket receives after each query it
  * sends.
  */
-import type { Proc } from '../model/packet';
-import type { Datagram, Segment } from '../model/segment';
-import type { SockInfo } from '../events/record';
-import { dnsHeaderPlausible, startsDnsOverTcp } from '../protocols/dns';
-import { DnsTcpFramer, FramerMark } from '../protocols/dns/tcp-framing';
-import { At, DatagramView, Side, StreamConsumer, StreamDir, StreamService, StreamView } from './streams/service';
+import type { Proc } from '../../model/packet';
+import type { Datagram, Segment } from '../../model/segment';
+import type { SockInfo } from '../../events/record';
+import { dnsHeaderPlausible, startsDnsOverTcp } from '../../protocols/dns';
+import { DnsTcpFramer, FramerMark } from '../../protocols/dns/tcp-framing';
+import { At, DatagramView, Side, StreamConsumer, StreamDir, StreamService, StreamView } from '../streams/service';
 
 /** One whole DNS message as one socket sent or received it. */
 export interface DnsWireMessage {

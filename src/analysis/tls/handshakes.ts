@@ -15,9 +15,9 @@
  * tracked at once, bytes held out of order (per direction, the hello's
  * bound; in all, maxBytes) have caps; what is evicted is counted.
  */
-import type { Proc } from '../model/packet';
-import type { Datagram, Segment } from '../model/segment';
-import { SockInfo } from '../events/record';
+import type { Proc } from '../../model/packet';
+import type { Datagram, Segment } from '../../model/segment';
+import { SockInfo } from '../../events/record';
 import {
   ClientHello,
   DEFAULT_MAX_HELLO,
@@ -25,9 +25,9 @@ import {
   ServerHello,
   TlsHelloGatherer,
   looksLikeTlsHandshake,
-} from '../protocols/tls';
-import { ListenerJoin } from './streams/listener-join';
-import { At, Side, StreamConsumer, StreamDir, StreamService, StreamView } from './streams/service';
+} from '../../protocols/tls';
+import { ListenerJoin } from '../streams/listener-join';
+import { At, Side, StreamConsumer, StreamDir, StreamService, StreamView } from '../streams/service';
 
 export type TlsStatus = 'ok' | 'no_server_hello' | 'no_client_hello' | 'malformed';
 

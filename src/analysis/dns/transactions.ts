@@ -13,13 +13,13 @@
  * source (DnsMessages, over the stream service). Time is the data's. Pure
  * (no I/O); bounded: pending queries have a cap; what is evicted is counted.
  */
-import type { Proc } from '../model/packet';
-import type { Datagram, Segment } from '../model/segment';
-import { SockInfo } from '../events/record';
-import { formatEndpoint } from '../text/address';
-import { DnsParse, DnsRecord, looksLikeDns, parseDnsMessage } from '../protocols/dns';
-import { DnsMessages, DnsMessagesOptions, DnsStreamFault, DnsWireMessage } from './dns-messages';
-import { ListenerJoin } from './streams/listener-join';
+import type { Proc } from '../../model/packet';
+import type { Datagram, Segment } from '../../model/segment';
+import { SockInfo } from '../../events/record';
+import { formatEndpoint } from '../../text/address';
+import { DnsParse, DnsRecord, looksLikeDns, parseDnsMessage } from '../../protocols/dns';
+import { DnsMessages, DnsMessagesOptions, DnsStreamFault, DnsWireMessage } from './messages';
+import { ListenerJoin } from '../streams/listener-join';
 
 export interface DnsAnswer {
   name: string;
