@@ -295,7 +295,7 @@ export function dnsBatch(n: number): Buffer {
 /** `wirelens dns`'s record path: payload record -> Segment -> transaction, -> human line, -> JSON line. */
 export function dnsRecordPath(): string {
   const batch = dnsBatch(20_000);
-  const clock = Clock.wall();
+  const clock = new Clock();
   let chunk: ((c: PayloadChunk) => void) | undefined;
   const deps: PayloadDeps = {
     start: (_opts, onChunk) => {

@@ -28,7 +28,7 @@ export function httpJson(v: HttpView, clock: Clock, headers: boolean): string {
 const msOr = (us: number): string => (Number.isNaN(us) ? 'null' : String(Math.round(us) / 1000));
 
 /** --stats-only --json: one object per table, a row per side and endpoint. */
-export function httpStatsJson(tsNs: bigint, rows: EndpointStats[], clock: Clock): string {
+export function httpStatsJson(tsNs: number, rows: EndpointStats[], clock: Clock): string {
   const list = rows.map(
     (r) =>
       `{"side":"${r.side}","endpoint":${JSON.stringify(r.endpoint)},"requests":${r.requests},` +

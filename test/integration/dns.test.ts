@@ -483,8 +483,8 @@ describe('wirelens dns: the copy limit of a TCP direction', { skip }, () => {
     try {
       const port = await freeDnsPort();
       dm = await startDnsmasq(port, RECORDS);
-      const tracker = new DnsTransactions({ timeoutNs: 5_000_000_000n });
-      const source = new KernelSegments(0n);
+      const tracker = new DnsTransactions({ timeoutNs: 5_000_000_000 });
+      const source = new KernelSegments();
       const out: Rec[] = [];
       fam = startSockPayload(
         {

@@ -18,14 +18,14 @@ const sock = {
   daddr: '127.0.0.1',
   dport: 80,
 };
-const proc = { pid: 10, tid: 10, uid: 0, gid: 0, cgroupId: 0n, comm: 'curl' };
+const proc = { pid: 10, tid: 10, uid: 0, gid: 0, cgroupId: 0, comm: 'curl' };
 
 function rec(o: Partial<HttpRecord> & { reqText?: string; respText?: string }): HttpRecord {
   return {
-    tsNs: 1_000_000n,
+    tsNs: 1_000_000,
     proc,
     sock,
-    conn: 7n,
+    conn: 7,
     side: 'client',
     no: 1,
     end: 'response',

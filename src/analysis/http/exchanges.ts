@@ -11,7 +11,7 @@ import { parseRequestHead, parseResponseHead } from '../../protocols/http1/head'
 
 export interface HttpExchange {
   /** The request's first byte, monotonic ns. */
-  tsNs: bigint;
+  tsNs: number;
   side: 'client' | 'server';
   proc: Proc | null;
   sock: SockInfo;
