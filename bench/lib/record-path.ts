@@ -31,11 +31,11 @@ import { decodeSockPayload, PayloadChunk } from '../../src/events/sock-payload';
 import { dnsTool } from '../../src/cli/dns';
 import { PayloadDeps } from '../../src/cli/payload-kernel';
 import { RunningFamily } from '../../src/probes/family';
-import { DnsTransaction } from '../../src/analysis/dns-transactions';
+import { DnsTransaction } from '../../src/analysis/dns/transactions';
 import { dnsJson, dnsTable } from '../../src/output/dns-text';
 import { decodeHttpRecord } from '../../src/events/http';
-import { exchangeOf } from '../../src/analysis/http-exchanges';
-import { HttpStats } from '../../src/analysis/http-stats';
+import { exchangeOf } from '../../src/analysis/http/exchanges';
+import { HttpStats } from '../../src/analysis/http/stats';
 import { HttpView, httpView } from '../../src/output/http-view';
 import { httpLine, httpTextLayout } from '../../src/output/http-text';
 import { httpJson } from '../../src/output/http-json';
@@ -295,7 +295,7 @@ export function dnsBatch(n: number): Buffer {
 /** `wirelens dns`'s record path: payload record -> Segment -> transaction, -> human line, -> JSON line. */
 export function dnsRecordPath(): string {
   const batch = dnsBatch(20_000);
-  const clock = Clock.wall();
+  const clock = new Clock();
   let chunk: ((c: PayloadChunk) => void) | undefined;
   const deps: PayloadDeps = {
     start: (_opts, onChunk) => {

@@ -1,11 +1,11 @@
 /** `wirelens dns`: every DNS transaction on this host, from each end, with its process. */
-import { DnsStats, formatDnsStats } from '../analysis/dns-stats';
+import { DnsStats, formatDnsStats } from '../analysis/dns/stats';
 import { KernelSegments } from '../sources/kernel/payload-segments';
-import { DnsTransaction, DnsTransactions } from '../analysis/dns-transactions';
+import { DnsTransaction, DnsTransactions } from '../analysis/dns/transactions';
 import { RunningFamily } from '../probes/family';
 import { SockPayloadKernelStats } from '../probes/sock-payload';
 import { escapeTerminal } from '../text/sanitize';
-import { Clock, wallMinusMonoNs } from '../output/clock';
+import { Clock, monoNowNs } from '../output/clock';
 import { dnsJson, dnsTable } from '../output/dns-text';
 import { outputColumns } from '../output/stdout';
 import { UsageError } from '../errors';
@@ -100,7 +100,7 @@ export function nameMatches(qname: string | null, names: string[]): boolean {
 
 /** The analysis both sources feed: transactions, the --name filter, the summary's figures. */
 function dnsAnalysis(names: string[], timeoutS: number, classify: boolean) {
-  const tracker = new DnsTransactions({ timeoutNs: BigInt(Math.round(timeoutS * 1e9)), classify });
+  const tracker = new DnsTransactions({ timeoutNs: Math.round(timeoutS * 1e9), classify });
   const stats = new DnsStats();
   const deliver = (list: DnsTransaction[], emit: (t: DnsTransaction) => void): void => {
     for (const t of list) {
@@ -135,12 +135,11 @@ export function dnsTool(
 ): LiveTool<DnsTransaction> {
   const table = dnsTable(width);
   const a = dnsAnalysis(names, timeoutS, false);
-  const source = new KernelSegments(wallMinusMonoNs());
+  const source = new KernelSegments();
   let running: RunningFamily | undefined;
   let kernel: SockPayloadKernelStats | null = null;
   return {
     name: 'dns',
-    clock: Clock.wall(),
     start: (opts, features, emit, onBad) =>
       (running = deps.start(
         { dns: true, tls: false, filters: opts.filters, hookMode: opts.hookMode, features },
@@ -154,12 +153,12 @@ export function dnsTool(
       // What waits in the ring first: a response there is not a timeout.
       running?.drain();
       source.expire(now);
-      a.deliver(a.tracker.tick(source.wallNs(now)), emit);
+      a.deliver(a.tracker.tick(now), emit);
     },
     // After the last drain: queries overdue by now are reported, not left waiting.
     finish: (emit) => {
       kernel = readKernelStats(deps, running);
-      a.deliver(a.tracker.tick(source.wallNs(process.hrtime.bigint())), emit);
+      a.deliver(a.tracker.tick(monoNowNs()), emit);
     },
     header: () => table.header(),
     human: (t: DnsTransaction, clock: Clock) => table.line(t, clock),

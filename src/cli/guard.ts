@@ -398,7 +398,7 @@ export async function guardCommand(argv: string[]): Promise<number> {
       alerts: engine.active().map((a) => alertObject(a, clock)),
       blocks: (plan?.entries() ?? []).map((b) => ({
         address: b.address,
-        until: clock.iso(BigInt(Math.round(b.untilNs))),
+        until: clock.iso(Math.round(b.untilNs)),
         alert_id: b.alertId,
       })),
     });

@@ -1,7 +1,7 @@
 /** `wirelens http`: every HTTP/1.x exchange on this host, with its process, from both ends. */
-import { AheadHeads, HttpExchange, exchangeOf } from '../analysis/http-exchanges';
-import { HttpStreamExchanges, HttpStreamStats } from '../analysis/http-streams';
-import { EndpointStats, HttpStats, KernelRow, kernelEndpoints } from '../analysis/http-stats';
+import { AheadHeads, HttpExchange, exchangeOf } from '../analysis/http/exchanges';
+import { HttpStreamExchanges, HttpStreamStats } from '../analysis/http/streams';
+import { EndpointStats, HttpStats, KernelRow, kernelEndpoints } from '../analysis/http/stats';
 import { HttpRecord } from '../events/http';
 import {
   HttpCaptureMode,
@@ -17,7 +17,7 @@ import { RunningFamily } from '../probes/family';
 import { HttpView, httpRoute, httpView } from '../output/http-view';
 import { httpJson, httpStatsJson } from '../output/http-json';
 import { formatHttpStats, httpHeaderLine, httpLine, httpTextLayout } from '../output/http-text';
-import { Clock } from '../output/clock';
+import { Clock, monoNowNs } from '../output/clock';
 import { ReorderWindow } from '../output/reorder';
 import { FlagSpec, Flags, flagHelp } from './args';
 import { UsageError } from '../errors';
@@ -115,7 +115,7 @@ interface HttpCliOptions {
  * this much time has passed since its request, then printed with the others
  * due, oldest first. One slower than this is printed when it completes.
  */
-export const HTTP_REORDER_NS = 1_000_000_000n;
+export const HTTP_REORDER_NS = 1_000_000_000;
 
 /** The summary lines of the kernel's counters (each fits 80 columns after "wirelens: "). */
 function kernelLines(shown: number, k: HttpKernelStats | undefined): string[] {
@@ -141,7 +141,7 @@ function readKernel(f: RunningFamily | undefined): HttpKernelStats | undefined {
  * cost far more than making them).
  */
 export interface HttpLine {
-  tsNs: bigint;
+  tsNs: number;
   text: string;
 }
 
@@ -201,7 +201,7 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
 
 /** One table of --stats-only. */
 export interface HttpStatsSnapshot {
-  tsNs: bigint;
+  tsNs: number;
   rows: EndpointStats[];
 }
 
@@ -225,9 +225,9 @@ export function httpStatsTool(
 ): LiveTool<HttpStatsSnapshot> {
   let family: RunningFamily | undefined;
   let final: HttpKernelStats | undefined;
-  let last = 0n;
+  let last = 0;
   let total = 0;
-  const snapshot = (now: bigint): HttpStatsSnapshot => {
+  const snapshot = (now: number): HttpStatsSnapshot => {
     const rows = family ? kernelEndpoints(shownRows(readRoutes(family), o.redact)) : [];
     total = rows.reduce((n, r) => n + r.requests, 0);
     return { tsNs: now, rows };
@@ -240,17 +240,17 @@ export function httpStatsTool(
         () => onBad(),
         onBad,
       );
-      last = process.hrtime.bigint();
+      last = monoNowNs();
       return family;
     },
     tick: (now, emit) => {
-      if (intervalS === undefined || Number(now - last) < intervalS * 1e9) return;
+      if (intervalS === undefined || now - last < intervalS * 1e9) return;
       last = now;
       emit(snapshot(now));
     },
     finish: (emit) => {
       final = readKernel(family);
-      emit(snapshot(process.hrtime.bigint()));
+      emit(snapshot(monoNowNs()));
     },
     header: () => '',
     human: (s, clock: Clock) =>

@@ -8,7 +8,7 @@ import { Features } from '../kernel/features';
 import { HookChoice, describeChoice, unhookedWarning } from '../kernel/hooks';
 import { native } from '../kernel/native';
 import { KernelStats, RunningFamily } from '../probes/family';
-import { Clock } from '../output/clock';
+import { Clock, monoNowNs } from '../output/clock';
 import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { LiveOptions } from './common-flags';
 import { preflight } from './preflight';
@@ -24,13 +24,11 @@ export interface LiveTool<R> {
   /** Extra summary lines (e.g. per-endpoint stats) for stderr. */
   summary?(): string[];
   /** Called every TICK_MS while running (flush what went idle). */
-  tick?(nowNs: bigint, emit: (r: R) => void): void;
+  tick?(nowNs: number, emit: (r: R) => void): void;
   /** Called once at stop, after the kernel's records are drained. */
   finish?(emit: (r: R) => void): void;
   /** Lines printed to stderr every --stats interval, when asked. */
   periodic?(): string[];
-  /** How the records' times read as wall time (default: they are the kernel's monotonic times). */
-  clock?: Clock;
 }
 
 const TICK_MS = 250;
@@ -59,7 +57,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   const unlisten = catchStopSignals((sig) => stop(sig));
   native().setLibbpfDebug(false);
 
-  const clock = tool.clock ?? new Clock();
+  const clock = new Clock();
   let printed = 0;
   let outputDropped = 0;
   let bad = 0;
@@ -106,7 +104,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   const header = opts.json ? '' : tool.header();
   if (header) writeOut(header + '\n');
 
-  const ticker = tool.tick ? setInterval(() => tool.tick!(process.hrtime.bigint(), emit), TICK_MS) : undefined;
+  const ticker = tool.tick ? setInterval(() => tool.tick!(monoNowNs(), emit), TICK_MS) : undefined;
   ticker?.unref();
   const periodic =
     opts.statsS !== undefined && tool.periodic

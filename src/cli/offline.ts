@@ -4,7 +4,8 @@
  * the same way. The file's packets go through the flow tracker
  * (src/net/packet-streams) to the same analyzers as live records; the
  * clock is the packets' (a file replays as fast as it reads, timeouts
- * included). --pid, --comm and --port apply to each record's process
+ * included): ns since the first packet's second (src/model/time), which
+ * the output clock turns back into wall time. --pid, --comm and --port apply to each record's process
  * (wirelens's pcapng comments) and ends, in user space. A file cut short or
  * unreadable is one error line with a remedy (exit 2) after the records read
  * so far and the summary.
@@ -17,6 +18,7 @@ import { KernelFilters } from '../probes/filters';
 import { PacketStreams, TcpNote } from '../net/packet-streams';
 import type { FlowOutput } from '../net/flow-tracker';
 import { CaptureReader } from '../sources/pcap/capture-reader';
+import { TimeBase } from '../model/time';
 import { Clock } from '../output/clock';
 import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { escapeTerminal } from '../text/sanitize';
@@ -25,7 +27,7 @@ import { Flags } from './args';
 
 /** What a record of the analyzers carries, for the filters. */
 export interface OfflineRecord {
-  tsNs: bigint;
+  tsNs: number;
   proc: Proc | null;
   sock: SockInfo;
 }
@@ -37,10 +39,10 @@ export interface OfflineTool<R extends OfflineRecord> {
   /** A segment or datagram, in the order the packets give them. */
   take?(x: Segment | Datagram, emit: (r: R) => void): void;
   note?(n: TcpNote, emit: (r: R) => void): void;
-  /** The data's clock moved on (ns since the epoch). */
-  tick(nowNs: bigint, emit: (r: R) => void): void;
+  /** The data's clock moved on (ns since the file's base second). */
+  tick(nowNs: number, emit: (r: R) => void): void;
   /** The input ended (after the flow tracker's last segments), at the data's last time. */
-  finish(nowNs: bigint, emit: (r: R) => void): void;
+  finish(nowNs: number, emit: (r: R) => void): void;
   header(): string;
   human(r: R, clock: Clock): string;
   json(r: R, clock: Clock): string;
@@ -52,7 +54,7 @@ export interface OfflineTool<R extends OfflineRecord> {
   /** No line per record (http --stats-only): records are only counted. */
   silent?: boolean;
   /** Lines for stdout after the last record (http --stats-only's table). */
-  trailer?(json: boolean, clock: Clock, nowNs: bigint): string[];
+  trailer?(json: boolean, clock: Clock, nowNs: number): string[];
 }
 
 export interface OfflineOptions {
@@ -95,7 +97,7 @@ export function offlineOptions(f: Flags): OfflineOptions {
 }
 
 /** The data's clock advances the analyzers at least this often (as live ticks every 250 ms). */
-const TICK_NS = 250_000_000n;
+const TICK_NS = 250_000_000;
 /** Output waiting for the reader of stdout above this: reading pauses until it drains. */
 const MAX_BACKLOG = 4 << 20;
 
@@ -126,9 +128,10 @@ async function drained(): Promise<void> {
 
 export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, o: OfflineOptions): Promise<number> {
   const shown = o.path === '-' ? 'standard input' : escapeTerminal(o.path);
-  const clock = Clock.wall();
+  const time = TimeBase.fromFirst();
+  const clock = new Clock(time);
   const reader = new CaptureReader();
-  const streams = new PacketStreams(tool.tcpNotes ? { tcpNotes: true } : {});
+  const streams = new PacketStreams({ tracker: { time }, ...(tool.tcpNotes ? { tcpNotes: true } : {}) });
   let printed = 0;
   let filtered = 0;
   let pending: string[] = [];
@@ -157,12 +160,12 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
   const unsubscribe = onStdoutClosed((why) => stop(why));
 
   let packets = 0;
-  let firstNs: bigint | undefined;
-  let lastNs = 0n;
-  let nextTick: bigint | undefined;
-  let nextStats: bigint | undefined;
-  const statsNs = o.statsS === undefined ? undefined : BigInt(Math.round(o.statsS * 1e9));
-  const durationNs = o.durationS === undefined ? undefined : BigInt(Math.round(o.durationS * 1e9));
+  let firstNs: number | undefined;
+  let lastNs = 0;
+  let nextTick: number | undefined;
+  let nextStats: number | undefined;
+  const statsNs = o.statsS === undefined ? undefined : Math.round(o.statsS * 1e9);
+  const durationNs = o.durationS === undefined ? undefined : Math.round(o.durationS * 1e9);
   const out: FlowOutput[] = [];
   const notes: TcpNote[] = [];
   const give = (): void => {
@@ -194,7 +197,7 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
   try {
     reading: for await (const chunk of stream) {
       for (const p of reader.push(chunk as Buffer)) {
-        const ns = BigInt(p.sec) * 1_000_000_000n + BigInt(p.nsec);
+        const ns = time.ns(p.sec, p.nsec);
         firstNs ??= ns;
         if (durationNs !== undefined && ns - firstNs >= durationNs) {
           stop(`${o.durationS}s of the capture read`);

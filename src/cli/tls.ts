@@ -1,9 +1,9 @@
 /** `wirelens tls`: what each TLS connection's hellos say in clear, with its processes. */
-import { TlsHandshake, TlsHandshakes } from '../analysis/tls-handshakes';
+import { TlsHandshake, TlsHandshakes } from '../analysis/tls/handshakes';
 import { RunningFamily } from '../probes/family';
 import { SockPayloadKernelStats, TLS_HELLO_MAX } from '../probes/sock-payload';
 import { KernelSegments } from '../sources/kernel/payload-segments';
-import { Clock, wallMinusMonoNs } from '../output/clock';
+import { Clock, monoNowNs } from '../output/clock';
 import { outputColumns } from '../output/stdout';
 import { tlsJson, tlsTable } from '../output/tls-text';
 import { FlagSpec, flagHelp } from './args';
@@ -57,7 +57,7 @@ ServerHello as this socket saw them) error.`;
 /** The analysis both sources feed: handshakes, and the summary's figures. */
 function tlsAnalysis(timeoutS: number, classify: boolean) {
   const tracker = new TlsHandshakes({
-    timeoutNs: BigInt(Math.round(timeoutS * 1e9)),
+    timeoutNs: Math.round(timeoutS * 1e9),
     maxHello: TLS_HELLO_MAX,
     classify,
   });
@@ -89,12 +89,11 @@ export function tlsTool(
 ): LiveTool<TlsHandshake> {
   const table = tlsTable(width);
   const a = tlsAnalysis(timeoutS, false);
-  const source = new KernelSegments(wallMinusMonoNs());
+  const source = new KernelSegments();
   let running: RunningFamily | undefined;
   let kernel: SockPayloadKernelStats | null = null;
   return {
     name: 'tls',
-    clock: Clock.wall(),
     start: (opts, features, emit, onBad) =>
       (running = deps.start(
         { dns: false, tls: true, filters: opts.filters, hookMode: opts.hookMode, features },
@@ -107,11 +106,11 @@ export function tlsTool(
     tick: (now, emit) => {
       // What waits in the ring first: a ServerHello there is not a timeout.
       running?.drain();
-      a.deliver(a.tracker.tick(source.wallNs(now)), emit);
+      a.deliver(a.tracker.tick(now), emit);
     },
     finish: (emit) => {
       kernel = readKernelStats(deps, running);
-      a.deliver(a.tracker.tick(source.wallNs(process.hrtime.bigint())), emit);
+      a.deliver(a.tracker.tick(monoNowNs()), emit);
     },
     header: () => table.header(),
     human: (h: TlsHandshake, clock: Clock) => table.line(h, clock),

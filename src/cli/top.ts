@@ -4,7 +4,7 @@
  * terminal the view is redrawn in place (b/p/c sort, q quits); otherwise, or
  * with --json, one snapshot per interval is printed.
  */
-import { SORT_KEYS, SortKey, buildTopModel } from '../analysis/traffic-view';
+import { SORT_KEYS, SortKey, buildTopModel } from '../analysis/stats/traffic-view';
 import { Features } from '../kernel/features';
 import { HookMode } from '../kernel/hooks';
 import { native } from '../kernel/native';

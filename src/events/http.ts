@@ -1,15 +1,15 @@
 /** Decoder of struct wl_http_ex (bpf/include/events.h): one HTTP exchange seen from one socket. */
 import { EV, FLAG, HTTP, WL_HDR, WL_HTTP_AHEAD, WL_HTTP_EX, WL_PROC } from './layout';
-import { ProcInfo, SockInfo, decodeProc, decodeSock } from './record';
+import { ProcInfo, SockInfo, decodeProc, decodeSock, u64 } from './record';
 
 export interface HttpRecord {
-  /** The request's first byte, CLOCK_MONOTONIC ns. */
-  tsNs: bigint;
+  /** The request's first byte, CLOCK_MONOTONIC ns as a number (src/model/time). */
+  tsNs: number;
   proc: ProcInfo | null;
   /** The socket's ends, this host's in saddr/sport. */
   sock: SockInfo;
-  /** Socket cookie. */
-  conn: bigint;
+  /** Socket cookie (counts up from 1 per boot: a number). */
+  conn: number;
   side: 'client' | 'server';
   /** The request's number on its connection, from 1. */
   no: number;
@@ -86,22 +86,20 @@ export function decodeHttpRecord(v: DataView, off: number, len: number): HttpRec
   const ctypeLen = Math.min(v.getUint8(off + f.ctype_len), HTTP.VALUE_MAX);
   const flags = v.getUint16(off + f.hdr + WL_HDR.fields.flags, true);
   const base = v.byteOffset + off + WL_HTTP_EX.size;
-  const tsOff = off + f.hdr + WL_HDR.fields.ts_ns;
-  // Cookies count up from 1 per boot: a double holds them exactly.
-  const cookie = v.getUint32(off + f.conn + 4, true) * 4294967296 + v.getUint32(off + f.conn, true);
+  const cookie = u64(v, off + f.conn);
   const ps = procAndSock(v, off, flags, cookie);
   return {
-    tsNs: v.getBigUint64(tsOff, true),
+    tsNs: u64(v, off + f.hdr + WL_HDR.fields.ts_ns),
     proc: ps.proc,
     sock: ps.sock,
-    conn: BigInt(cookie),
+    conn: cookie,
     side: v.getUint8(off + f.side) === HTTP.SERVER ? 'server' : 'client',
     no: v.getUint32(off + f.no, true),
     end: ENDS[v.getUint8(off + f.end) & 3]!,
     status: v.getUint16(off + f.status, true),
-    latencyNs: v.getUint32(off + f.latency_ns + 4, true) * 4294967296 + v.getUint32(off + f.latency_ns, true),
-    reqBytes: v.getUint32(off + f.req_bytes + 4, true) * 4294967296 + v.getUint32(off + f.req_bytes, true),
-    respBytes: v.getUint32(off + f.resp_bytes + 4, true) * 4294967296 + v.getUint32(off + f.resp_bytes, true),
+    latencyNs: u64(v, off + f.latency_ns),
+    reqBytes: u64(v, off + f.req_bytes),
+    respBytes: u64(v, off + f.resp_bytes),
     flags: v.getUint8(off + f.flags),
     method: cText(v, off + f.method, HTTP.METHOD_MAX),
     host: hostLen > 0 ? latin1(v, off + f.host, hostLen) : undefined,
@@ -113,7 +111,7 @@ export function decodeHttpRecord(v: DataView, off: number, len: number): HttpRec
 
 /** A pipelined request's head, sent before its exchange (struct wl_http_ahead). */
 export interface HttpAhead {
-  conn: bigint;
+  conn: number;
   no: number;
   /** The head was longer than the bytes copied. */
   cut: boolean;
@@ -128,7 +126,7 @@ export function decodeHttpAhead(v: DataView, off: number, len: number): HttpAhea
   const cap = v.getUint16(off + f.cap, true);
   if (cap > len - WL_HTTP_AHEAD.size) return null;
   return {
-    conn: v.getBigUint64(off + f.conn, true),
+    conn: u64(v, off + f.conn),
     no: v.getUint32(off + f.no, true),
     cut: (v.getUint8(off + f.flags) & HTTP.F_REQ_CUT) !== 0,
     head: new Uint8Array(v.buffer, v.byteOffset + off + WL_HTTP_AHEAD.size, cap),

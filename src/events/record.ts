@@ -11,7 +11,8 @@ export interface ProcInfo {
   tid: number;
   uid: number;
   gid: number;
-  cgroupId: bigint;
+  /** The cgroup's id (its kernfs inode: counts up from 1, a number). */
+  cgroupId: number;
   comm: string;
 }
 
@@ -27,16 +28,25 @@ export interface SockInfo {
 
 export interface RecordHeader {
   /** CLOCK_MONOTONIC nanoseconds when the kernel saw it. */
-  tsNs: bigint;
+  tsNs: number;
   type: number;
   flags: number;
   cpu: number;
 }
 
+/**
+ * A little-endian u64 as a number, no BigInt per record: exact below 2^53
+ * (times up to 104 days of uptime, socket cookies and cgroup ids, which
+ * count up from 1, byte counters up to 8 PiB); above, the nearest double.
+ */
+export function u64(v: DataView, at: number): number {
+  return v.getUint32(at + 4, true) * 4294967296 + v.getUint32(at, true);
+}
+
 export function decodeHeader(v: DataView, off: number): RecordHeader {
   const f = WL_HDR.fields;
   return {
-    tsNs: v.getBigUint64(off + f.ts_ns, true),
+    tsNs: u64(v, off + f.ts_ns),
     type: v.getUint16(off + f.type, true),
     flags: v.getUint16(off + f.flags, true),
     cpu: v.getUint32(off + f.cpu, true),
@@ -88,7 +98,7 @@ export function decodeProc(v: DataView, off: number, hdrFlags: number): ProcInfo
     tid: v.getUint32(off + f.tid, true),
     uid: v.getUint32(off + f.uid, true),
     gid: v.getUint32(off + f.gid, true),
-    cgroupId: v.getBigUint64(off + f.cgroup_id, true),
+    cgroupId: u64(v, off + f.cgroup_id),
     comm: commText(v, off + f.comm),
   };
 }

@@ -1,6 +1,6 @@
 /** Decoder of struct wl_sp_event (bpf/include/events.h): DNS or TLS bytes of one packet of a local socket. */
 import { EV, SP, WL_HDR, WL_SP_EVENT } from './layout';
-import { ProcInfo, SockInfo, decodeProc, decodeSock } from './record';
+import { ProcInfo, SockInfo, decodeProc, decodeSock, u64 } from './record';
 
 export interface PayloadChunk {
   /** CLOCK_MONOTONIC ns of the packet (every chunk of one packet has the same); exact below 2^53 ns (104 days up). */
@@ -37,9 +37,6 @@ export interface PayloadChunk {
   /** A view into the ring's batch: copy it to keep it. */
   bytes: Uint8Array;
 }
-
-/** A little-endian u64 as a number (no BigInt per record): exact below 2^53. */
-const u64 = (v: DataView, at: number): number => v.getUint32(at + 4, true) * 4294967296 + v.getUint32(at, true);
 
 export function decodeSockPayload(v: DataView, off: number, len: number): PayloadChunk | null {
   if (len < WL_SP_EVENT.size) return null;

@@ -1,7 +1,7 @@
 /** Decoders of struct wl_tcp_event and struct wl_tcp_note (bpf/include/events.h). */
 import { EV, FLAG, NOTE, WL_HDR, WL_TCP_EVENT, WL_TCP_HEALTH, WL_TCP_NOTE } from './layout';
 import type { Proc } from '../model/packet';
-import { RecordHeader, SockInfo, decodeHeader, decodeProc, decodeSock } from './record';
+import { RecordHeader, SockInfo, decodeHeader, decodeProc, decodeSock, u64 } from './record';
 
 export type TcpDirection = 'active' | 'passive' | 'unknown';
 
@@ -22,7 +22,7 @@ export interface TcpHealth {
 
 export interface TcpRecord {
   tool: 'tcp';
-  tsNs: bigint;
+  tsNs: number;
   event: TcpEventKind;
   /** The socket's owner (a ProcInfo from the kernel; from a capture file, what its comments said). */
   proc: Proc | null;
@@ -30,9 +30,9 @@ export interface TcpRecord {
   sock: SockInfo;
   direction: TcpDirection;
   /** close: lifetime since first state seen; null when it predates wirelens. */
-  durationNs: bigint | null;
-  txBytes: bigint;
-  rxBytes: bigint;
+  durationNs: number | null;
+  txBytes: number;
+  rxBytes: number;
   /** close: false when the connection never completed its handshake. */
   established: boolean;
   oldState: string;
@@ -99,9 +99,9 @@ export function decodeTcpEvent(v: DataView, off: number, len: number, reasonName
     proc: decodeProc(v, off + f.proc, hdr.flags),
     sock: decodeSock(v, off + f.sock),
     direction: DIRECTIONS[v.getUint8(off + f.direction)] ?? 'unknown',
-    durationNs: hdr.flags & FLAG.START_UNKNOWN ? null : v.getBigUint64(off + f.duration_ns, true),
-    txBytes: v.getBigUint64(off + f.tx_bytes, true),
-    rxBytes: v.getBigUint64(off + f.rx_bytes, true),
+    durationNs: hdr.flags & FLAG.START_UNKNOWN ? null : u64(v, off + f.duration_ns),
+    txBytes: u64(v, off + f.tx_bytes),
+    rxBytes: u64(v, off + f.rx_bytes),
     established: (hdr.flags & FLAG.NOT_ESTABLISHED) === 0,
     oldState: state(v.getUint8(off + f.oldstate)),
     newState: state(v.getUint8(off + f.newstate)),
@@ -143,8 +143,8 @@ function decodeNote(
     sock: decodeSock(v, off + f.sock),
     direction: 'unknown',
     durationNs: null,
-    txBytes: 0n,
-    rxBytes: 0n,
+    txBytes: 0,
+    rxBytes: 0,
     established: true,
     oldState: st,
     newState: st,

@@ -4,8 +4,8 @@
  * The kernel's socket-payload records and the user-space flow tracker
  * (src/net/flow-tracker, for capture files) are two adapters to these.
  *
- * Times are the data's clock (wall-clock seconds and nanoseconds of the
- * packets), never the reader's.
+ * Times are the data's clock (src/model/time: ns as a number, kernel
+ * CLOCK_MONOTONIC or since a capture file's base second), never the reader's.
  */
 import type { FlowKey, Observer, RolesFrom, StreamDir } from './flow';
 import type { Proc } from './packet';
@@ -59,9 +59,8 @@ export interface Segment {
   midStream: boolean;
   /** Set on the direction's last segment: nothing of it follows. */
   end: StreamEnd | undefined;
-  /** When the bytes were in order (arrival of the packet that completed them, or when a gap was declared). */
-  sec: number;
-  nsec: number;
+  /** When the bytes were in order (arrival of the packet that completed them, or when a gap was declared): ns on the data's clock. */
+  tsNs: number;
   proc?: Proc;
   netns?: number;
   observer: Observer;
@@ -87,8 +86,8 @@ export interface Datagram {
   len: number;
   /** The bytes copied (a view, as Segment.bytes): fewer than `len` when cut, or for a fragmented datagram. */
   bytes: Uint8Array;
-  sec: number;
-  nsec: number;
+  /** ns on the data's clock. */
+  tsNs: number;
   proc?: Proc;
   netns?: number;
   observer: Observer;

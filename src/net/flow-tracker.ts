@@ -31,6 +31,7 @@
 import { looksLikeServerPort, type FlowKey, type RolesFrom, type StreamDir } from '../model/flow';
 import type { Packet, Proc } from '../model/packet';
 import type { Datagram, Segment, StreamEnd } from '../model/segment';
+import { TimeBase } from '../model/time';
 import { decodePacket, TH_ACK, TH_FIN, TH_RST, TH_SYN } from './decode';
 import type { Decoded, Ipv4, Ipv6, Tcp, Udp } from './decode';
 
@@ -51,6 +52,8 @@ export interface FlowTrackerOptions {
   maxHeldTotal?: number;
   /** A segment further than this past what a direction expects is not taken (out of any window). */
   maxAhead?: number;
+  /** The segments' clock (src/model/time): default, ns since the first packet's second. */
+  time?: TimeBase;
 }
 
 /** Why holes were declared. */
@@ -208,7 +211,11 @@ export class FlowTracker {
   private readonly maxHeldTotal: number;
   private readonly maxAhead: number;
 
+  /** The clock of the segments' tsNs: the packets' wall time less its base second. */
+  readonly time: TimeBase;
+
   constructor(o: FlowTrackerOptions = {}) {
+    this.time = o.time ?? TimeBase.fromFirst();
     this.maxFlows = Math.max(1, o.maxFlows ?? 65536);
     this.idleSec = o.idleSec ?? 300;
     this.closedSec = o.closedSec ?? 10;
@@ -310,8 +317,7 @@ export class FlowTracker {
       roles: 'ports',
       len,
       bytes: p.data.subarray(d.payloadOffset, d.payloadOffset + Math.min(d.payloadLength, len)),
-      sec: p.sec,
-      nsec: p.nsec,
+      tsNs: this.time.ns(p.sec, p.nsec),
       proc: p.proc,
       netns: p.netns,
       observer: 'wire',
@@ -493,8 +499,7 @@ export class FlowTracker {
       rst,
       midStream: d.midStream,
       end,
-      sec: this.sec,
-      nsec: this.nsec,
+      tsNs: this.time.ns(this.sec, this.nsec),
       proc,
       netns,
       observer: 'wire',

@@ -31,8 +31,8 @@ import { FlowTracker, type FlowOutput, type FlowTrackerOptions } from './flow-tr
 
 /** One TCP packet, as the TCP lifecycle analysis reads it. */
 export interface TcpNote {
-  sec: number;
-  nsec: number;
+  /** ns on the data's clock (src/model/time: since the file's base second). */
+  tsNs: number;
   family: 'ipv4' | 'ipv6';
   src: string;
   sport: number;
@@ -57,6 +57,7 @@ export interface TcpNote {
 }
 
 export interface PacketStreamsOptions {
+  /** The flow tracker's options; its `time` is the clock of the segments and notes too. */
   tracker?: FlowTrackerOptions;
   /** Describe every TCP packet (TcpNote) too. */
   tcpNotes?: boolean;
@@ -125,8 +126,7 @@ export class PacketStreams {
     if (notes && t?.kind === 'tcp' && net !== undefined && net.kind !== 'arp') {
       const wp = q.proc as WireProc | undefined;
       notes.push({
-        sec: p.sec,
-        nsec: p.nsec,
+        tsNs: this.tracker.time.ns(p.sec, p.nsec),
         family: net.kind,
         src: net.src,
         sport: t.sport,

@@ -13,7 +13,7 @@ import { Column } from './columns';
  * Those fields as the start of a JSON line (no closing brace; the tool adds
  * its own fields): the per-record hot path, without an intermediate object.
  */
-export function commonJsonPrefix(clock: Clock, tsNs: bigint, proc: Proc | null, sock: SockInfo): string {
+export function commonJsonPrefix(clock: Clock, tsNs: number, proc: Proc | null, sock: SockInfo): string {
   const p = proc
     ? `"pid":${proc.pid},"tid":${proc.tid ?? 'null'},"uid":${proc.uid ?? 'null'},"comm":${JSON.stringify(proc.comm)}`
     : '"pid":null,"tid":null,"uid":null,"comm":null';
@@ -26,7 +26,7 @@ export function commonJsonPrefix(clock: Clock, tsNs: bigint, proc: Proc | null, 
 
 /** A record of a live command, as its leading columns read it. */
 export interface ProcRecord {
-  tsNs: bigint;
+  tsNs: number;
   side: string;
   proc: Proc | null;
 }

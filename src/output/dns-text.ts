@@ -8,7 +8,7 @@
  * LATENCY and the answers; from 120 on, time to the microsecond, PID and
  * whole task names. From 180 on, the wide table adds PROTO, SERVER and ID.
  */
-import { DnsTransaction } from '../analysis/dns-transactions';
+import { DnsTransaction } from '../analysis/dns/transactions';
 import { Clock } from './clock';
 import { commonJsonPrefix, leadingColumns } from './common-fields';
 import { Column, TextTable } from './columns';

@@ -16,8 +16,8 @@ export function alertObject(a: AlertView, clock: Clock): Record<string, unknown>
     kind: a.kind,
     traffic: a.traffic,
     severity: a.severity,
-    started_at: clock.iso(BigInt(Math.round(a.startNs))),
-    last_seen_at: clock.iso(BigInt(Math.round(a.lastSeenNs))),
+    started_at: clock.iso(Math.round(a.startNs)),
+    last_seen_at: clock.iso(Math.round(a.lastSeenNs)),
     duration_s: Math.round((a.lastSeenNs - a.startNs) / 1e6) / 1e3,
     target: { address: a.target.address, port: a.target.port, protocol: a.target.protocol, netns: a.target.netns },
     source: {
@@ -34,7 +34,7 @@ export function alertObject(a: AlertView, clock: Clock): Record<string, unknown>
 
 export function alertJson(ev: AlertEvent, clock: Clock): string {
   return JSON.stringify({
-    ts: clock.iso(BigInt(Math.round(ev.tNs))),
+    ts: clock.iso(Math.round(ev.tNs)),
     event: ev.event,
     ...alertObject(ev.alert, clock),
     ...(ev.reason ? { reason: ev.reason } : {}),
@@ -114,7 +114,7 @@ function evidenceText(a: AlertView): string {
 /** "12:00:01 start  a3f2-1 medium syn_flood 10.0.0.2:80/tcp netns 4026531840 from ~20k sources syn 20k/s completed 0% | TcpExtSyncookiesSent +19k" */
 export function alertLine(ev: AlertEvent, clock: Clock): string {
   const a = ev.alert;
-  const time = clock.timeOfDay(BigInt(Math.round(ev.tNs))).slice(0, 8);
+  const time = clock.timeOfDay(Math.round(ev.tNs)).slice(0, 8);
   const kind = a.kind === 'source_flood' ? `source_flood(${a.traffic})` : a.kind;
   const dur =
     ev.event === 'start'
@@ -124,14 +124,14 @@ export function alertLine(ev: AlertEvent, clock: Clock): string {
 }
 
 export function blockObject(b: BlockAction, clock: Clock, nowNs: number): Record<string, unknown> {
-  const ts = clock.iso(BigInt(Math.round(nowNs)));
+  const ts = clock.iso(Math.round(nowNs));
   switch (b.op) {
     case 'block':
       return {
         ts,
         event: 'block',
         address: b.address,
-        until: clock.iso(BigInt(Math.round(b.untilNs))),
+        until: clock.iso(Math.round(b.untilNs)),
         ttl_s: Math.round((b.untilNs - nowNs) / 1e9),
         alert_id: b.alertId,
         renewed: b.renewed,
@@ -146,7 +146,7 @@ export function blockObject(b: BlockAction, clock: Clock, nowNs: number): Record
 }
 
 export function blockLine(b: BlockAction, clock: Clock, nowNs: number): string {
-  const time = clock.timeOfDay(BigInt(Math.round(nowNs))).slice(0, 8);
+  const time = clock.timeOfDay(Math.round(nowNs)).slice(0, 8);
   switch (b.op) {
     case 'block':
       return `${time} ${b.renewed ? 'block+' : 'block '} ${b.alertId} dropping ${b.address} at ingress for ${Math.round((b.untilNs - nowNs) / 1e9)}s${b.renewed ? ' more (its flood goes on)' : ''}`;

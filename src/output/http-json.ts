@@ -3,7 +3,7 @@
  * (src/output/http-view.ts: redacted and decoded, so no raw control
  * character and no secret reaches a JSON line either).
  */
-import { EndpointStats } from '../analysis/http-stats';
+import { EndpointStats } from '../analysis/http/stats';
 import { Clock } from './clock';
 import { commonJsonPrefix } from './common-fields';
 import { HttpView } from './http-view';
@@ -28,7 +28,7 @@ export function httpJson(v: HttpView, clock: Clock, headers: boolean): string {
 const msOr = (us: number): string => (Number.isNaN(us) ? 'null' : String(Math.round(us) / 1000));
 
 /** --stats-only --json: one object per table, a row per side and endpoint. */
-export function httpStatsJson(tsNs: bigint, rows: EndpointStats[], clock: Clock): string {
+export function httpStatsJson(tsNs: number, rows: EndpointStats[], clock: Clock): string {
   const list = rows.map(
     (r) =>
       `{"side":"${r.side}","endpoint":${JSON.stringify(r.endpoint)},"requests":${r.requests},` +

@@ -12,7 +12,7 @@
  * terminal it is cut at the right edge, marked `…`; a pipe or file gets it
  * whole (--json always has every field in full).
  */
-import { EndpointStats } from '../analysis/http-stats';
+import { EndpointStats } from '../analysis/http/stats';
 import { formatEndpoint } from '../text/address';
 import { Clock } from './clock';
 import { cutText, fitCell } from './columns';

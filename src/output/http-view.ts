@@ -7,7 +7,7 @@
  * UTF-8 decoded, controls and invalid bytes as \xNN). Nothing downstream
  * reads the raw exchange's strings.
  */
-import { HttpExchange } from '../analysis/http-exchanges';
+import { HttpExchange } from '../analysis/http/exchanges';
 import { redactHeaders, redactUrl } from './redact';
 import { latin1Text } from '../text/sanitize';
 

@@ -13,16 +13,16 @@
 export class ReorderWindow<T> {
   /** Held records, oldest stamp first (kept sorted as they come: they mostly come in order). */
   private held: T[] = [];
-  /** Their stamps as numbers (ns as a double: exact enough to order by). */
+  /** Their stamps (ns on the data's clock). */
   private keys: number[] = [];
   private readonly windowNs: number;
 
   constructor(
-    private readonly stamp: (r: T) => bigint,
-    windowNs: bigint,
+    private readonly stamp: (r: T) => number,
+    windowNs: number,
     private readonly max = 10_000,
   ) {
-    this.windowNs = Number(windowNs);
+    this.windowNs = windowNs;
   }
 
   get size(): number {
@@ -30,7 +30,7 @@ export class ReorderWindow<T> {
   }
 
   add(r: T, emit: (r: T) => void): void {
-    const k = Number(this.stamp(r));
+    const k = this.stamp(r);
     const n = this.keys.length;
     if (n === 0 || k >= this.keys[n - 1]!) {
       this.held.push(r);
@@ -45,8 +45,8 @@ export class ReorderWindow<T> {
   }
 
   /** Releases the records stamped at or before now - window. */
-  flush(nowNs: bigint, emit: (r: T) => void): void {
-    this.release(this.upperBound(Number(nowNs) - this.windowNs), emit);
+  flush(nowNs: number, emit: (r: T) => void): void {
+    this.release(this.upperBound(nowNs - this.windowNs), emit);
   }
 
   /** Releases everything (at stop). */

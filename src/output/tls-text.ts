@@ -8,7 +8,7 @@
  * microsecond, PID and whole task names. From 170 on, the wide table adds
  * the ALPN offered and chosen.
  */
-import { TlsHandshake } from '../analysis/tls-handshakes';
+import { TlsHandshake } from '../analysis/tls/handshakes';
 import { formatEndpoint } from '../text/address';
 import { Clock } from './clock';
 import { commonJsonPrefix, leadingColumns } from './common-fields';

@@ -3,7 +3,7 @@
  * totals since start (bytes, packets, connections, retransmits) and rates
  * over the interval (bits/s, packets/s, connections/s). Stable snake_case fields.
  */
-import { ProcRow, Row, TopModel } from '../analysis/traffic-view';
+import { ProcRow, Row, TopModel } from '../analysis/stats/traffic-view';
 
 export interface TopJsonOptions {
   ts: string;

@@ -9,7 +9,7 @@
  * %iface of a link-local address stays; see columns.ts). With `height`, every view fits the
  * terminal with its heading. Names are escaped before they reach a terminal.
  */
-import { IfaceRow, ProcRow, Row, SortKey, TopModel } from '../analysis/traffic-view';
+import { IfaceRow, ProcRow, Row, SortKey, TopModel } from '../analysis/stats/traffic-view';
 import { escapeTerminal } from '../text/sanitize';
 import { clipText, displayWidth, fitCell } from './columns';
 import { formatBitRate, formatBytes, formatCount } from './units';

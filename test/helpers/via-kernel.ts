@@ -13,7 +13,7 @@ type Pushes<R> = { push(x: Segment | Datagram): R };
 export function viaKernel<R, A extends Pushes<R>>(
   a: A,
 ): Omit<A, 'push'> & { push(c: PayloadChunk): R; source: KernelSegments } {
-  const source = new KernelSegments(0n);
+  const source = new KernelSegments();
   const push = (c: PayloadChunk): R => {
     const x = source.push(c);
     return x ? a.push(x) : ([] as unknown as R);

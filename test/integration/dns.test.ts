@@ -22,7 +22,7 @@ import { craftPeer, CraftStep, nsSysctl, tfoClient } from '../helpers/tcp-craft'
 import { CLI, FIXTURES } from '../helpers/paths';
 import { kernelSkipReason } from '../helpers/skip';
 import { pick, Rec, startWirelens, WirelensRun } from '../helpers/wirelens';
-import { DnsTransactions } from '../../src/analysis/dns-transactions';
+import { DnsTransactions } from '../../src/analysis/dns/transactions';
 import { KernelSegments } from '../../src/sources/kernel/payload-segments';
 import { Features } from '../../src/kernel/features';
 import { RunningFamily } from '../../src/probes/family';
@@ -483,8 +483,8 @@ describe('wirelens dns: the copy limit of a TCP direction', { skip }, () => {
     try {
       const port = await freeDnsPort();
       dm = await startDnsmasq(port, RECORDS);
-      const tracker = new DnsTransactions({ timeoutNs: 5_000_000_000n });
-      const source = new KernelSegments(0n);
+      const tracker = new DnsTransactions({ timeoutNs: 5_000_000_000 });
+      const source = new KernelSegments();
       const out: Rec[] = [];
       fam = startSockPayload(
         {

@@ -102,8 +102,8 @@ describe('hook selection', { skip }, () => {
     assert.equal(open[0]!.proc, null, 'no process at the handshake');
     assert.equal(close.length, 1);
     assert.equal(close[0]!.proc?.pid, process.pid, 'the closing owner is named');
-    assert.equal(close[0]!.rxBytes, 4n);
-    assert.equal(close[0]!.txBytes, 4n);
+    assert.equal(close[0]!.rxBytes, 4);
+    assert.equal(close[0]!.txBytes, 4);
   });
 
   it('the syscall-tracepoint owner hook names the accepting process too', async () => {
@@ -131,9 +131,9 @@ describe('hook selection', { skip }, () => {
     );
     const server = recs.find((r) => r.event === 'close' && r.direction === 'passive')!;
     const client = recs.find((r) => r.event === 'close' && r.direction === 'active')!;
-    assert.equal(server.rxBytes, 10n, 'no FIN arrived: nothing to subtract');
-    assert.equal(server.txBytes, 0n);
-    assert.equal(client.txBytes, 10n);
-    assert.equal(client.rxBytes, 0n);
+    assert.equal(server.rxBytes, 10, 'no FIN arrived: nothing to subtract');
+    assert.equal(server.txBytes, 0);
+    assert.equal(client.txBytes, 10);
+    assert.equal(client.rxBytes, 0);
   });
 });

@@ -14,7 +14,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { routeOf } from '../../src/analysis/http-stats';
+import { routeOf } from '../../src/analysis/http/stats';
 import { FIXTURES, CLI } from '../helpers/paths';
 import { startFixtureServer, startIn } from '../helpers/fixtures';
 import { startNginx, TestNginx } from '../helpers/nginx';

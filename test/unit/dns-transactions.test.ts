@@ -11,12 +11,12 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { DnsTransaction, DnsTransactions } from '../../src/analysis/dns-transactions';
-import { DnsStats, formatDnsStats } from '../../src/analysis/dns-stats';
+import { DnsTransaction, DnsTransactions } from '../../src/analysis/dns/transactions';
+import { DnsStats, formatDnsStats } from '../../src/analysis/dns/stats';
 import { PayloadChunk } from '../../src/events/sock-payload';
 import { ProcInfo, SockInfo } from '../../src/events/record';
 import { dnsTool, nameMatches, parseNames } from '../../src/cli/dns';
-import { DnsMessages, DnsStreamFault, DnsWireMessage } from '../../src/analysis/dns-messages';
+import { DnsMessages, DnsStreamFault, DnsWireMessage } from '../../src/analysis/dns/messages';
 import { LiveOptions } from '../../src/cli/common-flags';
 import { Features } from '../../src/kernel/features';
 import { RunningFamily } from '../../src/probes/family';
@@ -77,8 +77,8 @@ function pointerLoop(id: number, name: string): Buffer {
 const tcp = (m: Buffer) => Buffer.concat([Buffer.from(u16(m.length)), m]);
 
 /* ---- records ---- */
-const DIG: ProcInfo = { pid: 100, tid: 100, uid: 0, gid: 0, cgroupId: 1n, comm: 'dig' };
-const DNSMASQ: ProcInfo = { pid: 200, tid: 200, uid: 0, gid: 0, cgroupId: 1n, comm: 'dnsmasq' };
+const DIG: ProcInfo = { pid: 100, tid: 100, uid: 0, gid: 0, cgroupId: 1, comm: 'dig' };
+const DNSMASQ: ProcInfo = { pid: 200, tid: 200, uid: 0, gid: 0, cgroupId: 1, comm: 'dnsmasq' };
 const CLIENT_SOCK: SockInfo = {
   netns: 1,
   family: 'ipv4',
@@ -90,13 +90,13 @@ const CLIENT_SOCK: SockInfo = {
 };
 const SERVER_SOCK: SockInfo = { ...CLIENT_SOCK, sport: 5353, dport: 40000 };
 
-let ts = 1_000_000n;
+let ts = 1_000_000;
 function chunk(bytes: Uint8Array, o: ChunkFields = {}): PayloadChunk {
-  ts += 1000n;
+  ts += 1000;
   const base = { tsNs: ts, proc: DIG, sock: CLIENT_SOCK, kind: 'dns', transport: 'udp', dir: 'egress' } as const;
   return payloadChunk(bytes, base, o);
 }
-const tracker = (timeoutS = 5) => DT({ timeoutNs: BigInt(timeoutS * 1e9) });
+const tracker = (timeoutS = 5) => DT({ timeoutNs: timeoutS * 1e9 });
 function one(list: DnsTransaction[]): DnsTransaction {
   assert.equal(
     list.length,
@@ -156,10 +156,10 @@ describe('DNS transactions over UDP', () => {
     const t = tracker(1);
     t.push(chunk(query(13, 'slow.test')));
     const sent = ts;
-    assert.deepEqual(t.tick(sent + 999_999_999n), []);
-    const r = one(t.tick(sent + 1_000_000_000n));
+    assert.deepEqual(t.tick(sent + 999_999_999), []);
+    const r = one(t.tick(sent + 1_000_000_000));
     assert.deepEqual([r.status, r.qname, r.rcode, r.latencyNs, r.side], ['timeout', 'slow.test', null, null, 'client']);
-    assert.deepEqual(t.tick(sent + 5_000_000_000n), []);
+    assert.deepEqual(t.tick(sent + 5_000_000_000), []);
     assert.equal(t.stats.timeouts, 1);
   });
 
@@ -196,7 +196,7 @@ describe('DNS transactions over UDP', () => {
     const txt = Array.from({ length: 40 }, (_, i) => [200, ...Buffer.alloc(200, 97 + (i % 26))]);
     const big = answer(17, 'big.test', 0, txt, 16);
     assert.ok(big.length > 8192);
-    const at = ts + 1000n;
+    const at = ts + 1000;
     const parts = [0, 4096, 8192].map((off) => ({
       tsNs: at,
       dir: 'ingress' as const,
@@ -221,7 +221,7 @@ describe('DNS transactions over UDP', () => {
   });
 
   it('pending queries are capped; the oldest go first and are counted', () => {
-    const t = DT({ timeoutNs: 10n ** 12n, maxPending: 2 });
+    const t = DT({ timeoutNs: 10 ** 12, maxPending: 2 });
     for (const id of [1, 2, 3]) t.push(chunk(query(id, 'cap.test')));
     assert.equal(t.waiting, 2);
     assert.equal(t.stats.evicted, 1);
@@ -330,7 +330,7 @@ describe('DNS over TCP: long-lived connections', () => {
     const a1 = tcp(answer(41, 'one.test'));
     t.push(seg(q1, 0));
     assert.equal(one(t.push(seg(a1, 0, { dir: 'ingress' }))).status, 'answered');
-    ts += 61_000_000_000n; // idle past the 60 s limit
+    ts += 61_000_000_000; // idle past the 60 s limit
     assert.deepEqual(t.tick(ts), []);
     assert.equal(t.messages.stats.idleStreams, 2);
     const q2 = tcp(query(42, 'two.test'));
@@ -351,11 +351,11 @@ describe('DNS over TCP: long-lived connections', () => {
   });
 
   it('a message begun when its direction is parked is dropped and counted; framing goes on at the next boundary', () => {
-    const m = DM({ idleNs: 1_000_000_000n });
+    const m = DM({ idleNs: 1_000_000_000 });
     const q1 = tcp(query(45, 'cut.test'));
     const q2 = tcp(query(46, 'next.test'));
     assert.deepEqual(m.push(seg(q1.subarray(0, 10), 0)), []);
-    ts += 2_000_000_000n;
+    ts += 2_000_000_000;
     assert.deepEqual(m.expire(ts), []);
     assert.deepEqual(ids(m.push(seg(Buffer.concat([q1.subarray(10), q2]), 10))), [46]);
     assert.deepEqual([m.stats.idleStreams, m.stats.droppedMessages], [1, 1]);
@@ -397,7 +397,7 @@ describe('DNS over TCP: long-lived connections', () => {
     const t = tracker(30);
     const q = tcp(query(49, 'hole.test'));
     t.push(seg(q.subarray(5), 5, { fin: true }));
-    const r = one(t.tick(ts + 11_000_000_000n));
+    const r = one(t.tick(ts + 11_000_000_000));
     assert.deepEqual([r.status, r.error, r.side], ['malformed', 'gap in the TCP stream', 'client']);
   });
 
@@ -449,7 +449,7 @@ describe('DNS: listener segments, late responses, responses without a question',
   it("a listener's segment whose connection shows nothing goes on alone: its query times out", () => {
     const t = tracker(1);
     t.push(seg(tcp(query(62, 'alone.test')), 0, { conn: 72, listener: true, dir: 'ingress', sock: SRV }));
-    const r = one(t.tick(ts + 1_000_000_000n));
+    const r = one(t.tick(ts + 1_000_000_000));
     assert.deepEqual([r.side, r.status, r.qname], ['server', 'timeout', 'alone.test']);
     assert.equal(t.join.stats.alone, 1);
   });
@@ -457,17 +457,17 @@ describe('DNS: listener segments, late responses, responses without a question',
   it('a response after its timeout is counted as late, never a transaction of its own', () => {
     const t = tracker(1);
     t.push(chunk(query(63, 'slow.test')));
-    assert.equal(one(t.tick(ts + 1_000_000_000n)).status, 'timeout');
+    assert.equal(one(t.tick(ts + 1_000_000_000)).status, 'timeout');
     assert.deepEqual(t.push(chunk(answer(63, 'slow.test'), { dir: 'ingress' })), []);
     t.push(chunk(query(64, 'slow2.test')));
-    one(t.tick(ts + 1_000_000_000n));
+    one(t.tick(ts + 1_000_000_000));
     const refused = Buffer.from([...u16(64), 0x81, 0x05, 0, 0, 0, 0, 0, 0, 0, 0]);
     assert.deepEqual(t.push(chunk(refused, { dir: 'ingress' })), [], 'no question: late by id');
     assert.deepEqual([t.stats.late, t.stats.unmatched, t.stats.timeouts], [2, 0, 2]);
   });
 
   it('responses without a question pair by id through an index: 65536 pending, 10000 such responses, quickly', () => {
-    const t = DT({ timeoutNs: 10n ** 15n });
+    const t = DT({ timeoutNs: 10 ** 15 });
     for (let id = 0; id < 65536; id++) t.push(chunk(query(id, 'many.test')));
     const other = { ...CLIENT_SOCK, dport: 53 };
     // CPU time, not wall time (a loaded machine stretches the latter): a scan of the pending table
@@ -522,7 +522,7 @@ describe('wirelens dns tool: tick and finish', () => {
     const { tool, out, feed } = fake(answerWaiting);
     feed(chunk(query(71, 'ring.test')));
     answerWaiting.push(chunk(answer(71, 'ring.test'), { dir: 'ingress' }));
-    tool.tick!(ts + 2_000_000_000n, (t) => out.push(t));
+    tool.tick!(ts + 2_000_000_000, (t) => out.push(t));
     assert.deepEqual(
       out.map((t) => t.status),
       ['answered'],
@@ -531,7 +531,7 @@ describe('wirelens dns tool: tick and finish', () => {
 
   it('finish reports the queries overdue by then, and the summary the kernel counters', () => {
     const { tool, out, feed } = fake([]);
-    feed(chunk(query(72, 'end.test'), { tsNs: 1n }));
+    feed(chunk(query(72, 'end.test'), { tsNs: 1 }));
     tool.finish!((t) => out.push(t));
     assert.deepEqual(
       out.map((t) => [t.status, t.qname]),
@@ -555,7 +555,7 @@ describe('DNS bad input fuzz', () => {
       x >>>= 0;
       return x / 0x100000000;
     };
-    const t = DT({ timeoutNs: 1000n, maxPending: 100 });
+    const t = DT({ timeoutNs: 1000, maxPending: 100 });
     const seeds = [query(1, 'a.test'), answer(1, 'a.test'), pointerLoop(2, 'b.test'), tcp(query(3, 'c.test'))];
     const t0 = process.cpuUsage(); // CPU time: a loaded machine stretches wall time
     for (let i = 0; i < 10000; i++) {

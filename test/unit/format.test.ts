@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { formatAddress, formatEndpoint } from '../../src/text/address';
 import { escapeTerminal, latin1Text, wireText } from '../../src/text/sanitize';
-import { isoMicros } from '../../src/output/clock';
+import { Clock } from '../../src/output/clock';
 import { forEachRecord } from '../../src/kernel/ringbuf';
 import { cString, commText } from '../../src/events/record';
 
@@ -70,9 +70,9 @@ describe('wireText', () => {
   });
 });
 
-describe('isoMicros', () => {
+describe('Clock.iso', () => {
   it('prints microseconds', () => {
-    assert.equal(isoMicros(1_700_000_000_123_456_789n), '2023-11-14T22:13:20.123456Z');
+    assert.equal(Clock.at(1_700_000_000).iso(123_456_789), '2023-11-14T22:13:20.123456Z');
   });
 });
 

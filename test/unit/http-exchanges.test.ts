@@ -1,9 +1,9 @@
 /** An exchange from the kernel's record, head parsing, redaction, the endpoint table and latency percentiles. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { exchangeOf } from '../../src/analysis/http-exchanges';
-import { LatencyHistogram } from '../../src/analysis/latency-histogram';
-import { EndpointSample, HttpStats, Log2Latency, kernelEndpoints, routeOf } from '../../src/analysis/http-stats';
+import { exchangeOf } from '../../src/analysis/http/exchanges';
+import { LatencyHistogram } from '../../src/analysis/stats/latency-histogram';
+import { EndpointSample, HttpStats, Log2Latency, kernelEndpoints, routeOf } from '../../src/analysis/http/stats';
 import { HttpRecord } from '../../src/events/http';
 import { HTTP } from '../../src/events/layout';
 import { parseRequestHead, parseResponseHead } from '../../src/protocols/http1/head';
@@ -18,14 +18,14 @@ const sock = {
   daddr: '127.0.0.1',
   dport: 80,
 };
-const proc = { pid: 10, tid: 10, uid: 0, gid: 0, cgroupId: 0n, comm: 'curl' };
+const proc = { pid: 10, tid: 10, uid: 0, gid: 0, cgroupId: 0, comm: 'curl' };
 
 function rec(o: Partial<HttpRecord> & { reqText?: string; respText?: string }): HttpRecord {
   return {
-    tsNs: 1_000_000n,
+    tsNs: 1_000_000,
     proc,
     sock,
-    conn: 7n,
+    conn: 7,
     side: 'client',
     no: 1,
     end: 'response',

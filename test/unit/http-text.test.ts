@@ -1,8 +1,8 @@
 /** `wirelens http` text lines: widths, alignment, the remote column, marks; the reorder window. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { HttpExchange } from '../../src/analysis/http-exchanges';
-import { HttpStats } from '../../src/analysis/http-stats';
+import { HttpExchange } from '../../src/analysis/http/exchanges';
+import { HttpStats } from '../../src/analysis/http/stats';
 import { Clock } from '../../src/output/clock';
 import { HttpView, httpView } from '../../src/output/http-view';
 import { compactDuration, formatHttpStats, httpHeaderLine, httpLine, httpTextLayout } from '../../src/output/http-text';
@@ -12,7 +12,7 @@ const clock = new Clock();
 
 function ex(over: Partial<HttpExchange> = {}): HttpExchange {
   return {
-    tsNs: 1_000_000n,
+    tsNs: 1_000_000,
     side: 'client',
     proc: { pid: 4242, tid: 4242, uid: 0, comm: 'curl' },
     sock: { netns: 1, family: 'ipv4', protocol: 6, saddr: '127.0.0.1', sport: 51234, daddr: '127.0.0.1', dport: 8080 },
@@ -45,7 +45,7 @@ describe('http text lines', () => {
   ];
   const v6 = ex({
     side: 'server',
-    proc: { pid: 1, tid: 1, uid: 0, gid: 0, cgroupId: 0n, comm: '\x1b[31mevil\x1b[0mname' } as HttpExchange['proc'],
+    proc: { pid: 1, tid: 1, uid: 0, gid: 0, cgroupId: 0, comm: '\x1b[31mevil\x1b[0mname' } as HttpExchange['proc'],
     sock: {
       netns: 1,
       family: 'ipv6',
@@ -137,16 +137,16 @@ describe('the shown form of an exchange', () => {
 });
 
 describe('ReorderWindow', () => {
-  const view = (t: number) => ({ tsNs: BigInt(t) }) as HttpView;
+  const view = (t: number) => ({ tsNs: t }) as HttpView;
   it('releases records in stamp order once the window has passed, and everything at the end', () => {
     const out: number[] = [];
-    const w = new ReorderWindow<HttpView>((v) => v.tsNs, 100n);
+    const w = new ReorderWindow<HttpView>((v) => v.tsNs, 100);
     const emit = (v: HttpView) => out.push(Number(v.tsNs));
     for (const t of [50, 10, 30]) w.add(view(t), emit);
-    w.flush(120n, emit); // due: stamped at or before 20
+    w.flush(120, emit); // due: stamped at or before 20
     assert.deepEqual(out, [10]);
     w.add(view(5), emit); // later than the window: next release, never lost
-    w.flush(160n, emit);
+    w.flush(160, emit);
     assert.deepEqual(out, [10, 5, 30, 50]);
     w.add(view(200), emit);
     w.flushAll(emit);
@@ -155,7 +155,7 @@ describe('ReorderWindow', () => {
   });
   it('is bounded: above max the oldest go at once', () => {
     const out: number[] = [];
-    const w = new ReorderWindow<HttpView>((v) => v.tsNs, 1_000_000n, 10);
+    const w = new ReorderWindow<HttpView>((v) => v.tsNs, 1_000_000, 10);
     for (let t = 20; t > 0; t--) w.add(view(t), (v) => out.push(Number(v.tsNs)));
     assert.ok(w.size <= 10);
     assert.equal(out.length + w.size, 20, 'none lost');

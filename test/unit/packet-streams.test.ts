@@ -14,8 +14,8 @@ import * as assert from 'node:assert/strict';
 import { LINKTYPE, type CaptureInterface, type Packet, type Proc } from '../../src/model/packet';
 import { PacketStreams } from '../../src/net/packet-streams';
 import type { FlowOutput } from '../../src/net/flow-tracker';
-import { DnsTransaction, DnsTransactions } from '../../src/analysis/dns-transactions';
-import { TlsHandshakes } from '../../src/analysis/tls-handshakes';
+import { DnsTransaction, DnsTransactions } from '../../src/analysis/dns/transactions';
+import { TlsHandshakes } from '../../src/analysis/tls/handshakes';
 import { ipv4, tcp, udp } from '../helpers/frames';
 
 const FIN = 0x01;
@@ -145,10 +145,10 @@ function dns(
   packets: Packet[],
   iface: CaptureInterface,
 ): { recs: DnsTransaction[]; t: DnsTransactions; ps: PacketStreams } {
-  const t = new DnsTransactions({ timeoutNs: 5_000_000_000n, classify: true });
+  const t = new DnsTransactions({ timeoutNs: 5_000_000_000, classify: true });
   const recs: DnsTransaction[] = [];
   const ps = run(packets, iface, (x) => recs.push(...t.push(x)));
-  recs.push(...t.tick(BigInt(T0 + 100) * 1_000_000_000n));
+  recs.push(...t.tick(100e9)); // 100 s after the first packet's second (the data's clock)
   return { recs, t, ps };
 }
 
@@ -252,7 +252,7 @@ describe('PacketStreams: what the kernel would not have copied, and holes', () =
     assert.equal(t.stats.notDns, 0, 'the datagram was never DNS to the kernel');
     assert.ok(t.messages.streams.stats.notTaken >= 1);
     assert.ok(t.messages.streams.stats.midStream >= 1);
-    const tls = new TlsHandshakes({ timeoutNs: 5_000_000_000n, classify: true });
+    const tls = new TlsHandshakes({ timeoutNs: 5_000_000_000, classify: true });
     run(
       http.slice(0, 4).map((x) => pkt(x.us, x.ip, 'unknown')),
       WIRE,

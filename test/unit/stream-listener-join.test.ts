@@ -19,13 +19,13 @@ const SOCK: SockInfo = {
 };
 /** A kernel record, as the Segment the kernel adapter makes of it (SOCK is the server's: ingress is c2s). */
 function chunk(o: NonNullable<ChunkFields>): Segment {
-  const base = { tsNs: 1000n, proc: null, sock: SOCK, kind: 'dns', transport: 'tcp', dir: 'ingress' } as const;
-  return new KernelSegments(0n).push(payloadChunk(o.bytes ?? Buffer.from('abc'), base, o)) as Segment;
+  const base = { tsNs: 1000, proc: null, sock: SOCK, kind: 'dns', transport: 'tcp', dir: 'ingress' } as const;
+  return new KernelSegments().push(payloadChunk(o.bytes ?? Buffer.from('abc'), base, o)) as Segment;
 }
 
 describe('ListenerJoin', () => {
   it("the listener's chunks come first, under the connection's cookie, copied", () => {
-    const j = new ListenerJoin(5_000_000_000n);
+    const j = new ListenerJoin(5_000_000_000);
     const ring = Buffer.from('query');
     assert.deepEqual(j.push(chunk({ conn: 9, listener: true, bytes: ring })), []);
     ring.fill(0);
@@ -43,7 +43,7 @@ describe('ListenerJoin', () => {
   });
 
   it('another namespace or other ends do not join', () => {
-    const j = new ListenerJoin(5_000_000_000n);
+    const j = new ListenerJoin(5_000_000_000);
     j.push(chunk({ conn: 9, listener: true }));
     for (const sock of [
       { ...SOCK, netns: 8 },
@@ -58,15 +58,15 @@ describe('ListenerJoin', () => {
   });
 
   it('no connection within the wait: on their own, under a cookie no socket has; the bounds push the oldest out the same way', () => {
-    const j = new ListenerJoin(1000n, 2);
-    j.push(chunk({ tsNs: 1000n, listener: true }));
-    assert.deepEqual(j.expire(1999n), []);
-    const alone = j.expire(2000n);
+    const j = new ListenerJoin(1000, 2);
+    j.push(chunk({ tsNs: 1000, listener: true }));
+    assert.deepEqual(j.expire(1999), []);
+    const alone = j.expire(2000);
     assert.equal(alone.length, 1);
     assert.ok(alone[0]!.conn < 0, 'an id no socket has');
     assert.equal(j.stats.alone, 1);
-    for (const dport of [1, 2]) j.push(chunk({ tsNs: 3000n, listener: true, sock: { ...SOCK, dport } }));
-    const pushed = j.push(chunk({ tsNs: 3000n, listener: true, sock: { ...SOCK, dport: 3 } }));
+    for (const dport of [1, 2]) j.push(chunk({ tsNs: 3000, listener: true, sock: { ...SOCK, dport } }));
+    const pushed = j.push(chunk({ tsNs: 3000, listener: true, sock: { ...SOCK, dport: 3 } }));
     assert.deepEqual(
       pushed.map((c) => (c.local === 'server' ? c.key.clientPort : c.key.serverPort)),
       [1],

@@ -7,9 +7,9 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { TcpRecord } from '../../src/events/tcp';
 import { ProcInfo, SockInfo } from '../../src/events/record';
-import { DnsTransaction } from '../../src/analysis/dns-transactions';
-import { TlsHandshake } from '../../src/analysis/tls-handshakes';
-import { Clock } from '../../src/output/clock';
+import { DnsTransaction } from '../../src/analysis/dns/transactions';
+import { TlsHandshake } from '../../src/analysis/tls/handshakes';
+import { Clock, monoNowNs } from '../../src/output/clock';
 import { TextTable, cutText, displayWidth, fitCell } from '../../src/output/columns';
 import { tcpTable } from '../../src/output/tcp-text';
 import { dnsTable } from '../../src/output/dns-text';
@@ -18,11 +18,11 @@ import { DEFAULT_COLUMNS } from '../../src/output/stdout';
 import { formatShortDuration } from '../../src/output/duration';
 
 const clock = new Clock();
-const ts = process.hrtime.bigint();
+const ts = monoNowNs();
 const LINK_LOCAL = 'fe80::1c2f:a3ff:fe4b:7d10';
 const ESCAPED = 'x\\xc2\\x9b[31mlong\\xff';
 
-const proc = (pid: number, comm: string): ProcInfo => ({ pid, tid: pid, uid: 0, gid: 0, cgroupId: 1n, comm });
+const proc = (pid: number, comm: string): ProcInfo => ({ pid, tid: pid, uid: 0, gid: 0, cgroupId: 1, comm });
 const sock = (saddr: string, sport: number, daddr: string, dport: number): SockInfo => ({
   netns: 4026531833,
   family: saddr.includes(':') ? 'ipv6' : 'ipv4',
@@ -37,8 +37,8 @@ const tcpBase = {
   tool: 'tcp' as const,
   tsNs: ts,
   durationNs: null,
-  txBytes: 0n,
-  rxBytes: 0n,
+  txBytes: 0,
+  rxBytes: 0,
   established: true,
   oldState: '',
   newState: '',
@@ -63,9 +63,9 @@ const TCP: TcpRecord[] = [
     direction: 'passive',
     proc: proc(2718, 'node'),
     sock: sock('127.0.0.1', 41835, '127.0.0.1', 37130),
-    durationNs: 1339000n,
-    txBytes: 5000n,
-    rxBytes: 1234n,
+    durationNs: 1339000,
+    txBytes: 5000,
+    rxBytes: 1234,
     health,
   },
   {
@@ -75,7 +75,7 @@ const TCP: TcpRecord[] = [
     established: false,
     proc: proc(4194304, ESCAPED),
     sock: sock(LINK_LOCAL, 52344, 'fe80::2a0:c9ff:fe12:3456', 65535),
-    durationNs: 52000n,
+    durationNs: 52000,
     health,
   },
   {

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { TlsHandshake, TlsHandshakes } from '../../src/analysis/tls-handshakes';
+import { TlsHandshake, TlsHandshakes } from '../../src/analysis/tls/handshakes';
 import { PayloadChunk } from '../../src/events/sock-payload';
 import { ProcInfo, SockInfo } from '../../src/events/record';
 import { payloadChunk } from '../helpers/payload-chunk';
@@ -66,8 +66,8 @@ function serverHello(version: number, cipher: number, alpn?: string): Buffer {
 }
 
 /* ---- records ---- */
-const CURL: ProcInfo = { pid: 300, tid: 300, uid: 0, gid: 0, cgroupId: 1n, comm: 'curl' };
-const NGINX: ProcInfo = { pid: 400, tid: 400, uid: 33, gid: 33, cgroupId: 1n, comm: 'nginx' };
+const CURL: ProcInfo = { pid: 300, tid: 300, uid: 0, gid: 0, cgroupId: 1, comm: 'curl' };
+const NGINX: ProcInfo = { pid: 400, tid: 400, uid: 33, gid: 33, cgroupId: 1, comm: 'nginx' };
 const SOCK: SockInfo = {
   netns: 1,
   family: 'ipv4',
@@ -78,12 +78,12 @@ const SOCK: SockInfo = {
   dport: 443,
 };
 
-let ts = 5_000_000n;
+let ts = 5_000_000;
 function chunk(bytes: Uint8Array, o: ChunkFields = {}): PayloadChunk {
-  ts += 1000n;
+  ts += 1000;
   return payloadChunk(bytes, { tsNs: ts, proc: CURL, sock: SOCK, kind: 'tls', transport: 'tcp', dir: 'egress' }, o);
 }
-const tracker = () => TH({ timeoutNs: 1_000_000_000n });
+const tracker = () => TH({ timeoutNs: 1_000_000_000 });
 /** ArrayBuffer bytes allocated by `f` and still reachable from what it returns (garbage collected before and after). */
 function arrayBytesHeld(f: () => unknown): number {
   v8.setFlagsFromString('--expose-gc');
@@ -139,8 +139,8 @@ describe('TLS handshakes', () => {
   it('no ServerHello within the timeout, or the connection ends first: reported with the ClientHello', () => {
     const t = tracker();
     t.push(chunk(CH));
-    assert.deepEqual(t.tick(ts + 999_999_999n), []);
-    const late = one(t.tick(ts + 1_000_000_000n));
+    assert.deepEqual(t.tick(ts + 999_999_999), []);
+    const late = one(t.tick(ts + 1_000_000_000));
     assert.deepEqual(
       [late.status, late.side, late.client!.sni, late.server],
       ['no_server_hello', 'client', 'myhost.test', null],
@@ -150,7 +150,7 @@ describe('TLS handshakes', () => {
     assert.equal(fin.status, 'no_server_hello');
     assert.equal(t.waiting, 0);
     t.push(chunk(CH.subarray(0, 100), { conn: 3 }));
-    const cut = one(t.tick(ts + 1_000_000_000n));
+    const cut = one(t.tick(ts + 1_000_000_000));
     assert.deepEqual([cut.status, cut.error, cut.side], ['malformed', 'truncated (hello sent)', 'client']);
   });
 
@@ -178,9 +178,9 @@ describe('TLS handshakes', () => {
   it('a ServerHello after the timeout is not a second record (the connection was decided)', () => {
     const t = tracker();
     t.push(chunk(CH, { conn: 20 }));
-    assert.equal(one(t.tick(ts + 1_000_000_000n)).status, 'no_server_hello');
+    assert.equal(one(t.tick(ts + 1_000_000_000)).status, 'no_server_hello');
     assert.deepEqual(t.push(chunk(SH13, { conn: 20, dir: 'ingress' })), []);
-    assert.deepEqual(t.tick(ts + 10_000_000_000n), []);
+    assert.deepEqual(t.tick(ts + 10_000_000_000), []);
     assert.equal(t.stats.handshakes, 1);
   });
 
@@ -206,7 +206,7 @@ describe('TLS handshakes', () => {
   });
 
   it('a hello header is not an allocation: 16384 connections announcing 16 KiB hellos hold what came', () => {
-    const t = TH({ timeoutNs: 1_000_000_000n, maxHello: 16 * 1024 });
+    const t = TH({ timeoutNs: 1_000_000_000, maxHello: 16 * 1024 });
     const head = Buffer.from([22, 3, 1, 0x40, 0x00, 1, 0, 0x3f, 0xf0]);
     const held = arrayBytesHeld(() => {
       for (let i = 0; i < 16384; i++) t.push(chunk(head, { conn: 100_000 + i }));
@@ -217,7 +217,7 @@ describe('TLS handshakes', () => {
   });
 
   it("bytes held ahead of a gap: at most the hello's bound per direction, one budget in all (oldest dropped first, counted)", () => {
-    const t = TH({ timeoutNs: 1_000_000_000n, maxHello: 16 * 1024 });
+    const t = TH({ timeoutNs: 1_000_000_000, maxHello: 16 * 1024 });
     const big = Buffer.alloc(60_000, 7);
     const one1 = t.push(chunk(big, { conn: 30, stream: 10, len: big.length }));
     assert.deepEqual(one(one1).error, 'truncated (hello sent)', "over the hello's bound: the gap is given up");
@@ -241,7 +241,7 @@ describe('TLS handshakes', () => {
       x >>>= 0;
       return x / 0x100000000;
     };
-    const t = TH({ timeoutNs: 1000n, maxConns: 50 });
+    const t = TH({ timeoutNs: 1000, maxConns: 50 });
     const t0 = process.cpuUsage(); // CPU time: a loaded machine stretches wall time
     for (let i = 0; i < 5000; i++) {
       const b = Buffer.from(i % 2 ? CH : SH13);

@@ -1,7 +1,7 @@
 /** `wirelens top`'s pure parts: rates and totals from two snapshots, sorting, the table's escaping, the JSON shape. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { buildTopModel } from '../../src/analysis/traffic-view';
+import { buildTopModel } from '../../src/analysis/stats/traffic-view';
 import { Counts, TrafficSnapshot, ZERO_COUNTS } from '../../src/probes/traffic';
 import { renderTopTable } from '../../src/output/top-table';
 import { topJson } from '../../src/output/top-json';

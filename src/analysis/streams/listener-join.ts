@@ -14,7 +14,7 @@ import type { FlowKey } from '../../model/flow';
 import type { Segment } from '../../model/segment';
 
 interface Waiting {
-  atNs: bigint;
+  atNs: number;
   /** The id these go under if their connection never shows. */
   alone: number;
   segs: Segment[];
@@ -31,20 +31,17 @@ export interface ListenerJoinStats {
 const endsKey = (k: FlowKey, netns: number | undefined): string =>
   `${netns ?? k.netns ?? ''}|${k.clientAddr}|${k.clientPort}|${k.serverAddr}|${k.serverPort}`;
 
-/** The data's time of a segment, ns. */
-export const segmentNs = (s: { sec: number; nsec: number }): bigint => BigInt(s.sec) * 1_000_000_000n + BigInt(s.nsec);
-
 export class ListenerJoin {
   readonly stats: ListenerJoinStats = { joined: 0, alone: 0 };
   /** Insertion order is arrival order: the oldest come first. */
   private readonly waiting = new Map<string, Waiting>();
   private bytes = 0;
   private nextAlone = -1;
-  private readonly waitNs: bigint;
+  private readonly waitNs: number;
   private readonly maxEntries: number;
   private readonly maxBytes: number;
 
-  constructor(waitNs: bigint, maxEntries = 1024, maxBytes = 4 << 20) {
+  constructor(waitNs: number, maxEntries = 1024, maxBytes = 4 << 20) {
     this.waitNs = waitNs;
     this.maxEntries = maxEntries;
     this.maxBytes = maxBytes;
@@ -63,7 +60,7 @@ export class ListenerJoin {
   }
 
   /** Segments that waited `waitNs` for their connection: on their own now. */
-  expire(nowNs: bigint): Segment[] {
+  expire(nowNs: number): Segment[] {
     const out: Segment[] = [];
     for (const [k, w] of this.waiting) {
       if (nowNs - w.atNs < this.waitNs) break;
@@ -77,7 +74,7 @@ export class ListenerJoin {
     const out: Segment[] = [];
     let w = this.waiting.get(k);
     if (!w) {
-      w = { atNs: segmentNs(s), alone: this.nextAlone--, segs: [], bytes: 0 };
+      w = { atNs: s.tsNs, alone: this.nextAlone--, segs: [], bytes: 0 };
       this.waiting.set(k, w);
     }
     // A copy: the source's buffer is reused once the call returns.

@@ -32,16 +32,15 @@ import type { FlowKey } from '../../model/flow';
 import type { Proc } from '../../model/packet';
 import type { Datagram, Segment } from '../../model/segment';
 import type { SockInfo } from '../../events/record';
-import { ListenerJoin, segmentNs } from './listener-join';
+import { ListenerJoin } from './listener-join';
 import { StreamReassembler } from './reassembler';
 import { End, Side, procOf, sideOf, sockOf, viewEnds, viewKey } from './views';
 
 export type { End, Side } from './views';
-export { segmentNs } from './listener-join';
 
 /** When and by whom: the data's time (ns) of the segment that brought the bytes, and its process for this view. */
 export interface At {
-  tsNs: bigint;
+  tsNs: number;
   proc: Proc | undefined;
 }
 
@@ -57,7 +56,7 @@ export interface StreamDir {
   /** Where the direction ends (FIN, RST, the source's copy limit), once known. */
   endAt: number | undefined;
   /** When the end became known. */
-  endNs: bigint | undefined;
+  endNs: number | undefined;
   /** The end is the source's copy limit; `cut`: reached inside a packet longer than it copies of one. */
   limited: boolean;
   cut: boolean;
@@ -77,8 +76,8 @@ export interface StreamView<S> {
   ingress: StreamDir | undefined;
   /** An RST came either way: neither direction says more. */
   reset: boolean;
-  readonly firstNs: bigint;
-  lastNs: bigint;
+  readonly firstNs: number;
+  lastNs: number;
   /** The consumer's state. */
   state: S;
 }
@@ -115,9 +114,9 @@ export interface StreamConsumer<S, M> {
    * take it up again, or null when it cannot be (or nothing at all: the
    * view is given up).
    */
-  evict(v: StreamView<S>, why: 'idle' | 'evicted', nowNs: bigint): Partial<Record<Side, M | null>> | null;
+  evict(v: StreamView<S>, why: 'idle' | 'evicted', nowNs: number): Partial<Record<Side, M | null>> | null;
   /** A direction whose end came ahead of a hole waited `endGraceNs` for it. */
-  graceOver?(v: StreamView<S>, d: StreamDir, nowNs: bigint): void;
+  graceOver?(v: StreamView<S>, d: StreamDir, nowNs: number): void;
 }
 
 export interface StreamServiceOptions {
@@ -128,13 +127,13 @@ export interface StreamServiceOptions {
   /** Bytes a direction may hold ahead of a hole. */
   maxHeld: number;
   /** A view with no segment this long is pushed out ('idle'); undefined: never. */
-  idleNs?: bigint;
+  idleNs?: number;
   /** A direction whose end came ahead of a hole waits this long for it; undefined: until the view goes. */
-  endGraceNs?: bigint;
+  endGraceNs?: number;
   /** Views and directions given up or put aside, remembered. */
   maxRetired: number;
   /** How long a listener's segments wait for their connection. */
-  joinWaitNs: bigint;
+  joinWaitNs: number;
   /** A bare FIN or RST begins a direction not seen yet of a view that exists (else it is ignored). */
   startOnEnd?: boolean;
   /** Capture files: whether a connection is the consumer's, from its first payload and its ends. */
@@ -204,7 +203,7 @@ export class StreamService<S, M = never> {
   }
 
   /** The data's clock moved on: listener segments on their own, ends that waited too long, idle views. */
-  tick(nowNs: bigint): void {
+  tick(nowNs: number): void {
     for (const s of this.join.expire(nowNs)) this.segment(s);
     if (this.o.endGraceNs !== undefined) {
       for (const [d, v] of this.ending) {
@@ -257,7 +256,7 @@ export class StreamService<S, M = never> {
   private datagram(g: Datagram): void {
     const take = this.consumer.datagram;
     if (take === undefined) return;
-    const tsNs = segmentNs(g);
+    const tsNs = g.tsNs;
     for (const end of viewEnds(g)) {
       const key = viewKey(g, end);
       take.call(
@@ -282,7 +281,7 @@ export class StreamService<S, M = never> {
       return;
     }
     if (this.o.classify !== undefined && !this.judged(s)) return;
-    const tsNs = segmentNs(s);
+    const tsNs = s.tsNs;
     for (const end of viewEnds(s)) this.take(s, end, { tsNs, proc: procOf(s, end) });
   }
 
@@ -394,7 +393,7 @@ export class StreamService<S, M = never> {
     return v;
   }
 
-  private evict(v: StreamView<S>, why: 'idle' | 'evicted', nowNs: bigint): void {
+  private evict(v: StreamView<S>, why: 'idle' | 'evicted', nowNs: number): void {
     const marks = this.consumer.evict(v, why, nowNs);
     if (this.views.get(v.key) !== v) return; // the consumer settled it
     this.remove(v);

@@ -43,8 +43,8 @@ interface Dir {
   bytes: number;
   /** Sequence number of its FIN, once sent. */
   finSeq: number | undefined;
-  finNs: bigint | undefined;
-  finAckNs: bigint | undefined;
+  finNs: number | undefined;
+  finAckNs: number | undefined;
 }
 
 interface View {
@@ -54,7 +54,7 @@ interface View {
   opened: boolean;
   closed: boolean;
   /** When this end's socket came to be (client: its SYN; server: the SYN's arrival); undefined: before the capture. */
-  startNs: bigint | undefined;
+  startNs: number | undefined;
 }
 
 interface Conn {
@@ -64,7 +64,7 @@ interface Conn {
   family: 'ipv4' | 'ipv6';
   netns: number;
   synSeq: number | undefined;
-  synNs: bigint | undefined;
+  synNs: number | undefined;
   /** The client's SYN was answered (SYN-ACK seen). */
   synAcked: boolean;
   /** The client acknowledged the SYN-ACK. */
@@ -72,7 +72,7 @@ interface Conn {
   c2s: Dir;
   s2c: Dir;
   views: View[];
-  lastNs: bigint;
+  lastNs: number;
   done: boolean;
 }
 
@@ -81,7 +81,7 @@ export interface TcpLifecycleOptions {
   /** Connections tracked at once. */
   maxConns?: number;
   /** A connection with no packet this long is forgotten (no close). */
-  idleNs?: bigint;
+  idleNs?: number;
 }
 
 export interface TcpLifecycleStats {
@@ -101,7 +101,6 @@ const TH_RST = 0x04;
 const TH_ACK = 0x10;
 
 const after = (a: number, b: number): boolean => ((a - b) | 0) > 0;
-const tsOf = (n: TcpNote): bigint => BigInt(n.sec) * 1_000_000_000n + BigInt(n.nsec);
 
 function newDir(): Dir {
   return {
@@ -126,16 +125,16 @@ export class TcpLifecycle {
   /** Least recently active first. */
   private readonly conns = new Map<string, Conn>();
   private readonly maxConns: number;
-  private readonly idleNs: bigint;
+  private readonly idleNs: number;
 
   constructor(private readonly o: TcpLifecycleOptions) {
     this.maxConns = o.maxConns ?? 65536;
-    this.idleNs = o.idleNs ?? 300_000_000_000n;
+    this.idleNs = o.idleNs ?? 300_000_000_000;
   }
 
   /** The records one packet makes. */
   push(n: TcpNote, out: TcpRecord[] = []): TcpRecord[] {
-    const ts = tsOf(n);
+    const ts = n.tsNs;
     this.tick(ts);
     const syn = (n.flags & TH_SYN) !== 0;
     const ack = (n.flags & TH_ACK) !== 0;
@@ -238,7 +237,7 @@ export class TcpLifecycle {
   }
 
   /** The data's clock moved on: idle connections forgotten. */
-  tick(nowNs: bigint): void {
+  tick(nowNs: number): void {
     for (const c of this.conns.values()) {
       if (nowNs - c.lastNs < this.idleNs) break;
       this.conns.delete(c.id);
@@ -251,7 +250,7 @@ export class TcpLifecycle {
     for (const c of this.conns.values()) if (!c.done && c.views.some((v) => v.opened && !v.closed)) this.stats.open++;
   }
 
-  private newConn(id: string, n: TcpNote, point: string, toServer: boolean, ts: bigint): Conn {
+  private newConn(id: string, n: TcpNote, point: string, toServer: boolean, ts: number): Conn {
     // A new connection on the same ends (a SYN with another number): the old one is forgotten.
     this.conns.delete(id);
     if (this.conns.size >= this.maxConns) {
@@ -325,7 +324,7 @@ export class TcpLifecycle {
     return c.views.find((v) => v.end === end);
   }
 
-  private open(c: Conn, end: End, ts: bigint, out: TcpRecord[]): void {
+  private open(c: Conn, end: End, ts: number, out: TcpRecord[]): void {
     const v = this.view(c, end);
     if (v === undefined || v.opened) return;
     v.opened = true;
@@ -335,14 +334,14 @@ export class TcpLifecycle {
     );
   }
 
-  private closeIfDone(c: Conn, end: End, ts: bigint, out: TcpRecord[]): void {
+  private closeIfDone(c: Conn, end: End, ts: number, out: TcpRecord[]): void {
     const own = end === 'client' ? c.c2s : c.s2c;
     const peer = end === 'client' ? c.s2c : c.c2s;
     if (own.finNs === undefined || own.finAckNs === undefined || peer.finNs === undefined) return;
     this.close(c, end, ts, out);
   }
 
-  private close(c: Conn, end: End, ts: bigint, out: TcpRecord[]): void {
+  private close(c: Conn, end: End, ts: number, out: TcpRecord[]): void {
     const v = this.view(c, end);
     if (v === undefined || v.closed) return;
     // A server socket exists only once its handshake is done.
@@ -354,8 +353,8 @@ export class TcpLifecycle {
     const oldState = this.state(c, end);
     const r = this.record(v, 'close', ts, { oldState, state: 'CLOSE' });
     r.durationNs = v.startNs === undefined ? null : ts - v.startNs;
-    r.txBytes = BigInt(own.bytes);
-    r.rxBytes = BigInt(peer.bytes);
+    r.txBytes = own.bytes;
+    r.rxBytes = peer.bytes;
     r.established = v.opened;
     out.push(r);
   }
@@ -379,7 +378,7 @@ export class TcpLifecycle {
     c: Conn,
     end: End,
     event: 'retransmit' | 'reset',
-    ts: bigint,
+    ts: number,
     out: TcpRecord[],
     resetDirection?: 'sent' | 'received',
   ): void {
@@ -394,7 +393,7 @@ export class TcpLifecycle {
     out.push(r);
   }
 
-  private record(v: View, event: TcpEventKind, ts: bigint, s: { oldState: string; state: string }): TcpRecord {
+  private record(v: View, event: TcpEventKind, ts: number, s: { oldState: string; state: string }): TcpRecord {
     const conn = event === 'open' || event === 'close';
     return {
       tool: 'tcp',
@@ -404,8 +403,8 @@ export class TcpLifecycle {
       sock: v.sock,
       direction: conn ? (v.end === 'client' ? 'active' : 'passive') : 'unknown',
       durationNs: null,
-      txBytes: 0n,
-      rxBytes: 0n,
+      txBytes: 0,
+      rxBytes: 0,
       established: true,
       oldState: s.oldState,
       newState: s.state,

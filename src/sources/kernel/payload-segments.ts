@@ -13,8 +13,8 @@
  *  - a UDP datagram the kernel split over several records (it copies 4 KiB
  *    per record) is put back together first: a Datagram is whole. Records
  *    whose siblings never come are dropped after a second, counted;
- *  - times become wall-clock (the kernel stamps CLOCK_MONOTONIC), with the
- *    offset the caller took at start (output/clock's wallMinusMonoNs).
+ *  - times stay the kernel's: CLOCK_MONOTONIC ns as a number (src/model/time);
+ *    output/clock prints them as wall time.
  *
  * Pure; never throws on a record.
  */
@@ -44,30 +44,6 @@ export class KernelSegments {
   private readonly partials = new Map<string, Partial>();
   private readonly keys = new Map<number, { sock: SockInfo; key: FlowKey; local: 'client' | 'server' }>();
 
-  private readonly offsetSec: number;
-  private readonly offsetNsec: number;
-
-  /** `wallMinusMonoNs`: CLOCK_REALTIME less CLOCK_MONOTONIC (0: keep the kernel's clock, for tests). */
-  constructor(private readonly wallMinusMonoNs: bigint) {
-    // Split once, so a record's wall time is two numbers (no BigInt per record).
-    const sec = wallMinusMonoNs / 1_000_000_000n;
-    const nsec = wallMinusMonoNs - sec * 1_000_000_000n;
-    this.offsetSec = Number(nsec < 0n ? sec - 1n : sec);
-    this.offsetNsec = Number(nsec < 0n ? nsec + 1_000_000_000n : nsec);
-  }
-
-  /** A record's wall time as seconds and nanoseconds (its monotonic ns are exact below 2^53). */
-  private wall(monoNs: number): { sec: number; nsec: number } {
-    const s = Math.floor(monoNs / 1e9);
-    let nsec = monoNs - s * 1e9 + this.offsetNsec;
-    let sec = s + this.offsetSec;
-    if (nsec >= 1e9) {
-      nsec -= 1e9;
-      sec++;
-    }
-    return { sec, nsec };
-  }
-
   /** The segment or datagram a record gives, if it completes one. */
   push(c: PayloadChunk): Segment | Datagram | undefined {
     if (c.transport === 'tcp') return this.segment(c);
@@ -89,18 +65,12 @@ export class KernelSegments {
   }
 
   /** Drops datagrams still missing records a second after their first (`nowNs`: the kernel's clock). */
-  expire(nowNs: bigint): void {
-    const now = Number(nowNs);
+  expire(nowNs: number): void {
     for (const [k, p] of this.partials) {
-      if (now - p.first.tsNs < PARTIAL_TTL_NS) break;
+      if (nowNs - p.first.tsNs < PARTIAL_TTL_NS) break;
       this.partials.delete(k);
       this.stats.partialDatagrams++;
     }
-  }
-
-  /** The data's (wall-clock) time of a kernel time. */
-  wallNs(monoNs: bigint): bigint {
-    return monoNs + this.wallMinusMonoNs;
   }
 
   private dropOldestPartial(): void {
@@ -132,7 +102,6 @@ export class KernelSegments {
 
   private segment(c: PayloadChunk): Segment {
     const { key, local } = this.keyOf(c);
-    const { sec, nsec } = this.wall(c.tsNs);
     const end: StreamEnd | undefined = c.cut ? 'cut' : c.limit ? 'limit' : c.rst ? 'rst' : c.fin ? 'fin' : undefined;
     const s: Segment = {
       kind: 'segment',
@@ -149,8 +118,7 @@ export class KernelSegments {
       rst: c.rst,
       midStream: false,
       end,
-      sec,
-      nsec,
+      tsNs: c.tsNs,
       proc: c.proc ?? undefined,
       netns: c.sock.netns,
       observer: 'socket',
@@ -162,7 +130,6 @@ export class KernelSegments {
 
   private datagram(c: PayloadChunk, bytes: Uint8Array): Datagram {
     const { key, local } = this.keyOf(c);
-    const { sec, nsec } = this.wall(c.tsNs);
     return {
       kind: 'datagram',
       key,
@@ -171,8 +138,7 @@ export class KernelSegments {
       roles: 'ports',
       len: bytes.length,
       bytes,
-      sec,
-      nsec,
+      tsNs: c.tsNs,
       proc: c.proc ?? undefined,
       netns: c.sock.netns,
       observer: 'socket',

@@ -15,9 +15,9 @@
  * tracked at once, bytes held out of order (per direction, the hello's
  * bound; in all, maxBytes) have caps; what is evicted is counted.
  */
-import type { Proc } from '../model/packet';
-import type { Datagram, Segment } from '../model/segment';
-import { SockInfo } from '../events/record';
+import type { Proc } from '../../model/packet';
+import type { Datagram, Segment } from '../../model/segment';
+import { SockInfo } from '../../events/record';
 import {
   ClientHello,
   DEFAULT_MAX_HELLO,
@@ -25,15 +25,15 @@ import {
   ServerHello,
   TlsHelloGatherer,
   looksLikeTlsHandshake,
-} from '../protocols/tls';
-import { ListenerJoin } from './streams/listener-join';
-import { At, Side, StreamConsumer, StreamDir, StreamService, StreamView } from './streams/service';
+} from '../../protocols/tls';
+import { ListenerJoin } from '../streams/listener-join';
+import { At, Side, StreamConsumer, StreamDir, StreamService, StreamView } from '../streams/service';
 
 export type TlsStatus = 'ok' | 'no_server_hello' | 'no_client_hello' | 'malformed';
 
 export interface TlsHandshake {
   /** The ClientHello's time (the ServerHello's when only that came). */
-  tsNs: bigint;
+  tsNs: number;
   side: 'client' | 'server';
   /** Client side: the process that sent the ClientHello; server side: the one that sent the ServerHello. */
   proc: Proc | null;
@@ -60,7 +60,7 @@ export interface TlsStats {
 interface Hello {
   gatherer: TlsHelloGatherer;
   result: HelloResult | undefined;
-  tsNs: bigint;
+  tsNs: number;
   proc: Proc | undefined;
 }
 
@@ -70,7 +70,7 @@ interface Conn {
 }
 
 export interface TlsHandshakesOptions {
-  timeoutNs: bigint;
+  timeoutNs: number;
   /** Bound on a hello (the gatherer's). */
   maxHello?: number;
   maxConns?: number;
@@ -96,7 +96,7 @@ export class TlsHandshakes implements StreamConsumer<Conn, never> {
   /** Views waiting for a hello, in the order they were first seen (for the timeout). */
   private readonly waitingViews = new Map<string, StreamView<Conn>>();
   private out: TlsHandshake[] = [];
-  private readonly timeoutNs: bigint;
+  private readonly timeoutNs: number;
   private readonly maxHello: number | undefined;
 
   constructor(o: TlsHandshakesOptions) {
@@ -137,7 +137,7 @@ export class TlsHandshakes implements StreamConsumer<Conn, never> {
   }
 
   /** Connections whose ServerHello is overdue, and listener segments whose connection never showed. */
-  tick(nowNs: bigint): TlsHandshake[] {
+  tick(nowNs: number): TlsHandshake[] {
     const out: TlsHandshake[] = [];
     this.out = out;
     this.streams.tick(nowNs);
@@ -267,7 +267,7 @@ export class TlsHandshakes implements StreamConsumer<Conn, never> {
       status,
       client: ch,
       server: sh,
-      helloNs: client && server ? Number(server.tsNs - client.tsNs) : null,
+      helloNs: client && server ? server.tsNs - client.tsNs : null,
       error,
     };
   }

@@ -18,16 +18,16 @@
  * first datagram that is not DNS a socket receives after each query it
  * sends.
  */
-import type { Proc } from '../model/packet';
-import type { Datagram, Segment } from '../model/segment';
-import type { SockInfo } from '../events/record';
-import { dnsHeaderPlausible, startsDnsOverTcp } from '../protocols/dns';
-import { DnsTcpFramer, FramerMark } from '../protocols/dns/tcp-framing';
-import { At, DatagramView, Side, StreamConsumer, StreamDir, StreamService, StreamView } from './streams/service';
+import type { Proc } from '../../model/packet';
+import type { Datagram, Segment } from '../../model/segment';
+import type { SockInfo } from '../../events/record';
+import { dnsHeaderPlausible, startsDnsOverTcp } from '../../protocols/dns';
+import { DnsTcpFramer, FramerMark } from '../../protocols/dns/tcp-framing';
+import { At, DatagramView, Side, StreamConsumer, StreamDir, StreamService, StreamView } from '../streams/service';
 
 /** One whole DNS message as one socket sent or received it. */
 export interface DnsWireMessage {
-  tsNs: bigint;
+  tsNs: number;
   proc: Proc | null;
   sock: SockInfo;
   /** The socket's (view's) id. */
@@ -40,7 +40,7 @@ export interface DnsWireMessage {
 
 /** A TCP message cut off: its framing broke, a gap could not be filled, or the stream stopped inside it. */
 export interface DnsStreamFault {
-  tsNs: bigint;
+  tsNs: number;
   proc: Proc | null;
   sock: SockInfo;
   dir: Side;
@@ -72,13 +72,13 @@ export interface DnsMessagesOptions {
   /** Bytes all TCP directions may hold together (segments ahead of gaps, messages begun). */
   maxBytes?: number;
   /** A TCP view idle this long is put aside. */
-  idleNs?: bigint;
+  idleNs?: number;
   /** A direction whose end came ahead of a gap waits this long for the gap. */
-  endGraceNs?: bigint;
+  endGraceNs?: number;
   /** Directions put aside, remembered. */
   maxParked?: number;
   /** How long a listener's segments wait for their connection. */
-  joinWaitNs?: bigint;
+  joinWaitNs?: number;
   /** Capture files: take only what the kernel would have copied. */
   classify?: boolean;
 }
@@ -113,10 +113,10 @@ export class DnsMessages implements StreamConsumer<Framers, FramerMark> {
       maxViews: o.maxStreams ?? 4096,
       maxBytes: o.maxBytes ?? 32 << 20,
       maxHeld: this.maxTcpMessage + 2,
-      idleNs: o.idleNs ?? 60_000_000_000n,
-      endGraceNs: o.endGraceNs ?? 10_000_000_000n,
+      idleNs: o.idleNs ?? 60_000_000_000,
+      endGraceNs: o.endGraceNs ?? 10_000_000_000,
       maxRetired: o.maxParked ?? 65536,
-      joinWaitNs: o.joinWaitNs ?? 5_000_000_000n,
+      joinWaitNs: o.joinWaitNs ?? 5_000_000_000,
       ...(this.classify ? { classify: (b, k) => startsDnsOverTcp(b, k.clientPort, k.serverPort) } : {}),
     });
   }
@@ -136,7 +136,7 @@ export class DnsMessages implements StreamConsumer<Framers, FramerMark> {
   }
 
   /** Directions whose end came ahead of a gap that did not fill, and idle views (reported if bytes waited ahead of a gap). */
-  expire(nowNs: bigint): Out {
+  expire(nowNs: number): Out {
     const out: Out = [];
     this.out = out;
     this.streams.tick(nowNs);
@@ -191,7 +191,7 @@ export class DnsMessages implements StreamConsumer<Framers, FramerMark> {
     return (v.state.egress?.buffered ?? 0) + (v.state.ingress?.buffered ?? 0);
   }
 
-  evict(v: StreamView<Framers>, why: 'idle' | 'evicted', nowNs: bigint): Partial<Record<Side, FramerMark | null>> {
+  evict(v: StreamView<Framers>, why: 'idle' | 'evicted', nowNs: number): Partial<Record<Side, FramerMark | null>> {
     const marks: Partial<Record<Side, FramerMark | null>> = {};
     for (const d of [v.egress, v.ingress]) {
       if (d === undefined || d.state === 'closed') continue;
@@ -215,7 +215,7 @@ export class DnsMessages implements StreamConsumer<Framers, FramerMark> {
     return marks;
   }
 
-  graceOver(v: StreamView<Framers>, d: StreamDir, nowNs: bigint): void {
+  graceOver(v: StreamView<Framers>, d: StreamDir, nowNs: number): void {
     this.fault(v, d, 'gap in the TCP stream', nowNs);
   }
 
@@ -232,7 +232,7 @@ export class DnsMessages implements StreamConsumer<Framers, FramerMark> {
   }
 
   /** Gives a direction up, reported: later segments of it are ignored. */
-  private fault(v: StreamView<Framers>, d: StreamDir, error: string, tsNs: bigint, close = true): void {
+  private fault(v: StreamView<Framers>, d: StreamDir, error: string, tsNs: number, close = true): void {
     this.stats.brokenStreams++;
     this.out.push({ tsNs, proc: d.proc ?? null, sock: v.sock, dir: d.side, error });
     if (close) this.streams.close(v, d);

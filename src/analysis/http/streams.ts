@@ -30,13 +30,13 @@
  * (as live wirelens does not report them at exit). Pure (no I/O); bounded:
  * views, heads and bytes held have caps, and what is evicted is counted.
  */
-import type { Proc } from '../model/packet';
-import type { Datagram, Segment } from '../model/segment';
-import { HTTP } from '../events/layout';
-import { Http1Event, Http1Stream } from '../protocols/http1/stream';
-import { header, isRequestStart } from '../protocols/http1/syntax';
-import { HttpExchange, HttpRecordFields, exchangeOf } from './http-exchanges';
-import { At, Side, StreamConsumer, StreamDir, StreamService, StreamView } from './streams/service';
+import type { Proc } from '../../model/packet';
+import type { Datagram, Segment } from '../../model/segment';
+import { HTTP } from '../../events/layout';
+import { Http1Event, Http1Stream } from '../../protocols/http1/stream';
+import { header, isRequestStart } from '../../protocols/http1/syntax';
+import { HttpExchange, HttpRecordFields, exchangeOf } from './exchanges';
+import { At, Side, StreamConsumer, StreamDir, StreamService, StreamView } from '../streams/service';
 
 /** As the kernel keeps them (bpf/include/events.h). */
 export const HEAD_KEEP = 2048;
@@ -84,7 +84,7 @@ export interface HttpStreamStats {
 
 interface Waiting {
   no: number;
-  tsNs: bigint;
+  tsNs: number;
   method: string;
   raw: Uint8Array;
   headBytes: number;
@@ -97,7 +97,7 @@ interface Waiting {
 
 interface Answer {
   status: number;
-  tsNs: bigint;
+  tsNs: number;
   raw: Uint8Array;
   headBytes: number;
   contentType: string | undefined;
@@ -109,8 +109,8 @@ interface Conn {
   req: Http1Stream | undefined;
   resp: Http1Stream | undefined;
   /** When the head being gathered began, per direction. */
-  reqHeadNs: bigint | undefined;
-  respHeadNs: bigint | undefined;
+  reqHeadNs: number | undefined;
+  respHeadNs: number | undefined;
   /** A direction that lost its place waits for a segment that begins a head. */
   reqSeek: boolean;
   respSeek: boolean;
@@ -179,7 +179,7 @@ export class HttpStreamExchanges implements StreamConsumer<Conn, never> {
       maxBytes: o.maxBytes ?? 64 << 20,
       maxHeld: o.maxHeld ?? 1 << 20,
       maxRetired: 65536,
-      joinWaitNs: 5_000_000_000n,
+      joinWaitNs: 5_000_000_000,
       startOnEnd: true,
       classify: (first) => isRequestStart(first),
     });
@@ -194,7 +194,7 @@ export class HttpStreamExchanges implements StreamConsumer<Conn, never> {
   }
 
   /** The data's clock moved on (listener segments waiting for their connection). */
-  tick(nowNs: bigint): HttpExchange[] {
+  tick(nowNs: number): HttpExchange[] {
     const out: HttpExchange[] = [];
     this.out = out;
     this.streams.tick(nowNs);
@@ -330,7 +330,7 @@ export class HttpStreamExchanges implements StreamConsumer<Conn, never> {
     if (c.resp!.inHead) c.respHeadNs = mid && events.length === 0 ? c.respHeadNs : at.tsNs;
   }
 
-  private request(c: Conn, e: Extract<Http1Event, { kind: 'request' }>, tsNs: bigint, at: At): void {
+  private request(c: Conn, e: Extract<Http1Event, { kind: 'request' }>, tsNs: number, at: At): void {
     this.stats.requests++;
     c.reqNo++;
     const raw = e.raw ?? new Uint8Array(0);
@@ -356,7 +356,7 @@ export class HttpStreamExchanges implements StreamConsumer<Conn, never> {
     c.waiting.push(w);
   }
 
-  private response(v: StreamView<Conn>, e: Extract<Http1Event, { kind: 'response' }>, tsNs: bigint): void {
+  private response(v: StreamView<Conn>, e: Extract<Http1Event, { kind: 'response' }>, tsNs: number): void {
     const c = v.state;
     if (e.interim) {
       c.respBytes += e.bytes;
@@ -471,7 +471,7 @@ export class HttpStreamExchanges implements StreamConsumer<Conn, never> {
       sock: v.sock,
       side: c.reqSide === 'egress' ? 'client' : 'server',
       status: a?.status ?? 0,
-      latencyNs: a === undefined ? 0 : a.tsNs > w.tsNs ? Number(a.tsNs - w.tsNs) : 1,
+      latencyNs: a === undefined ? 0 : a.tsNs > w.tsNs ? a.tsNs - w.tsNs : 1,
       reqBytes: w.bytes,
       respBytes: a === undefined ? 0 : c.respBytes,
       flags,

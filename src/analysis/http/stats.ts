@@ -5,7 +5,7 @@
  * (bpf/http.bpf.c), so both modes give the same table. Bounded: beyond
  * maxEndpoints, new endpoints are folded into one "(other)" row.
  */
-import { LatencyHistogram } from './latency-histogram';
+import { LatencyHistogram } from '../stats/latency-histogram';
 
 /**
  * What a row is counted from. The caller passes the exchange as it is shown

@@ -4,8 +4,8 @@
  * side. Bounded: beyond maxKeys names (or servers), new ones are folded into
  * "(other)".
  */
-import { LatencyHistogram } from './latency-histogram';
-import { DnsTransaction } from './dns-transactions';
+import { LatencyHistogram } from '../stats/latency-histogram';
+import { DnsTransaction } from './transactions';
 
 interface ServerRow {
   side: string;

@@ -5,7 +5,7 @@
  * A counter that went backwards (its LRU entry was evicted and made again)
  * counts from zero.
  */
-import { Counts, TrafficSnapshot, ZERO_COUNTS } from '../probes/traffic';
+import { Counts, TrafficSnapshot, ZERO_COUNTS } from '../../probes/traffic';
 
 export type SortKey = 'bytes' | 'packets' | 'connections';
 export const SORT_KEYS: readonly SortKey[] = ['bytes', 'packets', 'connections'];

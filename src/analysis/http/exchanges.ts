@@ -3,15 +3,15 @@
  * request with its final response and counts their bodies): the heads it
  * carries parsed into the fields wirelens shows. Pure; never throws.
  */
-import { HttpAhead, HttpRecord } from '../events/http';
-import { HTTP } from '../events/layout';
-import { SockInfo } from '../events/record';
-import type { Proc } from '../model/packet';
-import { parseRequestHead, parseResponseHead } from '../protocols/http1/head';
+import { HttpAhead, HttpRecord } from '../../events/http';
+import { HTTP } from '../../events/layout';
+import { SockInfo } from '../../events/record';
+import type { Proc } from '../../model/packet';
+import { parseRequestHead, parseResponseHead } from '../../protocols/http1/head';
 
 export interface HttpExchange {
   /** The request's first byte, monotonic ns. */
-  tsNs: bigint;
+  tsNs: number;
   side: 'client' | 'server';
   proc: Proc | null;
   sock: SockInfo;
@@ -47,7 +47,7 @@ function skipEmptyLines(b: Uint8Array): Uint8Array {
 
 /**
  * What exchangeOf reads of a record: a kernel record, or one put together
- * from a capture file's streams (src/analysis/http-streams.ts) the same way.
+ * from a capture file's streams (src/analysis/http/streams.ts) the same way.
  */
 export type HttpRecordFields = Pick<
   HttpRecord,

@@ -13,13 +13,13 @@
  * source (DnsMessages, over the stream service). Time is the data's. Pure
  * (no I/O); bounded: pending queries have a cap; what is evicted is counted.
  */
-import type { Proc } from '../model/packet';
-import type { Datagram, Segment } from '../model/segment';
-import { SockInfo } from '../events/record';
-import { formatEndpoint } from '../text/address';
-import { DnsParse, DnsRecord, looksLikeDns, parseDnsMessage } from '../protocols/dns';
-import { DnsMessages, DnsMessagesOptions, DnsStreamFault, DnsWireMessage } from './dns-messages';
-import { ListenerJoin } from './streams/listener-join';
+import type { Proc } from '../../model/packet';
+import type { Datagram, Segment } from '../../model/segment';
+import { SockInfo } from '../../events/record';
+import { formatEndpoint } from '../../text/address';
+import { DnsParse, DnsRecord, looksLikeDns, parseDnsMessage } from '../../protocols/dns';
+import { DnsMessages, DnsMessagesOptions, DnsStreamFault, DnsWireMessage } from './messages';
+import { ListenerJoin } from '../streams/listener-join';
 
 export interface DnsAnswer {
   name: string;
@@ -33,7 +33,7 @@ export type DnsStatus = 'answered' | 'timeout' | 'malformed';
 
 export interface DnsTransaction {
   /** The query's time; a response's or malformed message's own when there is no query. */
-  tsNs: bigint;
+  tsNs: number;
   status: DnsStatus;
   side: 'client' | 'server';
   transport: 'udp' | 'tcp';
@@ -79,7 +79,7 @@ export interface DnsTransactionStats {
 }
 
 interface Pending {
-  tsNs: bigint;
+  tsNs: number;
   proc: Proc | null;
   sock: SockInfo;
   transport: 'udp' | 'tcp';
@@ -97,7 +97,7 @@ interface Pending {
 type Waiting = Pending & { idKey: string; peerKey: string; notDnsReply?: number };
 
 export interface DnsTransactionsOptions {
-  timeoutNs: bigint;
+  timeoutNs: number;
   /** Capture files: take only what the kernel would have copied (see DnsMessages). */
   classify?: boolean;
   /** Queries waiting for a response at once (oldest dropped beyond). */
@@ -167,7 +167,7 @@ export class DnsTransactions {
   /** Timed-out queries' keys (to their id keys), oldest first. */
   private readonly timedOut = new Map<string, string>();
   private readonly timedOutById = new KeyIndex();
-  private readonly timeoutNs: bigint;
+  private readonly timeoutNs: number;
   private readonly maxPending: number;
   private readonly maxTimedOut: number;
 
@@ -203,7 +203,7 @@ export class DnsTransactions {
   }
 
   /** Streams given up while idle, listener segments on their own, and queries older than the timeout, reported as such. */
-  tick(nowNs: bigint): DnsTransaction[] {
+  tick(nowNs: number): DnsTransaction[] {
     const out: DnsTransaction[] = [];
     this.take(this.messages.expire(nowNs), out);
     for (const [k, p] of this.pending) {
@@ -376,7 +376,7 @@ export class DnsTransactions {
    * response message, if any. Client side: the query's process asked.
    * Server side: the response's process answered.
    */
-  private record(p: Pending, status: DnsStatus, resp: DnsWireMessage | null, respTs: bigint | null): DnsTransaction {
+  private record(p: Pending, status: DnsStatus, resp: DnsWireMessage | null, respTs: number | null): DnsTransaction {
     const proc = p.side === 'server' && resp?.proc ? resp.proc : (p.proc ?? resp?.proc ?? null);
     return {
       tsNs: p.tsNs,
@@ -392,7 +392,7 @@ export class DnsTransactions {
       qtype: p.qtype,
       rcode: null,
       answers: [],
-      latencyNs: respTs === null ? null : Number(respTs - p.tsNs),
+      latencyNs: respTs === null ? null : respTs - p.tsNs,
       truncated: false,
       error: null,
     };
