@@ -9,6 +9,8 @@ const SECRET_HEADERS = new Set([
   'proxy-authorization',
   'cookie',
   'set-cookie',
+  'cookie2',
+  'set-cookie2',
   'api-key',
   'private-token',
   'x-api-key',
@@ -42,28 +44,42 @@ function redactUserinfo(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, `$1${REDACTED}@`);
 }
 
+/** A parameter name (percent-decoded where it decodes) that names a secret. */
+function secretName(raw: string): boolean {
+  let name = raw;
+  try {
+    name = decodeURIComponent(raw);
+  } catch {
+    /* keep it raw */
+  }
+  return SECRET_PARAM.test(name);
+}
+
+/** Path parameters (`;name=value` in a segment, as servlet containers' `;jsessionid=`): a secret-named one's value goes. */
+function redactPathParams(path: string): string {
+  if (!path.includes(';')) return path;
+  return path.replace(/;([^;/?#=]*)=([^;/?#]*)/g, (all: string, name: string) =>
+    secretName(name) ? `;${name}=${REDACTED}` : all,
+  );
+}
+
 /**
  * @param cut the URL was cut short (url_truncated): an authority that never
  * ends may hold a user:password whose '@' was cut off, so all of it goes.
+ *
+ * Secret-named query parameters and path parameters lose their values; every
+ * other byte, separators included (`&` or `;`), stays as it was.
  */
 export function redactUrl(raw: string, cut = false): string {
   if (cut && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*$/i.test(raw)) return raw.replace(/^([^:]*:\/\/).*$/s, `$1${REDACTED}`);
   const url = redactUserinfo(raw);
   const q = url.indexOf('?');
-  if (q < 0) return url;
-  const parts = url
+  const path = redactPathParams(q < 0 ? url : url.slice(0, q));
+  if (q < 0) return path;
+  const query = url
     .slice(q + 1)
-    .split(/[&;]/)
-    .map((p) => {
-      const eq = p.indexOf('=');
-      if (eq < 0) return p;
-      let name = p.slice(0, eq);
-      try {
-        name = decodeURIComponent(name);
-      } catch {
-        /* keep it raw */
-      }
-      return SECRET_PARAM.test(name) ? `${p.slice(0, eq)}=${REDACTED}` : p;
-    });
-  return `${url.slice(0, q)}?${parts.join('&')}`;
+    .replace(/(^|[&;])([^&;=#]*)=([^&;#]*)/g, (all: string, sep: string, name: string) =>
+      secretName(name) ? `${sep}${name}=${REDACTED}` : all,
+    );
+  return `${path}?${query}`;
 }

@@ -180,15 +180,28 @@ describe('redaction', () => {
       redactUrl('/cb?client_secret=s&X-Amz-Signature=a&user[password]=p&code=c&page=2'),
       '/cb?client_secret=[REDACTED]&X-Amz-Signature=[REDACTED]&user[password]=[REDACTED]&code=[REDACTED]&page=2',
     );
-    assert.equal(redactUrl('/x?a=1;token=t'), '/x?a=1&token=[REDACTED]');
+    // The separators stay as they were; only secret values go.
+    assert.equal(redactUrl('/x?a=1;token=t&b=2'), '/x?a=1;token=[REDACTED]&b=2');
+    // Path parameters (servlet session ids) are secrets too, in any segment, cut or not.
+    assert.equal(
+      redactUrl('/p;jsessionid=SECRETJS?a=1;token=S&b=2'),
+      '/p;jsessionid=[REDACTED]?a=1;token=[REDACTED]&b=2',
+    );
+    assert.equal(redactUrl('/x;v=1/y;sessionid=abc/z'), '/x;v=1/y;sessionid=[REDACTED]/z');
+    assert.equal(redactUrl('/p;jsessionid=SEC', true), '/p;jsessionid=[REDACTED]');
+    assert.equal(redactUrl('/a?x=1&token=2#t'), '/a?x=1&token=[REDACTED]#t');
     assert.deepEqual(
       redactHeaders([
         ['Referer', 'http://h/?token=abc'],
         ['Private-Token', 'p'],
+        ['Cookie2', 'c'],
+        ['Referer', 'http://h/app;jsessionid=J/'],
       ]),
       [
         ['Referer', 'http://h/?token=[REDACTED]'],
         ['Private-Token', '[REDACTED]'],
+        ['Cookie2', '[REDACTED]'],
+        ['Referer', 'http://h/app;jsessionid=[REDACTED]/'],
       ],
     );
   });
