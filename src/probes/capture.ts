@@ -212,6 +212,7 @@ export function fillProgArray(
   tc: boolean,
   classic: Buffer | null,
   kinds?: readonly HeaderKind[],
+  held?: number[],
 ): void {
   const progs = obj.map(d.progs);
   const emitFd = obj.progFd(d.emit);
@@ -240,9 +241,14 @@ export function fillProgArray(
     }
     try {
       progs.update(u32le(s.slot), u32le(fd));
-    } finally {
-      native().closeFd(fd); // the prog array holds it now
+    } catch (e) {
+      native().closeFd(fd);
+      throw e;
     }
+    // Kept open while the capture runs when the caller asks (`held`): a program only a prog array holds
+    // looks like an earlier run's leftover to another wirelens starting meanwhile.
+    if (held) held.push(fd);
+    else native().closeFd(fd); // the prog array holds it now
   }
 }
 
@@ -288,16 +294,15 @@ export class KernelCapture {
     this.userSpaceFilter = plan.translated === null ? plan.userSpaceReason : undefined;
     const dirs = directions(tc, spec.directions);
 
-    const fill = (obj: BpfObject, d: Direction): void => {
+    const fill = (obj: BpfObject, d: Direction): { close(): void } => {
       if (kinds) fillIfaceConfig(obj, kinds, spec.snaplen);
-      fillProgArray(obj, d, tc, inKernel ? plan.classic : null, kinds);
+      const held: number[] = [];
+      fillProgArray(obj, d, tc, inKernel ? plan.classic : null, kinds, held);
+      return { close: () => held.splice(0).forEach((fd) => native().closeFd(fd)) };
     };
     const hooked = (attach: (obj: BpfObject, d: Direction) => { close(): void }) => (obj: BpfObject, p: string) => {
       const d = dirs.find((x) => x.emit === p || x.entry === p)!;
-      if (p === d.emit) {
-        fill(obj, d);
-        return { close: () => undefined };
-      }
+      if (p === d.emit) return fill(obj, d);
       return attach(obj, d);
     };
     // Emit before entry: the prog arrays are full before the first packet reaches them.

@@ -110,3 +110,20 @@ describe('leftovers of a killed top', { skip }, () => {
     assert.doesNotMatch(tcFilters(), /wl_top_tc/, 'tc shows no wirelens filter afterwards');
   });
 });
+
+describe('a running wirelens is not an earlier run', { skip }, () => {
+  it("another run started meanwhile does not call a running capture's compiled filters leftovers", async () => {
+    // The filters are reached only through the capture's prog arrays; the capture holds their fds too.
+    const cap = start(process.execPath, [CLI, 'capture', '-w', '/dev/null', 'tcp port 5555 or udp port 5555']);
+    try {
+      await waitFor(cap.stderr, /listening on/, 20000, 'capture to listen');
+      const filters = progIdsHeldBy(cap.child.pid!);
+      assert.ok(filters.length >= 4, `capture holds its programs and filters (${filters})`);
+      const other = await run(process.execPath, [CLI, 'tcp', '--duration', '0.2'], 60000);
+      assert.doesNotMatch(other.stderr, /wl_cap_filter#\d+/, other.stderr);
+      assert.doesNotMatch(other.stderr, /held by no process/, other.stderr);
+    } finally {
+      await stop(cap, 'SIGINT');
+    }
+  });
+});
