@@ -15,6 +15,7 @@ import { fixedText, u32le } from '../kernel/encode';
 import { AttachTarget } from '../kernel/native';
 import { BpfObject } from '../kernel/object';
 import { KernelFilters } from './filters';
+import { REQUEST_METHODS } from '../protocols/http1/syntax';
 import { RunningFamily } from './family';
 import { ownerSlots } from './owner-slots';
 
@@ -64,8 +65,8 @@ export function validateHttpFilters(f: HttpKernelFilters): void {
   if (f.urlPrefix !== undefined && (Buffer.byteLength(f.urlPrefix) > URL_PREFIX_MAX || f.urlPrefix === '')) {
     throw new UsageError(`--url-prefix must be 1 to ${URL_PREFIX_MAX} bytes`);
   }
-  if (f.method !== undefined && !/^[A-Z]{3,7}$/.test(f.method)) {
-    throw new UsageError(`--method must be an upper-case HTTP method of 3 to 7 letters (got "${f.method}")`);
+  if (f.method !== undefined && !(REQUEST_METHODS as readonly string[]).includes(f.method)) {
+    throw new UsageError(`--method must be one of ${REQUEST_METHODS.join(' ')} (got "${f.method}")`);
   }
   if (f.urlContains !== undefined && (f.urlContains === '' || Buffer.byteLength(f.urlContains) > CONTAINS_MAX)) {
     throw new UsageError(`--url-contains must be 1 to ${CONTAINS_MAX} bytes`);

@@ -61,9 +61,25 @@ export function looksLikeRequest(b: Uint8Array): boolean {
   );
 }
 
-const REQUEST_STARTS = ['GET ', 'PUT ', 'POST ', 'HEAD ', 'PATCH ', 'TRACE ', 'DELETE ', 'OPTIONS ', 'CONNECT '].map(
-  (m) => Buffer.from(m, 'latin1'),
-);
+/**
+ * The methods a connection is recognised by (its first request's): the
+ * kernel's test in bpf/http.bpf.c (is_request_start) knows these and no
+ * others, so that other text protocols' first words (SMTP's EHLO, POP3's
+ * USER) are not taken for requests.
+ */
+export const REQUEST_METHODS = [
+  'GET',
+  'PUT',
+  'POST',
+  'HEAD',
+  'PATCH',
+  'TRACE',
+  'DELETE',
+  'OPTIONS',
+  'CONNECT',
+] as const;
+
+const REQUEST_STARTS = REQUEST_METHODS.map((m) => Buffer.from(`${m} `, 'latin1'));
 
 /**
  * Whether a payload begins with a request method and its space: the test
