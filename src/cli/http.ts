@@ -18,6 +18,7 @@ import { HttpView, httpRoute, httpView } from '../output/http-view';
 import { httpJson, httpStatsJson } from '../output/http-json';
 import { formatHttpStats, httpHeaderLine, httpLine, httpTextLayout } from '../output/http-text';
 import { Clock, monoNowNs } from '../output/clock';
+import { terminalColumns } from '../output/stdout';
 import { ReorderWindow } from '../output/reorder';
 import { FlagSpec, Flags, flagHelp } from './args';
 import { UsageError } from '../errors';
@@ -107,6 +108,8 @@ interface HttpCliOptions {
   redact: boolean;
   /** The terminal's width; undefined when stdout is not a terminal. */
   columns: number | undefined;
+  /** The width left for a table row on stderr (after "wirelens: "); undefined when it is not a terminal. */
+  errColumns: number | undefined;
 }
 
 /**
@@ -194,8 +197,8 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
     header: () => httpHeaderLine(layout),
     human: (l) => l.text,
     json: (l) => l.text,
-    periodic: () => formatHttpStats(stats.endpoints()),
-    summary: () => [...kernelLines(stats.total, final), ...formatHttpStats(stats.endpoints())],
+    periodic: () => formatHttpStats(stats.endpoints(), o.errColumns),
+    summary: () => [...kernelLines(stats.total, final), ...formatHttpStats(stats.endpoints(), o.errColumns)],
   };
 }
 
@@ -254,7 +257,9 @@ export function httpStatsTool(
     },
     header: () => '',
     human: (s, clock: Clock) =>
-      [`${clock.timeOfDay(s.tsNs).slice(0, 8)} http: ${total} exchanges`, ...formatHttpStats(s.rows)].join('\n'),
+      [`${clock.timeOfDay(s.tsNs).slice(0, 8)} http: ${total} exchanges`, ...formatHttpStats(s.rows, o.columns)].join(
+        '\n',
+      ),
     json: (s, clock: Clock) => httpStatsJson(s.tsNs, s.rows, clock),
     summary: () => [
       ...kernelLines(total, final),
@@ -306,17 +311,26 @@ export function httpOfflineTool(
     counted: (v) => stats.add(v),
     silent: statsOnly,
     trailer: (json, clock, nowNs) =>
-      !statsOnly ? [] : json ? [httpStatsJson(nowNs, stats.endpoints(), clock)] : formatHttpStats(stats.endpoints()),
-    periodic: () => formatHttpStats(stats.endpoints()),
-    summary: () => [...streamLines(stats.total, a.stats), ...(statsOnly ? [] : formatHttpStats(stats.endpoints()))],
+      !statsOnly
+        ? []
+        : json
+          ? [httpStatsJson(nowNs, stats.endpoints(), clock)]
+          : formatHttpStats(stats.endpoints(), o.columns),
+    periodic: () => formatHttpStats(stats.endpoints(), o.errColumns),
+    summary: () => [
+      ...streamLines(stats.total, a.stats),
+      ...(statsOnly ? [] : formatHttpStats(stats.endpoints(), o.errColumns)),
+    ],
   };
 }
 
 function httpOptions(f: Flags): HttpCliOptions {
+  const errWidth = terminalColumns(process.stderr);
   return {
     headers: f.headers === true,
     redact: f['no-redact'] !== true,
-    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    columns: terminalColumns(process.stdout),
+    errColumns: errWidth === undefined ? undefined : errWidth - 'wirelens: '.length,
   };
 }
 

@@ -111,6 +111,22 @@ describe('http text lines', () => {
     assert.ok(t[0]!.indexOf('ENDPOINT') + 'wirelens: '.length <= 72);
   });
 
+  it("a long endpoint is cut to the output's width with …; without a width (a pipe, a file) it stays whole", () => {
+    const s = new HttpStats();
+    const long = '/' + 'a'.repeat(2043);
+    s.add(httpView(ex({ url: long }), true));
+    s.add(httpView(ex({ url: '/short' }), true));
+    const cut = formatHttpStats(s.endpoints(), 100);
+    assert.equal(cut.length, 3);
+    for (const l of cut) assert.ok(width(l) <= 100, `${width(l)} columns: ${l.slice(0, 120)}`);
+    assert.ok(cut[1]!.endsWith(`GET /${'a'.repeat(100 - 62 - 6)}…`), cut[1]);
+    assert.ok(cut[2]!.endsWith('  GET /short'), 'a short one is left as it is');
+    const whole = formatHttpStats(s.endpoints());
+    assert.ok(whole[1]!.endsWith(`GET ${long}`), 'whole without a width');
+    const narrow = formatHttpStats(s.endpoints(), 40);
+    assert.equal(width(narrow[1]!), 62 + 16, 'the endpoint keeps 16 columns on a narrow terminal');
+  });
+
   it("a route the kernel cut (--stats-only) ends on a whole character before its …, not on half of one", () => {
     const head = 'a'.repeat(62);
     // 64 bytes kept of `/${head}ééé`: the first é is split.
