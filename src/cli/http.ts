@@ -1,7 +1,7 @@
 /** `wirelens http`: every HTTP/1.x exchange on this host, with its process, from both ends. */
 import { AheadHeads, HttpExchange, exchangeOf } from '../analysis/http/exchanges';
 import { HttpStreamExchanges, HttpStreamStats } from '../analysis/http/streams';
-import { EndpointStats, HttpStats, KernelRow, kernelEndpoints } from '../analysis/http/stats';
+import { EndpointSample, EndpointStats, HttpStats, KernelRow, kernelEndpoints } from '../analysis/http/stats';
 import { HttpRecord } from '../events/http';
 import {
   HttpCaptureMode,
@@ -146,6 +146,8 @@ function readKernel(f: RunningFamily | undefined): HttpKernelStats | undefined {
 export interface HttpLine {
   tsNs: number;
   text: string;
+  /** With -c N: what the endpoint table counts, once the line is within N (else counted at once). */
+  sample?: EndpointSample;
 }
 
 /**
@@ -167,20 +169,28 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
   const ahead = new AheadHeads();
   const clock = new Clock();
   let json = false;
+  let counting = false;
   let family: RunningFamily | undefined;
   let final: HttpKernelStats | undefined;
   // Each exchange becomes its shown form (redacted, decoded) once; its line,
   // JSON and the per-endpoint table all read that.
   const deliver = (ex: HttpExchange, emit: (v: HttpLine) => void): void => {
     const v = httpView(ex, o.redact);
-    stats.add(v);
     const text = flatten(json ? httpJson(v, clock, o.headers) : httpLine(v, clock, layout, o.headers));
-    window.add({ tsNs: v.tsNs, text }, emit);
+    if (!counting) {
+      stats.add(v);
+      window.add({ tsNs: v.tsNs, text }, emit);
+      return;
+    }
+    // -c N: the table counts the lines printed (runLive calls counted), not the exchanges after them.
+    const sample = { side: v.side, method: v.method, url: v.url, status: v.status, latencyNs: v.latencyNs };
+    window.add({ tsNs: v.tsNs, text, sample }, emit);
   };
   return {
     name: 'http',
     start: (opts, features, emit, onBad) => {
       json = opts.json;
+      counting = opts.count !== undefined;
       family = startHttpCapture(
         { filters: opts.filters, http: kernel, hookMode: opts.hookMode, features, mode: o.headers ? 'heads' : 'lines' },
         (r: HttpRecord) => deliver(exchangeOf(r, o.headers, ahead.take(r)), emit),
@@ -197,6 +207,9 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
     header: () => httpHeaderLine(layout),
     human: (l) => l.text,
     json: (l) => l.text,
+    counted: (l) => {
+      if (l.sample) stats.add(l.sample);
+    },
     periodic: () => formatHttpStats(stats.endpoints(), o.errColumns),
     summary: () => [...kernelLines(stats.total, final), ...formatHttpStats(stats.endpoints(), o.errColumns)],
   };

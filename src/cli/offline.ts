@@ -55,7 +55,7 @@ export interface OfflineTool<R extends OfflineRecord> {
   /** Summary lines for stderr (the file's own figures come from the runner). */
   summary(): string[];
   periodic?(): string[];
-  /** A record passed --pid/--comm/--port (before --count). */
+  /** A record printed (past --pid/--comm/--port, within -c N; every one when silent): the summary counts these. */
   counted?(r: R): void;
   /** No line per record (http --stats-only): records are only counted. */
   silent?: boolean;
@@ -220,9 +220,13 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
       filtered++;
       return;
     }
-    tool.counted?.(r);
-    if (tool.silent) return;
+    if (tool.silent) {
+      tool.counted?.(r);
+      return;
+    }
     if (o.count !== undefined && printed >= o.count) return;
+    // The summary counts what is printed: with -c, the records past N are neither shown nor counted.
+    tool.counted?.(r);
     pending.push(o.json ? tool.json(r, clock) + '\n' : tool.human(r, clock) + '\n');
     printed++;
     if (o.count !== undefined && printed >= o.count) stop(`${o.count} records`);

@@ -148,6 +148,27 @@ describe('-r input', () => {
     );
   });
 
+  it('-c N: the summary and its endpoint table count the N records printed', async () => {
+    const f = file('two.pcap', httpCapture());
+    const all = await wl(['http', '-r', f]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stderr, /wirelens: http: 4 exchanges,/);
+    const one = await wl(['http', '-r', f, '-c', '1']);
+    assert.equal(one.code, 0, one.stderr);
+    const lines = one.stdout.trim().split('\n');
+    assert.equal(lines.length, 2, `a header and one record: ${one.stdout}`);
+    assert.match(one.stderr, /stopped \(1 records\): 1 records/);
+    assert.match(one.stderr, /wirelens: http: 1 exchanges,/);
+    const rows = one.stderr.split('\n').filter((l) => /^wirelens: (cli|srv) /.test(l));
+    assert.equal(rows.length, 1, `one table row, the record's: ${one.stderr}`);
+    assert.match(rows[0]!, /^wirelens: (cli|srv) +1 +1 .* GET \/a$/);
+    assert.ok(lines[1]!.includes(rows[0]!.includes('cli') ? 'cli' : 'srv'), 'the row is the printed record');
+
+    const dns = await wl(['dns', '-r', path.join(FIXTURES, 'dns-dnsmasq.pcap'), '-c', '1']);
+    assert.equal(dns.code, 0, dns.stderr);
+    assert.match(dns.stderr, /wirelens: dns: 1 transactions:/);
+  });
+
   const signalCases: [NodeJS.Signals, 'stdin' | 'fifo'][] = [
     ['SIGINT', 'stdin'],
     ['SIGTERM', 'fifo'],
