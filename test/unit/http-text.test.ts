@@ -127,7 +127,7 @@ describe('http text lines', () => {
     assert.equal(width(narrow[1]!), 62 + 16, 'the endpoint keeps 16 columns on a narrow terminal');
   });
 
-  it("a route the kernel cut (--stats-only) ends on a whole character before its …, not on half of one", () => {
+  it('a route the kernel cut (--stats-only) ends on a whole character before its …, not on half of one', () => {
     const head = 'a'.repeat(62);
     // 64 bytes kept of `/${head}ééé`: the first é is split.
     const kept = `/${head.slice(0, 61)}\xc3\xa9\xc3`.slice(0, 64);
