@@ -25,6 +25,7 @@ import { CaptureOptions, captureHelp, parseCaptureArgs } from './capture-args';
 import { reportChoices } from './live';
 import { preflight } from './preflight';
 import { catchStopSignals } from './signals';
+import { captureProblem } from './offline';
 
 const DEFAULT_RING_KIB = 8192;
 /** Output waiting for a slow reader of stdout above this: packets are dropped and counted. */
@@ -294,17 +295,25 @@ async function readFile(o: CaptureOptions, out: (s: string) => void): Promise<nu
     }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new WlError('WL_ERR_USAGE', `-r ${path}: cannot read it (${code ?? (e as Error).message})`, {
-      remedy: 'check the path and its permissions',
-    });
+    const streamError = `cannot read it (${code ?? (e as Error).message})`;
+    const p = captureProblem(escapeTerminal(path), { streamError }, reader.format, sinks.captured, 'packets')!;
+    throw new WlError('WL_ERR_USAGE', p.message, { remedy: p.remedy });
   } finally {
     if (path !== '-') (stream as fs.ReadStream).destroy();
   }
   if (!done) reader.end();
   sinks.close();
   for (const n of reader.notes) wlErr(`note: ${escapeTerminal(n)}`);
-  if (reader.error !== undefined) {
-    wlErr(`error: -r ${escapeTerminal(path)}: ${escapeTerminal(reader.error)} (after ${sinks.captured} packets)`);
+  const problem = captureProblem(
+    path === '-' ? 'standard input' : escapeTerminal(path),
+    { readerError: reader.error },
+    reader.format,
+    sinks.captured,
+    'packets',
+  );
+  if (problem !== undefined) {
+    wlErr(`error: ${problem.message}`);
+    wlErr(`remedy: ${problem.remedy}`);
     return 2;
   }
   if (!announced && reader.interfaces.length === 0) wlErr(`-r ${escapeTerminal(path)}: no packets in it`);

@@ -105,7 +105,6 @@ function dnsAnalysis(names: string[], timeoutS: number, classify: boolean) {
   const deliver = (list: DnsTransaction[], emit: (t: DnsTransaction) => void): void => {
     for (const t of list) {
       if (!nameMatches(t.qname, names)) continue;
-      stats.add(t);
       emit(t);
     }
   };
@@ -124,7 +123,9 @@ function dnsAnalysis(names: string[], timeoutS: number, classify: boolean) {
         `${j.joined} listener segments joined to their connection, ${j.alone} on their own`,
     ];
   };
-  return { tracker, stats, deliver, summary };
+  // The runners call this for each record they print (within -c, past the file's --pid/--comm/--port).
+  const counted = (t: DnsTransaction): void => stats.add(t);
+  return { tracker, stats, deliver, summary, counted };
 }
 
 export function dnsTool(
@@ -163,6 +164,7 @@ export function dnsTool(
     header: () => table.header(),
     human: (t: DnsTransaction, clock: Clock) => table.line(t, clock),
     json: dnsJson,
+    counted: a.counted,
     periodic: () => formatDnsStats(a.stats, escapeTerminal),
     summary: () => [...a.summary(source.stats.partialDatagrams), kernelStatsLine('dns', kernel)],
   };
@@ -184,6 +186,7 @@ export function dnsOfflineTool(
     header: () => table.header(),
     human: (t: DnsTransaction, clock: Clock) => table.line(t, clock),
     json: dnsJson,
+    counted: a.counted,
     periodic: () => formatDnsStats(a.stats, escapeTerminal),
     summary: () => a.summary(0),
   };

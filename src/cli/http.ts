@@ -1,7 +1,7 @@
 /** `wirelens http`: every HTTP/1.x exchange on this host, with its process, from both ends. */
 import { AheadHeads, HttpExchange, exchangeOf } from '../analysis/http/exchanges';
 import { HttpStreamExchanges, HttpStreamStats } from '../analysis/http/streams';
-import { EndpointStats, HttpStats, KernelRow, kernelEndpoints } from '../analysis/http/stats';
+import { EndpointSample, EndpointStats, HttpStats, KernelRow, kernelEndpoints } from '../analysis/http/stats';
 import { HttpRecord } from '../events/http';
 import {
   HttpCaptureMode,
@@ -18,6 +18,7 @@ import { HttpView, httpRoute, httpView } from '../output/http-view';
 import { httpJson, httpStatsJson } from '../output/http-json';
 import { formatHttpStats, httpHeaderLine, httpLine, httpTextLayout } from '../output/http-text';
 import { Clock, monoNowNs } from '../output/clock';
+import { terminalColumns } from '../output/stdout';
 import { ReorderWindow } from '../output/reorder';
 import { FlagSpec, Flags, flagHelp } from './args';
 import { UsageError } from '../errors';
@@ -107,6 +108,8 @@ interface HttpCliOptions {
   redact: boolean;
   /** The terminal's width; undefined when stdout is not a terminal. */
   columns: number | undefined;
+  /** The width left for a table row on stderr (after "wirelens: "); undefined when it is not a terminal. */
+  errColumns: number | undefined;
 }
 
 /**
@@ -143,6 +146,8 @@ function readKernel(f: RunningFamily | undefined): HttpKernelStats | undefined {
 export interface HttpLine {
   tsNs: number;
   text: string;
+  /** With -c N: what the endpoint table counts, once the line is within N (else counted at once). */
+  sample?: EndpointSample;
 }
 
 /**
@@ -164,20 +169,28 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
   const ahead = new AheadHeads();
   const clock = new Clock();
   let json = false;
+  let counting = false;
   let family: RunningFamily | undefined;
   let final: HttpKernelStats | undefined;
   // Each exchange becomes its shown form (redacted, decoded) once; its line,
   // JSON and the per-endpoint table all read that.
   const deliver = (ex: HttpExchange, emit: (v: HttpLine) => void): void => {
     const v = httpView(ex, o.redact);
-    stats.add(v);
     const text = flatten(json ? httpJson(v, clock, o.headers) : httpLine(v, clock, layout, o.headers));
-    window.add({ tsNs: v.tsNs, text }, emit);
+    if (!counting) {
+      stats.add(v);
+      window.add({ tsNs: v.tsNs, text }, emit);
+      return;
+    }
+    // -c N: the table counts the lines printed (runLive calls counted), not the exchanges after them.
+    const sample = { side: v.side, method: v.method, url: v.url, status: v.status, latencyNs: v.latencyNs };
+    window.add({ tsNs: v.tsNs, text, sample }, emit);
   };
   return {
     name: 'http',
     start: (opts, features, emit, onBad) => {
       json = opts.json;
+      counting = opts.count !== undefined;
       family = startHttpCapture(
         { filters: opts.filters, http: kernel, hookMode: opts.hookMode, features, mode: o.headers ? 'heads' : 'lines' },
         (r: HttpRecord) => deliver(exchangeOf(r, o.headers, ahead.take(r)), emit),
@@ -194,8 +207,11 @@ export function httpTool(o: HttpCliOptions, kernel: HttpKernelFilters): LiveTool
     header: () => httpHeaderLine(layout),
     human: (l) => l.text,
     json: (l) => l.text,
-    periodic: () => formatHttpStats(stats.endpoints()),
-    summary: () => [...kernelLines(stats.total, final), ...formatHttpStats(stats.endpoints())],
+    counted: (l) => {
+      if (l.sample) stats.add(l.sample);
+    },
+    periodic: () => formatHttpStats(stats.endpoints(), o.errColumns),
+    summary: () => [...kernelLines(stats.total, final), ...formatHttpStats(stats.endpoints(), o.errColumns)],
   };
 }
 
@@ -254,7 +270,9 @@ export function httpStatsTool(
     },
     header: () => '',
     human: (s, clock: Clock) =>
-      [`${clock.timeOfDay(s.tsNs).slice(0, 8)} http: ${total} exchanges`, ...formatHttpStats(s.rows)].join('\n'),
+      [`${clock.timeOfDay(s.tsNs).slice(0, 8)} http: ${total} exchanges`, ...formatHttpStats(s.rows, o.columns)].join(
+        '\n',
+      ),
     json: (s, clock: Clock) => httpStatsJson(s.tsNs, s.rows, clock),
     summary: () => [
       ...kernelLines(total, final),
@@ -306,17 +324,26 @@ export function httpOfflineTool(
     counted: (v) => stats.add(v),
     silent: statsOnly,
     trailer: (json, clock, nowNs) =>
-      !statsOnly ? [] : json ? [httpStatsJson(nowNs, stats.endpoints(), clock)] : formatHttpStats(stats.endpoints()),
-    periodic: () => formatHttpStats(stats.endpoints()),
-    summary: () => [...streamLines(stats.total, a.stats), ...(statsOnly ? [] : formatHttpStats(stats.endpoints()))],
+      !statsOnly
+        ? []
+        : json
+          ? [httpStatsJson(nowNs, stats.endpoints(), clock)]
+          : formatHttpStats(stats.endpoints(), o.columns),
+    periodic: () => formatHttpStats(stats.endpoints(), o.errColumns),
+    summary: () => [
+      ...streamLines(stats.total, a.stats),
+      ...(statsOnly ? [] : formatHttpStats(stats.endpoints(), o.errColumns)),
+    ],
   };
 }
 
 function httpOptions(f: Flags): HttpCliOptions {
+  const errWidth = terminalColumns(process.stderr);
   return {
     headers: f.headers === true,
     redact: f['no-redact'] !== true,
-    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    columns: terminalColumns(process.stdout),
+    errColumns: errWidth === undefined ? undefined : errWidth - 'wirelens: '.length,
   };
 }
 

@@ -29,6 +29,11 @@ export interface LiveTool<R> {
   finish?(emit: (r: R) => void): void;
   /** Lines printed to stderr every --stats interval, when asked. */
   periodic?(): string[];
+  /**
+   * A record within -c N (printed, or dropped for a slow reader): the summary
+   * counts these, so with -c it tells of the records shown, not of those after.
+   */
+  counted?(r: R): void;
 }
 
 const TICK_MS = 250;
@@ -74,6 +79,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   };
   const emit = (r: R): void => {
     if (opts.count !== undefined && printed >= opts.count) return;
+    tool.counted?.(r);
     if (stdoutBacklog() > MAX_PENDING_OUTPUT) {
       outputDropped++;
       return;

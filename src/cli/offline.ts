@@ -6,11 +6,16 @@
  * clock is the packets' (a file replays as fast as it reads, timeouts
  * included): ns since the first packet's second (src/model/time), which
  * the output clock turns back into wall time. --pid, --comm and --port apply to each record's process
- * (wirelens's pcapng comments) and ends, in user space. A file cut short or
- * unreadable is one error line with a remedy (exit 2) after the records read
- * so far and the summary.
+ * (wirelens's pcapng comments) and ends, in user space. Input that fails
+ * before its first packet (not a capture, empty, unreadable) is one error
+ * line and its remedy, nothing on stdout (exit 2); a file cut short or failing
+ * later, the records read so far and the summary, then the error (exit 2).
+ * Ctrl-C, SIGTERM or SIGHUP (a pipe or FIFO that stays open) stops the
+ * reading as -c does; either way the analyzers finish at the data's last
+ * time, so what they hold is reported as at the end of a file (exit 0).
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import type { Proc } from '../model/packet';
 import type { Datagram, Segment } from '../model/segment';
 import type { SockInfo } from '../events/record';
@@ -24,6 +29,7 @@ import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { escapeTerminal } from '../text/sanitize';
 import { UsageError, WlError } from '../errors';
 import { Flags } from './args';
+import { catchStopSignals } from './signals';
 
 /** What a record of the analyzers carries, for the filters. */
 export interface OfflineRecord {
@@ -49,7 +55,7 @@ export interface OfflineTool<R extends OfflineRecord> {
   /** Summary lines for stderr (the file's own figures come from the runner). */
   summary(): string[];
   periodic?(): string[];
-  /** A record passed --pid/--comm/--port (before --count). */
+  /** A record printed (past --pid/--comm/--port, within -c N; every one when silent): the summary counts these. */
   counted?(r: R): void;
   /** No line per record (http --stats-only): records are only counted. */
   silent?: boolean;
@@ -126,6 +132,64 @@ async function drained(): Promise<void> {
   });
 }
 
+/**
+ * A file's contents as a stream. A FIFO (or a socket) is read as a pipe, as
+ * standard input is: a read waiting for a writer must not hold the process
+ * (a file stream's read in the thread pool would, after Ctrl-C).
+ */
+function inputStream(fd: number): fs.ReadStream | net.Socket {
+  const st = fs.fstatSync(fd);
+  if (st.isFIFO() || st.isSocket()) return new net.Socket({ fd, readable: true, writable: false });
+  return fs.createReadStream('', { fd, highWaterMark: 1 << 20 });
+}
+
+/** Where the runner's read loop is told to stop waiting for input. */
+const STOPPED = Symbol('stopped');
+
+/** The remedy for a file that could not be read as a capture. */
+function fileRemedy(kind: 'read' | 'not-capture' | 'damaged'): string {
+  switch (kind) {
+    case 'read':
+      return 'check the path and its permissions';
+    case 'not-capture':
+      return 'give a pcap or pcapng file (tcpdump -w, wirelens capture -w)';
+    case 'damaged':
+      return 'copy the capture again whole, or let the capturing tool finish writing it';
+  }
+}
+
+/**
+ * What went wrong reading a capture file, as one error and its remedy:
+ * `packets` read before it (0: the input failed before its first packet).
+ * A truncation note already says how many packets came before it.
+ */
+export function captureProblem(
+  shown: string,
+  o: { streamError?: string | undefined; readerError?: string | undefined; note?: string | undefined },
+  format: 'pcap' | 'pcapng' | 'unknown',
+  packets: number,
+  what = 'records',
+): { message: string; remedy: string } | undefined {
+  const problem = o.streamError ?? o.readerError ?? o.note;
+  if (problem === undefined) return undefined;
+  const counted = /read before it\)$/.test(problem) || packets === 0 ? '' : ` (after ${packets} packets)`;
+  const message = `-r ${shown}: ${escapeTerminal(problem)}${counted}`;
+  if (o.streamError !== undefined) {
+    return {
+      message,
+      remedy: /EISDIR/.test(o.streamError) ? fileRemedy('not-capture') : fileRemedy('read'),
+    };
+  }
+  if (format === 'unknown') return { message, remedy: fileRemedy('not-capture') };
+  return {
+    message,
+    remedy:
+      packets > 0
+        ? `the ${what} above are from the packets before that point; ${fileRemedy('damaged')}`
+        : fileRemedy('damaged'),
+  };
+}
+
 export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, o: OfflineOptions): Promise<number> {
   const shown = o.path === '-' ? 'standard input' : escapeTerminal(o.path);
   const time = TimeBase.fromFirst();
@@ -136,17 +200,33 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
   let filtered = 0;
   let pending: string[] = [];
   let stopWhy: string | undefined;
+  // A stop (-c, --duration, a signal, stdout closed) also ends a wait for input: a pipe may stay quiet.
+  let wake: () => void = () => undefined;
+  const stopped = new Promise<typeof STOPPED>((resolve) => (wake = () => resolve(STOPPED)));
   const stop = (why: string): void => {
     stopWhy ??= why;
+    wake();
+  };
+  // The header waits for the first packet: input that is not a capture prints nothing on stdout.
+  let headerDone = false;
+  const header = (): void => {
+    if (headerDone) return;
+    headerDone = true;
+    const h = o.json ? '' : tool.header();
+    if (h !== '') pending.unshift(h + '\n');
   };
   const emit = (r: R): void => {
     if (!passes(r, o.filters)) {
       filtered++;
       return;
     }
-    tool.counted?.(r);
-    if (tool.silent) return;
+    if (tool.silent) {
+      tool.counted?.(r);
+      return;
+    }
     if (o.count !== undefined && printed >= o.count) return;
+    // The summary counts what is printed: with -c, the records past N are neither shown nor counted.
+    tool.counted?.(r);
     pending.push(o.json ? tool.json(r, clock) + '\n' : tool.human(r, clock) + '\n');
     printed++;
     if (o.count !== undefined && printed >= o.count) stop(`${o.count} records`);
@@ -185,18 +265,24 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
         'WL_ERR_USAGE',
         `-r ${shown}: cannot open it (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
         {
-          remedy: 'check the path and its permissions',
+          remedy: fileRemedy('read'),
         },
       );
     }
   }
-  const header = o.json ? '' : tool.header();
-  if (header !== '') writeOut(header + '\n');
+  // Ctrl-C or SIGTERM (a pipe or FIFO that stays open): stop reading, finish as at the end of the input.
+  const unlisten = catchStopSignals((sig) => stop(sig));
   let streamError: string | undefined;
-  const stream = fd === undefined ? process.stdin : fs.createReadStream('', { fd, highWaterMark: 1 << 20 });
+  const stream = fd === undefined ? process.stdin : inputStream(fd);
+  const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   try {
-    reading: for await (const chunk of stream) {
-      for (const p of reader.push(chunk as Buffer)) {
+    reading: for (;;) {
+      const next = chunks.next();
+      // Left waiting at a stop, it settles when the stream is destroyed below: not an unhandled rejection.
+      next.catch(() => undefined);
+      const got = await Promise.race([next, stopped]);
+      if (got === STOPPED || got.done === true) break;
+      for (const p of reader.push(got.value)) {
         const ns = time.ns(p.sec, p.nsec);
         firstNs ??= ns;
         if (durationNs !== undefined && ns - firstNs >= durationNs) {
@@ -204,6 +290,7 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
           break reading;
         }
         packets++;
+        header();
         if (ns > lastNs) lastNs = ns;
         streams.push(p, reader.interfaces[p.iface], out, tool.tcpNotes ? notes : undefined);
         give();
@@ -223,30 +310,37 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
       }
       flush();
       if (reader.error !== undefined || stopWhy !== undefined) break;
-      await drained();
+      await Promise.race([drained(), stopped]);
     }
   } catch (e) {
     const x = e as NodeJS.ErrnoException;
     streamError = `cannot read it (${x.code ?? x.message})`;
   } finally {
-    if (fd !== undefined) (stream as fs.ReadStream).destroy();
+    unlisten();
+    // Stop reading: a file's descriptor is closed, standard input let go (the writer gets EPIPE).
+    stream.destroy();
   }
-  if (stopWhy === undefined) {
-    reader.end();
-    // The end of the input: what the tracker still holds, then the timers due by the last packet's time.
-    streams.flush(out);
-    give();
+  if (stopWhy === undefined) reader.end();
+  // A file cut short is a note of the reader's (the packets before it are good): here it is the error.
+  const cut = reader.notes.find((n) => n.startsWith('truncated') || n.startsWith('pcap: truncated'));
+  const problem = captureProblem(shown, { streamError, readerError: reader.error, note: cut }, reader.format, packets);
+  if (problem !== undefined && packets === 0) {
+    // Nothing came of it: one error line (and its remedy), nothing on stdout.
+    unsubscribe();
+    throw new WlError('WL_ERR_USAGE', problem.message, { remedy: problem.remedy });
   }
+  // The end of the input, or a stop: what the tracker still holds, then the analyzers at the last packet's
+  // time (their pending records as at the end of a file; a live pipe's last records are not lost).
+  streams.flush(out);
+  give();
   tool.finish(lastNs, emit);
+  header();
   for (const line of tool.trailer?.(o.json, clock, lastNs) ?? []) pending.push(line + '\n');
   flush();
   unsubscribe();
 
-  const problem =
-    streamError ??
-    reader.error ??
-    reader.notes.find((n) => n.startsWith('truncated') || n.startsWith('pcap: truncated'));
-  for (const n of reader.notes) if (n !== problem) wlErr(`note: ${escapeTerminal(n)}`);
+  const asError = streamError === undefined && reader.error === undefined ? cut : undefined;
+  for (const n of reader.notes) if (n !== asError) wlErr(`note: ${escapeTerminal(n)}`);
   if (packets > 0 && streams.stats.withProcess === 0) {
     wlErr(`note: no process information in ${shown} (not written by wirelens capture)`);
   }
@@ -262,12 +356,8 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
       `${t.fragments} IP fragments not reassembled`,
   );
   if (problem !== undefined) {
-    wlErr(`error: -r ${shown}: ${escapeTerminal(problem)} (after ${packets} packets)`);
-    wlErr(
-      streamError !== undefined
-        ? 'remedy: check the path and its permissions'
-        : 'remedy: the records above are from the packets before that point; copy the capture again whole, or let the capturing tool finish writing it',
-    );
+    wlErr(`error: ${problem.message}`);
+    wlErr(`remedy: ${problem.remedy}`);
     return 2;
   }
   return 0;

@@ -64,11 +64,12 @@ function tlsAnalysis(timeoutS: number, classify: boolean) {
   let ok = 0;
   let partial = 0;
   const deliver = (list: TlsHandshake[], emit: (h: TlsHandshake) => void): void => {
-    for (const h of list) {
-      if (h.status === 'ok') ok++;
-      else partial++;
-      emit(h);
-    }
+    for (const h of list) emit(h);
+  };
+  // The runners call this for each record they print (within -c, past the file's --pid/--comm/--port).
+  const counted = (h: TlsHandshake): void => {
+    if (h.status === 'ok') ok++;
+    else partial++;
   };
   const summary = (): string => {
     const s = tracker.stats;
@@ -79,7 +80,7 @@ function tlsAnalysis(timeoutS: number, classify: boolean) {
       `${j.joined} listener segments joined to their connection, ${j.alone} on their own`
     );
   };
-  return { tracker, deliver, summary };
+  return { tracker, deliver, summary, counted };
 }
 
 export function tlsTool(
@@ -115,6 +116,7 @@ export function tlsTool(
     header: () => table.header(),
     human: (h: TlsHandshake, clock: Clock) => table.line(h, clock),
     json: tlsJson,
+    counted: a.counted,
     summary: () => [a.summary(), kernelStatsLine('tls', kernel)],
   };
 }
@@ -131,6 +133,7 @@ export function tlsOfflineTool(timeoutS: number, width = outputColumns()): Offli
     header: () => table.header(),
     human: (h: TlsHandshake, clock: Clock) => table.line(h, clock),
     json: tlsJson,
+    counted: a.counted,
     summary: () => [a.summary()],
   };
 }

@@ -124,29 +124,38 @@ export function httpLine(v: HttpView, clock: Clock, layout: HttpTextLayout, head
 const ms = (us: number): string => (Number.isNaN(us) ? '-' : (us / 1000).toFixed(us < 10_000 ? 3 : 1));
 
 /**
- * The per-endpoint table (stderr, after a "wirelens: " prefix): one row per
- * side and endpoint, busiest first; the fixed columns end by column 72 (80
- * with the prefix), the endpoint last. Endpoints are keyed by the shown form
- * of the URL, so they hold nothing a record line would not.
+ * The per-endpoint table (stderr, after a "wirelens: " prefix; stdout with
+ * --stats-only): one row per side and endpoint, busiest first; the fixed
+ * columns end by column 72 with the prefix, the endpoint last. Endpoints are
+ * keyed by the shown form of the URL, so they hold nothing a record line
+ * would not. `width`: the columns a row may take (a terminal's, less the
+ * prefix): a longer endpoint is cut to it, marked `…`, as a record line's
+ * request is; undefined (a pipe or a file): whole, as there.
  */
-export function formatHttpStats(rows: EndpointStats[], limit = 30): string[] {
+export function formatHttpStats(rows: EndpointStats[], width?: number, limit = 30): string[] {
   if (rows.length === 0) return ['http: no exchanges'];
+  const room = width === undefined ? Infinity : Math.max(STATS_MIN_ENDPOINT, width - STATS_FIXED);
   const lines = [
     `${'SIDE'.padEnd(4)} ${'REQS'.padStart(6)} ${'2xx'.padStart(6)} ${'3xx'.padStart(5)} ${'4xx'.padStart(5)} ` +
       `${'5xx'.padStart(5)} ${'p50ms'.padStart(7)} ${'p99ms'.padStart(7)} ${'maxms'.padStart(7)}  ENDPOINT`,
   ];
-  for (const r of rows.slice(0, limit)) lines.push(statsRow(r));
+  for (const r of rows.slice(0, limit)) lines.push(statsRow(r, room));
   if (rows.length > limit) lines.push(`... ${rows.length - limit} more endpoints`);
   return lines;
 }
 
-function statsRow(r: EndpointStats): string {
+/** Columns of a table row before its endpoint. */
+const STATS_FIXED = 62;
+/** The endpoint keeps this many columns however narrow the output (the line wraps rather than lose it). */
+const STATS_MIN_ENDPOINT = 16;
+
+function statsRow(r: EndpointStats, room: number): string {
   const n = (x: number, w: number): string => fitCell(formatCount(x), w, { right: true });
   const s = (k: string): number => r.status[k] ?? 0;
   const q = (x: number): string => fitCell(ms(x), 7, { right: true });
   const side = r.side === 'client' ? 'cli' : r.side === 'server' ? 'srv' : r.side;
   return (
     `${side.padEnd(4)} ${n(r.requests, 6)} ${n(s('2xx'), 6)} ${n(s('3xx'), 5)} ${n(s('4xx'), 5)} ${n(s('5xx'), 5)} ` +
-    `${q(r.latency.quantile(0.5))} ${q(r.latency.quantile(0.99))} ${q(r.latency.max)}  ${r.endpoint}`
+    `${q(r.latency.quantile(0.5))} ${q(r.latency.quantile(0.99))} ${q(r.latency.max)}  ${cutText(r.endpoint, room)}`
   );
 }

@@ -9,7 +9,7 @@
  */
 import { HttpExchange } from '../analysis/http/exchanges';
 import { redactHeaders, redactUrl } from './redact';
-import { latin1Text } from '../text/sanitize';
+import { dropCutSequence, latin1Text } from '../text/sanitize';
 
 /**
  * The exchange's fields, every string among them redacted and decoded. The
@@ -57,5 +57,7 @@ export function httpView(ex: HttpExchange, redact: boolean): HttpView {
  * than the kernel keeps, marked with a trailing …).
  */
 export function httpRoute(method: string, route: string, cut: boolean, redact: boolean): string {
-  return `${latin1Text(method)} ${latin1Text(redact ? redactUrl(route, cut) : route)}${cut ? '…' : ''}`;
+  // The kernel cuts at a byte count: a character it split is left out, the … stands for it.
+  const r = cut ? dropCutSequence(route) : route;
+  return `${latin1Text(method)} ${latin1Text(redact ? redactUrl(r, cut) : r)}${cut ? '…' : ''}`;
 }

@@ -71,3 +71,8 @@ export function outputColumns(): number {
   const env = Number(process.env.COLUMNS);
   return Number.isInteger(env) && env > 0 ? env : DEFAULT_COLUMNS;
 }
+
+/** The width of the terminal `stream` writes to; undefined when it is a pipe or a file. */
+export function terminalColumns(stream: NodeJS.WriteStream): number | undefined {
+  return stream.isTTY && stream.columns > 0 ? stream.columns : undefined;
+}

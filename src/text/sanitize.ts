@@ -85,6 +85,22 @@ export function wireText(b: Uint8Array, from = 0, to = b.length): string {
   return s;
 }
 
+/**
+ * Bytes (a latin1 string, one byte per character) that a byte limit cut
+ * regardless of characters: a UTF-8 sequence the cut left incomplete at the
+ * end is dropped, so the text ends on a whole character (before its cut
+ * mark) rather than on `\xc3`. Only the end is looked at.
+ */
+export function dropCutSequence(s: string): string {
+  for (let k = 1; k <= 3 && k <= s.length; k++) {
+    const c = s.charCodeAt(s.length - k);
+    if (c >= 0x80 && c < 0xc0) continue; // a continuation byte: its lead is further back
+    const need = c >= 0xf8 ? 0 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    return need > k ? s.slice(0, s.length - k) : s;
+  }
+  return s;
+}
+
 /** A string holding one byte per character (latin1-decoded wire bytes) as safe text. */
 export function latin1Text(s: string): string {
   for (let i = 0; i < s.length; i++) {

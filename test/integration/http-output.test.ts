@@ -176,6 +176,32 @@ describe('wirelens http output', { skip }, () => {
     const marks = text.stdout.split('\n').filter((l) => l.startsWith('    > (more headers not captured'));
     assert.equal(marks.length, 2, `one mark under each /big line:\n${text.stdout}`);
   });
+
+  it('-c 1: one line printed, and the summary and its table count that one exchange, not the others seen', async () => {
+    const reqs = [latin1('GET /one HTTP/1.1\r\nHost: x\r\n\r\n'), latin1('GET /two HTTP/1.1\r\nHost: x\r\n\r\n')];
+    const r = await runHttp(['--port', String(port), '-c', '1'], () => exchange(port, reqs), 300);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 2, `a header and one line: ${r.stdout}`);
+    assert.match(r.stderr, /stopped \((1 records|SIGINT)\): 1 records,/);
+    assert.match(r.stderr, /wirelens: http: 1 exchanges,/);
+    const rows = r.stderr.split('\n').filter((l) => /^wirelens: (cli|srv) /.test(l));
+    assert.equal(rows.length, 1, `one row, the printed line's: ${r.stderr}`);
+    assert.ok(lines[1]!.endsWith(' GET /one'), lines[1]);
+    assert.match(rows[0]!, /^wirelens: (cli|srv) +1 .* GET \/one$/);
+  });
+
+  it('--stats-only: a route the kernel cut at 64 bytes inside a character ends on whole characters, then …', async () => {
+    // 63 ASCII bytes, then é é é: the kernel keeps 64 bytes, the first byte of the first é among them.
+    const route = '/' + 'a'.repeat(62);
+    const req = latin1(`GET ${route}\xc3\xa9\xc3\xa9\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const r = await runHttp(['--port', String(port), '--stats-only'], () => exchange(port, [req]), 300);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.split('\n').filter((l) => /^(cli|srv) /.test(l));
+    assert.equal(rows.length, 2, `both ends: ${r.stdout}`);
+    for (const row of rows) assert.ok(row.endsWith(` GET ${route}…`), row);
+    assert.doesNotMatch(r.stdout, /\\xc3/);
+  });
 });
 
 describe('wirelens http: long heads with nginx and curl', { skip }, () => {

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { HttpExchange } from '../../src/analysis/http/exchanges';
 import { HttpStats } from '../../src/analysis/http/stats';
 import { Clock } from '../../src/output/clock';
-import { HttpView, httpView } from '../../src/output/http-view';
+import { HttpView, httpRoute, httpView } from '../../src/output/http-view';
 import { compactDuration, formatHttpStats, httpHeaderLine, httpLine, httpTextLayout } from '../../src/output/http-text';
 import { ReorderWindow } from '../../src/output/reorder';
 
@@ -109,6 +109,38 @@ describe('http text lines', () => {
     assert.ok(t[1]!.endsWith('  GET http://[REDACTED]@h/p'), t[1]);
     assert.ok(t[1]!.indexOf('GET') <= 62, t[1]);
     assert.ok(t[0]!.indexOf('ENDPOINT') + 'wirelens: '.length <= 72);
+  });
+
+  it("a long endpoint is cut to the output's width with …; without a width (a pipe, a file) it stays whole", () => {
+    const s = new HttpStats();
+    const long = '/' + 'a'.repeat(2043);
+    s.add(httpView(ex({ url: long }), true));
+    s.add(httpView(ex({ url: '/short' }), true));
+    const cut = formatHttpStats(s.endpoints(), 100);
+    assert.equal(cut.length, 3);
+    for (const l of cut) assert.ok(width(l) <= 100, `${width(l)} columns: ${l.slice(0, 120)}`);
+    assert.ok(cut[1]!.endsWith(`GET /${'a'.repeat(100 - 62 - 6)}…`), cut[1]);
+    assert.ok(cut[2]!.endsWith('  GET /short'), 'a short one is left as it is');
+    const whole = formatHttpStats(s.endpoints());
+    assert.ok(whole[1]!.endsWith(`GET ${long}`), 'whole without a width');
+    const narrow = formatHttpStats(s.endpoints(), 40);
+    assert.equal(width(narrow[1]!), 62 + 16, 'the endpoint keeps 16 columns on a narrow terminal');
+  });
+
+  it('a route the kernel cut (--stats-only) ends on a whole character before its …, not on half of one', () => {
+    const head = 'a'.repeat(62);
+    // 64 bytes kept of `/${head}ééé`: the first é is split.
+    const kept = `/${head.slice(0, 61)}\xc3\xa9\xc3`.slice(0, 64);
+    assert.equal(Buffer.from(kept, 'latin1').length, 64);
+    assert.equal(httpRoute('GET', kept, true, true), `GET /${head.slice(0, 61)}é…`);
+    assert.equal(httpRoute('GET', `/${head}\xc3`, true, false), `GET /${head}…`);
+    assert.equal(httpRoute('GET', `/x\xe2\x82`, true, true), 'GET /x…', 'a 3-byte sequence cut after 2');
+    assert.equal(httpRoute('GET', `/x\xf0\x9f\x98`, true, true), 'GET /x…', 'a 4-byte one cut after 3');
+    assert.equal(httpRoute('GET', `/x\xe2\x82\xac`, true, true), 'GET /x€…', 'a whole one is kept');
+    // Not cut by the kernel: the bytes are what they are (an invalid end is shown escaped).
+    assert.equal(httpRoute('GET', `/x\xc3`, false, true), 'GET /x\\xc3');
+    // Only the end: a bad byte inside stays escaped.
+    assert.equal(httpRoute('GET', `/\xff/x\xc3`, true, true), 'GET /\\xff/x…');
   });
 });
 

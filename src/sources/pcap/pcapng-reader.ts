@@ -146,6 +146,7 @@ export class PcapngReader implements PacketReader {
   private section: Iface[] = [];
   private inSection = false;
   private blocks = 0;
+  private packets = 0;
   private noteCount = 0;
 
   push(chunk: Uint8Array): Packet[] {
@@ -178,7 +179,10 @@ export class PcapngReader implements PacketReader {
       const body = h.subarray(8, len - 4);
       const p = this.block(type, body);
       if (this.error !== undefined) return this.fail(out, this.error);
-      if (p) out.push(p);
+      if (p) {
+        out.push(p);
+        this.packets++;
+      }
       this.blocks++;
       this.q.skip(len);
     }
@@ -194,7 +198,10 @@ export class PcapngReader implements PacketReader {
     if (this.q.length > 0) {
       const left = this.q.length;
       const want = left >= 8 ? ` of ${this.e.u32(this.q.peek(8), 4)}` : '';
-      this.notes.push(`truncated: last block cut after ${left}${want} bytes (${this.blocks} blocks read before it)`);
+      this.notes.push(
+        `truncated: last block cut after ${left}${want} bytes` +
+          ` (${this.packets} packets in ${this.blocks} blocks read before it)`,
+      );
       this.q.clear();
     }
   }
