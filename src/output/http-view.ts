@@ -25,6 +25,12 @@ function headers(h: [string, string][], redact: boolean): [string, string][] {
   return (redact ? redactHeaders(h) : h).map(([n, v]) => [latin1Text(n), latin1Text(v)]);
 }
 
+/** The target, redacted and decoded; one the kernel's head copy cut ends on a whole character (url_truncated says so). */
+function shownUrl(ex: HttpExchange, redact: boolean): string {
+  const u = ex.urlTruncated ? dropCutSequence(ex.url) : ex.url;
+  return latin1Text(redact ? redactUrl(u, ex.urlTruncated) : u);
+}
+
 /** The exchange redacted (unless `redact` is false: --no-redact) and decoded. */
 export function httpView(ex: HttpExchange, redact: boolean): HttpView {
   return {
@@ -33,7 +39,7 @@ export function httpView(ex: HttpExchange, redact: boolean): HttpView {
     proc: ex.proc,
     sock: ex.sock,
     method: latin1Text(ex.method),
-    url: latin1Text(redact ? redactUrl(ex.url, ex.urlTruncated) : ex.url),
+    url: shownUrl(ex, redact),
     urlTruncated: ex.urlTruncated,
     host: text(ex.host),
     version: latin1Text(ex.version),

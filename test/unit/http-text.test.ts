@@ -141,6 +141,10 @@ describe('http text lines', () => {
     assert.equal(httpRoute('GET', `/x\xc3`, false, true), 'GET /x\\xc3');
     // Only the end: a bad byte inside stays escaped.
     assert.equal(httpRoute('GET', `/\xff/x\xc3`, true, true), 'GET /\\xff/x…');
+    // A URL the kernel's head copy cut (url_truncated) ends the same way; a whole one keeps its bytes.
+    assert.equal(httpView(ex({ url: `/x\xe2\x82`, urlTruncated: true }), true).url, '/x');
+    assert.equal(httpView(ex({ url: `/x\xe2\x82\xac`, urlTruncated: true }), true).url, '/x€');
+    assert.equal(httpView(ex({ url: `/x\xc3`, urlTruncated: false }), true).url, '/x\\xc3');
   });
 });
 
