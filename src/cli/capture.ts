@@ -24,8 +24,8 @@ import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { CaptureOptions, captureHelp, parseCaptureArgs } from './capture-args';
 import { reportChoices } from './live';
 import { preflight } from './preflight';
-import { catchStopSignals } from './signals';
-import { captureProblem } from './offline';
+import { STOPPED, StopRequest, catchStopSignals } from './signals';
+import { captureProblem, inputStream } from './offline';
 
 const DEFAULT_RING_KIB = 8192;
 /** Output waiting for a slow reader of stdout above this: packets are dropped and counted. */
@@ -286,10 +286,28 @@ async function readFile(o: CaptureOptions, out: (s: string) => void): Promise<nu
   };
 
   if (o.expression.trim() !== '') planFilter(o.expression, 1, o.snaplen); // a syntax error before any packet
-  const stream = path === '-' ? process.stdin : fs.createReadStream(path, { highWaterMark: 1 << 20 });
+  let fd: number | undefined;
+  if (path !== '-') {
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch (e) {
+      const streamError = `cannot open it (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+      const p = captureProblem(escapeTerminal(path), { streamError }, reader.format, 0, 'packets')!;
+      throw new WlError('WL_ERR_USAGE', p.message, { remedy: p.remedy });
+    }
+  }
+  // Ctrl-C or SIGTERM (a pipe or FIFO that stays open): stop reading, write what was read, as at the end.
+  const stopper = new StopRequest();
+  const unlisten = catchStopSignals((sig) => stopper.stop(sig));
+  const stream = fd === undefined ? process.stdin : inputStream(fd);
+  const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   try {
-    for await (const chunk of stream) {
-      take(reader.push(chunk as Buffer));
+    for (;;) {
+      const next = chunks.next();
+      next.catch(() => undefined); // left waiting at a stop, it settles when the stream is destroyed
+      const got = await Promise.race([next, stopper.stopped]);
+      if (got === STOPPED || got.done === true) break;
+      take(reader.push(got.value));
       sinks.flush();
       if (reader.error !== undefined || done) break;
     }
@@ -299,9 +317,11 @@ async function readFile(o: CaptureOptions, out: (s: string) => void): Promise<nu
     const p = captureProblem(escapeTerminal(path), { streamError }, reader.format, sinks.captured, 'packets')!;
     throw new WlError('WL_ERR_USAGE', p.message, { remedy: p.remedy });
   } finally {
-    if (path !== '-') (stream as fs.ReadStream).destroy();
+    unlisten();
+    stream.destroy();
   }
-  if (!done) reader.end();
+  if (stopper.why !== undefined) wlErr(`stopped (${stopper.why})`);
+  else if (!done) reader.end();
   sinks.close();
   for (const n of reader.notes) wlErr(`note: ${escapeTerminal(n)}`);
   const problem = captureProblem(

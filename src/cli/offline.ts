@@ -29,7 +29,7 @@ import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { escapeTerminal } from '../text/sanitize';
 import { UsageError, WlError } from '../errors';
 import { Flags } from './args';
-import { catchStopSignals } from './signals';
+import { STOPPED, StopRequest, catchStopSignals } from './signals';
 
 /** What a record of the analyzers carries, for the filters. */
 export interface OfflineRecord {
@@ -137,14 +137,11 @@ async function drained(): Promise<void> {
  * standard input is: a read waiting for a writer must not hold the process
  * (a file stream's read in the thread pool would, after Ctrl-C).
  */
-function inputStream(fd: number): fs.ReadStream | net.Socket {
+export function inputStream(fd: number): fs.ReadStream | net.Socket {
   const st = fs.fstatSync(fd);
   if (st.isFIFO() || st.isSocket()) return new net.Socket({ fd, readable: true, writable: false });
   return fs.createReadStream('', { fd, highWaterMark: 1 << 20 });
 }
-
-/** Where the runner's read loop is told to stop waiting for input. */
-const STOPPED = Symbol('stopped');
 
 /** The remedy for a file that could not be read as a capture. */
 function fileRemedy(kind: 'read' | 'not-capture' | 'damaged'): string {
@@ -199,14 +196,9 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
   let printed = 0;
   let filtered = 0;
   let pending: string[] = [];
-  let stopWhy: string | undefined;
   // A stop (-c, --duration, a signal, stdout closed) also ends a wait for input: a pipe may stay quiet.
-  let wake: () => void = () => undefined;
-  const stopped = new Promise<typeof STOPPED>((resolve) => (wake = () => resolve(STOPPED)));
-  const stop = (why: string): void => {
-    stopWhy ??= why;
-    wake();
-  };
+  const stopper = new StopRequest();
+  const stop = (why: string): void => stopper.stop(why);
   // The header waits for the first packet: input that is not a capture prints nothing on stdout.
   let headerDone = false;
   const header = (): void => {
@@ -280,7 +272,7 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
       const next = chunks.next();
       // Left waiting at a stop, it settles when the stream is destroyed below: not an unhandled rejection.
       next.catch(() => undefined);
-      const got = await Promise.race([next, stopped]);
+      const got = await Promise.race([next, stopper.stopped]);
       if (got === STOPPED || got.done === true) break;
       for (const p of reader.push(got.value)) {
         const ns = time.ns(p.sec, p.nsec);
@@ -306,11 +298,11 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
             nextStats = lastNs + statsNs;
           }
         }
-        if (stopWhy !== undefined) break reading;
+        if (stopper.why !== undefined) break reading;
       }
       flush();
-      if (reader.error !== undefined || stopWhy !== undefined) break;
-      await Promise.race([drained(), stopped]);
+      if (reader.error !== undefined || stopper.why !== undefined) break;
+      await Promise.race([drained(), stopper.stopped]);
     }
   } catch (e) {
     const x = e as NodeJS.ErrnoException;
@@ -320,7 +312,7 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
     // Stop reading: a file's descriptor is closed, standard input let go (the writer gets EPIPE).
     stream.destroy();
   }
-  if (stopWhy === undefined) reader.end();
+  if (stopper.why === undefined) reader.end();
   // A file cut short is a note of the reader's (the packets before it are good): here it is the error.
   const cut = reader.notes.find((n) => n.startsWith('truncated') || n.startsWith('pcap: truncated'));
   const problem = captureProblem(shown, { streamError, readerError: reader.error, note: cut }, reader.format, packets);
@@ -347,7 +339,7 @@ export async function runOffline<R extends OfflineRecord>(tool: OfflineTool<R>, 
   const t = streams.tracker.stats;
   const parts = [`${printed} records`, `${packets} packets read`];
   if (filtered > 0) parts.push(`${filtered} records left out by --pid/--comm/--port`);
-  wlErr(`${stopWhy !== undefined ? `stopped (${stopWhy})` : 'end of file'}: ${parts.join(', ')}`);
+  wlErr(`${stopper.why !== undefined ? `stopped (${stopper.why})` : 'end of file'}: ${parts.join(', ')}`);
   for (const line of tool.summary()) wlErr(line);
   wlErr(
     `${tool.name}: file: ${t.flows} TCP connections (${t.midStream} first seen mid-stream, not analysed), ` +

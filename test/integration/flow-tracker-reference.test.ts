@@ -24,6 +24,8 @@ const skip =
   missing.length > 0 ? `missing ${missing.join(', ')}` : process.getuid?.() !== 0 ? 'needs root for tcpdump' : false;
 
 interface Follow {
+  /** The client's address family: the same port may serve an IPv4 and an IPv6 connection at once. */
+  family: 'ipv4' | 'ipv6';
   clientPort: number;
   c2s: Buffer;
   s2c: Buffer;
@@ -46,7 +48,9 @@ function tsharkFollow(file: string, stream: number): Follow {
     if (l.startsWith('\t')) s.push(l.slice(1));
     else if (l.length > 0) c.push(l);
   }
+  const addr = /^Node 0: (.*):\d+$/.exec(node0)![1]!;
   return {
+    family: addr.includes(':') ? 'ipv6' : 'ipv4',
     clientPort: Number(/:(\d+)$/.exec(node0)![1]),
     c2s: Buffer.from(c.join(''), 'hex'),
     s2c: Buffer.from(s.join(''), 'hex'),
@@ -123,8 +127,14 @@ describe('flow tracker against tshark on a tcpdump capture of curl and nginx', {
     assert.equal(tr.stats.flows, streams.length);
     for (const i of streams) {
       const want = tsharkFollow(file, i);
-      const dirs = [...ours.values()].filter((s) => s.key.clientPort === want.clientPort);
-      assert.deepEqual(dirs.map((s) => s.dir).sort(), ['c2s', 's2c'], `stream ${i} (client port ${want.clientPort})`);
+      const dirs = [...ours.values()].filter(
+        (s) => s.key.clientPort === want.clientPort && s.key.family === want.family,
+      );
+      assert.deepEqual(
+        dirs.map((s) => s.dir).sort(),
+        ['c2s', 's2c'],
+        `stream ${i} (client port ${want.clientPort}, ${want.family})`,
+      );
       for (const s of dirs) {
         const ref = s.dir === 'c2s' ? want.c2s : want.s2c;
         assert.equal(s.bytes.length, ref.length, `stream ${i} ${s.dir}: ${s.bytes.length} bytes, tshark ${ref.length}`);

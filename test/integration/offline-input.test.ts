@@ -216,4 +216,24 @@ describe('-r input', () => {
       }
     });
   }
+  it('capture -r - on SIGINT while a pipe stays open: what was read is written, exit 0', async () => {
+    const cap = httpCapture();
+    const whole = await wl(['capture', '-r', file('cap-whole.pcap', cap)]);
+    assert.equal(whole.code, 0, whole.stderr);
+    const p = start(process.execPath, [CLI, 'capture', '-r', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    p.child.stdin!.on('error', () => undefined);
+    p.child.stdin!.write(cap);
+    try {
+      await waitFor(p.stderr, /reading from file -/, 10_000, 'the first packet');
+      await new Promise((r) => setTimeout(r, 300));
+      const code = await stop(p, 'SIGINT');
+      assert.equal(code, 0, `exit status: ${p.stderr()}`);
+      assert.equal(p.stdout(), whole.stdout, 'the lines of every packet read');
+      assert.match(p.stderr(), /\nwirelens: stopped \(SIGINT\)\n/);
+      assert.doesNotMatch(p.stderr(), /error/);
+    } finally {
+      p.child.stdin?.destroy();
+      await stop(p, 'SIGKILL');
+    }
+  });
 });
