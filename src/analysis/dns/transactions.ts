@@ -96,6 +96,33 @@ interface Pending {
  */
 type Waiting = Pending & { idKey: string; peerKey: string; notDnsReply?: number };
 
+/**
+ * A message's exchange as a query waiting for its answer holds it (one
+ * shape for every pending query, and for the answer or fault that finds
+ * none: those leave the keys empty).
+ */
+function waitingOf(
+  m: DnsWireMessage,
+  side: 'client' | 'server',
+  id: number,
+  q: { name: string; type: string } | undefined,
+  idKey = '',
+  peerKey = '',
+): Waiting {
+  return {
+    idKey,
+    peerKey,
+    tsNs: m.tsNs,
+    proc: m.proc,
+    sock: m.sock,
+    transport: m.transport,
+    side,
+    id,
+    qname: q ? bareName(q.name) : null,
+    qtype: q ? q.type : null,
+  };
+}
+
 export interface DnsTransactionsOptions {
   timeoutNs: number;
   /** Capture files: take only what the kernel would have copied (see DnsMessages). */
@@ -274,18 +301,7 @@ export class DnsTransactions {
       this.stats.queries++;
       const id = parsed.msg.id;
       const idKey = this.idKey(m, id);
-      const p: Waiting = {
-        idKey,
-        peerKey: this.peerKey(m),
-        tsNs: m.tsNs,
-        proc: m.proc,
-        sock: m.sock,
-        transport: m.transport,
-        side,
-        id,
-        qname: q ? bareName(q.name) : null,
-        qtype: q ? q.type : null,
-      };
+      const p = waitingOf(m, side, id, q, idKey, this.peerKey(m));
       const key = `${idKey}|${p.qname?.toLowerCase() ?? ''}|${p.qtype ?? ''}`;
       if (this.pending.has(key)) return; // a retry: latency counts from the first
       if (this.pending.size >= this.maxPending) this.evictOldest();
@@ -305,16 +321,7 @@ export class DnsTransactions {
       return;
     }
     const msg = parsed.msg;
-    const base: Pending = p ?? {
-      tsNs: m.tsNs,
-      proc: m.proc,
-      sock: m.sock,
-      transport: m.transport,
-      side,
-      id,
-      qname: q ? bareName(q.name) : null,
-      qtype: q ? q.type : null,
-    };
+    const base: Pending = p ?? waitingOf(m, side, id, q);
     if (!p) this.stats.unmatched++;
     const t = this.record(base, 'answered', m, p ? m.tsNs : null);
     t.rcode = msg.rcode;
@@ -407,16 +414,7 @@ export class DnsTransactions {
     this.stats.malformed++;
     const q = parsed.questions[0];
     const side = response === (m.dir === 'ingress') ? 'client' : 'server';
-    const base: Pending = p ?? {
-      tsNs: m.tsNs,
-      proc: m.proc,
-      sock: m.sock,
-      transport: m.transport,
-      side,
-      id: parsed.id ?? -1,
-      qname: q ? bareName(q.name) : null,
-      qtype: q ? q.type : null,
-    };
+    const base: Pending = p ?? waitingOf(m, side, parsed.id ?? -1, q);
     const t = this.record(base, 'malformed', m, p ? m.tsNs : null);
     if (base.id < 0) t.id = null;
     t.error = parsed.error;
