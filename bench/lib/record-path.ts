@@ -40,6 +40,17 @@ import { HttpView, httpView } from '../../src/output/http-view';
 import { httpLine, httpTextLayout } from '../../src/output/http-text';
 import { httpJson } from '../../src/output/http-json';
 
+/** A record path's report: its title, then µs per record decoded, printed as a line and as JSON, and lines/s per core. */
+function perRecordTable(title: string, heads: string[], decode: number, human: number, json: number): string {
+  return [
+    title,
+    formatTable(
+      [...heads, 'records/s per core (line)'],
+      [[fixed(decode, 3), fixed(human, 3), fixed(json, 3), fixed(1e6 / human, 0)]],
+    ),
+  ].join('\n');
+}
+
 /** A batch of `n` capture records of `caplen` bytes each (a TCP/IPv4 frame on Ethernet), three processes taking turns. */
 export function captureBatch(n: number, caplen: number): { batch: Buffer; bytes: number } {
   const size = WL_CAP_EVENT.size + caplen;
@@ -226,13 +237,13 @@ export function tcpRecordPath(): string {
     () => undefined,
   );
   if (chars === 0) throw new Error('tcp record path bench printed nothing');
-  return [
+  return perRecordTable(
     'tcp record path in user space (20,000 close records in the ring layout, CPU µs per record, median of 15 passes)',
-    formatTable(
-      ['decode', 'decode + line', 'decode + JSON', 'records/s per core (line)'],
-      [[fixed(decode, 3), fixed(human, 3), fixed(json, 3), fixed(1e6 / human, 0)]],
-    ),
-  ].join('\n');
+    ['decode', 'decode + line', 'decode + JSON'],
+    decode,
+    human,
+    json,
+  );
 }
 
 /** A DNS message: `name` A, a query or (with `answer`) its response with one address. */
@@ -335,13 +346,13 @@ export function dnsRecordPath(): string {
   const human = pass((t) => table.line(t, clock).length);
   const json = pass((t) => dnsJson(t, clock).length);
   if (chars === 0) throw new Error('dns record path bench printed nothing');
-  return [
+  return perRecordTable(
     'dns record path in user space (10,000 UDP queries and their responses in the ring layout, CPU µs per record, median of 15 passes)',
-    formatTable(
-      ['decode + pair', 'decode + pair + line', 'decode + pair + JSON', 'records/s per core (line)'],
-      [[fixed(decode, 3), fixed(human, 3), fixed(json, 3), fixed(1e6 / human, 0)]],
-    ),
-  ].join('\n');
+    ['decode + pair', 'decode + pair + line', 'decode + pair + JSON'],
+    decode,
+    human,
+    json,
+  );
 }
 
 /**
@@ -416,11 +427,11 @@ export function httpRecordPath(): string {
   const human = pass((v) => httpLine(v, clock, layout, false));
   const json = pass((v) => httpJson(v, clock, false));
   if (chars === 0) throw new Error('http record path bench printed nothing');
-  return [
+  return perRecordTable(
     'http record path in user space (20,000 server exchange records with request and status lines in the ring layout, CPU µs per record, median of 15 passes)',
-    formatTable(
-      ['decode + view + table', '+ line', '+ JSON', 'records/s per core (line)'],
-      [[fixed(decode, 3), fixed(human, 3), fixed(json, 3), fixed(1e6 / human, 0)]],
-    ),
-  ].join('\n');
+    ['decode + view + table', '+ line', '+ JSON'],
+    decode,
+    human,
+    json,
+  );
 }
