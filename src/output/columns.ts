@@ -204,34 +204,24 @@ export class TextTable<R> {
   }
 
   header(): string {
-    return this.row(this.columns.map((c) => c.title));
+    let s = '';
+    for (let i = 0; i < this.columns.length; i++) s += this.fit(i, this.columns[i]!.title);
+    return s.trimEnd();
   }
 
   line(r: R, clock: Clock): string {
     // Per record: cells made and fitted one by one, no array of cells, no options object per cell.
-    const cols = this.columns;
-    const last = cols.length - 1;
     let s = '';
-    for (let i = 0; i <= last; i++) {
-      const c = cols[i]!;
-      const text = c.cell(r, clock);
-      const w = c.narrow === true ? text.length : displayWidth(text);
-      const right = c.right === true;
-      if (i < last) s += fitText(text, w, c.width, right, c.cut ?? 'end', false) + ' ';
-      else s += fitText(text, w, this.restWidth, right, c.cut ?? 'end', !right);
-    }
+    for (let i = 0; i < this.columns.length; i++) s += this.fit(i, this.columns[i]!.cell(r, clock));
     return s.trimEnd();
   }
 
-  private row(cells: string[]): string {
-    let s = '';
-    const last = this.columns.length - 1;
-    for (let i = 0; i < last; i++) {
-      const c = this.columns[i]!;
-      s += fitCell(cells[i]!, c.width, c) + ' ';
-    }
-    const c = this.columns[last]!;
-    s += padText(cutText(cells[last]!, this.restWidth, c.cut), c.right ? this.restWidth : 0, c.right);
-    return s.trimEnd();
+  /** Column i's text fitted to it, with the space that follows it; the last column takes the rest of the width. */
+  private fit(i: number, text: string): string {
+    const c = this.columns[i]!;
+    const w = c.narrow === true ? text.length : displayWidth(text);
+    const right = c.right === true;
+    if (i < this.columns.length - 1) return fitText(text, w, c.width, right, c.cut ?? 'end', false) + ' ';
+    return fitText(text, w, this.restWidth, right, c.cut ?? 'end', !right);
   }
 }
