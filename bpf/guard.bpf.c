@@ -17,6 +17,8 @@
  * - tp_btf (classic tracepoint fallback): handshakes completed (a listener
  *   made a child), SYN-ACK retransmits and resets sent per listening port
  *   and network namespace, drops by the kernel's reason.
+ * - iter/tcp, run by user space once per interval in each watched
+ *   namespace: the SYN and accept queues of listeners that hold anything.
  *
  * Every program lets every packet pass, except with --block: then the
  * ingress program drops the sources in wl_guard_blocks until their time.
@@ -44,6 +46,7 @@ const struct wl_guard_clock *const wl_btf_guard_clock = 0;
 const struct wl_guard_cell *const wl_btf_guard_cell = 0;
 const struct wl_guard_ifcfg *const wl_btf_guard_ifcfg = 0;
 const struct wl_guard_block *const wl_btf_guard_block = 0;
+const struct wl_guard_queue *const wl_btf_guard_queue = 0;
 const enum wl_guard_proto *const wl_btf_guard_proto = 0;
 const enum wl_guard_hll_kind *const wl_btf_guard_hll_kind = 0;
 const enum wl_guard_stat *const wl_btf_guard_stat = 0;
@@ -738,5 +741,37 @@ int wl_guard_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {
 	wl_count_drop(bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason)
 							 : WL_DROP_NOT_SPECIFIED);
+	return 0;
+}
+
+/*
+ * Run by user space once per interval in each watched namespace (an
+ * iter/tcp walks the namespace it is created in): each listener whose SYN
+ * or accept queue holds anything, written out (no map: iterator programs
+ * that take one are refused on some kernels). Every TCP socket is visited;
+ * only listeners cost more than a state check.
+ */
+SEC("iter/tcp")
+int wl_guard_queues(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct seq_file *seq = ctx->meta->seq;
+	struct wl_guard_queue q = {};
+	struct tcp_sock *tp;
+
+	if (!skc || BPF_CORE_READ(skc, skc_state) != TCP_LISTEN)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	q.syn_queue = BPF_CORE_READ(tp, inet_conn.icsk_accept_queue.qlen.counter);
+	q.accept_queue = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_ack_backlog);
+	if (!q.syn_queue && !q.accept_queue)
+		return 0;
+	q.backlog = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_max_ack_backlog);
+	q.netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
+	q.port = BPF_CORE_READ(skc, skc_num);
+	q.family = BPF_CORE_READ(skc, skc_family);
+	bpf_seq_write(seq, &q, sizeof(q));
 	return 0;
 }

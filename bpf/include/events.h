@@ -480,6 +480,20 @@ struct wl_guard_listen {
 	__u64 rst_sent;	      /* resets sent */
 };
 
+/*
+ * One listening TCP socket with a queue, as the iterator wl_guard_queues
+ * writes it (bpf_seq_write), once per interval in each watched namespace.
+ */
+struct wl_guard_queue {
+	__u32 netns;
+	__u16 port;  /* local port */
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 _pad;
+	__u32 syn_queue;    /* half-open: request socks, inet_csk(sk)->icsk_accept_queue.qlen */
+	__u32 accept_queue; /* established, not yet accepted: sk_ack_backlog */
+	__u32 backlog; /* the limit of both: sk_max_ack_backlog (listen()'s backlog, capped by somaxconn) */
+};
+
 /* Distinct sources per read interval: HyperLogLog registers, per CPU, two generations. */
 #define WL_GUARD_HLL_BITS 10
 #define WL_GUARD_HLL_REGS (1 << WL_GUARD_HLL_BITS)

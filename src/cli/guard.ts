@@ -57,7 +57,7 @@ const TUNABLES: Tunable[] = [
     type: 'int',
     min: 1,
     max: 1e8,
-    help: 'SYN/s to one port that, with the kernel reporting SYN-queue trouble, make a SYN flood',
+    help: 'SYN/s to one port that, with the kernel reporting SYN-queue trouble or its queues near the backlog, make a SYN flood',
   },
   {
     flag: 'scan-ports',

@@ -304,6 +304,12 @@ export const WL_GUARD_LISTEN_KEY = {
   fields: { netns: 0, port: 4, _pad: 6 },
 } as const satisfies StructLayout;
 
+export const WL_GUARD_QUEUE = {
+  struct: 'wl_guard_queue',
+  size: 20,
+  fields: { netns: 0, port: 4, family: 6, _pad: 7, syn_queue: 8, accept_queue: 12, backlog: 16 },
+} as const satisfies StructLayout;
+
 export const WL_GUARD_LISTEN = {
   struct: 'wl_guard_listen',
   size: 24,
@@ -365,6 +371,7 @@ export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>
     WL_GUARD_SCAN,
     WL_GUARD_LISTEN_KEY,
     WL_GUARD_LISTEN,
+    WL_GUARD_QUEUE,
     WL_GUARD_HLL,
     WL_GUARD_CLOCK,
     WL_GUARD_CELL,

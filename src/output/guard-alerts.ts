@@ -97,6 +97,12 @@ function figuresText(a: AlertView): string {
       `${label[0] ? `${label[0]} ` : ''}${value}${label[1] === '%' || label[1].startsWith('/') ? label[1] : ` ${label[1]}`}`,
     );
   }
+  // The listener's queues against their limit: "half-open 8/8 accept 0/8".
+  const backlog = f.backlog;
+  if (backlog !== null && backlog !== undefined)
+    parts.push(
+      `half-open ${formatCount(f.half_open ?? 0)}/${backlog} accept ${formatCount(f.accept_queue ?? 0)}/${backlog}`,
+    );
   return parts.join(' ');
 }
 

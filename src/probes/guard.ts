@@ -20,6 +20,7 @@ import {
   WL_GUARD_LISTEN,
   WL_GUARD_LISTEN_KEY,
   WL_GUARD_PORT,
+  WL_GUARD_QUEUE,
   WL_GUARD_SCAN_KEY,
 } from '../events/layout';
 import { formatAddress } from '../text/address';
@@ -28,6 +29,7 @@ import { Features } from '../kernel/features';
 import { HookChoice, HookMode, HookSlot, loadAndAttach } from '../kernel/hooks';
 import { u32le } from '../kernel/encode';
 import { BpfMap } from '../kernel/maps';
+import { NativeLink, native } from '../kernel/native';
 import { BpfObject } from '../kernel/object';
 import { NetnsCounters } from '../kernel/netstat';
 import { Iface, TcAttachment } from '../kernel/tc';
@@ -39,6 +41,7 @@ import {
   GuardProto,
   GuardSample,
   ListenCounts,
+  ListenQueue,
   PortCounts,
   ZERO_GUARD_COUNTS,
 } from '../model/guard';
@@ -78,12 +81,20 @@ export interface GuardOptions {
 
 const TC_SLOT = 'interface packets (TC ingress and egress)';
 const SKETCH_ROWS = 4;
+/** What the queue iterator may write in one namespace: 3,276 listeners with a queue (the rest is read and dropped). */
+const QUEUE_READ_MAX = 64 * 1024;
+
+/** Where the queue iterator's link lands once attached: snapshot() runs it. */
+interface IterHolder {
+  link?: NativeLink;
+}
 
 /** The hook plan; the TC attachments are made for the interfaces (doctor passes stand-ins). */
 export function guardSlots(
   ifaces: Iface[],
   tcx = new TcAttachment(ifaces, false),
   classic = new TcAttachment(ifaces, true),
+  iter: IterHolder = {},
 ): HookSlot[] {
   const tcAttach = (att: TcAttachment) => (obj: BpfObject, p: string) => {
     const cfg = obj.map('wl_guard_ifcfg');
@@ -129,6 +140,27 @@ export function guardSlots(
       candidates: [
         { kind: 'tp_btf', programs: ['wl_guard_rst_btf'] },
         { kind: 'tracepoint', programs: ['wl_guard_rst_tp'] },
+      ],
+    },
+    {
+      slot: "listeners' queues (iter/tcp, once per interval)",
+      required: false,
+      degraded: "SYN floods are judged without the listeners' SYN and accept queues",
+      candidates: [
+        {
+          kind: 'iter',
+          programs: ['wl_guard_queues'],
+          attach: (obj: BpfObject, p: string) => {
+            const link = obj.attach(p, { kind: 'iter' });
+            iter.link = link;
+            return {
+              close: () => {
+                iter.link = undefined;
+                link.close();
+              },
+            };
+          },
+        },
       ],
     },
     {
@@ -199,6 +231,7 @@ export class GuardCounters {
   private readonly tc: TcAttachment[];
   private readonly reasons = new DropReasons();
   private readonly netns = new NetnsCounters();
+  private readonly iter: IterHolder = {};
   private readonly m: Record<
     'protos' | 'ports' | 'sources' | 'scans' | 'listen' | 'hll' | 'clock' | 'drops' | 'blocks' | 'stats',
     BpfMap
@@ -241,7 +274,7 @@ export class GuardCounters {
     };
     let loaded;
     try {
-      loaded = loadAndAttach(open, guardSlots(opts.ifaces, tcx, classic), opts.features, opts.hookMode);
+      loaded = loadAndAttach(open, guardSlots(opts.ifaces, tcx, classic, this.iter), opts.features, opts.hookMode);
     } catch (e) {
       for (const t of this.tc) t.close();
       throw e;
@@ -294,6 +327,7 @@ export class GuardCounters {
       ports: new Map(),
       sources: new Map(),
       listen: new Map(),
+      queues: new Map(),
       scans: new Map(),
       drops: new Map(),
       netstat: new Map(),
@@ -341,6 +375,7 @@ export class GuardCounters {
       for (let i = 0; i < bits.length; i++) bits[i] = value.readUInt32LE(i * 4);
       per.set(bucket, bits);
     }
+    sample.queues = this.readQueues(netnses);
     for (const [reason, n] of this.reasons.read(this.m.drops)) sample.drops.set(reason, Number(n));
     sample.netstat = this.netns.read(netnses);
     sample.tables = [
@@ -353,6 +388,43 @@ export class GuardCounters {
       },
     ];
     return sample;
+  }
+
+  /**
+   * Listeners' queues in the interfaces' namespace and each listener's namespace known: the iterator walks
+   * every TCP socket of a namespace and writes the listeners whose queues hold anything.
+   */
+  private readQueues(netnses: Set<number>): Map<string, ListenQueue> {
+    const out = new Map<string, ListenQueue>();
+    const link = this.iter.link;
+    if (!link) return out;
+    const want = [...new Set([this.netns.own, ...netnses])].filter((ino) => ino !== 0);
+    const paths: string[] = [];
+    const inos: number[] = [];
+    for (const ino of want) {
+      const p = this.netns.nsPath(ino);
+      if (p) {
+        paths.push(p);
+        inos.push(ino);
+      }
+    }
+    const bufs = native().iterReadIn(link.fd(), paths, QUEUE_READ_MAX);
+    bufs.forEach((b, i) => {
+      if (!b) return;
+      const f = WL_GUARD_QUEUE.fields;
+      for (let off = 0; off + WL_GUARD_QUEUE.size <= b.length; off += WL_GUARD_QUEUE.size) {
+        const netns = b.readUInt32LE(off + f.netns);
+        if (netns !== inos[i]) continue; // the process that stood for it moved meanwhile
+        const port = b.readUInt16LE(off + f.port);
+        const k = `${netns}/${port}`;
+        const q = out.get(k) ?? { netns, port, synQueue: 0, acceptQueue: 0, backlog: 0 };
+        q.synQueue += b.readUInt32LE(off + f.syn_queue);
+        q.acceptQueue += b.readUInt32LE(off + f.accept_queue);
+        q.backlog += b.readUInt32LE(off + f.backlog);
+        out.set(k, q);
+      }
+    });
+    return out;
   }
 
   /** Registers of a closed generation, merged over CPUs (a CPU whose slot holds another generation saw none of it). */

@@ -8,6 +8,7 @@ import {
   GuardProto,
   GuardSample,
   ListenCounts,
+  ListenQueue,
   ZERO_GUARD_COUNTS,
 } from '../../src/model/guard';
 
@@ -50,6 +51,7 @@ export class Timeline {
   ports = new Map<string, { c: GuardCounts; daddr: string }>();
   sources = new Map<string, GuardCounts>();
   listen = new Map<string, ListenCounts>();
+  queues = new Map<string, ListenQueue>();
   scans = new Map<string, Map<number, Uint32Array>>();
   netstat = new Map<number, Map<string, number>>([[OWN_NETNS, new Map()]]);
   drops = new Map<string, number>();
@@ -91,6 +93,12 @@ export class Timeline {
     const m = this.netstat.get(netns) ?? new Map<string, number>();
     m.set(name, (m.get(name) ?? 0) + n);
     this.netstat.set(netns, m);
+    return this;
+  }
+
+  /** A listener's queues as the next samples read them (not cumulative: the kernel's current lengths). */
+  queue(port: number, synQueue: number, acceptQueue: number, backlog: number, netns = OWN_NETNS): this {
+    this.queues.set(`${netns}/${port}`, { netns, port, synQueue, acceptQueue, backlog });
     return this;
   }
 
@@ -140,6 +148,7 @@ export class Timeline {
       ),
       sources: new Map([...this.sources].map(([k, v]) => [k, copy(v)])),
       listen: new Map([...this.listen].map(([k, v]) => [k, { ...v }])),
+      queues: new Map([...this.queues].map(([k, v]) => [k, { ...v }])),
       scans: new Map([...this.scans].map(([k, v]) => [k, new Map([...v].map(([b, bits]) => [b, bits.slice()]))])),
       distinct: this.distinct,
       drops: new Map(this.drops),

@@ -194,6 +194,65 @@ describe('wirelens guard', { skip }, () => {
     }
   });
 
+  it('a SYN flood on a listener with backlog 8 and no syncookies: syn_flood with the queues ss shows (half-open, backlog)', async () => {
+    const sysctl = (v?: string): string =>
+      execFileSync(
+        'ip',
+        inNs(pair.b, [
+          'sysctl',
+          '-n',
+          ...(v ? ['-w', `net.ipv4.tcp_syncookies=${v}`] : ['net.ipv4.tcp_syncookies']),
+        ]).slice(1),
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
+    const cookies = sysctl();
+    sysctl('0');
+    const port = 8081;
+    // A listener that never accepts: its SYN queue fills with the flood's half-open connections.
+    const lsn = start(
+      'ip',
+      inNs(pair.b, [
+        'python3',
+        '-c',
+        `import socket,sys,time\ns=socket.socket()\ns.bind(('${pair.addrB}',${port}))\ns.listen(8)\nprint('listening',flush=True)\ntime.sleep(60)`,
+      ]).slice(1),
+    );
+    const ss = (args: string[]): string[] =>
+      execFileSync('ip', inNs(pair.b, ['ss', '-Htn', ...args, `( sport = :${port} )`]).slice(1), { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.trim() !== '');
+    let g: Spawned | undefined;
+    try {
+      await waitFor(lsn.stdout, /listening/, 5000, 'the listener');
+      g = await startGuard(['--quiet', '3']);
+      const flood = hping(['-S', '-p', String(port), '-i', 'u2000', '--rand-source'], 6); // ~500 SYN/s
+      await waitFor(() => g!.stdout(), /"kind":"syn_flood"/, 5000, 'the alert');
+      // The reference, while the flood goes on: request socks in SYN-RECV, and the listener's Send-Q (its backlog).
+      const synRecv = ss(['state', 'syn-recv']).length;
+      const backlog = Number(ss(['-l'])[0]?.trim().split(/\s+/)[2]);
+      await flood;
+      const recs = records(g).filter((r) => r.kind === 'syn_flood');
+      const a = recs.find((r) => r.event === 'start');
+      assert.ok(a, JSON.stringify(recs));
+      assert.equal(a.target!.port, port);
+      const f = a.figures!;
+      process.stderr.write(
+        `queues: guard half_open ${f.half_open} accept_queue ${f.accept_queue} backlog ${f.backlog}; ss syn-recv ${synRecv} Send-Q ${backlog}\n`,
+      );
+      assert.equal(backlog, 8, 'ss -ltn Send-Q');
+      assert.equal(f.backlog, backlog);
+      assert.ok(synRecv >= 0.9 * backlog, `ss: ${synRecv} in SYN-RECV`);
+      assert.ok(Math.abs((f.half_open as number) - synRecv) <= 1, `guard half_open ${f.half_open}, ss ${synRecv}`);
+      assert.equal(f.accept_queue, 0, 'nothing completed');
+    } finally {
+      if (g) await stop(g, 'SIGINT');
+      await stop(lsn, 'SIGKILL');
+      sysctl(cookies);
+    }
+  });
+
   it('hping3 --scan 1-1000: one port_scan alert naming the source, nothing else', async () => {
     const g = await startGuard(['--scan-quiet', '3']);
     try {

@@ -92,6 +92,56 @@ describe('SYN flood', () => {
     assert.equal(starts(ev2)[0]?.alert.severity, 'high');
   });
 
+  it('half-open connections at 90% of the backlog while SYNs arrive: at once, with the queues as figures', () => {
+    // No kernel counter moves (the queue is not full yet) and the rate is under --syn-rate: only the queue says it.
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const quiet = run(e, tl, 2, () => {
+      tl.port('tcp', 8080, { pkts: 300, syn: 300, synack: 300 });
+      tl.queue(8080, 100, 0, 128); // 78%: below the share
+    });
+    assert.deepEqual(quiet, []);
+    const ev = run(e, tl, 1, () => {
+      tl.port('tcp', 8080, { pkts: 300, syn: 300, synack: 300 });
+      tl.queue(8080, 116, 0, 128); // 90.6%
+    });
+    const s = starts(ev, 'syn_flood');
+    assert.equal(s.length, 1, JSON.stringify(ev.map((x) => x.alert.kind)));
+    const a = s[0]!.alert;
+    assert.deepEqual(a.target, { address: '10.0.0.2', port: 8080, protocol: 'tcp', netns: OWN_NETNS });
+    assert.deepEqual([a.figures.half_open, a.figures.accept_queue, a.figures.backlog], [116, 0, 128]);
+    assert.equal(a.severity, 'medium', 'nothing turned away yet');
+    assert.equal(a.thresholds.syn_queue_share, 0.9);
+  });
+
+  it('a full SYN queue under --syn-evidence-rate SYN/s, or on another port, raises nothing', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 5, () => {
+      tl.port('tcp', 8080, { pkts: 50, syn: 50, synack: 50 }); // 50/s, under 100
+      tl.port('tcp', 80, { pkts: 3000, syn: 500, est: 500, synack: 500 }); // busy, completing
+      tl.queue(8080, 8, 0, 8).queue(80, 3, 0, 511);
+    });
+    assert.deepEqual(ev, []);
+  });
+
+  it('the accept queue past its limit makes it high, in the listener namespace the queues were read in', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 1, () => {
+      tl.port('tcp', 9000, { pkts: 400, syn: 400, synack: 400, est: 390 });
+      tl.queue(9000, 2, 9, 8, 4026532999);
+    });
+    const a = starts(ev, 'syn_flood')[0]?.alert;
+    assert.ok(a, JSON.stringify(ev));
+    assert.equal(a.severity, 'high');
+    assert.equal(a.target.netns, 4026532999);
+    assert.deepEqual([a.figures.half_open, a.figures.accept_queue, a.figures.backlog], [2, 9, 8]);
+  });
+
   it('many connections that complete (a busy server) raise nothing', () => {
     const e = engine();
     const tl = new Timeline();
