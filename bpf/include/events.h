@@ -455,7 +455,12 @@ enum wl_guard_proto {
 	WL_GUARD_PROTO_MAX = 5,
 };
 
-/* Ports a remote was refused at (RST or ICMP unreachable sent to it), per time bucket. */
+/*
+ * Per remote and time bucket, a bitmap of ports: in wl_guard_scans those it
+ * was refused at (RST or ICMP unreachable sent to it); in
+ * wl_guard_unanswered the TCP ports it sent a SYN to that have had no answer
+ * yet (a SYN-ACK, RST or ICMP unreachable sent back clears the bit).
+ */
 #define WL_GUARD_SCAN_WORDS 16 /* 1024 bits: bit (port + 131 * proto) % 1024 */
 struct wl_guard_scan_key {
 	struct wl_guard_addr src;
@@ -542,6 +547,7 @@ enum wl_guard_stat {
 	WL_GUARD_STAT_SCANS_ENTERED = 2,   /* scan entries made */
 	WL_GUARD_STAT_NOT_IP = 3,	   /* frames that were not IP (or cut short) */
 	WL_GUARD_STAT_BLOCKED = 4,	   /* packets dropped by --block */
+	WL_GUARD_STAT_UNANSWERED = 5,	   /* remotes whose SYNs passed the floor into wl_guard_unanswered */
 	WL_GUARD_STAT_MAX = 8,
 };
 

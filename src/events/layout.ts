@@ -349,7 +349,14 @@ export const WL_GUARD_BLOCK = {
 /** enum wl_guard_proto (wl_guard_protos index, high half of a wl_guard_ports key), enum wl_guard_hll_kind, enum wl_guard_stat. */
 export const GUARD_PROTO = { TCP: 0, UDP: 1, ICMP: 2, ICMPV6: 3, OTHER: 4 } as const;
 export const GUARD_HLL = { ALL: 0, SYN: 1, UDP: 2, ICMP: 3 } as const;
-export const GUARD_STAT = { SOURCES_ENTERED: 0, PORTS_ENTERED: 1, SCANS_ENTERED: 2, NOT_IP: 3, BLOCKED: 4 } as const;
+export const GUARD_STAT = {
+  SOURCES_ENTERED: 0,
+  PORTS_ENTERED: 1,
+  SCANS_ENTERED: 2,
+  NOT_IP: 3,
+  BLOCKED: 4,
+  UNANSWERED: 5,
+} as const;
 /** WL_GUARD_HLL_BITS, WL_GUARD_SCAN_WORDS in events.h. */
 export const GUARD_HLL_BITS = 10;
 export const GUARD_SCAN_WORDS = 16;

@@ -98,6 +98,11 @@ export interface GuardSample {
   queues: Map<string, ListenQueue>;
   /** Per source: scan bucket -> bitmap of the ports it was refused at (1024 bits as 32 words). */
   scans: Map<string, Map<number, Uint32Array>>;
+  /**
+   * Per source: scan bucket -> bitmap of the TCP ports it sent a SYN to that had no answer (SYN-ACK, RST,
+   * ICMP unreachable) yet at this read. A port pending at two reads in a row went unanswered.
+   */
+  pending: Map<string, Map<number, Uint32Array>>;
   /** Distinct sources over the interval that ended with this read (undefined on the first). */
   distinct?: DistinctRegisters;
   /** Drops since start by the kernel's reason name. */

@@ -21,6 +21,7 @@ import {
   WL_GUARD_LISTEN_KEY,
   WL_GUARD_PORT,
   WL_GUARD_QUEUE,
+  WL_GUARD_SCAN,
   WL_GUARD_SCAN_KEY,
 } from '../events/layout';
 import { formatAddress } from '../text/address';
@@ -81,6 +82,8 @@ export interface GuardOptions {
 
 const TC_SLOT = 'interface packets (TC ingress and egress)';
 const SKETCH_ROWS = 4;
+/** SYNs from one remote in a scan bucket before its unanswered ones are tracked (a spoofed flood's stay under it). */
+export const SYN_FLOOR = 5;
 /** What the queue iterator may write in one namespace: 3,276 listeners with a queue (the rest is read and dropped). */
 const QUEUE_READ_MAX = 64 * 1024;
 
@@ -217,6 +220,34 @@ function portValue(m: BpfMap, v: Buffer, proto: GuardProto, port: number): PortC
   return { proto, port, c: sumCounts(m, v, WL_GUARD_PORT.fields.c), daddr };
 }
 
+/**
+ * Reads a table of port bitmaps per remote and bucket (wl_guard_scans, wl_guard_unanswered) into `into`,
+ * deleting entries of buckets before `oldest`; an empty bitmap (every SYN answered) is left out.
+ * Returns the entries the table holds.
+ */
+function readBitmaps(m: BpfMap, into: Map<string, Map<number, Uint32Array>>, oldest: number): number {
+  let held = 0;
+  const n = GUARD_SCAN_WORDS * 2;
+  for (const { key, value } of m.entries()) {
+    const bucket = key.readUInt32LE(WL_GUARD_SCAN_KEY.fields.bucket);
+    if (bucket < oldest) {
+      m.delete(key);
+      continue;
+    }
+    held++;
+    let any = 0;
+    for (let i = 0; i < n && !any; i++) any = value.readUInt32LE(WL_GUARD_SCAN.fields.bits + i * 4);
+    if (!any) continue;
+    const bits = new Uint32Array(n);
+    for (let i = 0; i < n; i++) bits[i] = value.readUInt32LE(WL_GUARD_SCAN.fields.bits + i * 4);
+    const src = addrText(key, WL_GUARD_SCAN_KEY.fields.src);
+    let per = into.get(src);
+    if (!per) into.set(src, (per = new Map()));
+    per.set(bucket, bits);
+  }
+  return held;
+}
+
 export function addrKey(ip: IpBytes): Buffer {
   const k = Buffer.alloc(WL_GUARD_ADDR.size);
   k.writeUInt8(ip.family === 4 ? 2 : 10, WL_GUARD_ADDR.fields.family);
@@ -233,7 +264,7 @@ export class GuardCounters {
   private readonly netns = new NetnsCounters();
   private readonly iter: IterHolder = {};
   private readonly m: Record<
-    'protos' | 'ports' | 'sources' | 'scans' | 'listen' | 'hll' | 'clock' | 'drops' | 'blocks' | 'stats',
+    'protos' | 'ports' | 'sources' | 'scans' | 'unanswered' | 'listen' | 'hll' | 'clock' | 'drops' | 'blocks' | 'stats',
     BpfMap
   >;
   private gen = 0;
@@ -257,14 +288,17 @@ export class GuardCounters {
         obj.setMaxEntries('wl_guard_sources', s.sources);
         obj.setMaxEntries('wl_guard_ports', s.ports);
         obj.setMaxEntries('wl_guard_scans', s.scans);
+        obj.setMaxEntries('wl_guard_unanswered', s.scans);
         obj.setMaxEntries('wl_guard_blocks', s.blocks);
         obj.setMaxEntries('wl_guard_rate', SKETCH_ROWS << s.sketchBits);
         obj.setMaxEntries('wl_guard_fail', SKETCH_ROWS << s.sketchBits);
+        obj.setMaxEntries('wl_guard_syns', SKETCH_ROWS << s.sketchBits);
         obj.setGlobal('wl_guard_seed1', seeds.subarray(0, 4));
         obj.setGlobal('wl_guard_seed2', seeds.subarray(4, 8));
         obj.setGlobal('wl_guard_sketch_bits', u32le(s.sketchBits));
         obj.setGlobal('wl_guard_src_floor', u32le(s.floor));
         obj.setGlobal('wl_guard_port_floor', u32le(s.floor));
+        obj.setGlobal('wl_guard_syn_floor', u32le(SYN_FLOOR));
         obj.setGlobal('wl_guard_block_on', u32le(opts.block ? 1 : 0));
       } catch (e) {
         obj.close();
@@ -287,6 +321,7 @@ export class GuardCounters {
       ports: m('wl_guard_ports'),
       sources: m('wl_guard_sources'),
       scans: m('wl_guard_scans'),
+      unanswered: m('wl_guard_unanswered'),
       listen: m('wl_guard_listen'),
       hll: m('wl_guard_hll'),
       clock: m('wl_guard_clock'),
@@ -329,6 +364,7 @@ export class GuardCounters {
       listen: new Map(),
       queues: new Map(),
       scans: new Map(),
+      pending: new Map(),
       drops: new Map(),
       netstat: new Map(),
       ownNetns: this.netns.own,
@@ -362,30 +398,16 @@ export class GuardCounters {
       netnses.add(netns);
     }
     const oldest = sample.bucket - 10; // well past any window: gone from the kernel too
-    for (const { key, value } of scans.entries()) {
-      const bucket = key.readUInt32LE(WL_GUARD_SCAN_KEY.fields.bucket);
-      if (bucket < oldest) {
-        scans.delete(key);
-        continue;
-      }
-      const src = addrText(key, WL_GUARD_SCAN_KEY.fields.src);
-      let per = sample.scans.get(src);
-      if (!per) sample.scans.set(src, (per = new Map()));
-      const bits = new Uint32Array(GUARD_SCAN_WORDS * 2);
-      for (let i = 0; i < bits.length; i++) bits[i] = value.readUInt32LE(i * 4);
-      per.set(bucket, bits);
-    }
+    const scanEntries = readBitmaps(scans, sample.scans, oldest);
+    const unansweredEntries = readBitmaps(this.m.unanswered, sample.pending, oldest);
     sample.queues = this.readQueues(netnses);
     for (const [reason, n] of this.reasons.read(this.m.drops)) sample.drops.set(reason, Number(n));
     sample.netstat = this.netns.read(netnses);
     sample.tables = [
       { name: 'sources', entries: sample.sources.size, max: sources.info.maxEntries },
       { name: 'ports', entries: sample.ports.size, max: ports.info.maxEntries },
-      {
-        name: 'scans',
-        entries: [...sample.scans.values()].reduce((n, b) => n + b.size, 0),
-        max: scans.info.maxEntries,
-      },
+      { name: 'scans', entries: scanEntries, max: scans.info.maxEntries },
+      { name: 'unanswered', entries: unansweredEntries, max: this.m.unanswered.info.maxEntries },
     ];
     return sample;
   }
@@ -444,7 +466,7 @@ export class GuardCounters {
     return { all: kind(GUARD_HLL.ALL), syn: kind(GUARD_HLL.SYN), udp: kind(GUARD_HLL.UDP), icmp: kind(GUARD_HLL.ICMP) };
   }
 
-  /** Kernel statistics: entries made past the floors, frames not IP, packets blocked. */
+  /** Kernel statistics: entries made past the floors (scan entries made by SYNs apart), frames not IP, packets blocked. */
   stats(): Record<keyof typeof GUARD_STAT, number> {
     const out = {} as Record<keyof typeof GUARD_STAT, number>;
     for (const [k, i] of Object.entries(GUARD_STAT))

@@ -44,6 +44,15 @@ export function portBits(ports: number[]): Uint32Array {
 
 type Add = Partial<GuardCounts>;
 
+function setBits(into: Map<string, Map<number, Uint32Array>>, addr: string, bucket: number, ports: number[]): void {
+  const per = into.get(addr) ?? new Map<number, Uint32Array>();
+  const bits = per.get(bucket) ?? new Uint32Array(32);
+  const add = portBits(ports);
+  for (let i = 0; i < 32; i++) bits[i]! |= add[i]!;
+  per.set(bucket, bits);
+  into.set(addr, per);
+}
+
 export class Timeline {
   tNs = 1e12;
   bucket = 0;
@@ -53,6 +62,7 @@ export class Timeline {
   listen = new Map<string, ListenCounts>();
   queues = new Map<string, ListenQueue>();
   scans = new Map<string, Map<number, Uint32Array>>();
+  pending = new Map<string, Map<number, Uint32Array>>();
   netstat = new Map<number, Map<string, number>>([[OWN_NETNS, new Map()]]);
   drops = new Map<string, number>();
   distinct: DistinctRegisters = {
@@ -107,13 +117,23 @@ export class Timeline {
     return this;
   }
 
+  /** Ports `addr` was refused at in the current bucket. */
   scan(addr: string, ports: number[]): this {
-    const per = this.scans.get(addr) ?? new Map<number, Uint32Array>();
-    const bits = per.get(this.bucket) ?? new Uint32Array(32);
-    const add = portBits(ports);
-    for (let i = 0; i < 32; i++) bits[i]! |= add[i]!;
-    per.set(this.bucket, bits);
-    this.scans.set(addr, per);
+    setBits(this.scans, addr, this.bucket, ports);
+    return this;
+  }
+
+  /** TCP ports `addr` sent a SYN to in the current bucket, pending until answered(). */
+  syn(addr: string, ports: number[]): this {
+    setBits(this.pending, addr, this.bucket, ports);
+    return this;
+  }
+
+  /** This host answered `addr` at these ports (SYN-ACK, RST, unreachable): no longer pending. */
+  answered(addr: string, ports: number[]): this {
+    const bits = this.pending.get(addr)?.get(this.bucket);
+    const clear = portBits(ports);
+    if (bits) for (let i = 0; i < 32; i++) bits[i]! &= ~clear[i]!;
     return this;
   }
 
@@ -150,6 +170,7 @@ export class Timeline {
       listen: new Map([...this.listen].map(([k, v]) => [k, { ...v }])),
       queues: new Map([...this.queues].map(([k, v]) => [k, { ...v }])),
       scans: new Map([...this.scans].map(([k, v]) => [k, new Map([...v].map(([b, bits]) => [b, bits.slice()]))])),
+      pending: new Map([...this.pending].map(([k, v]) => [k, new Map([...v].map(([b, bits]) => [b, bits.slice()]))])),
       distinct: this.distinct,
       drops: new Map(this.drops),
       netstat: new Map([...this.netstat].map(([k, v]) => [k, new Map(v)])),

@@ -271,6 +271,78 @@ describe('wirelens guard', { skip }, () => {
     }
   });
 
+  it('hping3 --scan 1-1000 at ports a firewall drops (no RST, no ICMP): one port_scan, unanswered, within the drop counter', async () => {
+    // Inbound SYNs from the attacker are dropped at every port but 80 and the 20 listeners below (netfilter
+    // input runs after TC ingress: guard sees them, the stack never answers them).
+    const listeners = [...Array(20).keys()].map((i) => 9000 + i);
+    execFileSync('ip', ['netns', 'exec', pair.b, 'nft', '-f', '-'], {
+      input:
+        `table inet wlt_scan {\n set ports { type inet_service; size 65535; flags dynamic; }\n` +
+        ` chain in {\n  type filter hook input priority 0;\n` +
+        `  ip saddr ${pair.addrA} tcp dport != { 80, 9000-9019 } tcp flags & (syn | ack) == syn add @ports { tcp dport } counter drop\n }\n}\n`,
+    });
+    // The reference: SYNs dropped (the rule's counter) and the distinct ports they went to (its set).
+    const droppedPorts = (): number => {
+      const out = execFileSync('ip', inNs(pair.b, ['nft', '-j', 'list', 'set', 'inet', 'wlt_scan', 'ports']).slice(1), {
+        encoding: 'utf8',
+      });
+      const set = (JSON.parse(out) as { nftables: { set?: { elem?: unknown[] } }[] }).nftables.find((x) => x.set);
+      return set?.set?.elem?.length ?? 0;
+    };
+    const dropped = (): number => {
+      const out = execFileSync('ip', inNs(pair.b, ['nft', '-j', 'list', 'chain', 'inet', 'wlt_scan', 'in']).slice(1), {
+        encoding: 'utf8',
+      });
+      const m = /"counter":\s*\{\s*"packets":\s*(\d+)/.exec(out);
+      assert.ok(m, `nft counter: ${out}`);
+      return Number(m[1]);
+    };
+    const lsn = start(
+      'ip',
+      inNs(pair.b, [
+        'python3',
+        '-c',
+        `import socket,time\nss=[socket.create_server(('${pair.addrB}',p),backlog=64) for p in ${JSON.stringify(listeners)}]\nprint('listening',flush=True)\ntime.sleep(90)`,
+      ]).slice(1),
+    );
+    let g: Spawned | undefined;
+    try {
+      await waitFor(lsn.stdout, /listening/, 5000, 'the listeners');
+      g = await startGuard(['--scan-quiet', '3']);
+      // A client whose SYNs are all answered (SYN-ACKs from 20 ports, more than --scan-ports), twice over: nothing.
+      for (let round = 0; round < 2; round++) {
+        const r = await hping(['-S', '-p', '++9000', '-c', '20', '-i', 'u50000'], 10);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      await sleep(3000);
+      assert.deepEqual(records(g), [], 'answered SYNs are no scan');
+      assert.equal(dropped(), 0, 'none of them was dropped');
+      const r = await hping(['-S', '--scan', '1-1000'], 60);
+      assert.equal(r.code, 0, r.stderr);
+      await sleep(3000);
+      const drops = dropped();
+      const ports = droppedPorts();
+      const recs = records(g);
+      const s = recs.filter((x) => x.event === 'start');
+      assert.equal(s.length, 1, JSON.stringify(recs));
+      assert.equal(s[0]!.kind, 'port_scan');
+      assert.equal(s[0]!.traffic, 'unanswered');
+      assert.equal(s[0]!.source!.address, pair.addrA);
+      const last = recs.filter((x) => x.id === s[0]!.id).at(-1)!;
+      const f = last.figures!;
+      process.stderr.write(
+        `scan of filtered ports: guard ports ${f.ports} (unanswered ${f.unanswered_ports}, refused ${f.refused_ports}); nft dropped ${drops} SYNs to ${ports} ports\n`,
+      );
+      assert.equal(ports, 999, 'every port but 80 dropped');
+      assert.ok((f.ports as number) <= ports && (f.ports as number) <= drops, `ports ${f.ports}, dropped ${ports}`);
+      assert.ok((f.ports as number) >= 0.95 * ports, `ports ${f.ports} of ${ports}`);
+    } finally {
+      if (g) await stop(g, 'SIGINT');
+      await stop(lsn, 'SIGKILL');
+      execFileSync('ip', inNs(pair.b, ['nft', 'delete', 'table', 'inet', 'wlt_scan']).slice(1));
+    }
+  });
+
   it('one source over the threshold: source_flood naming it; --block stops its packets for the TTL, then they flow again', async () => {
     const g = await startGuard(['--block', '--block-ttl', '6', '--quiet', '2']);
     try {
@@ -344,6 +416,10 @@ describe('wirelens guard', { skip }, () => {
       );
       const code = await stop(g, 'SIGINT');
       assert.equal(code, 0, g.stderr());
+      // Spoofed SYNs stay under the SYN floor: they make no unanswered-SYN entries to churn.
+      const bySyns = /(\d+) unanswered-SYN entries/.exec(g.stderr());
+      assert.ok(bySyns, g.stderr());
+      assert.ok(Number(bySyns[1]) <= 5, `${bySyns[1]} unanswered-SYN entries`);
     } finally {
       await stop(g, 'SIGKILL');
     }

@@ -234,6 +234,47 @@ describe('port scan', () => {
     }
     assert.equal(starts(ev, 'port_scan').length, 1);
   });
+
+  it('SYNs to filtered ports (no answer at all): unanswered ports count once pending at two reads', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    // 5 ports a second get a SYN that nothing answers; port 80's SYNs are answered each time.
+    const ev = run(e, tl, 4, (i) => {
+      tl.syn('10.0.0.77', [80, i * 5 + 1001, i * 5 + 1002, i * 5 + 1003, i * 5 + 1004, i * 5 + 1005]);
+      tl.answered('10.0.0.77', [80]);
+    });
+    const s = starts(ev);
+    assert.equal(s.length, 1, JSON.stringify(ev.map((x) => x.alert.kind)));
+    const a = s[0]!.alert;
+    assert.equal(a.kind, 'port_scan');
+    assert.equal(a.traffic, 'unanswered');
+    assert.equal(a.source.address, '10.0.0.77');
+    // Seconds 0..2's ports were pending at two reads by the fourth: 15, not the 20 SYN'd, not port 80.
+    assert.equal(s[0]!.tNs - 1e12, 4e9);
+    assert.deepEqual([a.figures.ports, a.figures.unanswered_ports, a.figures.refused_ports], [15, 15, 0]);
+  });
+
+  it('refused and unanswered ports add up; a client whose SYNs are all answered raises nothing', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 3, (i) => {
+      // Refused (the RST is their answer): 12 in all.
+      const refused = [i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4];
+      tl.syn('10.0.0.78', refused).scan('10.0.0.78', refused).answered('10.0.0.78', refused);
+      tl.syn('10.0.0.78', [3000 + i * 2, 3001 + i * 2]); // unanswered: 4 counted after 3 reads
+      // A busy client: SYNs to 40 ports a second, every one answered before the read.
+      const ports = [...Array(40).keys()].map((k) => 5000 + i * 40 + k);
+      tl.syn('10.0.0.79', ports).answered('10.0.0.79', ports);
+    });
+    const s = starts(ev);
+    assert.equal(s.length, 1, JSON.stringify(ev.map((x) => [x.alert.kind, x.alert.source.address])));
+    const a = s[0]!.alert;
+    assert.equal(a.source.address, '10.0.0.78');
+    assert.equal(a.traffic, 'refusals');
+    assert.deepEqual([a.figures.ports, a.figures.refused_ports, a.figures.unanswered_ports], [16, 12, 4]);
+  });
 });
 
 describe('distributed flood and protocol floods', () => {
