@@ -9,6 +9,10 @@
  * - TC egress: what this host answers: SYN-ACKs, RSTs and ICMP unreachables
  *   per local port and per remote, and the ports each remote was refused at
  *   (the scan table).
+ * - The unanswered table: per remote, the TCP ports it sent a SYN to
+ *   (ingress) that had no answer yet (egress clears them): a firewall that
+ *   drops them leaves no RST or ICMP to count. A remote gets an entry only
+ *   past a floor of SYNs in the bucket (its own sketch).
  * - A port or a source gets its own table entry only once a count-min
  *   sketch says it passed a floor this interval (the floor rises with the
  *   sketch's own noise), so a flood from spoofed sources cannot churn the
@@ -17,6 +21,8 @@
  * - tp_btf (classic tracepoint fallback): handshakes completed (a listener
  *   made a child), SYN-ACK retransmits and resets sent per listening port
  *   and network namespace, drops by the kernel's reason.
+ * - iter/tcp, run by user space once per interval in each watched
+ *   namespace: the SYN and accept queues of listeners that hold anything.
  *
  * Every program lets every packet pass, except with --block: then the
  * ingress program drops the sources in wl_guard_blocks until their time.
@@ -44,6 +50,7 @@ const struct wl_guard_clock *const wl_btf_guard_clock = 0;
 const struct wl_guard_cell *const wl_btf_guard_cell = 0;
 const struct wl_guard_ifcfg *const wl_btf_guard_ifcfg = 0;
 const struct wl_guard_block *const wl_btf_guard_block = 0;
+const struct wl_guard_queue *const wl_btf_guard_queue = 0;
 const enum wl_guard_proto *const wl_btf_guard_proto = 0;
 const enum wl_guard_hll_kind *const wl_btf_guard_hll_kind = 0;
 const enum wl_guard_stat *const wl_btf_guard_stat = 0;
@@ -55,7 +62,8 @@ const volatile __u32 wl_guard_sketch_bits = 14; /* cells per sketch row: 1 << bi
 const volatile __u32 wl_guard_src_floor = 100;	/* packets in an interval before a source gets an entry */
 const volatile __u32 wl_guard_port_floor = 100; /* packets in an interval before a port gets an entry */
 const volatile __u32 wl_guard_fail_floor = 1;	/* refusals in a bucket before a remote gets a scan entry */
-const volatile __u32 wl_guard_block_on = 0;	/* 1: --block (the ingress program may drop) */
+const volatile __u32 wl_guard_syn_floor = 5; /* SYNs in a bucket before a remote gets an unanswered entry */
+const volatile __u32 wl_guard_block_on = 0;  /* 1: --block (the ingress program may drop) */
 
 #define WL_GUARD_ROWS 4
 #define TC_ACT_UNSPEC (-1)
@@ -114,6 +122,13 @@ struct {
 } wl_guard_scans SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct wl_guard_scan_key);
+	__type(value, struct wl_guard_scan);
+} wl_guard_unanswered SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, struct wl_guard_listen_key);
@@ -142,10 +157,18 @@ struct {
 	__type(value, struct wl_guard_cell);
 } wl_guard_fail SEC(".maps");
 
-/* Everything each sketch counted this epoch: [0] rate, [1] fail. Their noise per cell is total >> bits. */
+/* SYNs per remote per scan bucket (the epoch): a remote gets an unanswered entry only past a floor. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, WL_GUARD_ROWS << 14);
+	__type(key, __u32);
+	__type(value, struct wl_guard_cell);
+} wl_guard_syns SEC(".maps");
+
+/* Everything each sketch counted this epoch: [0] rate, [1] fail, [2] syns. Their noise per cell is total >> bits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, struct wl_guard_cell);
 } wl_guard_noise SEC(".maps");
@@ -394,6 +417,41 @@ static __always_inline void note_daddr(struct wl_guard_port *v, const struct pkt
 	v->family = p->ip.family;
 }
 
+static __always_inline __u32 scan_bit(__u8 proto, __u16 port)
+{
+	return (port + 131u * proto) & 1023;
+}
+
+/*
+ * A remote sent a SYN to a port: the port's bit in its unanswered entry,
+ * until an answer leaves (answered()). A remote without an entry gets one
+ * only once its SYNs in this bucket pass a floor (over the sketch's noise),
+ * so a flood from spoofed sources cannot churn the table.
+ */
+static __always_inline void note_syn(const struct wl_guard_addr *remote, struct hash2 h, __u32 bucket,
+				     __u16 port)
+{
+	struct wl_guard_scan_key k = {};
+	struct wl_guard_scan *s;
+	__u32 bit = scan_bit(WL_GUARD_TCP, port);
+
+	k.src = *remote;
+	k.bucket = bucket;
+	s = bpf_map_lookup_elem(&wl_guard_unanswered, &k);
+	if (!s) {
+		struct wl_guard_scan zero = {};
+
+		if (!passed_floor(&wl_guard_syns, 2, bucket, h, wl_guard_syn_floor))
+			return;
+		if (!bpf_map_update_elem(&wl_guard_unanswered, &k, &zero, BPF_NOEXIST))
+			stat_inc(WL_GUARD_STAT_UNANSWERED);
+		s = bpf_map_lookup_elem(&wl_guard_unanswered, &k);
+		if (!s)
+			return;
+	}
+	__sync_fetch_and_or(&s->bits[(bit >> 6) & (WL_GUARD_SCAN_WORDS - 1)], 1ull << (bit & 63));
+}
+
 static __always_inline int on_ingress(struct __sk_buff *skb)
 {
 	__u32 ifindex = skb->ifindex, key;
@@ -472,6 +530,9 @@ static __always_inline int on_ingress(struct __sk_buff *skb)
 			return TC_ACT_SHOT;
 		}
 	}
+	if (syn && p.has_ports)
+		note_syn(&src, h, clk->bucket,
+			 p.dport); /* the source's hash: a sketch of its own, no need for another */
 	return TC_ACT_UNSPEC;
 }
 
@@ -481,7 +542,7 @@ static __always_inline void note_refusal(const struct wl_guard_addr *remote, __u
 {
 	struct wl_guard_scan_key k = {};
 	struct wl_guard_scan *s;
-	__u32 bit = (port + 131u * proto) & 1023;
+	__u32 bit = scan_bit(proto, port);
 
 	k.src = *remote;
 	k.bucket = bucket;
@@ -499,6 +560,28 @@ static __always_inline void note_refusal(const struct wl_guard_addr *remote, __u
 			return;
 	}
 	__sync_fetch_and_or(&s->bits[(bit >> 6) & (WL_GUARD_SCAN_WORDS - 1)], 1ull << (bit & 63));
+}
+
+/*
+ * This host answered a remote's TCP SYN at a port (SYN-ACK, RST or ICMP
+ * unreachable): the port is no longer pending in its entries of this bucket
+ * and the one before (the SYN may have come just before the bucket turned).
+ */
+static __always_inline void answered(const struct wl_guard_addr *remote, __u32 bucket, __u16 port)
+{
+	struct wl_guard_scan_key k = {};
+	struct wl_guard_scan *s;
+	__u32 bit = scan_bit(WL_GUARD_TCP, port);
+	__u64 mask = ~(1ull << (bit & 63));
+
+	k.src = *remote;
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		k.bucket = bucket - i;
+		s = bpf_map_lookup_elem(&wl_guard_unanswered, &k);
+		if (s)
+			__sync_fetch_and_and(&s->bits[(bit >> 6) & (WL_GUARD_SCAN_WORDS - 1)], mask);
+	}
 }
 
 static __always_inline void count_out(__u8 proto, __u16 port, const struct wl_guard_addr *remote, bool synack,
@@ -546,9 +629,10 @@ static __always_inline int on_egress(struct __sk_buff *skb)
 			pv->c.synack += synack;
 			pv->c.rst_out += rst;
 		}
-		if (rst) {
-			clk = guard_clock();
-			if (clk)
+		clk = guard_clock();
+		if (clk) {
+			answered(&remote, clk->bucket, p.sport);
+			if (rst)
 				note_refusal(&remote, clk->bucket, WL_GUARD_TCP, p.sport);
 		}
 		return TC_ACT_UNSPEC;
@@ -573,8 +657,11 @@ static __always_inline int on_egress(struct __sk_buff *skb)
 		/* The answered packet came from the remote to our port (its destination). */
 		count_out(iidx, bpf_ntohs(ports[1]), &remote, false, false, true);
 		clk = guard_clock();
-		if (clk)
+		if (clk) {
+			if (iidx == WL_GUARD_TCP)
+				answered(&remote, clk->bucket, bpf_ntohs(ports[1]));
 			note_refusal(&remote, clk->bucket, iidx, bpf_ntohs(ports[1]));
+		}
 	}
 	return TC_ACT_UNSPEC;
 }
@@ -738,5 +825,37 @@ int wl_guard_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {
 	wl_count_drop(bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason)
 							 : WL_DROP_NOT_SPECIFIED);
+	return 0;
+}
+
+/*
+ * Run by user space once per interval in each watched namespace (an
+ * iter/tcp walks the namespace it is created in): each listener whose SYN
+ * or accept queue holds anything, written out (no map: iterator programs
+ * that take one are refused on some kernels). Every TCP socket is visited;
+ * only listeners cost more than a state check.
+ */
+SEC("iter/tcp")
+int wl_guard_queues(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct seq_file *seq = ctx->meta->seq;
+	struct wl_guard_queue q = {};
+	struct tcp_sock *tp;
+
+	if (!skc || BPF_CORE_READ(skc, skc_state) != TCP_LISTEN)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	q.syn_queue = BPF_CORE_READ(tp, inet_conn.icsk_accept_queue.qlen.counter);
+	q.accept_queue = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_ack_backlog);
+	if (!q.syn_queue && !q.accept_queue)
+		return 0;
+	q.backlog = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_max_ack_backlog);
+	q.netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
+	q.port = BPF_CORE_READ(skc, skc_num);
+	q.family = BPF_CORE_READ(skc, skc_family);
+	bpf_seq_write(seq, &q, sizeof(q));
 	return 0;
 }

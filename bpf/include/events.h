@@ -455,7 +455,12 @@ enum wl_guard_proto {
 	WL_GUARD_PROTO_MAX = 5,
 };
 
-/* Ports a remote was refused at (RST or ICMP unreachable sent to it), per time bucket. */
+/*
+ * Per remote and time bucket, a bitmap of ports: in wl_guard_scans those it
+ * was refused at (RST or ICMP unreachable sent to it); in
+ * wl_guard_unanswered the TCP ports it sent a SYN to that have had no answer
+ * yet (a SYN-ACK, RST or ICMP unreachable sent back clears the bit).
+ */
 #define WL_GUARD_SCAN_WORDS 16 /* 1024 bits: bit (port + 131 * proto) % 1024 */
 struct wl_guard_scan_key {
 	struct wl_guard_addr src;
@@ -478,6 +483,20 @@ struct wl_guard_listen {
 	__u64 est;	      /* handshakes completed */
 	__u64 synack_retrans; /* SYN-ACKs retransmitted (a SYN whose handshake does not complete) */
 	__u64 rst_sent;	      /* resets sent */
+};
+
+/*
+ * One listening TCP socket with a queue, as the iterator wl_guard_queues
+ * writes it (bpf_seq_write), once per interval in each watched namespace.
+ */
+struct wl_guard_queue {
+	__u32 netns;
+	__u16 port;  /* local port */
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 _pad;
+	__u32 syn_queue;    /* half-open: request socks, inet_csk(sk)->icsk_accept_queue.qlen */
+	__u32 accept_queue; /* established, not yet accepted: sk_ack_backlog */
+	__u32 backlog; /* the limit of both: sk_max_ack_backlog (listen()'s backlog, capped by somaxconn) */
 };
 
 /* Distinct sources per read interval: HyperLogLog registers, per CPU, two generations. */
@@ -528,6 +547,7 @@ enum wl_guard_stat {
 	WL_GUARD_STAT_SCANS_ENTERED = 2,   /* scan entries made */
 	WL_GUARD_STAT_NOT_IP = 3,	   /* frames that were not IP (or cut short) */
 	WL_GUARD_STAT_BLOCKED = 4,	   /* packets dropped by --block */
+	WL_GUARD_STAT_UNANSWERED = 5,	   /* remotes whose SYNs passed the floor into wl_guard_unanswered */
 	WL_GUARD_STAT_MAX = 8,
 };
 

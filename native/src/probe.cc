@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -117,11 +118,48 @@ Napi::Value ListLinks(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// Creates an iterator of link in the network namespace at path (an iterator
+// over a namespace's objects walks the one it is created in): the calling
+// thread enters it (setns) only to create the iterator, then returns to its
+// own (home). Returns the iterator's fd, -1 when the namespace is gone or
+// refused it, or -2 with errno set when the thread could not return home.
+int IterCreateIn(int link, const std::string &path, int home) {
+  int ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (ns < 0) return -1;
+  int fd = -1;
+  if (setns(ns, CLONE_NEWNET) == 0) {
+    fd = bpf_iter_create(link);
+    if (setns(home, CLONE_NEWNET) != 0) {
+      int e = errno;
+      if (fd >= 0) close(fd);
+      close(ns);
+      errno = e;
+      return -2;
+    }
+  }
+  close(ns);
+  return fd < 0 ? -1 : fd;
+}
+
+// Reads an iterator to its end, keeping at most `keep` bytes in out (the rest
+// is read and dropped, so the walk completes). Returns the bytes it wrote.
+double IterDrain(int fd, std::string *out, size_t keep) {
+  char buf[4096];
+  double total = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    total += n;
+    if (out && out->size() < keep) out->append(buf, std::min(static_cast<size_t>(n), keep - out->size()));
+  }
+  return total;
+}
+
 // iterRunIn(linkFd, netnsPaths) -> namespaces it ran in: runs a BPF iterator
 // whose target walks the caller's network namespace (iter/tcp, iter/udp) in
-// each namespace given (/proc/PID/ns/net, /run/netns/NAME): the calling
-// thread enters it (setns) only to create the iterator, then returns to its
-// own before reading. A namespace that is gone meanwhile is skipped.
+// each namespace given (/proc/PID/ns/net, /run/netns/NAME). A namespace
+// that is gone meanwhile is skipped.
 Napi::Value IterRunIn(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsArray()) {
@@ -136,35 +174,61 @@ Napi::Value IterRunIn(const Napi::CallbackInfo &info) {
     return env.Undefined();
   }
   double ran = 0;
-  char buf[4096];
   for (uint32_t i = 0; i < paths.Length(); i++) {
-    std::string path = paths.Get(i).ToString();
-    int ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (ns < 0) continue;
-    int fd = -1;
-    if (setns(ns, CLONE_NEWNET) == 0) {
-      fd = bpf_iter_create(link);
-      if (setns(home, CLONE_NEWNET) != 0) {
-        int e = errno;
-        if (fd >= 0) close(fd);
-        close(ns);
-        close(home);
-        ThrowErrno(env, "returning to wirelens's network namespace", e);
-        return env.Undefined();
-      }
+    int fd = IterCreateIn(link, paths.Get(i).ToString(), home);
+    if (fd == -2) {
+      int e = errno;
+      close(home);
+      ThrowErrno(env, "returning to wirelens's network namespace", e);
+      return env.Undefined();
     }
-    close(ns);
     if (fd < 0) continue;
-    for (;;) {
-      ssize_t n = read(fd, buf, sizeof(buf));
-      if (n > 0 || (n < 0 && errno == EINTR)) continue;
-      break;
-    }
+    IterDrain(fd, nullptr, 0);
     close(fd);
     ran++;
   }
   close(home);
   return Napi::Number::New(env, ran);
+}
+
+// iterReadIn(linkFd, netnsPaths, maxBytes) -> [Buffer | null]: as iterRunIn,
+// and what the iterator wrote (bpf_seq_write) in each namespace, at most
+// maxBytes of it (the walk still completes); null where it did not run.
+Napi::Value IterReadIn(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsArray() || !info[2].IsNumber()) {
+    ThrowUsage(env, "iterReadIn(linkFd: number, netnsPaths: string[], maxBytes: number)");
+    return env.Undefined();
+  }
+  int link = info[0].As<Napi::Number>().Int32Value();
+  auto paths = info[1].As<Napi::Array>();
+  double max = info[2].As<Napi::Number>().DoubleValue();
+  size_t keep = max > 0 ? static_cast<size_t>(std::min(max, 64.0 * 1024 * 1024)) : 0;
+  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) {
+    ThrowErrno(env, "opening this thread's network namespace", errno);
+    return env.Undefined();
+  }
+  Napi::Array out = Napi::Array::New(env, paths.Length());
+  for (uint32_t i = 0; i < paths.Length(); i++) {
+    int fd = IterCreateIn(link, paths.Get(i).ToString(), home);
+    if (fd == -2) {
+      int e = errno;
+      close(home);
+      ThrowErrno(env, "returning to wirelens's network namespace", e);
+      return env.Undefined();
+    }
+    if (fd < 0) {
+      out.Set(i, env.Null());
+      continue;
+    }
+    std::string bytes;
+    IterDrain(fd, &bytes, keep);
+    close(fd);
+    out.Set(i, Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size()));
+  }
+  close(home);
+  return out;
 }
 
 #ifndef SYS_pidfd_open
@@ -231,6 +295,7 @@ void InitProbe(Napi::Env env, Napi::Object exports) {
   exports.Set("probeMapType", Napi::Function::New(env, ProbeMapType));
   exports.Set("iterRun", Napi::Function::New(env, IterRun));
   exports.Set("iterRunIn", Napi::Function::New(env, IterRunIn));
+  exports.Set("iterReadIn", Napi::Function::New(env, IterReadIn));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("ownSocket", Napi::Function::New(env, OwnSocket));
   exports.Set("listPrograms", Napi::Function::New(env, ListPrograms));

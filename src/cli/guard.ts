@@ -57,7 +57,7 @@ const TUNABLES: Tunable[] = [
     type: 'int',
     min: 1,
     max: 1e8,
-    help: 'SYN/s to one port that, with the kernel reporting SYN-queue trouble, make a SYN flood',
+    help: 'SYN/s to one port that, with the kernel reporting SYN-queue trouble or its queues near the backlog, make a SYN flood',
   },
   {
     flag: 'scan-ports',
@@ -65,7 +65,7 @@ const TUNABLES: Tunable[] = [
     type: 'int',
     min: 2,
     max: 65535,
-    help: 'refused ports per remote within --scan-window: scan',
+    help: 'ports per remote refused or whose SYNs went unanswered within --scan-window: scan',
   },
   { flag: 'scan-window', key: 'scanWindowS', type: 'int', min: 5, max: 86400, help: 'seconds a scan is counted over' },
   {
@@ -412,7 +412,7 @@ export async function guardCommand(argv: string[]): Promise<number> {
     const s = o.sizes;
     err(
       `guard: watching ${o.ifaces.map((i) => i.name).join(', ')} (${counters.tcKind}); kernel maps hold ${formatBytes(mem.total)}, fixed at start ` +
-        `(sources ${s.sources}, ports ${s.ports}, scan entries ${s.scans}, sketches 2 x 4 x 2^${s.sketchBits} cells, floor ${s.floor} packets/s)` +
+        `(sources ${s.sources}, ports ${s.ports}, scan entries 2 x ${s.scans} (refused, unanswered), sketches 3 x 4 x 2^${s.sketchBits} cells, floor ${s.floor} packets/s)` +
         (o.block ? `; --block: ${o.blockTtlS} s per block` : ''),
     );
     verbose(`maps: ${mem.maps.map((m) => `${m.name} ${formatBytes(m.bytes)}`).join(', ')}`);
@@ -475,7 +475,7 @@ export async function guardCommand(argv: string[]): Promise<number> {
           const k = counters.lastStats;
           if (k)
             err(
-              `kernel: ${k.SOURCES_ENTERED} sources and ${k.PORTS_ENTERED} ports passed the floor, ${k.SCANS_ENTERED} scan entries, ${k.BLOCKED} packets blocked, ${k.NOT_IP} frames not IP`,
+              `kernel: ${k.SOURCES_ENTERED} sources and ${k.PORTS_ENTERED} ports passed the floor, ${k.SCANS_ENTERED} scan entries, ${k.UNANSWERED} unanswered-SYN entries, ${k.BLOCKED} packets blocked, ${k.NOT_IP} frames not IP`,
             );
         } catch {
           /* figures only */

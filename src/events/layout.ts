@@ -304,6 +304,12 @@ export const WL_GUARD_LISTEN_KEY = {
   fields: { netns: 0, port: 4, _pad: 6 },
 } as const satisfies StructLayout;
 
+export const WL_GUARD_QUEUE = {
+  struct: 'wl_guard_queue',
+  size: 20,
+  fields: { netns: 0, port: 4, family: 6, _pad: 7, syn_queue: 8, accept_queue: 12, backlog: 16 },
+} as const satisfies StructLayout;
+
 export const WL_GUARD_LISTEN = {
   struct: 'wl_guard_listen',
   size: 24,
@@ -343,7 +349,14 @@ export const WL_GUARD_BLOCK = {
 /** enum wl_guard_proto (wl_guard_protos index, high half of a wl_guard_ports key), enum wl_guard_hll_kind, enum wl_guard_stat. */
 export const GUARD_PROTO = { TCP: 0, UDP: 1, ICMP: 2, ICMPV6: 3, OTHER: 4 } as const;
 export const GUARD_HLL = { ALL: 0, SYN: 1, UDP: 2, ICMP: 3 } as const;
-export const GUARD_STAT = { SOURCES_ENTERED: 0, PORTS_ENTERED: 1, SCANS_ENTERED: 2, NOT_IP: 3, BLOCKED: 4 } as const;
+export const GUARD_STAT = {
+  SOURCES_ENTERED: 0,
+  PORTS_ENTERED: 1,
+  SCANS_ENTERED: 2,
+  NOT_IP: 3,
+  BLOCKED: 4,
+  UNANSWERED: 5,
+} as const;
 /** WL_GUARD_HLL_BITS, WL_GUARD_SCAN_WORDS in events.h. */
 export const GUARD_HLL_BITS = 10;
 export const GUARD_SCAN_WORDS = 16;
@@ -365,6 +378,7 @@ export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>
     WL_GUARD_SCAN,
     WL_GUARD_LISTEN_KEY,
     WL_GUARD_LISTEN,
+    WL_GUARD_QUEUE,
     WL_GUARD_HLL,
     WL_GUARD_CLOCK,
     WL_GUARD_CELL,

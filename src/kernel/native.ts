@@ -100,6 +100,8 @@ export interface NativeBinding {
   iterRun(linkFd: number): number;
   /** Runs an iterator over a namespace's objects (iter/tcp) once in each network namespace given; returns how many it ran in. */
   iterRunIn(linkFd: number, netnsPaths: string[]): number;
+  /** As iterRunIn, with what the iterator wrote (bpf_seq_write) in each namespace, at most maxBytes; null where it did not run. */
+  iterReadIn(linkFd: number, netnsPaths: string[], maxBytes: number): (Buffer | null)[];
   /** A pidfd of process pid, or -errno. */
   pidfdOpen(pid: number): number;
   /** Gives an inet socket of another process (its fd targetFd) `value` in a socket-storage map: 1 done, 0 not inet or already set, -errno. */

@@ -91,9 +91,21 @@ export class NetnsCounters {
     return out;
   }
 
+  /** A path that enters the namespace (setns): wirelens's own thread's, else a process's in it; undefined when none is known. */
+  nsPath(ino: number): string | undefined {
+    if (ino === this.own) return '/proc/thread-self/ns/net';
+    const pid = this.pidIn(ino);
+    return pid === undefined ? undefined : `/proc/${pid}/ns/net`;
+  }
+
   private dirOf(ino: number): string | undefined {
+    const pid = this.pidIn(ino);
+    return pid === undefined ? undefined : `/proc/${pid}/net`;
+  }
+
+  private pidIn(ino: number): number | undefined {
     const known = this.pidOf.get(ino);
-    if (known !== undefined && inodeOf(known) === ino) return `/proc/${known}/net`;
+    if (known !== undefined && inodeOf(known) === ino) return known;
     this.pidOf.delete(ino);
     const now = performance.now();
     if ((this.missUntil.get(ino) ?? 0) > now) return undefined;
@@ -102,7 +114,7 @@ export class NetnsCounters {
       if (inodeOf(Number(p)) === ino) {
         this.pidOf.set(ino, Number(p));
         this.missUntil.delete(ino);
-        return `/proc/${p}/net`;
+        return Number(p);
       }
     }
     this.missUntil.set(ino, now + 10_000);

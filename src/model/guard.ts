@@ -1,7 +1,7 @@
 /**
  * What `wirelens guard` reads from the kernel once per interval: counters
  * since start (per protocol, per destination port, per source above the
- * floor, per listening port and namespace), the distinct-source registers
+ * floor, per listening port and namespace), the listeners' queues, the distinct-source registers
  * and scan bitmaps of the interval, drops by reason and each network
  * namespace's own TCP/IP counters. A source fills it (the kernel counters,
  * or a test); the detectors read two in a row. Times are the data's clock:
@@ -62,6 +62,18 @@ export interface ListenCounts {
   rstSent: number;
 }
 
+/** A listening TCP port's queues as read at the sample (summed over its sockets, SO_REUSEPORT's several). */
+export interface ListenQueue {
+  netns: number;
+  port: number;
+  /** Half-open connections: request socks waiting for the handshake's last ACK. */
+  synQueue: number;
+  /** Handshakes completed, waiting for accept(). */
+  acceptQueue: number;
+  /** The limit of each queue: sk_max_ack_backlog (listen()'s backlog, capped by net.core.somaxconn). */
+  backlog: number;
+}
+
 /** Distinct sources in one interval, as HyperLogLog registers (merged over CPUs). */
 export interface DistinctRegisters {
   all: Uint8Array;
@@ -82,8 +94,15 @@ export interface GuardSample {
   sources: Map<string, GuardCounts>;
   /** Keyed "netns/port". */
   listen: Map<string, ListenCounts>;
+  /** Listening TCP ports whose queues held anything at the read, keyed "netns/port" (none when not read). */
+  queues: Map<string, ListenQueue>;
   /** Per source: scan bucket -> bitmap of the ports it was refused at (1024 bits as 32 words). */
   scans: Map<string, Map<number, Uint32Array>>;
+  /**
+   * Per source: scan bucket -> bitmap of the TCP ports it sent a SYN to that had no answer (SYN-ACK, RST,
+   * ICMP unreachable) yet at this read. A port pending at two reads in a row went unanswered.
+   */
+  pending: Map<string, Map<number, Uint32Array>>;
   /** Distinct sources over the interval that ended with this read (undefined on the first). */
   distinct?: DistinctRegisters;
   /** Drops since start by the kernel's reason name. */

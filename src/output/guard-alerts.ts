@@ -74,8 +74,13 @@ const FIGURE_LABEL: Record<string, [string, string]> = {
   icmp_per_s: ['icmp', '/s'],
   blocked_per_s: ['blocked', '/s'],
   ports: ['', 'ports'],
+  refused_ports: ['', 'refused'],
+  unanswered_ports: ['', 'unanswered'],
   window_s: ['in', 's'],
 };
+
+/** Figures not worth a word when 0. */
+const ZERO_HIDDEN = new Set(['blocked_per_s', 'synack_retrans_per_s']);
 
 /** The figures that tripped it, short: "syn 48.2k/s completed 0%". */
 function figuresText(a: AlertView): string {
@@ -88,15 +93,24 @@ function figuresText(a: AlertView): string {
         ])
       : a.figures;
   const parts: string[] = [];
+  // A scan's ports split by kind only when it has both (the kind says which otherwise).
+  const split = (f.refused_ports ?? 0) > 0 && (f.unanswered_ports ?? 0) > 0;
   for (const [k, v] of Object.entries(f)) {
+    if ((k === 'refused_ports' || k === 'unanswered_ports') && !split) continue;
     const label = FIGURE_LABEL[k];
     if (!label || v === null || v === undefined) continue;
-    if ((k === 'blocked_per_s' || k === 'synack_retrans_per_s') && v === 0) continue;
+    if (ZERO_HIDDEN.has(k) && v === 0) continue;
     const value = label[1] === '%' ? `${Math.round(v * 100)}` : formatCount(v);
     parts.push(
       `${label[0] ? `${label[0]} ` : ''}${value}${label[1] === '%' || label[1].startsWith('/') ? label[1] : ` ${label[1]}`}`,
     );
   }
+  // The listener's queues against their limit: "half-open 8/8 accept 0/8".
+  const backlog = f.backlog;
+  if (backlog !== null && backlog !== undefined)
+    parts.push(
+      `half-open ${formatCount(f.half_open ?? 0)}/${backlog} accept ${formatCount(f.accept_queue ?? 0)}/${backlog}`,
+    );
   return parts.join(' ');
 }
 
@@ -115,7 +129,10 @@ function evidenceText(a: AlertView): string {
 export function alertLine(ev: AlertEvent, clock: Clock): string {
   const a = ev.alert;
   const time = clock.timeOfDay(Math.round(ev.tNs)).slice(0, 8);
-  const kind = a.kind === 'source_flood' ? `source_flood(${a.traffic})` : a.kind;
+  const kind =
+    a.kind === 'source_flood' || (a.kind === 'port_scan' && a.traffic === 'unanswered')
+      ? `${a.kind}(${a.traffic})`
+      : a.kind;
   const dur =
     ev.event === 'start'
       ? ''

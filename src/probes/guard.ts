@@ -20,6 +20,8 @@ import {
   WL_GUARD_LISTEN,
   WL_GUARD_LISTEN_KEY,
   WL_GUARD_PORT,
+  WL_GUARD_QUEUE,
+  WL_GUARD_SCAN,
   WL_GUARD_SCAN_KEY,
 } from '../events/layout';
 import { formatAddress } from '../text/address';
@@ -28,6 +30,7 @@ import { Features } from '../kernel/features';
 import { HookChoice, HookMode, HookSlot, loadAndAttach } from '../kernel/hooks';
 import { u32le } from '../kernel/encode';
 import { BpfMap } from '../kernel/maps';
+import { NativeLink, native } from '../kernel/native';
 import { BpfObject } from '../kernel/object';
 import { NetnsCounters } from '../kernel/netstat';
 import { Iface, TcAttachment } from '../kernel/tc';
@@ -39,6 +42,7 @@ import {
   GuardProto,
   GuardSample,
   ListenCounts,
+  ListenQueue,
   PortCounts,
   ZERO_GUARD_COUNTS,
 } from '../model/guard';
@@ -78,12 +82,22 @@ export interface GuardOptions {
 
 const TC_SLOT = 'interface packets (TC ingress and egress)';
 const SKETCH_ROWS = 4;
+/** SYNs from one remote in a scan bucket before its unanswered ones are tracked (a spoofed flood's stay under it). */
+export const SYN_FLOOR = 5;
+/** What the queue iterator may write in one namespace: 3,276 listeners with a queue (the rest is read and dropped). */
+const QUEUE_READ_MAX = 64 * 1024;
+
+/** Where the queue iterator's link lands once attached: snapshot() runs it. */
+interface IterHolder {
+  link?: NativeLink;
+}
 
 /** The hook plan; the TC attachments are made for the interfaces (doctor passes stand-ins). */
 export function guardSlots(
   ifaces: Iface[],
   tcx = new TcAttachment(ifaces, false),
   classic = new TcAttachment(ifaces, true),
+  iter: IterHolder = {},
 ): HookSlot[] {
   const tcAttach = (att: TcAttachment) => (obj: BpfObject, p: string) => {
     const cfg = obj.map('wl_guard_ifcfg');
@@ -129,6 +143,27 @@ export function guardSlots(
       candidates: [
         { kind: 'tp_btf', programs: ['wl_guard_rst_btf'] },
         { kind: 'tracepoint', programs: ['wl_guard_rst_tp'] },
+      ],
+    },
+    {
+      slot: "listeners' queues (iter/tcp, once per interval)",
+      required: false,
+      degraded: "SYN floods are judged without the listeners' SYN and accept queues",
+      candidates: [
+        {
+          kind: 'iter',
+          programs: ['wl_guard_queues'],
+          attach: (obj: BpfObject, p: string) => {
+            const link = obj.attach(p, { kind: 'iter' });
+            iter.link = link;
+            return {
+              close: () => {
+                iter.link = undefined;
+                link.close();
+              },
+            };
+          },
+        },
       ],
     },
     {
@@ -185,6 +220,34 @@ function portValue(m: BpfMap, v: Buffer, proto: GuardProto, port: number): PortC
   return { proto, port, c: sumCounts(m, v, WL_GUARD_PORT.fields.c), daddr };
 }
 
+/**
+ * Reads a table of port bitmaps per remote and bucket (wl_guard_scans, wl_guard_unanswered) into `into`,
+ * deleting entries of buckets before `oldest`; an empty bitmap (every SYN answered) is left out.
+ * Returns the entries the table holds.
+ */
+function readBitmaps(m: BpfMap, into: Map<string, Map<number, Uint32Array>>, oldest: number): number {
+  let held = 0;
+  const n = GUARD_SCAN_WORDS * 2;
+  for (const { key, value } of m.entries()) {
+    const bucket = key.readUInt32LE(WL_GUARD_SCAN_KEY.fields.bucket);
+    if (bucket < oldest) {
+      m.delete(key);
+      continue;
+    }
+    held++;
+    let any = 0;
+    for (let i = 0; i < n && !any; i++) any = value.readUInt32LE(WL_GUARD_SCAN.fields.bits + i * 4);
+    if (!any) continue;
+    const bits = new Uint32Array(n);
+    for (let i = 0; i < n; i++) bits[i] = value.readUInt32LE(WL_GUARD_SCAN.fields.bits + i * 4);
+    const src = addrText(key, WL_GUARD_SCAN_KEY.fields.src);
+    let per = into.get(src);
+    if (!per) into.set(src, (per = new Map()));
+    per.set(bucket, bits);
+  }
+  return held;
+}
+
 export function addrKey(ip: IpBytes): Buffer {
   const k = Buffer.alloc(WL_GUARD_ADDR.size);
   k.writeUInt8(ip.family === 4 ? 2 : 10, WL_GUARD_ADDR.fields.family);
@@ -199,8 +262,9 @@ export class GuardCounters {
   private readonly tc: TcAttachment[];
   private readonly reasons = new DropReasons();
   private readonly netns = new NetnsCounters();
+  private readonly iter: IterHolder = {};
   private readonly m: Record<
-    'protos' | 'ports' | 'sources' | 'scans' | 'listen' | 'hll' | 'clock' | 'drops' | 'blocks' | 'stats',
+    'protos' | 'ports' | 'sources' | 'scans' | 'unanswered' | 'listen' | 'hll' | 'clock' | 'drops' | 'blocks' | 'stats',
     BpfMap
   >;
   private gen = 0;
@@ -224,14 +288,17 @@ export class GuardCounters {
         obj.setMaxEntries('wl_guard_sources', s.sources);
         obj.setMaxEntries('wl_guard_ports', s.ports);
         obj.setMaxEntries('wl_guard_scans', s.scans);
+        obj.setMaxEntries('wl_guard_unanswered', s.scans);
         obj.setMaxEntries('wl_guard_blocks', s.blocks);
         obj.setMaxEntries('wl_guard_rate', SKETCH_ROWS << s.sketchBits);
         obj.setMaxEntries('wl_guard_fail', SKETCH_ROWS << s.sketchBits);
+        obj.setMaxEntries('wl_guard_syns', SKETCH_ROWS << s.sketchBits);
         obj.setGlobal('wl_guard_seed1', seeds.subarray(0, 4));
         obj.setGlobal('wl_guard_seed2', seeds.subarray(4, 8));
         obj.setGlobal('wl_guard_sketch_bits', u32le(s.sketchBits));
         obj.setGlobal('wl_guard_src_floor', u32le(s.floor));
         obj.setGlobal('wl_guard_port_floor', u32le(s.floor));
+        obj.setGlobal('wl_guard_syn_floor', u32le(SYN_FLOOR));
         obj.setGlobal('wl_guard_block_on', u32le(opts.block ? 1 : 0));
       } catch (e) {
         obj.close();
@@ -241,7 +308,7 @@ export class GuardCounters {
     };
     let loaded;
     try {
-      loaded = loadAndAttach(open, guardSlots(opts.ifaces, tcx, classic), opts.features, opts.hookMode);
+      loaded = loadAndAttach(open, guardSlots(opts.ifaces, tcx, classic, this.iter), opts.features, opts.hookMode);
     } catch (e) {
       for (const t of this.tc) t.close();
       throw e;
@@ -254,6 +321,7 @@ export class GuardCounters {
       ports: m('wl_guard_ports'),
       sources: m('wl_guard_sources'),
       scans: m('wl_guard_scans'),
+      unanswered: m('wl_guard_unanswered'),
       listen: m('wl_guard_listen'),
       hll: m('wl_guard_hll'),
       clock: m('wl_guard_clock'),
@@ -294,7 +362,9 @@ export class GuardCounters {
       ports: new Map(),
       sources: new Map(),
       listen: new Map(),
+      queues: new Map(),
       scans: new Map(),
+      pending: new Map(),
       drops: new Map(),
       netstat: new Map(),
       ownNetns: this.netns.own,
@@ -328,31 +398,55 @@ export class GuardCounters {
       netnses.add(netns);
     }
     const oldest = sample.bucket - 10; // well past any window: gone from the kernel too
-    for (const { key, value } of scans.entries()) {
-      const bucket = key.readUInt32LE(WL_GUARD_SCAN_KEY.fields.bucket);
-      if (bucket < oldest) {
-        scans.delete(key);
-        continue;
-      }
-      const src = addrText(key, WL_GUARD_SCAN_KEY.fields.src);
-      let per = sample.scans.get(src);
-      if (!per) sample.scans.set(src, (per = new Map()));
-      const bits = new Uint32Array(GUARD_SCAN_WORDS * 2);
-      for (let i = 0; i < bits.length; i++) bits[i] = value.readUInt32LE(i * 4);
-      per.set(bucket, bits);
-    }
+    const scanEntries = readBitmaps(scans, sample.scans, oldest);
+    const unansweredEntries = readBitmaps(this.m.unanswered, sample.pending, oldest);
+    sample.queues = this.readQueues(netnses);
     for (const [reason, n] of this.reasons.read(this.m.drops)) sample.drops.set(reason, Number(n));
     sample.netstat = this.netns.read(netnses);
     sample.tables = [
       { name: 'sources', entries: sample.sources.size, max: sources.info.maxEntries },
       { name: 'ports', entries: sample.ports.size, max: ports.info.maxEntries },
-      {
-        name: 'scans',
-        entries: [...sample.scans.values()].reduce((n, b) => n + b.size, 0),
-        max: scans.info.maxEntries,
-      },
+      { name: 'scans', entries: scanEntries, max: scans.info.maxEntries },
+      { name: 'unanswered', entries: unansweredEntries, max: this.m.unanswered.info.maxEntries },
     ];
     return sample;
+  }
+
+  /**
+   * Listeners' queues in the interfaces' namespace and each listener's namespace known: the iterator walks
+   * every TCP socket of a namespace and writes the listeners whose queues hold anything.
+   */
+  private readQueues(netnses: Set<number>): Map<string, ListenQueue> {
+    const out = new Map<string, ListenQueue>();
+    const link = this.iter.link;
+    if (!link) return out;
+    const want = [...new Set([this.netns.own, ...netnses])].filter((ino) => ino !== 0);
+    const paths: string[] = [];
+    const inos: number[] = [];
+    for (const ino of want) {
+      const p = this.netns.nsPath(ino);
+      if (p) {
+        paths.push(p);
+        inos.push(ino);
+      }
+    }
+    const bufs = native().iterReadIn(link.fd(), paths, QUEUE_READ_MAX);
+    bufs.forEach((b, i) => {
+      if (!b) return;
+      const f = WL_GUARD_QUEUE.fields;
+      for (let off = 0; off + WL_GUARD_QUEUE.size <= b.length; off += WL_GUARD_QUEUE.size) {
+        const netns = b.readUInt32LE(off + f.netns);
+        if (netns !== inos[i]) continue; // the process that stood for it moved meanwhile
+        const port = b.readUInt16LE(off + f.port);
+        const k = `${netns}/${port}`;
+        const q = out.get(k) ?? { netns, port, synQueue: 0, acceptQueue: 0, backlog: 0 };
+        q.synQueue += b.readUInt32LE(off + f.syn_queue);
+        q.acceptQueue += b.readUInt32LE(off + f.accept_queue);
+        q.backlog += b.readUInt32LE(off + f.backlog);
+        out.set(k, q);
+      }
+    });
+    return out;
   }
 
   /** Registers of a closed generation, merged over CPUs (a CPU whose slot holds another generation saw none of it). */
@@ -372,7 +466,7 @@ export class GuardCounters {
     return { all: kind(GUARD_HLL.ALL), syn: kind(GUARD_HLL.SYN), udp: kind(GUARD_HLL.UDP), icmp: kind(GUARD_HLL.ICMP) };
   }
 
-  /** Kernel statistics: entries made past the floors, frames not IP, packets blocked. */
+  /** Kernel statistics: entries made past the floors (scan entries made by SYNs apart), frames not IP, packets blocked. */
   stats(): Record<keyof typeof GUARD_STAT, number> {
     const out = {} as Record<keyof typeof GUARD_STAT, number>;
     for (const [k, i] of Object.entries(GUARD_STAT))

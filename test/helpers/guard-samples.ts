@@ -8,6 +8,7 @@ import {
   GuardProto,
   GuardSample,
   ListenCounts,
+  ListenQueue,
   ZERO_GUARD_COUNTS,
 } from '../../src/model/guard';
 
@@ -43,6 +44,15 @@ export function portBits(ports: number[]): Uint32Array {
 
 type Add = Partial<GuardCounts>;
 
+function setBits(into: Map<string, Map<number, Uint32Array>>, addr: string, bucket: number, ports: number[]): void {
+  const per = into.get(addr) ?? new Map<number, Uint32Array>();
+  const bits = per.get(bucket) ?? new Uint32Array(32);
+  const add = portBits(ports);
+  for (let i = 0; i < 32; i++) bits[i]! |= add[i]!;
+  per.set(bucket, bits);
+  into.set(addr, per);
+}
+
 export class Timeline {
   tNs = 1e12;
   bucket = 0;
@@ -50,7 +60,9 @@ export class Timeline {
   ports = new Map<string, { c: GuardCounts; daddr: string }>();
   sources = new Map<string, GuardCounts>();
   listen = new Map<string, ListenCounts>();
+  queues = new Map<string, ListenQueue>();
   scans = new Map<string, Map<number, Uint32Array>>();
+  pending = new Map<string, Map<number, Uint32Array>>();
   netstat = new Map<number, Map<string, number>>([[OWN_NETNS, new Map()]]);
   drops = new Map<string, number>();
   distinct: DistinctRegisters = {
@@ -94,18 +106,34 @@ export class Timeline {
     return this;
   }
 
+  /** A listener's queues as the next samples read them (not cumulative: the kernel's current lengths). */
+  queue(port: number, synQueue: number, acceptQueue: number, backlog: number, netns = OWN_NETNS): this {
+    this.queues.set(`${netns}/${port}`, { netns, port, synQueue, acceptQueue, backlog });
+    return this;
+  }
+
   drop(reason: string, n: number): this {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + n);
     return this;
   }
 
+  /** Ports `addr` was refused at in the current bucket. */
   scan(addr: string, ports: number[]): this {
-    const per = this.scans.get(addr) ?? new Map<number, Uint32Array>();
-    const bits = per.get(this.bucket) ?? new Uint32Array(32);
-    const add = portBits(ports);
-    for (let i = 0; i < 32; i++) bits[i]! |= add[i]!;
-    per.set(this.bucket, bits);
-    this.scans.set(addr, per);
+    setBits(this.scans, addr, this.bucket, ports);
+    return this;
+  }
+
+  /** TCP ports `addr` sent a SYN to in the current bucket, pending until answered(). */
+  syn(addr: string, ports: number[]): this {
+    setBits(this.pending, addr, this.bucket, ports);
+    return this;
+  }
+
+  /** This host answered `addr` at these ports (SYN-ACK, RST, unreachable): no longer pending. */
+  answered(addr: string, ports: number[]): this {
+    const bits = this.pending.get(addr)?.get(this.bucket);
+    const clear = portBits(ports);
+    if (bits) for (let i = 0; i < 32; i++) bits[i]! &= ~clear[i]!;
     return this;
   }
 
@@ -140,7 +168,9 @@ export class Timeline {
       ),
       sources: new Map([...this.sources].map(([k, v]) => [k, copy(v)])),
       listen: new Map([...this.listen].map(([k, v]) => [k, { ...v }])),
+      queues: new Map([...this.queues].map(([k, v]) => [k, { ...v }])),
       scans: new Map([...this.scans].map(([k, v]) => [k, new Map([...v].map(([b, bits]) => [b, bits.slice()]))])),
+      pending: new Map([...this.pending].map(([k, v]) => [k, new Map([...v].map(([b, bits]) => [b, bits.slice()]))])),
       distinct: this.distinct,
       drops: new Map(this.drops),
       netstat: new Map([...this.netstat].map(([k, v]) => [k, new Map(v)])),

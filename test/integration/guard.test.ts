@@ -194,6 +194,65 @@ describe('wirelens guard', { skip }, () => {
     }
   });
 
+  it('a SYN flood on a listener with backlog 8 and no syncookies: syn_flood with the queues ss shows (half-open, backlog)', async () => {
+    const sysctl = (v?: string): string =>
+      execFileSync(
+        'ip',
+        inNs(pair.b, [
+          'sysctl',
+          '-n',
+          ...(v ? ['-w', `net.ipv4.tcp_syncookies=${v}`] : ['net.ipv4.tcp_syncookies']),
+        ]).slice(1),
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
+    const cookies = sysctl();
+    sysctl('0');
+    const port = 8081;
+    // A listener that never accepts: its SYN queue fills with the flood's half-open connections.
+    const lsn = start(
+      'ip',
+      inNs(pair.b, [
+        'python3',
+        '-c',
+        `import socket,sys,time\ns=socket.socket()\ns.bind(('${pair.addrB}',${port}))\ns.listen(8)\nprint('listening',flush=True)\ntime.sleep(60)`,
+      ]).slice(1),
+    );
+    const ss = (args: string[]): string[] =>
+      execFileSync('ip', inNs(pair.b, ['ss', '-Htn', ...args, `( sport = :${port} )`]).slice(1), { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.trim() !== '');
+    let g: Spawned | undefined;
+    try {
+      await waitFor(lsn.stdout, /listening/, 5000, 'the listener');
+      g = await startGuard(['--quiet', '3']);
+      const flood = hping(['-S', '-p', String(port), '-i', 'u2000', '--rand-source'], 6); // ~500 SYN/s
+      await waitFor(() => g!.stdout(), /"kind":"syn_flood"/, 5000, 'the alert');
+      // The reference, while the flood goes on: request socks in SYN-RECV, and the listener's Send-Q (its backlog).
+      const synRecv = ss(['state', 'syn-recv']).length;
+      const backlog = Number(ss(['-l'])[0]?.trim().split(/\s+/)[2]);
+      await flood;
+      const recs = records(g).filter((r) => r.kind === 'syn_flood');
+      const a = recs.find((r) => r.event === 'start');
+      assert.ok(a, JSON.stringify(recs));
+      assert.equal(a.target!.port, port);
+      const f = a.figures!;
+      process.stderr.write(
+        `queues: guard half_open ${f.half_open} accept_queue ${f.accept_queue} backlog ${f.backlog}; ss syn-recv ${synRecv} Send-Q ${backlog}\n`,
+      );
+      assert.equal(backlog, 8, 'ss -ltn Send-Q');
+      assert.equal(f.backlog, backlog);
+      assert.ok(synRecv >= 0.9 * backlog, `ss: ${synRecv} in SYN-RECV`);
+      assert.ok(Math.abs((f.half_open as number) - synRecv) <= 1, `guard half_open ${f.half_open}, ss ${synRecv}`);
+      assert.equal(f.accept_queue, 0, 'nothing completed');
+    } finally {
+      if (g) await stop(g, 'SIGINT');
+      await stop(lsn, 'SIGKILL');
+      sysctl(cookies);
+    }
+  });
+
   it('hping3 --scan 1-1000: one port_scan alert naming the source, nothing else', async () => {
     const g = await startGuard(['--scan-quiet', '3']);
     try {
@@ -209,6 +268,78 @@ describe('wirelens guard', { skip }, () => {
       assert.ok((last.figures!.ports as number) >= 900, `ports ${last.figures!.ports}`);
     } finally {
       await stop(g, 'SIGINT');
+    }
+  });
+
+  it('hping3 --scan 1-1000 at ports a firewall drops (no RST, no ICMP): one port_scan, unanswered, within the drop counter', async () => {
+    // Inbound SYNs from the attacker are dropped at every port but 80 and the 20 listeners below (netfilter
+    // input runs after TC ingress: guard sees them, the stack never answers them).
+    const listeners = [...Array(20).keys()].map((i) => 9000 + i);
+    execFileSync('ip', ['netns', 'exec', pair.b, 'nft', '-f', '-'], {
+      input:
+        `table inet wlt_scan {\n set ports { type inet_service; size 65535; flags dynamic; }\n` +
+        ` chain in {\n  type filter hook input priority 0;\n` +
+        `  ip saddr ${pair.addrA} tcp dport != { 80, 9000-9019 } tcp flags & (syn | ack) == syn add @ports { tcp dport } counter drop\n }\n}\n`,
+    });
+    // The reference: SYNs dropped (the rule's counter) and the distinct ports they went to (its set).
+    const droppedPorts = (): number => {
+      const out = execFileSync('ip', inNs(pair.b, ['nft', '-j', 'list', 'set', 'inet', 'wlt_scan', 'ports']).slice(1), {
+        encoding: 'utf8',
+      });
+      const set = (JSON.parse(out) as { nftables: { set?: { elem?: unknown[] } }[] }).nftables.find((x) => x.set);
+      return set?.set?.elem?.length ?? 0;
+    };
+    const dropped = (): number => {
+      const out = execFileSync('ip', inNs(pair.b, ['nft', '-j', 'list', 'chain', 'inet', 'wlt_scan', 'in']).slice(1), {
+        encoding: 'utf8',
+      });
+      const m = /"counter":\s*\{\s*"packets":\s*(\d+)/.exec(out);
+      assert.ok(m, `nft counter: ${out}`);
+      return Number(m[1]);
+    };
+    const lsn = start(
+      'ip',
+      inNs(pair.b, [
+        'python3',
+        '-c',
+        `import socket,time\nss=[socket.create_server(('${pair.addrB}',p),backlog=64) for p in ${JSON.stringify(listeners)}]\nprint('listening',flush=True)\ntime.sleep(90)`,
+      ]).slice(1),
+    );
+    let g: Spawned | undefined;
+    try {
+      await waitFor(lsn.stdout, /listening/, 5000, 'the listeners');
+      g = await startGuard(['--scan-quiet', '3']);
+      // A client whose SYNs are all answered (SYN-ACKs from 20 ports, more than --scan-ports), twice over: nothing.
+      for (let round = 0; round < 2; round++) {
+        const r = await hping(['-S', '-p', '++9000', '-c', '20', '-i', 'u50000'], 10);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      await sleep(3000);
+      assert.deepEqual(records(g), [], 'answered SYNs are no scan');
+      assert.equal(dropped(), 0, 'none of them was dropped');
+      const r = await hping(['-S', '--scan', '1-1000'], 60);
+      assert.equal(r.code, 0, r.stderr);
+      await sleep(3000);
+      const drops = dropped();
+      const ports = droppedPorts();
+      const recs = records(g);
+      const s = recs.filter((x) => x.event === 'start');
+      assert.equal(s.length, 1, JSON.stringify(recs));
+      assert.equal(s[0]!.kind, 'port_scan');
+      assert.equal(s[0]!.traffic, 'unanswered');
+      assert.equal(s[0]!.source!.address, pair.addrA);
+      const last = recs.filter((x) => x.id === s[0]!.id).at(-1)!;
+      const f = last.figures!;
+      process.stderr.write(
+        `scan of filtered ports: guard ports ${f.ports} (unanswered ${f.unanswered_ports}, refused ${f.refused_ports}); nft dropped ${drops} SYNs to ${ports} ports\n`,
+      );
+      assert.equal(ports, 999, 'every port but 80 dropped');
+      assert.ok((f.ports as number) <= ports && (f.ports as number) <= drops, `ports ${f.ports}, dropped ${ports}`);
+      assert.ok((f.ports as number) >= 0.95 * ports, `ports ${f.ports} of ${ports}`);
+    } finally {
+      if (g) await stop(g, 'SIGINT');
+      await stop(lsn, 'SIGKILL');
+      execFileSync('ip', inNs(pair.b, ['nft', 'delete', 'table', 'inet', 'wlt_scan']).slice(1));
     }
   });
 
@@ -285,6 +416,10 @@ describe('wirelens guard', { skip }, () => {
       );
       const code = await stop(g, 'SIGINT');
       assert.equal(code, 0, g.stderr());
+      // Spoofed SYNs stay under the SYN floor: they make no unanswered-SYN entries to churn.
+      const bySyns = /(\d+) unanswered-SYN entries/.exec(g.stderr());
+      assert.ok(bySyns, g.stderr());
+      assert.ok(Number(bySyns[1]) <= 5, `${bySyns[1]} unanswered-SYN entries`);
     } finally {
       await stop(g, 'SIGKILL');
     }

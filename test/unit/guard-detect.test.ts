@@ -92,6 +92,56 @@ describe('SYN flood', () => {
     assert.equal(starts(ev2)[0]?.alert.severity, 'high');
   });
 
+  it('half-open connections at 90% of the backlog while SYNs arrive: at once, with the queues as figures', () => {
+    // No kernel counter moves (the queue is not full yet) and the rate is under --syn-rate: only the queue says it.
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const quiet = run(e, tl, 2, () => {
+      tl.port('tcp', 8080, { pkts: 300, syn: 300, synack: 300 });
+      tl.queue(8080, 100, 0, 128); // 78%: below the share
+    });
+    assert.deepEqual(quiet, []);
+    const ev = run(e, tl, 1, () => {
+      tl.port('tcp', 8080, { pkts: 300, syn: 300, synack: 300 });
+      tl.queue(8080, 116, 0, 128); // 90.6%
+    });
+    const s = starts(ev, 'syn_flood');
+    assert.equal(s.length, 1, JSON.stringify(ev.map((x) => x.alert.kind)));
+    const a = s[0]!.alert;
+    assert.deepEqual(a.target, { address: '10.0.0.2', port: 8080, protocol: 'tcp', netns: OWN_NETNS });
+    assert.deepEqual([a.figures.half_open, a.figures.accept_queue, a.figures.backlog], [116, 0, 128]);
+    assert.equal(a.severity, 'medium', 'nothing turned away yet');
+    assert.equal(a.thresholds.syn_queue_share, 0.9);
+  });
+
+  it('a full SYN queue under --syn-evidence-rate SYN/s, or on another port, raises nothing', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 5, () => {
+      tl.port('tcp', 8080, { pkts: 50, syn: 50, synack: 50 }); // 50/s, under 100
+      tl.port('tcp', 80, { pkts: 3000, syn: 500, est: 500, synack: 500 }); // busy, completing
+      tl.queue(8080, 8, 0, 8).queue(80, 3, 0, 511);
+    });
+    assert.deepEqual(ev, []);
+  });
+
+  it('the accept queue past its limit makes it high, in the listener namespace the queues were read in', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 1, () => {
+      tl.port('tcp', 9000, { pkts: 400, syn: 400, synack: 400, est: 390 });
+      tl.queue(9000, 2, 9, 8, 4026532999);
+    });
+    const a = starts(ev, 'syn_flood')[0]?.alert;
+    assert.ok(a, JSON.stringify(ev));
+    assert.equal(a.severity, 'high');
+    assert.equal(a.target.netns, 4026532999);
+    assert.deepEqual([a.figures.half_open, a.figures.accept_queue, a.figures.backlog], [2, 9, 8]);
+  });
+
   it('many connections that complete (a busy server) raise nothing', () => {
     const e = engine();
     const tl = new Timeline();
@@ -183,6 +233,47 @@ describe('port scan', () => {
       ev.push(...slow.step(t2.sample(15)));
     }
     assert.equal(starts(ev, 'port_scan').length, 1);
+  });
+
+  it('SYNs to filtered ports (no answer at all): unanswered ports count once pending at two reads', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    // 5 ports a second get a SYN that nothing answers; port 80's SYNs are answered each time.
+    const ev = run(e, tl, 4, (i) => {
+      tl.syn('10.0.0.77', [80, i * 5 + 1001, i * 5 + 1002, i * 5 + 1003, i * 5 + 1004, i * 5 + 1005]);
+      tl.answered('10.0.0.77', [80]);
+    });
+    const s = starts(ev);
+    assert.equal(s.length, 1, JSON.stringify(ev.map((x) => x.alert.kind)));
+    const a = s[0]!.alert;
+    assert.equal(a.kind, 'port_scan');
+    assert.equal(a.traffic, 'unanswered');
+    assert.equal(a.source.address, '10.0.0.77');
+    // Seconds 0..2's ports were pending at two reads by the fourth: 15, not the 20 SYN'd, not port 80.
+    assert.equal(s[0]!.tNs - 1e12, 4e9);
+    assert.deepEqual([a.figures.ports, a.figures.unanswered_ports, a.figures.refused_ports], [15, 15, 0]);
+  });
+
+  it('refused and unanswered ports add up; a client whose SYNs are all answered raises nothing', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 3, (i) => {
+      // Refused (the RST is their answer): 12 in all.
+      const refused = [i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4];
+      tl.syn('10.0.0.78', refused).scan('10.0.0.78', refused).answered('10.0.0.78', refused);
+      tl.syn('10.0.0.78', [3000 + i * 2, 3001 + i * 2]); // unanswered: 4 counted after 3 reads
+      // A busy client: SYNs to 40 ports a second, every one answered before the read.
+      const ports = [...Array(40).keys()].map((k) => 5000 + i * 40 + k);
+      tl.syn('10.0.0.79', ports).answered('10.0.0.79', ports);
+    });
+    const s = starts(ev);
+    assert.equal(s.length, 1, JSON.stringify(ev.map((x) => [x.alert.kind, x.alert.source.address])));
+    const a = s[0]!.alert;
+    assert.equal(a.source.address, '10.0.0.78');
+    assert.equal(a.traffic, 'refusals');
+    assert.deepEqual([a.figures.ports, a.figures.refused_ports, a.figures.unanswered_ports], [16, 12, 4]);
   });
 });
 

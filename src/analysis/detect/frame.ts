@@ -30,8 +30,9 @@ export interface GuardFrame {
   /** Per network namespace: counters that moved, by nstat name. */
   netstat: Map<number, Map<string, number>>;
   ownNetns: number;
-  /** The current sample itself (scan bitmaps are read from it). */
+  /** The current sample itself (scan bitmaps are read from it), and the one before. */
   sample: GuardSample;
+  prev: GuardSample;
 }
 
 const d = (a: number, b: number | undefined): number => (b === undefined ? a : a >= b ? a - b : a);
@@ -110,5 +111,6 @@ export function buildFrame(prev: GuardSample, cur: GuardSample): GuardFrame {
     netstat,
     ownNetns: cur.ownNetns,
     sample: cur,
+    prev,
   };
 }

@@ -1,13 +1,17 @@
 /**
  * Port scan per remote: the distinct ports it was refused at (a RST or an
- * ICMP unreachable sent to it) within the window reach scanPorts (Zeek's
- * scan policy: 15 ports in 5 minutes). The kernel keeps a bitmap of refused
- * ports per remote per bucket; the window is the union of its last buckets.
- * An alert lasts while new ports are being refused.
+ * ICMP unreachable sent to it), or sent a TCP SYN to that got no answer at
+ * all (a firewall dropped it), within the window reach scanPorts (Zeek's
+ * scan policy: 15 ports in 5 minutes). The kernel keeps per remote per
+ * bucket a bitmap of refused ports and one of ports SYN'd and not answered
+ * yet; a port still pending at two reads in a row (an interval apart: any
+ * answer leaves within milliseconds) went unanswered. The window is the
+ * union of the last buckets. An alert lasts while new ports are added.
  */
 import { GuardFrame } from './frame';
 import { REFUSAL_COUNTERS, dropEvidence, netstatEvidence, perS } from './evidence';
-import { bitsSet, linearCount, orInto } from './sketch-math';
+import { bitsSet, orInto } from './sketch-math';
+import { GuardSample } from '../../model/guard';
 import { Thresholds } from './thresholds';
 import { Observation } from './types';
 
@@ -27,30 +31,38 @@ export class PortScanDetector {
     const buckets = Math.max(1, Math.ceil(t.scanWindowS / this.bucketS));
     const from = f.sample.bucket - buckets + 1;
     const seen = new Set<string>();
-    for (const [src, per] of f.sample.scans) {
-      let union: Uint32Array | undefined;
-      for (const [b, bits] of per) {
-        if (b < from || b > f.sample.bucket) continue;
-        union ??= new Uint32Array(bits.length);
-        orInto(union, bits);
-      }
-      if (!union) continue;
+    const remotes = [...f.sample.scans.keys()];
+    for (const src of f.sample.pending.keys()) if (!f.sample.scans.has(src)) remotes.push(src);
+    for (const src of remotes) {
+      const refused = windowUnion(f.sample.scans.get(src), from, f.sample.bucket);
+      const unanswered = windowUnion(unansweredOf(f.prev, f.sample, src), from, f.sample.bucket);
+      if (!refused && !unanswered) continue;
       seen.add(src);
+      // Counted before the union is made in place (windowUnion's arrays are fresh).
+      const refusedPorts = refused ? bitsSet(refused) : 0;
+      const unansweredPorts = unanswered ? bitsSet(unanswered) : 0;
+      const union = refused ?? unanswered!;
+      if (refused && unanswered) orInto(union, unanswered);
       const set = bitsSet(union);
       const before = this.lastSet.get(src) ?? 0;
       this.lastSet.set(src, set);
-      const ports = linearCount(union);
+      // Ports map to bits by their number (mod 1024), not by a hash: a scan of a range, the usual kind, sets one
+      // bit per port, so the bits set are its ports exactly (linear counting would read 995 of 1024 bits as 3.6k).
+      // Ports 1024 apart share a bit: a lower bound past that.
+      const ports = set;
       if (ports < t.scanPorts || set <= before) continue;
       const s = f.sources.find((x) => x.address === src);
       out.push({
         kind: 'port_scan',
-        traffic: 'refusals',
+        traffic: unansweredPorts > refusedPorts ? 'unanswered' : 'refusals',
         key: src,
         severity: ports >= 100 ? 'medium' : 'low',
         target: { address: null, port: null, protocol: 'tcp/udp', netns: f.ownNetns },
         source: { address: src, distinct: null, top: [] },
         figures: {
           ports,
+          refused_ports: refusedPorts,
+          unanswered_ports: unansweredPorts,
           new_ports: set - before,
           window_s: buckets * this.bucketS,
           refusals_per_s: s ? perS(s.d.rstOut + s.d.unreachOut, f.dtS) : null,
@@ -63,4 +75,30 @@ export class PortScanDetector {
     for (const k of this.lastSet.keys()) if (!seen.has(k)) this.lastSet.delete(k);
     return out;
   }
+}
+
+/** The union of a remote's bitmaps over buckets from..to, undefined when it has none there. */
+function windowUnion(per: Map<number, Uint32Array> | undefined, from: number, to: number): Uint32Array | undefined {
+  let union: Uint32Array | undefined;
+  for (const [b, bits] of per ?? []) {
+    if (b < from || b > to) continue;
+    union ??= new Uint32Array(bits.length);
+    orInto(union, bits);
+  }
+  return union;
+}
+
+/** Per bucket, the ports `src` SYN'd that were pending at both reads (no answer within an interval). */
+function unansweredOf(prev: GuardSample, cur: GuardSample, src: string): Map<number, Uint32Array> | undefined {
+  const was = prev.pending.get(src);
+  const now = cur.pending.get(src);
+  if (!was || !now) return undefined;
+  const out = new Map<number, Uint32Array>();
+  for (const [b, bits] of now) {
+    const before = was.get(b);
+    if (!before) continue;
+    const both = bits.map((w, i) => w & before[i]!);
+    out.set(b, both);
+  }
+  return out;
 }

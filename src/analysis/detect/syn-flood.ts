@@ -1,9 +1,13 @@
 /**
- * SYN flood per listening port: many SYNs and few of them completing, or
- * the kernel itself reporting its SYN queue overrun (cookies sent, requests
- * dropped) while SYNs pour in. A flood one source makes up is left to the
- * single-source detector. High severity when real clients are turned away.
+ * SYN flood per listening port: many SYNs and few of them completing, the
+ * kernel itself reporting its SYN queue overrun (cookies sent, requests
+ * dropped), or the listener's queues read near their limit (half-open
+ * connections at 90% of the backlog, or the accept queue full), while SYNs
+ * pour in. A flood one source makes up is left to the single-source
+ * detector. High severity when real clients are turned away: drops counted,
+ * or the accept queue past its limit.
  */
+import { ListenQueue } from '../../model/guard';
 import { GuardFrame } from './frame';
 import {
   CLIENT_DROP_COUNTERS,
@@ -20,6 +24,14 @@ import {
 import { Thresholds } from './thresholds';
 import { Observation } from './types';
 
+/** Half-open connections at this share of the backlog make the SYN queue "near the backlog". */
+export const SYN_QUEUE_SHARE = 0.9;
+
+/** The listener's queues near or past their limit: the SYN queue at 90% of the backlog, or the accept queue full. */
+export function queueNearFull(q: ListenQueue): boolean {
+  return q.synQueue >= Math.max(1, SYN_QUEUE_SHARE * q.backlog) || q.acceptQueue >= Math.max(1, q.backlog);
+}
+
 export class SynFloodDetector {
   private readonly streaks = new Streaks();
 
@@ -33,19 +45,23 @@ export class SynFloodDetector {
       if (p.proto !== 'tcp') continue;
       const synPs = p.d.syn / f.dtS;
       if (synPs < t.synEvidenceRate) continue;
-      // The listener's namespace: where a handshake on this port completed or was retried, else the interfaces'.
+      // The listener's namespace: where a handshake on this port completed or was retried, else where its
+      // queues were read, else the interfaces'.
       const l = f.listen.filter((x) => x.port === p.port);
-      const netns = l.length === 1 ? l[0]!.netns : f.ownNetns;
+      const queued = [...f.sample.queues.values()].filter((x) => x.port === p.port);
+      const netns = l.length === 1 ? l[0]!.netns : queued.length === 1 ? queued[0]!.netns : f.ownNetns;
+      const q = f.sample.queues.get(`${netns}/${p.port}`);
+      const full = q !== undefined && queueNearFull(q);
       const queue = netstatEvidence(f, netns, SYN_QUEUE_COUNTERS);
       const retrans = l.reduce((n, x) => n + x.synackRetrans, 0);
       const completed = ratio(p.d.est, p.d.syn) ?? 0;
       const halfOpen = synPs >= t.synRate && completed < 0.5;
-      if (!halfOpen && queue.length === 0) continue;
+      if (!halfOpen && queue.length === 0 && !full) continue;
       const one = dominant(f.sources, (c) => c.syn, p.d.syn, t.dominantShare);
       if (one && one.d.syn / f.dtS >= t.sourceSyn) continue; // a single source's flood: source_flood says it
       const key = `${netns}/tcp/${p.port}`;
-      // The kernel's own word needs no second interval; a rate alone does.
-      if (this.streaks.hit(key) < (queue.length > 0 ? 1 : Math.min(2, t.sustainS))) continue;
+      // The kernel's own word (its counters, its queues) needs no second interval; a rate alone does.
+      if (this.streaks.hit(key) < (queue.length > 0 || full ? 1 : Math.min(2, t.sustainS))) continue;
       const drops = [...netstatEvidence(f, netns, CLIENT_DROP_COUNTERS), ...dropEvidence(f, CLIENT_DROP_REASONS)];
       const evidence = [...queue.filter((e) => !CLIENT_DROP_COUNTERS.includes(e.counter)), ...drops];
       if (retrans > 0) evidence.push({ counter: 'synack_retransmits', delta: retrans, netns });
@@ -55,7 +71,8 @@ export class SynFloodDetector {
         kind: 'syn_flood',
         traffic: 'syn',
         key,
-        severity: drops.length > 0 ? 'high' : 'medium',
+        // The accept queue past its limit (the kernel's sk_acceptq_is_full) turns completed handshakes away.
+        severity: drops.length > 0 || (q !== undefined && q.acceptQueue > q.backlog) ? 'high' : 'medium',
         target: { address: p.daddr || null, port: p.port, protocol: 'tcp', netns },
         source: { address: null, distinct, top: topSources(f.sources, (c) => c.syn, p.d.syn, f.dtS) },
         figures: {
@@ -64,8 +81,16 @@ export class SynFloodDetector {
           completed_ratio: ratio(p.d.est, p.d.syn),
           synack_per_s: perS(p.d.synack, f.dtS),
           synack_retrans_per_s: perS(retrans, f.dtS),
+          half_open: q ? q.synQueue : null,
+          accept_queue: q ? q.acceptQueue : null,
+          backlog: q ? q.backlog : null,
         },
-        thresholds: { syn_rate: t.synRate, syn_evidence_rate: t.synEvidenceRate, completed_ratio_below: 0.5 },
+        thresholds: {
+          syn_rate: t.synRate,
+          syn_evidence_rate: t.synEvidenceRate,
+          completed_ratio_below: 0.5,
+          syn_queue_share: SYN_QUEUE_SHARE,
+        },
         evidence,
       });
     }

@@ -5,7 +5,7 @@
 export interface Thresholds {
   /** SYNs/s to one listening port, with under half of them completing, that make a SYN flood. */
   synRate: number;
-  /** SYNs/s to a port that, with the kernel itself reporting SYN-queue trouble, make a SYN flood. */
+  /** SYNs/s to a port that, with the kernel itself reporting SYN-queue trouble or the listener's queues near its backlog, make a SYN flood. */
   synEvidenceRate: number;
   /** Distinct ports a remote is refused at (RST or ICMP unreachable) within scanWindowS that make a scan. */
   scanPorts: number;

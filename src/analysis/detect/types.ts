@@ -52,7 +52,7 @@ export interface Evidence {
 /** What a detector saw in one interval for one target or source. */
 export interface Observation {
   kind: AlertKind;
-  /** What the traffic is: syn, udp, icmp, packets (floods); refusals (scans). */
+  /** What the traffic is: syn, udp, icmp, packets (floods); refusals or unanswered (scans: which made most of its ports). */
   traffic: string;
   /** Identity within the kind: the same key in the next interval is the same alert. */
   key: string;
