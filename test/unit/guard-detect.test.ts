@@ -92,6 +92,49 @@ describe('SYN flood', () => {
     assert.equal(starts(ev2)[0]?.alert.severity, 'high');
   });
 
+  it('a raised --syn-evidence-rate leaves the rate rule to --syn-rate (each rule has its own rate)', () => {
+    // 2,240 SYN/s with cookies sent, none completing: over --syn-rate (1000), under --syn-evidence-rate (5000).
+    const e = engine({ synEvidenceRate: 5000 });
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 3, () => {
+      tl.port('tcp', 80, { pkts: 2240, syn: 2240, synack: 2240 });
+      tl.counter('TcpExtTCPReqQFullDoCookies', 2200).counter('TcpExtSyncookiesSent', 2200);
+    });
+    const s = starts(ev, 'syn_flood');
+    assert.equal(s.length, 1, 'the rate rule still holds');
+    assert.equal(s[0]!.tNs, 1e12 + 2e9, 'a rate alone needs two intervals');
+    // Under both rates nothing is said, whatever the kernel reports.
+    const e2 = engine({ synRate: 5000, synEvidenceRate: 5000 });
+    const t2 = new Timeline();
+    e2.step(t2.sample());
+    const quiet = run(e2, t2, 3, () => {
+      t2.port('tcp', 80, { pkts: 2240, syn: 2240, synack: 2240 });
+      t2.counter('TcpExtSyncookiesSent', 2200);
+    });
+    assert.deepEqual(quiet, []);
+  });
+
+  it("a scanner's refused SYNs to other ports do not make it a listener's top source", () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 2, () => {
+      tl.port('tcp', 80, { pkts: 800, syn: 800, synack: 800 });
+      tl.counter('TcpExtSyncookiesSent', 790);
+      tl.source('10.0.0.9', { pkts: 101, syn: 101, rstOut: 100 }); // one SYN to :80, 100 refused elsewhere
+      tl.source('10.0.0.7', { pkts: 150, syn: 150, synack: 150 }); // a real part of the flood
+    });
+    const a = starts(ev, 'syn_flood')[0]!.alert;
+    assert.deepEqual(
+      a.source.top.map((x) => [x.address, x.pps]),
+      [
+        ['10.0.0.7', 150],
+        ['10.0.0.9', 1],
+      ],
+    );
+  });
+
   it('half-open connections at 90% of the backlog while SYNs arrive: at once, with the queues as figures', () => {
     // No kernel counter moves (the queue is not full yet) and the rate is under --syn-rate: only the queue says it.
     const e = engine();

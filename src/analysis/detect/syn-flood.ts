@@ -7,7 +7,7 @@
  * detector. High severity when real clients are turned away: drops counted,
  * or the accept queue past its limit.
  */
-import { ListenQueue } from '../../model/guard';
+import { GuardCounts, ListenQueue } from '../../model/guard';
 import { GuardFrame } from './frame';
 import {
   CLIENT_DROP_COUNTERS,
@@ -32,6 +32,14 @@ export function queueNearFull(q: ListenQueue): boolean {
   return q.synQueue >= Math.max(1, SYN_QUEUE_SHARE * q.backlog) || q.acceptQueue >= Math.max(1, q.backlog);
 }
 
+/**
+ * A source's SYNs that may have gone to a listener: those not refused with a
+ * reset. Sources are counted host-wide, not per port, so a scanner's SYNs to
+ * closed ports (each answered with a reset) must not make it a listener's
+ * flooder.
+ */
+const synNotRefused = (c: GuardCounts): number => Math.max(0, c.syn - c.rstOut);
+
 export class SynFloodDetector {
   private readonly streaks = new Streaks();
 
@@ -44,21 +52,24 @@ export class SynFloodDetector {
     for (const p of f.ports) {
       if (p.proto !== 'tcp') continue;
       const synPs = p.d.syn / f.dtS;
-      if (synPs < t.synEvidenceRate) continue;
+      // Each rule has its own rate: the rate rule --syn-rate, the kernel's word --syn-evidence-rate.
+      const byRate = synPs >= t.synRate;
+      const byKernel = synPs >= t.synEvidenceRate;
+      if (!byRate && !byKernel) continue;
       // The listener's namespace: where a handshake on this port completed or was retried, else where its
       // queues were read, else the interfaces'.
       const l = f.listen.filter((x) => x.port === p.port);
       const queued = [...f.sample.queues.values()].filter((x) => x.port === p.port);
       const netns = l.length === 1 ? l[0]!.netns : queued.length === 1 ? queued[0]!.netns : f.ownNetns;
       const q = f.sample.queues.get(`${netns}/${p.port}`);
-      const full = q !== undefined && queueNearFull(q);
-      const queue = netstatEvidence(f, netns, SYN_QUEUE_COUNTERS);
+      const full = byKernel && q !== undefined && queueNearFull(q);
+      const queue = byKernel ? netstatEvidence(f, netns, SYN_QUEUE_COUNTERS) : [];
       const retrans = l.reduce((n, x) => n + x.synackRetrans, 0);
       const completed = ratio(p.d.est, p.d.syn) ?? 0;
-      const halfOpen = synPs >= t.synRate && completed < 0.5;
+      const halfOpen = byRate && completed < 0.5;
       if (!halfOpen && queue.length === 0 && !full) continue;
-      const one = dominant(f.sources, (c) => c.syn, p.d.syn, t.dominantShare);
-      if (one && one.d.syn / f.dtS >= t.sourceSyn) continue; // a single source's flood: source_flood says it
+      const one = dominant(f.sources, synNotRefused, p.d.syn, t.dominantShare);
+      if (one && synNotRefused(one.d) / f.dtS >= t.sourceSyn) continue; // a single source's flood: source_flood says it
       const key = `${netns}/tcp/${p.port}`;
       // The kernel's own word (its counters, its queues) needs no second interval; a rate alone does.
       if (this.streaks.hit(key) < (queue.length > 0 || full ? 1 : Math.min(2, t.sustainS))) continue;
@@ -74,7 +85,7 @@ export class SynFloodDetector {
         // The accept queue past its limit (the kernel's sk_acceptq_is_full) turns completed handshakes away.
         severity: drops.length > 0 || (q !== undefined && q.acceptQueue > q.backlog) ? 'high' : 'medium',
         target: { address: p.daddr || null, port: p.port, protocol: 'tcp', netns },
-        source: { address: null, distinct, top: topSources(f.sources, (c) => c.syn, p.d.syn, f.dtS) },
+        source: { address: null, distinct, top: topSources(f.sources, synNotRefused, p.d.syn, f.dtS) },
         figures: {
           syn_per_s: perS(p.d.syn, f.dtS),
           completed_per_s: perS(p.d.est, f.dtS),
