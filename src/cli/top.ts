@@ -254,7 +254,7 @@ async function runView(
       mapBytes,
       time: now.toTimeString().slice(0, 8),
       ...(live ? { keysHelp: 'b/p/c sort, q quit' } : {}),
-      alerts: guardAlertLines(guards),
+      alerts: guardAlertLines(guards, Math.max(40, width)),
     });
     writeOut(live ? HOME_CLEAR + text.replace(/\n$/, '').replace(/\n/g, '\x1b[K\n') + CLEAR_REST : text + '\n');
   };
