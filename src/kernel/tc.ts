@@ -69,6 +69,17 @@ export function upIfaces(): string[] {
   });
 }
 
+/** Whether `iface` is still there (same name, same ifindex) and up: read from /sys each call. */
+export function ifaceState(iface: Iface): 'up' | 'down' | 'gone' {
+  const base = `/sys/class/net/${iface.name}`;
+  try {
+    if (Number(fs.readFileSync(`${base}/ifindex`, 'utf8').trim()) !== iface.ifindex) return 'gone';
+    return (Number.parseInt(fs.readFileSync(`${base}/flags`, 'utf8'), 16) & 1) === 1 ? 'up' : 'down';
+  } catch {
+    return 'gone';
+  }
+}
+
 function statePath(pid: number): string {
   return `${STATE_DIR}/${pid}.json`;
 }
