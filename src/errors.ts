@@ -3,6 +3,8 @@
  * The CLI maps each code to an exit status and prints message + remedy, never
  * a stack trace.
  */
+import { escapeTerminal } from './text/sanitize';
+
 export type WlErrorCode =
   | 'WL_ERR_USAGE' // bad command line
   | 'WL_ERR_PRIVILEGE' // not root / missing capabilities
@@ -29,11 +31,12 @@ export class WlError extends Error {
   readonly remedy: string | undefined;
   override readonly cause: unknown;
 
+  /** The message and remedy are made safe for a terminal here (escapeTerminal): they often quote what a user typed or an interface's name. */
   constructor(code: WlErrorCode, message: string, opts: { remedy?: string; cause?: unknown } = {}) {
-    super(message);
+    super(escapeTerminal(message));
     this.name = 'WlError';
     this.code = code;
-    this.remedy = opts.remedy;
+    this.remedy = opts.remedy === undefined ? undefined : escapeTerminal(opts.remedy);
     this.cause = opts.cause;
   }
 }

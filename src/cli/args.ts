@@ -112,7 +112,12 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): { flags: Flags; po
     if (spec.multiple) {
       const list = (flags[spec.name] as (string | number)[] | undefined) ?? [];
       for (const part of raw.split(',')) {
-        if (part === '') throw new UsageError(`${used} has an empty value in "${raw}"`);
+        if (part === '')
+          throw new UsageError(
+            raw === ''
+              ? `${used} needs a value${spec.valueName ? ` (${spec.valueName})` : ''}, not an empty one`
+              : `${used} "${raw}" has an empty item between commas (give values as ${used} A,B or ${used} A ${used} B)`,
+          );
         list.push(convert(spec, part, used));
       }
       flags[spec.name] = list;

@@ -14,13 +14,21 @@ import { DEFAULT_THRESHOLDS, Thresholds } from '../analysis/detect/thresholds';
 import { Features } from '../kernel/features';
 import { HookMode } from '../kernel/hooks';
 import { native } from '../kernel/native';
-import { Iface, resolveIface, upIfaces } from '../kernel/tc';
+import { Iface, ifaceState, resolveIface, upIfaces } from '../kernel/tc';
 import { removeDeadGuardStates, removeGuardState, writeGuardState } from '../kernel/guard-state';
 import { Prefix, parsePrefix } from '../net/ip-text';
 import { DEFAULT_SIZES, GuardCounters, GuardSizes } from '../probes/guard';
 import { Clock } from '../output/clock';
 import { alertJson, alertLine, alertObject, blockLine, blockObject } from '../output/guard-alerts';
-import { onStdoutClosed, writeOut } from '../output/stdout';
+import {
+  IfaceState,
+  allowAllNote,
+  downAtStartNote,
+  ifaceChangeNote,
+  ifaceEventJson,
+  ifaceNames,
+} from '../output/guard-notes';
+import { onStdoutClosed, terminalColumns, writeOut } from '../output/stdout';
 import { formatBytes } from '../output/units';
 import { UsageError } from '../errors';
 import { FlagSpec, Flags, flagHelp } from './args';
@@ -182,7 +190,7 @@ export const GUARD_FLAGS: FlagSpec[] = [
     type: 'string',
     multiple: true,
     valueName: 'IFACE',
-    help: 'watch this interface (repeatable; default: every interface that is up)',
+    help: 'watch this interface (repeatable; default: every interface up at start; later ones are not picked up)',
   },
   ...LIVE_FLAGS.filter((f) => f.name === 'json' || f.name === 'duration'),
   { name: 'block', type: 'bool', help: 'drop a flooding single source at TC ingress for --block-ttl (opt-in)' },
@@ -263,6 +271,12 @@ addresses or --allow); every block and unblock is printed, and all are
 lifted at exit (a killed guard's TC filter is removed at the next start, and
 the kernel program ends each block at its time by itself).
 
+A watched interface down at start is warned about; one that goes down, up
+again or away while guard runs is noted once on stderr (with --json also an
+"interface" event). On a terminal each line fits its width (the kernel
+counters, the namespace, peaks, duration, id and figures give way in that
+order, marked …); on a pipe lines are whole.
+
 options:
 ${flagHelp(GUARD_FLAGS)}
 
@@ -270,9 +284,11 @@ JSON, one object per line: {ts, event: start|update|end, id, kind, traffic,
 severity: low|medium|high, started_at, last_seen_at, duration_s, target
 {address, port, protocol, netns}, source {address, distinct, top[{address,
 pps, share}]}, figures{}, peak{}, thresholds{}, evidence[{counter, delta,
-netns}], reason (end: quiet|stopped)}; with --block also {ts, event:
-block|unblock|not_blocked, address, until, ttl_s, alert_id, renewed,
-reason, why}. Exit status 0 when stopped, 2 on a usage error.`;
+netns}], reason (end: quiet|stopped)}; {ts, event: interface, interface,
+ifindex, state: down|up|gone}; with --block also {ts, event: block,
+address, until, ttl_s, alert_id, renewed}, {ts, event: unblock, address,
+reason: ttl|exit} and {ts, event: not_blocked, address, alert_id, why}.
+Exit status 0 when stopped, 2 on a usage error.`;
 
 interface GuardCliOptions {
   ifaces: Iface[];
@@ -304,7 +320,8 @@ function guardOptions(f: Flags): GuardCliOptions {
   if (f['block-ttl'] !== undefined && f.block !== true) throw new UsageError('--block-ttl goes with --block');
   if (f.allow !== undefined && f.block !== true) throw new UsageError('--allow goes with --block');
   return {
-    ifaces: names.map(resolveIface),
+    // One entry per interface, however often it was named.
+    ifaces: [...new Map(names.map(resolveIface).map((i) => [i.ifindex, i])).values()],
     json: f.json === true,
     durationS: f.duration as number | undefined,
     block: f.block === true,
@@ -377,7 +394,8 @@ export async function guardCommand(argv: string[]): Promise<number> {
   const print = (line: string): void => writeOut(line + '\n');
   const showEvent = (ev: AlertEvent): void => {
     if (ev.event === 'start') alerts++;
-    print(o.json ? alertJson(ev, clock) : alertLine(ev, clock));
+    // On a terminal each line fits its width; on a pipe or in a file it is whole.
+    print(o.json ? alertJson(ev, clock) : alertLine(ev, clock, terminalColumns(process.stdout)));
   };
   const apply = (acts: BlockAction[], tNs: number): void => {
     for (const a of acts) {
@@ -404,6 +422,21 @@ export async function guardCommand(argv: string[]): Promise<number> {
     });
   };
 
+  // Each watched interface's state as last seen: a change (down, up, gone) is said once, when seen.
+  const ifaceStates = new Map<Iface, IfaceState>(o.ifaces.map((i) => [i, 'up']));
+  const watchIfaces = (): void => {
+    for (const [i, was] of ifaceStates) {
+      if (was === 'gone') continue;
+      const now = ifaceState(i);
+      if (now === was) continue;
+      ifaceStates.set(i, now);
+      if (was === 'up' && now === 'down' && !attached) err(downAtStartNote(i.name));
+      else err(ifaceChangeNote(i.name, now));
+      if (o.json) print(ifaceEventJson(i.name, i.ifindex, now, clock, Number(process.hrtime.bigint())));
+    }
+  };
+  let attached = false;
+
   let mapBytes = 0;
   try {
     reportChoices(counters.choices, err, verbose);
@@ -411,13 +444,16 @@ export async function guardCommand(argv: string[]): Promise<number> {
     mapBytes = mem.total;
     const s = o.sizes;
     err(
-      `guard: watching ${o.ifaces.map((i) => i.name).join(', ')} (${counters.tcKind}); kernel maps hold ${formatBytes(mem.total)}, fixed at start ` +
+      `guard: watching ${ifaceNames(o.ifaces.map((i) => i.name))} (${counters.tcKind}); kernel maps hold ${formatBytes(mem.total)}, fixed at start ` +
         `(sources ${s.sources}, ports ${s.ports}, scan entries 2 x ${s.scans} (refused, unanswered), sketches 3 x 4 x 2^${s.sketchBits} cells, floor ${s.floor} packets/s)` +
         (o.block ? `; --block: ${o.blockTtlS} s per block` : ''),
     );
     verbose(`maps: ${mem.maps.map((m) => `${m.name} ${formatBytes(m.bytes)}`).join(', ')}`);
+    for (const p of o.allow) if (p.bits === 0) err(allowAllNote(p.text, p.family));
+    watchIfaces();
     engine.step(counters.snapshot());
     publish();
+    attached = true;
     verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
   } catch (e) {
     counters.close();
@@ -431,6 +467,7 @@ export async function guardCommand(argv: string[]): Promise<number> {
     const started = performance.now();
     const tick = setInterval(() => {
       try {
+        watchIfaces();
         const sample = counters.snapshot();
         for (const ev of engine.step(sample)) showEvent(ev);
         if (plan) apply(plan.step(sample.tNs, engine.active()), sample.tNs);

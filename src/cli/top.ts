@@ -17,6 +17,7 @@ import { guardAlertLines } from '../output/guard-alerts';
 import { runningGuards } from '../kernel/guard-state';
 import { onStdoutClosed, writeOut } from '../output/stdout';
 import { UsageError } from '../errors';
+import { escapeTerminal } from '../text/sanitize';
 import { FlagSpec, Flags, flagHelp } from './args';
 import { LIVE_FLAGS, parseLiveArgs } from './common-flags';
 import { preflight } from './preflight';
@@ -222,7 +223,9 @@ async function runView(
     );
     verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
     source =
-      o.ifaces.length > 0 ? `TC on ${o.ifaces.map((i) => i.name).join(',')} (${counters.tcKind})` : 'all sockets';
+      o.ifaces.length > 0
+        ? `TC on ${o.ifaces.map((i) => escapeTerminal(i.name)).join(',')} (${counters.tcKind})`
+        : 'all sockets';
     mapBytes = counters.mapMemoryBytes();
     first = counters.snapshot();
   } catch (e) {
@@ -254,7 +257,7 @@ async function runView(
       mapBytes,
       time: now.toTimeString().slice(0, 8),
       ...(live ? { keysHelp: 'b/p/c sort, q quit' } : {}),
-      alerts: guardAlertLines(guards),
+      alerts: guardAlertLines(guards, Math.max(40, width)),
     });
     writeOut(live ? HOME_CLEAR + text.replace(/\n$/, '').replace(/\n/g, '\x1b[K\n') + CLEAR_REST : text + '\n');
   };

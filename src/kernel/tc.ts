@@ -41,13 +41,9 @@ export function resolveIface(name: string): Iface {
   const base = `/sys/class/net/${name}`;
   if (name.includes('/') || name === '.' || name === '..' || !fs.existsSync(`${base}/ifindex`)) {
     const known = listIfaces().join(', ');
-    throw new WlError(
-      'WL_ERR_USAGE',
-      `-i ${JSON.stringify(name)}: no such network interface in this network namespace`,
-      {
-        remedy: `choose one of: ${known || '(none found)'} (\`ip link\` lists them; for another namespace run wirelens with \`ip netns exec NS\`)`,
-      },
-    );
+    throw new WlError('WL_ERR_USAGE', `-i "${name}": no such network interface in this network namespace`, {
+      remedy: `choose one of: ${known || '(none found)'} (\`ip link\` lists them; for another namespace run wirelens with \`ip netns exec NS\`)`,
+    });
   }
   const ifindex = Number(fs.readFileSync(`${base}/ifindex`, 'utf8').trim());
   const type = Number(fs.readFileSync(`${base}/type`, 'utf8').trim());
@@ -71,6 +67,17 @@ export function upIfaces(): string[] {
       return false;
     }
   });
+}
+
+/** Whether `iface` is still there (same name, same ifindex) and up: read from /sys each call. */
+export function ifaceState(iface: Iface): 'up' | 'down' | 'gone' {
+  const base = `/sys/class/net/${iface.name}`;
+  try {
+    if (Number(fs.readFileSync(`${base}/ifindex`, 'utf8').trim()) !== iface.ifindex) return 'gone';
+    return (Number.parseInt(fs.readFileSync(`${base}/flags`, 'utf8'), 16) & 1) === 1 ? 'up' : 'down';
+  } catch {
+    return 'gone';
+  }
 }
 
 function statePath(pid: number): string {

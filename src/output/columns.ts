@@ -225,3 +225,56 @@ export class TextTable<R> {
     return fitText(text, w, this.restWidth, right, c.cut ?? 'end', !right);
   }
 }
+
+/** One field of a line that fitFields may leave out: rank 0 is always kept; a higher rank goes first. */
+export interface LineField {
+  text: string;
+  rank: number;
+  /** An address: when the kept fields are still too long, cut in its middle (down to 12 columns) before the line's end is. */
+  cut?: 'middle';
+}
+
+/**
+ * Fields joined by spaces in at most `width` columns: while the line is too
+ * long, the field of the highest rank (the last of equals) is left out, and
+ * each run of left-out fields shows as one `…`; if the fields of rank 0
+ * alone are too long, addresses (`cut: 'middle'`, longest first) are cut in
+ * their middle, then the line at its end (each cut marked `…`). A width of
+ * undefined or Infinity keeps every field.
+ */
+export function fitFields(fields: LineField[], width: number | undefined): string {
+  const all = fields.filter((f) => f.text !== '');
+  const whole = all.map((f) => f.text).join(' ');
+  if (width === undefined || displayWidth(whole) <= width) return whole;
+  const kept = all.map(() => true);
+  const render = (): string => {
+    const out: string[] = [];
+    for (let i = 0; i < all.length; i++)
+      if (kept[i]) out.push(all[i]!.text);
+      else if (i === 0 || kept[i - 1]) out.push(CUT_MARK);
+    return out.join(' ');
+  };
+  let line = whole;
+  while (displayWidth(line) > width) {
+    let drop = -1;
+    for (let i = 0; i < all.length; i++)
+      if (kept[i] && all[i]!.rank > 0 && (drop < 0 || all[i]!.rank >= all[drop]!.rank)) drop = i;
+    if (drop < 0) break;
+    kept[drop] = false;
+    line = render();
+  }
+  // What is still too long is shared among the addresses, the longest giving most.
+  const middles = all
+    .map((_, i) => i)
+    .filter((i) => kept[i] && all[i]!.cut === 'middle')
+    .sort((x, y) => displayWidth(all[y]!.text) - displayWidth(all[x]!.text));
+  middles.forEach((i, k) => {
+    const excess = displayWidth(line) - width;
+    if (excess <= 0) return;
+    const w = displayWidth(all[i]!.text);
+    const share = Math.ceil(excess / (middles.length - k));
+    all[i] = { ...all[i]!, text: cutText(all[i]!.text, Math.max(12, w - share), 'middle') };
+    line = render();
+  });
+  return cutText(line, width);
+}

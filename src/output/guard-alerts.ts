@@ -7,6 +7,7 @@ import { AlertEvent, AlertView } from '../analysis/detect/alerts';
 import { BlockAction } from '../analysis/detect/block-plan';
 import { formatEndpoint } from '../text/address';
 import { Clock } from './clock';
+import { LineField, fitFields } from './columns';
 import { formatCount } from './units';
 
 /** An alert as a plain object (JSON field names). */
@@ -41,27 +42,26 @@ export function alertJson(ev: AlertEvent, clock: Clock): string {
   });
 }
 
-function targetText(a: AlertView): string {
-  const t = a.target;
-  const where = t.address
-    ? t.port !== null
-      ? formatEndpoint(t.address, t.port)
-      : t.address
-    : t.port !== null
-      ? `port ${t.port}`
+function whereText(address: string | null, port: number | null): string {
+  return address
+    ? port !== null
+      ? formatEndpoint(address, port)
+      : address
+    : port !== null
+      ? `port ${port}`
       : 'this host';
-  return `${where}/${t.protocol} netns ${t.netns}`;
 }
 
-function sourceText(a: AlertView): string {
+/** The sources: "10.0.0.1", "~20k sources" and, apart, "(top 10.0.0.1 60%, ...)". */
+function sourceTexts(a: AlertView): [string, string] {
   const s = a.source;
-  if (s.address) return `from ${s.address}`;
+  if (s.address) return [s.address, ''];
   const top = s.top
     .slice(0, 2)
     .map((x) => `${x.address} ${(x.share * 100).toFixed(x.share < 0.1 ? 1 : 0)}%`)
     .join(', ');
   const n = s.distinct === null ? 'many sources' : `~${formatCount(s.distinct)} sources`;
-  return `from ${n}${top ? ` (top ${top})` : ''}`;
+  return [n, top ? `(top ${top})` : ''];
 }
 
 const FIGURE_LABEL: Record<string, [string, string]> = {
@@ -79,11 +79,20 @@ const FIGURE_LABEL: Record<string, [string, string]> = {
   window_s: ['in', 's'],
 };
 
-/** Figures not worth a word when 0. */
+/** Figures not worth a word when 0 (unless their peak is shown). */
 const ZERO_HIDDEN = new Set(['blocked_per_s', 'synack_retrans_per_s']);
 
-/** The figures that tripped it, short: "syn 48.2k/s completed 0%". */
-function figuresText(a: AlertView): string {
+/** A figure's value with its unit: "48.2k/s", "0%", "12.0k pkt/s". */
+function valueText(label: [string, string], v: number): string {
+  const value = label[1] === '%' ? `${Math.round(v * 100)}` : formatCount(v);
+  return `${value}${label[1] === '%' || label[1].startsWith('/') ? label[1] : ` ${label[1]}`}`;
+}
+
+/**
+ * The figures that tripped it, short, each with its peak where the peak was
+ * higher (rates, on update and end): [["syn 107/s", "(peak 1.49k/s)"], ["completed 0%", ""]].
+ */
+function figureTexts(a: AlertView, withPeak: boolean): [string, string][] {
   const f =
     a.kind === 'source_flood'
       ? pick(a.figures, [
@@ -92,26 +101,28 @@ function figuresText(a: AlertView): string {
           'blocked_per_s',
         ])
       : a.figures;
-  const parts: string[] = [];
+  const parts: [string, string][] = [];
   // A scan's ports split by kind only when it has both (the kind says which otherwise).
   const split = (f.refused_ports ?? 0) > 0 && (f.unanswered_ports ?? 0) > 0;
   for (const [k, v] of Object.entries(f)) {
     if ((k === 'refused_ports' || k === 'unanswered_ports') && !split) continue;
     const label = FIGURE_LABEL[k];
     if (!label || v === null || v === undefined) continue;
-    if (ZERO_HIDDEN.has(k) && v === 0) continue;
-    const value = label[1] === '%' ? `${Math.round(v * 100)}` : formatCount(v);
-    parts.push(
-      `${label[0] ? `${label[0]} ` : ''}${value}${label[1] === '%' || label[1].startsWith('/') ? label[1] : ` ${label[1]}`}`,
-    );
+    const peak = a.peak[k];
+    const rate = label[1].startsWith('/') || label[1] === 'pkt/s';
+    const peakShown = withPeak && rate && peak !== undefined && formatCount(peak) !== formatCount(v);
+    if (ZERO_HIDDEN.has(k) && v === 0 && !peakShown) continue;
+    const text = `${label[0] ? `${label[0]} ` : ''}${valueText(label, v)}`;
+    parts.push([text, peakShown ? `(peak ${valueText(label, peak)})` : '']);
   }
   // The listener's queues against their limit: "half-open 8/8 accept 0/8".
   const backlog = f.backlog;
   if (backlog !== null && backlog !== undefined)
-    parts.push(
+    parts.push([
       `half-open ${formatCount(f.half_open ?? 0)}/${backlog} accept ${formatCount(f.accept_queue ?? 0)}/${backlog}`,
-    );
-  return parts.join(' ');
+      '',
+    ]);
+  return parts;
 }
 
 function pick(o: Record<string, number | null>, keys: string[]): Record<string, number | null> {
@@ -120,13 +131,15 @@ function pick(o: Record<string, number | null>, keys: string[]): Record<string, 
   return out;
 }
 
-function evidenceText(a: AlertView): string {
-  const ev = a.evidence.slice(0, 3).map((e) => `${e.counter} +${formatCount(e.delta)}`);
-  return ev.length ? ` | ${ev.join(', ')}${a.evidence.length > 3 ? ', …' : ''}` : '';
-}
-
-/** "12:00:01 start  a3f2-1 medium syn_flood 10.0.0.2:80/tcp netns 4026531840 from ~20k sources syn 20k/s completed 0% | TcpExtSyncookiesSent +19k" */
-export function alertLine(ev: AlertEvent, clock: Clock): string {
+/**
+ * An alert event as one line of text: what, where and from whom first, then
+ * the figures (with their peaks on update and end), the duration and the
+ * kernel counters that moved. `width` (a terminal's) leaves out what fits
+ * least, marked `…` (evidence from its last entry, the namespace, peaks, the
+ * duration, the id and the figures, in that order); undefined keeps it all.
+ * "12:00:01 start  a3f2-1 medium syn_flood 10.0.0.2:80/tcp netns 4026531840 from ~20k sources syn 20k/s completed 0% | TcpExtSyncookiesSent +19k"
+ */
+export function alertLine(ev: AlertEvent, clock: Clock, width?: number): string {
   const a = ev.alert;
   const time = clock.timeOfDay(Math.round(ev.tNs)).slice(0, 8);
   const kind =
@@ -136,8 +149,31 @@ export function alertLine(ev: AlertEvent, clock: Clock): string {
   const dur =
     ev.event === 'start'
       ? ''
-      : ` after ${Math.round((a.lastSeenNs - a.startNs) / 1e9)}s${ev.reason === 'stopped' ? ' (guard stopped)' : ''}`;
-  return `${time} ${ev.event.padEnd(6)} ${a.id} ${a.severity.padEnd(6)} ${kind} ${targetText(a)} ${sourceText(a)} ${figuresText(a)}${dur}${evidenceText(a)}`;
+      : `after ${Math.round((a.lastSeenNs - a.startNs) / 1e9)}s${ev.reason === 'stopped' ? ' (guard stopped)' : ''}`;
+  const [from, top] = sourceTexts(a);
+  const fields: LineField[] = [
+    { text: time, rank: 0 },
+    { text: ev.event.padEnd(6), rank: 0 },
+    { text: a.id, rank: 2 },
+    { text: a.severity.padEnd(6), rank: 0 },
+    { text: kind, rank: 0 },
+    { text: `${whereText(a.target.address, a.target.port)}/${a.target.protocol}`, rank: 0, cut: 'middle' },
+    { text: `netns ${a.target.netns}`, rank: 5 },
+    { text: 'from', rank: 0 },
+    { text: from, rank: 0, cut: 'middle' },
+    { text: top, rank: 3 },
+  ];
+  figureTexts(a, ev.event !== 'start').forEach(([f, peak], i) => {
+    fields.push({ text: f, rank: i === 0 ? 1 : 2 }, { text: peak, rank: 4 });
+  });
+  fields.push({ text: dur, rank: 3 });
+  if (a.evidence.length > 0) {
+    fields.push({ text: '|', rank: 6 });
+    a.evidence.forEach((e, i) =>
+      fields.push({ text: `${e.counter} +${formatCount(e.delta)}${i < a.evidence.length - 1 ? ',' : ''}`, rank: 6 }),
+    );
+  }
+  return fitFields(fields, width);
 }
 
 export function blockObject(b: BlockAction, clock: Clock, nowNs: number): Record<string, unknown> {
@@ -187,21 +223,36 @@ export interface PublishedAlert {
   source?: { address?: string | null; distinct?: number | null };
 }
 
-/** One line per active alert of the running guards, for `wirelens top`'s view. */
-export function guardAlertLines(guards: { pid: number; alerts: PublishedAlert[] }[]): string[] {
+/**
+ * One line per active alert of the running guards, for `wirelens top`'s view,
+ * in at most `width` columns (fitFields: the guard's pid and the alert's id
+ * go first, then the duration; what, where and from whom stay).
+ */
+export function guardAlertLines(guards: { pid: number; alerts: PublishedAlert[] }[], width?: number): string[] {
   const out: string[] = [];
   for (const g of guards)
     for (const a of g.alerts) {
       const t = a.target ?? {};
-      const where = `${t.address ? (t.port !== null && t.port !== undefined ? formatEndpoint(t.address, t.port) : t.address) : t.port ? `port ${t.port}` : 'this host'}/${t.protocol ?? '?'}`;
       const from = a.source?.address
-        ? `from ${a.source.address}`
+        ? a.source.address
         : a.source?.distinct !== null && a.source?.distinct !== undefined
-          ? `from ~${formatCount(a.source.distinct)} sources`
+          ? `~${formatCount(a.source.distinct)} sources`
           : '';
       const kind = a.kind === 'source_flood' ? `source_flood(${a.traffic})` : a.kind;
       out.push(
-        `ALERT ${a.severity ?? '?'} ${kind} ${where} ${from} for ${Math.round(a.duration_s ?? 0)}s (guard ${g.pid}, ${a.id})`,
+        fitFields(
+          [
+            { text: 'ALERT', rank: 0 },
+            { text: a.severity ?? '?', rank: 0 },
+            { text: kind ?? '?', rank: 0 },
+            { text: `${whereText(t.address ?? null, t.port ?? null)}/${t.protocol ?? '?'}`, rank: 0, cut: 'middle' },
+            { text: from ? 'from' : '', rank: 0 },
+            { text: from, rank: 0, cut: 'middle' },
+            { text: `for ${Math.round(a.duration_s ?? 0)}s`, rank: 1 },
+            { text: `(guard ${g.pid}, ${a.id})`, rank: 2 },
+          ],
+          width,
+        ),
       );
     }
   return out;

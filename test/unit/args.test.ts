@@ -36,7 +36,10 @@ describe('parseArgs', () => {
     [['--duration', 'Infinity'], /--duration needs a number from/],
     [['--pid', '0x10'], /--pid needs a whole number from 1 to 4194304/],
     [['--pid', '12x'], /whole number/],
-    [['--pid', '1,,2'], /empty value/],
+    [['--pid', '1,,2'], /^--pid "1,,2" has an empty item between commas/],
+    [['--pid', ''], /^--pid needs a value \(PID\), not an empty one$/],
+    // What the user typed is quoted escaped: no control character reaches the terminal.
+    [['--pid', '1\x1b[2J'], /^--pid needs a whole number from 1 to 4194304 \(got "1\\x1b\[2J"\)$/],
     [['--duration', 'soon'], /--duration needs a number from 0.001 to 2000000 \(got "soon"\)/],
     [['--json=yes'], /takes no value/],
     [['-c'], /^-c needs a whole number from 1 to 2\^32$/],
