@@ -115,6 +115,25 @@ describe('SYN flood', () => {
     assert.deepEqual(quiet, []);
   });
 
+  it("another namespace listening on the same port (containers on :80) does not take the alert's namespace", () => {
+    const other = OWN_NETNS + 7;
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 2, () => {
+      tl.port('tcp', 80, { pkts: 5000, syn: 5000, synack: 5000 });
+      tl.counter('TcpExtSyncookiesSent', 4900);
+      tl.queue(80, 10, 0, 511);
+      // A flood elsewhere on the host: its SYN-ACK retransmits are seen by the host-wide hooks.
+      const l = tl.listen.get(`${other}/80`) ?? { netns: other, port: 80, est: 0, synackRetrans: 0, rstSent: 0 };
+      l.synackRetrans += 300;
+      tl.listen.set(`${other}/80`, l);
+    });
+    const a = starts(ev, 'syn_flood')[0]!.alert;
+    assert.equal(a.target.netns, OWN_NETNS);
+    assert.ok(!a.evidence.some((x) => x.counter === 'synack_retransmits'), JSON.stringify(a.evidence));
+  });
+
   it("a scanner's refused SYNs to other ports do not make it a listener's top source", () => {
     const e = engine();
     const tl = new Timeline();

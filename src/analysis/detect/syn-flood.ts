@@ -58,13 +58,22 @@ export class SynFloodDetector {
       if (!byRate && !byKernel) continue;
       // The listener's namespace: where a handshake on this port completed or was retried, else where its
       // queues were read, else the interfaces'.
+      // The handshake hooks see every namespace of the host, and other namespaces may listen on the same
+      // port (containers on :80): the interfaces' own namespace wins when it listens there.
       const l = f.listen.filter((x) => x.port === p.port);
       const queued = [...f.sample.queues.values()].filter((x) => x.port === p.port);
-      const netns = l.length === 1 ? l[0]!.netns : queued.length === 1 ? queued[0]!.netns : f.ownNetns;
+      const own = l.some((x) => x.netns === f.ownNetns) || queued.some((x) => x.netns === f.ownNetns);
+      const netns = own
+        ? f.ownNetns
+        : l.length === 1
+          ? l[0]!.netns
+          : queued.length === 1
+            ? queued[0]!.netns
+            : f.ownNetns;
       const q = f.sample.queues.get(`${netns}/${p.port}`);
       const full = byKernel && q !== undefined && queueNearFull(q);
       const queue = byKernel ? netstatEvidence(f, netns, SYN_QUEUE_COUNTERS) : [];
-      const retrans = l.reduce((n, x) => n + x.synackRetrans, 0);
+      const retrans = l.reduce((n, x) => (x.netns === netns ? n + x.synackRetrans : n), 0);
       const completed = ratio(p.d.est, p.d.syn) ?? 0;
       const halfOpen = byRate && completed < 0.5;
       if (!halfOpen && queue.length === 0 && !full) continue;
