@@ -17,7 +17,6 @@ const NS = `wlt-gif-${process.pid}`;
 const EVIL = 'g\x1b[31mr\x07';
 const EVIL_PEER = 'h\x01"q\\';
 /** Control characters other than the newline that ends each line. */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x09\x0b-\x1f\x7f]/;
 
 const ip = (...args: string[]): void => void execFileSync('ip', ['-n', NS, ...args], { stdio: 'ignore' });
