@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <string>
 
 #include "errors.h"
@@ -156,6 +157,32 @@ double IterDrain(int fd, std::string *out, size_t keep) {
   return total;
 }
 
+// Creates link's iterator in each namespace of paths in turn and calls
+// each(i, fd) with it (fd -1 where the namespace is gone or refused it); the
+// iterator is closed after. False, with a JS error thrown, when this thread
+// could not return to its own namespace.
+bool IterEachIn(Napi::Env env, int link, const Napi::Array &paths,
+                const std::function<void(uint32_t, int)> &each) {
+  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) {
+    ThrowErrno(env, "opening this thread's network namespace", errno);
+    return false;
+  }
+  for (uint32_t i = 0; i < paths.Length(); i++) {
+    int fd = IterCreateIn(link, paths.Get(i).ToString(), home);
+    if (fd == -2) {
+      int e = errno;
+      close(home);
+      ThrowErrno(env, "returning to wirelens's network namespace", e);
+      return false;
+    }
+    each(i, fd);
+    if (fd >= 0) close(fd);
+  }
+  close(home);
+  return true;
+}
+
 // iterRunIn(linkFd, netnsPaths) -> namespaces it ran in: runs a BPF iterator
 // whose target walks the caller's network namespace (iter/tcp, iter/udp) in
 // each namespace given (/proc/PID/ns/net, /run/netns/NAME). A namespace
@@ -166,29 +193,14 @@ Napi::Value IterRunIn(const Napi::CallbackInfo &info) {
     ThrowUsage(env, "iterRunIn(linkFd: number, netnsPaths: string[])");
     return env.Undefined();
   }
-  int link = info[0].As<Napi::Number>().Int32Value();
-  auto paths = info[1].As<Napi::Array>();
-  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (home < 0) {
-    ThrowErrno(env, "opening this thread's network namespace", errno);
-    return env.Undefined();
-  }
   double ran = 0;
-  for (uint32_t i = 0; i < paths.Length(); i++) {
-    int fd = IterCreateIn(link, paths.Get(i).ToString(), home);
-    if (fd == -2) {
-      int e = errno;
-      close(home);
-      ThrowErrno(env, "returning to wirelens's network namespace", e);
-      return env.Undefined();
-    }
-    if (fd < 0) continue;
-    IterDrain(fd, nullptr, 0);
-    close(fd);
-    ran++;
-  }
-  close(home);
-  return Napi::Number::New(env, ran);
+  bool ok = IterEachIn(env, info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Array>(),
+                       [&](uint32_t, int fd) {
+                         if (fd < 0) return;
+                         IterDrain(fd, nullptr, 0);
+                         ran++;
+                       });
+  return ok ? Napi::Number::New(env, ran) : env.Undefined();
 }
 
 // iterReadIn(linkFd, netnsPaths, maxBytes) -> [Buffer | null]: as iterRunIn,
@@ -200,35 +212,20 @@ Napi::Value IterReadIn(const Napi::CallbackInfo &info) {
     ThrowUsage(env, "iterReadIn(linkFd: number, netnsPaths: string[], maxBytes: number)");
     return env.Undefined();
   }
-  int link = info[0].As<Napi::Number>().Int32Value();
   auto paths = info[1].As<Napi::Array>();
   double max = info[2].As<Napi::Number>().DoubleValue();
   size_t keep = max > 0 ? static_cast<size_t>(std::min(max, 64.0 * 1024 * 1024)) : 0;
-  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (home < 0) {
-    ThrowErrno(env, "opening this thread's network namespace", errno);
-    return env.Undefined();
-  }
   Napi::Array out = Napi::Array::New(env, paths.Length());
-  for (uint32_t i = 0; i < paths.Length(); i++) {
-    int fd = IterCreateIn(link, paths.Get(i).ToString(), home);
-    if (fd == -2) {
-      int e = errno;
-      close(home);
-      ThrowErrno(env, "returning to wirelens's network namespace", e);
-      return env.Undefined();
-    }
+  bool ok = IterEachIn(env, info[0].As<Napi::Number>().Int32Value(), paths, [&](uint32_t i, int fd) {
     if (fd < 0) {
       out.Set(i, env.Null());
-      continue;
+      return;
     }
     std::string bytes;
     IterDrain(fd, &bytes, keep);
-    close(fd);
     out.Set(i, Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size()));
-  }
-  close(home);
-  return out;
+  });
+  return ok ? out : env.Undefined();
 }
 
 #ifndef SYS_pidfd_open
