@@ -64,6 +64,8 @@ const volatile __u32 wl_guard_port_floor = 100; /* packets in an interval before
 const volatile __u32 wl_guard_fail_floor = 1;	/* refusals in a bucket before a remote gets a scan entry */
 const volatile __u32 wl_guard_syn_floor = 5; /* SYNs in a bucket before a remote gets an unanswered entry */
 const volatile __u32 wl_guard_block_on = 0;  /* 1: --block (the ingress program may drop) */
+/* A new scan entry's value: too big for the stack. */
+const volatile struct wl_guard_scan wl_guard_scan_zero = {};
 
 #define WL_GUARD_ROWS 4
 #define TC_ACT_UNSPEC (-1)
@@ -77,6 +79,7 @@ const volatile __u32 wl_guard_block_on = 0;  /* 1: --block (the ingress program 
 #define TAG_SRC 0x5352u
 #define TAG_PORT 0x504fu
 #define TAG_FAIL 0x4641u
+#define TAG_SCAN 0x5343u
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -417,9 +420,11 @@ static __always_inline void note_daddr(struct wl_guard_port *v, const struct pkt
 	v->family = p->ip.family;
 }
 
+/* A port's bit in a scan bitmap: seeded, so a remote cannot choose ports that share one. */
 static __always_inline __u32 scan_bit(__u8 proto, __u16 port)
 {
-	return (port + 131u * proto) & 1023;
+	return fmix(fmix(wl_guard_seed1 ^ TAG_SCAN) ^ (((__u32)proto << 16) | port)) &
+	       (WL_GUARD_SCAN_WORDS * 64 - 1);
 }
 
 /*
@@ -439,11 +444,10 @@ static __always_inline void note_syn(const struct wl_guard_addr *remote, struct 
 	k.bucket = bucket;
 	s = bpf_map_lookup_elem(&wl_guard_unanswered, &k);
 	if (!s) {
-		struct wl_guard_scan zero = {};
-
 		if (!passed_floor(&wl_guard_syns, 2, bucket, h, wl_guard_syn_floor))
 			return;
-		if (!bpf_map_update_elem(&wl_guard_unanswered, &k, &zero, BPF_NOEXIST))
+		if (!bpf_map_update_elem(&wl_guard_unanswered, &k, (const void *)&wl_guard_scan_zero,
+					 BPF_NOEXIST))
 			stat_inc(WL_GUARD_STAT_UNANSWERED);
 		s = bpf_map_lookup_elem(&wl_guard_unanswered, &k);
 		if (!s)
@@ -548,12 +552,10 @@ static __always_inline void note_refusal(const struct wl_guard_addr *remote, __u
 	k.bucket = bucket;
 	s = bpf_map_lookup_elem(&wl_guard_scans, &k);
 	if (!s) {
-		struct wl_guard_scan zero = {};
-
 		if (!passed_floor(&wl_guard_fail, 1, bucket, hash_addr(TAG_FAIL, remote),
 				  wl_guard_fail_floor))
 			return;
-		if (!bpf_map_update_elem(&wl_guard_scans, &k, &zero, BPF_NOEXIST))
+		if (!bpf_map_update_elem(&wl_guard_scans, &k, (const void *)&wl_guard_scan_zero, BPF_NOEXIST))
 			stat_inc(WL_GUARD_STAT_SCANS_ENTERED);
 		s = bpf_map_lookup_elem(&wl_guard_scans, &k);
 		if (!s)

@@ -461,7 +461,12 @@ enum wl_guard_proto {
  * wl_guard_unanswered the TCP ports it sent a SYN to that have had no answer
  * yet (a SYN-ACK, RST or ICMP unreachable sent back clears the bit).
  */
-#define WL_GUARD_SCAN_WORDS 16 /* 1024 bits: bit (port + 131 * proto) % 1024 */
+/*
+ * 4096 bits; a port's bit is a hash of (proto, port) seeded at random per run
+ * (so a remote cannot pick ports that share a bit), and user space estimates
+ * the distinct ports from the bits set (linear counting).
+ */
+#define WL_GUARD_SCAN_WORDS 64
 struct wl_guard_scan_key {
 	struct wl_guard_addr src;
 	__u32 bucket; /* wl_guard_clock.bucket when the refusals happened */

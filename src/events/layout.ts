@@ -294,7 +294,7 @@ export const WL_GUARD_SCAN_KEY = {
 
 export const WL_GUARD_SCAN = {
   struct: 'wl_guard_scan',
-  size: 128,
+  size: 512,
   fields: { bits: 0 },
 } as const satisfies StructLayout;
 
@@ -359,7 +359,7 @@ export const GUARD_STAT = {
 } as const;
 /** WL_GUARD_HLL_BITS, WL_GUARD_SCAN_WORDS in events.h. */
 export const GUARD_HLL_BITS = 10;
-export const GUARD_SCAN_WORDS = 16;
+export const GUARD_SCAN_WORDS = 64;
 
 /** enum wl_top_proto: wl_top_protos index, and the high half of a wl_top_ports key. */
 export const TOP_PROTOS = ['tcp', 'udp', 'icmp', 'icmpv6', 'other'] as const;

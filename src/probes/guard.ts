@@ -82,6 +82,10 @@ export interface GuardOptions {
 
 const TC_SLOT = 'interface packets (TC ingress and egress)';
 const SKETCH_ROWS = 4;
+/** Bits per scan bitmap (port hashed to one at random per run). */
+export const SCAN_BITS = GUARD_SCAN_WORDS * 64;
+/** The most --scan-ports can be: what linear counting over SCAN_BITS counts within 2% (twice its bits). */
+export const SCAN_PORTS_MAX = 2 * SCAN_BITS;
 /** SYNs from one remote in a scan bucket before its unanswered ones are tracked (a spoofed flood's stay under it). */
 export const SYN_FLOOR = 5;
 /** What the queue iterator may write in one namespace: 3,276 listeners with a queue (the rest is read and dropped). */
