@@ -155,7 +155,7 @@ const TUNABLES: Tunable[] = [
     type: 'int',
     min: 1,
     max: 86400,
-    help: 'seconds without new refused ports before a scan alert ends',
+    help: 'seconds without new ports, refusals or unanswered SYNs before a scan alert ends',
   },
   {
     flag: 'update',

@@ -271,6 +271,48 @@ describe('wirelens guard', { skip }, () => {
     }
   });
 
+  it('a long scan (hping3 --scan 1-20000 at ~500/s for 20 s): its alert lasts while it goes on, its ports grow with the resets sent', async () => {
+    const g = await startGuard(['--scan-quiet', '5', '--update', '2']);
+    try {
+      const rsts0 = nstat(pair.b, 'TcpOutRsts');
+      const t0 = Date.now();
+      // hping3 --scan forks a receiver that a SIGINT to the sender leaves running: timeout signals both.
+      const argv = inNs(pair.a, [
+        'timeout',
+        '-s',
+        'INT',
+        '20',
+        'hping3',
+        '-S',
+        '--scan',
+        '1-20000',
+        '-i',
+        'u2000',
+        pair.addrB,
+      ]);
+      await run(argv[0]!, argv.slice(1), 30000);
+      const stopped = Date.now();
+      const rsts = nstat(pair.b, 'TcpOutRsts') - rsts0;
+      await waitFor(() => g.stdout(), /"event":"end"/, 15000, 'the end');
+      const recs = records(g);
+      const s = recs.filter((x) => x.event === 'start');
+      assert.equal(s.length, 1, JSON.stringify(recs.map((x) => [x.event, x.kind])));
+      const mine = recs.filter((x) => x.id === s[0]!.id);
+      const end = mine.find((x) => x.event === 'end')!;
+      const ports = mine.map((x) => x.figures!.ports as number);
+      process.stderr.write(
+        `long scan: ${rsts} resets sent in ${((stopped - t0) / 1000).toFixed(1)} s; guard ports ${ports.join(' ')}; ended ${((Date.parse(end.ts) - stopped) / 1000).toFixed(1)} s after the scan stopped\n`,
+      );
+      assert.ok(rsts > 3000, `resets ${rsts}`);
+      assert.ok(Date.parse(end.ts) >= stopped + 3000, 'no end while the scan goes on (scan-quiet 5)');
+      for (let i = 1; i < ports.length - 1; i++) assert.ok(ports[i]! > ports[i - 1]!, `ports grow: ${ports.join(' ')}`);
+      // The last figure before the end: every port refused (port 80 answers), an estimate within 3 standard errors.
+      assert.ok(Math.abs(ports.at(-1)! - rsts) <= 0.06 * rsts, `guard ${ports.at(-1)} ports, ${rsts} resets`);
+    } finally {
+      await stop(g, 'SIGINT');
+    }
+  });
+
   it('40 closed ports 1024 apart (k*1024+7): a port_scan of ~40 ports (they must not share a bit)', async () => {
     const g = await startGuard(['--scan-quiet', '3']);
     try {

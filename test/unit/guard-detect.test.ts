@@ -311,6 +311,48 @@ describe('port scan', () => {
     assert.ok(Math.abs(s[0]!.alert.figures.ports! - 40) <= 2, `ports ${s[0]!.alert.figures.ports}`);
   });
 
+  it('a scan going over ports already counted lasts while the source is refused, past the bucket, then ends', () => {
+    const e = engine({ scanQuietS: 5 });
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ports = [...Array(100).keys()].map((i) => 1 + i);
+    // The same 100 closed ports every second for 90 s (a bucket turns at 60 s): refused each time.
+    const ev = run(e, tl, 90, (i) => {
+      tl.bucket = Math.floor(i / 60);
+      tl.scan('10.0.0.50', ports).source('10.0.0.50', { pkts: 100, syn: 100, rstOut: 100 });
+    });
+    assert.deepEqual(
+      ev.map((x) => x.event),
+      ['start', 'update', 'update'],
+      'no end while it goes on',
+    );
+    const quiet = run(e, tl, 8, () => undefined);
+    const end = quiet.filter((x) => x.event === 'end');
+    assert.equal(end.length, 1);
+    assert.equal((end[0]!.tNs - end[0]!.alert.lastSeenNs) / 1e9, 5);
+    assert.equal(end[0]!.alert.lastSeenNs, tl.tNs - 9e9, 'last seen at the last second it was refused');
+  });
+
+  it('SYNs nothing answers keep it going too; a source neither refused nor unanswered lets it end', () => {
+    const e = engine({ scanQuietS: 5 });
+    const tl = new Timeline();
+    e.step(tl.sample());
+    tl.scan(
+      '10.0.0.51',
+      [...Array(20).keys()].map((i) => 300 + i),
+    );
+    const ev = run(e, tl, 20, () => tl.source('10.0.0.51', { pkts: 200, syn: 200 }));
+    assert.deepEqual(
+      ev.map((x) => x.event),
+      ['start'],
+    );
+    const after = run(e, tl, 10, () => tl.source('10.0.0.51', { pkts: 200, syn: 10, synack: 10 }));
+    assert.deepEqual(
+      after.map((x) => x.event),
+      ['end'],
+    );
+  });
+
   it('14 ports are not a scan, and a slow scan within the window is', () => {
     const e = engine();
     const tl = new Timeline();

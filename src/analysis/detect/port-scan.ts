@@ -8,12 +8,14 @@
  * answer leaves within milliseconds) went unanswered. Ports map to bits by a
  * hash seeded per run, so the distinct ports are estimated from the bits set
  * (linear counting). The window is the union of the last buckets. An alert
- * lasts while new ports are added.
+ * lasts while new ports are added or, once the remote has its own counters,
+ * while it is refused or its SYNs go unanswered (a scan going over ports
+ * already counted, or past a bucket's turn, is still a scan).
  */
 import { GuardFrame } from './frame';
 import { REFUSAL_COUNTERS, dropEvidence, netstatEvidence, perS } from './evidence';
 import { bitsSet, linearCount, orInto } from './sketch-math';
-import { GuardSample } from '../../model/guard';
+import { GuardCounts, GuardSample } from '../../model/guard';
 import { Thresholds } from './thresholds';
 import { Observation } from './types';
 
@@ -52,8 +54,8 @@ export class PortScanDetector {
       // bits; a full bitmap reads as its floor, 34k).
       const ports = linearCount(union);
       this.last.set(src, { set, ports });
-      if (ports < t.scanPorts || set <= before.set) continue;
       const s = f.sources.find((x) => x.address === src);
+      if (ports < t.scanPorts || (set <= before.set && !(s && stillProbing(s.d)))) continue;
       out.push({
         kind: 'port_scan',
         traffic: unansweredPorts > refusedPorts ? 'unanswered' : 'refusals',
@@ -77,6 +79,11 @@ export class PortScanDetector {
     for (const k of this.last.keys()) if (!seen.has(k)) this.last.delete(k);
     return out;
   }
+}
+
+/** This interval, the remote was refused (RST, ICMP unreachable) or sent SYNs nothing answered. */
+function stillProbing(c: GuardCounts): boolean {
+  return c.rstOut + c.unreachOut > 0 || c.syn > c.synack + c.rstOut + c.unreachOut;
 }
 
 /** The union of a remote's bitmaps over buckets from..to, undefined when it has none there. */
