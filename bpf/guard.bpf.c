@@ -20,7 +20,7 @@
  *   protocol totals. Every map is sized before load: memory is fixed.
  * - tp_btf (classic tracepoint fallback): handshakes completed (a listener
  *   made a child), SYN-ACK retransmits and resets sent per listening port
- *   and network namespace, drops by the kernel's reason.
+ *   and network namespace, drops by the kernel's reason and namespace.
  * - iter/tcp, run by user space once per interval in each watched
  *   namespace: the SYN and accept queues of listeners that hold anything.
  *
@@ -33,7 +33,6 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "common.bpf.h"
-#include "drop_count.bpf.h"
 #include "ip_header.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -45,6 +44,7 @@ const struct wl_guard_scan_key *const wl_btf_guard_scan_key = 0;
 const struct wl_guard_scan *const wl_btf_guard_scan = 0;
 const struct wl_guard_listen_key *const wl_btf_guard_listen_key = 0;
 const struct wl_guard_listen *const wl_btf_guard_listen = 0;
+const struct wl_guard_drop_key *const wl_btf_guard_drop_key = 0;
 const struct wl_guard_hll *const wl_btf_guard_hll = 0;
 const struct wl_guard_clock *const wl_btf_guard_clock = 0;
 const struct wl_guard_cell *const wl_btf_guard_cell = 0;
@@ -182,6 +182,14 @@ struct {
 	__type(key, struct wl_guard_addr);
 	__type(value, struct wl_guard_block);
 } wl_guard_blocks SEC(".maps");
+
+/* Drops per (namespace, reason): each alert takes those of its own namespace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct wl_guard_drop_key);
+	__type(value, __u64);
+} wl_guard_drops SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -815,18 +823,52 @@ int wl_guard_rst_tp(struct trace_event_raw_tcp_send_reset *ctx)
 	return on_reset((const struct sock *)ctx->skaddr, skb);
 }
 
+/*
+ * The kernel dropped a packet: counted per reason in the namespace it was
+ * dropped in (its device's, else its socket's), so that an alert shows only
+ * its own namespace's drops. A (namespace, reason) pair past the table's
+ * size goes uncounted.
+ */
+static __always_inline void count_drop(const struct sk_buff *skb, __u32 reason)
+{
+	struct wl_guard_drop_key k = {.reason = reason};
+	struct net_device *dev;
+	struct sock *sk;
+	__u64 one = 1, *n;
+
+	if (skb) {
+		dev = BPF_CORE_READ(skb, dev);
+		if (dev) {
+			k.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		} else {
+			sk = BPF_CORE_READ(skb, sk);
+			if (sk)
+				k.netns = wl_sk_netns(sk);
+		}
+	}
+	n = bpf_map_lookup_elem(&wl_guard_drops, &k);
+	if (n)
+		*n += 1;
+	else
+		bpf_map_update_elem(&wl_guard_drops, &k, &one, BPF_NOEXIST);
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(wl_guard_drop_btf, const struct sk_buff *skb, void *location, int reason)
 {
-	wl_count_drop(reason);
+	count_drop(skb, reason);
 	return 0;
 }
+
+/* skb:kfree_skb before 5.17 has no reason: SKB_DROP_REASON_NOT_SPECIFIED. */
+#define WL_GUARD_DROP_NOT_SPECIFIED 2
 
 SEC("tracepoint/skb/kfree_skb")
 int wl_guard_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {
-	wl_count_drop(bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason)
-							 : WL_DROP_NOT_SPECIFIED);
+	count_drop((const struct sk_buff *)BPF_CORE_READ(ctx, skbaddr),
+		   bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason)
+						      : WL_GUARD_DROP_NOT_SPECIFIED);
 	return 0;
 }
 

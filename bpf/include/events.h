@@ -522,6 +522,12 @@ struct wl_guard_hll {
 	__u8 reg[WL_GUARD_HLL_REGS];
 };
 
+/* wl_guard_drops key: packets the kernel dropped (kfree_skb) in a network namespace, by reason. */
+struct wl_guard_drop_key {
+	__u32 netns;  /* the namespace of skb->dev, else of skb->sk; 0: neither */
+	__u32 reason; /* enum skb_drop_reason */
+};
+
 /* wl_guard_clock[0]: written by user space at each read. */
 struct wl_guard_clock {
 	__u32 gen;    /* read intervals since start: rate sketch epoch, HLL generation */

@@ -340,6 +340,12 @@ export const WL_GUARD_IFCFG = {
   fields: { l2_len: 0, _pad: 2 },
 } as const satisfies StructLayout;
 
+export const WL_GUARD_DROP_KEY = {
+  struct: 'wl_guard_drop_key',
+  size: 8,
+  fields: { netns: 0, reason: 4 },
+} as const satisfies StructLayout;
+
 export const WL_GUARD_BLOCK = {
   struct: 'wl_guard_block',
   size: 8,
@@ -384,6 +390,7 @@ export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>
     WL_GUARD_CELL,
     WL_GUARD_IFCFG,
     WL_GUARD_BLOCK,
+    WL_GUARD_DROP_KEY,
   ],
 };
 

@@ -105,8 +105,8 @@ export interface GuardSample {
   pending: Map<string, Map<number, Uint32Array>>;
   /** Distinct sources over the interval that ended with this read (undefined on the first). */
   distinct?: DistinctRegisters;
-  /** Drops since start by the kernel's reason name. */
-  drops: Map<string, number>;
+  /** Drops since start per network namespace inode (0: neither device nor socket known), by the kernel's reason name. */
+  drops: Map<number, Map<string, number>>;
   /** Per network namespace inode: its /proc net/netstat and net/snmp counters (nstat's names), as read now. */
   netstat: Map<number, Map<string, number>>;
   /** The network namespace of the hooked interfaces. */

@@ -83,7 +83,7 @@ export class Timeline {
   scans = new Map<string, Map<number, Uint32Array>>();
   pending = new Map<string, Map<number, Uint32Array>>();
   netstat = new Map<number, Map<string, number>>([[OWN_NETNS, new Map()]]);
-  drops = new Map<string, number>();
+  drops = new Map<number, Map<string, number>>();
   distinct: DistinctRegisters = {
     all: new Uint8Array(1024),
     syn: new Uint8Array(1024),
@@ -131,8 +131,10 @@ export class Timeline {
     return this;
   }
 
-  drop(reason: string, n: number): this {
-    this.drops.set(reason, (this.drops.get(reason) ?? 0) + n);
+  drop(reason: string, n: number, netns = OWN_NETNS): this {
+    const per = this.drops.get(netns) ?? new Map<string, number>();
+    per.set(reason, (per.get(reason) ?? 0) + n);
+    this.drops.set(netns, per);
     return this;
   }
 
@@ -191,7 +193,7 @@ export class Timeline {
       scans: new Map([...this.scans].map(([k, v]) => [k, new Map([...v].map(([b, bits]) => [b, bits.slice()]))])),
       pending: new Map([...this.pending].map(([k, v]) => [k, new Map([...v].map(([b, bits]) => [b, bits.slice()]))])),
       distinct: this.distinct,
-      drops: new Map(this.drops),
+      drops: new Map([...this.drops].map(([k, v]) => [k, new Map(v)])),
       netstat: new Map([...this.netstat].map(([k, v]) => [k, new Map(v)])),
       ownNetns: OWN_NETNS,
       tables: [],

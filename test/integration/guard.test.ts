@@ -253,12 +253,24 @@ describe('wirelens guard', { skip }, () => {
     }
   });
 
-  it('hping3 --scan 1-1000: one port_scan alert naming the source, nothing else', async () => {
+  it("hping3 --scan 1-1000: one port_scan alert naming the source, nothing else; its drop evidence is the victim namespace's alone", async () => {
+    // A third namespace dropping UDP to a closed port on its loopback meanwhile: its drops are not the victim's.
+    const third = `wlt-guard3-${process.pid}`;
+    execFileSync('ip', ['netns', 'add', third]);
     const g = await startGuard(['--scan-quiet', '3']);
     try {
-      const r = await hping(['-S', '--scan', '1-1000'], 60);
-      assert.equal(r.code, 0, r.stderr);
-      await sleep(5000);
+      execFileSync('ip', ['-n', third, 'link', 'set', 'lo', 'up']);
+      const rsts0 = nstat(pair.b, 'TcpOutRsts');
+      const noise0 = nstat(third, 'UdpNoPorts');
+      const noiseArgv = ['ip', 'netns', 'exec', third, 'timeout', '-s', 'INT', '4'];
+      const [r] = await Promise.all([
+        hping(['-S', '--scan', '1-1000'], 60),
+        run(noiseArgv[0]!, [...noiseArgv.slice(1), 'hping3', '--udp', '-p', '9', '-i', 'u500', '127.0.0.1'], 10000),
+      ]);
+      assert.equal(r!.code, 0, r!.stderr);
+      const rsts = nstat(pair.b, 'TcpOutRsts') - rsts0;
+      const noise = nstat(third, 'UdpNoPorts') - noise0;
+      await waitFor(() => g.stdout(), /"event":"end"/, 10000, 'the end');
       const recs = records(g);
       const s = recs.filter((x) => x.event === 'start');
       assert.equal(s.length, 1, JSON.stringify(recs));
@@ -266,8 +278,24 @@ describe('wirelens guard', { skip }, () => {
       assert.equal(s[0]!.source!.address, pair.addrA);
       const last = recs.filter((x) => x.id === s[0]!.id).at(-1)!;
       assert.ok((last.figures!.ports as number) >= 900, `ports ${last.figures!.ports}`);
+      const drops = last.evidence!.filter((e) => e.counter.startsWith('drop:'));
+      const noSocket = drops.find((e) => e.counter === 'drop:NO_SOCKET');
+      process.stderr.write(
+        `scan 1-1000: drop evidence ${JSON.stringify(drops)}; victim TcpOutRsts +${rsts}; third namespace UdpNoPorts +${noise}\n`,
+      );
+      assert.ok(noise > 1000, `the third namespace dropped ${noise}`);
+      assert.ok(noSocket, JSON.stringify(last.evidence));
+      assert.equal(noSocket.netns, pair.inodeB);
+      assert.ok(drops.every((e) => e.netns === pair.inodeB));
+      // Each refused SYN is a NO_SOCKET drop and a reset in the victim; the alert takes the drops of the
+      // intervals it held, so those of an interval before it started (under --scan-ports ports) are not in it.
+      assert.ok(
+        noSocket.delta <= rsts && noSocket.delta >= rsts - 15,
+        `drop:NO_SOCKET ${noSocket.delta}, resets ${rsts}`,
+      );
     } finally {
       await stop(g, 'SIGINT');
+      execFileSync('ip', ['netns', 'del', third]);
     }
   });
 

@@ -353,6 +353,24 @@ describe('port scan', () => {
     );
   });
 
+  it("drops are the alert's namespace's: another namespace's are not its evidence", () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 1, () => {
+      tl.scan(
+        '10.0.0.97',
+        [...Array(20).keys()].map((i) => 500 + i),
+      ).drop('NO_SOCKET', 20);
+      tl.drop('NO_SOCKET', 19, 4026533001).drop('NO_SOCKET', 5000, 4026533002); // the scanner's own, a third's
+    });
+    const a = starts(ev, 'port_scan')[0]!.alert;
+    assert.deepEqual(
+      a.evidence.filter((x) => x.counter.startsWith('drop:')),
+      [{ counter: 'drop:NO_SOCKET', delta: 20, netns: OWN_NETNS }],
+    );
+  });
+
   it('14 ports are not a scan, and a slow scan within the window is', () => {
     const e = engine();
     const tl = new Timeline();

@@ -73,7 +73,7 @@ export class PortScanDetector {
           syn_per_s: s ? perS(s.d.syn, f.dtS) : null,
         },
         thresholds: { scan_ports: t.scanPorts, scan_window_s: t.scanWindowS },
-        evidence: [...netstatEvidence(f, f.ownNetns, REFUSAL_COUNTERS), ...dropEvidence(f, ['NO_SOCKET'])],
+        evidence: [...netstatEvidence(f, f.ownNetns, REFUSAL_COUNTERS), ...dropEvidence(f, f.ownNetns, ['NO_SOCKET'])],
       });
     }
     for (const k of this.last.keys()) if (!seen.has(k)) this.last.delete(k);

@@ -39,7 +39,7 @@ export class SourceFloodDetector {
         traffic: kind,
         key: s.address,
         severity:
-          f.drops.size > 0 &&
+          f.drops.has(target.netns) &&
           netstatEvidence(f, target.netns, ['TcpExtListenDrops', 'UdpRcvbufErrors', 'TcpExtTCPReqQFullDrop']).length > 0
             ? 'high'
             : 'medium',
@@ -61,7 +61,10 @@ export class SourceFloodDetector {
           source_pps: t.sourcePps,
           sustain_s: t.sustainS,
         },
-        evidence: [...netstatEvidence(f, target.netns, FLOOD_COUNTERS), ...dropEvidence(f, undefined, 100)],
+        evidence: [
+          ...netstatEvidence(f, target.netns, FLOOD_COUNTERS),
+          ...dropEvidence(f, target.netns, undefined, 100),
+        ],
       });
     }
     this.streaks.settle();
