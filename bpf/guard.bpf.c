@@ -6,7 +6,7 @@
  * - TC ingress on the hooked interfaces: per protocol, per destination port
  *   and per source (packets, bytes, SYNs, RSTs, UDP, ICMP); distinct
  *   sources per interval in HyperLogLog registers.
- * - TC egress: what this host answers: SYN-ACKs, RSTs and ICMP unreachables
+ * - TC egress: what this host answers: SYN-ACKs, RST|ACKs and ICMP unreachables
  *   per local port and per remote, and the ports each remote was refused at
  *   (the scan table).
  * - The unanswered table: per remote, the TCP ports it sent a SYN to
@@ -394,6 +394,15 @@ static __always_inline bool parse(struct __sk_buff *skb, __u32 l2_len, struct pk
 	return true;
 }
 
+/* An ICMP error message (an answer to another packet), not a query such as an echo. */
+static __always_inline bool icmp_error(const struct pkt *p)
+{
+	if (p->idx == WL_GUARD_ICMP)
+		return p->icmp_type == 3 || p->icmp_type == 4 || p->icmp_type == 5 || p->icmp_type == 11 ||
+		       p->icmp_type == 12;
+	return p->idx == WL_GUARD_ICMPV6 && p->icmp_type < 128;
+}
+
 static __always_inline void stat_inc(__u32 slot)
 {
 	wl_count(&wl_guard_stats, slot);
@@ -482,6 +491,14 @@ static __always_inline int on_ingress(struct __sk_buff *skb)
 		stat_inc(WL_GUARD_STAT_NOT_IP);
 		return TC_ACT_UNSPEC;
 	}
+	/*
+	 * An ICMP error arriving on loopback is this host's own answer (a port
+	 * unreachable for its own datagram, a host unreachable to itself),
+	 * counted already as it left: not incoming ICMP, and its source is no
+	 * sender.
+	 */
+	if (cfg->loopback && icmp_error(&p))
+		return TC_ACT_UNSPEC;
 	clk = guard_clock();
 	if (!clk)
 		return TC_ACT_UNSPEC;
@@ -628,21 +645,27 @@ static __always_inline int on_egress(struct __sk_buff *skb)
 	__builtin_memcpy(remote.addr, p.ip.daddr, 16);
 	if (p.idx == WL_GUARD_TCP && p.has_ports) {
 		bool synack = (p.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == (TCP_FLAG_SYN | TCP_FLAG_ACK);
-		bool rst = (p.tcp_flags & TCP_FLAG_RST) != 0;
+		/*
+		 * A reset refusing a segment without ACK (a SYN to a closed port)
+		 * carries ACK (tcp_v4_send_reset, tcp_v6_send_reset); one
+		 * answering a segment with ACK (a SYN-ACK nothing asked for, a
+		 * stray segment) does not, and refuses no port.
+		 */
+		bool refusal = (p.tcp_flags & (TCP_FLAG_RST | TCP_FLAG_ACK)) == (TCP_FLAG_RST | TCP_FLAG_ACK);
 
-		if (!synack && !rst)
+		if (!synack && !refusal)
 			return TC_ACT_UNSPEC;
-		count_out(WL_GUARD_TCP, p.sport, &remote, synack, rst, false);
+		count_out(WL_GUARD_TCP, p.sport, &remote, synack, refusal, false);
 		key = WL_GUARD_TCP;
 		pv = bpf_map_lookup_elem(&wl_guard_protos, &key);
 		if (pv) {
 			pv->c.synack += synack;
-			pv->c.rst_out += rst;
+			pv->c.rst_out += refusal;
 		}
 		clk = guard_clock();
 		if (clk) {
 			answered(&remote, clk->bucket, p.sport);
-			if (rst)
+			if (refusal)
 				note_refusal(&remote, clk->bucket, WL_GUARD_TCP, p.sport);
 		}
 		return TC_ACT_UNSPEC;

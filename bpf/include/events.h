@@ -422,7 +422,7 @@ struct wl_guard_counts {
 	__u64 syn;	   /* TCP SYN without ACK received */
 	__u64 synack;	   /* TCP SYN-ACK sent (TC egress) */
 	__u64 rst_in;	   /* TCP RST received */
-	__u64 rst_out;	   /* TCP RST sent */
+	__u64 rst_out;	   /* TCP RST|ACK sent: a segment without ACK (a SYN) refused */
 	__u64 unreach_out; /* ICMP/ICMPv6 destination unreachable sent */
 	__u64 udp;	   /* UDP packets received */
 	__u64 icmp;	   /* ICMP/ICMPv6 packets received */
@@ -543,7 +543,8 @@ struct wl_guard_cell {
 /* wl_guard_ifcfg value: set by user space for each interface it hooks. */
 struct wl_guard_ifcfg {
 	__u16 l2_len; /* bytes before the IP header (14 Ethernet, 0 for L3 devices) */
-	__u16 _pad;
+	__u8 loopback; /* 1: a loopback device (every packet on it is this host's, seen leaving and arriving) */
+	__u8 _pad;
 };
 
 /* wl_guard_blocks value (--block). */

@@ -337,7 +337,7 @@ export const WL_GUARD_CELL = {
 export const WL_GUARD_IFCFG = {
   struct: 'wl_guard_ifcfg',
   size: 4,
-  fields: { l2_len: 0, _pad: 2 },
+  fields: { l2_len: 0, loopback: 2, _pad: 3 },
 } as const satisfies StructLayout;
 
 export const WL_GUARD_DROP_KEY = {

@@ -17,6 +17,7 @@ export interface GuardCounts {
   /** TCP SYN-ACK sent. */
   synack: number;
   rstIn: number;
+  /** TCP RST|ACK sent: a segment without ACK (a SYN) refused; a RST answering a segment with ACK is not counted. */
   rstOut: number;
   /** ICMP/ICMPv6 destination unreachable sent. */
   unreachOut: number;

@@ -82,6 +82,7 @@ export interface GuardOptions {
 }
 
 const TC_SLOT = 'interface packets (TC ingress and egress)';
+const ARPHRD_LOOPBACK = 772;
 const SKETCH_ROWS = 4;
 /** Bits per scan bitmap (port hashed to one at random per run). */
 export const SCAN_BITS = GUARD_SCAN_WORDS * 64;
@@ -109,6 +110,10 @@ export function guardSlots(
     for (const i of ifaces) {
       const v = Buffer.alloc(WL_GUARD_IFCFG.size);
       v.writeUInt16LE(i.l2Len, WL_GUARD_IFCFG.fields.l2_len);
+      v.writeUInt8(
+        i.haType === ARPHRD_LOOPBACK || (i.haType === undefined && i.name === 'lo') ? 1 : 0,
+        WL_GUARD_IFCFG.fields.loopback,
+      );
       cfg.update(u32le(i.ifindex), v);
     }
     return att.attach(obj, p, p === 'wl_guard_tc_in');

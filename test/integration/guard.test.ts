@@ -441,6 +441,54 @@ describe('wirelens guard', { skip }, () => {
     }
   });
 
+  it("this host's own loopback traffic: SYNs to its own listener are a source_flood from 127.0.0.1 (not_blocked), its resets and port unreachables no scan, no icmp_flood", async () => {
+    const port = 8082;
+    // hping3's raw SYNs have no socket: the host answers its own SYN-ACKs with resets (RST without ACK).
+    const lsn = start(
+      'ip',
+      inNs(pair.b, [
+        'python3',
+        '-c',
+        `import socket,time\ns=socket.create_server(('127.0.0.1',${port}),backlog=1024)\nprint('listening',flush=True)\ntime.sleep(40)`,
+      ]).slice(1),
+    );
+    let g: Spawned | undefined;
+    const own = async (args: string[], seconds: number): Promise<void> => {
+      const argv = inNs(pair.b, ['timeout', '-s', 'INT', String(seconds), 'hping3', ...args, '127.0.0.1']);
+      await run(argv[0]!, argv.slice(1), (seconds + 10) * 1000);
+    };
+    try {
+      await waitFor(lsn.stdout, /listening/, 5000, 'the listener');
+      g = await startGuard(['--block', '--source-syn', '200', '--icmp-rate', '500', '--scan-quiet', '3']);
+      const rsts0 = nstat(pair.b, 'TcpOutRsts');
+      await own(['-S', '-p', String(port), '-i', 'u1000'], 8);
+      const rsts = nstat(pair.b, 'TcpOutRsts') - rsts0;
+      const unreach0 = nstat(pair.b, 'IcmpOutDestUnreachs');
+      await own(['--udp', '-p', '9', '-i', 'u1000'], 6); // a closed port: the host's own port unreachables on lo
+      const unreach = nstat(pair.b, 'IcmpOutDestUnreachs') - unreach0;
+      await sleep(1500);
+      const recs = records(g);
+      process.stderr.write(
+        `loopback: ${rsts} resets, ${unreach} port unreachables; guard said ${JSON.stringify(recs.map((x) => [x.event, x.kind, x.traffic, x.address ?? x.source?.address]))}\n`,
+      );
+      assert.ok(rsts > 2000, `the host reset its own SYN-ACKs ${rsts} times`);
+      assert.ok(unreach > 2000, `${unreach} port unreachables`);
+      const s = recs.filter((x) => x.event === 'start');
+      assert.deepEqual(
+        s.map((x) => `${x.kind}:${x.traffic}:${x.source!.address}`),
+        ['source_flood:syn:127.0.0.1'],
+      );
+      assert.ok(
+        recs.some((x) => x.event === 'not_blocked' && x.address === '127.0.0.1' && x.alert_id === s[0]!.id),
+        'loopback is never blocked',
+      );
+      assert.ok(!recs.some((x) => x.event === 'block'));
+    } finally {
+      if (g) await stop(g, 'SIGINT');
+      await stop(lsn, 'SIGKILL');
+    }
+  });
+
   it('one source over the threshold: source_flood naming it; --block stops its packets for the TTL, then they flow again', async () => {
     const g = await startGuard(['--block', '--block-ttl', '6', '--quiet', '2']);
     try {
