@@ -362,8 +362,9 @@ describe('wirelens guard', { skip }, () => {
       const n = last.figures!.ports as number;
       process.stderr.write(`${JSON.stringify(recs.map((x) => [x.event, x.figures?.ports]))}\n`);
       process.stderr.write(`40 ports 1024 apart: guard counted ${n}, the victim sent ${rsts} resets\n`);
-      assert.equal(rsts, 40, 'the reference: a reset for each port');
-      assert.ok(Math.abs(n - rsts) <= 2, `ports ${n}`);
+      // The reference: a reset for each port (a stray one of an earlier test's may land in the count too).
+      assert.ok(rsts >= 40 && rsts <= 44, `resets ${rsts}`);
+      assert.ok(Math.abs(n - 40) <= 2, `ports ${n}`);
     } finally {
       await stop(g, 'SIGINT');
     }
@@ -486,6 +487,28 @@ describe('wirelens guard', { skip }, () => {
     } finally {
       if (g) await stop(g, 'SIGINT');
       await stop(lsn, 'SIGKILL');
+    }
+  });
+
+  it('one source hammering a closed port (~900 SYN/s to :81, all refused): source_flood(syn) at :81, not a scan', async () => {
+    const g = await startGuard(['--source-syn', '200']);
+    try {
+      const rsts0 = nstat(pair.b, 'TcpOutRsts');
+      await hping(['-S', '-p', '81', '-i', 'u1100'], 8);
+      const rsts = nstat(pair.b, 'TcpOutRsts') - rsts0;
+      await sleep(1500);
+      const recs = records(g);
+      const s = recs.filter((x) => x.event === 'start');
+      process.stderr.write(
+        `closed port: ${rsts} resets; guard said ${JSON.stringify(s.map((x) => [x.kind, x.traffic]))}\n`,
+      );
+      assert.ok(rsts > 8 * 200 * 3, `resets ${rsts}`);
+      assert.deepEqual(
+        s.map((x) => `${x.kind}:${x.traffic}:${x.source!.address}:${x.target!.port}`),
+        [`source_flood:syn:${pair.addrA}:81`],
+      );
+    } finally {
+      await stop(g, 'SIGINT');
     }
   });
 

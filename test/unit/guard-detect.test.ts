@@ -255,6 +255,29 @@ describe('flood from one source', () => {
     assert.equal(s[0]!.tNs - 1e12, 3e9, 'after sustain_s intervals');
   });
 
+  it('SYNs refused at one closed port over --source-syn: source_flood(syn) at that port; refused at many ports: a scan', () => {
+    const e = engine({ sourceSyn: 200 });
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 8, (i) => {
+      tl.port('tcp', 81, { pkts: 900, syn: 900, rstOut: 900 });
+      tl.source('10.0.0.70', { pkts: 900, syn: 900, rstOut: 900 }).scan('10.0.0.70', [81]);
+      // Another source, as fast, refused at 20 new ports a second: a scan, not a flood.
+      tl.port('tcp', 2000 + i, { pkts: 900, syn: 900, rstOut: 900 });
+      tl.source('10.0.0.71', { pkts: 900, syn: 900, rstOut: 900 });
+      tl.scan(
+        '10.0.0.71',
+        [...Array(20).keys()].map((k) => 3000 + i * 20 + k),
+      );
+    });
+    assert.deepEqual(
+      starts(ev).map((x) => `${x.alert.kind}:${x.alert.traffic}:${x.alert.source.address}:${x.alert.target.port}`),
+      ['port_scan:refusals:10.0.0.71:null', 'source_flood:syn:10.0.0.70:81'],
+    );
+    const a = starts(ev, 'source_flood')[0]!.alert;
+    assert.equal(a.figures.refused_per_s, 900);
+  });
+
   it('ICMP and UDP from one source, and a heavy keep-alive client under every threshold', () => {
     const e = engine();
     const tl = new Timeline();

@@ -86,6 +86,13 @@ function stillProbing(c: GuardCounts): boolean {
   return c.rstOut + c.unreachOut > 0 || c.syn > c.synack + c.rstOut + c.unreachOut;
 }
 
+/** Distinct ports (an estimate) `src` was refused at in the scan window ending at the sample's bucket. */
+export function refusedPortsInWindow(sample: GuardSample, src: string, windowS: number, bucketS: number): number {
+  const buckets = Math.max(1, Math.ceil(windowS / bucketS));
+  const refused = windowUnion(sample.scans.get(src), sample.bucket - buckets + 1, sample.bucket);
+  return refused ? linearCount(refused) : 0;
+}
+
 /** The union of a remote's bitmaps over buckets from..to, undefined when it has none there. */
 function windowUnion(per: Map<number, Uint32Array> | undefined, from: number, to: number): Uint32Array | undefined {
   let union: Uint32Array | undefined;
