@@ -6,7 +6,7 @@
  * - TC ingress on the hooked interfaces: per protocol, per destination port
  *   and per source (packets, bytes, SYNs, RSTs, UDP, ICMP); distinct
  *   sources per interval in HyperLogLog registers.
- * - TC egress: what this host answers: SYN-ACKs, RSTs and ICMP unreachables
+ * - TC egress: what this host answers: SYN-ACKs, RST|ACKs and ICMP unreachables
  *   per local port and per remote, and the ports each remote was refused at
  *   (the scan table).
  * - The unanswered table: per remote, the TCP ports it sent a SYN to
@@ -20,7 +20,7 @@
  *   protocol totals. Every map is sized before load: memory is fixed.
  * - tp_btf (classic tracepoint fallback): handshakes completed (a listener
  *   made a child), SYN-ACK retransmits and resets sent per listening port
- *   and network namespace, drops by the kernel's reason.
+ *   and network namespace, drops by the kernel's reason and namespace.
  * - iter/tcp, run by user space once per interval in each watched
  *   namespace: the SYN and accept queues of listeners that hold anything.
  *
@@ -33,7 +33,6 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "common.bpf.h"
-#include "drop_count.bpf.h"
 #include "ip_header.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -45,6 +44,7 @@ const struct wl_guard_scan_key *const wl_btf_guard_scan_key = 0;
 const struct wl_guard_scan *const wl_btf_guard_scan = 0;
 const struct wl_guard_listen_key *const wl_btf_guard_listen_key = 0;
 const struct wl_guard_listen *const wl_btf_guard_listen = 0;
+const struct wl_guard_drop_key *const wl_btf_guard_drop_key = 0;
 const struct wl_guard_hll *const wl_btf_guard_hll = 0;
 const struct wl_guard_clock *const wl_btf_guard_clock = 0;
 const struct wl_guard_cell *const wl_btf_guard_cell = 0;
@@ -64,6 +64,8 @@ const volatile __u32 wl_guard_port_floor = 100; /* packets in an interval before
 const volatile __u32 wl_guard_fail_floor = 1;	/* refusals in a bucket before a remote gets a scan entry */
 const volatile __u32 wl_guard_syn_floor = 5; /* SYNs in a bucket before a remote gets an unanswered entry */
 const volatile __u32 wl_guard_block_on = 0;  /* 1: --block (the ingress program may drop) */
+/* A new scan entry's value: too big for the stack. */
+const volatile struct wl_guard_scan wl_guard_scan_zero = {};
 
 #define WL_GUARD_ROWS 4
 #define TC_ACT_UNSPEC (-1)
@@ -77,6 +79,7 @@ const volatile __u32 wl_guard_block_on = 0;  /* 1: --block (the ingress program 
 #define TAG_SRC 0x5352u
 #define TAG_PORT 0x504fu
 #define TAG_FAIL 0x4641u
+#define TAG_SCAN 0x5343u
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -179,6 +182,14 @@ struct {
 	__type(key, struct wl_guard_addr);
 	__type(value, struct wl_guard_block);
 } wl_guard_blocks SEC(".maps");
+
+/* Drops per (namespace, reason): each alert takes those of its own namespace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct wl_guard_drop_key);
+	__type(value, __u64);
+} wl_guard_drops SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -383,6 +394,15 @@ static __always_inline bool parse(struct __sk_buff *skb, __u32 l2_len, struct pk
 	return true;
 }
 
+/* An ICMP error message (an answer to another packet), not a query such as an echo. */
+static __always_inline bool icmp_error(const struct pkt *p)
+{
+	if (p->idx == WL_GUARD_ICMP)
+		return p->icmp_type == 3 || p->icmp_type == 4 || p->icmp_type == 5 || p->icmp_type == 11 ||
+		       p->icmp_type == 12;
+	return p->idx == WL_GUARD_ICMPV6 && p->icmp_type < 128;
+}
+
 static __always_inline void stat_inc(__u32 slot)
 {
 	wl_count(&wl_guard_stats, slot);
@@ -417,9 +437,11 @@ static __always_inline void note_daddr(struct wl_guard_port *v, const struct pkt
 	v->family = p->ip.family;
 }
 
+/* A port's bit in a scan bitmap: seeded, so a remote cannot choose ports that share one. */
 static __always_inline __u32 scan_bit(__u8 proto, __u16 port)
 {
-	return (port + 131u * proto) & 1023;
+	return fmix(fmix(wl_guard_seed1 ^ TAG_SCAN) ^ (((__u32)proto << 16) | port)) &
+	       (WL_GUARD_SCAN_WORDS * 64 - 1);
 }
 
 /*
@@ -439,11 +461,10 @@ static __always_inline void note_syn(const struct wl_guard_addr *remote, struct 
 	k.bucket = bucket;
 	s = bpf_map_lookup_elem(&wl_guard_unanswered, &k);
 	if (!s) {
-		struct wl_guard_scan zero = {};
-
 		if (!passed_floor(&wl_guard_syns, 2, bucket, h, wl_guard_syn_floor))
 			return;
-		if (!bpf_map_update_elem(&wl_guard_unanswered, &k, &zero, BPF_NOEXIST))
+		if (!bpf_map_update_elem(&wl_guard_unanswered, &k, (const void *)&wl_guard_scan_zero,
+					 BPF_NOEXIST))
 			stat_inc(WL_GUARD_STAT_UNANSWERED);
 		s = bpf_map_lookup_elem(&wl_guard_unanswered, &k);
 		if (!s)
@@ -470,6 +491,14 @@ static __always_inline int on_ingress(struct __sk_buff *skb)
 		stat_inc(WL_GUARD_STAT_NOT_IP);
 		return TC_ACT_UNSPEC;
 	}
+	/*
+	 * An ICMP error arriving on loopback is this host's own answer (a port
+	 * unreachable for its own datagram, a host unreachable to itself),
+	 * counted already as it left: not incoming ICMP, and its source is no
+	 * sender.
+	 */
+	if (cfg->loopback && icmp_error(&p))
+		return TC_ACT_UNSPEC;
 	clk = guard_clock();
 	if (!clk)
 		return TC_ACT_UNSPEC;
@@ -548,12 +577,10 @@ static __always_inline void note_refusal(const struct wl_guard_addr *remote, __u
 	k.bucket = bucket;
 	s = bpf_map_lookup_elem(&wl_guard_scans, &k);
 	if (!s) {
-		struct wl_guard_scan zero = {};
-
 		if (!passed_floor(&wl_guard_fail, 1, bucket, hash_addr(TAG_FAIL, remote),
 				  wl_guard_fail_floor))
 			return;
-		if (!bpf_map_update_elem(&wl_guard_scans, &k, &zero, BPF_NOEXIST))
+		if (!bpf_map_update_elem(&wl_guard_scans, &k, (const void *)&wl_guard_scan_zero, BPF_NOEXIST))
 			stat_inc(WL_GUARD_STAT_SCANS_ENTERED);
 		s = bpf_map_lookup_elem(&wl_guard_scans, &k);
 		if (!s)
@@ -618,21 +645,27 @@ static __always_inline int on_egress(struct __sk_buff *skb)
 	__builtin_memcpy(remote.addr, p.ip.daddr, 16);
 	if (p.idx == WL_GUARD_TCP && p.has_ports) {
 		bool synack = (p.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == (TCP_FLAG_SYN | TCP_FLAG_ACK);
-		bool rst = (p.tcp_flags & TCP_FLAG_RST) != 0;
+		/*
+		 * A reset refusing a segment without ACK (a SYN to a closed port)
+		 * carries ACK (tcp_v4_send_reset, tcp_v6_send_reset); one
+		 * answering a segment with ACK (a SYN-ACK nothing asked for, a
+		 * stray segment) does not, and refuses no port.
+		 */
+		bool refusal = (p.tcp_flags & (TCP_FLAG_RST | TCP_FLAG_ACK)) == (TCP_FLAG_RST | TCP_FLAG_ACK);
 
-		if (!synack && !rst)
+		if (!synack && !refusal)
 			return TC_ACT_UNSPEC;
-		count_out(WL_GUARD_TCP, p.sport, &remote, synack, rst, false);
+		count_out(WL_GUARD_TCP, p.sport, &remote, synack, refusal, false);
 		key = WL_GUARD_TCP;
 		pv = bpf_map_lookup_elem(&wl_guard_protos, &key);
 		if (pv) {
 			pv->c.synack += synack;
-			pv->c.rst_out += rst;
+			pv->c.rst_out += refusal;
 		}
 		clk = guard_clock();
 		if (clk) {
 			answered(&remote, clk->bucket, p.sport);
-			if (rst)
+			if (refusal)
 				note_refusal(&remote, clk->bucket, WL_GUARD_TCP, p.sport);
 		}
 		return TC_ACT_UNSPEC;
@@ -813,18 +846,52 @@ int wl_guard_rst_tp(struct trace_event_raw_tcp_send_reset *ctx)
 	return on_reset((const struct sock *)ctx->skaddr, skb);
 }
 
+/*
+ * The kernel dropped a packet: counted per reason in the namespace it was
+ * dropped in (its device's, else its socket's), so that an alert shows only
+ * its own namespace's drops. A (namespace, reason) pair past the table's
+ * size goes uncounted.
+ */
+static __always_inline void count_drop(const struct sk_buff *skb, __u32 reason)
+{
+	struct wl_guard_drop_key k = {.reason = reason};
+	struct net_device *dev;
+	struct sock *sk;
+	__u64 one = 1, *n;
+
+	if (skb) {
+		dev = BPF_CORE_READ(skb, dev);
+		if (dev) {
+			k.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		} else {
+			sk = BPF_CORE_READ(skb, sk);
+			if (sk)
+				k.netns = wl_sk_netns(sk);
+		}
+	}
+	n = bpf_map_lookup_elem(&wl_guard_drops, &k);
+	if (n)
+		*n += 1;
+	else
+		bpf_map_update_elem(&wl_guard_drops, &k, &one, BPF_NOEXIST);
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(wl_guard_drop_btf, const struct sk_buff *skb, void *location, int reason)
 {
-	wl_count_drop(reason);
+	count_drop(skb, reason);
 	return 0;
 }
+
+/* skb:kfree_skb before 5.17 has no reason: SKB_DROP_REASON_NOT_SPECIFIED. */
+#define WL_GUARD_DROP_NOT_SPECIFIED 2
 
 SEC("tracepoint/skb/kfree_skb")
 int wl_guard_drop_tp(struct trace_event_raw_kfree_skb *ctx)
 {
-	wl_count_drop(bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason)
-							 : WL_DROP_NOT_SPECIFIED);
+	count_drop((const struct sk_buff *)BPF_CORE_READ(ctx, skbaddr),
+		   bpf_core_field_exists(ctx->reason) ? BPF_CORE_READ(ctx, reason)
+						      : WL_GUARD_DROP_NOT_SPECIFIED);
 	return 0;
 }
 

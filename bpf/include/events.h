@@ -422,7 +422,7 @@ struct wl_guard_counts {
 	__u64 syn;	   /* TCP SYN without ACK received */
 	__u64 synack;	   /* TCP SYN-ACK sent (TC egress) */
 	__u64 rst_in;	   /* TCP RST received */
-	__u64 rst_out;	   /* TCP RST sent */
+	__u64 rst_out;	   /* TCP RST|ACK sent: a segment without ACK (a SYN) refused */
 	__u64 unreach_out; /* ICMP/ICMPv6 destination unreachable sent */
 	__u64 udp;	   /* UDP packets received */
 	__u64 icmp;	   /* ICMP/ICMPv6 packets received */
@@ -461,7 +461,12 @@ enum wl_guard_proto {
  * wl_guard_unanswered the TCP ports it sent a SYN to that have had no answer
  * yet (a SYN-ACK, RST or ICMP unreachable sent back clears the bit).
  */
-#define WL_GUARD_SCAN_WORDS 16 /* 1024 bits: bit (port + 131 * proto) % 1024 */
+/*
+ * 4096 bits; a port's bit is a hash of (proto, port) seeded at random per run
+ * (so a remote cannot pick ports that share a bit), and user space estimates
+ * the distinct ports from the bits set (linear counting).
+ */
+#define WL_GUARD_SCAN_WORDS 64
 struct wl_guard_scan_key {
 	struct wl_guard_addr src;
 	__u32 bucket; /* wl_guard_clock.bucket when the refusals happened */
@@ -517,6 +522,12 @@ struct wl_guard_hll {
 	__u8 reg[WL_GUARD_HLL_REGS];
 };
 
+/* wl_guard_drops key: packets the kernel dropped (kfree_skb) in a network namespace, by reason. */
+struct wl_guard_drop_key {
+	__u32 netns;  /* the namespace of skb->dev, else of skb->sk; 0: neither */
+	__u32 reason; /* enum skb_drop_reason */
+};
+
 /* wl_guard_clock[0]: written by user space at each read. */
 struct wl_guard_clock {
 	__u32 gen;    /* read intervals since start: rate sketch epoch, HLL generation */
@@ -532,7 +543,8 @@ struct wl_guard_cell {
 /* wl_guard_ifcfg value: set by user space for each interface it hooks. */
 struct wl_guard_ifcfg {
 	__u16 l2_len; /* bytes before the IP header (14 Ethernet, 0 for L3 devices) */
-	__u16 _pad;
+	__u8 loopback; /* 1: a loopback device (every packet on it is this host's, seen leaving and arriving) */
+	__u8 _pad;
 };
 
 /* wl_guard_blocks value (--block). */

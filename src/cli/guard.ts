@@ -17,7 +17,7 @@ import { native } from '../kernel/native';
 import { Iface, ifaceState, resolveIface, upIfaces } from '../kernel/tc';
 import { removeDeadGuardStates, removeGuardState, writeGuardState } from '../kernel/guard-state';
 import { Prefix, parsePrefix } from '../net/ip-text';
-import { DEFAULT_SIZES, GuardCounters, GuardSizes } from '../probes/guard';
+import { DEFAULT_SIZES, GuardCounters, GuardSizes, SCAN_PORTS_MAX } from '../probes/guard';
 import { Clock } from '../output/clock';
 import { alertJson, alertLine, alertObject, blockLine, blockObject } from '../output/guard-alerts';
 import {
@@ -72,7 +72,7 @@ const TUNABLES: Tunable[] = [
     key: 'scanPorts',
     type: 'int',
     min: 2,
-    max: 65535,
+    max: SCAN_PORTS_MAX, // what the scan bitmaps can count
     help: 'ports per remote refused or whose SYNs went unanswered within --scan-window: scan',
   },
   { flag: 'scan-window', key: 'scanWindowS', type: 'int', min: 5, max: 86400, help: 'seconds a scan is counted over' },
@@ -163,7 +163,7 @@ const TUNABLES: Tunable[] = [
     type: 'int',
     min: 1,
     max: 86400,
-    help: 'seconds without new refused ports before a scan alert ends',
+    help: 'seconds without new ports, refusals or unanswered SYNs before a scan alert ends',
   },
   {
     flag: 'update',

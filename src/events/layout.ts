@@ -294,7 +294,7 @@ export const WL_GUARD_SCAN_KEY = {
 
 export const WL_GUARD_SCAN = {
   struct: 'wl_guard_scan',
-  size: 128,
+  size: 512,
   fields: { bits: 0 },
 } as const satisfies StructLayout;
 
@@ -337,7 +337,13 @@ export const WL_GUARD_CELL = {
 export const WL_GUARD_IFCFG = {
   struct: 'wl_guard_ifcfg',
   size: 4,
-  fields: { l2_len: 0, _pad: 2 },
+  fields: { l2_len: 0, loopback: 2, _pad: 3 },
+} as const satisfies StructLayout;
+
+export const WL_GUARD_DROP_KEY = {
+  struct: 'wl_guard_drop_key',
+  size: 8,
+  fields: { netns: 0, reason: 4 },
 } as const satisfies StructLayout;
 
 export const WL_GUARD_BLOCK = {
@@ -359,7 +365,7 @@ export const GUARD_STAT = {
 } as const;
 /** WL_GUARD_HLL_BITS, WL_GUARD_SCAN_WORDS in events.h. */
 export const GUARD_HLL_BITS = 10;
-export const GUARD_SCAN_WORDS = 16;
+export const GUARD_SCAN_WORDS = 64;
 
 /** enum wl_top_proto: wl_top_protos index, and the high half of a wl_top_ports key. */
 export const TOP_PROTOS = ['tcp', 'udp', 'icmp', 'icmpv6', 'other'] as const;
@@ -384,6 +390,7 @@ export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>
     WL_GUARD_CELL,
     WL_GUARD_IFCFG,
     WL_GUARD_BLOCK,
+    WL_GUARD_DROP_KEY,
   ],
 };
 

@@ -17,6 +17,7 @@ export interface GuardCounts {
   /** TCP SYN-ACK sent. */
   synack: number;
   rstIn: number;
+  /** TCP RST|ACK sent: a segment without ACK (a SYN) refused; a RST answering a segment with ACK is not counted. */
   rstOut: number;
   /** ICMP/ICMPv6 destination unreachable sent. */
   unreachOut: number;
@@ -105,8 +106,8 @@ export interface GuardSample {
   pending: Map<string, Map<number, Uint32Array>>;
   /** Distinct sources over the interval that ended with this read (undefined on the first). */
   distinct?: DistinctRegisters;
-  /** Drops since start by the kernel's reason name. */
-  drops: Map<string, number>;
+  /** Drops since start per network namespace inode (0: neither device nor socket known), by the kernel's reason name. */
+  drops: Map<number, Map<string, number>>;
   /** Per network namespace inode: its /proc net/netstat and net/snmp counters (nstat's names), as read now. */
   netstat: Map<number, Map<string, number>>;
   /** The network namespace of the hooked interfaces. */

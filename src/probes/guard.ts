@@ -15,6 +15,7 @@ import {
   WL_GUARD_ADDR,
   WL_GUARD_CLOCK,
   WL_GUARD_COUNTS,
+  WL_GUARD_DROP_KEY,
   WL_GUARD_HLL,
   WL_GUARD_IFCFG,
   WL_GUARD_LISTEN,
@@ -28,7 +29,7 @@ import { formatAddress } from '../text/address';
 import { DropReasons } from '../kernel/drop-reasons';
 import { Features } from '../kernel/features';
 import { HookChoice, HookMode, HookSlot, loadAndAttach } from '../kernel/hooks';
-import { u32le } from '../kernel/encode';
+import { sumSlotsU64, u32le } from '../kernel/encode';
 import { BpfMap } from '../kernel/maps';
 import { NativeLink, native } from '../kernel/native';
 import { BpfObject } from '../kernel/object';
@@ -81,7 +82,12 @@ export interface GuardOptions {
 }
 
 const TC_SLOT = 'interface packets (TC ingress and egress)';
+const ARPHRD_LOOPBACK = 772;
 const SKETCH_ROWS = 4;
+/** Bits per scan bitmap (port hashed to one at random per run). */
+export const SCAN_BITS = GUARD_SCAN_WORDS * 64;
+/** The most --scan-ports can be: what linear counting over SCAN_BITS counts within 2% (twice its bits). */
+export const SCAN_PORTS_MAX = 2 * SCAN_BITS;
 /** SYNs from one remote in a scan bucket before its unanswered ones are tracked (a spoofed flood's stay under it). */
 export const SYN_FLOOR = 5;
 /** What the queue iterator may write in one namespace: 3,276 listeners with a queue (the rest is read and dropped). */
@@ -104,6 +110,10 @@ export function guardSlots(
     for (const i of ifaces) {
       const v = Buffer.alloc(WL_GUARD_IFCFG.size);
       v.writeUInt16LE(i.l2Len, WL_GUARD_IFCFG.fields.l2_len);
+      v.writeUInt8(
+        i.haType === ARPHRD_LOOPBACK || (i.haType === undefined && i.name === 'lo') ? 1 : 0,
+        WL_GUARD_IFCFG.fields.loopback,
+      );
       cfg.update(u32le(i.ifindex), v);
     }
     return att.attach(obj, p, p === 'wl_guard_tc_in');
@@ -325,7 +335,7 @@ export class GuardCounters {
       listen: m('wl_guard_listen'),
       hll: m('wl_guard_hll'),
       clock: m('wl_guard_clock'),
-      drops: m('wl_drop_reasons'),
+      drops: m('wl_guard_drops'),
       blocks: m('wl_guard_blocks'),
       stats: m('wl_guard_stats'),
     };
@@ -401,7 +411,13 @@ export class GuardCounters {
     const scanEntries = readBitmaps(scans, sample.scans, oldest);
     const unansweredEntries = readBitmaps(this.m.unanswered, sample.pending, oldest);
     sample.queues = this.readQueues(netnses);
-    for (const [reason, n] of this.reasons.read(this.m.drops)) sample.drops.set(reason, Number(n));
+    for (const { key, value } of this.m.drops.entries()) {
+      const netns = key.readUInt32LE(WL_GUARD_DROP_KEY.fields.netns);
+      const reason = this.reasons.name(key.readUInt32LE(WL_GUARD_DROP_KEY.fields.reason));
+      const per = sample.drops.get(netns) ?? new Map<string, number>();
+      per.set(reason, (per.get(reason) ?? 0) + Number(sumSlotsU64(value, this.m.drops.slotBytes)));
+      sample.drops.set(netns, per);
+    }
     sample.netstat = this.netns.read(netnses);
     sample.tables = [
       { name: 'sources', entries: sample.sources.size, max: sources.info.maxEntries },

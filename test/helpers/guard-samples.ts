@@ -32,11 +32,30 @@ export function registersFor(n: number, salt = 0): Uint8Array {
   return reg;
 }
 
-/** A bitmap (1024 bits) of these ports, as the kernel sets them for TCP. */
-export function portBits(ports: number[]): Uint32Array {
-  const b = new Uint32Array(32);
+const fmix = (h: number): number => {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+};
+
+/** The seed the kernel's scan_bit() would have (random per run there; fixed here, or a test's). */
+export const SCAN_SEED = 0x2545f491;
+const SCAN_WORDS = 128; // 32-bit words: WL_GUARD_SCAN_WORDS (64-bit) * 2
+const TAG_SCAN = 0x5343;
+
+/** A port's bit, as bpf/guard.bpf.c scan_bit() hashes it (TCP: proto 0). */
+export function scanBit(port: number, seed = SCAN_SEED, proto = 0): number {
+  return fmix(fmix((seed ^ TAG_SCAN) >>> 0) ^ ((proto << 16) | port)) & (SCAN_WORDS * 32 - 1);
+}
+
+/** A bitmap (4096 bits) of these ports, as the kernel sets them for TCP. */
+export function portBits(ports: number[], seed = SCAN_SEED): Uint32Array {
+  const b = new Uint32Array(SCAN_WORDS);
   for (const p of ports) {
-    const bit = p & 1023;
+    const bit = scanBit(p, seed);
     b[bit >>> 5]! |= 1 << (bit & 31);
   }
   return b;
@@ -46,9 +65,9 @@ type Add = Partial<GuardCounts>;
 
 function setBits(into: Map<string, Map<number, Uint32Array>>, addr: string, bucket: number, ports: number[]): void {
   const per = into.get(addr) ?? new Map<number, Uint32Array>();
-  const bits = per.get(bucket) ?? new Uint32Array(32);
   const add = portBits(ports);
-  for (let i = 0; i < 32; i++) bits[i]! |= add[i]!;
+  const bits = per.get(bucket) ?? new Uint32Array(add.length);
+  for (let i = 0; i < add.length; i++) bits[i]! |= add[i]!;
   per.set(bucket, bits);
   into.set(addr, per);
 }
@@ -64,7 +83,7 @@ export class Timeline {
   scans = new Map<string, Map<number, Uint32Array>>();
   pending = new Map<string, Map<number, Uint32Array>>();
   netstat = new Map<number, Map<string, number>>([[OWN_NETNS, new Map()]]);
-  drops = new Map<string, number>();
+  drops = new Map<number, Map<string, number>>();
   distinct: DistinctRegisters = {
     all: new Uint8Array(1024),
     syn: new Uint8Array(1024),
@@ -112,8 +131,10 @@ export class Timeline {
     return this;
   }
 
-  drop(reason: string, n: number): this {
-    this.drops.set(reason, (this.drops.get(reason) ?? 0) + n);
+  drop(reason: string, n: number, netns = OWN_NETNS): this {
+    const per = this.drops.get(netns) ?? new Map<string, number>();
+    per.set(reason, (per.get(reason) ?? 0) + n);
+    this.drops.set(netns, per);
     return this;
   }
 
@@ -133,7 +154,7 @@ export class Timeline {
   answered(addr: string, ports: number[]): this {
     const bits = this.pending.get(addr)?.get(this.bucket);
     const clear = portBits(ports);
-    if (bits) for (let i = 0; i < 32; i++) bits[i]! &= ~clear[i]!;
+    if (bits) for (let i = 0; i < clear.length; i++) bits[i]! &= ~clear[i]!;
     return this;
   }
 
@@ -172,7 +193,7 @@ export class Timeline {
       scans: new Map([...this.scans].map(([k, v]) => [k, new Map([...v].map(([b, bits]) => [b, bits.slice()]))])),
       pending: new Map([...this.pending].map(([k, v]) => [k, new Map([...v].map(([b, bits]) => [b, bits.slice()]))])),
       distinct: this.distinct,
-      drops: new Map(this.drops),
+      drops: new Map([...this.drops].map(([k, v]) => [k, new Map(v)])),
       netstat: new Map([...this.netstat].map(([k, v]) => [k, new Map(v)])),
       ownNetns: OWN_NETNS,
       tables: [],

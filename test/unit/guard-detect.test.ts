@@ -7,10 +7,13 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { GuardEngine } from '../../src/analysis/detect/engine';
+import { parseArgs } from '../../src/cli/args';
+import { GUARD_FLAGS } from '../../src/cli/guard';
+import { UsageError } from '../../src/errors';
 import { AlertEvent } from '../../src/analysis/detect/alerts';
 import { DEFAULT_THRESHOLDS, Thresholds } from '../../src/analysis/detect/thresholds';
 import { hllEstimate, linearCount } from '../../src/analysis/detect/sketch-math';
-import { OWN_NETNS, Timeline, portBits, registersFor } from '../helpers/guard-samples';
+import { OWN_NETNS, SCAN_SEED, Timeline, portBits, registersFor, scanBit } from '../helpers/guard-samples';
 
 function engine(t: Partial<Thresholds> = {}): GuardEngine {
   return new GuardEngine({ ...DEFAULT_THRESHOLDS, ...t }, 60, 'test');
@@ -38,10 +41,45 @@ describe('sketch estimates', () => {
     }
   });
 
-  it('linear counting of refused ports: 15 exact, 1000 within 5%', () => {
-    assert.equal(linearCount(portBits([...Array(15).keys()].map((i) => 1000 + i * 7))), 15);
-    const est = linearCount(portBits([...Array(1000).keys()].map((i) => i + 1)));
-    assert.ok(Math.abs(est - 1000) <= 50 || est >= 1000, `1000 ports estimated as ${est}`);
+  it('linear counting of hashed ports: within 3 standard errors of the exact count, for ranges and random sets', () => {
+    // One standard error of linear counting over m bits at n items (Whang et al. 1990).
+    const m = 4096;
+    const se = (n: number): number => Math.sqrt(m * (Math.exp(n / m) - n / m - 1));
+    let rnd = 12345;
+    const next = (): number => (rnd = (Math.imul(rnd, 1103515245) + 12345) >>> 0);
+    for (const seed of [SCAN_SEED, 1, 0xdeadbeef, 0x9e3779b9]) {
+      const sets: [string, number[]][] = [];
+      for (const n of [15, 100, 1000, 4000, 8192]) {
+        sets.push([`1..${n}`, [...Array(n).keys()].map((i) => i + 1)]);
+        const r = new Set<number>();
+        while (r.size < n) r.add(next() % 65536);
+        sets.push([`${n} random`, [...r]]);
+      }
+      // Ports 1024 apart: with ports mapped to bits by number they all shared one bit.
+      sets.push(['k*1024+7', [...Array(40).keys()].map((k) => (k + 1) * 1024 + 7)]);
+      for (const [name, ports] of sets) {
+        const est = linearCount(portBits(ports, seed));
+        const tol = Math.max(1, 3 * se(ports.length));
+        assert.ok(Math.abs(est - ports.length) <= tol, `${name} (seed ${seed}): ${est} for ${ports.length}, ±${tol}`);
+      }
+    }
+    // A few ports are exact while no two share a bit (with 15, a 2.5% chance they do: then 14).
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const ports = [...Array(15).keys()].map((i) => 1000 + i * 7);
+      const distinctBits = new Set(ports.map((p) => scanBit(p, seed))).size;
+      assert.equal(linearCount(portBits(ports, seed)), distinctBits);
+    }
+    assert.equal(linearCount(new Uint32Array(128)), 0);
+  });
+});
+
+describe('--scan-ports', () => {
+  it('takes up to what the scan bitmaps count (8192), with the range in a one-line error', () => {
+    assert.equal(parseArgs(['--scan-ports', '8192'], GUARD_FLAGS).flags['scan-ports'], 8192);
+    assert.throws(
+      () => parseArgs(['--scan-ports', '8193'], GUARD_FLAGS),
+      (e: Error) => e instanceof UsageError && /from 2 to 8192/.test(e.message) && !e.message.includes('\n'),
+    );
   });
 });
 
@@ -236,6 +274,29 @@ describe('flood from one source', () => {
     assert.equal(s[0]!.tNs - 1e12, 3e9, 'after sustain_s intervals');
   });
 
+  it('SYNs refused at one closed port over --source-syn: source_flood(syn) at that port; refused at many ports: a scan', () => {
+    const e = engine({ sourceSyn: 200 });
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 8, (i) => {
+      tl.port('tcp', 81, { pkts: 900, syn: 900, rstOut: 900 });
+      tl.source('10.0.0.70', { pkts: 900, syn: 900, rstOut: 900 }).scan('10.0.0.70', [81]);
+      // Another source, as fast, refused at 20 new ports a second: a scan, not a flood.
+      tl.port('tcp', 2000 + i, { pkts: 900, syn: 900, rstOut: 900 });
+      tl.source('10.0.0.71', { pkts: 900, syn: 900, rstOut: 900 });
+      tl.scan(
+        '10.0.0.71',
+        [...Array(20).keys()].map((k) => 3000 + i * 20 + k),
+      );
+    });
+    assert.deepEqual(
+      starts(ev).map((x) => `${x.alert.kind}:${x.alert.traffic}:${x.alert.source.address}:${x.alert.target.port}`),
+      ['port_scan:refusals:10.0.0.71:null', 'source_flood:syn:10.0.0.70:81'],
+    );
+    const a = starts(ev, 'source_flood')[0]!.alert;
+    assert.equal(a.figures.refused_per_s, 900);
+  });
+
   it('ICMP and UDP from one source, and a heavy keep-alive client under every threshold', () => {
     const e = engine();
     const tl = new Timeline();
@@ -275,6 +336,81 @@ describe('port scan', () => {
     ev = run(e, tl, 10, (i) => tl.scan('10.0.0.99', [2000 + i * 2, 2001 + i * 2]));
     assert.equal(starts(ev).length, 0, 'suppressed for suppress_s');
     assert.ok(e.suppressed > 0);
+  });
+
+  it('40 ports 1024 apart (one bit each were ports mapped by number) make a scan of ~40 ports', () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 1, () =>
+      tl.scan(
+        '10.0.0.98',
+        [...Array(40).keys()].map((k) => (k + 1) * 1024 + 7),
+      ),
+    );
+    const s = starts(ev, 'port_scan');
+    assert.equal(s.length, 1, JSON.stringify(ev));
+    assert.ok(Math.abs(s[0]!.alert.figures.ports! - 40) <= 2, `ports ${s[0]!.alert.figures.ports}`);
+  });
+
+  it('a scan going over ports already counted lasts while the source is refused, past the bucket, then ends', () => {
+    const e = engine({ scanQuietS: 5 });
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ports = [...Array(100).keys()].map((i) => 1 + i);
+    // The same 100 closed ports every second for 90 s (a bucket turns at 60 s): refused each time.
+    const ev = run(e, tl, 90, (i) => {
+      tl.bucket = Math.floor(i / 60);
+      tl.scan('10.0.0.50', ports).source('10.0.0.50', { pkts: 100, syn: 100, rstOut: 100 });
+    });
+    assert.deepEqual(
+      ev.map((x) => x.event),
+      ['start', 'update', 'update'],
+      'no end while it goes on',
+    );
+    const quiet = run(e, tl, 8, () => undefined);
+    const end = quiet.filter((x) => x.event === 'end');
+    assert.equal(end.length, 1);
+    assert.equal((end[0]!.tNs - end[0]!.alert.lastSeenNs) / 1e9, 5);
+    assert.equal(end[0]!.alert.lastSeenNs, tl.tNs - 9e9, 'last seen at the last second it was refused');
+  });
+
+  it('SYNs nothing answers keep it going too; a source neither refused nor unanswered lets it end', () => {
+    const e = engine({ scanQuietS: 5 });
+    const tl = new Timeline();
+    e.step(tl.sample());
+    tl.scan(
+      '10.0.0.51',
+      [...Array(20).keys()].map((i) => 300 + i),
+    );
+    const ev = run(e, tl, 20, () => tl.source('10.0.0.51', { pkts: 200, syn: 200 }));
+    assert.deepEqual(
+      ev.map((x) => x.event),
+      ['start'],
+    );
+    const after = run(e, tl, 10, () => tl.source('10.0.0.51', { pkts: 200, syn: 10, synack: 10 }));
+    assert.deepEqual(
+      after.map((x) => x.event),
+      ['end'],
+    );
+  });
+
+  it("drops are the alert's namespace's: another namespace's are not its evidence", () => {
+    const e = engine();
+    const tl = new Timeline();
+    e.step(tl.sample());
+    const ev = run(e, tl, 1, () => {
+      tl.scan(
+        '10.0.0.97',
+        [...Array(20).keys()].map((i) => 500 + i),
+      ).drop('NO_SOCKET', 20);
+      tl.drop('NO_SOCKET', 19, 4026533001).drop('NO_SOCKET', 5000, 4026533002); // the scanner's own, a third's
+    });
+    const a = starts(ev, 'port_scan')[0]!.alert;
+    assert.deepEqual(
+      a.evidence.filter((x) => x.counter.startsWith('drop:')),
+      [{ counter: 'drop:NO_SOCKET', delta: 20, netns: OWN_NETNS }],
+    );
   });
 
   it('14 ports are not a scan, and a slow scan within the window is', () => {

@@ -71,7 +71,7 @@ export class DistributedFloodDetector {
           top_share_at_most: MAX_TOP_SHARE,
           sustain_s: t.sustainS,
         },
-        evidence: [...netstatEvidence(f, f.ownNetns, FLOOD_COUNTERS), ...dropEvidence(f, undefined, 100)],
+        evidence: [...netstatEvidence(f, f.ownNetns, FLOOD_COUNTERS), ...dropEvidence(f, f.ownNetns, undefined, 100)],
       },
     ];
   }

@@ -30,7 +30,7 @@ export class GuardEngine {
     this.book = new AlertBook(t, idPrefix);
     this.syn = new SynFloodDetector(t);
     this.scan = new PortScanDetector(t, bucketS);
-    this.source = new SourceFloodDetector(t);
+    this.source = new SourceFloodDetector(t, bucketS);
     this.proto = new ProtoFloodDetector(t);
     this.distributed = new DistributedFloodDetector(t);
   }

@@ -50,11 +50,14 @@ export function netstatEvidence(f: GuardFrame, netns: number, names: readonly st
   return out;
 }
 
-/** Drops by reason that moved: the named ones, or (names undefined) every reason with at least `min`. */
-export function dropEvidence(f: GuardFrame, names?: readonly string[], min = 1): Evidence[] {
+/**
+ * Drops by reason that moved in one network namespace (the alert's): the named ones, or (names undefined)
+ * every reason with at least `min`.
+ */
+export function dropEvidence(f: GuardFrame, netns: number, names?: readonly string[], min = 1): Evidence[] {
   const out: Evidence[] = [];
-  for (const [r, n] of f.drops)
-    if ((names ? names.includes(r) : true) && n >= min) out.push({ counter: `drop:${r}`, delta: n, netns: null });
+  for (const [r, n] of f.drops.get(netns) ?? [])
+    if ((names ? names.includes(r) : true) && n >= min) out.push({ counter: `drop:${r}`, delta: n, netns });
   return out;
 }
 

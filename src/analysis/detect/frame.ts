@@ -26,7 +26,8 @@ export interface GuardFrame {
   sources: SourceDelta[];
   listen: ListenDelta[];
   distinct: { all: number; syn: number; udp: number; icmp: number } | null;
-  drops: Map<string, number>;
+  /** Per network namespace: drops by reason that moved. */
+  drops: Map<number, Map<string, number>>;
   /** Per network namespace: counters that moved, by nstat name. */
   netstat: Map<number, Map<string, number>>;
   ownNetns: number;
@@ -75,10 +76,15 @@ export function buildFrame(prev: GuardSample, cur: GuardSample): GuardFrame {
     const ld = listenDelta(l, prev.listen.get(k));
     if (ld.est + ld.synackRetrans + ld.rstSent > 0) listen.push(ld);
   }
-  const drops = new Map<string, number>();
-  for (const [r, n] of cur.drops) {
-    const x = d(n, prev.drops.get(r));
-    if (x > 0) drops.set(r, x);
+  const drops = new Map<number, Map<string, number>>();
+  for (const [ns, per] of cur.drops) {
+    const before = prev.drops.get(ns);
+    const moved = new Map<string, number>();
+    for (const [r, n] of per) {
+      const x = d(n, before?.get(r));
+      if (x > 0) moved.set(r, x);
+    }
+    if (moved.size > 0) drops.set(ns, moved);
   }
   const netstat = new Map<number, Map<string, number>>();
   for (const [ns, c] of cur.netstat) {

@@ -79,7 +79,7 @@ export class ProtoFloodDetector {
           c.kind === 'udp'
             ? { udp_rate: t.udpRate, sustain_s: t.sustainS }
             : { icmp_rate: t.icmpRate, sustain_s: t.sustainS },
-        evidence: [...netstatEvidence(f, f.ownNetns, FLOOD_COUNTERS), ...dropEvidence(f, undefined, 100)],
+        evidence: [...netstatEvidence(f, f.ownNetns, FLOOD_COUNTERS), ...dropEvidence(f, f.ownNetns, undefined, 100)],
       });
     }
     this.streaks.settle();

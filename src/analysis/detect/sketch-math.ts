@@ -33,7 +33,12 @@ export function bitsSet(bits: Uint32Array): number {
   return n;
 }
 
-/** Distinct items hashed into a bitmap: -m ln(zeros/m); a full bitmap reads as m ln m (a lower bound). */
+/**
+ * Distinct items hashed (at random) into a bitmap: -m ln(zeros/m), the maximum-likelihood estimate
+ * (Whang et al. 1990); exact while no two items share a bit, within 2% (one standard error) to 2m items,
+ * and a full bitmap reads as m ln m (a lower bound). Not for items mapped to bits by identity: a range
+ * then sets one bit each and the bits set are the count.
+ */
 export function linearCount(bits: Uint32Array): number {
   const m = bits.length * 32;
   const set = bitsSet(bits);

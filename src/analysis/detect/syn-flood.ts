@@ -82,7 +82,10 @@ export class SynFloodDetector {
       const key = `${netns}/tcp/${p.port}`;
       // The kernel's own word (its counters, its queues) needs no second interval; a rate alone does.
       if (this.streaks.hit(key) < (queue.length > 0 || full ? 1 : Math.min(2, t.sustainS))) continue;
-      const drops = [...netstatEvidence(f, netns, CLIENT_DROP_COUNTERS), ...dropEvidence(f, CLIENT_DROP_REASONS)];
+      const drops = [
+        ...netstatEvidence(f, netns, CLIENT_DROP_COUNTERS),
+        ...dropEvidence(f, netns, CLIENT_DROP_REASONS),
+      ];
       const evidence = [...queue.filter((e) => !CLIENT_DROP_COUNTERS.includes(e.counter)), ...drops];
       if (retrans > 0) evidence.push({ counter: 'synack_retransmits', delta: retrans, netns });
       // Distinct SYN sources are counted host-wide: they are this port's when it has most of the SYNs.
