@@ -68,6 +68,15 @@ function records(p: Spawned): Rec[] {
     .map((l) => JSON.parse(l) as Rec);
 }
 
+/** The one alert started, a port_scan from `source`, and its last record (the end, once it came). */
+function oneScanFrom(recs: Rec[], source: string): { start: Rec; last: Rec } {
+  const s = recs.filter((x) => x.event === 'start');
+  assert.equal(s.length, 1, JSON.stringify(recs));
+  assert.equal(s[0]!.kind, 'port_scan');
+  assert.equal(s[0]!.source!.address, source);
+  return { start: s[0]!, last: recs.filter((x) => x.id === s[0]!.id).at(-1)! };
+}
+
 /** Runs hping3 in the attacker namespace for at most `seconds` (SIGINT then, as a user stops a flood). */
 async function hping(args: string[], seconds: number): Promise<{ code: number | null; stderr: string }> {
   const argv = inNs(pair.a, ['hping3', ...args, pair.addrB]);
@@ -272,11 +281,7 @@ describe('wirelens guard', { skip }, () => {
       const noise = nstat(third, 'UdpNoPorts') - noise0;
       await waitFor(() => g.stdout(), /"event":"end"/, 10000, 'the end');
       const recs = records(g);
-      const s = recs.filter((x) => x.event === 'start');
-      assert.equal(s.length, 1, JSON.stringify(recs));
-      assert.equal(s[0]!.kind, 'port_scan');
-      assert.equal(s[0]!.source!.address, pair.addrA);
-      const last = recs.filter((x) => x.id === s[0]!.id).at(-1)!;
+      const { last } = oneScanFrom(recs, pair.addrA);
       assert.ok((last.figures!.ports as number) >= 900, `ports ${last.figures!.ports}`);
       const drops = last.evidence!.filter((e) => e.counter.startsWith('drop:'));
       const noSocket = drops.find((e) => e.counter === 'drop:NO_SOCKET');
@@ -354,11 +359,7 @@ describe('wirelens guard', { skip }, () => {
       const rsts = nstat(pair.b, 'TcpOutRsts') - rsts0;
       await waitFor(() => g.stdout(), /"event":"end"/, 10000, 'the end');
       const recs = records(g);
-      const s = recs.filter((x) => x.event === 'start');
-      assert.equal(s.length, 1, JSON.stringify(recs));
-      assert.equal(s[0]!.kind, 'port_scan');
-      assert.equal(s[0]!.source!.address, pair.addrA);
-      const last = recs.filter((x) => x.id === s[0]!.id).at(-1)!;
+      const { last } = oneScanFrom(recs, pair.addrA);
       const n = last.figures!.ports as number;
       process.stderr.write(`${JSON.stringify(recs.map((x) => [x.event, x.figures?.ports]))}\n`);
       process.stderr.write(`40 ports 1024 apart: guard counted ${n}, the victim sent ${rsts} resets\n`);
@@ -423,12 +424,8 @@ describe('wirelens guard', { skip }, () => {
       const drops = dropped();
       const ports = droppedPorts();
       const recs = records(g);
-      const s = recs.filter((x) => x.event === 'start');
-      assert.equal(s.length, 1, JSON.stringify(recs));
-      assert.equal(s[0]!.kind, 'port_scan');
-      assert.equal(s[0]!.traffic, 'unanswered');
-      assert.equal(s[0]!.source!.address, pair.addrA);
-      const last = recs.filter((x) => x.id === s[0]!.id).at(-1)!;
+      const { start, last } = oneScanFrom(recs, pair.addrA);
+      assert.equal(start.traffic, 'unanswered');
       const f = last.figures!;
       process.stderr.write(
         `scan of filtered ports: guard ports ${f.ports} (unanswered ${f.unanswered_ports}, refused ${f.refused_ports}); nft dropped ${drops} SYNs to ${ports} ports\n`,
