@@ -20,6 +20,7 @@ enum wl_event_type {
 	WL_EV_TCP_NOTE = 5,	 /* struct wl_tcp_note: retransmit, reset, drop, RTT sample */
 	WL_EV_SOCK_PAYLOAD = 6,	 /* struct wl_sp_event: DNS or TLS bytes of a packet */
 	WL_EV_CAPTURE = 7,	 /* struct wl_cap_event: a captured packet */
+	WL_EV_CAPTURE_EPB = 8,	 /* struct wl_cap_epb: a captured packet as a pcapng block */
 };
 
 /* wl_hdr.flags */
@@ -348,6 +349,46 @@ struct wl_cap_event {
 	__u8 pkt_type;	/* skb->pkt_type (PACKET_HOST, _BROADCAST, _MULTICAST, _OTHERHOST, ...) */
 	__u8 _pad[3];
 	/* followed by caplen bytes */
+};
+
+/*
+ * capture -w FILE (wl_cap_epb set): a captured packet as the pcapng Enhanced
+ * Packet Block user space writes to the file as it is, with no work per
+ * packet: the block (little-endian, time stamps in ns of wall time, the
+ * interface id user space gave the ifindex in wl_cap_idb) starts at
+ * `block_type` and is `epb_len` bytes long: the header, the packet padded
+ * to 4 bytes, the process's opt_comment ("PID: n\nCmd: comm\nUID: n", plus
+ * "\nNetNS: n" for another namespace than the capture's; "NetNS: n" alone
+ * without a process), epb_flags (1 in, 2 out), opt_endofopt and the length
+ * again. Packets this form cannot describe exactly (a comm that is not
+ * printable ASCII, an interface with no id) come as wl_cap_event.
+ */
+struct wl_cap_epb {
+	struct wl_hdr hdr;
+	__u32 epb_len;	  /* bytes of the block, from block_type */
+	__u32 _pad[2];	  /* the packet (after the block's 28-byte header) starts 8-byte aligned */
+	__u32 block_type; /* 6 */
+	__u32 block_len;  /* = epb_len */
+	__u32 if_id;
+	__u32 ts_high; /* wall time in ns, high and low 32 bits */
+	__u32 ts_low;
+	__u32 caplen;
+	__u32 origlen;
+	/* followed by the packet, padded to 4 bytes, the options and the length */
+};
+
+/* capture -w FILE: the process comment of the last packet, per CPU (wl_cap_epb). */
+#define WL_CAP_COMMENT_MAX 80 /* the opt_comment option: 4-byte header and up to 76 bytes of text */
+struct wl_cap_comment {
+	__u32 pid;
+	__u32 uid;
+	__u32 netns; /* 0 when not written */
+	__u32 have;  /* 1: PID, Cmd and UID written */
+	__u64 comm0; /* the comm's 16 bytes as two words */
+	__u64 comm1;
+	__u32 opt_len; /* bytes of opt: 0 (no comment), else 4 + the text padded to 4 */
+	__u32 ok;      /* 0: not filled yet, 1: filled, 2: the comm needs the full record */
+	__u8 opt[WL_CAP_COMMENT_MAX + 48];
 };
 
 /*

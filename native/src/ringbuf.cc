@@ -3,9 +3,11 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "errors.h"
@@ -20,7 +22,7 @@ Napi::Function RingBuffer::Init(Napi::Env env) {
   return DefineClass(
       env, "RingBuffer",
       {InstanceMethod("consume", &RingBuffer::Consume), InstanceMethod("memory", &RingBuffer::Memory),
-       InstanceMethod("close", &RingBuffer::Close)});
+       InstanceMethod("close", &RingBuffer::Close), InstanceMethod("writeRanges", &RingBuffer::WriteRanges)});
 }
 
 // new RingBuffer(mapFd, onBatch(start, end) -> consumed, pollMs?)
@@ -218,6 +220,67 @@ void RingBuffer::Stop() {
   data_ = nullptr;
   consumer_ = nullptr;
   fd_ = -1;
+}
+
+// writeRanges(fd, ranges: Uint32Array, count) -> bytes written, or -errno:
+// writes `count` byte ranges of memory() (offset, length pairs) to fd in
+// order with writev, from inside a batch handler (the memory is the
+// kernel's again once it returns). For records the kernel formats as they
+// are to be written (capture's pcapng blocks): no copy through JS. A write
+// that stops short is resumed; an error returns at once (what was written
+// before it stays written).
+Napi::Value RingBuffer::WriteRanges(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsNumber()) {
+    ThrowUsage(env, "writeRanges(fd: number, ranges: Uint32Array, count: number)");
+    return env.Undefined();
+  }
+  Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != napi_uint32_array) {
+    ThrowUsage(env, "writeRanges: ranges must be a Uint32Array");
+    return env.Undefined();
+  }
+  Napi::Uint32Array ranges = ta.As<Napi::Uint32Array>();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  size_t count = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+  if (!data_) return Napi::Number::New(env, -EBADF);
+  if (count > ranges.ElementLength() / 2) count = ranges.ElementLength() / 2;
+  const uint32_t *r = ranges.Data();
+  iovec iov[256];
+  double total = 0;
+  size_t i = 0;
+  while (i < count) {
+    int n = 0;
+    for (; n < 256 && i < count; i++) {
+      uint64_t off = r[2 * i], len = r[2 * i + 1];
+      if (off + len > 2 * size_) return Napi::Number::New(env, -EINVAL);
+      if (len == 0) continue;
+      iov[n].iov_base = const_cast<uint8_t *>(data_ + off);
+      iov[n].iov_len = len;
+      n++;
+    }
+    iovec *v = iov;
+    while (n > 0) {
+      ssize_t w = writev(fd, v, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return Napi::Number::New(env, -errno);
+      }
+      if (w == 0) return Napi::Number::New(env, -EIO);
+      total += static_cast<double>(w);
+      size_t left = static_cast<size_t>(w);
+      while (n > 0 && left >= v->iov_len) {
+        left -= v->iov_len;
+        v++;
+        n--;
+      }
+      if (n > 0 && left > 0) {
+        v->iov_base = static_cast<uint8_t *>(v->iov_base) + left;
+        v->iov_len -= left;
+      }
+    }
+  }
+  return Napi::Number::New(env, total);
 }
 
 Napi::Value RingBuffer::Close(const Napi::CallbackInfo &info) {

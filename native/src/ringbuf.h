@@ -28,6 +28,7 @@ class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
   Napi::Value Consume(const Napi::CallbackInfo &info);
   Napi::Value Memory(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
+  Napi::Value WriteRanges(const Napi::CallbackInfo &info);
   // The ring's unread bytes, from the consumer position (records may still be being written).
   size_t Drain();
   size_t Deliver();

@@ -17,7 +17,7 @@ import { classicText, decodeClassic } from '../filter/cbpf';
 import { ebpfText } from '../filter/ebpf';
 import { PacketText, TimeFormat } from '../output/packet-text';
 import { packetJson } from '../output/packet-json';
-import { CaptureFiles } from '../output/capture-files';
+import { CaptureFiles, RangeWriter } from '../output/capture-files';
 import { CaptureReader } from '../sources/pcap/capture-reader';
 import { escapeTerminal } from '../text/sanitize';
 import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
@@ -203,6 +203,36 @@ class Sinks {
     if (this.o.lineBuffered) this.flush();
   }
 
+  /**
+   * Packets come as kernel-made blocks too (capture -w FILE): every
+   * interface goes into the files now, in the capture's order, so the ids
+   * the kernel writes are the files' ids; false when the output cannot take
+   * blocks (stdout).
+   */
+  acceptBlocks(ifaces: readonly CaptureInterface[], write: RangeWriter): boolean {
+    if (!this.files?.acceptRanges(write)) return false;
+    ifaces.forEach((i, k) => {
+      if (!this.fileIds.has(k)) this.fileIds.set(k, this.files!.addInterface(i));
+    });
+    return true;
+  }
+
+  /** A kernel-made block (acceptBlocks): `length` bytes at `offset` of the ring, of second `sec`. */
+  block(offset: number, length: number, sec: number): void {
+    const files = this.files!;
+    if (files.done) return;
+    const bad = files.block(offset, length, sec);
+    if (files.done) return;
+    if (bad) this.fileProblem ??= bad;
+    else this.captured++;
+  }
+
+  /** The end of a batch of the ring: its blocks are written now. */
+  batchEnd(): void {
+    const bad = this.files?.flushRanges();
+    if (bad) this.fileProblem ??= bad;
+  }
+
   flush(): void {
     if (this.pending.length) {
       this.out(this.pending.join(''));
@@ -362,14 +392,36 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   let cap: KernelCapture | undefined;
   const sinks = new Sinks(o, () => cap?.interfaces ?? [], out, netnsInode());
   let stopping = false;
-  const onPacket = (p: Packet): void => {
-    if (stopping && o.count !== undefined && sinks.captured >= o.count) return;
-    sinks.packet(p);
+  const enough = (): boolean => stopping && o.count !== undefined && sinks.captured >= o.count;
+  const after = (): void => {
     if (o.count !== undefined && sinks.captured >= o.count) stop(`${o.count} packets`);
     else if (sinks.fileProblem) stop('a capture file failed');
     else if (sinks.filesDone) stop(`${o.fileCount} files written`);
   };
+  const onPacket = (p: Packet): void => {
+    if (enough()) return;
+    sinks.packet(p);
+    after();
+  };
+  // -w FILE: the kernel makes each packet's pcapng block, written from the ring as it is.
+  let blocksOn = false;
+  const blocks =
+    o.write !== undefined && o.write !== '-'
+      ? {
+          hostNetns: netnsInode(),
+          onBlock: (offset: number, length: number, sec: number): void => {
+            if (!blocksOn || enough()) return;
+            sinks.block(offset, length, sec);
+            after();
+          },
+          onBatchEnd: () => sinks.batchEnd(),
+        }
+      : undefined;
 
+  // A file is not watched as it grows: the ring is drained once a second when nothing wakes us (each
+  // wake-up costs CPU), and within 50 ms while packets come, as for lines on a terminal.
+  const toFile = o.write !== undefined && o.write !== '-';
+  const latency = o.immediate ? { wakeMs: 1, drainMs: 10 } : { wakeMs: 50, drainMs: toFile ? 1000 : 50 };
   const t0 = performance.now();
   let kc: KernelCapture;
   try {
@@ -386,9 +438,14 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
       features: new Features(),
       ringBytes: (o.bufferKiB ?? DEFAULT_RING_KIB) * 1024,
       onPacket,
+      ...(blocks ? { blocks } : {}),
+      latency,
     });
+    // Files opened by path take blocks (o.write is one): `blocksOn` turns true before the first batch.
+    if (kc.blocks) blocksOn = sinks.acceptBlocks(kc.interfaces, (fd, r, n) => kc.writeRanges(fd, r, n));
   } catch (e) {
     unlisten();
+    cap?.close();
     sinks.close();
     throw e;
   }
@@ -406,7 +463,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
   const linkName = native().pcapLinkTypeName(dltOf(linkType)) ?? String(linkType);
   plainErr(`listening on ${escapeTerminal(where)}, link-type ${linkName}, snapshot length ${o.snaplen} bytes`);
 
-  const flusher = setInterval(() => sinks.flush(), o.immediate ? 10 : 100);
+  const flusher = setInterval(() => sinks.flush(), o.immediate ? 10 : toFile ? 1000 : 100);
   let lastLost = 0;
   const watch = setInterval(() => {
     const lost = cap.counts().lost;

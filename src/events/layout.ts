@@ -219,6 +219,31 @@ export const WL_CAP_EVENT = {
   },
 } as const satisfies StructLayout;
 
+/** capture -w FILE: a captured packet as a pcapng Enhanced Packet Block (starting at block_type, epb_len bytes). */
+export const WL_CAP_EPB = {
+  struct: 'wl_cap_epb',
+  size: 56,
+  fields: {
+    hdr: 0,
+    epb_len: 16,
+    _pad: 20,
+    block_type: 28,
+    block_len: 32,
+    if_id: 36,
+    ts_high: 40,
+    ts_low: 44,
+    caplen: 48,
+    origlen: 52,
+  },
+} as const satisfies StructLayout;
+
+/** The per-CPU process comment cache of capture -w FILE (wl_cap_comments). */
+export const WL_CAP_COMMENT = {
+  struct: 'wl_cap_comment',
+  size: 168,
+  fields: { pid: 0, uid: 4, netns: 8, have: 12, comm0: 16, comm1: 24, opt_len: 32, ok: 36, opt: 40 },
+} as const satisfies StructLayout;
+
 /** wl_cap_ifs value: the filter slot, header length and frame snap length of one interface (SLL2 captures). */
 export const WL_CAP_IFCFG = {
   struct: 'wl_cap_ifcfg',
@@ -375,7 +400,7 @@ export const LAYOUTS_BY_OBJECT: Readonly<Record<string, readonly StructLayout[]>
   traffic: [WL_TOP_COUNTS, WL_TOP_PROC, WL_TOP_ADDR, WL_TOP_IFCFG],
   http: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_HTTP_EX, WL_HTTP_AHEAD, WL_HTTP_ROUTE_KEY, WL_HTTP_ROUTE_VAL],
   sock_payload: [WL_HDR, WL_PROC, WL_SOCK_ID, WL_SP_EVENT],
-  capture: [WL_HDR, WL_CAP_EVENT, WL_CAP_IFCFG],
+  capture: [WL_HDR, WL_CAP_EVENT, WL_CAP_IFCFG, WL_CAP_EPB, WL_CAP_COMMENT],
   guard: [
     WL_GUARD_COUNTS,
     WL_GUARD_PORT,
@@ -403,6 +428,7 @@ export const EV = {
   TCP_NOTE: 5,
   SOCK_PAYLOAD: 6,
   CAPTURE: 7,
+  CAPTURE_EPB: 8,
 } as const;
 
 /** wl_tcp_note.kind values (enum wl_tcp_note_kind). */

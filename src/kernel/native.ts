@@ -63,6 +63,11 @@ export interface NativeRingBuffer {
   consume(): number;
   /** The ring's data pages, mapped twice in a row, read-only (detached at close). */
   memory(): ArrayBuffer;
+  /**
+   * From inside a batch handler: writes `count` (offset, length) ranges of
+   * memory() to fd in order (writev); the bytes written, or -errno.
+   */
+  writeRanges(fd: number, ranges: Uint32Array, count: number): number;
   close(): void;
 }
 

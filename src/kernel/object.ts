@@ -88,8 +88,8 @@ export class BpfObject {
   }
 
   /** Starts consuming a ring buffer map; onRecord sees each record in place. */
-  ringBuffer(name: string, onRecord: RecordHandler, pollMs = 0): RingBuffer {
-    const rb = new RingBuffer(this.handle.mapFd(name), onRecord, pollMs);
+  ringBuffer(name: string, onRecord: RecordHandler, pollMs = 0, onBatchEnd?: () => void): RingBuffer {
+    const rb = new RingBuffer(this.handle.mapFd(name), onRecord, pollMs, onBatchEnd);
     this.rings.push(rb);
     return rb;
   }

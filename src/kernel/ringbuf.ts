@@ -67,9 +67,16 @@ export class RingBuffer {
     }
   };
 
-  /** pollMs > 0: also drain every pollMs, for programs that submit without waking us. */
-  constructor(mapFd: number, onRecord: RecordHandler, pollMs = 0) {
+  private readonly onBatchEnd: (() => void) | undefined;
+
+  /**
+   * pollMs > 0: also drain every pollMs, for programs that submit without
+   * waking us. onBatchEnd runs after each batch's records, while their
+   * memory is still readable (writeRanges works there).
+   */
+  constructor(mapFd: number, onRecord: RecordHandler, pollMs = 0, onBatchEnd?: () => void) {
     this.onRecord = onRecord;
+    this.onBatchEnd = onBatchEnd;
     const rb = new (native().RingBuffer)(mapFd, (start, end) => this.deliver(start, end), pollMs);
     this.rb = rb;
     const memory = rb.memory();
@@ -80,7 +87,20 @@ export class RingBuffer {
   /** One run of the ring: returns the bytes read, which the kernel may then reuse. */
   private deliver(start: number, end: number): number {
     this.batches++;
-    return forEachRecord(this.view, this.guarded, start, end, this.words) - start;
+    const stop = forEachRecord(this.view, this.guarded, start, end, this.words);
+    if (this.onBatchEnd) {
+      try {
+        this.onBatchEnd();
+      } catch {
+        this.handlerErrors++;
+      }
+    }
+    return stop - start;
+  }
+
+  /** Writes ranges of the ring's memory to fd (from a record or batch-end handler); bytes, or -errno. */
+  writeRanges(fd: number, ranges: Uint32Array, count: number): number {
+    return this.rb ? this.rb.writeRanges(fd, ranges, count) : -9;
   }
 
   /** Drains what is in the ring now (at shutdown, before close). */

@@ -29,6 +29,7 @@
  * at close(). Failures (open, write) are returned as one-line messages.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { CaptureInterface, Packet } from '../model/packet';
 import { type IsbStats, PcapngWriter, type WallTime } from './pcapng-writer';
 import { writeOutBytes } from './stdout';
@@ -36,6 +37,8 @@ import { writeOutBytes } from './stdout';
 export interface FileTarget {
   write(b: Buffer): void;
   close(): void;
+  /** A file's descriptor, for blocks written by a RangeWriter. */
+  fd?: number;
   /** `write` is done with its Buffer when it returns (a synchronous write): the writer reuses the memory. */
   synchronous?: boolean;
 }
@@ -58,6 +61,15 @@ export interface CaptureFilesOptions {
   /** Opens a target (tests); files are opened with fs by default, '-' is stdout. */
   open?: (path: string) => FileTarget;
 }
+
+/**
+ * Writes `count` (offset, length) ranges of some memory to fd, in order:
+ * bytes written, or -errno (capture's KernelCapture.writeRanges).
+ */
+export type RangeWriter = (fd: number, ranges: Uint32Array, count: number) => number;
+
+/** Ranges gathered before a write of their own. */
+const MAX_RANGES = 1024;
 
 /** Checks flag combinations the way tcpdump refuses them; a one-line message or undefined. */
 export function captureFilesProblem(o: CaptureFilesOptions): string | undefined {
@@ -119,12 +131,19 @@ function fileTarget(path: string): FileTarget {
   const fd = fs.openSync(path, 'w', 0o644);
   return {
     synchronous: true,
+    fd,
     write: (b) => {
       let off = 0;
       while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
     },
     close: () => fs.closeSync(fd),
   };
+}
+
+/** An errno's name (ENOSPC), or its number. */
+function errnoName(n: number): string {
+  for (const [name, v] of Object.entries(os.constants.errno)) if (v === n) return name;
+  return `errno ${n}`;
 }
 
 function errText(e: unknown): string {
@@ -148,6 +167,10 @@ export class CaptureFiles {
   private readonly limit: number | undefined;
   private readonly width: number;
   private readonly openTarget: (path: string) => FileTarget;
+  /** Blocks gathered as ranges of another memory, written by rangeWriter before anything else. */
+  private rangeWriter: RangeWriter | undefined;
+  private readonly ranges = new Uint32Array(MAX_RANGES * 2);
+  private nRanges = 0;
 
   constructor(private readonly o: CaptureFilesOptions) {
     this.limit = o.sizeMB !== undefined ? o.sizeMB * 1_000_000 : undefined;
@@ -163,8 +186,16 @@ export class CaptureFiles {
     return this.start(now);
   }
 
+  /** Lets block() take ranges, written by `w` (only files opened by path have a descriptor). */
+  acceptRanges(w: RangeWriter): boolean {
+    if (this.target?.fd === undefined) return false;
+    this.rangeWriter = w;
+    return true;
+  }
+
   /** Adds an interface to the current file and to every later one; returns its id. */
   addInterface(i: CaptureInterface): number {
+    this.flushRanges();
     this.ifaces.push(i);
     this.w?.addInterface(i);
     return this.ifaces.length - 1;
@@ -180,29 +211,12 @@ export class CaptureFiles {
    * call: the packet that turns it true is not written either).
    */
   packet(p: Packet): string | undefined {
-    if (this.done) return undefined;
-    if (!this.w) return 'capture file is not open';
-    const G = this.o.rotateSeconds;
-    if (this.inFile === 0) {
-      // A file's first packet: no rotation before it; the first file's -G slot starts here.
-      if (this.opened.length === 1) this.slotStart = p.sec;
-    } else if (G !== undefined && p.sec - this.slotStart >= G) {
-      if (this.o.files !== undefined && this.o.sizeMB === undefined && this.timeFiles >= this.o.files) {
-        this.done = true;
-        return undefined;
-      }
-      this.slotStart = p.sec;
-      this.count = 0;
-      const e = this.rotate(p.sec);
-      if (e) return e;
-    } else if (this.limit !== undefined && this.w.size > this.limit) {
-      this.count++;
-      if (this.o.files !== undefined && G === undefined) this.count %= this.o.files;
-      const e = this.rotate(p.sec);
-      if (e) return e;
-    }
+    const e = this.beforePacket(p.sec);
+    if (e !== undefined || this.done) return e;
+    const r = this.flushRanges();
+    if (r) return r;
     try {
-      this.w.packet(p);
+      this.w!.packet(p);
     } catch (e) {
       return `cannot write ${this.current()}: ${errText(e)}`;
     }
@@ -210,8 +224,72 @@ export class CaptureFiles {
     return undefined;
   }
 
+  /**
+   * A packet as a ready pcapng block (`length` bytes at `offset` of the
+   * RangeWriter's memory, naming an interface by the id addInterface gave
+   * it), of second `sec`: rotated like packet(), gathered, and written by
+   * flushRanges() (at the latest at the end of the caller's batch, while
+   * that memory is valid). Needs acceptRanges().
+   */
+  block(offset: number, length: number, sec: number): string | undefined {
+    const e = this.beforePacket(sec);
+    if (e !== undefined || this.done) return e;
+    if (!this.rangeWriter) return 'blocks need a file written by path';
+    const w = this.w!;
+    if (w.buffered > 0) {
+      const bad = this.flush();
+      if (bad) return bad;
+    }
+    if (this.nRanges === MAX_RANGES) {
+      const bad = this.flushRanges();
+      if (bad) return bad;
+    }
+    this.ranges[2 * this.nRanges] = offset;
+    this.ranges[2 * this.nRanges + 1] = length;
+    this.nRanges++;
+    w.addExternal(length);
+    this.inFile++;
+    return undefined;
+  }
+
+  /** Writes the blocks gathered by block(); a one-line error when the file fails. */
+  flushRanges(): string | undefined {
+    const n = this.nRanges;
+    if (n === 0) return undefined;
+    this.nRanges = 0;
+    const fd = this.target?.fd;
+    const r = fd === undefined || !this.rangeWriter ? -9 : this.rangeWriter(fd, this.ranges, n);
+    return r < 0 ? `cannot write ${this.current()}: ${errnoName(-r)}` : undefined;
+  }
+
+  /** Rotation before a packet of second `sec` (-C, -G); `done` may turn true. */
+  private beforePacket(sec: number): string | undefined {
+    if (this.done) return undefined;
+    if (!this.w) return 'capture file is not open';
+    const G = this.o.rotateSeconds;
+    if (this.inFile === 0) {
+      // A file's first packet: no rotation before it; the first file's -G slot starts here.
+      if (this.opened.length === 1) this.slotStart = sec;
+    } else if (G !== undefined && sec - this.slotStart >= G) {
+      if (this.o.files !== undefined && this.o.sizeMB === undefined && this.timeFiles >= this.o.files) {
+        this.done = true;
+        return undefined;
+      }
+      this.slotStart = sec;
+      this.count = 0;
+      return this.rotate(sec);
+    } else if (this.limit !== undefined && this.w.size > this.limit) {
+      this.count++;
+      if (this.o.files !== undefined && G === undefined) this.count %= this.o.files;
+      return this.rotate(sec);
+    }
+    return undefined;
+  }
+
   /** Hands buffered blocks to the file (one write); call once per batch of packets. */
   flush(): string | undefined {
+    const r = this.flushRanges();
+    if (r) return r;
     try {
       this.w?.flush();
     } catch (e) {
@@ -222,6 +300,11 @@ export class CaptureFiles {
 
   /** Writes the statistics blocks to the last file, flushes and closes it. */
   close(stats: { iface: number; stats: IsbStats; start?: WallTime; end?: WallTime }[] = []): string | undefined {
+    const r = this.flushRanges();
+    if (r) {
+      this.finish();
+      return r;
+    }
     if (this.w) for (const s of stats) this.w.stats(s.iface, s.stats, s.start, s.end);
     return this.finish();
   }
@@ -267,6 +350,7 @@ export class CaptureFiles {
 
   private finish(): string | undefined {
     const name = this.current();
+    const r = this.flushRanges();
     try {
       this.w?.flush();
       this.target?.close();
@@ -276,6 +360,6 @@ export class CaptureFiles {
       this.w = undefined;
       this.target = undefined;
     }
-    return undefined;
+    return r;
   }
 }

@@ -237,6 +237,14 @@ export class PcapngWriter {
     return this.total + this.len - this.start;
   }
 
+  /**
+   * Counts `n` bytes of blocks written to the same file by someone else
+   * (capture's kernel-made packet blocks): call it with nothing buffered.
+   */
+  addExternal(n: number): void {
+    this.total += n;
+  }
+
   /** Bytes waiting for flush(). */
   get buffered(): number {
     return this.len - this.start;

@@ -17,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import { WlError } from '../errors';
-import { CAP_STAT, WL_CAP_IFCFG } from '../events/layout';
+import { CAP_STAT, EV, WL_CAP_EPB, WL_CAP_IFCFG, WL_HDR } from '../events/layout';
 import { C, decodeClassic } from '../filter/cbpf';
 import { Sll2Frame, TranslateError, rejectsAll, tailCallOutcomes, translateClassic } from '../filter/cbpf-to-ebpf';
 import { Insn, encodeEbpf } from '../filter/ebpf';
@@ -60,9 +60,33 @@ export interface CaptureSpec {
   ringBytes: number;
   /** Each packet, as one reused object: valid until the handler returns. */
   onPacket: (p: Packet) => void;
+  /**
+   * Packets as pcapng blocks made in the kernel (capture -w FILE), when the
+   * capture can make them (not for SLL2, nor with an expression judged in
+   * user space): KernelCapture.blocks says. Interfaces are then numbered
+   * at start, in `ifaces` order; packets the kernel cannot describe still
+   * come to onPacket.
+   */
+  blocks?: CaptureBlocks;
+  /**
+   * How long a record may wait in the ring: while records come, the kernel
+   * wakes the reader at least every `wakeMs`; a timer drains it every
+   * `drainMs` (the last records once traffic stops). Default 50 and 50.
+   */
+  latency?: { wakeMs: number; drainMs: number };
+}
+
+export interface CaptureBlocks {
+  /** The capture's own network namespace (not written in comments). */
+  hostNetns: number;
+  /** A block of `length` bytes at `offset` of the ring's memory (KernelCapture.writeRanges), of second `sec`. */
+  onBlock(offset: number, length: number, sec: number): void;
+  /** After each batch: the blocks' memory is the kernel's again once this returns. */
+  onBatchEnd(): void;
 }
 
 const ARPHRD_LOOPBACK = 772;
+const EPB_TYPE = WL_CAP_EPB.fields.hdr + WL_HDR.fields.type;
 
 export function isLoopback(i: Iface): boolean {
   try {
@@ -281,6 +305,8 @@ export class KernelCapture {
   private readonly tc: TcAttachment[];
   private userRejected = 0;
   private readonly packets: KernelPackets;
+  /** Packets come as pcapng blocks (CaptureSpec.blocks) besides onPacket's. */
+  readonly blocks: boolean;
   /** Sockets older than the capture given their process at start. */
   existingOwners: ExistingOwners | undefined;
 
@@ -293,9 +319,13 @@ export class KernelCapture {
     const inKernel = plan.translated !== null && !acceptsAll(plan.classic);
     this.userSpaceFilter = plan.translated === null ? plan.userSpaceReason : undefined;
     const dirs = directions(tc, spec.directions);
+    const filter = plan.translated === null ? plan.classic : null;
 
+    const blocks = spec.blocks !== undefined && !kinds && filter === null ? spec.blocks : undefined;
+    this.blocks = blocks !== undefined;
     const fill = (obj: BpfObject, d: Direction): { close(): void } => {
       if (kinds) fillIfaceConfig(obj, kinds, spec.snaplen);
+      if (blocks) spec.ifaces.forEach((i, id) => obj.map('wl_cap_idb').update(u32le(i.ifindex), u32le(id)));
       const held: number[] = [];
       fillProgArray(obj, d, tc, inKernel ? plan.classic : null, kinds, held);
       return { close: () => held.splice(0).forEach((fd) => native().closeFd(fd)) };
@@ -337,7 +367,7 @@ export class KernelCapture {
           },
           ...ownerSlots(cgroup),
         ];
-    const filter = plan.translated === null ? plan.classic : null;
+    const wallOff = wallMinusMonoNs();
     const packets = new KernelPackets({
       linkType,
       snaplen: spec.snaplen,
@@ -348,10 +378,18 @@ export class KernelCapture {
             sll2: new Map(kinds.flatMap((k) => k.ifaces.map((i) => [i.ifindex, { l2Len: k.l2Len, haType: k.haType }]))),
           }
         : {}),
-      wallMinusMonoNs: wallMinusMonoNs(),
+      wallMinusMonoNs: wallOff,
     });
     this.packets = packets;
+    // Blocks name interfaces by the ids given now, as the records' interfaces are numbered.
+    if (blocks) for (const i of spec.ifaces) packets.interfaceId(i.ifindex);
     const onRecord = (v: DataView, off: number, len: number): void => {
+      if (blocks && len >= WL_CAP_EPB.size && v.getUint16(off + EPB_TYPE, true) === EV.CAPTURE_EPB) {
+        const n = v.getUint32(off + WL_CAP_EPB.fields.epb_len, true);
+        if (n < 32 || n > len - WL_CAP_EPB.fields.block_type) packets.bad++;
+        else blocks.onBlock(off + WL_CAP_EPB.fields.block_type, n, packets.secondOf(v, off));
+        return;
+      }
       const p = packets.decode(v, off, len);
       if (!p) return;
       if (
@@ -378,8 +416,16 @@ export class KernelCapture {
         obj.setGlobal('wl_cap_uid', u32le(spec.uid ?? 0));
         obj.setGlobal('wl_cap_cgroup_id', u64le(spec.cgroup?.id ?? 0n));
         obj.setGlobal('wl_cap_cgroup_level', u32le(spec.cgroup?.level ?? 0));
+        obj.setGlobal('wl_cap_wakeup_ns', u64le(BigInt(Math.round((spec.latency?.wakeMs ?? 50) * 1e6))));
+        if (blocks) {
+          obj.setGlobal('wl_cap_epb', u32le(1));
+          obj.setGlobal('wl_cap_wall_off', u64le(BigInt.asUintN(64, wallOff)));
+          obj.setGlobal('wl_cap_host_netns', u32le(blocks.hostNetns));
+        }
       },
       onRecord,
+      drainMs: spec.latency?.drainMs ?? 50,
+      ...(blocks ? { onBatchEnd: () => blocks.onBatchEnd() } : {}),
     });
     this.choices = this.family.choices;
     this.stats = this.family.obj.map('wl_cap_stats');
@@ -414,6 +460,11 @@ export class KernelCapture {
 
   drain(): void {
     this.family.drain();
+  }
+
+  /** Writes blocks' ranges of the ring to fd, from CaptureBlocks' handlers: bytes, or -errno. */
+  writeRanges(fd: number, ranges: Uint32Array, count: number): number {
+    return this.family.writeRanges(fd, ranges, count);
   }
 
   detach(): void {

@@ -28,6 +28,10 @@ export interface FamilySpec {
   /** Tell the programs what got attached (maps are live now). */
   afterAttach?: (obj: BpfObject, choices: HookChoice[]) => void;
   onRecord: RecordHandler;
+  /** The ring is drained every this many ms too (default DRAIN_MS), for records that woke nobody. */
+  drainMs?: number;
+  /** After each batch of records, while their memory is still readable (RunningFamily.writeRanges). */
+  onBatchEnd?: () => void;
 }
 
 export interface KernelStats {
@@ -76,7 +80,7 @@ export class RunningFamily {
     const { obj, choices } = loadAndAttach(open, spec.slots, spec.features, spec.hookMode);
     try {
       spec.afterAttach?.(obj, choices);
-      const ring = obj.ringBuffer('wl_events', spec.onRecord, DRAIN_MS);
+      const ring = obj.ringBuffer('wl_events', spec.onRecord, spec.drainMs ?? DRAIN_MS, spec.onBatchEnd);
       return new RunningFamily(obj, choices, ring);
     } catch (e) {
       obj.close();
@@ -102,6 +106,11 @@ export class RunningFamily {
   /** Delivers what the kernel already wrote. */
   drain(): void {
     this.ring.drain();
+  }
+
+  /** Writes ranges of the ring's memory to fd, from a record or batch-end handler: bytes, or -errno. */
+  writeRanges(fd: number, ranges: Uint32Array, count: number): number {
+    return this.ring.writeRanges(fd, ranges, count);
   }
 
   /** Records whose handler threw (counted, never fatal). */

@@ -21,11 +21,13 @@ import { BpfObject } from '../../src/kernel/object';
 import { native } from '../../src/kernel/native';
 import { KernelPackets } from '../../src/sources/kernel/capture-packets';
 import { SOCK_PASS, TC_PASS, directions, fillIfaceConfig, fillProgArray, headerKinds } from '../../src/probes/capture';
-import { u32le } from '../../src/kernel/encode';
-import { LINKTYPE } from '../../src/model/packet';
+import { u32le, u64le } from '../../src/kernel/encode';
+import { CaptureInterface, LINKTYPE, Packet } from '../../src/model/packet';
+import { PcapngWriter } from '../../src/output/pcapng-writer';
+import { netnsInode } from '../../src/kernel/netns';
 import { TranslateError, translateClassic, verdictOutcomes } from '../../src/filter/cbpf-to-ebpf';
 import { decodeClassic } from '../../src/filter/cbpf';
-import { STAT } from '../../src/events/layout';
+import { EV, STAT, WL_CAP_EPB, WL_HDR } from '../../src/events/layout';
 
 const skip = kernelSkipReason();
 
@@ -104,6 +106,121 @@ describe('capture chain in the kernel: entry -> filter -> emit', { skip }, () =>
           assert.equal(retval, hook.pass, 'pass verdict with the ring full');
         }
         assert.ok(stats.sumPerCpuU64(STAT.RB_LOST) > lost0, 'records lost to a full ring are counted');
+      } finally {
+        obj.close();
+      }
+    });
+  }
+});
+
+/** The EPB the writer makes for a packet, time stamp zeroed (its bytes 12..19). */
+function writerEpb(p: Packet, iface: CaptureInterface): Buffer {
+  const out: Buffer[] = [];
+  const w = new PcapngWriter((b) => out.push(Buffer.from(b)));
+  w.addInterface(iface);
+  w.flush();
+  out.length = 0;
+  w.packet(p);
+  w.flush();
+  const b = Buffer.concat(out);
+  b.fill(0, 12, 20);
+  return b;
+}
+
+describe('capture chain, blocks made in the kernel (capture -w FILE)', { skip }, () => {
+  for (const hook of HOOKS) {
+    it(`${hook.name}: pass verdict on every path; for libpcap's matches a pcapng block equal to the writer's, in wall time`, () => {
+      const SNAP = 200;
+      const WALL_OFF = 1_700_000_000_123_456_789n;
+      const obj = BpfObject.open('capture');
+      const blocks: Buffer[] = [];
+      const records: Buffer[] = [];
+      try {
+        const dirs = directions(hook.tc, { in: true, out: true });
+        const keep = new Set(dirs.flatMap((d) => [d.entry, d.emit]));
+        for (const p of obj.programs()) obj.setAutoload(p, keep.has(p));
+        obj.setMaxEntries('wl_events', 1 << 20);
+        obj.setGlobal('wl_cap_snaplen', u32le(SNAP));
+        obj.setGlobal('wl_cap_epb', u32le(1));
+        obj.setGlobal('wl_cap_wall_off', u64le(WALL_OFF));
+        obj.load();
+        // BPF_PROG_TEST_RUN runs on the namespace's loopback device (ifindex 1): its interface id is 3.
+        if (hook.tc) obj.map('wl_cap_idb').update(u32le(1), u32le(3));
+        const E = WL_CAP_EPB.fields;
+        const ring = obj.ringBuffer('wl_events', (v, off, len) => {
+          const rec = Buffer.from(v.buffer, v.byteOffset + off, len);
+          if (rec.readUInt16LE(E.hdr + WL_HDR.fields.type) !== EV.CAPTURE_EPB) {
+            records.push(Buffer.from(rec));
+            return;
+          }
+          const n = rec.readUInt32LE(E.epb_len);
+          const b = Buffer.from(rec.subarray(E.block_type, E.block_type + n));
+          // The time stamp: the record's monotonic one plus the offset, exactly.
+          const mono = rec.readBigUInt64LE(E.hdr + WL_HDR.fields.ts_ns);
+          const ts = (BigInt(b.readUInt32LE(12)) << 32n) | BigInt(b.readUInt32LE(16));
+          assert.equal(ts, mono + WALL_OFF, 'wall time = monotonic + offset');
+          b.fill(0, 12, 20);
+          blocks.push(b);
+        });
+        const iface: CaptureInterface = {
+          name: 'x',
+          linkType: hook.tc ? LINKTYPE.ETHERNET : LINKTYPE.RAW,
+          snaplen: SNAP,
+        };
+        const frames = frameCorpus().filter((f) => hook.tc || f.ip);
+        const problems: string[] = [];
+        let runs = 0;
+        let matched = 0;
+        for (const expr of ['', ...expressionCorpus().filter((_, i) => i % 4 === 0)]) {
+          let classic: Buffer | null = null;
+          if (expr !== '') {
+            try {
+              classic = native().pcapCompile(expr, hook.dlt, SNAP, true);
+            } catch {
+              continue;
+            }
+            if (!kernelRuns(classic)) continue;
+          }
+          for (const d of dirs) fillProgArray(obj, d, hook.tc, classic);
+          for (const d of dirs) {
+            const entry = obj.progFd(d.entry);
+            for (const f of frames) {
+              blocks.length = 0;
+              records.length = 0;
+              const { retval } = native().progTestRun(entry, f.bytes);
+              ring.drain();
+              runs++;
+              const pkt = hook.tc ? f.bytes : f.bytes.subarray(14);
+              const want = classic === null || pcapVerdict(classic, Buffer.from(pkt));
+              const at = `'${expr}' ${d.entry} on ${f.name}`;
+              if (retval !== hook.pass) problems.push(`${at}: returned ${retval}`);
+              if (records.length) problems.push(`${at}: ${records.length} records not made blocks`);
+              if (blocks.length !== (want ? 1 : 0)) {
+                problems.push(`${at}: ${blocks.length} blocks, libpcap ${want}`);
+                continue;
+              }
+              if (!want) continue;
+              matched++;
+              const cap = pkt.subarray(0, SNAP);
+              const p: Packet = {
+                sec: 0,
+                nsec: 0,
+                iface: hook.tc ? 3 : 0,
+                linkType: iface.linkType,
+                wireLen: pkt.length,
+                data: cap,
+                direction: d.ingress ? 'in' : 'out',
+                // The socket hook: the test run's socket is in this namespace, not the capture's (none set).
+                ...(hook.tc ? {} : { netns: netnsInode() }),
+              };
+              const expect = writerEpb(p, iface);
+              expect.writeUInt32LE(hook.tc ? 3 : 0, 8);
+              if (!blocks[0]!.equals(expect)) problems.push(`${at}: block ${blocks[0]!.toString('hex')}`);
+            }
+          }
+        }
+        assert.deepEqual(problems.slice(0, 20), []);
+        assert.ok(runs > 1000 && matched > 500, `${runs} runs, ${matched} blocks`);
       } finally {
         obj.close();
       }

@@ -226,6 +226,69 @@ describe('wirelens capture', { skip }, () => {
     assert.match(back.stdout, /\[pid \d+ nginx\]/);
   });
 
+  it('-w FILE (blocks made in the kernel) writes every block as -w - (made in user space) does, names not ASCII included', async () => {
+    // Processes whose names the kernel cannot write as they are (UTF-8, a control character): their
+    // packets come as records and user space writes their blocks, escaped, into the same file.
+    const udp = await freeDnsPort();
+    const names = ['caf\\xc3\\xa9', 'tab\\tname', 'plain'];
+    const senders = async () => {
+      for (const n of names) {
+        // It sends to itself: on -i lo an arriving packet is named by the socket it is for.
+        const py = `import ctypes,socket\nctypes.CDLL(None).prctl(15, b"${n}", 0, 0, 0)\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(("127.0.0.1", ${udp}))\nfor i in range(3): s.sendto(b"x"*(10+i), ("127.0.0.1", ${udp}))\nfor i in range(3): s.recv(100)`;
+        const r = await run('python3', ['-c', py]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+    };
+    const epbs = (b: Buffer): Buffer[] => {
+      const out: Buffer[] = [];
+      for (let off = 0; off + 12 <= b.length;) {
+        const len = b.readUInt32LE(off + 4);
+        assert.ok(len >= 12 && off + len <= b.length, `a whole block at ${off}`);
+        if (b.readUInt32LE(off) === 6) {
+          const e = Buffer.from(b.subarray(off, off + len));
+          e.fill(0, 12, 20); // the two captures stamp their copies a few ns apart
+          out.push(e);
+        }
+        off += len;
+      }
+      return out.sort(Buffer.compare);
+    };
+    for (const hook of [[], ['-i', 'lo']]) {
+      const wf = path.join(dir, `blocks${hook.length}.pcapng`);
+      const expr = `tcp port ${nginx.port} or udp port ${udp} or icmp`;
+      const viaFile = capture([...hook, '-w', wf, expr]);
+      const sf = path.join(dir, `stdout${hook.length}.pcapng`);
+      const q = (x: string) => `'${x}'`;
+      const cmd = [process.execPath, CLI, 'capture', ...hook, '-w', '-', expr].map(q).join(' ');
+      const viaStdout = start('sh', ['-c', `exec ${cmd} > ${q(sf)}`]);
+      try {
+        await listening(viaFile, 'capture -w FILE');
+        await listening(viaStdout, 'capture -w -');
+        await traffic();
+        await senders();
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        await stop(viaFile, 'SIGINT');
+        await stop(viaStdout, 'SIGINT');
+      }
+      const a = epbs(fs.readFileSync(wf));
+      const b = epbs(fs.readFileSync(sf));
+      const what = hook.length ? '-i lo' : 'sockets';
+      assert.ok(a.length > 50, `${what}: ${a.length} blocks`);
+      assert.equal(a.length, b.length, `${what}: as many blocks`);
+      const differ = a.findIndex((x, i) => !x.equals(b[i]!));
+      assert.equal(differ, -1, `${what}: block ${a[differ]?.toString('hex')} vs ${b[differ]?.toString('hex')}`);
+      assert.equal(summaryOf(viaFile.stderr()).captured, a.length);
+      const comments = execFileSync('tshark', ['-r', wf, '-T', 'fields', '-e', 'frame.comment'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).toString();
+      for (const c of ['Cmd: café', 'Cmd: tab\\x09name', 'Cmd: plain', 'Cmd: curl'])
+        assert.ok(comments.includes(c), `${what}: ${c} in\n${comments}`);
+      const td = spawnSync('tcpdump', ['-r', wf, '-n'], { encoding: 'utf8' });
+      assert.equal(td.stdout.trim().split('\n').length, a.length, `${what}: tcpdump -r reads every block`);
+    }
+  });
+
   it('--comm filters by process in the kernel; -r - reads standard input', async () => {
     const wf = path.join(dir, 'comm.pcapng');
     const wl = await captureDuring(['--comm', 'curl', '-w', wf], traffic);

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Packet } from '../../src/model/packet';
 import { CaptureFiles, captureFilesProblem, type CaptureFilesOptions, strftime } from '../../src/output/capture-files';
 import { readCaptureBytes } from '../../src/sources/pcap/capture-reader';
+import { PcapngWriter } from '../../src/output/pcapng-writer';
 import { frameCorpus } from '../helpers/frames';
 
 function memFiles(o: Omit<CaptureFilesOptions, 'open'>) {
@@ -161,5 +162,115 @@ describe('capture files', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('capture files: blocks made elsewhere (capture -w FILE, the kernel-made EPBs)', () => {
+  /** Files with descriptors; the RangeWriter copies ranges of `memory` to the file the fd names. */
+  function fdFiles(o: Omit<CaptureFilesOptions, 'open'>, memory: Buffer, fail?: () => number | undefined) {
+    const files = new Map<string, Buffer[]>();
+    const byFd = new Map<number, Buffer[]>();
+    let next = 10;
+    const sink = new CaptureFiles({
+      ...o,
+      open: (p) => {
+        const parts: Buffer[] = [];
+        files.set(p, parts);
+        const fd = next++;
+        byFd.set(fd, parts);
+        return { fd, synchronous: true, write: (b) => void parts.push(Buffer.from(b)), close: () => undefined };
+      },
+    });
+    const writer = (fd: number, ranges: Uint32Array, count: number): number => {
+      const bad = fail?.();
+      if (bad !== undefined) return bad;
+      let n = 0;
+      for (let i = 0; i < count; i++) {
+        const b = memory.subarray(ranges[2 * i]!, ranges[2 * i]! + ranges[2 * i + 1]!);
+        byFd.get(fd)!.push(Buffer.from(b));
+        n += b.length;
+      }
+      return n;
+    };
+    return { sink, files, writer, bytes: (p: string) => Buffer.concat(files.get(p) ?? []) };
+  }
+
+  /** EPBs as a writer makes them, laid end to end in one memory: [offset, length, second] each. */
+  function madeBlocks(n: number, firstSec: number): { memory: Buffer; blocks: [number, number, number][] } {
+    const parts: Buffer[] = [];
+    const w = new PcapngWriter((b) => parts.push(Buffer.from(b)));
+    w.addInterface({ linkType: 1, name: 'eth0', snaplen: 0 });
+    w.flush();
+    parts.length = 0;
+    const blocks: [number, number, number][] = [];
+    let off = 0;
+    for (let i = 0; i < n; i++) {
+      w.packet({ ...pkt(firstSec + i), proc: { pid: 100 + i, comm: 'k', uid: 0 } });
+      w.flush();
+      const b = parts.at(-1)!;
+      blocks.push([off, b.length, firstSec + i]);
+      off += b.length;
+    }
+    return { memory: Buffer.concat(parts), blocks };
+  }
+
+  it('blocks and packets written by the sink keep their order; every file reads on its own; -C rotates between blocks', () => {
+    const { memory, blocks } = madeBlocks(12, 1000);
+    const { sink, files, writer, bytes } = fdFiles({ path: 'k', sizeMB: 0.006 }, memory);
+    assert.equal(sink.open(1000), undefined);
+    assert.equal(sink.acceptRanges(writer), true);
+    sink.addInterface({ linkType: 1, name: 'eth0', snaplen: 0 });
+    const order: number[] = [];
+    blocks.forEach(([off, len, sec], i) => {
+      assert.equal(sink.block(off, len, sec), undefined);
+      order.push(100 + i);
+      if (i % 3 === 2) {
+        assert.equal(sink.packet({ ...pkt(sec), proc: { pid: 900 + i, comm: 'j', uid: 0 } }), undefined);
+        order.push(900 + i);
+      }
+      if (i % 5 === 4) assert.equal(sink.flushRanges(), undefined); // a batch's end
+    });
+    assert.equal(sink.close([{ iface: 0, stats: { captured: 16, received: 16, dropped: 0 } }]), undefined);
+    const names = [...files.keys()];
+    assert.ok(names.length >= 3, `${names.length} files`);
+    const pids: number[] = [];
+    for (const n of names) {
+      const r = readCaptureBytes(bytes(n));
+      assert.equal(r.error, undefined, n);
+      assert.deepEqual(r.notes, [], n);
+      assert.ok(r.packets.length >= 1, n);
+      assert.ok(bytes(n).length <= 6000 + frame.length + 200, `${n}: ${bytes(n).length} bytes`);
+      pids.push(...r.packets.map((p) => p.proc!.pid));
+    }
+    assert.deepEqual(pids, order);
+  });
+
+  it('-G: blocks rotate by their second; a failed write is one line naming the file and the error', () => {
+    const { memory, blocks } = madeBlocks(6, 2000);
+    const g = fdFiles({ path: 'g-%s', rotateSeconds: 2 }, memory);
+    g.sink.open(2000);
+    g.sink.acceptRanges(g.writer);
+    g.sink.addInterface({ linkType: 1, name: 'eth0', snaplen: 0 });
+    for (const [off, len, sec] of blocks) assert.equal(g.sink.block(off, len, sec), undefined);
+    g.sink.close();
+    assert.deepEqual(g.sink.opened, ['g-2000', 'g-2002', 'g-2004']);
+    for (const n of g.sink.opened) assert.equal(readCaptureBytes(g.bytes(n)).packets.length, 2, n);
+
+    const full = fdFiles({ path: 'full' }, memory, () => -28);
+    full.sink.open(1);
+    full.sink.acceptRanges(full.writer);
+    full.sink.addInterface({ linkType: 1, name: 'eth0', snaplen: 0 });
+    const [off, len, sec] = blocks[0]!;
+    assert.equal(full.sink.block(off, len, sec), undefined); // gathered, written at the batch's end
+    assert.equal(full.sink.flushRanges(), 'cannot write full: ENOSPC');
+  });
+
+  it('a target without a descriptor (stdout) takes no blocks', () => {
+    const { sink } = memFiles({ path: '-' });
+    sink.open(1);
+    assert.equal(
+      sink.acceptRanges(() => 0),
+      false,
+    );
   });
 });

@@ -199,6 +199,17 @@ export class KernelPackets {
     p.wireLen = Math.max(0, p.wireLen - l2) + SLL2_HEADER;
   }
 
+  /** The wall-clock second of a record's monotonic stamp (its wl_hdr at `off`), as decode() gives it. */
+  secondOf(v: DataView, off: number): number {
+    const mono = v.getUint32(off + TS + 4, true) * 4294967296 + v.getUint32(off + TS, true);
+    return this.offSec + Math.floor(mono / 1e9) + Math.floor((this.offNsec + (mono % 1e9)) / 1e9);
+  }
+
+  /** The id of an interface (TC), numbering it now if it is new. */
+  interfaceId(ifindex: number): number {
+    return this.ifaceId(ifindex);
+  }
+
   private procOf(v: DataView, off: number): Proc {
     const pid = v.getUint32(off + F.pid, true);
     const uid = v.getUint32(off + F.uid, true);
