@@ -41,9 +41,30 @@ interface Outcome {
   wallS: number;
 }
 
+interface Started {
+  /** The tool's CPU seconds since start; what stop() reports counts from here on. */
+  mark(): number;
+  stop(): Promise<Outcome>;
+}
+
 interface Mode {
   name: string;
-  start(snaplen: number, expr: string[]): Promise<{ stop(): Promise<Outcome> }>;
+  start(snaplen: number, expr: string[]): Promise<Started>;
+}
+
+/** CPU and wall time of a process from a point on, moved by mark(). */
+function cpuFrom(pid: number): { mark(): number; since(): { cpuS: number; wallS: number } } {
+  let cpu0 = cpuSeconds(pid);
+  let t0 = performance.now();
+  const first = cpu0;
+  return {
+    mark: () => {
+      cpu0 = cpuSeconds(pid);
+      t0 = performance.now();
+      return cpu0 - first;
+    },
+    since: () => ({ cpuS: cpuSeconds(pid) - cpu0, wallS: (performance.now() - t0) / 1000 }),
+  };
 }
 
 /** tcpdump's (and wirelens capture's) exit summary. */
@@ -58,14 +79,16 @@ function wirelensMode(name: string, extra: string[]): Mode {
     name,
     start: async (snaplen, expr) => {
       const { proc } = await startWirelens(['capture', ...extra, '-s', String(snaplen), '-w', '/dev/null', ...expr]);
-      const bpf0 = bpfRunTime(proc.pid);
-      const cpu0 = cpuSeconds(proc.pid);
-      const t0 = performance.now();
+      let bpf0 = bpfRunTime(proc.pid);
+      const cpu = cpuFrom(proc.pid);
       return {
+        mark: () => {
+          bpf0 = bpfRunTime(proc.pid);
+          return cpu.mark();
+        },
         stop: async () => {
           const bpf = bpfRunTime(proc.pid);
-          const cpuS = cpuSeconds(proc.pid) - cpu0;
-          const wallS = (performance.now() - t0) / 1000;
+          const { cpuS, wallS } = cpu.since();
           await stopped(proc);
           return { ...summaryCounts(proc.stderr), cpuS, bpfNs: bpf.ns - bpf0.ns, wallS };
         },
@@ -78,8 +101,14 @@ const MODES: Mode[] = [
   {
     name: 'none',
     start: async () => {
-      const t0 = performance.now();
-      return { stop: async () => ({ cpuS: 0, wallS: (performance.now() - t0) / 1000 }) };
+      let t0 = performance.now();
+      return {
+        mark: () => {
+          t0 = performance.now();
+          return 0;
+        },
+        stop: async () => ({ cpuS: 0, wallS: (performance.now() - t0) / 1000 }),
+      };
     },
   },
   {
@@ -89,12 +118,11 @@ const MODES: Mode[] = [
         stdout: 'null',
       });
       await p.waitForStderr(/listening on/, 10_000);
-      const cpu0 = cpuSeconds(p.pid);
-      const t0 = performance.now();
+      const cpu = cpuFrom(p.pid);
       return {
+        mark: () => cpu.mark(),
         stop: async () => {
-          const cpuS = cpuSeconds(p.pid) - cpu0;
-          const wallS = (performance.now() - t0) / 1000;
+          const { cpuS, wallS } = cpu.since();
           await stopped(p);
           return { ...summaryCounts(p.stderr), cpuS, wallS };
         },
@@ -104,6 +132,16 @@ const MODES: Mode[] = [
   wirelensMode('wirelens capture -i lo', ['-i', 'lo']),
   wirelensMode('wirelens capture (sockets)', []),
 ];
+
+/** Seconds of fixed-rate traffic before the measured run: the tool's CPU in them is shown apart. */
+const WARMUP_S = 3;
+
+/**
+ * The measured fixed-rate run lasts at least this long: a tool's one-time
+ * work in its first seconds (V8 collects wirelens's start-up garbage some 8
+ * to 16 s in, 30 to 60 ms) weighs on a short run as a cost per packet.
+ */
+const UDP_SECONDS = 15;
 
 /** Fixed-rate UDP: 1000-byte datagrams at 200 Mbit/s, about 25,000 packets/s. */
 const UDP = { bitrate: '200M', length: 1000 };
@@ -120,7 +158,7 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
   const key = (s: string, m: string) => `${s}|${m}`;
   const results = new Map<string, { bps: number; o: Outcome }[]>();
   const none: number[] = [];
-  const udp = new Map<string, { busy: number; sender: number; packets: number; o: Outcome }[]>();
+  const udp = new Map<string, { busy: number; sender: number; packets: number; o: Outcome; startS: number }[]>();
   const restoreStats = enableBpfStats();
   try {
     await new Promise((r) => setTimeout(r, 300));
@@ -153,17 +191,21 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
         let t: Awaited<ReturnType<typeof udpTransfer>>;
         let busy: number;
         let sender: number;
+        let startS: number;
         let o: Outcome;
         try {
+          // The first seconds (start-up work, code compiled as packets come) are reported on their own.
+          await udpTransfer(port, WARMUP_S, UDP.bitrate, UDP.length);
+          startS = att.mark();
           const b0 = machineBusySeconds();
           const s0 = cpuSeconds(server.pid);
-          t = await udpTransfer(port, seconds, UDP.bitrate, UDP.length);
+          t = await udpTransfer(port, Math.max(seconds, UDP_SECONDS), UDP.bitrate, UDP.length);
           sender = cpuSeconds(server.pid) - s0;
           busy = machineBusySeconds() - b0;
         } finally {
           o = await att.stop();
         }
-        udp.set(mode.name, [...(udp.get(mode.name) ?? []), { busy, sender, packets: t.packets, o }]);
+        udp.set(mode.name, [...(udp.get(mode.name) ?? []), { busy, sender, packets: t.packets, o, startS }]);
         log(
           `capture round ${round}/${rounds} fixed-rate UDP ${mode.name}: ${t.packets} packets, sender ${sender.toFixed(3)} s, machine busy ${busy.toFixed(2)} s`,
         );
@@ -241,13 +283,14 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
       fixed(tool, 0),
       fixed(sender + tool, 0),
       fixed(per(rs, (r: { busy: number }) => r.busy)! - noneBusy, 0),
+      fixed(median(rs.map((r) => r.startS * 1000)), 0),
     ];
   });
   out.push(
     '',
-    `fixed-rate UDP (iperf3 -u -R -b ${UDP.bitrate} -l ${UDP.length}, snaplen 96), CPU ns per datagram sent: the sender's over nothing attached (${fixed(noneSender, 0)} ns; the kernel's work for a tap or BPF program runs there), the tool's own, their sum, and the whole machine's busy time over nothing attached (which any other load on the machine disturbs)`,
+    `fixed-rate UDP (iperf3 -u -R -b ${UDP.bitrate} -l ${UDP.length}, snaplen 96), after ${WARMUP_S} s of the same traffic: CPU ns per datagram sent: the sender's over nothing attached (${fixed(noneSender, 0)} ns; the kernel's work for a tap or BPF program runs there), the tool's own, their sum, and the whole machine's busy time over nothing attached (which any other load on the machine disturbs); last, the tool's CPU from its start to the end of the first ${WARMUP_S} s (start-up work, code compiled as packets come; "captured" counts their packets too)`,
     formatTable(
-      ['mode', 'sent', 'captured', 'dropped', 'sender +', 'of it BPF', 'tool', 'total', 'machine +'],
+      ['mode', 'sent', 'captured', 'dropped', 'sender +', 'of it BPF', 'tool', 'total', 'machine +', 'first 3 s, ms'],
       udpRows,
     ),
   );

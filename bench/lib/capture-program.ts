@@ -14,6 +14,7 @@ import * as dgram from 'node:dgram';
 import { BpfObject } from '../../src/kernel/object';
 import { native } from '../../src/kernel/native';
 import { directions, fillProgArray } from '../../src/probes/capture';
+import { u32le } from '../../src/kernel/encode';
 import { ether, ipv4, udp } from '../../test/helpers/frames';
 import { fixed, formatTable } from './table';
 
@@ -40,11 +41,8 @@ function nsPerRun(fd: number, frame: Buffer, drain: () => void): number {
   return per[Math.floor(per.length / 2)]!;
 }
 
-export async function captureProgramCost(): Promise<string> {
-  // A bound UDP socket: the frames of the last case are for it, so TC ingress's lookup finds it.
-  const sock = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
-  const port = sock.address().port;
+/** Rows of the table for one build of the object: records (default) or pcapng blocks (-w FILE). */
+function programRows(blocks: boolean, port: number): string[][] {
   const obj = BpfObject.open('capture');
   const rows: string[][] = [];
   try {
@@ -52,7 +50,10 @@ export async function captureProgramCost(): Promise<string> {
     const keep = new Set([d!.entry, d!.emit]);
     for (const p of obj.programs()) obj.setAutoload(p, keep.has(p));
     obj.setMaxEntries('wl_events', 8 << 20);
+    if (blocks) obj.setGlobal('wl_cap_epb', u32le(1));
     obj.load();
+    // BPF_PROG_TEST_RUN runs on the namespace's loopback device (ifindex 1).
+    if (blocks) obj.map('wl_cap_idb').update(u32le(1), u32le(0));
     let records = 0;
     const ring = obj.ringBuffer('wl_events', () => void records++);
     const entry = obj.progFd(d!.entry);
@@ -62,13 +63,18 @@ export async function captureProgramCost(): Promise<string> {
       native().progTestRun(entry, udpFrame(1514), RUNS);
       ring.drain();
     }
-    const cases: { name: string; expr: string | null; snaplen: number; port?: number }[] = [
-      { name: 'no expression, snaplen 96', expr: null, snaplen: 96 },
-      { name: 'no expression, full snaplen', expr: null, snaplen: 262144 },
-      { name: "'udp' (matches)", expr: 'udp', snaplen: 262144 },
-      { name: "'tcp port 443' (rejects: nothing copied)", expr: 'tcp port 443', snaplen: 262144 },
-      { name: 'no expression, for a local socket (found)', expr: null, snaplen: 262144, port },
-    ];
+    const cases: { name: string; expr: string | null; snaplen: number; port?: number }[] = blocks
+      ? [
+          { name: 'pcapng blocks (-w FILE), no expression', expr: null, snaplen: 262144 },
+          { name: 'pcapng blocks, for a local socket (its process comment)', expr: null, snaplen: 262144, port },
+        ]
+      : [
+          { name: 'no expression, snaplen 96', expr: null, snaplen: 96 },
+          { name: 'no expression, full snaplen', expr: null, snaplen: 262144 },
+          { name: "'udp' (matches)", expr: 'udp', snaplen: 262144 },
+          { name: "'tcp port 443' (rejects: nothing copied)", expr: 'tcp port 443', snaplen: 262144 },
+          { name: 'no expression, for a local socket (found)', expr: null, snaplen: 262144, port },
+        ];
     for (const c of cases) {
       const classic = c.expr === null ? null : native().pcapCompile(c.expr, 1, 262144, true);
       fillProgArray(obj, d!, true, classic);
@@ -89,6 +95,19 @@ export async function captureProgramCost(): Promise<string> {
     }
   } finally {
     obj.close();
+  }
+  return rows;
+}
+
+export async function captureProgramCost(): Promise<string> {
+  // A bound UDP socket: the frames of the "local socket" cases are for it, so TC ingress's lookup finds it.
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const port = sock.address().port;
+  let rows: string[][];
+  try {
+    rows = [...programRows(false, port), ...programRows(true, port)];
+  } finally {
     sock.close();
   }
   return [

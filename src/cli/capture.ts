@@ -418,15 +418,21 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
         }
       : undefined;
 
-  // A file is not watched as it grows: the ring is drained once a second when nothing wakes us (each
-  // wake-up costs CPU), and within 50 ms while packets come, as for lines on a terminal.
+  // A file is not watched as it grows, and each wake-up costs CPU: writing one, the kernel wakes us once
+  // a quarter of the ring waits or 200 ms passed while packets come, and the ring is drained once a
+  // second when nothing did (the last packets). Lines on a terminal come within 50 ms.
   const toFile = o.write !== undefined && o.write !== '-';
-  const latency = o.immediate ? { wakeMs: 1, drainMs: 10 } : { wakeMs: 50, drainMs: toFile ? 1000 : 50 };
+  const ringBytes = (o.bufferKiB ?? DEFAULT_RING_KIB) * 1024;
+  const latency = o.immediate
+    ? { wakeMs: 1, drainMs: 10 }
+    : toFile
+      ? { wakeMs: 200, drainMs: 1000, wakeupBytes: ringBytes / 4 }
+      : { wakeMs: 50, drainMs: 50 };
   const t0 = performance.now();
   let kc: KernelCapture;
   try {
     preflight(wlErr, verbose);
-    kc = cap = new KernelCapture({
+    const spec = {
       ifaces: used,
       expression: o.expression,
       snaplen: o.snaplen,
@@ -436,11 +442,20 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
       cgroup,
       hookMode: o.hookMode,
       features: new Features(),
-      ringBytes: (o.bufferKiB ?? DEFAULT_RING_KIB) * 1024,
+      ringBytes,
       onPacket,
-      ...(blocks ? { blocks } : {}),
       latency,
-    });
+    };
+    try {
+      kc = cap = new KernelCapture(blocks ? { ...spec, blocks } : spec);
+    } catch (e) {
+      if (!blocks) throw e;
+      // The programs that make pcapng blocks refused (an older verifier): user space writes every packet.
+      kc = cap = new KernelCapture(spec);
+      verbose(
+        `pcapng blocks are not made in the kernel here (${(e as Error).message}): packets are written from user space`,
+      );
+    }
     // Files opened by path take blocks (o.write is one): `blocksOn` turns true before the first batch.
     if (kc.blocks) blocksOn = sinks.acceptBlocks(kc.interfaces, (fd, r, n) => kc.writeRanges(fd, r, n));
   } catch (e) {

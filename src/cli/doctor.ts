@@ -93,6 +93,8 @@ interface CommandProbe {
   tool: string;
   /** Starts the command's own probe family (same object, slots and load path); returns its hook choices and a close. */
   start: (features: Features) => { choices: HookChoice[]; close(): void };
+  /** A variant the command falls back from: its failure is a warning saying what the fallback costs. */
+  fallback?: string;
 }
 
 const NO_FILTERS = { pids: [], ports: [] };
@@ -178,6 +180,27 @@ export const COMMAND_PROBES: CommandProbe[] = [
       return { choices: c.choices, close: () => c.close() };
     },
   },
+  {
+    // -w FILE: the variant whose emit programs make pcapng blocks (more code for the verifier).
+    tool: 'capture -w',
+    fallback: 'each packet is written from user space instead (several times the CPU per packet)',
+    start: (features) => {
+      const c = new KernelCapture({
+        ifaces: [],
+        expression: 'tcp port 80',
+        snaplen: 262144,
+        directions: { in: true, out: true },
+        filters: NO_FILTERS,
+        hookMode: 'auto',
+        features,
+        ringBytes: 1 << 16,
+        onPacket: noop,
+        blocks: { hostNetns: 0, onBlock: noop, onBatchEnd: noop },
+      });
+      if (!c.blocks) throw new Error('no pcapng blocks');
+      return { choices: c.choices, close: () => c.close() };
+    },
+  },
 ];
 
 /**
@@ -194,6 +217,10 @@ function commandChecks(features: Features, closed: Set<number>): Check[] {
       got = probe.start(features);
     } catch (e) {
       const w = e as WlError;
+      if (probe.fallback) {
+        checks.push({ name: probe.tool, status: 'warn', detail: `refused here (${w.message}): ${probe.fallback}` });
+        continue;
+      }
       checks.push({
         name: probe.tool,
         status: 'missing',

@@ -73,7 +73,7 @@ export interface CaptureSpec {
    * wakes the reader at least every `wakeMs`; a timer drains it every
    * `drainMs` (the last records once traffic stops). Default 50 and 50.
    */
-  latency?: { wakeMs: number; drainMs: number };
+  latency?: { wakeMs: number; drainMs: number; wakeupBytes?: number };
 }
 
 export interface CaptureBlocks {
@@ -322,6 +322,9 @@ export class KernelCapture {
     const filter = plan.translated === null ? plan.classic : null;
 
     const blocks = spec.blocks !== undefined && !kinds && filter === null ? spec.blocks : undefined;
+    // Tests stand in for a kernel that refuses the programs making blocks (the fallback is user space's).
+    if (blocks && process.env.WIRELENS_REFUSE_BLOCKS === '1')
+      throw new Error('pcapng block programs refused (WIRELENS_REFUSE_BLOCKS=1)');
     this.blocks = blocks !== undefined;
     const fill = (obj: BpfObject, d: Direction): { close(): void } => {
       if (kinds) fillIfaceConfig(obj, kinds, spec.snaplen);
@@ -425,6 +428,7 @@ export class KernelCapture {
       },
       onRecord,
       drainMs: spec.latency?.drainMs ?? 50,
+      ...(spec.latency?.wakeupBytes !== undefined ? { wakeupBytes: spec.latency.wakeupBytes } : {}),
       ...(blocks ? { onBatchEnd: () => blocks.onBatchEnd() } : {}),
     });
     this.choices = this.family.choices;

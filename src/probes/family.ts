@@ -28,6 +28,8 @@ export interface FamilySpec {
   /** Tell the programs what got attached (maps are live now). */
   afterAttach?: (obj: BpfObject, choices: HookChoice[]) => void;
   onRecord: RecordHandler;
+  /** The consumer is woken once this many bytes wait (default: 1/16 of the ring, at most 256 KiB). */
+  wakeupBytes?: number;
   /** The ring is drained every this many ms too (default DRAIN_MS), for records that woke nobody. */
   drainMs?: number;
   /** After each batch of records, while their memory is still readable (RunningFamily.writeRanges). */
@@ -69,7 +71,7 @@ export class RunningFamily {
         obj.setMaxEntries('wl_events', ringBytes);
         // Batch wake-ups: the consumer is woken once 1/16 of the ring waits,
         // and drains every DRAIN_MS anyway.
-        obj.setGlobal('wl_wakeup_bytes', u32le(Math.min(256 << 10, ringBytes / 16)));
+        obj.setGlobal('wl_wakeup_bytes', u32le(spec.wakeupBytes ?? Math.min(256 << 10, ringBytes / 16)));
         spec.configure?.(obj);
       } catch (e) {
         obj.close();

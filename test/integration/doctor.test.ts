@@ -4,6 +4,7 @@
  * command goes without is never ok in doctor.
  */
 import { describe, it } from 'node:test';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as assert from 'node:assert/strict';
 import { CLI } from '../helpers/paths';
 import { run } from '../helpers/proc';
@@ -26,7 +27,8 @@ const COMMANDS: Record<string, string[]> = {
   http: ['http', '-v', '--duration', '0.5'],
   top: ['top', '--json', '-v', '--duration', '0.5'],
   'dns/tls': ['dns', '-v', '--duration', '0.5'],
-  capture: ['capture', '-v', '--duration', '0.5', '-w', '/dev/null', 'tcp port 80'],
+  capture: ['capture', '-v', '--duration', '0.5', 'tcp port 80'],
+  'capture -w': ['capture', '-v', '--duration', '0.5', '-w', '/dev/null', 'tcp port 80'],
   guard: ['guard', '-i', 'lo', '-v', '--duration', '0.5'],
 };
 
@@ -49,7 +51,7 @@ describe('doctor agrees with the commands', { skip }, () => {
       const m = /^(.+?): /.exec(c.name);
       if (m && COMMANDS[m[1]!]) tools.add(m[1]!);
     }
-    for (const t of ['tcp', 'http', 'top', 'dns/tls', 'capture', 'guard'])
+    for (const t of ['tcp', 'http', 'top', 'dns/tls', 'capture', 'capture -w', 'guard'])
       assert.ok(tools.has(t), `doctor reports on ${t}`);
     for (const tool of tools) {
       const cmd = await wl(...COMMANDS[tool]!);
@@ -74,6 +76,21 @@ describe('doctor agrees with the commands', { skip }, () => {
         assert.ok(c && c.status !== 'ok', `${tool} falls back on "${slot}"; doctor: ${c?.status ?? 'silent'}`);
       }
     }
+  });
+});
+
+describe('doctor and a refused variant', { skip }, () => {
+  it("capture -w's programs that make pcapng blocks refused: doctor warns with what the fallback costs, and capture -w falls back", () => {
+    const env = { ...process.env, WIRELENS_REFUSE_BLOCKS: '1' };
+    const j = JSON.parse(execFileSync(process.execPath, [CLI, 'doctor', '--json'], { env }).toString()) as {
+      checks: Check[];
+    };
+    const c = j.checks.find((x) => x.name === 'capture -w');
+    assert.equal(c?.status, 'warn', JSON.stringify(c));
+    assert.match(c!.detail, /refused here .*written from user space/);
+    const r = spawnSync(process.execPath, [CLI, ...COMMANDS['capture -w']!], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /pcapng blocks are not made in the kernel here/);
   });
 });
 
