@@ -11,4 +11,6 @@ if (!fs.existsSync(main)) {
   );
   process.exit(1);
 }
+// capture: V8's heap settings that must precede loading the program (src/cli/heap.ts, holdStartHeap).
+if (process.argv[2] === 'capture') require(path.join(__dirname, '..', 'dist', 'src', 'cli', 'heap.js')).holdStartHeap();
 require(main).main(process.argv.slice(2));

@@ -23,6 +23,7 @@ import { escapeTerminal } from '../text/sanitize';
 import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { CaptureOptions, captureHelp, parseCaptureArgs } from './capture-args';
 import { reportChoices } from './live';
+import { collectStartGarbage } from './heap';
 import { preflight } from './preflight';
 import { STOPPED, StopRequest, catchStopSignals } from './signals';
 import { captureProblem, inputStream } from './offline';
@@ -464,6 +465,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
     sinks.close();
     throw e;
   }
+  collectStartGarbage();
   verbose(`attached in ${(performance.now() - t0).toFixed(1)} ms`);
   reportChoices(cap.choices, wlErr, verbose);
   const old = cap.existingOwners;
