@@ -100,6 +100,27 @@ interface CommandProbe {
 const NO_FILTERS = { pids: [], ports: [] };
 const noop = (): void => undefined;
 
+/** capture's programs as the command loads them (blocks: as for -w FILE, where the kernel makes pcapng blocks). */
+function startCapture(features: Features, blocks: boolean): { choices: HookChoice[]; close(): void } {
+  const c = new KernelCapture({
+    ifaces: [],
+    expression: 'tcp port 80',
+    snaplen: blocks ? 262144 : 96,
+    directions: { in: true, out: true },
+    filters: NO_FILTERS,
+    hookMode: 'auto',
+    features,
+    ringBytes: 1 << 16,
+    onPacket: noop,
+    ...(blocks ? { blocks: { hostNetns: 0, onBlock: noop, onBatchEnd: noop } } : {}),
+  });
+  if (blocks && !c.blocks) {
+    c.close();
+    throw new Error('no pcapng blocks');
+  }
+  return { choices: c.choices, close: () => c.close() };
+}
+
 export const COMMAND_PROBES: CommandProbe[] = [
   {
     tool: 'tcp',
@@ -165,41 +186,13 @@ export const COMMAND_PROBES: CommandProbe[] = [
   {
     // With an expression: its compiled filter is loaded and reached by tail call as the command does.
     tool: 'capture',
-    start: (features) => {
-      const c = new KernelCapture({
-        ifaces: [],
-        expression: 'tcp port 80',
-        snaplen: 96,
-        directions: { in: true, out: true },
-        filters: NO_FILTERS,
-        hookMode: 'auto',
-        features,
-        ringBytes: 1 << 16,
-        onPacket: noop,
-      });
-      return { choices: c.choices, close: () => c.close() };
-    },
+    start: (features) => startCapture(features, false),
   },
   {
     // -w FILE: the variant whose emit programs make pcapng blocks (more code for the verifier).
     tool: 'capture -w',
     fallback: 'each packet is written from user space instead (several times the CPU per packet)',
-    start: (features) => {
-      const c = new KernelCapture({
-        ifaces: [],
-        expression: 'tcp port 80',
-        snaplen: 262144,
-        directions: { in: true, out: true },
-        filters: NO_FILTERS,
-        hookMode: 'auto',
-        features,
-        ringBytes: 1 << 16,
-        onPacket: noop,
-        blocks: { hostNetns: 0, onBlock: noop, onBatchEnd: noop },
-      });
-      if (!c.blocks) throw new Error('no pcapng blocks');
-      return { choices: c.choices, close: () => c.close() };
-    },
+    start: (features) => startCapture(features, true),
   },
 ];
 
