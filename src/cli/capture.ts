@@ -421,8 +421,8 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
 
   // A file is not watched as it grows, and each wake-up costs CPU: writing one, the kernel wakes us once
   // a quarter of the ring waits or 200 ms passed while packets come, and the ring is drained once a
-  // second when nothing did (the last packets). Lines on a terminal come within 50 ms.
-  const toFile = o.write !== undefined && o.write !== '-';
+  // second when nothing did (the last packets). Lines on a terminal, and -U, come within 50 ms.
+  const toFile = o.write !== undefined && o.write !== '-' && !o.packetBuffered;
   const ringBytes = (o.bufferKiB ?? DEFAULT_RING_KIB) * 1024;
   const latency = o.immediate
     ? { wakeMs: 1, drainMs: 10 }
