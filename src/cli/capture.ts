@@ -410,6 +410,7 @@ async function live(o: CaptureOptions, out: (s: string) => void): Promise<number
     o.write !== undefined && o.write !== '-'
       ? {
           hostNetns: netnsInode(),
+          seconds: o.rotateSeconds !== undefined,
           onBlock: (offset: number, length: number, sec: number): void => {
             if (!blocksOn || enough()) return;
             sinks.block(offset, length, sec);

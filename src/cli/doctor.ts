@@ -112,7 +112,7 @@ function startCapture(features: Features, blocks: boolean): { choices: HookChoic
     features,
     ringBytes: 1 << 16,
     onPacket: noop,
-    ...(blocks ? { blocks: { hostNetns: 0, onBlock: noop, onBatchEnd: noop } } : {}),
+    ...(blocks ? { blocks: { hostNetns: 0, seconds: false, onBlock: noop, onBatchEnd: noop } } : {}),
   });
   if (blocks && !c.blocks) {
     c.close();

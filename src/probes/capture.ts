@@ -79,6 +79,8 @@ export interface CaptureSpec {
 export interface CaptureBlocks {
   /** The capture's own network namespace (not written in comments). */
   hostNetns: number;
+  /** Blocks need their wall-clock second (-G); else onBlock gets 0 (no per-packet time arithmetic). */
+  seconds: boolean;
   /** A block of `length` bytes at `offset` of the ring's memory (KernelCapture.writeRanges), of second `sec`. */
   onBlock(offset: number, length: number, sec: number): void;
   /** After each batch: the blocks' memory is the kernel's again once this returns. */
@@ -390,7 +392,7 @@ export class KernelCapture {
       if (blocks && len >= WL_CAP_EPB.size && v.getUint16(off + EPB_TYPE, true) === EV.CAPTURE_EPB) {
         const n = v.getUint32(off + WL_CAP_EPB.fields.epb_len, true);
         if (n < 32 || n > len - WL_CAP_EPB.fields.block_type) packets.bad++;
-        else blocks.onBlock(off + WL_CAP_EPB.fields.block_type, n, packets.secondOf(v, off));
+        else blocks.onBlock(off + WL_CAP_EPB.fields.block_type, n, blocks.seconds ? packets.secondOf(v, off) : 0);
         return;
       }
       const p = packets.decode(v, off, len);

@@ -143,7 +143,7 @@ export class KernelPackets {
     }
     p.sec = sec;
     p.nsec = nsec;
-    p.iface = this.o.ifaceNames ? this.ifaceId(v.getUint32(off + F.ifindex, true)) : 0;
+    p.iface = this.o.ifaceNames ? this.interfaceId(v.getUint32(off + F.ifindex, true)) : 0;
     p.at.view = v;
     p.at.offset = off + WL_CAP_EVENT.size;
     p.at.length = caplen;
@@ -205,11 +205,6 @@ export class KernelPackets {
     return this.offSec + Math.floor(mono / 1e9) + Math.floor((this.offNsec + (mono % 1e9)) / 1e9);
   }
 
-  /** The id of an interface (TC), numbering it now if it is new. */
-  interfaceId(ifindex: number): number {
-    return this.ifaceId(ifindex);
-  }
-
   private procOf(v: DataView, off: number): Proc {
     const pid = v.getUint32(off + F.pid, true);
     const uid = v.getUint32(off + F.uid, true);
@@ -226,7 +221,8 @@ export class KernelPackets {
     return proc;
   }
 
-  private ifaceId(ifindex: number): number {
+  /** The id of an interface (TC), numbering it now if it is new. */
+  interfaceId(ifindex: number): number {
     let id = this.byIfindex.get(ifindex);
     if (id === undefined) {
       id = this.interfaces.length;
