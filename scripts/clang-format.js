@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Formats (or with --check, verifies) the C of bpf/ and the C++ of native/src
-// with clang-format; each folder has its own .clang-format.
+// with clang-format, and the bench's C helpers (bench/native, formatted as
+// bpf/ is); each folder has its own .clang-format.
 'use strict';
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -18,6 +19,7 @@ function walk(dir) {
 }
 walk(path.join(root, 'bpf'));
 walk(path.join(root, 'native', 'src'));
+walk(path.join(root, 'bench', 'native'));
 try {
   execFileSync('clang-format', check ? ['--dry-run', '-Werror', ...files] : ['-i', ...files], { stdio: 'inherit' });
 } catch (e) {

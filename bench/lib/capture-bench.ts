@@ -15,13 +15,14 @@
  * The tool's own CPU leaves out what tcpdump makes the kernel do for it (the
  * copy into its ring runs in the sender's context), so a fourth setting
  * offers the same packets to every mode — a fixed-rate UDP transfer, no
- * segmentation offload, one datagram one packet, sent by the long-lived
- * iperf3 server (-R) — and takes the sender's CPU time (on loopback the
- * receive path, taps and BPF programs included, runs in its context) and
- * the tool's, per packet: over nothing attached, each tool's full cost,
- * kernel side included. Both are per-process times, so other load on the
- * machine disturbs them far less than a whole-machine figure; the
- * whole-machine busy time is printed too.
+ * segmentation offload, one datagram one packet, sent and read back by one
+ * small process (bench/native/udp-pace.c) — and takes the sender's CPU time
+ * (on loopback the receive path, taps and BPF programs included, runs in its
+ * context) and the tool's, per packet: over nothing attached, each tool's
+ * full cost, kernel side included. Both are per-process times, so other load
+ * on the machine disturbs them far less than a whole-machine figure would
+ * (on this VM, /proc/stat's busy time moved by seconds between identical
+ * runs).
  */
 import * as os from 'node:os';
 import { freePort } from '../../test/helpers/ports';
@@ -29,7 +30,8 @@ import { Proc, cpuSeconds } from './proc';
 import { median } from './stats';
 import { fixed, formatTable } from './table';
 import { startWirelens } from './wirelens';
-import { bpfRunTime, enableBpfStats, machineBusySeconds, stopped, transfer, udpTransfer } from './loopback';
+import { bpfRunTime, enableBpfStats, pacedUdp, stopped, transfer } from './loopback';
+import type { PacedRun } from './loopback';
 import { captureRecordPath } from './record-path';
 import { captureProgramCost } from './capture-program';
 
@@ -137,14 +139,10 @@ const MODES: Mode[] = [
 const WARMUP_S = 3;
 
 /**
- * The measured fixed-rate run lasts at least this long: a tool's one-time
- * work in its first seconds (V8 collects wirelens's start-up garbage some 8
- * to 16 s in, 30 to 60 ms) weighs on a short run as a cost per packet.
+ * Fixed-rate UDP: 1000-byte datagrams, 100,000 a second, measured in runs of
+ * 2 s (5 runs, 10 s in all, after the warm-up).
  */
-const UDP_SECONDS = 15;
-
-/** Fixed-rate UDP: 1000-byte datagrams at 200 Mbit/s, about 25,000 packets/s. */
-const UDP = { bitrate: '200M', length: 1000 };
+const UDP = { rate: 100_000, length: 1000, runs: 5, runSeconds: 2 };
 
 const SETTINGS: { name: string; snaplen: number; expr: string[] }[] = [
   { name: 'snaplen 96, every packet', snaplen: 96, expr: [] },
@@ -158,7 +156,7 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
   const key = (s: string, m: string) => `${s}|${m}`;
   const results = new Map<string, { bps: number; o: Outcome }[]>();
   const none: number[] = [];
-  const udp = new Map<string, { busy: number; sender: number; packets: number; o: Outcome; startS: number }[]>();
+  const udp = new Map<string, { senderNs: number; packets: number; lost: number; o: Outcome; startS: number }[]>();
   const restoreStats = enableBpfStats();
   try {
     await new Promise((r) => setTimeout(r, 300));
@@ -188,26 +186,24 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
     for (let round = 1; round <= rounds; round++) {
       for (const mode of MODES) {
         const att = await mode.start(96, []);
-        let t: Awaited<ReturnType<typeof udpTransfer>>;
-        let busy: number;
-        let sender: number;
+        const runs: PacedRun[] = [];
         let startS: number;
         let o: Outcome;
         try {
           // The first seconds (start-up work, code compiled as packets come) are reported on their own.
-          await udpTransfer(port, WARMUP_S, UDP.bitrate, UDP.length);
+          await pacedUdp(UDP.rate * WARMUP_S, UDP.length, UDP.rate);
           startS = att.mark();
-          const b0 = machineBusySeconds();
-          const s0 = cpuSeconds(server.pid);
-          t = await udpTransfer(port, Math.max(seconds, UDP_SECONDS), UDP.bitrate, UDP.length);
-          sender = cpuSeconds(server.pid) - s0;
-          busy = machineBusySeconds() - b0;
+          for (let i = 0; i < UDP.runs; i++) runs.push(await pacedUdp(UDP.rate * UDP.runSeconds, UDP.length, UDP.rate));
         } finally {
           o = await att.stop();
         }
-        udp.set(mode.name, [...(udp.get(mode.name) ?? []), { busy, sender, packets: t.packets, o, startS }]);
+        const packets = runs.reduce((n, r) => n + r.packets, 0);
+        // The sender's CPU per packet: the median of its runs (a noisy neighbour on the host lifts one run, not all).
+        const senderNs = median(runs.map((r) => (r.cpuS * 1e9) / r.packets))!;
+        const lost = runs.reduce((n, r) => n + r.packets - r.received, 0);
+        udp.set(mode.name, [...(udp.get(mode.name) ?? []), { senderNs, packets, lost, o, startS }]);
         log(
-          `capture round ${round}/${rounds} fixed-rate UDP ${mode.name}: ${t.packets} packets, sender ${sender.toFixed(3)} s, machine busy ${busy.toFixed(2)} s`,
+          `capture round ${round}/${rounds} fixed-rate UDP ${mode.name}: ${packets} packets (${lost} not read back), sender ${runs.map((r) => ((r.cpuS * 1e9) / r.packets).toFixed(0)).join(' ')} ns/packet`,
         );
       }
     }
@@ -264,11 +260,10 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
       }),
     );
   const noneRuns = udp.get('none') ?? [];
-  const noneSender = per(noneRuns, (r: { sender: number }) => r.sender)!;
-  const noneBusy = per(noneRuns, (r: { busy: number }) => r.busy)!;
+  const noneSender = median(noneRuns.map((r) => r.senderNs))!;
   const udpRows = MODES.filter((m) => m.name !== 'none').map((m) => {
     const rs = udp.get(m.name) ?? [];
-    const sender = per(rs, (r: { sender: number }) => r.sender)! - noneSender;
+    const sender = median(rs.map((r) => r.senderNs))! - noneSender;
     const tool = per(rs, (r: { o: Outcome }) => r.o.cpuS)!;
     return [
       m.name,
@@ -282,15 +277,14 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
       ),
       fixed(tool, 0),
       fixed(sender + tool, 0),
-      fixed(per(rs, (r: { busy: number }) => r.busy)! - noneBusy, 0),
       fixed(median(rs.map((r) => r.startS * 1000)), 0),
     ];
   });
   out.push(
     '',
-    `fixed-rate UDP (iperf3 -u -R -b ${UDP.bitrate} -l ${UDP.length}, snaplen 96), after ${WARMUP_S} s of the same traffic: CPU ns per datagram sent: the sender's over nothing attached (${fixed(noneSender, 0)} ns; the kernel's work for a tap or BPF program runs there), the tool's own, their sum, and the whole machine's busy time over nothing attached (which any other load on the machine disturbs); last, the tool's CPU from its start to the end of the first ${WARMUP_S} s (start-up work, code compiled as packets come; "captured" counts their packets too)`,
+    `fixed-rate UDP (bench/native/udp-pace.c: ${UDP.rate} datagrams/s of ${UDP.length} bytes, ${UDP.runs} runs of ${UDP.runSeconds} s, snaplen 96), after ${WARMUP_S} s of the same traffic: CPU ns per datagram: the sender's over nothing attached (${fixed(noneSender, 0)} ns, median of its runs; it reads its datagrams back itself, so the whole loopback path runs in its context: the kernel's work for a tap or BPF program too), the tool's own, their sum; last, the tool's CPU from its start to the end of the first ${WARMUP_S} s (start-up work, code compiled as packets come; "captured" counts their packets too)`,
     formatTable(
-      ['mode', 'sent', 'captured', 'dropped', 'sender +', 'of it BPF', 'tool', 'total', 'machine +', 'first 3 s, ms'],
+      ['mode', 'sent', 'captured', 'dropped', 'sender +', 'of it BPF', 'tool', 'total', 'first 3 s, ms'],
       udpRows,
     ),
   );

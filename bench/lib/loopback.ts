@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { clockTicks, describeExit, Proc } from './proc';
 import { progIdsHeldBy } from '../../src/kernel/leftovers';
@@ -138,22 +139,41 @@ function machineBusySeconds(): number {
   return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) / clockTicks();
 }
 
-export interface UdpTransfer {
-  bps: number;
-  /** Datagrams the client sent, and those the server saw lost. */
+export interface PacedRun {
+  /** Datagrams sent, and read back by the sender's own socket. */
   packets: number;
-  lost: number;
+  received: number;
+  /** The sender's CPU seconds (user + system): on loopback the whole path, taps and BPF programs included. */
+  cpuS: number;
+}
+
+let pacer: string | undefined;
+
+/** Builds bench/native/udp-pace.c (once per run) and returns the binary's path. */
+function pacerPath(): string {
+  if (pacer) return pacer;
+  const src = path.join(__dirname, '..', '..', '..', 'bench', 'native', 'udp-pace.c');
+  const out = path.join(__dirname, '..', '..', '..', 'build', 'bench', 'udp-pace');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  execFileSync('clang', ['-O2', '-Wall', '-Werror', '-o', out, src], { stdio: 'inherit' });
+  return (pacer = out);
 }
 
 export /**
- * A fixed-rate UDP transfer (iperf3 -u -R: the server sends), the same
- * packets for every mode, so CPU per packet compares.
+ * A fixed-rate UDP run (bench/native/udp-pace.c): `count` datagrams of
+ * `length` bytes at `rate` a second, sent and read back by one process,
+ * pinned to the last CPU. Its CPU time is the kernel's whole work per
+ * packet, and varies little from run to run (unlike iperf3's paced loop).
  */
-async function udpTransfer(port: number, seconds: number, bitrate: string, length: number): Promise<UdpTransfer> {
-  const j = (await iperf3Client(port, seconds, ['-u', '-R', '-b', bitrate, '-l', String(length)])) as {
-    end?: { sum?: { bits_per_second?: number; packets?: number; lost_packets?: number } };
-  };
-  const sum = j.end?.sum;
-  if (!sum?.packets) throw new Error('iperf3 -u: no packet count in its JSON');
-  return { bps: sum.bits_per_second ?? 0, packets: sum.packets, lost: sum.lost_packets ?? 0 };
+async function pacedUdp(count: number, length: number, rate: number): Promise<PacedRun> {
+  const cpus = os.cpus().length;
+  const args = [String(count), String(length), String(rate)];
+  const p =
+    cpus > 1
+      ? new Proc('udp-pace', 'taskset', ['-c', String(cpus - 1), pacerPath(), ...args], { stdout: 'pipe' })
+      : new Proc('udp-pace', pacerPath(), args, { stdout: 'pipe' });
+  const exit = await p.done;
+  if (exit.code !== 0) throw new Error(`udp-pace failed (${describeExit(exit)})${p.tail()}`);
+  const j = JSON.parse(p.stdout) as { sent: number; received: number; user: number; system: number };
+  return { packets: j.sent, received: j.received, cpuS: j.user + j.system };
 }
