@@ -263,7 +263,8 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
   const noneSender = median(noneRuns.map((r) => r.senderNs))!;
   const udpRows = MODES.filter((m) => m.name !== 'none').map((m) => {
     const rs = udp.get(m.name) ?? [];
-    const sender = median(rs.map((r) => r.senderNs))! - noneSender;
+    // Paired: each round's run against that round's run with nothing attached (a slow round moves both).
+    const sender = median(rs.map((r, i) => r.senderNs - (noneRuns[i]?.senderNs ?? NaN)))!;
     const tool = per(rs, (r: { o: Outcome }) => r.o.cpuS)!;
     return [
       m.name,
@@ -282,7 +283,7 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
   });
   out.push(
     '',
-    `fixed-rate UDP (bench/native/udp-pace.c: ${UDP.rate} datagrams/s of ${UDP.length} bytes, ${UDP.runs} runs of ${UDP.runSeconds} s, snaplen 96), after ${WARMUP_S} s of the same traffic: CPU ns per datagram: the sender's over nothing attached (${fixed(noneSender, 0)} ns, median of its runs; it reads its datagrams back itself, so the whole loopback path runs in its context: the kernel's work for a tap or BPF program too), the tool's own, their sum; last, the tool's CPU from its start to the end of the first ${WARMUP_S} s (start-up work, code compiled as packets come; "captured" counts their packets too)`,
+    `fixed-rate UDP (bench/native/udp-pace.c: ${UDP.rate} datagrams/s of ${UDP.length} bytes, ${UDP.runs} runs of ${UDP.runSeconds} s, snaplen 96), after ${WARMUP_S} s of the same traffic: CPU ns per datagram: the sender's over nothing attached in the same round (nothing attached: ${fixed(noneSender, 0)} ns; each figure the median of its runs, then of the rounds; it reads its datagrams back itself, so the whole loopback path runs in its context: the kernel's work for a tap or BPF program too), the tool's own, their sum; last, the tool's CPU from its start to the end of the first ${WARMUP_S} s (start-up work, code compiled as packets come; "captured" counts their packets too)`,
     formatTable(
       ['mode', 'sent', 'captured', 'dropped', 'sender +', 'of it BPF', 'tool', 'total', 'first 3 s, ms'],
       udpRows,
