@@ -19,6 +19,8 @@ export interface CaptureOptions {
   timeStyle: number;
   ascii: boolean;
   hex: boolean;
+  /** Secrets in shown payloads (HTTP lines, -A, -X) masked; --no-redact: as they are. */
+  redact: boolean;
   lineBuffered: boolean;
   packetBuffered: boolean;
   count: number | undefined;
@@ -115,6 +117,10 @@ export const CAPTURE_FLAGS: Spec[] = [
   },
   { short: 'A', long: 'ascii', help: 'print each packet (less its link header) in ASCII' },
   { short: 'X', long: 'hex', help: 'print each packet (less its link header) in hex and ASCII' },
+  {
+    long: 'no-redact',
+    help: "show payloads' secrets as they are (default: Authorization, Cookie, userinfo and password/token parameters in HTTP lines, -A and -X read '*', byte for byte; -w files keep every byte)",
+  },
   { short: 'l', long: 'line-buffered', help: 'flush standard output after each line' },
   { short: 'U', long: 'packet-buffered', help: 'with -w: flush the file after each packet' },
   { short: 'p', long: 'no-promiscuous-mode', help: 'accepted for habit: wirelens never turns promiscuous mode on' },
@@ -180,6 +186,7 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
     timeStyle: 0,
     ascii: false,
     hex: false,
+    redact: true,
     lineBuffered: false,
     packetBuffered: false,
     count: undefined,
@@ -279,6 +286,9 @@ export function parseCaptureArgs(argv: string[]): CaptureOptions {
         break;
       case 'immediate-mode':
         o.immediate = true;
+        break;
+      case 'no-redact':
+        o.redact = false;
         break;
       case 'json':
         o.json = true;

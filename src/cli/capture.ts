@@ -48,6 +48,7 @@ function textOptions(o: CaptureOptions) {
     time: TIME_STYLES[o.timeStyle]!,
     ascii: o.ascii,
     hex: o.hex,
+    redact: o.redact,
   };
 }
 

@@ -29,6 +29,7 @@ import { checksumShouldBe, segmentChecksum } from '../net/decode/checksum';
 import { decodePacket } from '../net/decode/index';
 import type { Decoded, Icmp, Ipv4, Ipv6, Tcp, TcpOption } from '../net/decode/types';
 import { dnsSummary } from './dns-summary';
+import { maskSecrets } from './redact';
 import { escapeTerminal, wireText } from '../text/sanitize';
 
 export type TimeFormat = 'default' | 'none' | 'epoch' | 'date';
@@ -56,6 +57,12 @@ export interface PacketTextOptions {
   ifName?: (ifindex: number) => string | undefined;
   /** TCP conversations remembered for relative sequence numbers (default 65536). */
   maxConversations?: number;
+  /**
+   * Masks secrets in what is shown of a payload (HTTP's lines, -A, -X) with
+   * '*', byte for byte (default true; --no-redact turns it off). Checksums
+   * are still verified on the real bytes.
+   */
+  redact?: boolean;
 }
 
 const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
@@ -186,6 +193,8 @@ export class PacketText {
   private readonly conv = new Map<string, Conv>();
   private readonly maxConv: number;
   private data: Uint8Array = EMPTY;
+  /** this.data with its payload's secrets masked, made when first shown (per packet). */
+  private masked: Uint8Array | undefined;
   private quoteDepth = 0;
 
   constructor(private readonly o: PacketTextOptions = {}) {
@@ -200,6 +209,7 @@ export class PacketText {
   format(p: Packet, iface?: CaptureInterface, d: Decoded = decodePacket(p.data, p.linkType)): string {
     const o = this.o;
     this.data = p.data;
+    this.masked = undefined;
     let s = timeText(p.sec, p.nsec, o.time ?? 'default', o.utc);
     if (s) s += ' ';
     s += this.ifacePrefix(p, iface, d);
@@ -209,9 +219,10 @@ export class PacketText {
       if (p.netns && p.netns !== o.hostNetns) s += ` [netns ${p.netns}]`;
     }
     const from = d.link.kind === 'unknown' ? 0 : Math.min(d.link.headerLength, p.data.length);
-    if (o.hex) s += hexDump(p.data, from);
-    else if (o.ascii) s += asciiDump(p.data, from);
+    if (o.hex) s += hexDump(this.shown(d), from);
+    else if (o.ascii) s += asciiDump(this.shown(d), from);
     this.data = EMPTY;
+    this.masked = undefined;
     return s;
   }
 
@@ -466,12 +477,19 @@ export class PacketText {
     if (t.options.length > 0) s += `, options [${t.options.map((x) => tcpOptionText(x, rev, thSeq, thAck)).join(',')}]`;
     s += `, length ${len}`;
     if (len > 0 && (t.sport === 80 || t.dport === 80 || t.sport === 8080 || t.dport === 8080)) {
-      const first = httpFirstLine(this.data, d.payloadOffset, d.payloadOffset + d.payloadLength);
+      const shown = this.shown(d);
+      const first = httpFirstLine(shown, d.payloadOffset, d.payloadOffset + d.payloadLength);
       if (first === undefined) s += ': HTTP';
       else if (!this.o.verbose) s += `: HTTP: ${first}`;
-      else s += `: HTTP, length: ${len}${httpLines(this.data, d.payloadOffset, d.payloadOffset + d.payloadLength)}`;
+      else s += `: HTTP, length: ${len}${httpLines(shown, d.payloadOffset, d.payloadOffset + d.payloadLength)}`;
     }
     return s;
+  }
+
+  /** The packet's bytes as shown: its payload's secrets masked unless redaction is off. */
+  private shown(d: Decoded): Uint8Array {
+    if (this.o.redact === false || d.payloadLength <= 0) return this.data;
+    return (this.masked ??= maskSecrets(this.data, d.payloadOffset, d.payloadOffset + d.payloadLength));
   }
 }
 

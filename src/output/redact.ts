@@ -83,3 +83,44 @@ export function redactUrl(raw: string, cut = false): string {
     );
   return `${path}?${query}`;
 }
+
+const STAR = 0x2a;
+
+/** Byte ranges of one payload's secrets (values only): credential headers' values, userinfo in URLs, secret-named parameters' values. */
+function secretRanges(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  // Header lines: "Name: value" from a line's start to its end.
+  for (const m of text.matchAll(/(^|\n)([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*:[ \t]*([^\r\n]*)/g)) {
+    if (!SECRET_HEADERS.has(m[2]!.toLowerCase()) || m[3]!.length === 0) continue;
+    const end = m.index + m[0].length;
+    out.push([end - m[3]!.length, end]);
+  }
+  // user:password@ in an absolute URL (a scheme is matched from its first letter only: linear time).
+  for (const m of text.matchAll(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]*)@/gi)) {
+    const at = m.index + m[0].length - 1;
+    out.push([at - m[1]!.length, at]);
+  }
+  // name=value where the name names a secret: query strings, path parameters, form bodies.
+  for (const m of text.matchAll(/(^|[?&;\s])([^&;=#?\s]+)=([^&;#\s]*)/g)) {
+    if (m[3]!.length === 0 || !secretName(m[2]!)) continue;
+    const end = m.index + m[0].length;
+    out.push([end - m[3]!.length, end]);
+  }
+  return out;
+}
+
+/**
+ * A packet's bytes with the secrets in [from, to) (a TCP payload) masked
+ * with '*', byte for byte, so a hex or ASCII view keeps its offsets; the
+ * same array when there is nothing to mask. One packet is judged alone: a
+ * credential header whose name is in an earlier packet is not seen here.
+ */
+export function maskSecrets(b: Uint8Array, from: number, to: number): Uint8Array {
+  if (to <= from) return b;
+  const text = Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
+  const ranges = secretRanges(text);
+  if (ranges.length === 0) return b;
+  const out = Uint8Array.from(b);
+  for (const [s, e] of ranges) out.fill(STAR, from + s, from + e);
+  return out;
+}

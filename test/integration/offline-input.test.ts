@@ -216,6 +216,30 @@ describe('-r input', () => {
       }
     });
   }
+  it('capture -r: secrets masked in the HTTP line, -v, -A and -X, shown with --no-redact, byte for byte', async () => {
+    const c = new Conn(40002).request('/login?user=bob&password=s3cret').response();
+    const f = file('secrets.pcap', pcapFile(false, false, 1, c.recs));
+    for (const flags of [[], ['-v'], ['-A'], ['-X']]) {
+      const what = flags.join(' ') || 'lines';
+      const masked = await wl(['capture', '-r', f, ...flags]);
+      const raw = await wl(['capture', '-r', f, '--no-redact', ...flags]);
+      assert.equal(masked.code, 0, masked.stderr);
+      assert.equal(raw.code, 0, raw.stderr);
+      assert.equal(masked.stdout.length, raw.stdout.length, `${what}: byte for byte`);
+      if (flags[0] === '-X') {
+        // Hex: "s3cret" is 73 33 63 72 65 74 wherever the rows cut it; masked, six 2a.
+        const hex = (t: string) => t.replace(/^.*?:((?: [0-9a-f]{2,4})+).*$/gm, '$1').replace(/\s+/g, '');
+        assert.match(hex(raw.stdout), /733363726574/, what);
+        assert.doesNotMatch(hex(masked.stdout), /733363726574/, what);
+        assert.match(hex(masked.stdout), /3d2a2a2a2a2a2a/, `${what}: "=******"`);
+      } else {
+        assert.match(raw.stdout, /password=s3cret/, what);
+        assert.doesNotMatch(masked.stdout, /s3cret/, what);
+        assert.match(masked.stdout, /password=\*{6}/, what);
+      }
+    }
+  });
+
   it('capture -r - on SIGINT while a pipe stays open: what was read is written, exit 0', async () => {
     const cap = httpCapture();
     const whole = await wl(['capture', '-r', file('cap-whole.pcap', cap)]);
