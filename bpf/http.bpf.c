@@ -680,6 +680,12 @@ static __always_inline void emit_ex(const struct env *v, struct http_conn *c, st
 		EMIT_CLASS(2048, 2048);
 }
 
+/* Whether finishing an exchange reads the packet's env: records carry it; --stats-only only filters by its process. */
+static __always_inline bool needs_env(void)
+{
+	return wl_http_mode != MODE_STATS || wl_proc_filter_active();
+}
+
 /* The process and ends an exchange of this packet's socket is reported with. */
 static __noinline void packet_env(struct env *v, struct __sk_buff *skb, struct bpf_sock *sk,
 				  const struct pkt *p, bool egress)
@@ -774,7 +780,7 @@ static __noinline void response_done(struct px *x, __u8 end)
 		struct hreq *r = queue_head(c);
 
 		if (r->no == c->cur) {
-			if (!x->win->env.ready) {
+			if (!x->win->env.ready && needs_env()) {
 				struct bpf_sock *sk = x->skb->sk;
 
 				if (sk)
@@ -1955,7 +1961,7 @@ static __always_inline struct http_conn *judge(struct __sk_buff *skb, struct bpf
 
 static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, bool egress)
 {
-	struct seen *sn = bpf_sk_storage_get(&wl_http_seen, sk, 0, 0);
+	struct seen *sn;
 	struct http_conn *c = 0;
 	struct window *wk;
 	struct pkt *p;
@@ -1964,9 +1970,11 @@ static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, b
 	__u8 role;
 	bool ordered = true;
 
-	if (sn && sn->kind == K_OTHER)
-		return;
+	/* A bare ACK first, from the packet's own bytes: half the packets never touch the socket's storage. */
 	if (!carries_news(skb))
+		return;
+	sn = bpf_sk_storage_get(&wl_http_seen, sk, 0, 0);
+	if (sn && sn->kind == K_OTHER)
 		return;
 	wk = claim();
 	if (!wk) {
@@ -2055,7 +2063,7 @@ static __always_inline void on_tcp(struct __sk_buff *skb, struct bpf_sock *sk, b
 		goto out;
 	if (!egress && !ordered && !(p->tcp_flags & TCP_RST))
 		goto out; /* a FIN ahead of a hole: the hole comes first */
-	if (!wk->env.ready)
+	if (!wk->env.ready && needs_env())
 		packet_env(&wk->env, skb, sk, p, egress);
 	if (p->tcp_flags & TCP_RST) {
 		conn_end(c, x.h, wk, 0);

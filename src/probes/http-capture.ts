@@ -21,14 +21,18 @@ import { ownerSlots } from './owner-slots';
 
 export const HTTP_PACKETS_SLOT = 'socket packets (cgroup_skb on the root cgroup)';
 
-export function httpSlots(cgroup: AttachTarget): HookSlot[] {
+/**
+ * The hooks http attaches. `owners`: the hooks that name a socket's process
+ * (records carry it; --stats-only needs it only for --pid/--comm).
+ */
+export function httpSlots(cgroup: AttachTarget, owners = true): HookSlot[] {
   return [
     {
       slot: HTTP_PACKETS_SLOT,
       required: true,
       candidates: [{ kind: 'cgroup', programs: ['wl_http_in', 'wl_http_out'], target: cgroup }],
     },
-    ...ownerSlots(cgroup),
+    ...(owners ? ownerSlots(cgroup) : []),
     {
       slot: 'connection close',
       required: false,
@@ -114,7 +118,12 @@ export function startHttpCapture(
   const routes = opts.routes ?? ROUTES_MAX;
   return RunningFamily.start({
     object: 'http',
-    slots: httpSlots({ kind: 'cgroup', path: cgroup2Root() }),
+    // --stats-only counts endpoints, not processes: the per-syscall owner hooks cost it for nothing, unless
+    // --pid or --comm picks the exchanges counted.
+    slots: httpSlots(
+      { kind: 'cgroup', path: cgroup2Root() },
+      mode !== 'stats' || opts.filters.pids.length > 0 || opts.filters.comm !== undefined,
+    ),
     filters: opts.filters,
     hookMode: opts.hookMode,
     features: opts.features,

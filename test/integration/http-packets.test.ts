@@ -469,4 +469,48 @@ describe('wirelens http: volume against nginx access log', { skip }, () => {
       await stop(wl, 'SIGKILL');
     }
   });
+
+  it("--stats-only attaches no process hooks; with --comm it does, and counts only that process's exchanges", async () => {
+    const base = `http://127.0.0.1:${ng.port}`;
+    const bare = start(process.execPath, [CLI, 'http', '--port', String(ng.port), '--stats-only', '-v']);
+    try {
+      await waitFor(bare.stderr, /attached in/, 15000, 'wirelens to attach');
+      assert.doesNotMatch(bare.stderr(), /socket owners/, 'no owner hooks without --pid/--comm');
+    } finally {
+      await stop(bare, 'SIGINT');
+    }
+    const wl = start(process.execPath, [
+      CLI,
+      'http',
+      '--port',
+      String(ng.port),
+      '--stats-only',
+      '--comm',
+      'curl',
+      '--json',
+      '-v',
+    ]);
+    try {
+      await waitFor(wl.stderr, /attached in/, 15000, 'wirelens to attach');
+      assert.match(wl.stderr(), /socket owners at read\/write/, 'owner hooks with --comm');
+      const urls = Array.from({ length: 300 }, (_, i) => `${base}/by-curl/${i}`);
+      await curlAll(urls, 2);
+      // Another process's requests on the same server: node's, not counted.
+      for (let i = 0; i < 200; i++) {
+        const r = await fetch(`${base}/by-node/${i}`);
+        await r.arrayBuffer();
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(await stop(wl, 'SIGINT'), 0, wl.stderr());
+      const table = JSON.parse(wl.stdout().trim().split('\n').at(-1)!) as { endpoints: Rec[] };
+      const rows = table.endpoints.filter((e) => (e.requests as number) > 0);
+      assert.deepEqual(
+        rows.map((e) => [e.side, e.endpoint, e.requests]),
+        [['client', 'GET /by-curl/{n}', 300]],
+        "curl's 300 requests, client side only (nginx is not curl, node is not curl)",
+      );
+    } finally {
+      await stop(wl, 'SIGKILL');
+    }
+  });
 });
