@@ -46,6 +46,9 @@ export function reportChoices(choices: HookChoice[], err: (m: string) => void, v
   }
 }
 
+/** Lines gathered before they are written, within one ring batch. */
+const FLUSH_LINES = 256;
+
 /** Output waiting to be written above this: records are dropped and counted. */
 const MAX_PENDING_OUTPUT = 64 << 20;
 
@@ -86,7 +89,10 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
     }
     pending.push(opts.json ? tool.json(r, clock) + '\n' : tool.human(r, clock) + '\n');
     printed++;
-    if (!flushQueued) {
+    // A ring batch holds thousands of records: written in slices, its lines die young (a scavenge in the
+    // middle of a batch would otherwise copy every line kept so far).
+    if (pending.length >= FLUSH_LINES) flush();
+    else if (!flushQueued) {
       flushQueued = true;
       queueMicrotask(flush);
     }
