@@ -18,7 +18,8 @@
  * segmentation offload, one datagram one packet, sent and read back by one
  * small process (bench/native/udp-pace.c) — and takes the sender's CPU time
  * (on loopback the receive path, taps and BPF programs included, runs in its
- * context) and the tool's, per packet: over nothing attached, each tool's
+ * context, and is counted in its CPU time on kernels without
+ * CONFIG_IRQ_TIME_ACCOUNTING) and the tool's, per packet: over nothing attached, each tool's
  * full cost, kernel side included. Both are per-process times, so other load
  * on the machine disturbs them far less than a whole-machine figure would
  * (on this VM, /proc/stat's busy time moved by seconds between identical
@@ -283,7 +284,7 @@ export async function captureBench(seconds: number, rounds: number, log: (l: str
   });
   out.push(
     '',
-    `fixed-rate UDP (bench/native/udp-pace.c: ${UDP.rate} datagrams/s of ${UDP.length} bytes, ${UDP.runs} runs of ${UDP.runSeconds} s, snaplen 96), after ${WARMUP_S} s of the same traffic: CPU ns per datagram: the sender's over nothing attached in the same round (nothing attached: ${fixed(noneSender, 0)} ns; each figure the median of its runs, then of the rounds; it reads its datagrams back itself, so the whole loopback path runs in its context: the kernel's work for a tap or BPF program too), the tool's own, their sum; last, the tool's CPU from its start to the end of the first ${WARMUP_S} s (start-up work, code compiled as packets come; "captured" counts their packets too)`,
+    `fixed-rate UDP (bench/native/udp-pace.c: ${UDP.rate} datagrams/s of ${UDP.length} bytes, ${UDP.runs} runs of ${UDP.runSeconds} s, snaplen 96), after ${WARMUP_S} s of the same traffic: CPU ns per datagram: the sender's over nothing attached in the same round (nothing attached: ${fixed(noneSender, 0)} ns; each figure the median of its runs, then of the rounds; it reads its datagrams back itself, so the whole loopback path runs in its context: the kernel's work for a tap or BPF program too, counted in its CPU time where the kernel has no CONFIG_IRQ_TIME_ACCOUNTING, as here), the tool's own, their sum; last, the tool's CPU from its start to the end of the first ${WARMUP_S} s (start-up work, code compiled as packets come; "captured" counts their packets too)`,
     formatTable(
       ['mode', 'sent', 'captured', 'dropped', 'sender +', 'of it BPF', 'tool', 'total', 'first 3 s, ms'],
       udpRows,

@@ -411,13 +411,16 @@ export class PacketText {
     const inner = outer.subarray(d.payloadOffset, d.payloadOffset + d.payloadLength);
     const q = decodePacket(inner, LINKTYPE.RAW);
     if (q.net?.kind !== 'ipv4') return '';
+    const masked = this.masked;
     this.data = inner;
+    this.masked = undefined;
     this.quoteDepth++;
     try {
       return `\n\tIP ${this.ipv4Verbose(q.net)}\n    ${this.transportText(q, q.net)}`;
     } finally {
       this.quoteDepth--;
       this.data = outer;
+      this.masked = masked;
     }
   }
 
@@ -489,7 +492,8 @@ export class PacketText {
   /** The packet's bytes as shown: its payload's secrets masked unless redaction is off. */
   private shown(d: Decoded): Uint8Array {
     if (this.o.redact === false || d.payloadLength <= 0) return this.data;
-    return (this.masked ??= maskSecrets(this.data, d.payloadOffset, d.payloadOffset + d.payloadLength));
+    // To the end of what was captured: -A and -X show any bytes after the IP datagram too.
+    return (this.masked ??= maskSecrets(this.data, d.payloadOffset, this.data.length));
   }
 }
 

@@ -76,12 +76,14 @@ export function redactUrl(raw: string, cut = false): string {
   const q = url.indexOf('?');
   const path = redactPathParams(q < 0 ? url : url.slice(0, q));
   if (q < 0) return path;
-  const query = url
-    .slice(q + 1)
-    .replace(/(^|[&;])([^&;=#]*)=([^&;#]*)/g, (all: string, sep: string, name: string) =>
-      secretName(name) ? `${sep}${name}=${REDACTED}` : all,
-    );
-  return `${path}?${query}`;
+  const query = url.slice(q + 1);
+  let shown = '';
+  let at = 0;
+  for (const [from, to] of secretParams(query)) {
+    shown += query.slice(at, from) + REDACTED;
+    at = to;
+  }
+  return `${path}?${shown}${query.slice(at)}`;
 }
 
 const STAR = 0x2a;
@@ -101,10 +103,32 @@ function secretRanges(text: string): [number, number][] {
     out.push([at - m[1]!.length, at]);
   }
   // name=value where the name names a secret: query strings, path parameters, form bodies.
-  for (const m of text.matchAll(/(^|[?&;\s])([^&;=#?\s]+)=([^&;#\s]*)/g)) {
-    if (m[3]!.length === 0 || !secretName(m[2]!)) continue;
-    const end = m.index + m[0].length;
-    out.push([end - m[3]!.length, end]);
+  for (const r of secretParams(text)) out.push(r);
+  return out;
+}
+
+/** Whether a character ends a parameter's value: & ; # or white space. */
+function valueEnds(c: number): boolean {
+  return c === 0x26 || c === 0x3b || c === 0x23 || c === 0x20 || c === 0xa0 || (c >= 0x09 && c <= 0x0d);
+}
+
+/**
+ * Ranges of the values of secret-named parameters in `text`: each value to
+ * the next `&`, `;`, `#` or space, `?` included (so `?next=/a?token=x` and a
+ * secret whose value holds a `?` are both covered). A name is looked for
+ * after each separator, `?` too, so a parameter inside another one's value
+ * is found. Linear: no byte of a value is scanned twice.
+ */
+function secretParams(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  let maskedTo = 0;
+  for (const m of text.matchAll(/(^|[?&;\s])([^&;=#?\s]+)=/g)) {
+    if (!secretName(m[2]!)) continue;
+    const start = m.index + m[0].length;
+    let end = Math.max(start, maskedTo);
+    while (end < text.length && !valueEnds(text.charCodeAt(end))) end++;
+    if (end > start && end > maskedTo) out.push([Math.max(start, maskedTo), end]);
+    maskedTo = Math.max(maskedTo, end);
   }
   return out;
 }
@@ -120,7 +144,7 @@ export function maskSecrets(b: Uint8Array, from: number, to: number): Uint8Array
   const text = Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
   const ranges = secretRanges(text);
   if (ranges.length === 0) return b;
-  const out = Uint8Array.from(b);
+  const out = new Uint8Array(b); // a copy (Buffer.slice would be a view)
   for (const [s, e] of ranges) out.fill(STAR, from + s, from + e);
   return out;
 }

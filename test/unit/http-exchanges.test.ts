@@ -182,6 +182,9 @@ describe('redaction', () => {
     );
     // The separators stay as they were; only secret values go.
     assert.equal(redactUrl('/x?a=1;token=t&b=2'), '/x?a=1;token=[REDACTED]&b=2');
+    // A secret inside another parameter's value, and a secret whose value holds a '?'.
+    assert.equal(redactUrl('/login?next=/a?access_token=T0K&x=1'), '/login?next=/a?access_token=[REDACTED]&x=1');
+    assert.equal(redactUrl('/x?password=a?b=c&y=2'), '/x?password=[REDACTED]&y=2');
     // Path parameters (servlet session ids) are secrets too, in any segment, cut or not.
     assert.equal(
       redactUrl('/p;jsessionid=SECRETJS?a=1;token=S&b=2'),

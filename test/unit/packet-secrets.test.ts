@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { LINKTYPE, type Packet } from '../../src/model/packet';
 import { PacketText } from '../../src/output/packet-text';
 import { maskSecrets } from '../../src/output/redact';
-import { ether, ipv4, tcp } from '../helpers/frames';
+import { ether, icmp, ipv4, tcp } from '../helpers/frames';
 
 const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 const masked = (s: string): string => Buffer.from(maskSecrets(bytes(s), 0, s.length)).toString('latin1');
@@ -24,6 +24,18 @@ describe('maskSecrets', () => {
     assert.match(out, /Host: example\.test\r\n/);
     assert.match(out, /User-Agent: curl\r\n/);
     assert.match(out, /user=bob&passwd=\*{3}$/);
+  });
+
+  it("finds a secret inside another parameter's value, and masks a secret's value to its end, ? included", () => {
+    assert.equal(
+      masked('GET /cb?next=/a?token=abc&redirect_uri=https://x/cb?access_token=T0K HTTP/1.1'),
+      'GET /cb?next=/a?token=***&redirect_uri=https://x/cb?access_token=*** HTTP/1.1',
+    );
+    assert.equal(masked('password=a?b=c&d=1'), 'password=*****&d=1');
+    const chain = 'x?password='.repeat(30_000);
+    const t0 = performance.now();
+    masked(chain);
+    assert.ok(performance.now() - t0 < 2000, 'nested secrets stay linear');
   });
 
   it('returns the same array when nothing is secret, and masks only inside [from, to)', () => {
@@ -71,6 +83,20 @@ describe('capture lines with secrets', () => {
       assert.equal(shown.length, raw.length, 'byte for byte');
     });
   }
+
+  it('-v -X on an ICMP error quoting an HTTP packet dumps the outer packet, the quote masked inside it', () => {
+    const inner = ipv4([127, 0, 0, 1], [127, 0, 0, 1], 6, tcp(40000, 80, 0x18, [...Buffer.from(payload)], { ack: 1 }));
+    const outer = ether(0x0800, ipv4([127, 0, 0, 1], [127, 0, 0, 1], 1, icmp(3, 3, [0, 0, 0, 0, ...inner])));
+    const q: Packet = { ...pkt, data: new Uint8Array(outer), wireLen: outer.length };
+    const shown = new PacketText({ time: 'none', verbose: true, hex: true }).format(q);
+    const raw = new PacketText({ time: 'none', verbose: true, hex: true, redact: false }).format(q);
+    const dump = (t: string) => t.split('\n').filter((l) => /^\t0x[0-9a-f]{4}:/.test(l));
+    assert.equal(dump(shown).length, dump(raw).length, 'the whole outer packet');
+    assert.match(dump(shown)[0]!, /^\t0x0000: {2}4500 /, 'from the outer IP header');
+    assert.equal(dump(shown)[0], dump(raw)[0], 'the outer headers as they are');
+    assert.doesNotMatch(shown, /s3cret/);
+    assert.match(raw, /s3cret/);
+  });
 
   it('the packet itself is not changed (files keep every byte)', () => {
     new PacketText({ time: 'none', ascii: true }).format(pkt);
