@@ -145,6 +145,18 @@ export const COMMAND_PROBES: CommandProbe[] = [
     },
   },
   {
+    // Counted in the kernel: no process hooks unless --pid/--comm pick the exchanges.
+    tool: 'http --stats-only',
+    start: (features) => {
+      const f = startHttpCapture(
+        { filters: NO_FILTERS, http: {}, hookMode: 'auto', features, mode: 'stats' },
+        noop,
+        noop,
+      );
+      return { choices: f.choices, close: () => f.close() };
+    },
+  },
+  {
     tool: 'top',
     start: (features) => {
       const t = new TrafficCounters({ ifaces: [], hookMode: 'auto', features });

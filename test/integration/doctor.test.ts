@@ -25,6 +25,7 @@ const COMMANDS: Record<string, string[]> = {
   'tcp --events all': ['tcp', '--events', 'all', '-v', '--duration', '0.5'],
   'tcp --events': ['tcp', '--events', 'all', '-v', '--duration', '0.5'],
   http: ['http', '-v', '--duration', '0.5'],
+  'http --stats-only': ['http', '--stats-only', '-v', '--duration', '0.5'],
   top: ['top', '--json', '-v', '--duration', '0.5'],
   'dns/tls': ['dns', '-v', '--duration', '0.5'],
   capture: ['capture', '-v', '--duration', '0.5', 'tcp port 80'],
@@ -51,7 +52,7 @@ describe('doctor agrees with the commands', { skip }, () => {
       const m = /^(.+?): /.exec(c.name);
       if (m && COMMANDS[m[1]!]) tools.add(m[1]!);
     }
-    for (const t of ['tcp', 'http', 'top', 'dns/tls', 'capture', 'capture -w', 'guard'])
+    for (const t of ['tcp', 'http', 'http --stats-only', 'top', 'dns/tls', 'capture', 'capture -w', 'guard'])
       assert.ok(tools.has(t), `doctor reports on ${t}`);
     for (const tool of tools) {
       const cmd = await wl(...COMMANDS[tool]!);
