@@ -20,6 +20,7 @@ import { packetJson } from '../output/packet-json';
 import { CaptureFiles, RangeWriter } from '../output/capture-files';
 import { CaptureReader } from '../sources/pcap/capture-reader';
 import { escapeTerminal } from '../text/sanitize';
+import { LineBatch } from '../output/line-batch';
 import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { CaptureOptions, captureHelp, parseCaptureArgs } from './capture-args';
 import { reportChoices } from './live';
@@ -123,7 +124,7 @@ function dumpPrograms(o: CaptureOptions, ifaces: Iface[]): string {
 class Sinks {
   private readonly text: PacketText;
   private readonly files: CaptureFiles | undefined = undefined;
-  private pending: string[] = [];
+  private readonly pending: LineBatch;
   private prev: { sec: number; nsec: number } | undefined;
   /** Interface ids in the files, by the source's interface index. */
   private readonly fileIds = new Map<number, number>();
@@ -133,11 +134,12 @@ class Sinks {
   constructor(
     private readonly o: CaptureOptions,
     private readonly interfaces: () => readonly CaptureInterface[],
-    private readonly out: (s: string) => void,
+    out: (s: string) => void,
     hostNetns?: number,
   ) {
     const own = hostNetns !== undefined ? { hostNetns } : {};
     this.text = new PacketText({ ...textOptions(o), ...own });
+    this.pending = new LineBatch(out);
     if (o.write !== undefined) {
       const files = new CaptureFiles({
         ...own,
@@ -236,10 +238,7 @@ class Sinks {
   }
 
   flush(): void {
-    if (this.pending.length) {
-      this.out(this.pending.join(''));
-      this.pending = [];
-    }
+    this.pending.flush();
     const bad = this.files?.flush();
     if (bad) this.fileProblem ??= bad;
   }

@@ -9,6 +9,7 @@ import { HookChoice, describeChoice, unhookedWarning } from '../kernel/hooks';
 import { native } from '../kernel/native';
 import { KernelStats, RunningFamily } from '../probes/family';
 import { Clock, monoNowNs } from '../output/clock';
+import { LineBatch } from '../output/line-batch';
 import { onStdoutClosed, stdoutBacklog, writeOut } from '../output/stdout';
 import { LiveOptions } from './common-flags';
 import { preflight } from './preflight';
@@ -46,9 +47,6 @@ export function reportChoices(choices: HookChoice[], err: (m: string) => void, v
   }
 }
 
-/** Lines gathered before they are written, within one ring batch. */
-const FLUSH_LINES = 256;
-
 /** Output waiting to be written above this: records are dropped and counted. */
 const MAX_PENDING_OUTPUT = 64 << 20;
 
@@ -70,15 +68,12 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
   let outputDropped = 0;
   let bad = 0;
   let stopping = false;
-  let pending: string[] = [];
+  const pending = new LineBatch(writeOut);
   let flushQueued = false;
 
   const flush = (): void => {
     flushQueued = false;
-    if (pending.length === 0) return;
-    const text = pending.join('');
-    pending = [];
-    writeOut(text);
+    pending.flush();
   };
   const emit = (r: R): void => {
     if (opts.count !== undefined && printed >= opts.count) return;
@@ -89,10 +84,7 @@ export async function runLive<R>(tool: LiveTool<R>, opts: LiveOptions): Promise<
     }
     pending.push(opts.json ? tool.json(r, clock) + '\n' : tool.human(r, clock) + '\n');
     printed++;
-    // A ring batch holds thousands of records: written in slices, its lines die young (a scavenge in the
-    // middle of a batch would otherwise copy every line kept so far).
-    if (pending.length >= FLUSH_LINES) flush();
-    else if (!flushQueued) {
+    if (pending.size > 0 && !flushQueued) {
       flushQueued = true;
       queueMicrotask(flush);
     }
