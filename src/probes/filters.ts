@@ -23,6 +23,11 @@ export function validateFilters(f: KernelFilters): void {
   }
 }
 
+/** Whether --pid or --comm picks processes (the kernel's wl_proc_filter_active). */
+export function procFilterActive(f: KernelFilters): boolean {
+  return f.pids.length > 0 || f.comm !== undefined;
+}
+
 export function applyKernelFilters(obj: BpfObject, f: KernelFilters): void {
   validateFilters(f);
   const pids = Buffer.alloc(4 * WL_MAX_FILTER);

@@ -14,7 +14,7 @@ import { HookMode, HookSlot } from '../kernel/hooks';
 import { fixedText, u32le } from '../kernel/encode';
 import { AttachTarget } from '../kernel/native';
 import { BpfObject } from '../kernel/object';
-import { KernelFilters } from './filters';
+import { KernelFilters, procFilterActive } from './filters';
 import { REQUEST_METHODS } from '../protocols/http1/syntax';
 import { RunningFamily } from './family';
 import { ownerSlots } from './owner-slots';
@@ -120,10 +120,7 @@ export function startHttpCapture(
     object: 'http',
     // --stats-only counts endpoints, not processes: the per-syscall owner hooks cost it for nothing, unless
     // --pid or --comm picks the exchanges counted.
-    slots: httpSlots(
-      { kind: 'cgroup', path: cgroup2Root() },
-      mode !== 'stats' || opts.filters.pids.length > 0 || opts.filters.comm !== undefined,
-    ),
+    slots: httpSlots({ kind: 'cgroup', path: cgroup2Root() }, mode !== 'stats' || procFilterActive(opts.filters)),
     filters: opts.filters,
     hookMode: opts.hookMode,
     features: opts.features,
