@@ -1,12 +1,14 @@
 /**
  * The configurations measured against each other. A mode attaches a tool
  * before wrk runs and stops it afterwards, reporting what it saw. Adding a
- * tool (e.g. a future `wirelens http`) is one more entry in MODES.
+ * tool is one more entry in MODES.
  */
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BpfUse, bpfMeter, startEmptyProgram } from './loopback';
 import { cpuSeconds, describeExit, Proc } from './proc';
-import { parseStopLine, startWirelens } from './wirelens';
+import { StopSummary, parseReceived, parseStopLine, startWirelens } from './wirelens';
+import { repoRoot } from '../../src/kernel/native';
 
 /** What a mode measured during one wrk run; absent fields do not apply. */
 export interface ModeMetrics {
@@ -69,6 +71,33 @@ async function stopOrThrow(proc: Proc): Promise<void> {
     throw new Error(`${proc.name} did not stop cleanly on SIGINT (${describeExit(exit)})${proc.tail()}`);
 }
 
+/**
+ * Starts `node SCRIPT ARGS --json -v` (stdout to /dev/null) and, once wrk is
+ * done, stops it with SIGINT and reads its stop line; `records` picks the
+ * record count from its stderr and stop line.
+ */
+async function attachCli(
+  args: string[],
+  script: string | undefined,
+  records: (stderr: string, s: StopSummary) => number,
+): Promise<Attached> {
+  const { proc } = await startWirelens([...args, '--json'], script);
+  const cpu = cpuMeter(proc.pid);
+  const bpfUse = bpfMeter(proc.pid);
+  return {
+    stop: async () => {
+      const cpuPercent = cpu();
+      const bpf = bpfUse();
+      await stopOrThrow(proc);
+      const s = parseStopLine(proc.stderr);
+      if (!s) throw new Error(`${proc.name}: no "stopped (...): N records, N lost" line on stderr${proc.tail()}`);
+      const note = [`${s.filtered} filtered in kernel`];
+      if (s.outputDropped) note.push(`${s.outputDropped} dropped (output too slow)`);
+      return { cpuPercent, records: records(proc.stderr, s), lost: s.lost, bpf, note: note.join(', ') };
+    },
+  };
+}
+
 /** `node bin/wirelens.js SUBCOMMAND... --json -v`, stdout to /dev/null, stopped with SIGINT. */
 export function wirelensMode(
   name: string,
@@ -80,25 +109,25 @@ export function wirelensMode(
     name,
     expectedRecords,
     targetCostPercent,
-    attach: async () => {
-      const { proc } = await startWirelens([...args, '--json']);
-      const cpu = cpuMeter(proc.pid);
-      const bpfUse = bpfMeter(proc.pid);
-      return {
-        stop: async () => {
-          const cpuPercent = cpu();
-          const bpf = bpfUse();
-          await stopOrThrow(proc);
-          const s = parseStopLine(proc.stderr);
-          if (!s) throw new Error(`${proc.name}: no "stopped (...): N records, N lost" line on stderr${proc.tail()}`);
-          const note = [`${s.filtered} filtered in kernel`];
-          if (s.outputDropped) note.push(`${s.outputDropped} dropped (output too slow)`);
-          return { cpuPercent, records: s.records, lost: s.lost, bpf, note: note.join(', ') };
-        },
-      };
-    },
+    attach: () => attachCli(args, undefined, (_stderr, s) => s.records),
   };
 }
+
+/**
+ * `wirelens http`'s kernel side alone (bench/http-kernel-side.ts): its
+ * programs, ring and record decode, nothing after. Its cost is the floor
+ * under the records mode, whatever user space does with each record.
+ */
+const httpKernelSide: Mode = {
+  name: 'http kernel side only',
+  expectedRecords: (t) => 2 * t.requests,
+  attach: () =>
+    attachCli([], path.join(repoRoot(), 'dist', 'bench', 'http-kernel-side.js'), (stderr) => {
+      const n = parseReceived(stderr);
+      if (n === undefined) throw new Error('http kernel side: no "kernel: N emitted, N received" line on stderr');
+      return n;
+    }),
+};
 
 /** `tcpdump -i lo -w /dev/null`: the classic way to watch the same traffic. */
 const tcpdump: Mode = {
@@ -148,6 +177,8 @@ export const MODES: Mode[] = [
   wirelensMode('wirelens tcp', ['tcp'], (t) => 4 * t.connections, 2),
   // One record per request at each end: curl-like client (wrk) and nginx.
   wirelensMode('wirelens http', ['http'], (t) => 2 * t.requests, 5),
+  // The floor under it: the same kernel work and ring, each record decoded and dropped.
+  httpKernelSide,
   // Counted in the kernel: one table at exit, nothing per exchange.
   wirelensMode('wirelens http --stats-only', ['http', '--stats-only'], () => 1, 5),
   tcpdump,

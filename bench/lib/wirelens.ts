@@ -15,9 +15,10 @@ export interface Started {
   wallMs: number;
 }
 
-/** Spawn `node bin/wirelens.js ARGS -v` (stdout to /dev/null) and wait until it has attached. */
-export async function startWirelens(args: string[]): Promise<Started> {
-  const proc = new Proc(`wirelens ${args.join(' ')}`, process.execPath, [WIRELENS_BIN, ...args, '-v'], {
+/** Spawn `node bin/wirelens.js ARGS -v` (or another script of the same CLI contract; stdout to /dev/null) and wait until it has attached. */
+export async function startWirelens(args: string[], script = WIRELENS_BIN): Promise<Started> {
+  const name = script === WIRELENS_BIN ? 'wirelens' : path.basename(script, '.js');
+  const proc = new Proc(`${name} ${args.join(' ')}`, process.execPath, [script, ...args, '-v'], {
     stdout: 'null',
     cwd: repoRoot(),
   });
@@ -31,6 +32,12 @@ export interface StopSummary {
   filtered: number;
   /** Records dropped because stdout was too slow (not in the summary when 0). */
   outputDropped: number;
+}
+
+/** The records the ring handed over, from -v's "kernel: N emitted, N received" line. */
+export function parseReceived(stderr: string): number | undefined {
+  const m = /kernel: \d+ emitted, (\d+) received/.exec(stderr);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Parse "wirelens: stopped (SIGINT): 9 records, 0 lost, 0 filtered in kernel[, N dropped ...]". */
