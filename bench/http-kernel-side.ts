@@ -13,7 +13,7 @@ import { startHttpCapture } from '../src/probes/http-capture';
 function kernelSide(): LiveTool<never> {
   return {
     name: 'http',
-    // Records are counted by the ring (the stop line); each is decoded, then dropped.
+    // Each record is decoded, then dropped; the ring counts them (-v: "kernel: N emitted, N received").
     start: (opts, features, _emit, onBad) =>
       startHttpCapture(
         { filters: opts.filters, http: {}, hookMode: opts.hookMode, features, mode: 'lines' },
