@@ -1,6 +1,6 @@
 /** Turn run results into the per-workload tables and the target check. */
 import { RunResult } from './measure';
-import { Mode } from './modes';
+import { Mode, TCPDUMP } from './modes';
 import { StartupResult } from './startup';
 import { median, sum } from './stats';
 import { fixed, formatTable, int } from './table';
@@ -140,6 +140,16 @@ export function targetReport(
         cost === undefined ? 'n/a' : mark(cost < target),
       ]);
       lostByMode.set(s.mode.name, (lostByMode.get(s.mode.name) ?? 0) + (s.lost ?? 0));
+    }
+    const tcpdump = summaries.find((x) => x.mode.name === TCPDUMP)?.costPercent;
+    for (const s of summaries.filter((x) => x.mode.belowTcpdump)) {
+      const cost = s.costPercent;
+      rows.push([
+        `${s.mode.name} cost below tcpdump's, ${workload.name}`,
+        `< ${pct(tcpdump)}`,
+        pct(cost),
+        cost === undefined || tcpdump === undefined ? 'n/a' : mark(cost < tcpdump),
+      ]);
     }
   }
   for (const [name, lost] of lostByMode) {
