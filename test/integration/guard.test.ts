@@ -452,26 +452,28 @@ describe('wirelens guard', { skip }, () => {
       ]).slice(1),
     );
     let g: Spawned | undefined;
-    const own = async (args: string[], seconds: number): Promise<void> => {
+    // hping3's own account (packets sent, its errors): in an assertion's message when the host's replies fall short.
+    const own = async (args: string[], seconds: number): Promise<string> => {
       const argv = inNs(pair.b, ['timeout', '-s', 'INT', String(seconds), 'hping3', ...args, '127.0.0.1']);
-      await run(argv[0]!, argv.slice(1), (seconds + 10) * 1000);
+      const r = await run(argv[0]!, argv.slice(1), (seconds + 10) * 1000);
+      return `hping3 ${args.join(' ')}: exit ${r.code}, ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`;
     };
     try {
       await waitFor(lsn.stdout, /listening/, 5000, 'the listener');
       g = await startGuard(['--block', '--source-syn', '200', '--icmp-rate', '500', '--scan-quiet', '3']);
       const rsts0 = nstat(pair.b, 'TcpOutRsts');
-      await own(['-S', '-p', String(port), '-i', 'u1000'], 8);
+      const synSent = await own(['-S', '-p', String(port), '-i', 'u1000'], 8);
       const rsts = nstat(pair.b, 'TcpOutRsts') - rsts0;
       const unreach0 = nstat(pair.b, 'IcmpOutDestUnreachs');
-      await own(['--udp', '-p', '9', '-i', 'u1000'], 6); // a closed port: the host's own port unreachables on lo
+      const udpSent = await own(['--udp', '-p', '9', '-i', 'u1000'], 6); // a closed port: the host's own port unreachables on lo
       const unreach = nstat(pair.b, 'IcmpOutDestUnreachs') - unreach0;
       await sleep(1500);
       const recs = records(g);
       process.stderr.write(
         `loopback: ${rsts} resets, ${unreach} port unreachables; guard said ${JSON.stringify(recs.map((x) => [x.event, x.kind, x.traffic, x.address ?? x.source?.address]))}\n`,
       );
-      assert.ok(rsts > 2000, `the host reset its own SYN-ACKs ${rsts} times`);
-      assert.ok(unreach > 2000, `${unreach} port unreachables`);
+      assert.ok(rsts > 2000, `the host reset its own SYN-ACKs ${rsts} times (${synSent})`);
+      assert.ok(unreach > 2000, `${unreach} port unreachables (${udpSent})`);
       const s = recs.filter((x) => x.event === 'start');
       assert.deepEqual(
         s.map((x) => `${x.kind}:${x.traffic}:${x.source!.address}`),
